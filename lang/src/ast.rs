@@ -1,0 +1,616 @@
+//! The syntax tree of a policy file: plain owned data with byte spans, independent of pest.
+//!
+//! Every node that a diagnostic can point at carries a [`Span`]. Two trees that differ
+//! only in spans compare equal after [`crate::strip_spans`].
+
+use std::fmt;
+
+/// A half-open byte range `start..end` into the policy source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub const fn new(start: u32, end: u32) -> Self {
+        Self { start, end }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// A name as written: identifiers, role names, header names, HTTP methods.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+impl fmt::Display for Ident {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// A string literal, already unescaped.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StrLit {
+    pub value: String,
+    pub span: Span,
+}
+
+/// A `#` comment, kept so that `warden fmt` can put it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    /// The text after `#`, without the line break.
+    pub text: String,
+    pub span: Span,
+}
+
+/// One parsed policy file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// The name from the `policy NAME` header.
+    pub name: Ident,
+    pub items: Vec<Item>,
+    pub comments: Vec<Comment>,
+}
+
+/// A top-level declaration.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Role(RoleDecl),
+    Grant(GrantDecl),
+    Shape(ShapeDecl),
+    Rule(Rule),
+    Limit(LimitDecl),
+    Route(RouteDecl),
+    Headers(HeadersDecl),
+    Cors(CorsDecl),
+    Startup(StartupDecl),
+    Script(ScriptDecl),
+}
+
+impl Item {
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Role(x) => x.span,
+            Item::Grant(x) => x.span,
+            Item::Shape(x) => x.span,
+            Item::Rule(x) => x.span,
+            Item::Limit(x) => x.span,
+            Item::Route(x) => x.span,
+            Item::Headers(x) => x.span,
+            Item::Cors(x) => x.span,
+            Item::Startup(x) => x.span,
+            Item::Script(x) => x.span,
+        }
+    }
+}
+
+/// `role editor > viewer, auditor`: editor inherits every grant of its parents and outranks them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleDecl {
+    pub name: Ident,
+    pub parents: Vec<Ident>,
+    pub span: Span,
+}
+
+/// `grant editor, admin: posts:write, users:*`
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrantDecl {
+    pub roles: Vec<Ident>,
+    pub actions: Vec<ActionPat>,
+    pub span: Span,
+}
+
+/// An action pattern in a grant or rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ActionPat {
+    pub kind: ActionKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ActionKind {
+    /// `*`: every action.
+    Any,
+    /// `posts:*`: every verb of a namespace; holds the namespace (`posts`).
+    Namespace(String),
+    /// `posts:read` (or a bare `read`): exactly this action.
+    Exact(String),
+}
+
+impl ActionKind {
+    /// Whether the pattern covers the concrete action name.
+    pub fn matches(&self, action: &str) -> bool {
+        match self {
+            ActionKind::Any => true,
+            ActionKind::Namespace(ns) => action
+                .strip_prefix(ns.as_str())
+                .is_some_and(|rest| rest.starts_with(':')),
+            ActionKind::Exact(a) => a == action,
+        }
+    }
+}
+
+impl fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ActionKind::Any => f.write_str("*"),
+            ActionKind::Namespace(ns) => write!(f, "{ns}:*"),
+            ActionKind::Exact(a) => f.write_str(a),
+        }
+    }
+}
+
+/// Which entity a shape describes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShapeKind {
+    /// `principal { ... }`
+    Principal,
+    /// `resource post { ... }`
+    Resource(Ident),
+    /// `context { ... }`: attributes of an authorization request's context.
+    Context,
+    /// `input { ... }`: fields of an HTTP request's input.
+    Input,
+}
+
+/// `principal { id: string, roles: set<role>, org: string, api_client: string? }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShapeDecl {
+    pub kind: ShapeKind,
+    pub attrs: Vec<AttrDecl>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttrDecl {
+    pub name: Ident,
+    pub ty: Type,
+    /// Declared with a trailing `?`.
+    pub optional: bool,
+    pub span: Span,
+}
+
+/// The type of an attribute.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Type {
+    String,
+    Number,
+    Bool,
+    /// A role name; compares by the inheritance order.
+    Role,
+    Set(Box<Type>),
+}
+
+impl fmt::Display for Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Type::String => f.write_str("string"),
+            Type::Number => f.write_str("number"),
+            Type::Bool => f.write_str("bool"),
+            Type::Role => f.write_str("role"),
+            Type::Set(t) => write!(f, "set<{t}>"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// What a deny rule does when its condition reads a missing attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OnMissing {
+    /// The deny matches (fail closed). The default.
+    #[default]
+    Deny,
+    /// The deny does not match.
+    Skip,
+}
+
+/// `allow|deny ACTIONS [on TYPES] [if|unless EXPR] [because "..."] [missing skip|deny]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub effect: Effect,
+    pub actions: Vec<ActionPat>,
+    /// Resource types the rule applies to; empty means every type.
+    pub on: Vec<Ident>,
+    pub cond: Option<Condition>,
+    pub because: Option<StrLit>,
+    /// `missing skip|deny` as written; `None` means the default.
+    pub missing: Option<OnMissing>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CondKind {
+    If,
+    Unless,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub kind: CondKind,
+    pub expr: Expr,
+}
+
+/// `limit login: 5 per 15m by ip [strict]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitDecl {
+    pub name: Ident,
+    pub count: u64,
+    pub per: Duration,
+    /// The key expression; `a ?? b` falls back when `a` is missing.
+    pub key: Expr,
+    pub strict: bool,
+    pub span: Span,
+}
+
+/// `route [METHODS] PATTERN, ... { ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteDecl {
+    /// Upper-case HTTP methods; empty means every method.
+    pub methods: Vec<Ident>,
+    pub patterns: Vec<RoutePattern>,
+    pub body: Vec<RouteStmt>,
+    pub span: Span,
+}
+
+/// A path pattern such as `/api/users/:id` or `/docs/**`, as written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RoutePattern {
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RouteStmt {
+    /// `public`: requirements of ancestor routes do not apply.
+    Public(Span),
+    Require(Requirement),
+    /// `limit login, api`
+    Limit(Vec<Ident>, Span),
+    /// `header set Name: "value"`
+    HeaderSet { name: Ident, value: StrLit, span: Span },
+    /// `header drop Name`
+    HeaderDrop { name: Ident, span: Span },
+}
+
+impl RouteStmt {
+    pub fn span(&self) -> Span {
+        match self {
+            RouteStmt::Public(s) | RouteStmt::Limit(_, s) => *s,
+            RouteStmt::Require(r) => r.span,
+            RouteStmt::HeaderSet { span, .. } | RouteStmt::HeaderDrop { span, .. } => *span,
+        }
+    }
+}
+
+/// `require auth|role R, ...|EXPR [else STATUS|else redirect [STATUS] "location"]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Requirement {
+    pub kind: ReqKind,
+    pub otherwise: Option<Otherwise>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReqKind {
+    /// A principal is present (default failure 401).
+    Auth,
+    /// The principal is one of these roles, by inheritance (default failure 403).
+    Role(Vec<Ident>),
+    /// A condition over headers, input, principal, request (default failure 400).
+    Expr(Expr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Otherwise {
+    /// `else 415`
+    Status(u16, Span),
+    /// `else redirect "/login?callbackUrl={path}"` (302 unless a status is given).
+    Redirect { status: Option<u16>, location: StrLit, span: Span },
+}
+
+/// `headers { Name: "value" [if EXPR] ... }`: security headers on every response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadersDecl {
+    pub entries: Vec<HeaderEntry>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeaderEntry {
+    pub name: Ident,
+    pub value: StrLit,
+    pub cond: Option<Expr>,
+    pub span: Span,
+}
+
+/// `cors { origins: ...; methods: ...; ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorsDecl {
+    pub entries: Vec<CorsEntry>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorsEntry {
+    pub value: CorsValue,
+    /// `if env != "production"`: folded when the engine loads.
+    pub cond: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CorsValue {
+    Origins(Vec<StrLit>),
+    Methods(Vec<Ident>),
+    Headers(Vec<Ident>),
+    Expose(Vec<Ident>),
+    Credentials(bool),
+    MaxAge(Duration),
+}
+
+impl CorsValue {
+    pub fn key(&self) -> &'static str {
+        match self {
+            CorsValue::Origins(_) => "origins",
+            CorsValue::Methods(_) => "methods",
+            CorsValue::Headers(_) => "headers",
+            CorsValue::Expose(_) => "expose",
+            CorsValue::Credentials(_) => "credentials",
+            CorsValue::MaxAge(_) => "max_age",
+        }
+    }
+}
+
+/// `startup { require EXPR [if EXPR] [because "..."] ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartupDecl {
+    pub checks: Vec<StartupCheck>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartupCheck {
+    pub expr: Expr,
+    pub cond: Option<Expr>,
+    pub because: Option<StrLit>,
+    pub span: Span,
+}
+
+/// `script { fn name(args) { ... } }`: Rhai source, kept verbatim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScriptDecl {
+    /// The text between the braces.
+    pub source: String,
+    /// Where `source` starts in the policy file, for mapping Rhai positions.
+    pub source_span: Span,
+    pub span: Span,
+}
+
+/// A duration literal such as `15m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Duration {
+    pub value: u64,
+    pub unit: DurationUnit,
+    pub span: Span,
+}
+
+impl Duration {
+    /// Milliseconds, saturating.
+    pub fn millis(&self) -> u64 {
+        self.value.saturating_mul(self.unit.millis())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DurationUnit {
+    Ms,
+    S,
+    M,
+    H,
+    D,
+}
+
+impl DurationUnit {
+    pub fn millis(self) -> u64 {
+        match self {
+            DurationUnit::Ms => 1,
+            DurationUnit::S => 1_000,
+            DurationUnit::M => 60_000,
+            DurationUnit::H => 3_600_000,
+            DurationUnit::D => 86_400_000,
+        }
+    }
+
+    pub fn suffix(self) -> &'static str {
+        match self {
+            DurationUnit::Ms => "ms",
+            DurationUnit::S => "s",
+            DurationUnit::M => "m",
+            DurationUnit::H => "h",
+            DurationUnit::D => "d",
+        }
+    }
+}
+
+/// Size units; `KB`, `MB`, `GB` are 1024-based, as web frameworks' upload limits are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SizeUnit {
+    B,
+    KB,
+    MB,
+    GB,
+}
+
+impl SizeUnit {
+    pub fn bytes(self) -> u64 {
+        match self {
+            SizeUnit::B => 1,
+            SizeUnit::KB => 1 << 10,
+            SizeUnit::MB => 1 << 20,
+            SizeUnit::GB => 1 << 30,
+        }
+    }
+
+    pub fn suffix(self) -> &'static str {
+        match self {
+            SizeUnit::B => "B",
+            SizeUnit::KB => "KB",
+            SizeUnit::MB => "MB",
+            SizeUnit::GB => "GB",
+        }
+    }
+}
+
+/// An expression with its span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Str(String),
+    /// Numbers are f64, as in JSON.
+    Num(f64),
+    Bool(bool),
+    /// `500MB`: a number of bytes when evaluated.
+    Size { value: u64, unit: SizeUnit },
+    /// `15m`: a number of seconds when evaluated.
+    Duration { value: u64, unit: DurationUnit },
+    List(Vec<Expr>),
+    /// `principal`, `principal.org`, `resource.owner.id`, `context.x`, `input.size`, `request.method`.
+    Path(Path),
+    /// `header authorization`: a request header, case-insensitive.
+    Header(Ident),
+    /// `ip`: the client address of an HTTP request.
+    Ip,
+    /// `env`: the deployment environment, fixed at load.
+    Env,
+    /// `secret(NAME)`: a host secret, fixed at load.
+    Secret(Ident),
+    /// A bare name in an expression is a role: `resource.role > editor`.
+    RoleName(Ident),
+    /// `name(args)`: a function of the policy's `script` block.
+    Call { func: Ident, args: Vec<Expr> },
+    Not(Box<Expr>),
+    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    /// `expr matches /re/`
+    Matches { expr: Box<Expr>, regex: StrLit },
+    /// `principal is admin`: the principal has the role or one that inherits it.
+    Is { expr: Box<Expr>, role: Ident },
+    /// `expr.len`: characters of a string, elements of a set or list.
+    Len(Box<Expr>),
+}
+
+/// The entity a path starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Root {
+    Principal,
+    Resource,
+    Context,
+    Input,
+    Request,
+}
+
+impl Root {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Root::Principal => "principal",
+            Root::Resource => "resource",
+            Root::Context => "context",
+            Root::Input => "input",
+            Root::Request => "request",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Path {
+    pub root: Root,
+    pub attrs: Vec<Ident>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    Contains,
+    StartsWith,
+    EndsWith,
+    /// `??`
+    Coalesce,
+    /// `+` on strings.
+    Concat,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Or => "or",
+            BinOp::And => "and",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::In => "in",
+            BinOp::Contains => "contains",
+            BinOp::StartsWith => "starts_with",
+            BinOp::EndsWith => "ends_with",
+            BinOp::Coalesce => "??",
+            BinOp::Concat => "+",
+        }
+    }
+
+    /// Binding strength; higher binds tighter. All binary operators are left-associative.
+    pub fn precedence(self) -> u8 {
+        match self {
+            BinOp::Or => 1,
+            BinOp::And => 2,
+            BinOp::Eq
+            | BinOp::Ne
+            | BinOp::Lt
+            | BinOp::Le
+            | BinOp::Gt
+            | BinOp::Ge
+            | BinOp::In
+            | BinOp::Contains
+            | BinOp::StartsWith
+            | BinOp::EndsWith => 4,
+            BinOp::Coalesce => 5,
+            BinOp::Concat => 6,
+        }
+    }
+}
+
+/// Precedence of `not` (prefix): between `and` and the comparisons, so that
+/// `not a == b` reads `not (a == b)`.
+pub const NOT_PRECEDENCE: u8 = 3;
+/// Precedence of `matches` and `is`, which sit with the comparisons.
+pub const MATCH_PRECEDENCE: u8 = 4;

@@ -1,0 +1,12 @@
+//! Warden policy language front-end: grammar, syntax tree, diagnostics, checker, formatter.
+#![doc = include_str!("../README.md")]
+
+pub mod ast;
+pub mod diag;
+pub mod limits;
+mod parser;
+mod syntax_error;
+
+pub use diag::{Diagnostic, Severity};
+pub use limits::Limits;
+pub use parser::parse;

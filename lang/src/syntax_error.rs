@@ -1,0 +1,211 @@
+//! pest errors -> diagnostics with "expected ..." in words, and recovery so that one
+//! run reports the syntax errors of every top-level item, not only the first.
+
+use crate::ast::Span;
+use crate::diag::Diagnostic;
+use crate::limits::Limits;
+use crate::parser::{parse_fragment, Rule};
+use pest::error::{Error, ErrorVariant, InputLocation};
+
+/// Keywords that start a top-level item at the beginning of a line.
+const ITEM_KEYWORDS: &[&str] = &[
+    "role",
+    "grant",
+    "principal",
+    "resource",
+    "context",
+    "input",
+    "allow",
+    "deny",
+    "limit",
+    "route",
+    "headers",
+    "cors",
+    "startup",
+    "script",
+];
+
+/// Turn the first error of a whole-file parse into diagnostics for every broken item.
+pub(crate) fn recover(source: &str, first: Error<Rule>, limits: &Limits) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let starts = item_starts(source);
+    // Text before the first item keyword is the header.
+    let mut bounds: Vec<(usize, bool)> = vec![(0, true)];
+    bounds.extend(starts.iter().map(|&s| (s, false)));
+    bounds.dedup_by_key(|b| b.0);
+    for (i, &(start, header)) in bounds.iter().enumerate() {
+        let end = bounds.get(i + 1).map_or(source.len(), |b| b.0);
+        let text = &source[start..end];
+        let header = header && !starts.contains(&start);
+        if !header && text.trim().is_empty() {
+            continue;
+        }
+        if let Err(e) = parse_fragment(text, header) {
+            diags.push(to_diagnostic(source, &e, start));
+            if diags.len() >= limits.max_syntax_errors {
+                break;
+            }
+        }
+    }
+    // Segmenting can fail to reproduce an error that spans items (an unclosed brace
+    // swallowing the rest of the file): then the whole-file error is the one to report.
+    if diags.is_empty() {
+        diags.push(to_diagnostic(source, &first, 0));
+    }
+    diags
+}
+
+/// Byte offsets of lines that begin (in column 1) with an item keyword.
+fn item_starts(source: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in source.split_inclusive('\n') {
+        let word_end = line
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(line.len());
+        if ITEM_KEYWORDS.contains(&&line[..word_end]) {
+            out.push(offset);
+        }
+        offset += line.len();
+    }
+    out
+}
+
+/// `e` is an error in the fragment of `source` that starts at byte `base`.
+fn to_diagnostic(source: &str, e: &Error<Rule>, base: usize) -> Diagnostic {
+    let pos = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    // Point past blanks at the next token, as a person reads the line.
+    let mut pos = base + pos;
+    if let Some(rest) = source.get(pos..) {
+        pos += rest.len() - rest.trim_start().len();
+    }
+    let found = found_at(source, pos);
+    let at = pos as u32;
+    let len = found.as_ref().map_or(0, |f| f.len() as u32).max(1);
+    let message = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut expected: Vec<&str> = positives
+                .iter()
+                .filter(|r| !matches!(r, Rule::WHITESPACE | Rule::COMMENT))
+                .map(|r| phrase(*r))
+                .collect();
+            expected.sort_unstable();
+            expected.dedup();
+            if expected.contains(&"a route statement") || expected.contains(&"a declaration") {
+                expected.retain(|e| *e != "`limit`");
+            }
+            let found = found.map_or_else(|| "end of file".to_string(), |f| format!("`{f}`"));
+            if expected.is_empty() {
+                format!("unexpected {found}")
+            } else {
+                format!("expected {}, found {found}", one_of(&expected))
+            }
+        }
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let (code, help) = if message.contains("call limit") {
+        (
+            "parser-call-limit",
+            "the policy is too complex to parse; simplify it or raise `Limits::max_parser_calls`",
+        )
+    } else {
+        ("syntax", "see docs/LANGUAGE.md for the syntax of each construct")
+    };
+    Diagnostic::error(code, Span::new(at, at + len), message)
+        .with_label("here")
+        .with_help(help)
+}
+
+/// The token at `pos`, for "found `...`"; `None` at the end of input.
+fn found_at(text: &str, pos: usize) -> Option<String> {
+    let rest = text.get(pos..)?;
+    let mut chars = rest.chars();
+    let first = chars.next()?;
+    let tok: String = if first.is_alphanumeric() || first == '_' {
+        rest.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .take(40)
+            .collect()
+    } else {
+        first.to_string()
+    };
+    if tok.chars().any(char::is_control) {
+        Some(format!("{:?}", first).trim_matches('\'').to_string())
+    } else {
+        Some(tok)
+    }
+}
+
+fn one_of(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// Grammar rules named as a person would.
+fn phrase(rule: Rule) -> &'static str {
+    use Rule::*;
+    match rule {
+        EOI => "end of file",
+        file | header | header_only | kw_policy => "`policy NAME`",
+        item_only | role_decl | grant_decl | shape_decl | rule_decl | limit_decl | route_decl
+        | headers_decl | cors_decl | startup_decl | script_decl | kw_role | kw_grant
+        | kw_principal | kw_resource | kw_context | kw_input | effect | kw_route
+        | kw_headers | kw_cors | kw_startup | kw_script => "a declaration",
+        ident | ident_list | role_name => "a name",
+        action_list | action => "an action such as `posts:read`",
+        attr_decl => "an attribute such as `org: string`",
+        type_expr | set_type | kw_set => "a type",
+        optional_mark => "`?`",
+        condition | cond_kind | kw_if => "`if` or `unless`",
+        because | kw_because => "`because`",
+        missing | kw_missing => "`missing`",
+        missing_mode => "`skip` or `deny`",
+        strict => "`strict`",
+        kw_on => "`on`",
+        kw_per => "`per`",
+        kw_limit => "`limit`",
+        kw_by => "`by`",
+        method_list | method => "an HTTP method",
+        route_pattern => "a path such as `/api/**`",
+        public_stmt | require_stmt | limit_ref | header_set | header_drop | kw_require
+        | kw_header => "a route statement",
+        req_auth => "`auth`",
+        req_role => "`role`",
+        otherwise | kw_else => "`else`",
+        redirect | kw_redirect => "`redirect`",
+        status => "a status such as `403`",
+        kw_drop => "`drop`",
+        header_name => "a header name",
+        header_entry => "a header such as `X-Frame-Options: \"DENY\"`",
+        cors_entry | cors_origins | cors_methods | cors_headers | cors_expose
+        | cors_credentials | cors_max_age => {
+            "a cors setting (`origins`, `methods`, `headers`, `expose`, `credentials`, `max_age`)"
+        }
+        startup_check => "`require`",
+        script_block => "`{`",
+        expr | paren | list | env | ip | secret | header_ref | call | path | root | kw_secret => {
+            "an expression"
+        }
+        op_not => "`not`",
+        op_len | op_matches | op_is | op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt
+        | op_gt | op_in | op_contains | op_starts_with | op_ends_with | op_coalesce
+        | op_concat | kw_matches | kw_is => "an operator",
+        string | string_inner => "a string",
+        regex | regex_inner => "a regular expression such as `/^[a-z]+$/`",
+        size => "a size such as `10MB`",
+        duration => "a duration such as `15m`",
+        number => "a number",
+        integer => "a whole number",
+        boolean => "`true` or `false`",
+        reserved => "a name",
+        WHITESPACE | COMMENT => "a space",
+        // Silent rules never appear in errors.
+        _ => "a token",
+    }
+}
