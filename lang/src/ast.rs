@@ -284,9 +284,16 @@ pub enum RouteStmt {
     /// `limit login, api`
     Limit(Vec<Ident>, Span),
     /// `header set Name: "value"`
-    HeaderSet { name: Ident, value: StrLit, span: Span },
+    HeaderSet {
+        name: Ident,
+        value: StrLit,
+        span: Span,
+    },
     /// `header drop Name`
-    HeaderDrop { name: Ident, span: Span },
+    HeaderDrop {
+        name: Ident,
+        span: Span,
+    },
 }
 
 impl RouteStmt {
@@ -322,7 +329,11 @@ pub enum Otherwise {
     /// `else 415`
     Status(u16, Span),
     /// `else redirect "/login?callbackUrl={path}"` (302 unless a status is given).
-    Redirect { status: Option<u16>, location: StrLit, span: Span },
+    Redirect {
+        status: Option<u16>,
+        location: StrLit,
+        span: Span,
+    },
 }
 
 /// `headers { Name: "value" [if EXPR] ... }`: security headers on every response.
@@ -492,9 +503,15 @@ pub enum ExprKind {
     Num(f64),
     Bool(bool),
     /// `500MB`: a number of bytes when evaluated.
-    Size { value: u64, unit: SizeUnit },
+    Size {
+        value: u64,
+        unit: SizeUnit,
+    },
     /// `15m`: a number of seconds when evaluated.
-    Duration { value: u64, unit: DurationUnit },
+    Duration {
+        value: u64,
+        unit: DurationUnit,
+    },
     List(Vec<Expr>),
     /// `principal`, `principal.org`, `resource.owner.id`, `context.x`, `input.size`, `request.method`.
     Path(Path),
@@ -509,13 +526,26 @@ pub enum ExprKind {
     /// A bare name in an expression is a role: `resource.role > editor`.
     RoleName(Ident),
     /// `name(args)`: a function of the policy's `script` block.
-    Call { func: Ident, args: Vec<Expr> },
+    Call {
+        func: Ident,
+        args: Vec<Expr>,
+    },
     Not(Box<Expr>),
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `expr matches /re/`
-    Matches { expr: Box<Expr>, regex: StrLit },
+    Matches {
+        expr: Box<Expr>,
+        regex: StrLit,
+    },
     /// `principal is admin`: the principal has the role or one that inherits it.
-    Is { expr: Box<Expr>, role: Ident },
+    Is {
+        expr: Box<Expr>,
+        role: Ident,
+    },
     /// `expr.len`: characters of a string, elements of a set or list.
     Len(Box<Expr>),
 }

@@ -78,7 +78,10 @@ impl LineIndex {
     /// 1-based line and column of a byte offset (clamped to the source).
     pub fn line_col(&self, source: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(source.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let line = self
+            .line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
         let start = self.line_starts[line.min(self.line_starts.len() - 1)];
         let col = source
             .get(start..offset)
@@ -103,7 +106,11 @@ pub struct JsonDiagnostic<'a> {
 }
 
 /// Resolve positions for machine-readable output.
-pub fn to_json<'a>(file: &'a str, source: &str, diags: &'a [Diagnostic]) -> Vec<JsonDiagnostic<'a>> {
+pub fn to_json<'a>(
+    file: &'a str,
+    source: &str,
+    diags: &'a [Diagnostic],
+) -> Vec<JsonDiagnostic<'a>> {
     let index = LineIndex::new(source);
     diags
         .iter()
@@ -176,10 +183,7 @@ fn render_snippet(
     let text = String::from_utf8_lossy(&bytes);
     // codespan's first two lines are `error[code]: message` and `--> file:line:col`;
     // our grep-able header above says both.
-    text.lines()
-        .skip(2)
-        .map(|l| format!("{l}\n"))
-        .collect()
+    text.lines().skip(2).map(|l| format!("{l}\n")).collect()
 }
 
 /// A span clamped to char boundaries inside the source, never empty past the end.
@@ -209,6 +213,9 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// `did you mean `x`?` help, if a candidate is close.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     suggest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }

@@ -7,6 +7,9 @@ pub mod limits;
 mod parser;
 mod syntax_error;
 
+pub use check::{check, load, Checked};
 pub use diag::{Diagnostic, Severity};
 pub use limits::Limits;
 pub use parser::parse;
+
+mod check;

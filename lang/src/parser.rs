@@ -72,7 +72,11 @@ pub fn parse(source: &str, limits: &Limits) -> Result<Policy, Vec<Diagnostic>> {
 
 /// Parse one item or the header alone (used by error recovery); returns only errors.
 pub(crate) fn parse_fragment(text: &str, header: bool) -> Result<(), pest::error::Error<Rule>> {
-    let rule = if header { Rule::header_only } else { Rule::item_only };
+    let rule = if header {
+        Rule::header_only
+    } else {
+        Rule::item_only
+    };
     PestParser::parse(rule, text).map(|_| ())
 }
 
@@ -347,11 +351,14 @@ impl<'l> Lower<'l> {
                     )
                     .with_label("not a type");
                     d = d.with_help(
-                        crate::diag::did_you_mean(other, ["string", "number", "bool", "role", "set"])
-                            .unwrap_or_else(|| {
-                                "the types are `string`, `number`, `bool`, `role` and `set<T>`"
-                                    .to_string()
-                            }),
+                        crate::diag::did_you_mean(
+                            other,
+                            ["string", "number", "bool", "role", "set"],
+                        )
+                        .unwrap_or_else(|| {
+                            "the types are `string`, `number`, `bool`, `role` and `set<T>`"
+                                .to_string()
+                        }),
                     );
                     self.diags.push(d);
                     Type::String
@@ -592,7 +599,9 @@ impl<'l> Lower<'l> {
             let mut it = inner(e);
             let v = it.next()?;
             let value = match v.as_rule() {
-                Rule::cors_origins => CorsValue::Origins(inner(v).map(|s| self.string(s)).collect()),
+                Rule::cors_origins => {
+                    CorsValue::Origins(inner(v).map(|s| self.string(s)).collect())
+                }
                 Rule::cors_methods => CorsValue::Methods(inner(v).map(|s| self.ident(s)).collect()),
                 Rule::cors_headers => CorsValue::Headers(inner(v).map(|s| self.ident(s)).collect()),
                 Rule::cors_expose => CorsValue::Expose(inner(v).map(|s| self.ident(s)).collect()),
@@ -649,7 +658,10 @@ impl<'l> Lower<'l> {
                 let s = span_of(&b);
                 let text = b.as_str();
                 let body = text.get(1..text.len().saturating_sub(1)).unwrap_or("");
-                (body.to_string(), Span::new(s.start + 1, s.end.saturating_sub(1)))
+                (
+                    body.to_string(),
+                    Span::new(s.start + 1, s.end.saturating_sub(1)),
+                )
             }
             None => (String::new(), span),
         };
@@ -666,15 +678,17 @@ impl<'l> Lower<'l> {
         let span = span_of(&p);
         let raw = p.into_inner().next().map_or("", |i| i.as_str());
         if raw.len() > self.limits.max_literal_len {
-            self.diags.push(literal_too_long(span, raw.len(), self.limits));
+            self.diags
+                .push(literal_too_long(span, raw.len(), self.limits));
         }
         let value = match unescape(raw) {
             Ok(v) => v,
             Err((offset, msg)) => {
                 let at = span.start + 1 + offset as u32;
                 self.diags.push(
-                    Diagnostic::error("invalid-escape", Span::new(at, at + 2), msg)
-                        .with_help("escapes are `\\\"`, `\\\\`, `\\n`, `\\r`, `\\t` and `\\u{XXXX}`"),
+                    Diagnostic::error("invalid-escape", Span::new(at, at + 2), msg).with_help(
+                        "escapes are `\\\"`, `\\\\`, `\\n`, `\\r`, `\\t` and `\\u{XXXX}`",
+                    ),
                 );
                 String::new()
             }
@@ -686,7 +700,8 @@ impl<'l> Lower<'l> {
         let span = span_of(&p);
         let raw = p.into_inner().next().map_or("", |i| i.as_str());
         if raw.len() > self.limits.max_literal_len {
-            self.diags.push(literal_too_long(span, raw.len(), self.limits));
+            self.diags
+                .push(literal_too_long(span, raw.len(), self.limits));
         }
         StrLit {
             value: unescape_regex(raw),

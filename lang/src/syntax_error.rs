@@ -112,7 +112,10 @@ fn to_diagnostic(source: &str, e: &Error<Rule>, base: usize) -> Diagnostic {
             "the policy is too complex to parse; simplify it or raise `Limits::max_parser_calls`",
         )
     } else {
-        ("syntax", "see docs/LANGUAGE.md for the syntax of each construct")
+        (
+            "syntax",
+            "see docs/LANGUAGE.md for the syntax of each construct",
+        )
     };
     Diagnostic::error(code, Span::new(at, at + len), message)
         .with_label("here")
@@ -155,8 +158,8 @@ fn phrase(rule: Rule) -> &'static str {
         file | header | header_only | kw_policy => "`policy NAME`",
         item_only | role_decl | grant_decl | shape_decl | rule_decl | limit_decl | route_decl
         | headers_decl | cors_decl | startup_decl | script_decl | kw_role | kw_grant
-        | kw_principal | kw_resource | kw_context | kw_input | effect | kw_route
-        | kw_headers | kw_cors | kw_startup | kw_script => "a declaration",
+        | kw_principal | kw_resource | kw_context | kw_input | effect | kw_route | kw_headers
+        | kw_cors | kw_startup | kw_script => "a declaration",
         ident | ident_list | role_name => "a name",
         action_list | action => "an action such as `posts:read`",
         attr_decl => "an attribute such as `org: string`",
@@ -194,8 +197,8 @@ fn phrase(rule: Rule) -> &'static str {
         }
         op_not => "`not`",
         op_len | op_matches | op_is | op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt
-        | op_gt | op_in | op_contains | op_starts_with | op_ends_with | op_coalesce
-        | op_concat | kw_matches | kw_is => "an operator",
+        | op_gt | op_in | op_contains | op_starts_with | op_ends_with | op_coalesce | op_concat
+        | kw_matches | kw_is => "an operator",
         string | string_inner => "a string",
         regex | regex_inner => "a regular expression such as `/^[a-z]+$/`",
         size => "a size such as `10MB`",

@@ -1,0 +1,1 @@
+//! Warden engine: loads a checked policy, compiles it into decision tables and answers requests.
