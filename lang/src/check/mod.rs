@@ -1,10 +1,18 @@
 //! The checker: everything that can be known wrong before a request arrives.
 //!
-//! It never stops at the first problem: every independent error of a file is reported.
+//! It never stops at the first problem: every independent error of a file is reported,
+//! in source order. `declare` builds the symbol table, `types` checks expressions,
+//! `http` checks limits, routes, headers and cors, `script` compiles Rhai blocks.
+
+mod declare;
+mod http;
+mod script;
+mod types;
 
 use crate::ast::*;
 use crate::diag::Diagnostic;
 use crate::limits::Limits;
+use std::collections::HashMap;
 
 /// A policy that parsed and checked without errors, with any warnings.
 #[derive(Debug, Clone)]
@@ -29,6 +37,156 @@ pub fn load(source: &str, limits: &Limits) -> Result<Checked, Vec<Diagnostic>> {
 
 /// Check a parsed policy; returns every error and warning, in source order.
 pub fn check(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
-    let _ = (policy, limits);
-    Vec::new()
+    let mut cx = Checker {
+        limits,
+        diags: Vec::new(),
+        syms: Symbols::default(),
+    };
+    cx.syms = declare::symbols(policy, &mut cx.diags);
+    script::check(policy, limits, &mut cx.syms, &mut cx.diags);
+    for item in &policy.items {
+        match item {
+            Item::Role(_) | Item::Shape(_) | Item::Script(_) => {}
+            Item::Grant(g) => cx.grant(g),
+            Item::Rule(r) => cx.rule(r),
+            Item::Limit(l) => cx.limit(l),
+            Item::Route(r) => cx.route(r),
+            Item::Headers(h) => cx.headers(h),
+            Item::Cors(c) => cx.cors(c),
+            Item::Startup(s) => cx.startup(s),
+        }
+    }
+    http::route_conflicts(policy, &mut cx.diags);
+    let mut diags = cx.diags;
+    diags.sort_by_key(|d| (d.span.start, d.span.end));
+    diags.dedup();
+    diags
 }
+
+/// Declared names, built once before anything is checked.
+#[derive(Debug, Default)]
+pub(crate) struct Symbols {
+    /// Role name -> its parents.
+    pub roles: HashMap<String, Vec<String>>,
+    /// Resource type -> attribute name -> (type, optional).
+    pub resources: HashMap<String, HashMap<String, (Type, bool)>>,
+    pub principal: HashMap<String, (Type, bool)>,
+    /// `None` when no `context { }` shape is declared: context attributes are unchecked.
+    pub context: Option<HashMap<String, (Type, bool)>>,
+    /// `None` when no `input { }` shape is declared: input fields are unchecked.
+    pub input: Option<HashMap<String, (Type, bool)>>,
+    pub limits: HashMap<String, Span>,
+    /// Script function name -> number of parameters (every overload).
+    pub functions: HashMap<String, Vec<usize>>,
+}
+
+pub(crate) struct Checker<'a> {
+    pub limits: &'a Limits,
+    pub diags: Vec<Diagnostic>,
+    pub syms: Symbols,
+}
+
+impl Checker<'_> {
+    pub(crate) fn role_exists(&mut self, role: &Ident) -> bool {
+        if self.syms.roles.contains_key(&role.name) {
+            return true;
+        }
+        let mut d = Diagnostic::error(
+            "unknown-role",
+            role.span,
+            format!("unknown role `{}`", role.name),
+        )
+        .with_label("not declared");
+        let help = crate::diag::did_you_mean(&role.name, self.syms.roles.keys().map(String::as_str))
+            .unwrap_or_else(|| format!("declare it with `role {}`", role.name));
+        d = d.with_help(help);
+        self.diags.push(d);
+        false
+    }
+
+    fn grant(&mut self, g: &GrantDecl) {
+        for r in &g.roles {
+            self.role_exists(r);
+        }
+    }
+
+    fn rule(&mut self, r: &Rule) {
+        let mut types_ok = true;
+        for t in &r.on {
+            if !self.syms.resources.contains_key(&t.name) {
+                types_ok = false;
+                let help = crate::diag::did_you_mean(
+                    &t.name,
+                    self.syms.resources.keys().map(String::as_str),
+                )
+                .unwrap_or_else(|| format!("declare it with `resource {} {{ ... }}`", t.name));
+                self.diags.push(
+                    Diagnostic::error(
+                        "unknown-resource",
+                        t.span,
+                        format!("unknown resource type `{}`", t.name),
+                    )
+                    .with_label("not declared")
+                    .with_help(help),
+                );
+            }
+        }
+        if let Some(c) = &r.cond {
+            let scope = types::Scope::Rule {
+                on: if types_ok { &r.on } else { &[] },
+                types_ok,
+            };
+            self.expect_bool(&c.expr, &scope);
+        }
+        if r.effect == Effect::Allow && r.missing.is_some() {
+            let span = Span::new(r.span.start, r.span.start + 5);
+            self.diags.push(
+                Diagnostic::error(
+                    "missing-on-allow",
+                    span,
+                    "`missing` applies to deny rules only",
+                )
+                .with_help("an allow rule whose condition reads a missing attribute never matches; remove `missing ...`"),
+            );
+        }
+    }
+
+    fn startup(&mut self, s: &StartupDecl) {
+        for c in &s.checks {
+            self.expect_bool(&c.expr, &types::Scope::Load);
+            if let Some(cond) = &c.cond {
+                self.expect_bool(cond, &types::Scope::Load);
+            }
+        }
+    }
+}
+
+/// Words that cannot name a role, a resource type, a limit or an attribute root.
+pub(crate) const RESERVED: &[&str] = &[
+    "principal",
+    "resource",
+    "context",
+    "input",
+    "request",
+    "header",
+    "secret",
+    "env",
+    "ip",
+    "true",
+    "false",
+    "not",
+    "and",
+    "or",
+    "in",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "matches",
+    "is",
+    "if",
+    "unless",
+    "because",
+    "missing",
+    "else",
+    "strict",
+];

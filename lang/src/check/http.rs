@@ -1,0 +1,355 @@
+//! HTTP-side declarations: limits, routes (patterns, methods, requirements), headers, cors.
+
+use super::types::{Scope, Ty};
+use super::Checker;
+use crate::ast::*;
+use crate::diag::{did_you_mean, Diagnostic};
+use std::collections::HashMap;
+
+/// Methods a route may name.
+pub(crate) const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+impl Checker<'_> {
+    pub(crate) fn limit(&mut self, l: &LimitDecl) {
+        if l.count == 0 {
+            self.diags.push(
+                Diagnostic::error("invalid-limit", l.name.span, format!("limit `{}` admits no request", l.name.name))
+                    .with_help("a limit needs a count of at least 1; to block a route, use `require`"),
+            );
+        }
+        if l.per.millis() == 0 {
+            self.diags.push(
+                Diagnostic::error("invalid-limit", l.per.span, "a limit's window must be longer than zero")
+                    .with_help("write a duration such as `1m`"),
+            );
+        }
+        if let Some(t) = self.expr(&l.key, &Scope::LimitKey) {
+            if !matches!(t, Ty::Str | Ty::Num | Ty::Any) {
+                self.diags.push(
+                    Diagnostic::error("invalid-limit", l.key.span, format!("a limit key must be a string or number, but this is {t}"))
+                        .with_help("key by `ip`, `principal.id`, `header NAME` or `input.FIELD`, with `??` fallbacks"),
+                );
+            }
+        }
+    }
+
+    pub(crate) fn route(&mut self, r: &RouteDecl) {
+        let mut seen_methods: Vec<&str> = Vec::new();
+        for m in &r.methods {
+            if !METHODS.contains(&m.name.as_str()) {
+                let help = did_you_mean(&m.name, METHODS.iter().copied())
+                    .unwrap_or_else(|| format!("methods are {}", METHODS.join(", ")));
+                self.diags.push(
+                    Diagnostic::error("unknown-method", m.span, format!("unknown HTTP method `{}`", m.name)).with_help(help),
+                );
+            } else if seen_methods.contains(&m.name.as_str()) {
+                self.diags.push(
+                    Diagnostic::error("duplicate", m.span, format!("method `{}` is listed twice", m.name))
+                        .with_help("remove the repeated method"),
+                );
+            }
+            seen_methods.push(&m.name);
+        }
+        let mut seen_patterns: Vec<String> = Vec::new();
+        for p in &r.patterns {
+            if let Some(d) = pattern_error(p) {
+                self.diags.push(d);
+                continue;
+            }
+            let shape = pattern_shape(&p.text);
+            if seen_patterns.contains(&shape) {
+                self.diags.push(
+                    Diagnostic::error("duplicate", p.span, format!("pattern `{}` is listed twice", p.text))
+                        .with_help("remove the repeated pattern"),
+                );
+            }
+            seen_patterns.push(shape);
+        }
+        let mut public: Option<Span> = None;
+        let mut header_ops: HashMap<String, Span> = HashMap::new();
+        for stmt in &r.body {
+            match stmt {
+                RouteStmt::Public(s) => {
+                    if public.is_some() {
+                        self.diags.push(
+                            Diagnostic::warning("duplicate", *s, "`public` is written twice").with_help("remove one"),
+                        );
+                    }
+                    public = Some(*s);
+                }
+                RouteStmt::Require(req) => self.requirement(req),
+                RouteStmt::Limit(names, _) => {
+                    for n in names {
+                        if !self.syms.limits.contains_key(&n.name) {
+                            let help = did_you_mean(&n.name, self.syms.limits.keys().map(String::as_str))
+                                .unwrap_or_else(|| format!("declare it with `limit {}: N per DURATION by KEY`", n.name));
+                            self.diags.push(
+                                Diagnostic::error("unknown-limit", n.span, format!("unknown limit `{}`", n.name))
+                                    .with_label("not declared")
+                                    .with_help(help),
+                            );
+                        }
+                    }
+                }
+                RouteStmt::HeaderSet { name, value, .. } => {
+                    self.header_value(value);
+                    self.header_op(&mut header_ops, name);
+                }
+                RouteStmt::HeaderDrop { name, .. } => self.header_op(&mut header_ops, name),
+            }
+        }
+    }
+
+    fn header_op(&mut self, seen: &mut HashMap<String, Span>, name: &Ident) {
+        let key = name.name.to_ascii_lowercase();
+        if seen.insert(key, name.span).is_some() {
+            self.diags.push(
+                Diagnostic::error(
+                    "conflicting-headers",
+                    name.span,
+                    format!("header `{}` is set or dropped twice in this route", name.name),
+                )
+                .with_help("keep one `header set` or `header drop` per header"),
+            );
+        }
+    }
+
+    fn requirement(&mut self, req: &Requirement) {
+        match &req.kind {
+            ReqKind::Auth => {}
+            ReqKind::Role(roles) => {
+                for r in roles {
+                    self.role_exists(r);
+                }
+            }
+            ReqKind::Expr(e) => self.expect_bool(e, &Scope::Route),
+        }
+        match &req.otherwise {
+            Some(Otherwise::Status(code, span)) if !(400..=599).contains(code) => {
+                self.diags.push(
+                    Diagnostic::error("invalid-status", *span, format!("a failed requirement answers an error status, not `{code}`"))
+                        .with_help("use a 4xx or 5xx status, or `else redirect \"/path\"`"),
+                );
+            }
+            Some(Otherwise::Redirect { status, location, span }) => {
+                if let Some(code) = status {
+                    if ![301, 302, 303, 307, 308].contains(code) {
+                        self.diags.push(
+                            Diagnostic::error("invalid-status", *span, format!("`{code}` is not a redirect status"))
+                                .with_help("use 301, 302, 303, 307 or 308"),
+                        );
+                    }
+                }
+                self.location(location);
+            }
+            _ => {}
+        }
+    }
+
+    fn location(&mut self, loc: &StrLit) {
+        let v = &loc.value;
+        if !(v.starts_with('/') || v.starts_with("https://") || v.starts_with("http://")) || v.starts_with("//") {
+            self.diags.push(
+                Diagnostic::error("invalid-redirect", loc.span, format!("redirect location `{v}` must be a path or an http(s) URL"))
+                    .with_help("write a path such as \"/login\""),
+            );
+            return;
+        }
+        let mut rest = v.as_str();
+        while let Some(open) = rest.find('{') {
+            let after = &rest[open + 1..];
+            let name = after.split('}').next().unwrap_or("");
+            if name != "path" || !after.contains('}') {
+                self.diags.push(
+                    Diagnostic::error("invalid-redirect", loc.span, format!("unknown placeholder `{{{name}}}` in redirect location"))
+                        .with_help("the only placeholder is `{path}`: the request's path and query, URL-encoded"),
+                );
+                return;
+            }
+            rest = &after[name.len() + 1..];
+        }
+    }
+
+    fn header_value(&mut self, value: &StrLit) {
+        if value.value.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
+            self.diags.push(
+                Diagnostic::error("invalid-header", value.span, "a header value cannot contain line breaks or NUL")
+                    .with_help("put the value on one line"),
+            );
+        }
+    }
+
+    pub(crate) fn headers(&mut self, h: &HeadersDecl) {
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        for e in &h.entries {
+            self.header_value(&e.value);
+            if let Some(c) = &e.cond {
+                self.expect_bool(c, &Scope::Load);
+            } else if seen.insert(e.name.name.to_ascii_lowercase(), e.name.span).is_some() {
+                self.diags.push(
+                    Diagnostic::error("duplicate", e.name.span, format!("header `{}` is declared twice", e.name.name))
+                        .with_help("keep one value, or make the lines conditional with `if env ...`"),
+                );
+            }
+        }
+    }
+
+    pub(crate) fn cors(&mut self, c: &CorsDecl) {
+        let mut wildcard: Option<Span> = None;
+        let mut credentials: Option<Span> = None;
+        let mut singles: HashMap<&str, Span> = HashMap::new();
+        for e in &c.entries {
+            if let Some(cond) = &e.cond {
+                self.expect_bool(cond, &Scope::Load);
+            }
+            match &e.value {
+                CorsValue::Origins(list) => {
+                    for o in list {
+                        if o.value == "*" {
+                            wildcard = Some(o.span);
+                        } else if !valid_origin(&o.value) {
+                            self.diags.push(
+                                Diagnostic::error("invalid-origin", o.span, format!("`{}` is not an origin", o.value))
+                                    .with_help("an origin is `scheme://host[:port]`, without a path or trailing slash, or \"*\""),
+                            );
+                        }
+                    }
+                }
+                CorsValue::Methods(ms) => {
+                    for m in ms {
+                        if !METHODS.contains(&m.name.as_str()) {
+                            self.diags.push(
+                                Diagnostic::error("unknown-method", m.span, format!("unknown HTTP method `{}`", m.name))
+                                    .with_help(format!("methods are {}", METHODS.join(", "))),
+                            );
+                        }
+                    }
+                }
+                CorsValue::Credentials(true) => credentials = Some(e.span),
+                _ => {}
+            }
+            if matches!(e.value, CorsValue::Credentials(_) | CorsValue::MaxAge(_)) && e.cond.is_none() {
+                if singles.insert(e.value.key(), e.span).is_some() {
+                    self.diags.push(
+                        Diagnostic::error("duplicate", e.span, format!("`{}` is set twice", e.value.key()))
+                            .with_help("keep one, or make one conditional with `if env ...`"),
+                    );
+                }
+            }
+        }
+        if let (Some(w), Some(_)) = (wildcard, credentials) {
+            self.diags.push(
+                Diagnostic::error("cors-wildcard-credentials", w, "origin `\"*\"` cannot be combined with `credentials: true`")
+                    .with_label("any origin")
+                    .with_help("browsers reject it, and echoing any origin with credentials exposes every user; list the allowed origins"),
+            );
+        }
+    }
+}
+
+fn valid_origin(o: &str) -> bool {
+    let Some((scheme, rest)) = o.split_once("://") else { return false };
+    if !matches!(scheme, "http" | "https") || rest.is_empty() {
+        return false;
+    }
+    let host = rest.rsplit_once(':').map_or(rest, |(h, port)| {
+        if !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            "/" // forces failure
+        }
+    });
+    !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
+}
+
+/// What is wrong with a path pattern, if anything.
+fn pattern_error(p: &RoutePattern) -> Option<Diagnostic> {
+    let bad = |msg: String, help: &str| Some(Diagnostic::error("invalid-pattern", p.span, msg).with_help(help.to_string()));
+    let text = p.text.as_str();
+    if text.len() > 1 && text.ends_with('/') {
+        return bad(format!("pattern `{text}` ends with `/`"), "paths are matched without a trailing slash; remove it");
+    }
+    let segments: Vec<&str> = text.split('/').skip(1).collect();
+    let mut params: Vec<&str> = Vec::new();
+    for (i, seg) in segments.iter().enumerate() {
+        if text == "/" {
+            break;
+        }
+        if seg.is_empty() {
+            return bad(format!("pattern `{text}` has an empty segment"), "remove the doubled `/`");
+        }
+        if *seg == "." || *seg == ".." {
+            return bad(format!("pattern `{text}` has a `{seg}` segment"), "write the path as it resolves");
+        }
+        if seg.contains('%') {
+            return bad(format!("pattern `{text}` contains a percent-encoding"), "write the decoded character; requests are decoded before matching");
+        }
+        if *seg == "**" {
+            if i + 1 != segments.len() {
+                return bad(format!("`**` must be the last segment of `{text}`"), "`**` matches the rest of the path");
+            }
+            continue;
+        }
+        if seg.contains('*') {
+            return bad(format!("`*` in `{seg}` is not a pattern"), "use `:name` for one segment or `**` for the rest of the path");
+        }
+        if let Some(name) = seg.strip_prefix(':') {
+            let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return bad(format!("`{seg}` is not a valid parameter"), "a parameter is `:` then a name, alone in its segment");
+            }
+            if params.contains(&name) {
+                return bad(format!("parameter `:{name}` appears twice in `{text}`"), "give each parameter its own name");
+            }
+            params.push(name);
+        } else if seg.contains(':') {
+            return bad(format!("`:` inside segment `{seg}`"), "a parameter must be a whole segment, e.g. `/users/:id`");
+        }
+    }
+    None
+}
+
+/// The pattern with parameter names erased: two routes with the same shape match the same paths.
+fn pattern_shape(text: &str) -> String {
+    text.split('/')
+        .map(|s| if s.starts_with(':') { ":" } else { s })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Two routes with the same pattern shape and overlapping methods conflict.
+pub(crate) fn route_conflicts(policy: &Policy, diags: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<(String, String), Span> = HashMap::new();
+    for item in &policy.items {
+        let Item::Route(r) = item else { continue };
+        let methods: Vec<String> = if r.methods.is_empty() {
+            vec!["*".to_string()]
+        } else {
+            r.methods.iter().map(|m| m.name.clone()).collect()
+        };
+        let mut mine = Vec::new();
+        for p in &r.patterns {
+            let shape = pattern_shape(&p.text);
+            for m in &methods {
+                let clash = if m == "*" {
+                    seen.keys().any(|(s, _)| *s == shape)
+                } else {
+                    seen.contains_key(&(shape.clone(), m.clone())) || seen.contains_key(&(shape.clone(), "*".into()))
+                };
+                if clash {
+                    diags.push(
+                        Diagnostic::error("conflicting-routes", p.span, format!("another route already matches `{}` with these methods", p.text))
+                            .with_help("merge the two route blocks, or give them different methods"),
+                    );
+                    break;
+                }
+            }
+            mine.extend(methods.iter().map(|m| (shape.clone(), m.clone())));
+        }
+        // A route's own repeated patterns are reported by `route`, not as a conflict.
+        for key in mine {
+            seen.insert(key, r.span);
+        }
+    }
+}

@@ -1,0 +1,546 @@
+//! Expression checking: what each scope may read, attribute lookups, operator types, regexes.
+
+use super::Checker;
+use crate::ast::*;
+use crate::diag::{did_you_mean, Diagnostic};
+use std::collections::HashMap;
+use std::fmt;
+
+/// Where an expression sits decides what it may read.
+pub(crate) enum Scope<'a> {
+    /// A rule condition: principal, resource (of the `on` types), context.
+    Rule { on: &'a [Ident], types_ok: bool },
+    /// A route requirement: principal, input, headers, ip, request.
+    Route,
+    /// A limit key: like a route, it reads the HTTP request.
+    LimitKey,
+    /// Folded when the engine loads: env, secrets, literals (startup, cors, headers).
+    Load,
+}
+
+/// The static type of an expression.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Ty {
+    Str,
+    Num,
+    Bool,
+    Role,
+    /// The principal itself: its role set, for `is` and role comparisons.
+    Principal,
+    Set(Box<Ty>),
+    List(Box<Ty>),
+    /// Not known until a request arrives (undeclared input/context, script results).
+    Any,
+}
+
+impl Ty {
+    fn from_decl(t: &Type) -> Ty {
+        match t {
+            Type::String => Ty::Str,
+            Type::Number => Ty::Num,
+            Type::Bool => Ty::Bool,
+            Type::Role => Ty::Role,
+            Type::Set(e) => Ty::Set(Box::new(Ty::from_decl(e))),
+        }
+    }
+
+    fn is_roleish(&self) -> bool {
+        matches!(self, Ty::Role | Ty::Principal | Ty::Any)
+    }
+
+    fn element(&self) -> Option<&Ty> {
+        match self {
+            Ty::Set(e) | Ty::List(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether values of the two types can be compared for equality.
+    fn comparable(&self, other: &Ty) -> bool {
+        match (self, other) {
+            (Ty::Any, _) | (_, Ty::Any) => true,
+            (Ty::Role, Ty::Str) | (Ty::Str, Ty::Role) => true,
+            (Ty::Set(a) | Ty::List(a), Ty::Set(b) | Ty::List(b)) => a.comparable(b),
+            (a, b) => a == b,
+        }
+    }
+}
+
+impl fmt::Display for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ty::Str => f.write_str("a string"),
+            Ty::Num => f.write_str("a number"),
+            Ty::Bool => f.write_str("a bool"),
+            Ty::Role => f.write_str("a role"),
+            Ty::Principal => f.write_str("the principal"),
+            Ty::Set(_) => f.write_str("a set"),
+            Ty::List(_) => f.write_str("a list"),
+            Ty::Any => f.write_str("a value"),
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// Check a condition: it must be a bool.
+    pub(crate) fn expect_bool(&mut self, e: &Expr, scope: &Scope<'_>) {
+        if let Some(t) = self.expr(e, scope) {
+            if !matches!(t, Ty::Bool | Ty::Any) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "type-mismatch",
+                        e.span,
+                        format!("a condition must be true or false, but this is {t}"),
+                    )
+                    .with_help("compare it with something, e.g. `== \"value\"`"),
+                );
+            }
+        }
+    }
+
+    /// The type of an expression, or `None` after reporting an error in it.
+    pub(crate) fn expr(&mut self, e: &Expr, scope: &Scope<'_>) -> Option<Ty> {
+        match &e.kind {
+            ExprKind::Str(_) => Some(Ty::Str),
+            ExprKind::Num(_) | ExprKind::Size { .. } | ExprKind::Duration { .. } => Some(Ty::Num),
+            ExprKind::Bool(_) => Some(Ty::Bool),
+            ExprKind::List(items) => {
+                let mut elem: Option<Ty> = None;
+                let mut ok = true;
+                for i in items {
+                    match (self.expr(i, scope), &elem) {
+                        (None, _) => ok = false,
+                        (Some(t), None) => elem = Some(t),
+                        (Some(t), Some(prev)) if !prev.comparable(&t) => {
+                            ok = false;
+                            self.diags.push(
+                                Diagnostic::error(
+                                    "type-mismatch",
+                                    i.span,
+                                    format!("list elements must have one type: {prev} and {t}"),
+                                )
+                                .with_help("make every element the same kind of value"),
+                            );
+                        }
+                        _ => {}
+                    }
+                }
+                ok.then(|| Ty::List(Box::new(elem.unwrap_or(Ty::Any))))
+            }
+            ExprKind::Path(p) => self.path(p, e.span, scope),
+            ExprKind::Header(_) | ExprKind::Ip => {
+                self.http_only(e, scope)?;
+                Some(Ty::Str)
+            }
+            ExprKind::Env => Some(Ty::Str),
+            ExprKind::Secret(name) => {
+                let ok = !name.name.is_empty()
+                    && name.name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                    && name.name.starts_with(|c: char| c.is_ascii_uppercase());
+                if !ok {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "invalid-secret-name",
+                            name.span,
+                            format!("secret name `{}` must be UPPER_SNAKE_CASE", name.name),
+                        )
+                        .with_help(format!(
+                            "secrets are read from environment variables; use `{}`",
+                            name.name.to_ascii_uppercase()
+                        )),
+                    );
+                    return None;
+                }
+                Some(Ty::Str)
+            }
+            ExprKind::RoleName(r) => {
+                if matches!(scope, Scope::Load) {
+                    self.diags.push(load_only(e.span, "a role"));
+                    return None;
+                }
+                self.role_exists(r).then_some(Ty::Role)
+            }
+            ExprKind::Call { func, args } => self.call(func, args, scope),
+            ExprKind::Not(inner) => {
+                let t = self.expr(inner, scope)?;
+                self.operand(inner, &t, &[Ty::Bool], "`not`")?;
+                Some(Ty::Bool)
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let (l, r) = (self.expr(lhs, scope), self.expr(rhs, scope));
+                self.binary(*op, lhs, l?, rhs, r?)
+            }
+            ExprKind::Matches { expr, regex } => {
+                let t = self.expr(expr, scope);
+                self.regex(regex);
+                self.operand(expr, &t?, &[Ty::Str], "`matches`")?;
+                Some(Ty::Bool)
+            }
+            ExprKind::Is { expr, role } => {
+                let t = self.expr(expr, scope);
+                let known = self.role_exists(role);
+                let t = t?;
+                if !t.is_roleish() {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "type-mismatch",
+                            expr.span,
+                            format!("`is` needs the principal or a role, but this is {t}"),
+                        )
+                        .with_help("write `principal is ROLE`"),
+                    );
+                    return None;
+                }
+                known.then_some(Ty::Bool)
+            }
+            ExprKind::Len(inner) => {
+                let t = self.expr(inner, scope)?;
+                match t {
+                    Ty::Str | Ty::Set(_) | Ty::List(_) | Ty::Any => Some(Ty::Num),
+                    other => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "type-mismatch",
+                                inner.span,
+                                format!("`.len` needs a string, set or list, but this is {other}"),
+                            )
+                            .with_help("`.len` counts characters or elements"),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn http_only(&mut self, e: &Expr, scope: &Scope<'_>) -> Option<()> {
+        match scope {
+            Scope::Route | Scope::LimitKey => Some(()),
+            Scope::Rule { .. } => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "wrong-scope",
+                        e.span,
+                        "rules decide on principal, resource and context; the HTTP request is not available here",
+                    )
+                    .with_help("check headers, input and ip in a `route` with `require ... else STATUS`"),
+                );
+                None
+            }
+            Scope::Load => {
+                self.diags.push(load_only(e.span, "the HTTP request"));
+                None
+            }
+        }
+    }
+
+    fn path(&mut self, p: &Path, span: Span, scope: &Scope<'_>) -> Option<Ty> {
+        let allowed = match (p.root, scope) {
+            (_, Scope::Load) => false,
+            (Root::Principal, _) => true,
+            (Root::Resource | Root::Context, Scope::Rule { .. }) => true,
+            (Root::Input | Root::Request, Scope::Route | Scope::LimitKey) => true,
+            _ => false,
+        };
+        if !allowed {
+            let msg = match scope {
+                Scope::Load => {
+                    self.diags.push(load_only(span, &format!("`{}`", p.root.keyword())));
+                    return None;
+                }
+                Scope::Rule { .. } => format!(
+                    "`{}` is part of an HTTP request; rules read principal, resource and context",
+                    p.root.keyword()
+                ),
+                Scope::Route | Scope::LimitKey => format!(
+                    "`{}` is not available in a route or limit; they read principal, input, header, ip and request",
+                    p.root.keyword()
+                ),
+            };
+            self.diags.push(
+                Diagnostic::error("wrong-scope", span, msg)
+                    .with_help("see \"What each place may read\" in docs/LANGUAGE.md"),
+            );
+            return None;
+        }
+        let Some(first) = p.attrs.first() else {
+            return match p.root {
+                Root::Principal => Some(Ty::Principal),
+                _ => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "incomplete-path",
+                            span,
+                            format!("`{}` needs an attribute, e.g. `{}.id`", p.root.keyword(), p.root.keyword()),
+                        )
+                        .with_help("name the attribute to read"),
+                    );
+                    None
+                }
+            };
+        };
+        let ty = match p.root {
+            Root::Principal => {
+                let attrs = &self.syms.principal;
+                lookup(attrs, first, "the principal", "principal { ... }").map_err(|d| self.diags.push(d)).ok()?
+            }
+            Root::Resource => {
+                let Scope::Rule { on, types_ok } = scope else { return None };
+                if on.is_empty() {
+                    if *types_ok {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "resource-without-type",
+                                span,
+                                format!("`resource.{}` is read, but the rule names no resource type", first.name),
+                            )
+                            .with_help("add `on TYPE` so the attribute can be checked"),
+                        );
+                    }
+                    return None;
+                }
+                let mut found: Option<Ty> = None;
+                for t in *on {
+                    let attrs = self.syms.resources.get(&t.name)?;
+                    let what = format!("resource type `{}`", t.name);
+                    let decl = format!("resource {} {{ ... }}", t.name);
+                    let ty = lookup(attrs, first, &what, &decl).map_err(|d| self.diags.push(d)).ok()?;
+                    if let Some(prev) = &found {
+                        if *prev != ty {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    "type-mismatch",
+                                    first.span,
+                                    format!("`{}` has different types in the rule's resource types", first.name),
+                                )
+                                .with_help("give the attribute one type in every resource type the rule names"),
+                            );
+                            return None;
+                        }
+                    }
+                    found = Some(ty);
+                }
+                found?
+            }
+            Root::Context => match &self.syms.context {
+                Some(attrs) => lookup(attrs, first, "the context", "context { ... }").map_err(|d| self.diags.push(d)).ok()?,
+                None => Ty::Any,
+            },
+            Root::Input => match &self.syms.input {
+                Some(attrs) => lookup(attrs, first, "the input", "input { ... }").map_err(|d| self.diags.push(d)).ok()?,
+                None => Ty::Any,
+            },
+            Root::Request => match first.name.as_str() {
+                "method" | "path" | "ip" | "query" => Ty::Str,
+                other => {
+                    let help = did_you_mean(other, ["method", "path", "ip", "query"])
+                        .unwrap_or_else(|| "a request has `method`, `path`, `query` and `ip`".into());
+                    self.diags.push(
+                        Diagnostic::error("unknown-attribute", first.span, format!("a request has no attribute `{other}`"))
+                            .with_help(help),
+                    );
+                    return None;
+                }
+            },
+        };
+        if p.attrs.len() > 1 && ty != Ty::Any {
+            self.diags.push(
+                Diagnostic::error(
+                    "unknown-attribute",
+                    p.attrs[1].span,
+                    format!("`{}` is {ty}, which has no attributes", first.name),
+                )
+                .with_help("declared attributes are flat; read the attribute directly"),
+            );
+            return None;
+        }
+        Some(ty)
+    }
+
+    fn call(&mut self, func: &Ident, args: &[Expr], scope: &Scope<'_>) -> Option<Ty> {
+        let mut ok = true;
+        for a in args {
+            ok &= self.expr(a, scope).is_some();
+        }
+        match self.syms.functions.get(&func.name) {
+            Some(arities) if arities.contains(&args.len()) => ok.then_some(Ty::Any),
+            Some(arities) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "wrong-arity",
+                        func.span,
+                        format!(
+                            "script function `{}` takes {} argument(s), not {}",
+                            func.name,
+                            arities.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or "),
+                            args.len()
+                        ),
+                    )
+                    .with_help("match the function's parameters in the `script` block"),
+                );
+                None
+            }
+            None => {
+                let help = did_you_mean(&func.name, self.syms.functions.keys().map(String::as_str))
+                    .unwrap_or_else(|| format!("define `fn {}(...)` in a `script {{ }}` block", func.name));
+                self.diags.push(
+                    Diagnostic::error("unknown-function", func.span, format!("unknown function `{}`", func.name))
+                        .with_label("not defined")
+                        .with_help(help),
+                );
+                None
+            }
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, lhs: &Expr, l: Ty, rhs: &Expr, r: Ty) -> Option<Ty> {
+        let sym = format!("`{}`", op.symbol());
+        match op {
+            BinOp::And | BinOp::Or => {
+                self.operand(lhs, &l, &[Ty::Bool], &sym)?;
+                self.operand(rhs, &r, &[Ty::Bool], &sym)?;
+                Some(Ty::Bool)
+            }
+            BinOp::Eq | BinOp::Ne => {
+                if l.comparable(&r) {
+                    Some(Ty::Bool)
+                } else {
+                    self.mismatch(lhs.span.to(rhs.span), &sym, &l, &r);
+                    None
+                }
+            }
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let ok = matches!((&l, &r), (Ty::Num | Ty::Any, Ty::Num | Ty::Any))
+                    || (l.is_roleish() && r.is_roleish());
+                if ok {
+                    Some(Ty::Bool)
+                } else if l.is_roleish() || r.is_roleish() {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "type-mismatch",
+                            lhs.span.to(rhs.span),
+                            format!("a role compared with {}", if l.is_roleish() { &r } else { &l }),
+                        )
+                        .with_help("roles compare by rank only with roles or the principal"),
+                    );
+                    None
+                } else {
+                    self.mismatch(lhs.span.to(rhs.span), &sym, &l, &r);
+                    None
+                }
+            }
+            BinOp::In => match r.element() {
+                Some(e) if e.comparable(&l) => Some(Ty::Bool),
+                _ if r == Ty::Any => Some(Ty::Bool),
+                Some(_) => {
+                    self.mismatch(lhs.span.to(rhs.span), &sym, &l, &r);
+                    None
+                }
+                None => {
+                    self.diags.push(
+                        Diagnostic::error("type-mismatch", rhs.span, format!("`in` needs a set or list on the right, but this is {r}"))
+                            .with_help("for text, write `haystack contains needle`"),
+                    );
+                    None
+                }
+            },
+            BinOp::Contains => match (&l, l.element()) {
+                (_, Some(e)) if e.comparable(&r) => Some(Ty::Bool),
+                (Ty::Str, _) if matches!(r, Ty::Str | Ty::Any) => Some(Ty::Bool),
+                (Ty::Any, _) => Some(Ty::Bool),
+                _ => {
+                    self.mismatch(lhs.span.to(rhs.span), &sym, &l, &r);
+                    None
+                }
+            },
+            BinOp::StartsWith | BinOp::EndsWith | BinOp::Concat => {
+                self.operand(lhs, &l, &[Ty::Str], &sym)?;
+                self.operand(rhs, &r, &[Ty::Str], &sym)?;
+                Some(if op == BinOp::Concat { Ty::Str } else { Ty::Bool })
+            }
+            BinOp::Coalesce => {
+                if l.comparable(&r) {
+                    Some(if l == Ty::Any { r } else { l })
+                } else {
+                    self.mismatch(lhs.span.to(rhs.span), &sym, &l, &r);
+                    None
+                }
+            }
+        }
+    }
+
+    fn operand(&mut self, e: &Expr, t: &Ty, want: &[Ty], op: &str) -> Option<()> {
+        if *t == Ty::Any || want.contains(t) {
+            return Some(());
+        }
+        let wanted: Vec<String> = want.iter().map(ToString::to_string).collect();
+        self.diags.push(
+            Diagnostic::error(
+                "type-mismatch",
+                e.span,
+                format!("{op} needs {}, but this is {t}", wanted.join(" or ")),
+            )
+            .with_label(format!("{t}")),
+        );
+        None
+    }
+
+    fn mismatch(&mut self, span: Span, op: &str, l: &Ty, r: &Ty) {
+        self.diags.push(
+            Diagnostic::error("type-mismatch", span, format!("{l} compared with {r} by {op}"))
+                .with_help("both sides must be the same kind of value"),
+        );
+    }
+
+    fn regex(&mut self, re: &StrLit) {
+        let built = regex::RegexBuilder::new(&re.value)
+            .size_limit(self.limits.max_regex_bytes)
+            .build();
+        if let Err(e) = built {
+            let (code, msg, help) = match e {
+                regex::Error::CompiledTooBig(n) => (
+                    "regex-too-large",
+                    format!("regular expression compiles to more than {n} bytes"),
+                    "simplify it, or raise `Limits::max_regex_bytes`".to_string(),
+                ),
+                other => (
+                    "invalid-regex",
+                    "invalid regular expression".to_string(),
+                    other.to_string().lines().last().unwrap_or("").trim().to_string(),
+                ),
+            };
+            self.diags.push(Diagnostic::error(code, re.span, msg).with_help(help));
+        }
+    }
+}
+
+fn load_only(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        "wrong-scope",
+        span,
+        format!("{what} is not known when the policy loads"),
+    )
+    .with_help("startup checks, and `if` on cors and header lines, may read only `env`, `secret(NAME)` and literals")
+}
+
+fn lookup(
+    attrs: &HashMap<String, (Type, bool)>,
+    name: &Ident,
+    what: &str,
+    decl: &str,
+) -> Result<Ty, Diagnostic> {
+    match attrs.get(&name.name) {
+        Some((t, _)) => Ok(Ty::from_decl(t)),
+        None => {
+            let help = did_you_mean(&name.name, attrs.keys().map(String::as_str))
+                .unwrap_or_else(|| format!("declare it in `{decl}`"));
+            Err(Diagnostic::error(
+                "unknown-attribute",
+                name.span,
+                format!("{what} has no attribute `{}`", name.name),
+            )
+            .with_label("not declared")
+            .with_help(help))
+        }
+    }
+}
