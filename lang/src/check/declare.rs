@@ -129,7 +129,10 @@ fn implicit_attrs(syms: &mut Symbols, diags: &mut Vec<Diagnostic>, policy: &Poli
     for item in &policy.items {
         let Item::Shape(s) = item else { continue };
         let expected: &[(&str, Type)] = match s.kind {
-            ShapeKind::Principal => &[("id", Type::String), ("roles", Type::Set(Box::new(Type::Role)))],
+            ShapeKind::Principal => &[
+                ("id", Type::String),
+                ("roles", Type::Set(Box::new(Type::Role))),
+            ],
             ShapeKind::Resource(_) => &[("id", Type::String)],
             _ => &[],
         };
@@ -193,7 +196,8 @@ fn role_cycles(policy: &Policy, syms: &Symbols, diags: &mut Vec<Diagnostic>) {
         Active,
         Done,
     }
-    let mut marks: HashMap<&str, Mark> = syms.roles.keys().map(|k| (k.as_str(), Mark::New)).collect();
+    let mut marks: HashMap<&str, Mark> =
+        syms.roles.keys().map(|k| (k.as_str(), Mark::New)).collect();
     let spans: HashMap<&str, Span> = policy
         .items
         .iter()

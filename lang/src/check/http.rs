@@ -13,14 +13,22 @@ impl Checker<'_> {
     pub(crate) fn limit(&mut self, l: &LimitDecl) {
         if l.count == 0 {
             self.diags.push(
-                Diagnostic::error("invalid-limit", l.name.span, format!("limit `{}` admits no request", l.name.name))
-                    .with_help("a limit needs a count of at least 1; to block a route, use `require`"),
+                Diagnostic::error(
+                    "invalid-limit",
+                    l.name.span,
+                    format!("limit `{}` admits no request", l.name.name),
+                )
+                .with_help("a limit needs a count of at least 1; to block a route, use `require`"),
             );
         }
         if l.per.millis() == 0 {
             self.diags.push(
-                Diagnostic::error("invalid-limit", l.per.span, "a limit's window must be longer than zero")
-                    .with_help("write a duration such as `1m`"),
+                Diagnostic::error(
+                    "invalid-limit",
+                    l.per.span,
+                    "a limit's window must be longer than zero",
+                )
+                .with_help("write a duration such as `1m`"),
             );
         }
         if let Some(t) = self.expr(&l.key, &Scope::LimitKey) {
@@ -40,12 +48,21 @@ impl Checker<'_> {
                 let help = did_you_mean(&m.name, METHODS.iter().copied())
                     .unwrap_or_else(|| format!("methods are {}", METHODS.join(", ")));
                 self.diags.push(
-                    Diagnostic::error("unknown-method", m.span, format!("unknown HTTP method `{}`", m.name)).with_help(help),
+                    Diagnostic::error(
+                        "unknown-method",
+                        m.span,
+                        format!("unknown HTTP method `{}`", m.name),
+                    )
+                    .with_help(help),
                 );
             } else if seen_methods.contains(&m.name.as_str()) {
                 self.diags.push(
-                    Diagnostic::error("duplicate", m.span, format!("method `{}` is listed twice", m.name))
-                        .with_help("remove the repeated method"),
+                    Diagnostic::error(
+                        "duplicate",
+                        m.span,
+                        format!("method `{}` is listed twice", m.name),
+                    )
+                    .with_help("remove the repeated method"),
                 );
             }
             seen_methods.push(&m.name);
@@ -59,8 +76,12 @@ impl Checker<'_> {
             let shape = pattern_shape(&p.text);
             if seen_patterns.contains(&shape) {
                 self.diags.push(
-                    Diagnostic::error("duplicate", p.span, format!("pattern `{}` is listed twice", p.text))
-                        .with_help("remove the repeated pattern"),
+                    Diagnostic::error(
+                        "duplicate",
+                        p.span,
+                        format!("pattern `{}` is listed twice", p.text),
+                    )
+                    .with_help("remove the repeated pattern"),
                 );
             }
             seen_patterns.push(shape);
@@ -72,7 +93,8 @@ impl Checker<'_> {
                 RouteStmt::Public(s) => {
                     if public.is_some() {
                         self.diags.push(
-                            Diagnostic::warning("duplicate", *s, "`public` is written twice").with_help("remove one"),
+                            Diagnostic::warning("duplicate", *s, "`public` is written twice")
+                                .with_help("remove one"),
                         );
                     }
                     public = Some(*s);
@@ -81,12 +103,22 @@ impl Checker<'_> {
                 RouteStmt::Limit(names, _) => {
                     for n in names {
                         if !self.syms.limits.contains_key(&n.name) {
-                            let help = did_you_mean(&n.name, self.syms.limits.keys().map(String::as_str))
-                                .unwrap_or_else(|| format!("declare it with `limit {}: N per DURATION by KEY`", n.name));
+                            let help =
+                                did_you_mean(&n.name, self.syms.limits.keys().map(String::as_str))
+                                    .unwrap_or_else(|| {
+                                        format!(
+                                            "declare it with `limit {}: N per DURATION by KEY`",
+                                            n.name
+                                        )
+                                    });
                             self.diags.push(
-                                Diagnostic::error("unknown-limit", n.span, format!("unknown limit `{}`", n.name))
-                                    .with_label("not declared")
-                                    .with_help(help),
+                                Diagnostic::error(
+                                    "unknown-limit",
+                                    n.span,
+                                    format!("unknown limit `{}`", n.name),
+                                )
+                                .with_label("not declared")
+                                .with_help(help),
                             );
                         }
                     }
@@ -107,7 +139,10 @@ impl Checker<'_> {
                 Diagnostic::error(
                     "conflicting-headers",
                     name.span,
-                    format!("header `{}` is set or dropped twice in this route", name.name),
+                    format!(
+                        "header `{}` is set or dropped twice in this route",
+                        name.name
+                    ),
                 )
                 .with_help("keep one `header set` or `header drop` per header"),
             );
@@ -127,16 +162,28 @@ impl Checker<'_> {
         match &req.otherwise {
             Some(Otherwise::Status(code, span)) if !(400..=599).contains(code) => {
                 self.diags.push(
-                    Diagnostic::error("invalid-status", *span, format!("a failed requirement answers an error status, not `{code}`"))
-                        .with_help("use a 4xx or 5xx status, or `else redirect \"/path\"`"),
+                    Diagnostic::error(
+                        "invalid-status",
+                        *span,
+                        format!("a failed requirement answers an error status, not `{code}`"),
+                    )
+                    .with_help("use a 4xx or 5xx status, or `else redirect \"/path\"`"),
                 );
             }
-            Some(Otherwise::Redirect { status, location, span }) => {
+            Some(Otherwise::Redirect {
+                status,
+                location,
+                span,
+            }) => {
                 if let Some(code) = status {
                     if ![301, 302, 303, 307, 308].contains(code) {
                         self.diags.push(
-                            Diagnostic::error("invalid-status", *span, format!("`{code}` is not a redirect status"))
-                                .with_help("use 301, 302, 303, 307 or 308"),
+                            Diagnostic::error(
+                                "invalid-status",
+                                *span,
+                                format!("`{code}` is not a redirect status"),
+                            )
+                            .with_help("use 301, 302, 303, 307 or 308"),
                         );
                     }
                 }
@@ -148,10 +195,16 @@ impl Checker<'_> {
 
     fn location(&mut self, loc: &StrLit) {
         let v = &loc.value;
-        if !(v.starts_with('/') || v.starts_with("https://") || v.starts_with("http://")) || v.starts_with("//") {
+        if !(v.starts_with('/') || v.starts_with("https://") || v.starts_with("http://"))
+            || v.starts_with("//")
+        {
             self.diags.push(
-                Diagnostic::error("invalid-redirect", loc.span, format!("redirect location `{v}` must be a path or an http(s) URL"))
-                    .with_help("write a path such as \"/login\""),
+                Diagnostic::error(
+                    "invalid-redirect",
+                    loc.span,
+                    format!("redirect location `{v}` must be a path or an http(s) URL"),
+                )
+                .with_help("write a path such as \"/login\""),
             );
             return;
         }
@@ -171,10 +224,18 @@ impl Checker<'_> {
     }
 
     fn header_value(&mut self, value: &StrLit) {
-        if value.value.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
+        if value
+            .value
+            .chars()
+            .any(|c| c == '\r' || c == '\n' || c == '\0')
+        {
             self.diags.push(
-                Diagnostic::error("invalid-header", value.span, "a header value cannot contain line breaks or NUL")
-                    .with_help("put the value on one line"),
+                Diagnostic::error(
+                    "invalid-header",
+                    value.span,
+                    "a header value cannot contain line breaks or NUL",
+                )
+                .with_help("put the value on one line"),
             );
         }
     }
@@ -185,10 +246,17 @@ impl Checker<'_> {
             self.header_value(&e.value);
             if let Some(c) = &e.cond {
                 self.expect_bool(c, &Scope::Load);
-            } else if seen.insert(e.name.name.to_ascii_lowercase(), e.name.span).is_some() {
+            } else if seen
+                .insert(e.name.name.to_ascii_lowercase(), e.name.span)
+                .is_some()
+            {
                 self.diags.push(
-                    Diagnostic::error("duplicate", e.name.span, format!("header `{}` is declared twice", e.name.name))
-                        .with_help("keep one value, or make the lines conditional with `if env ...`"),
+                    Diagnostic::error(
+                        "duplicate",
+                        e.name.span,
+                        format!("header `{}` is declared twice", e.name.name),
+                    )
+                    .with_help("keep one value, or make the lines conditional with `if env ...`"),
                 );
             }
         }
@@ -219,8 +287,12 @@ impl Checker<'_> {
                     for m in ms {
                         if !METHODS.contains(&m.name.as_str()) {
                             self.diags.push(
-                                Diagnostic::error("unknown-method", m.span, format!("unknown HTTP method `{}`", m.name))
-                                    .with_help(format!("methods are {}", METHODS.join(", "))),
+                                Diagnostic::error(
+                                    "unknown-method",
+                                    m.span,
+                                    format!("unknown HTTP method `{}`", m.name),
+                                )
+                                .with_help(format!("methods are {}", METHODS.join(", "))),
                             );
                         }
                     }
@@ -228,13 +300,16 @@ impl Checker<'_> {
                 CorsValue::Credentials(true) => credentials = Some(e.span),
                 _ => {}
             }
-            if matches!(e.value, CorsValue::Credentials(_) | CorsValue::MaxAge(_)) && e.cond.is_none() {
-                if singles.insert(e.value.key(), e.span).is_some() {
-                    self.diags.push(
-                        Diagnostic::error("duplicate", e.span, format!("`{}` is set twice", e.value.key()))
-                            .with_help("keep one, or make one conditional with `if env ...`"),
-                    );
-                }
+            let single = matches!(e.value, CorsValue::Credentials(_) | CorsValue::MaxAge(_));
+            if single && e.cond.is_none() && singles.insert(e.value.key(), e.span).is_some() {
+                self.diags.push(
+                    Diagnostic::error(
+                        "duplicate",
+                        e.span,
+                        format!("`{}` is set twice", e.value.key()),
+                    )
+                    .with_help("keep one, or make one conditional with `if env ...`"),
+                );
             }
         }
         if let (Some(w), Some(_)) = (wildcard, credentials) {
@@ -248,7 +323,9 @@ impl Checker<'_> {
 }
 
 fn valid_origin(o: &str) -> bool {
-    let Some((scheme, rest)) = o.split_once("://") else { return false };
+    let Some((scheme, rest)) = o.split_once("://") else {
+        return false;
+    };
     if !matches!(scheme, "http" | "https") || rest.is_empty() {
         return false;
     }
@@ -259,15 +336,23 @@ fn valid_origin(o: &str) -> bool {
             "/" // forces failure
         }
     });
-    !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
+    !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
 }
 
 /// What is wrong with a path pattern, if anything.
 fn pattern_error(p: &RoutePattern) -> Option<Diagnostic> {
-    let bad = |msg: String, help: &str| Some(Diagnostic::error("invalid-pattern", p.span, msg).with_help(help.to_string()));
+    let bad = |msg: String, help: &str| {
+        Some(Diagnostic::error("invalid-pattern", p.span, msg).with_help(help.to_string()))
+    };
     let text = p.text.as_str();
     if text.len() > 1 && text.ends_with('/') {
-        return bad(format!("pattern `{text}` ends with `/`"), "paths are matched without a trailing slash; remove it");
+        return bad(
+            format!("pattern `{text}` ends with `/`"),
+            "paths are matched without a trailing slash; remove it",
+        );
     }
     let segments: Vec<&str> = text.split('/').skip(1).collect();
     let mut params: Vec<&str> = Vec::new();
@@ -276,35 +361,59 @@ fn pattern_error(p: &RoutePattern) -> Option<Diagnostic> {
             break;
         }
         if seg.is_empty() {
-            return bad(format!("pattern `{text}` has an empty segment"), "remove the doubled `/`");
+            return bad(
+                format!("pattern `{text}` has an empty segment"),
+                "remove the doubled `/`",
+            );
         }
         if *seg == "." || *seg == ".." {
-            return bad(format!("pattern `{text}` has a `{seg}` segment"), "write the path as it resolves");
+            return bad(
+                format!("pattern `{text}` has a `{seg}` segment"),
+                "write the path as it resolves",
+            );
         }
         if seg.contains('%') {
-            return bad(format!("pattern `{text}` contains a percent-encoding"), "write the decoded character; requests are decoded before matching");
+            return bad(
+                format!("pattern `{text}` contains a percent-encoding"),
+                "write the decoded character; requests are decoded before matching",
+            );
         }
         if *seg == "**" {
             if i + 1 != segments.len() {
-                return bad(format!("`**` must be the last segment of `{text}`"), "`**` matches the rest of the path");
+                return bad(
+                    format!("`**` must be the last segment of `{text}`"),
+                    "`**` matches the rest of the path",
+                );
             }
             continue;
         }
         if seg.contains('*') {
-            return bad(format!("`*` in `{seg}` is not a pattern"), "use `:name` for one segment or `**` for the rest of the path");
+            return bad(
+                format!("`*` in `{seg}` is not a pattern"),
+                "use `:name` for one segment or `**` for the rest of the path",
+            );
         }
         if let Some(name) = seg.strip_prefix(':') {
             let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid {
-                return bad(format!("`{seg}` is not a valid parameter"), "a parameter is `:` then a name, alone in its segment");
+                return bad(
+                    format!("`{seg}` is not a valid parameter"),
+                    "a parameter is `:` then a name, alone in its segment",
+                );
             }
             if params.contains(&name) {
-                return bad(format!("parameter `:{name}` appears twice in `{text}`"), "give each parameter its own name");
+                return bad(
+                    format!("parameter `:{name}` appears twice in `{text}`"),
+                    "give each parameter its own name",
+                );
             }
             params.push(name);
         } else if seg.contains(':') {
-            return bad(format!("`:` inside segment `{seg}`"), "a parameter must be a whole segment, e.g. `/users/:id`");
+            return bad(
+                format!("`:` inside segment `{seg}`"),
+                "a parameter must be a whole segment, e.g. `/users/:id`",
+            );
         }
     }
     None
@@ -335,12 +444,20 @@ pub(crate) fn route_conflicts(policy: &Policy, diags: &mut Vec<Diagnostic>) {
                 let clash = if m == "*" {
                     seen.keys().any(|(s, _)| *s == shape)
                 } else {
-                    seen.contains_key(&(shape.clone(), m.clone())) || seen.contains_key(&(shape.clone(), "*".into()))
+                    seen.contains_key(&(shape.clone(), m.clone()))
+                        || seen.contains_key(&(shape.clone(), "*".into()))
                 };
                 if clash {
                     diags.push(
-                        Diagnostic::error("conflicting-routes", p.span, format!("another route already matches `{}` with these methods", p.text))
-                            .with_help("merge the two route blocks, or give them different methods"),
+                        Diagnostic::error(
+                            "conflicting-routes",
+                            p.span,
+                            format!(
+                                "another route already matches `{}` with these methods",
+                                p.text
+                            ),
+                        )
+                        .with_help("merge the two route blocks, or give them different methods"),
                     );
                     break;
                 }

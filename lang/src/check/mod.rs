@@ -97,8 +97,9 @@ impl Checker<'_> {
             format!("unknown role `{}`", role.name),
         )
         .with_label("not declared");
-        let help = crate::diag::did_you_mean(&role.name, self.syms.roles.keys().map(String::as_str))
-            .unwrap_or_else(|| format!("declare it with `role {}`", role.name));
+        let help =
+            crate::diag::did_you_mean(&role.name, self.syms.roles.keys().map(String::as_str))
+                .unwrap_or_else(|| format!("declare it with `role {}`", role.name));
         d = d.with_help(help);
         self.diags.push(d);
         false

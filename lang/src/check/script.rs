@@ -21,7 +21,12 @@ pub fn sandbox(limits: &Limits) -> rhai::Engine {
     engine
 }
 
-pub(crate) fn check(policy: &Policy, limits: &Limits, syms: &mut Symbols, diags: &mut Vec<Diagnostic>) {
+pub(crate) fn check(
+    policy: &Policy,
+    limits: &Limits,
+    syms: &mut Symbols,
+    diags: &mut Vec<Diagnostic>,
+) {
     let engine = sandbox(limits);
     for item in &policy.items {
         let Item::Script(s) = item else { continue };
@@ -34,7 +39,11 @@ pub(crate) fn check(policy: &Policy, limits: &Limits, syms: &mut Symbols, diags:
                             Diagnostic::error(
                                 "duplicate",
                                 s.span,
-                                format!("script function `{}` with {} parameter(s) is defined twice", f.name, f.params.len()),
+                                format!(
+                                    "script function `{}` with {} parameter(s) is defined twice",
+                                    f.name,
+                                    f.params.len()
+                                ),
                             )
                             .with_help("rename one of them"),
                         );
@@ -57,8 +66,15 @@ pub(crate) fn check(policy: &Policy, limits: &Limits, syms: &mut Symbols, diags:
 /// Byte offset in `source` of a 1-based line and column from Rhai.
 fn position_offset(source: &str, line: Option<usize>, col: Option<usize>) -> usize {
     let Some(line) = line else { return 0 };
-    let start: usize = source.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
-    let line_text = source[start.min(source.len())..].lines().next().unwrap_or("");
+    let start: usize = source
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let line_text = source[start.min(source.len())..]
+        .lines()
+        .next()
+        .unwrap_or("");
     let col_bytes: usize = line_text
         .chars()
         .take(col.unwrap_or(1).saturating_sub(1))

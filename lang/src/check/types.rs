@@ -135,7 +135,10 @@ impl Checker<'_> {
             ExprKind::Env => Some(Ty::Str),
             ExprKind::Secret(name) => {
                 let ok = !name.name.is_empty()
-                    && name.name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                    && name
+                        .name
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
                     && name.name.starts_with(|c: char| c.is_ascii_uppercase());
                 if !ok {
                     self.diags.push(
@@ -271,7 +274,11 @@ impl Checker<'_> {
                         Diagnostic::error(
                             "incomplete-path",
                             span,
-                            format!("`{}` needs an attribute, e.g. `{}.id`", p.root.keyword(), p.root.keyword()),
+                            format!(
+                                "`{}` needs an attribute, e.g. `{}.id`",
+                                p.root.keyword(),
+                                p.root.keyword()
+                            ),
                         )
                         .with_help("name the attribute to read"),
                     );
@@ -282,17 +289,24 @@ impl Checker<'_> {
         let ty = match p.root {
             Root::Principal => {
                 let attrs = &self.syms.principal;
-                lookup(attrs, first, "the principal", "principal { ... }").map_err(|d| self.diags.push(d)).ok()?
+                lookup(attrs, first, "the principal", "principal { ... }")
+                    .map_err(|d| self.diags.push(d))
+                    .ok()?
             }
             Root::Resource => {
-                let Scope::Rule { on, types_ok } = scope else { return None };
+                let Scope::Rule { on, types_ok } = scope else {
+                    return None;
+                };
                 if on.is_empty() {
                     if *types_ok {
                         self.diags.push(
                             Diagnostic::error(
                                 "resource-without-type",
                                 span,
-                                format!("`resource.{}` is read, but the rule names no resource type", first.name),
+                                format!(
+                                    "`resource.{}` is read, but the rule names no resource type",
+                                    first.name
+                                ),
                             )
                             .with_help("add `on TYPE` so the attribute can be checked"),
                         );
@@ -304,7 +318,9 @@ impl Checker<'_> {
                     let attrs = self.syms.resources.get(&t.name)?;
                     let what = format!("resource type `{}`", t.name);
                     let decl = format!("resource {} {{ ... }}", t.name);
-                    let ty = lookup(attrs, first, &what, &decl).map_err(|d| self.diags.push(d)).ok()?;
+                    let ty = lookup(attrs, first, &what, &decl)
+                        .map_err(|d| self.diags.push(d))
+                        .ok()?;
                     if let Some(prev) = &found {
                         if *prev != ty {
                             self.diags.push(
@@ -323,21 +339,31 @@ impl Checker<'_> {
                 found?
             }
             Root::Context => match &self.syms.context {
-                Some(attrs) => lookup(attrs, first, "the context", "context { ... }").map_err(|d| self.diags.push(d)).ok()?,
+                Some(attrs) => lookup(attrs, first, "the context", "context { ... }")
+                    .map_err(|d| self.diags.push(d))
+                    .ok()?,
                 None => Ty::Any,
             },
             Root::Input => match &self.syms.input {
-                Some(attrs) => lookup(attrs, first, "the input", "input { ... }").map_err(|d| self.diags.push(d)).ok()?,
+                Some(attrs) => lookup(attrs, first, "the input", "input { ... }")
+                    .map_err(|d| self.diags.push(d))
+                    .ok()?,
                 None => Ty::Any,
             },
             Root::Request => match first.name.as_str() {
                 "method" | "path" | "ip" | "query" => Ty::Str,
                 other => {
                     let help = did_you_mean(other, ["method", "path", "ip", "query"])
-                        .unwrap_or_else(|| "a request has `method`, `path`, `query` and `ip`".into());
+                        .unwrap_or_else(|| {
+                            "a request has `method`, `path`, `query` and `ip`".into()
+                        });
                     self.diags.push(
-                        Diagnostic::error("unknown-attribute", first.span, format!("a request has no attribute `{other}`"))
-                            .with_help(help),
+                        Diagnostic::error(
+                            "unknown-attribute",
+                            first.span,
+                            format!("a request has no attribute `{other}`"),
+                        )
+                        .with_help(help),
                     );
                     return None;
                 }
@@ -372,7 +398,11 @@ impl Checker<'_> {
                         format!(
                             "script function `{}` takes {} argument(s), not {}",
                             func.name,
-                            arities.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or "),
+                            arities
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(" or "),
                             args.len()
                         ),
                     )
@@ -382,11 +412,17 @@ impl Checker<'_> {
             }
             None => {
                 let help = did_you_mean(&func.name, self.syms.functions.keys().map(String::as_str))
-                    .unwrap_or_else(|| format!("define `fn {}(...)` in a `script {{ }}` block", func.name));
+                    .unwrap_or_else(|| {
+                        format!("define `fn {}(...)` in a `script {{ }}` block", func.name)
+                    });
                 self.diags.push(
-                    Diagnostic::error("unknown-function", func.span, format!("unknown function `{}`", func.name))
-                        .with_label("not defined")
-                        .with_help(help),
+                    Diagnostic::error(
+                        "unknown-function",
+                        func.span,
+                        format!("unknown function `{}`", func.name),
+                    )
+                    .with_label("not defined")
+                    .with_help(help),
                 );
                 None
             }
@@ -419,7 +455,10 @@ impl Checker<'_> {
                         Diagnostic::error(
                             "type-mismatch",
                             lhs.span.to(rhs.span),
-                            format!("a role compared with {}", if l.is_roleish() { &r } else { &l }),
+                            format!(
+                                "a role compared with {}",
+                                if l.is_roleish() { &r } else { &l }
+                            ),
                         )
                         .with_help("roles compare by rank only with roles or the principal"),
                     );
@@ -438,8 +477,12 @@ impl Checker<'_> {
                 }
                 None => {
                     self.diags.push(
-                        Diagnostic::error("type-mismatch", rhs.span, format!("`in` needs a set or list on the right, but this is {r}"))
-                            .with_help("for text, write `haystack contains needle`"),
+                        Diagnostic::error(
+                            "type-mismatch",
+                            rhs.span,
+                            format!("`in` needs a set or list on the right, but this is {r}"),
+                        )
+                        .with_help("for text, write `haystack contains needle`"),
                     );
                     None
                 }
@@ -456,7 +499,11 @@ impl Checker<'_> {
             BinOp::StartsWith | BinOp::EndsWith | BinOp::Concat => {
                 self.operand(lhs, &l, &[Ty::Str], &sym)?;
                 self.operand(rhs, &r, &[Ty::Str], &sym)?;
-                Some(if op == BinOp::Concat { Ty::Str } else { Ty::Bool })
+                Some(if op == BinOp::Concat {
+                    Ty::Str
+                } else {
+                    Ty::Bool
+                })
             }
             BinOp::Coalesce => {
                 if l.comparable(&r) {
@@ -487,8 +534,12 @@ impl Checker<'_> {
 
     fn mismatch(&mut self, span: Span, op: &str, l: &Ty, r: &Ty) {
         self.diags.push(
-            Diagnostic::error("type-mismatch", span, format!("{l} compared with {r} by {op}"))
-                .with_help("both sides must be the same kind of value"),
+            Diagnostic::error(
+                "type-mismatch",
+                span,
+                format!("{l} compared with {r} by {op}"),
+            )
+            .with_help("both sides must be the same kind of value"),
         );
     }
 
@@ -506,10 +557,17 @@ impl Checker<'_> {
                 other => (
                     "invalid-regex",
                     "invalid regular expression".to_string(),
-                    other.to_string().lines().last().unwrap_or("").trim().to_string(),
+                    other
+                        .to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                        .trim()
+                        .to_string(),
                 ),
             };
-            self.diags.push(Diagnostic::error(code, re.span, msg).with_help(help));
+            self.diags
+                .push(Diagnostic::error(code, re.span, msg).with_help(help));
         }
     }
 }
