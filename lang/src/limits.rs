@@ -9,13 +9,15 @@ pub struct Limits {
     /// a 10,000-rule policy is under 1 MiB.
     pub max_source_bytes: usize,
     /// Deepest nesting of `(`, `[`, `{` (`nesting-too-deep`), checked before the
-    /// parser recurses. Default 64.
+    /// parser recurses; brackets are counted over the whole text, literals included.
+    /// Also bounds a run of consecutive `not`. Default 64.
     pub max_nesting: usize,
     /// Longest identifier, in bytes (`name-too-long`). Default 256.
     pub max_ident_len: usize,
     /// Longest string or regex literal, in bytes (`literal-too-long`). Default 64 KiB.
     pub max_literal_len: usize,
-    /// Most operators and operands in one expression (`expression-too-large`). Default 4,096.
+    /// Most operators and operands in one expression (`expression-too-large`). Default 1,024:
+    /// it also bounds the depth of the tree that every later pass walks recursively.
     pub max_expr_nodes: usize,
     /// Compiled size limit of one regex, in bytes, passed to the `regex` crate
     /// (`regex-too-large`). Default 1 MiB.
@@ -38,7 +40,7 @@ impl Default for Limits {
             max_nesting: 64,
             max_ident_len: 256,
             max_literal_len: 64 << 10,
-            max_expr_nodes: 4096,
+            max_expr_nodes: 1024,
             max_regex_bytes: 1 << 20,
             max_syntax_errors: 50,
             max_parser_calls: 200_000_000,

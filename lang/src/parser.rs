@@ -749,6 +749,22 @@ impl<'l> Lower<'l> {
             );
             return None;
         }
+        // A run of `not`s recurses in the Pratt parser like brackets do.
+        let mut run = 0usize;
+        for c in p.clone().into_inner() {
+            run = if c.as_rule() == Rule::op_not { run + 1 } else { 0 };
+            if run > self.limits.max_nesting {
+                self.diags.push(
+                    Diagnostic::error(
+                        "nesting-too-deep",
+                        span_of(&c),
+                        format!("more than {} `not` in a row", self.limits.max_nesting),
+                    )
+                    .with_help("two `not` cancel out; remove them in pairs"),
+                );
+                return None;
+            }
+        }
         match self.pratt(p.into_inner()) {
             Ok(e) => Some(e),
             Err(d) => {
