@@ -1,6 +1,7 @@
 //! The `warden` command line: one module per subcommand.
 
 mod check;
+mod fmt;
 mod source;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -33,12 +34,21 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Rewrite policy files in canonical form; with `--check`, show a diff and exit 1 instead.
+    Fmt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Change nothing; print what would change and exit 1 if anything would.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check { files, format } => check::run(&files, format),
+        Command::Fmt { files, check } => fmt::run(&files, check),
     };
     ExitCode::from(code)
 }

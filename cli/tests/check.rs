@@ -9,7 +9,10 @@ fn warden() -> Command {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
@@ -27,13 +30,21 @@ fn the_tour_checks_clean() {
         .arg(root().join("examples/00-tour.warden"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stderr.is_empty());
 }
 
 #[test]
 fn errors_name_file_line_and_column_with_a_caret() {
-    let path = temp_file("typo.warden", b"policy p\nrole admin\ngrant admn: posts:read\n");
+    let path = temp_file(
+        "typo.warden",
+        b"policy p\nrole admin\ngrant admn: posts:read\n",
+    );
     let out = warden().arg("check").arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -54,8 +65,14 @@ fn every_file_and_every_error_is_reported() {
     let out = warden().arg("check").arg(&a).arg(&b).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("a.warden:2:10: error: unknown role `y`"), "{err}");
-    assert!(err.contains("a.warden:3:10: error: unknown role `w`"), "{err}");
+    assert!(
+        err.contains("a.warden:2:10: error: unknown role `y`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("a.warden:3:10: error: unknown role `w`"),
+        "{err}"
+    );
     assert!(!err.contains("b.warden"), "{err}");
 }
 
@@ -82,7 +99,10 @@ fn invalid_utf8_is_a_diagnostic_not_a_crash() {
     let out = warden().arg("check").arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(":2:6: error: file is not valid UTF-8 (byte 14)"), "{err}");
+    assert!(
+        err.contains(":2:6: error: file is not valid UTF-8 (byte 14)"),
+        "{err}"
+    );
 }
 
 #[test]

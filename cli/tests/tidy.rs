@@ -8,7 +8,10 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         if path.is_dir() {
-            if !matches!(name.as_str(), "target" | "node_modules" | ".git" | "corpus" | "artifacts") {
+            if !matches!(
+                name.as_str(),
+                "target" | "node_modules" | ".git" | "corpus" | "artifacts"
+            ) {
                 rust_files(&path, out);
             }
         } else if name.ends_with(".rs") {
@@ -36,5 +39,8 @@ fn every_rust_file_starts_with_a_module_doc() {
         })
         .map(|f| f.strip_prefix(root).unwrap().display().to_string())
         .collect();
-    assert!(missing.is_empty(), "files without a `//!` first line: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "files without a `//!` first line: {missing:?}"
+    );
 }

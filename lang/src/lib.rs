@@ -3,13 +3,17 @@
 
 pub mod ast;
 pub mod diag;
+pub mod fmt;
 pub mod limits;
 mod parser;
+mod strip;
 mod syntax_error;
 
 pub use check::{check, load, Checked};
 pub use diag::{Diagnostic, Severity};
+pub use fmt::{format_policy, format_source};
 pub use limits::Limits;
 pub use parser::parse;
+pub use strip::{strip_spans, stripped};
 
 mod check;

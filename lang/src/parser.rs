@@ -118,6 +118,7 @@ fn span_of(pair: &Pair<'_, Rule>) -> Span {
         let comment = pair
             .clone()
             .into_inner()
+            .flatten()
             .find(|c| c.as_rule() == Rule::COMMENT && c.as_span().end() - s.start() == end);
         match comment {
             Some(c) => end = c.as_span().start() - s.start(),
@@ -749,18 +750,26 @@ impl<'l> Lower<'l> {
             );
             return None;
         }
-        // A run of `not`s recurses in the Pratt parser like brackets do.
+        // A run of prefix or postfix operators (`not not ...`, `.len.len ...`) nests the
+        // tree like brackets do, and every later pass recurses on it.
         let mut run = 0usize;
         for c in p.clone().into_inner() {
-            run = if c.as_rule() == Rule::op_not { run + 1 } else { 0 };
+            let unary = matches!(
+                c.as_rule(),
+                Rule::op_not | Rule::op_len | Rule::op_matches | Rule::op_is
+            );
+            run = if unary { run + 1 } else { 0 };
             if run > self.limits.max_nesting {
                 self.diags.push(
                     Diagnostic::error(
                         "nesting-too-deep",
                         span_of(&c),
-                        format!("more than {} `not` in a row", self.limits.max_nesting),
+                        format!(
+                            "more than {} unary operators in a row",
+                            self.limits.max_nesting
+                        ),
                     )
-                    .with_help("two `not` cancel out; remove them in pairs"),
+                    .with_help("simplify the expression; two `not` cancel out"),
                 );
                 return None;
             }

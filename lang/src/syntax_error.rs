@@ -6,6 +6,7 @@ use crate::diag::Diagnostic;
 use crate::limits::Limits;
 use crate::parser::{parse_fragment, Rule};
 use pest::error::{Error, ErrorVariant, InputLocation};
+use std::sync::{Mutex, PoisonError};
 
 /// Keywords that start a top-level item at the beginning of a line.
 const ITEM_KEYWORDS: &[&str] = &[
@@ -27,6 +28,9 @@ const ITEM_KEYWORDS: &[&str] = &[
 
 /// Turn the first error of a whole-file parse into diagnostics for every broken item.
 pub(crate) fn recover(source: &str, first: Error<Rule>, limits: &Limits) -> Vec<Diagnostic> {
+    // Record the literal tokens (`:`, `)`, `}` ...) each failed attempt wanted, so that
+    // "expected ..." can name them; only while recovering, as it slows parsing 3x.
+    let _detail = ErrorDetail::on();
     let mut diags = Vec::new();
     let starts = item_starts(source);
     // Text before the first item keyword is the header.
@@ -41,7 +45,7 @@ pub(crate) fn recover(source: &str, first: Error<Rule>, limits: &Limits) -> Vec<
             continue;
         }
         if let Err(e) = parse_fragment(text, header) {
-            diags.push(to_diagnostic(source, &e, start));
+            diags.push(to_diagnostic(source, &e, start, end));
             if diags.len() >= limits.max_syntax_errors {
                 break;
             }
@@ -50,9 +54,34 @@ pub(crate) fn recover(source: &str, first: Error<Rule>, limits: &Limits) -> Vec<
     // Segmenting can fail to reproduce an error that spans items (an unclosed brace
     // swallowing the rest of the file): then the whole-file error is the one to report.
     if diags.is_empty() {
-        diags.push(to_diagnostic(source, &first, 0));
+        diags.push(to_diagnostic(source, &first, 0, source.len()));
     }
     diags
+}
+
+/// pest's error-detail switch is process-wide: it stays on while any thread recovers,
+/// and goes off with the last one, so that valid policies parse at full speed.
+struct ErrorDetail;
+
+static RECOVERING: Mutex<usize> = Mutex::new(0);
+
+impl ErrorDetail {
+    fn on() -> Self {
+        let mut n = RECOVERING.lock().unwrap_or_else(PoisonError::into_inner);
+        *n += 1;
+        pest::set_error_detail(true);
+        ErrorDetail
+    }
+}
+
+impl Drop for ErrorDetail {
+    fn drop(&mut self) {
+        let mut n = RECOVERING.lock().unwrap_or_else(PoisonError::into_inner);
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            pest::set_error_detail(false);
+        }
+    }
 }
 
 /// Byte offsets of lines that begin (in column 1) with an item keyword.
@@ -71,18 +100,36 @@ fn item_starts(source: &str) -> Vec<usize> {
     out
 }
 
-/// `e` is an error in the fragment of `source` that starts at byte `base`.
-fn to_diagnostic(source: &str, e: &Error<Rule>, base: usize) -> Diagnostic {
+/// `e` is an error in the fragment `source[base..end]`.
+fn to_diagnostic(source: &str, e: &Error<Rule>, base: usize, end: usize) -> Diagnostic {
     let pos = match e.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    // Point past blanks at the next token, as a person reads the line.
     let mut pos = base + pos;
-    if let Some(rest) = source.get(pos..) {
-        pos += rest.len() - rest.trim_start().len();
-    }
-    let found = found_at(source, pos);
+    // Past the end of the fragment's text, what is missing belongs after its last
+    // token: point there, not at the next declaration or a blank line.
+    // A fragment holding only comments (a missing header) keeps pointing at the next token.
+    let has_code = source.get(base..pos).is_some_and(|b| {
+        b.lines()
+            .any(|l| !l.split('#').next().unwrap_or("").trim().is_empty())
+    });
+    let at_end = has_code
+        && source
+            .get(pos..end)
+            .is_none_or(|rest| rest.trim().is_empty());
+    let found = if at_end {
+        pos = source
+            .get(..pos)
+            .map_or(pos, |before| before.trim_end().len());
+        None
+    } else {
+        // Point past blanks at the next token, as a person reads the line.
+        if let Some(rest) = source.get(pos..) {
+            pos += rest.len() - rest.trim_start().len();
+        }
+        found_at(source, pos)
+    };
     let at = pos as u32;
     let len = found.as_ref().map_or(0, |f| f.len() as u32).max(1);
     let message = match &e.variant {
@@ -91,14 +138,35 @@ fn to_diagnostic(source: &str, e: &Error<Rule>, base: usize) -> Diagnostic {
                 .iter()
                 .filter(|r| !matches!(r, Rule::WHITESPACE | Rule::COMMENT))
                 .map(|r| phrase(*r))
+                .map(|p| match p {
+                    // Recovery parses one item at a time: the end of its input is where
+                    // the next declaration may start.
+                    "end of file" => "a declaration",
+                    p => p,
+                })
                 .collect();
+            let tokens = literal_tokens(e);
+            expected.extend(tokens.iter().map(String::as_str));
             expected.sort_unstable();
             expected.dedup();
             if expected.contains(&"a route statement") || expected.contains(&"a declaration") {
                 expected.retain(|e| *e != "`limit`");
             }
-            let found = found.map_or_else(|| "end of file".to_string(), |f| format!("`{f}`"));
-            if expected.is_empty() {
+            if expected.contains(&"an expression") {
+                // One phrase for everything that can start an operand.
+                expected.retain(|e| !STARTS_EXPRESSION.contains(e));
+            }
+            if expected.contains(&"an operator") {
+                expected.retain(|e| !OPERATOR_TOKENS.contains(e));
+            }
+            let found = match (&found, at_end) {
+                (Some(f), _) => format!("`{f}`"),
+                (None, true) if end < source.len() => "the next declaration".to_string(),
+                (None, _) => "end of file".to_string(),
+            };
+            if found == "`\"`" && expected.contains(&"a string") {
+                "string is not closed: it needs a `\"` before the end of the line".to_string()
+            } else if expected.is_empty() {
                 format!("unexpected {found}")
             } else {
                 format!("expected {}, found {found}", one_of(&expected))
@@ -117,9 +185,54 @@ fn to_diagnostic(source: &str, e: &Error<Rule>, base: usize) -> Diagnostic {
             "see docs/LANGUAGE.md for the syntax of each construct",
         )
     };
-    Diagnostic::error(code, Span::new(at, at + len), message)
+    // Never past the end: an error at the end of input underlines nothing.
+    let end_at = (at + len).min(source.len() as u32);
+    Diagnostic::error(code, Span::new(at, end_at.max(at)), message)
         .with_label("here")
         .with_help(help)
+}
+
+/// Phrases of rules and tokens that can start an operand; "an expression" says them all.
+const STARTS_EXPRESSION: &[&str] = &[
+    "`not`",
+    "`true` or `false`",
+    "a duration such as `15m`",
+    "a size such as `10MB`",
+    "a number",
+    "a string",
+    "a name",
+    "`header`",
+    "`(`",
+    "`[`",
+    "`-`",
+];
+
+/// Operator tokens; "an operator" says them all.
+const OPERATOR_TOKENS: &[&str] = &[
+    "`==`", "`!=`", "`<=`", "`>=`", "`<`", "`>`", "`??`", "`+`", "`.`",
+];
+
+/// The punctuation a failed parse wanted at its furthest position (`:`, `,`, `)` ...),
+/// which pest keeps apart from rule names. Words are left out: the rules name them.
+fn literal_tokens(e: &Error<Rule>) -> Vec<String> {
+    let Some(attempts) = e.parse_attempts() else {
+        return Vec::new();
+    };
+    attempts
+        .expected_tokens()
+        .into_iter()
+        // pest does not name the token type; its text is enough, and ranges and
+        // built-in rules (`a..z`, `BUILTIN_RULE`) hold letters, so the filter drops them.
+        .map(|t| t.to_string())
+        .filter(|t| {
+            !t.is_empty()
+                && !t.chars().any(|c| c.is_alphanumeric() || c.is_whitespace() || c == '#')
+                // Openers of tokens that rules already name: strings, regexes and
+                // paths, names, negative numbers, the byte-order mark.
+                && !matches!(t.as_str(), "\"" | "/" | "_" | "-" | "'" | "\u{FEFF}")
+        })
+        .map(|t| format!("`{t}`"))
+        .collect()
 }
 
 /// The token at `pos`, for "found `...`"; `None` at the end of input.
@@ -160,6 +273,7 @@ fn phrase(rule: Rule) -> &'static str {
         | headers_decl | cors_decl | startup_decl | script_decl | kw_role | kw_grant
         | kw_principal | kw_resource | kw_context | kw_input | effect | kw_route | kw_headers
         | kw_cors | kw_startup | kw_script => "a declaration",
+        kw_header => "`header`",
         ident | ident_list | role_name => "a name",
         action_list | action => "an action such as `posts:read`",
         attr_decl => "an attribute such as `org: string`",
@@ -176,8 +290,9 @@ fn phrase(rule: Rule) -> &'static str {
         kw_by => "`by`",
         method_list | method => "an HTTP method",
         route_pattern => "a path such as `/api/**`",
-        public_stmt | require_stmt | limit_ref | header_set | header_drop | kw_require
-        | kw_header => "a route statement",
+        public_stmt | require_stmt | limit_ref | header_set | header_drop | kw_require => {
+            "a route statement"
+        }
         req_auth => "`auth`",
         req_role => "`role`",
         otherwise | kw_else => "`else`",

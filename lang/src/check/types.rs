@@ -554,17 +554,20 @@ impl Checker<'_> {
                     format!("regular expression compiles to more than {n} bytes"),
                     "simplify it, or raise `Limits::max_regex_bytes`".to_string(),
                 ),
-                other => (
-                    "invalid-regex",
-                    "invalid regular expression".to_string(),
-                    other
-                        .to_string()
-                        .lines()
-                        .last()
-                        .unwrap_or("")
-                        .trim()
-                        .to_string(),
-                ),
+                other => {
+                    // The crate's message ends with a line `error: WHAT`; the lines above
+                    // it repeat the pattern, which the snippet already shows.
+                    let text = other.to_string();
+                    let last = text.lines().last().unwrap_or("").trim();
+                    let what = last.strip_prefix("error: ").unwrap_or(last);
+                    (
+                        "invalid-regex",
+                        format!("invalid regular expression: {what}"),
+                        "regexes use the syntax of the Rust `regex` crate \
+                         (no look-around, no backreferences)"
+                            .to_string(),
+                    )
+                }
             };
             self.diags
                 .push(Diagnostic::error(code, re.span, msg).with_help(help));

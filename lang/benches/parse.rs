@@ -1,0 +1,143 @@
+//! Criterion bench: parse, and parse + check, a generated 10,000-rule policy.
+//!
+//! The policy mixes what real ones hold: a role DAG, grants, shapes, allow and deny
+//! rules whose conditions use comparisons, `in`, `contains`, `starts_with`, `matches`,
+//! `??`, `is` and `.len`, limits, routes with requirements, headers and cors.
+//! Run: `cargo bench -p warden-lang --bench parse`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use std::fmt::Write as _;
+use warden_lang::{load, parse, Limits};
+
+/// Number of allow/deny rules in the generated policy.
+const RULES: usize = 10_000;
+const RESOURCES: usize = 20;
+const ROLES: usize = 24;
+const ROUTES: usize = 200;
+
+/// A deterministic policy of `rules` rules; it must load without errors.
+fn generate(rules: usize) -> String {
+    let mut s = String::with_capacity(rules * 120);
+    s.push_str("# Generated for lang/benches/parse.rs\npolicy bench\n\n");
+    // Roles: three layers, each role inheriting from one or two of the layer below.
+    for r in 0..ROLES {
+        match r {
+            0..=7 => writeln!(s, "role r{r}").unwrap(),
+            8..=15 => writeln!(s, "role r{r} > r{}, r{}", r - 8, (r - 7) % 8).unwrap(),
+            _ => writeln!(s, "role r{r} > r{}, r{}", r - 8, 8 + (r - 15) % 8).unwrap(),
+        }
+    }
+    for r in 0..ROLES {
+        writeln!(
+            s,
+            "grant r{r}: ns{r}:read, ns{r}:list, ns{}:*",
+            (r + 1) % ROLES
+        )
+        .unwrap();
+    }
+    s.push_str(
+        "\nprincipal { org: string, team: string?, level: number, tags: set<string>, rank: role }\n",
+    );
+    s.push_str("context { mfa: bool, risk: number }\n");
+    for t in 0..RESOURCES {
+        writeln!(
+            s,
+            "resource t{t} {{ owner: string, org: string, size: number, labels: set<string>, \
+             title: string, min: role, team: string? }}"
+        )
+        .unwrap();
+    }
+    s.push('\n');
+    for i in 0..rules {
+        let t = i % RESOURCES;
+        let u = (i * 7 + 3) % RESOURCES;
+        let role = i % ROLES;
+        let cond = match i % 8 {
+            0 => format!("resource.owner != principal.id and not principal is r{role}"),
+            1 => format!(
+                "resource.org != principal.org or resource.size > {}MB",
+                i % 500 + 1
+            ),
+            2 => format!(
+                "\"l{i}\" in resource.labels and principal.level < {}",
+                i % 10
+            ),
+            3 => {
+                format!("resource.title starts_with \"draft-{i}\" or resource.title contains \"x\"")
+            }
+            4 => "resource.title matches /^[a-z]+-[0-9]{1,6}$/ and not context.mfa".to_string(),
+            5 => "(resource.team ?? resource.org) != (principal.team ?? principal.org)".to_string(),
+            6 => "resource.min > principal or principal.rank < r3".to_string(),
+            _ => format!(
+                "principal.tags contains \"t{i}\" or resource.labels.len > {}",
+                i % 50
+            ),
+        };
+        let (effect, kw) = if i % 3 == 0 {
+            ("allow", "if")
+        } else {
+            ("deny", "unless")
+        };
+        let action = match i % 4 {
+            0 => format!("ns{role}:read"),
+            1 => format!("ns{role}:write, ns{role}:delete"),
+            2 => format!("ns{role}:*"),
+            _ => format!("ns{role}:op{i}"),
+        };
+        let on = if i % 5 == 0 && t != u {
+            format!("t{t}, t{u}")
+        } else {
+            format!("t{t}")
+        };
+        write!(s, "{effect} {action} on {on} {kw} {cond}").unwrap();
+        if effect == "deny" && i % 2 == 0 {
+            write!(s, " because \"rule {i}\"").unwrap();
+        }
+        s.push('\n');
+    }
+    s.push_str("\nlimit login: 5 per 15m by ip\nlimit api: 600 per 1m by principal.id ?? ip\n\n");
+    for r in 0..ROUTES {
+        let body = match r % 4 {
+            0 => "  require auth\n  limit api\n".to_string(),
+            1 => format!("  require role r{}\n", r % ROLES),
+            2 => "  require input.size <= 5MB else 413\n  header set Cache-Control: \"no-store\"\n"
+                .to_string(),
+            _ => "  public\n  limit login\n".to_string(),
+        };
+        let method = ["GET", "POST", "PUT", "DELETE"][r % 4];
+        writeln!(
+            s,
+            "route {method} /api/v{r}/items/:id, /api/v{r}/items/:id/**, /api/v{r}/x {{\n{body}}}"
+        )
+        .unwrap();
+    }
+    s.push_str(
+        "\nheaders {\n  X-Content-Type-Options: \"nosniff\"\n  X-Frame-Options: \"DENY\"\n}\n\
+         cors {\n  origins: \"https://app.example.com\"\n  methods: GET, POST\n  credentials: true\n}\n",
+    );
+    s
+}
+
+fn bench(c: &mut Criterion) {
+    let limits = Limits::default();
+    let src = generate(RULES);
+    // The generated policy must be valid, or the bench measures error recovery.
+    if let Err(d) = load(&src, &limits) {
+        let shown = warden_lang::diag::render("bench.warden", &src, &d[..d.len().min(5)], false);
+        panic!("generated policy does not load:\n{shown}");
+    }
+    let mut g = c.benchmark_group("10k-rules");
+    g.throughput(Throughput::Bytes(src.len() as u64));
+    g.sample_size(20);
+    g.bench_function("parse", |b| {
+        b.iter(|| parse(black_box(&src), &limits).unwrap())
+    });
+    g.bench_function("load (parse + check)", |b| {
+        b.iter(|| load(black_box(&src), &limits).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,203 @@
+//! Structural comparison of syntax trees: zero every span and drop comments, so that two
+//! parses of differently laid-out text compare equal exactly when they mean the same.
+
+use crate::ast::*;
+
+/// Zero every span in the tree and drop its comments.
+pub fn strip_spans(policy: &mut Policy) {
+    ident(&mut policy.name);
+    policy.comments.clear();
+    for item in &mut policy.items {
+        self::item(item);
+    }
+}
+
+/// A copy of the tree with spans zeroed and comments dropped.
+pub fn stripped(policy: &Policy) -> Policy {
+    let mut p = policy.clone();
+    strip_spans(&mut p);
+    p
+}
+
+const ZERO: Span = Span::new(0, 0);
+
+fn ident(i: &mut Ident) {
+    i.span = ZERO;
+}
+
+fn idents(xs: &mut [Ident]) {
+    xs.iter_mut().for_each(ident);
+}
+
+fn lit(s: &mut StrLit) {
+    s.span = ZERO;
+}
+
+fn actions(xs: &mut [ActionPat]) {
+    for a in xs {
+        a.span = ZERO;
+    }
+}
+
+fn item(item: &mut Item) {
+    match item {
+        Item::Role(r) => {
+            ident(&mut r.name);
+            idents(&mut r.parents);
+            r.span = ZERO;
+        }
+        Item::Grant(g) => {
+            idents(&mut g.roles);
+            actions(&mut g.actions);
+            g.span = ZERO;
+        }
+        Item::Shape(s) => {
+            if let ShapeKind::Resource(name) = &mut s.kind {
+                ident(name);
+            }
+            for a in &mut s.attrs {
+                ident(&mut a.name);
+                a.span = ZERO;
+            }
+            s.span = ZERO;
+        }
+        Item::Rule(r) => {
+            actions(&mut r.actions);
+            idents(&mut r.on);
+            if let Some(c) = &mut r.cond {
+                expr(&mut c.expr);
+            }
+            if let Some(b) = &mut r.because {
+                lit(b);
+            }
+            r.span = ZERO;
+        }
+        Item::Limit(l) => {
+            ident(&mut l.name);
+            l.per.span = ZERO;
+            expr(&mut l.key);
+            l.span = ZERO;
+        }
+        Item::Route(r) => {
+            idents(&mut r.methods);
+            for p in &mut r.patterns {
+                p.span = ZERO;
+            }
+            r.body.iter_mut().for_each(route_stmt);
+            r.span = ZERO;
+        }
+        Item::Headers(h) => {
+            for e in &mut h.entries {
+                ident(&mut e.name);
+                lit(&mut e.value);
+                if let Some(c) = &mut e.cond {
+                    expr(c);
+                }
+                e.span = ZERO;
+            }
+            h.span = ZERO;
+        }
+        Item::Cors(c) => {
+            for e in &mut c.entries {
+                match &mut e.value {
+                    CorsValue::Origins(xs) => xs.iter_mut().for_each(lit),
+                    CorsValue::Methods(xs) | CorsValue::Headers(xs) | CorsValue::Expose(xs) => {
+                        idents(xs)
+                    }
+                    CorsValue::Credentials(_) => {}
+                    CorsValue::MaxAge(d) => d.span = ZERO,
+                }
+                if let Some(cond) = &mut e.cond {
+                    expr(cond);
+                }
+                e.span = ZERO;
+            }
+            c.span = ZERO;
+        }
+        Item::Startup(s) => {
+            for c in &mut s.checks {
+                expr(&mut c.expr);
+                if let Some(cond) = &mut c.cond {
+                    expr(cond);
+                }
+                if let Some(b) = &mut c.because {
+                    lit(b);
+                }
+                c.span = ZERO;
+            }
+            s.span = ZERO;
+        }
+        Item::Script(s) => {
+            s.source_span = ZERO;
+            s.span = ZERO;
+        }
+    }
+}
+
+fn route_stmt(s: &mut RouteStmt) {
+    match s {
+        RouteStmt::Public(span) => *span = ZERO,
+        RouteStmt::Limit(names, span) => {
+            idents(names);
+            *span = ZERO;
+        }
+        RouteStmt::HeaderSet { name, value, span } => {
+            ident(name);
+            lit(value);
+            *span = ZERO;
+        }
+        RouteStmt::HeaderDrop { name, span } => {
+            ident(name);
+            *span = ZERO;
+        }
+        RouteStmt::Require(r) => {
+            match &mut r.kind {
+                ReqKind::Auth => {}
+                ReqKind::Role(roles) => idents(roles),
+                ReqKind::Expr(e) => expr(e),
+            }
+            match &mut r.otherwise {
+                None => {}
+                Some(Otherwise::Status(_, span)) => *span = ZERO,
+                Some(Otherwise::Redirect { location, span, .. }) => {
+                    lit(location);
+                    *span = ZERO;
+                }
+            }
+            r.span = ZERO;
+        }
+    }
+}
+
+fn expr(e: &mut Expr) {
+    e.span = ZERO;
+    match &mut e.kind {
+        ExprKind::Str(_)
+        | ExprKind::Num(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Size { .. }
+        | ExprKind::Duration { .. }
+        | ExprKind::Ip
+        | ExprKind::Env => {}
+        ExprKind::List(items) => items.iter_mut().for_each(expr),
+        ExprKind::Path(p) => idents(&mut p.attrs),
+        ExprKind::Header(name) | ExprKind::Secret(name) | ExprKind::RoleName(name) => ident(name),
+        ExprKind::Call { func, args } => {
+            ident(func);
+            args.iter_mut().for_each(expr);
+        }
+        ExprKind::Not(inner) | ExprKind::Len(inner) => expr(inner),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            expr(lhs);
+            expr(rhs);
+        }
+        ExprKind::Matches { expr: inner, regex } => {
+            expr(inner);
+            lit(regex);
+        }
+        ExprKind::Is { expr: inner, role } => {
+            expr(inner);
+            ident(role);
+        }
+    }
+}
