@@ -1,6 +1,7 @@
 //! The `warden` command line: one module per subcommand.
 
 mod check;
+mod eval;
 mod fmt;
 mod source;
 
@@ -42,6 +43,23 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Decide authorization requests (JSON object, array or JSON lines) against a policy.
+    Eval {
+        #[arg(long)]
+        policy: PathBuf,
+        /// The deployment environment that `env` evaluates to.
+        #[arg(long)]
+        env: Option<String>,
+        /// A secret as NAME=VALUE; otherwise read from the environment variable NAME.
+        #[arg(long = "secret", value_name = "NAME=VALUE")]
+        secrets: Vec<String>,
+        /// A request file, or `-` (the default) for standard input.
+        #[arg(long)]
+        request: Option<PathBuf>,
+        /// Add the explain trace to each decision.
+        #[arg(long)]
+        explain: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -49,6 +67,19 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check { files, format } => check::run(&files, format),
         Command::Fmt { files, check } => fmt::run(&files, check),
+        Command::Eval {
+            policy,
+            env,
+            secrets,
+            request,
+            explain,
+        } => eval::run(&eval::Args {
+            policy,
+            env,
+            secrets,
+            request,
+            explain,
+        }),
     };
     ExitCode::from(code)
 }

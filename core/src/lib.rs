@@ -1,1 +1,60 @@
 //! Warden engine: loads a checked policy, compiles it into decision tables and answers requests.
+//!
+//! ```
+//! use warden::{Engine, Options, Principal, Request, Resource};
+//!
+//! let engine = Engine::from_source("docs.warden", r#"
+//! policy docs
+//! role viewer
+//! role editor > viewer
+//! grant viewer: posts:read
+//! grant editor: posts:write
+//! principal { id: string }
+//! resource post { author: string }
+//! deny posts:write on post unless resource.author == principal.id
+//!   because "only the author may change a post"
+//! "#, Options::default()).map_err(|e| e.to_string())?;
+//!
+//! let req = Request::new("posts:write")
+//!     .principal(Principal::new("u1").role("editor"))
+//!     .resource(Resource::new("post", "p1").attr("author", "u2"));
+//! let d = engine.authorize(&req);
+//! assert!(!d.allowed);
+//! assert_eq!(d.reason, Some("only the author may change a post"));
+//! assert_eq!(d.rule, Some("docs.warden:9"));
+//! # Ok::<(), String>(())
+//! ```
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | `engine.rs` | [`Engine`], [`Options`], [`Decision`], explain [`Trace`]: the public surface |
+//! | `request.rs` | [`Request`], [`Value`], [`Attrs`]: host input, from JSON or built by hand |
+//! | `compile.rs` | interning, role closure, role x action grant table, rule index |
+//! | `lower.rs` | conditions -> `Node` programs; `env`, secrets, regexes folded in |
+//! | `eval.rs` | evaluating programs: values or missing |
+//! | `script.rs` | Rhai script functions, sandboxed |
+//! | `cache.rs` | the optional LRU decision cache |
+//! | `reload.rs` | [`Warden`]: atomic reload |
+//! | `secret.rs`, `error.rs` | [`Secret`] (never printed), [`LoadError`] |
+//!
+//! Architecture invariants: `authorize` takes `&self`, holds no lock (with the cache
+//! off) and never allocates; nothing on the request path walks the syntax tree.
+
+mod cache;
+mod compile;
+mod engine;
+mod error;
+mod eval;
+mod lower;
+mod reload;
+mod request;
+mod script;
+mod secret;
+
+pub use cache::CacheStats;
+pub use engine::{ActionId, Decision, Engine, Options, RuleTrace, Trace, NO_PERMIT};
+pub use error::LoadError;
+pub use eval::Read;
+pub use reload::Warden;
+pub use request::{Attrs, Principal, Request, RequestError, Resource, Value};
+pub use secret::Secret;

@@ -8,8 +8,7 @@ use warden_lang::{diag, load, Diagnostic, Limits};
 const TOUR: &str = include_str!("../../examples/00-tour.warden");
 
 /// Generous for a debug build on a shared, loaded machine (pest runs ~10x slower
-/// unoptimised);
-/// a hang or a quadratic blow-up on megabytes of input takes far longer.
+/// unoptimised): a hang or a quadratic blow-up on megabytes of input takes far longer.
 const QUICK: Duration = Duration::from_secs(if cfg!(debug_assertions) { 60 } else { 15 });
 
 /// Load under `limits`, render whatever comes back, and return the diagnostics and time.

@@ -1,0 +1,124 @@
+//! `warden eval`: requests (JSON object, array or JSON lines) -> one decision JSON per line.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use warden::{Engine, Options, Request};
+
+/// Exit codes of CONTRACTS.md.
+const DECIDED: u8 = 0;
+const BAD_POLICY: u8 = 1;
+const BAD_REQUEST: u8 = 2;
+
+pub struct Args {
+    pub policy: PathBuf,
+    pub env: Option<String>,
+    pub secrets: Vec<String>,
+    pub request: Option<PathBuf>,
+    pub explain: bool,
+}
+
+pub fn run(args: &Args) -> u8 {
+    let mut options = Options::default();
+    if let Some(env) = &args.env {
+        options.env.clone_from(env);
+    }
+    for s in &args.secrets {
+        // Only the name is ever echoed back: the value is a secret.
+        let Some((name, value)) = s.split_once('=') else {
+            let name = s.split('=').next().unwrap_or_default();
+            eprintln!("error: `--secret {name}` must be NAME=VALUE");
+            return BAD_REQUEST;
+        };
+        options = options.secret(name, value);
+    }
+    let engine = match Engine::from_file(&args.policy, options) {
+        Ok(e) => e,
+        Err(err) => {
+            eprint!("{}", err.render(std::io::stderr().is_terminal()));
+            return BAD_POLICY;
+        }
+    };
+    let input = match read_input(args.request.as_deref()) {
+        Ok(text) => text,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return BAD_REQUEST;
+        }
+    };
+    let requests = match parse_requests(&input) {
+        Ok(r) => r,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return BAD_REQUEST;
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for (i, json) in requests.iter().enumerate() {
+        let req = match Request::from_json(json) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = out.flush();
+                eprintln!("error: request {}: {}", i + 1, e.message);
+                return BAD_REQUEST;
+            }
+        };
+        let line = if args.explain {
+            let (d, trace) = engine.explain(&req);
+            let mut v = d.to_json();
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert(
+                    "trace".into(),
+                    serde_json::to_value(trace).unwrap_or_default(),
+                );
+            }
+            v
+        } else {
+            engine.authorize(&req).to_json()
+        };
+        if writeln!(out, "{line}").is_err() {
+            return BAD_REQUEST;
+        }
+    }
+    DECIDED
+}
+
+fn read_input(path: Option<&Path>) -> Result<String, String> {
+    match path {
+        None => read_stdin(),
+        Some(p) if p == Path::new("-") => read_stdin(),
+        Some(p) => std::fs::read_to_string(p)
+            .map_err(|e| format!("cannot read request file `{}`: {e}", p.display())),
+    }
+}
+
+fn read_stdin() -> Result<String, String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| format!("cannot read requests from standard input: {e}"))?;
+    Ok(s)
+}
+
+/// One JSON object, a JSON array of them, or JSON lines (any whitespace-separated stream).
+fn parse_requests(text: &str) -> Result<Vec<serde_json::Value>, String> {
+    if text.trim_start().starts_with('[') {
+        let v: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| format!("malformed JSON array of requests: {e}"))?;
+        return Ok(match v {
+            serde_json::Value::Array(items) => items,
+            other => vec![other],
+        });
+    }
+    let mut out = Vec::new();
+    for (i, v) in serde_json::Deserializer::from_str(text)
+        .into_iter::<serde_json::Value>()
+        .enumerate()
+    {
+        out.push(v.map_err(|e| format!("request {}: malformed JSON: {e}", i + 1))?);
+    }
+    if out.is_empty() {
+        return Err("no request given: pass a JSON object, array or JSON lines".into());
+    }
+    Ok(out)
+}

@@ -1,0 +1,139 @@
+//! `warden eval` through the built binary: decisions, batches, exit codes, secrets.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+const TOUR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/00-tour.warden");
+
+fn eval(args: &[&str], stdin: &str, envs: &[(&str, &str)]) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .arg("eval")
+        .args(args)
+        // The tour's cron route reads `secret(CRON_SECRET)`: given through the environment.
+        .env("CRON_SECRET", "test-cron-secret")
+        .envs(envs.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+const WRITE_OTHER: &str = r#"{"principal": {"id": "u1", "roles": ["editor"], "org": "o1"}, "action": "posts:write", "resource": {"type": "post", "id": "p9", "author": "u2", "org": "o1"}}"#;
+const WRITE_OWN: &str = r#"{"principal": {"id": "u1", "role": "editor", "org": "o1"}, "action": "posts:write", "resource": {"type": "post", "id": "p9", "author": "u1", "org": "o1"}}"#;
+
+#[test]
+fn one_request_one_decision() {
+    let (code, out, err) = eval(&["--policy", TOUR], WRITE_OTHER, &[]);
+    assert_eq!(code, 0, "{err}");
+    let d: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(d["allowed"], false);
+    assert_eq!(d["status"], 403);
+    assert_eq!(d["reason"], "only the author or an admin may change a post");
+    let rule = d["rules"][0].as_str().unwrap();
+    assert!(rule.ends_with("00-tour.warden:23"), "{rule}");
+}
+
+#[test]
+fn array_and_json_lines_give_one_line_each_in_order() {
+    for input in [
+        format!("[{WRITE_OWN}, {WRITE_OTHER}, {WRITE_OWN}]"),
+        format!("{WRITE_OWN}\n{WRITE_OTHER}\n{WRITE_OWN}\n"),
+    ] {
+        let (code, out, err) = eval(&["--policy", TOUR, "--request", "-"], &input, &[]);
+        assert_eq!(code, 0, "{err}");
+        let allowed: Vec<bool> = out
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["allowed"]
+                    .as_bool()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(allowed, vec![true, false, true]);
+    }
+}
+
+#[test]
+fn malformed_request_exits_2_with_a_clear_error() {
+    let (code, _, err) = eval(&["--policy", TOUR], "{\"action\": ", &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("malformed JSON"), "{err}");
+    let (code, out, err) = eval(
+        &["--policy", TOUR],
+        &format!("{WRITE_OWN}\n{{\"principal\": 3}}"),
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(out.lines().count(), 1, "the first request was decided");
+    assert!(
+        err.contains("request 2") && err.contains("missing `action`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_policy_exits_1() {
+    let dir = std::env::temp_dir().join(format!("warden-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("bad.warden");
+    std::fs::write(&p, "policy p\ngrant nobody: a:b\n").unwrap();
+    let (code, _, err) = eval(&["--policy", p.to_str().unwrap()], WRITE_OWN, &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("bad.warden:2:"), "{err}");
+}
+
+#[test]
+fn secrets_from_flag_or_environment_never_echoed() {
+    let dir = std::env::temp_dir().join(format!("warden-eval-s-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("cron.warden");
+    std::fs::write(
+        &p,
+        "policy c\nallow cron:run if context.token == \"Bearer \" + secret(WARDEN_TEST_CRON)\n",
+    )
+    .unwrap();
+    let policy = p.to_str().unwrap();
+    let req = r#"{"action": "cron:run", "context": {"token": "Bearer hunter22"}}"#;
+    let (code, out, _) = eval(
+        &["--policy", policy, "--secret", "WARDEN_TEST_CRON=hunter22"],
+        req,
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("\"allowed\":true"), "{out}");
+    let (code, out, _) = eval(
+        &["--policy", policy, "--explain"],
+        req,
+        &[("WARDEN_TEST_CRON", "other")],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("\"allowed\":false") && !out.contains("other\""),
+        "{out}"
+    );
+    let (code, _, err) = eval(&["--policy", policy], req, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("secret `WARDEN_TEST_CRON` is not set"),
+        "{err}"
+    );
+}

@@ -1,0 +1,518 @@
+//! Syntax tree -> decision tables: interned roles, actions and types, the role x action
+//! grant table closed under inheritance and wildcards, and rules indexed by (action, type).
+//!
+//! Architecture invariant: after this module, nothing looks at `warden_lang::ast` on the
+//! request path; conditions are lowered by `lower.rs` into [`Node`] programs.
+
+use crate::lower::{self, Node};
+use crate::Options;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use warden_lang::ast::{self, ActionKind, CondKind, Effect, Item, OnMissing};
+use warden_lang::diag::LineIndex;
+use warden_lang::Diagnostic;
+
+/// FxHash: the names hashed here are short and not attacker-chosen keys of a growing
+/// table (the tables are fixed at load), so a fast non-keyed hash is safe.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+}
+
+pub(crate) type FxMap<V> = HashMap<Box<str>, V, BuildHasherDefault<Fx>>;
+
+/// A small fixed bitset over role ids.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Bits(Box<[u64]>);
+
+impl Bits {
+    fn new(n: usize) -> Self {
+        Bits(vec![0; n.div_ceil(64)].into_boxed_slice())
+    }
+    fn set(&mut self, i: u32) {
+        if let Some(w) = self.0.get_mut(i as usize / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+    pub(crate) fn has(&self, i: u32) -> bool {
+        self.0
+            .get(i as usize / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+    fn union(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
+            *a |= b;
+        }
+    }
+}
+
+/// One compiled allow or deny rule.
+#[derive(Debug)]
+pub(crate) struct CRule {
+    pub effect: Effect,
+    pub cond: Option<(CondKind, Node)>,
+    pub missing: OnMissing,
+    /// `file:line`, as decisions report it.
+    pub loc: Box<str>,
+    /// The `because` text, or a default naming the rule.
+    pub reason: Box<str>,
+    /// Every attribute path the condition reads: the decision cache's key.
+    pub reads: Box<[lower::AttrPath]>,
+}
+
+/// The rules that can apply to one (action class, resource type) pair, in source order.
+#[derive(Debug, Default)]
+pub(crate) struct Entry {
+    pub allows: Box<[u32]>,
+    pub denies: Box<[u32]>,
+}
+
+/// Everything a decision reads, built once per policy.
+#[derive(Debug)]
+pub(crate) struct Tables {
+    pub roles: FxMap<u32>,
+    pub role_names: Vec<Box<str>>,
+    /// `anc[r]`: the roles that `r` is or inherits, transitively.
+    pub anc: Vec<Bits>,
+    /// With at most 64 roles, `anc` again as masks (bit r: role r), so that a principal's
+    /// roles are resolved once per decision and `is`/`>=` become AND operations.
+    pub anc_mask: Option<Box<[u64]>>,
+    /// Exact action names mentioned by the policy.
+    pub actions: FxMap<u32>,
+    /// Namespaces of `ns:*` patterns: the class of an unlisted action in that namespace.
+    pub namespaces: FxMap<u32>,
+    /// The class of an action no pattern names.
+    pub other_action: u32,
+    pub n_actions: u32,
+    /// Resource types mentioned by `on` lists or shapes; `other_type` for the rest and none.
+    pub types: FxMap<u32>,
+    pub other_type: u32,
+    pub n_types: u32,
+    /// `grant_of[role * n_actions + action]`: the first grant (source order) covering the
+    /// action for the role, closed under inheritance; `u32::MAX` when none.
+    pub grant_of: Vec<u32>,
+    pub grant_locs: Vec<Box<str>>,
+    /// `index[action * n_types + type]`.
+    pub index: Vec<Entry>,
+    pub rules: Vec<CRule>,
+    pub scripts: Option<crate::script::Scripts>,
+}
+
+pub(crate) const NO_GRANT: u32 = u32::MAX;
+
+impl Tables {
+    /// The action class of a concrete action name; no allocation.
+    pub fn action_class(&self, action: &str) -> u32 {
+        if let Some(&a) = self.actions.get(action) {
+            return a;
+        }
+        // The longest `ns` with `action` = `ns:...` decides: every shorter matching
+        // namespace is a prefix of it, so its class already accounts for them.
+        let mut class = self.other_action;
+        for (i, _) in action.match_indices(':') {
+            if let Some(&c) = action.get(..i).and_then(|ns| self.namespaces.get(ns)) {
+                class = c;
+            }
+        }
+        class
+    }
+
+    pub fn type_id(&self, ty: Option<&str>) -> u32 {
+        ty.and_then(|t| self.types.get(t).copied())
+            .unwrap_or(self.other_type)
+    }
+
+    pub fn role_id(&self, name: &str) -> Option<u32> {
+        self.roles.get(name).copied()
+    }
+
+    pub fn entry(&self, action: u32, ty: u32) -> Option<&Entry> {
+        self.index
+            .get(action as usize * self.n_types as usize + ty as usize)
+    }
+
+    /// The first grant giving `action` to `role` (by inheritance), or [`NO_GRANT`].
+    pub fn grant(&self, role: u32, action: u32) -> u32 {
+        self.grant_of
+            .get(role as usize * self.n_actions as usize + action as usize)
+            .copied()
+            .unwrap_or(NO_GRANT)
+    }
+
+    /// The principal's declared roles as a mask, when the policy has at most 64 roles.
+    pub fn role_mask(&self, names: &[String]) -> Option<u64> {
+        self.anc_mask.as_ref()?;
+        Some(
+            names
+                .iter()
+                .filter_map(|n| self.role_id(n))
+                .fold(0, |m, r| m | (1u64 << r)),
+        )
+    }
+
+    /// Whether role `a` is or inherits role `b`.
+    pub fn inherits(&self, a: u32, b: u32) -> bool {
+        self.anc.get(a as usize).is_some_and(|s| s.has(b))
+    }
+}
+
+/// What an action class stands for, to match patterns against it.
+enum Class<'a> {
+    Exact(&'a str),
+    Namespace(&'a str),
+    Other,
+}
+
+fn class_matches(pat: &ActionKind, class: &Class<'_>) -> bool {
+    match (pat, class) {
+        (ActionKind::Any, _) => true,
+        (p, Class::Exact(name)) => p.matches(name),
+        (ActionKind::Namespace(n), Class::Namespace(ns)) => {
+            n == ns
+                || ns
+                    .strip_prefix(n.as_str())
+                    .is_some_and(|r| r.starts_with(':'))
+        }
+        _ => false,
+    }
+}
+
+/// Compile a checked policy. Errors are diagnostics pointing into the source.
+pub(crate) fn compile(
+    file: &str,
+    source: &str,
+    policy: &ast::Policy,
+    options: &Options,
+) -> Result<Tables, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let lines = LineIndex::new(source);
+    let loc = |span: ast::Span| {
+        let (line, _) = lines.line_col(source, span.start as usize);
+        format!("{file}:{line}").into_boxed_str()
+    };
+
+    // Roles, in declaration order.
+    let mut roles: FxMap<u32> = FxMap::default();
+    let mut role_names = Vec::new();
+    for item in &policy.items {
+        if let Item::Role(r) = item {
+            if roles.contains_key(r.name.name.as_str()) {
+                diags.push(Diagnostic::error(
+                    "duplicate-role",
+                    r.name.span,
+                    format!("role `{}` is declared twice", r.name.name),
+                ));
+                continue;
+            }
+            roles.insert(r.name.name.as_str().into(), role_names.len() as u32);
+            role_names.push(r.name.name.as_str().into());
+        }
+    }
+    let n_roles = role_names.len();
+    let role_ref = |id: &ast::Ident, diags: &mut Vec<Diagnostic>| -> Option<u32> {
+        let r = roles.get(id.name.as_str()).copied();
+        if r.is_none() {
+            diags.push(
+                Diagnostic::error(
+                    "unknown-role",
+                    id.span,
+                    format!("role `{}` is not declared", id.name),
+                )
+                .with_help("declare it with `role NAME`"),
+            );
+        }
+        r
+    };
+
+    // Inheritance closure: a fixpoint over parent edges, safe on cycles.
+    let mut parents: Vec<Vec<u32>> = vec![Vec::new(); n_roles];
+    for item in &policy.items {
+        if let Item::Role(r) = item {
+            let Some(me) = roles.get(r.name.name.as_str()).copied() else {
+                continue;
+            };
+            for p in &r.parents {
+                if let Some(p) = role_ref(p, &mut diags) {
+                    if let Some(list) = parents.get_mut(me as usize) {
+                        list.push(p);
+                    }
+                }
+            }
+        }
+    }
+    let mut anc: Vec<Bits> = (0..n_roles)
+        .map(|r| {
+            let mut b = Bits::new(n_roles);
+            b.set(r as u32);
+            b
+        })
+        .collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for r in 0..n_roles {
+            let mut acc = anc[r].clone();
+            for &p in &parents[r] {
+                acc.union(&anc[p as usize]);
+            }
+            if acc.0 != anc[r].0 {
+                anc[r] = acc;
+                changed = true;
+            }
+        }
+    }
+
+    // Action classes: exact names, then one per namespace, then "other".
+    let mut actions: FxMap<u32> = FxMap::default();
+    let mut namespaces: FxMap<u32> = FxMap::default();
+    let mut exact: Vec<String> = Vec::new();
+    let mut nss: Vec<String> = Vec::new();
+    let mut note = |k: &ActionKind| match k {
+        ActionKind::Exact(a) if !exact.contains(a) => exact.push(a.clone()),
+        ActionKind::Namespace(n) if !nss.contains(n) => nss.push(n.clone()),
+        _ => {}
+    };
+    for item in &policy.items {
+        match item {
+            Item::Grant(g) => g.actions.iter().for_each(|a| note(&a.kind)),
+            Item::Rule(r) => r.actions.iter().for_each(|a| note(&a.kind)),
+            _ => {}
+        }
+    }
+    let mut classes: Vec<Class<'_>> = Vec::new();
+    for a in &exact {
+        actions.insert(a.as_str().into(), classes.len() as u32);
+        classes.push(Class::Exact(a));
+    }
+    for n in &nss {
+        namespaces.insert(n.as_str().into(), classes.len() as u32);
+        classes.push(Class::Namespace(n));
+    }
+    let other_action = classes.len() as u32;
+    classes.push(Class::Other);
+    let n_actions = classes.len();
+
+    // Resource types.
+    let mut types: FxMap<u32> = FxMap::default();
+    let mut type_names: Vec<String> = Vec::new();
+    let mut note_type = |t: &str| {
+        if !type_names.iter().any(|x| x == t) {
+            type_names.push(t.to_owned());
+        }
+    };
+    for item in &policy.items {
+        match item {
+            Item::Rule(r) => r.on.iter().for_each(|t| note_type(&t.name)),
+            Item::Shape(ast::ShapeDecl {
+                kind: ast::ShapeKind::Resource(t),
+                ..
+            }) => note_type(&t.name),
+            _ => {}
+        }
+    }
+    for (i, t) in type_names.iter().enumerate() {
+        types.insert(t.as_str().into(), i as u32);
+    }
+    let other_type = type_names.len() as u32;
+    let n_types = type_names.len() + 1;
+
+    // Grants: direct grants first, then closed under inheritance.
+    let mut direct = vec![NO_GRANT; n_roles * n_actions];
+    let mut grant_locs = Vec::new();
+    for item in &policy.items {
+        if let Item::Grant(g) = item {
+            let gi = grant_locs.len() as u32;
+            grant_locs.push(loc(g.span));
+            for r in &g.roles {
+                let Some(r) = role_ref(r, &mut diags) else {
+                    continue;
+                };
+                for (c, class) in classes.iter().enumerate() {
+                    if g.actions.iter().any(|p| class_matches(&p.kind, class)) {
+                        let slot = &mut direct[r as usize * n_actions + c];
+                        *slot = (*slot).min(gi);
+                    }
+                }
+            }
+        }
+    }
+    let mut grant_of = vec![NO_GRANT; n_roles * n_actions];
+    for r in 0..n_roles {
+        for a in 0..n_roles {
+            if anc[r].has(a as u32) {
+                for c in 0..n_actions {
+                    let g = direct[a * n_actions + c];
+                    let slot = &mut grant_of[r * n_actions + c];
+                    *slot = (*slot).min(g);
+                }
+            }
+        }
+    }
+
+    let scripts = crate::script::Scripts::compile(policy, &options.limits, &mut diags);
+    let tables_partial = lower::Scope {
+        scripts: scripts.as_ref(),
+        roles: &roles,
+        policy,
+        options,
+    };
+
+    // Rules, then the index.
+    let mut rules = Vec::new();
+    let mut rule_asts = Vec::new();
+    for item in &policy.items {
+        let Item::Rule(r) = item else { continue };
+        let cond = r.cond.as_ref().and_then(|c| {
+            lower::lower(&tables_partial, &r.on, &c.expr, &mut diags).map(|n| (c.kind, n))
+        });
+        let l = loc(r.span);
+        let reason = match (&r.because, r.effect) {
+            (Some(b), _) => b.value.clone().into_boxed_str(),
+            (None, Effect::Deny) => format!("denied by the rule at {l}").into_boxed_str(),
+            (None, Effect::Allow) => format!("allowed by the rule at {l}").into_boxed_str(),
+        };
+        let mut reads = Vec::new();
+        if let Some((_, n)) = &cond {
+            lower::reads(n, &mut reads);
+        }
+        rules.push(CRule {
+            reads: reads.into_boxed_slice(),
+            effect: r.effect,
+            cond,
+            missing: r.missing.unwrap_or_default(),
+            loc: l,
+            reason,
+        });
+        rule_asts.push(r);
+    }
+    let mut index = Vec::with_capacity(n_actions * n_types);
+    for class in &classes {
+        for t in 0..n_types {
+            let mut entry_allows = Vec::new();
+            let mut entry_denies = Vec::new();
+            for (i, r) in rule_asts.iter().enumerate() {
+                let acts = r.actions.iter().any(|p| class_matches(&p.kind, class));
+                let on = r.on.is_empty()
+                    || r.on
+                        .iter()
+                        .any(|o| types.get(o.name.as_str()) == Some(&(t as u32)));
+                if acts && on {
+                    match r.effect {
+                        Effect::Allow => entry_allows.push(i as u32),
+                        Effect::Deny => entry_denies.push(i as u32),
+                    }
+                }
+            }
+            index.push(Entry {
+                allows: entry_allows.into_boxed_slice(),
+                denies: entry_denies.into_boxed_slice(),
+            });
+        }
+    }
+
+    secrets_outside_rules(policy, options, &mut diags);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
+    }
+    let anc_mask = (n_roles <= 64).then(|| {
+        anc.iter()
+            .map(|b| b.0.first().copied().unwrap_or(0))
+            .collect()
+    });
+    Ok(Tables {
+        roles,
+        role_names,
+        anc,
+        anc_mask,
+        actions,
+        namespaces,
+        other_action,
+        n_actions: n_actions as u32,
+        types,
+        other_type,
+        n_types: n_types as u32,
+        grant_of,
+        grant_locs,
+        index,
+        rules,
+        scripts,
+    })
+}
+
+/// Every `secret(NAME)` outside rules (routes, limits, headers, cors, startup) must be
+/// set at load too, although only rules are compiled here: a missing secret is a load
+/// error wherever it is read, never a surprise on the first HTTP request.
+fn secrets_outside_rules(policy: &ast::Policy, options: &Options, diags: &mut Vec<Diagnostic>) {
+    fn visit(e: &ast::Expr, out: &mut Vec<ast::Ident>) {
+        use ast::ExprKind as K;
+        match &e.kind {
+            K::Secret(n) => out.push(n.clone()),
+            K::List(xs) => xs.iter().for_each(|x| visit(x, out)),
+            K::Call { args, .. } => args.iter().for_each(|x| visit(x, out)),
+            K::Not(x) | K::Len(x) => visit(x, out),
+            K::Matches { expr, .. } | K::Is { expr, .. } => visit(expr, out),
+            K::Binary { lhs, rhs, .. } => {
+                visit(lhs, out);
+                visit(rhs, out);
+            }
+            _ => {}
+        }
+    }
+    let mut names = Vec::new();
+    for item in &policy.items {
+        match item {
+            Item::Limit(l) => visit(&l.key, &mut names),
+            Item::Route(r) => {
+                for st in &r.body {
+                    if let ast::RouteStmt::Require(ast::Requirement {
+                        kind: ast::ReqKind::Expr(e),
+                        ..
+                    }) = st
+                    {
+                        visit(e, &mut names);
+                    }
+                }
+            }
+            Item::Headers(h) => h
+                .entries
+                .iter()
+                .filter_map(|e| e.cond.as_ref())
+                .for_each(|e| visit(e, &mut names)),
+            Item::Cors(c) => c
+                .entries
+                .iter()
+                .filter_map(|e| e.cond.as_ref())
+                .for_each(|e| visit(e, &mut names)),
+            Item::Startup(s) => {
+                for c in &s.checks {
+                    visit(&c.expr, &mut names);
+                    if let Some(e) = &c.cond {
+                        visit(e, &mut names);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for n in names {
+        if options.secret_value(&n.name).is_none() {
+            diags.push(crate::lower::missing_secret(&n));
+        }
+    }
+}

@@ -1,0 +1,453 @@
+//! `Engine`: load and compile a policy, then answer `authorize` with `&self`, lock-free.
+
+use crate::cache::{Cache, CacheStats};
+use crate::compile::{self, Tables, NO_GRANT};
+use crate::eval::{self, Cx, Read};
+use crate::request::Request;
+use crate::{LoadError, Secret};
+use serde::ser::{SerializeStruct, Serializer};
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use warden_lang::ast::{Effect, Span};
+use warden_lang::{Diagnostic, Limits};
+
+/// How an engine is loaded. `Options::default()` is env `development`, no secrets
+/// (environment variables are read), no decision cache.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The deployment environment that `env` evaluates to; folded at load.
+    pub env: String,
+    /// Host-supplied secrets by name.
+    pub secrets: HashMap<String, Secret>,
+    /// Read `secret(NAME)` from the environment variable `NAME` when not in `secrets`.
+    pub secrets_from_env: bool,
+    /// Decision-cache entries; 0 turns the cache off (the default: see docs/BENCHMARKS.md).
+    pub cache_size: usize,
+    /// Front-end bounds (source size, nesting, regex size ...).
+    pub limits: Limits,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            env: "development".into(),
+            secrets: HashMap::new(),
+            secrets_from_env: true,
+            cache_size: 0,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Options {
+    pub fn env(mut self, env: impl Into<String>) -> Self {
+        self.env = env.into();
+        self
+    }
+    pub fn secret(mut self, name: impl Into<String>, value: impl Into<Secret>) -> Self {
+        self.secrets.insert(name.into(), value.into());
+        self
+    }
+    pub fn cache_size(mut self, entries: usize) -> Self {
+        self.cache_size = entries;
+        self
+    }
+
+    pub(crate) fn secret_value(&self, name: &str) -> Option<Secret> {
+        self.secrets.get(name).cloned().or_else(|| {
+            self.secrets_from_env
+                .then(|| crate::lower::secret_from_env(name))
+                .flatten()
+        })
+    }
+}
+
+/// What decided a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum By {
+    /// No grant or allow rule applies.
+    Default,
+    Grant(u32),
+    Rule(u32),
+}
+
+/// A decision without its strings: what the cache stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Verdict {
+    pub allowed: bool,
+    pub by: By,
+}
+
+/// The answer to an authorization request. Borrows its texts from the engine, so that
+/// building it allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision<'e> {
+    pub allowed: bool,
+    /// 200 or 403.
+    pub status: u16,
+    /// For a denial: the deciding deny's `because`, or "no grant or allow rule applies".
+    pub reason: Option<&'e str>,
+    /// The deciding grant or rule as `file:line`; `None` for a default deny.
+    pub rule: Option<&'e str>,
+}
+
+/// The reason of a default deny.
+pub const NO_PERMIT: &str = "no grant or allow rule applies";
+
+impl Decision<'_> {
+    /// The deciding rules as `file:line` (zero or one today; a list in the JSON contract).
+    pub fn rules(&self) -> impl Iterator<Item = &str> {
+        self.rule.into_iter()
+    }
+
+    /// The decision JSON of CONTRACTS.md.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "allowed": self.allowed,
+            "status": self.status,
+            "reason": self.reason,
+            "rules": self.rule.into_iter().collect::<Vec<_>>(),
+        })
+    }
+}
+
+impl serde::Serialize for Decision<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Decision", 4)?;
+        st.serialize_field("allowed", &self.allowed)?;
+        st.serialize_field("status", &self.status)?;
+        st.serialize_field("reason", &self.reason)?;
+        st.serialize_field("rules", &self.rule.into_iter().collect::<Vec<_>>())?;
+        st.end()
+    }
+}
+
+/// Explain mode: everything that was looked at, with the attribute values read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Trace {
+    pub action: String,
+    pub resource_type: Option<String>,
+    /// The principal's declared roles (`None`: anonymous).
+    pub roles: Option<Vec<String>>,
+    /// The first grant covering the action for one of those roles, by inheritance.
+    pub grant: Option<String>,
+    /// Every rule applicable to (action, resource type), in source order.
+    pub rules: Vec<RuleTrace>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RuleTrace {
+    pub rule: String,
+    pub effect: &'static str,
+    /// `none` (no condition), `true`, `false` or `missing`.
+    pub condition: &'static str,
+    /// allow: it permits; deny: it denies.
+    pub matched: bool,
+    pub reads: Vec<Read>,
+}
+
+/// An action name resolved once, to skip the lookup on later requests.
+/// Valid for the engine that made it; another engine falls back to the request's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionId {
+    engine: u64,
+    class: u32,
+}
+
+static ENGINE_STAMPS: AtomicU64 = AtomicU64::new(1);
+
+/// A compiled policy. `Send + Sync`; share it as `Arc<Engine>`.
+pub struct Engine {
+    name: String,
+    tables: Tables,
+    warnings: Vec<Diagnostic>,
+    stamp: u64,
+    cache: Option<Cache>,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("name", &self.name)
+            .field("roles", &self.tables.role_names)
+            .field("rules", &self.tables.rules.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Parse, check and compile `text`; `name` is the file name used in `file:line`.
+    pub fn from_source(name: &str, text: &str, options: Options) -> Result<Engine, LoadError> {
+        let err = |diagnostics| LoadError {
+            file: name.to_owned(),
+            source: text.to_owned(),
+            diagnostics,
+        };
+        let checked = warden_lang::load(text, &options.limits).map_err(err)?;
+        let mut engine = Engine::from_policy(name, text, &checked.policy, options)?;
+        engine.warnings = checked.warnings;
+        Ok(engine)
+    }
+
+    /// Compile a policy that is already parsed from `text`, without running the checker.
+    /// For tools that hold a tree already, and for tests of ill-typed policies: the
+    /// engine stays total on any parsed tree (type errors evaluate to missing), but only
+    /// [`Engine::from_source`] reports them as errors.
+    pub fn from_policy(
+        name: &str,
+        text: &str,
+        policy: &warden_lang::ast::Policy,
+        options: Options,
+    ) -> Result<Engine, LoadError> {
+        let tables =
+            compile::compile(name, text, policy, &options).map_err(|diagnostics| LoadError {
+                file: name.to_owned(),
+                source: text.to_owned(),
+                diagnostics,
+            })?;
+        Ok(Engine {
+            name: name.to_owned(),
+            tables,
+            warnings: Vec::new(),
+            stamp: ENGINE_STAMPS.fetch_add(1, Ordering::Relaxed),
+            cache: (options.cache_size > 0).then(|| Cache::new(options.cache_size)),
+        })
+    }
+
+    /// Read and load a policy file; an unreadable or non-UTF-8 file is a `LoadError`.
+    pub fn from_file(path: impl AsRef<Path>, options: Options) -> Result<Engine, LoadError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let io_err = |message: String| LoadError {
+            file: name.clone(),
+            source: String::new(),
+            diagnostics: vec![Diagnostic::error("io", Span::default(), message)],
+        };
+        let bytes = std::fs::read(path).map_err(|e| io_err(format!("cannot read file: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            io_err(format!(
+                "file is not valid UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        Engine::from_source(&name, &text, options)
+    }
+
+    /// The policy's file name, as decisions cite it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Checker warnings of the loaded policy.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// Resolve an action name once, for [`Engine::authorize_action`].
+    pub fn action_id(&self, action: &str) -> ActionId {
+        ActionId {
+            engine: self.stamp,
+            class: self.tables.action_class(action),
+        }
+    }
+
+    /// Decide a request. Never allocates (with the cache off) and never panics.
+    pub fn authorize(&self, req: &Request) -> Decision<'_> {
+        let class = self.tables.action_class(&req.action);
+        self.decide(class, req)
+    }
+
+    /// Decide a request whose action was resolved with [`Engine::action_id`];
+    /// `req.action` is ignored unless the id comes from another engine.
+    pub fn authorize_action(&self, action: ActionId, req: &Request) -> Decision<'_> {
+        let class = if action.engine == self.stamp {
+            action.class
+        } else {
+            self.tables.action_class(&req.action)
+        };
+        self.decide(class, req)
+    }
+
+    fn decide(&self, class: u32, req: &Request) -> Decision<'_> {
+        let ty = self.type_of(req);
+        let verdict = match &self.cache {
+            Some(cache) => cache.get_or(&self.tables, class, ty, req, || {
+                self.verdict(class, ty, req)
+            }),
+            None => self.verdict(class, ty, req),
+        };
+        self.decision(verdict)
+    }
+
+    /// Hit and miss counts of the decision cache (zeros when it is off).
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.as_ref().map(Cache::stats).unwrap_or_default()
+    }
+
+    fn type_of(&self, req: &Request) -> u32 {
+        self.tables
+            .type_id(req.resource.as_ref().map(|r| r.ty.as_str()))
+    }
+
+    fn first_grant(&self, class: u32, req: &Request, pmask: Option<u64>) -> u32 {
+        let t = &self.tables;
+        if let Some(m) = pmask {
+            let mut best = NO_GRANT;
+            let mut m = m;
+            while m != 0 {
+                best = best.min(t.grant(m.trailing_zeros(), class));
+                m &= m - 1;
+            }
+            return best;
+        }
+        req.principal.as_ref().map_or(NO_GRANT, |p| {
+            p.roles
+                .iter()
+                .filter_map(|n| t.role_id(n))
+                .map(|r| t.grant(r, class))
+                .min()
+                .unwrap_or(NO_GRANT)
+        })
+    }
+
+    pub(crate) fn verdict(&self, class: u32, ty: u32, req: &Request) -> Verdict {
+        let t = &self.tables;
+        let pmask = req.principal.as_ref().and_then(|p| t.role_mask(&p.roles));
+        let cx = Cx {
+            t: Some(t),
+            req: Some(req),
+            rec: None,
+            pmask,
+        };
+        let Some(entry) = t.entry(class, ty) else {
+            return Verdict {
+                allowed: false,
+                by: By::Default,
+            };
+        };
+        let grant = self.first_grant(class, req, pmask);
+        let permit = if grant != NO_GRANT {
+            Some(By::Grant(grant))
+        } else {
+            entry
+                .allows
+                .iter()
+                .find(|&&i| {
+                    t.rules
+                        .get(i as usize)
+                        .is_some_and(|r| eval::rule_matches(&cx, r).0)
+                })
+                .map(|&i| By::Rule(i))
+        };
+        let Some(permit) = permit else {
+            return Verdict {
+                allowed: false,
+                by: By::Default,
+            };
+        };
+        let deny = entry.denies.iter().find(|&&i| {
+            t.rules
+                .get(i as usize)
+                .is_some_and(|r| eval::rule_matches(&cx, r).0)
+        });
+        match deny {
+            Some(&i) => Verdict {
+                allowed: false,
+                by: By::Rule(i),
+            },
+            None => Verdict {
+                allowed: true,
+                by: permit,
+            },
+        }
+    }
+
+    fn decision(&self, v: Verdict) -> Decision<'_> {
+        let t = &self.tables;
+        let (rule, reason) = match v.by {
+            By::Default => (None, Some(NO_PERMIT)),
+            By::Grant(g) => (t.grant_locs.get(g as usize).map(|s| &**s), None),
+            By::Rule(i) => {
+                let r = t.rules.get(i as usize);
+                (
+                    r.map(|r| &*r.loc),
+                    if v.allowed {
+                        None
+                    } else {
+                        r.map(|r| &*r.reason)
+                    },
+                )
+            }
+        };
+        Decision {
+            allowed: v.allowed,
+            status: if v.allowed { 200 } else { 403 },
+            reason,
+            rule,
+        }
+    }
+
+    /// Decide and explain: the same decision as `authorize`, with the full trace.
+    pub fn explain(&self, req: &Request) -> (Decision<'_>, Trace) {
+        let t = &self.tables;
+        let class = t.action_class(&req.action);
+        let ty = self.type_of(req);
+        let decision = self.decision(self.verdict(class, ty, req));
+        let pmask = req.principal.as_ref().and_then(|p| t.role_mask(&p.roles));
+        let grant = self.first_grant(class, req, pmask);
+        let mut rules = Vec::new();
+        if let Some(entry) = t.entry(class, ty) {
+            let mut ids: Vec<u32> = entry
+                .allows
+                .iter()
+                .chain(entry.denies.iter())
+                .copied()
+                .collect();
+            ids.sort_unstable();
+            for i in ids {
+                let Some(rule) = t.rules.get(i as usize) else {
+                    continue;
+                };
+                let rec = std::cell::RefCell::new(Vec::new());
+                let cx = Cx {
+                    t: Some(t),
+                    req: Some(req),
+                    rec: Some(&rec),
+                    pmask,
+                };
+                let (matched, cond) = eval::rule_matches(&cx, rule);
+                rules.push(RuleTrace {
+                    rule: rule.loc.to_string(),
+                    effect: match rule.effect {
+                        Effect::Allow => "allow",
+                        Effect::Deny => "deny",
+                    },
+                    condition: match cond {
+                        None => "none",
+                        Some(Some(true)) => "true",
+                        Some(Some(false)) => "false",
+                        Some(None) => "missing",
+                    },
+                    matched,
+                    reads: rec.into_inner(),
+                });
+            }
+        }
+        let trace = Trace {
+            action: req.action.clone(),
+            resource_type: req.resource.as_ref().map(|r| r.ty.clone()),
+            roles: req.principal.as_ref().map(|p| {
+                p.roles
+                    .iter()
+                    .filter(|n| t.role_id(n).is_some())
+                    .cloned()
+                    .collect()
+            }),
+            grant: t.grant_locs.get(grant as usize).map(|s| s.to_string()),
+            rules,
+        };
+        (decision, trace)
+    }
+}

@@ -1,0 +1,553 @@
+//! Evaluating lowered conditions against a request: values or *missing*, never a panic.
+//!
+//! Values borrow from the request and the program (`V<'a>`), so evaluation allocates
+//! nothing except a run-time string concatenation.
+
+use crate::compile::{CRule, Tables};
+use crate::lower::{Hint, Node};
+use crate::request::{Attrs, Request, Value};
+use crate::secret::ct_eq;
+use crate::Secret;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use warden_lang::ast::{BinOp, CondKind, Effect, OnMissing, Root};
+
+/// A constant of a lowered program.
+#[derive(Debug, Clone)]
+pub(crate) enum Konst {
+    Missing,
+    Bool(bool),
+    Num(f64),
+    Str(Box<str>),
+    Secret(Secret),
+    Role(u32),
+    List(Box<[Konst]>),
+}
+
+/// A run-time value; `Missing` covers absent, null, anonymous and type mismatches.
+#[derive(Debug, Clone)]
+pub(crate) enum V<'a> {
+    Missing,
+    Bool(bool),
+    Num(f64),
+    Str(Cow<'a, str>),
+    /// A string derived from a secret: compared in constant time, printed redacted.
+    Secret(Cow<'a, str>),
+    Role(u32),
+    Roles(Roles<'a>),
+    List(List<'a>),
+    Map(&'a Attrs),
+}
+
+/// A set of roles: the principal's (undeclared names ignored) or a `set<role>` attribute
+/// (every name checked to be declared when read).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Roles<'a> {
+    Principal(&'a [String]),
+    Values(&'a [Value]),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum List<'a> {
+    Values(&'a [Value]),
+    Nodes(&'a [Node]),
+    Konsts(&'a [Konst]),
+}
+
+/// One attribute read, for explain traces.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Read {
+    pub attribute: String,
+    pub value: String,
+}
+
+/// What evaluation reads: the tables (roles), the request, and an optional recorder.
+pub(crate) struct Cx<'a> {
+    pub t: Option<&'a Tables>,
+    pub req: Option<&'a Request>,
+    pub rec: Option<&'a RefCell<Vec<Read>>>,
+    /// The principal's roles resolved once ([`Tables::role_mask`]); `None` to look up names.
+    pub pmask: Option<u64>,
+}
+
+/// Evaluate a node with no request (constant folding at load).
+pub(crate) fn eval_const(node: &Node) -> Option<Konst> {
+    let cx = Cx {
+        t: None,
+        req: None,
+        rec: None,
+        pmask: None,
+    };
+    to_konst(&cx, eval(&cx, node))
+}
+
+fn to_konst(cx: &Cx<'_>, v: V<'_>) -> Option<Konst> {
+    Some(match v {
+        V::Missing => Konst::Missing,
+        V::Bool(b) => Konst::Bool(b),
+        V::Num(n) => Konst::Num(n),
+        V::Str(s) => Konst::Str(s.into()),
+        V::Secret(s) => Konst::Secret(Secret::new(s.into_owned())),
+        V::Role(r) => Konst::Role(r),
+        V::List(List::Konsts(k)) => Konst::List(k.into()),
+        V::List(List::Nodes(ns)) => Konst::List(
+            ns.iter()
+                .map(|n| to_konst(cx, eval(cx, n)))
+                .collect::<Option<Vec<_>>>()?
+                .into(),
+        ),
+        V::List(List::Values(_)) | V::Roles(_) | V::Map(_) => return None,
+    })
+}
+
+fn truth(v: &V<'_>) -> Option<bool> {
+    match v {
+        V::Bool(b) => Some(*b),
+        _ => None,
+    }
+}
+
+/// Whether a rule matches (allow: applies; deny: denies), and its condition's value.
+pub(crate) fn rule_matches(cx: &Cx<'_>, rule: &CRule) -> (bool, Option<Option<bool>>) {
+    let Some((kind, node)) = &rule.cond else {
+        return (true, None);
+    };
+    let c = truth(&eval(cx, node));
+    let want = *kind == CondKind::If;
+    let matched = match (rule.effect, c) {
+        (_, Some(b)) => b == want,
+        (Effect::Allow, None) => false,
+        (Effect::Deny, None) => rule.missing == OnMissing::Deny,
+    };
+    (matched, Some(c))
+}
+
+pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
+    match node {
+        Node::Const(k) => konst(k),
+        Node::Load { root, path, hint } => {
+            let v = load(cx, *root, path, *hint);
+            if let Some(rec) = cx.rec {
+                let attribute = std::iter::once(root.keyword())
+                    .chain(path.iter().map(|s| &**s))
+                    .collect::<Vec<_>>()
+                    .join(".");
+                let value = render(cx, &v);
+                rec.borrow_mut().push(Read { attribute, value });
+            }
+            v
+        }
+        Node::Principal => match cx.req.and_then(|r| r.principal.as_ref()) {
+            Some(p) => V::Roles(Roles::Principal(&p.roles)),
+            None => V::Missing,
+        },
+        Node::List(items) => {
+            // A list with a missing element is missing as a whole.
+            if items.iter().any(|n| matches!(eval(cx, n), V::Missing)) {
+                V::Missing
+            } else {
+                V::List(List::Nodes(items))
+            }
+        }
+        Node::Not(a) => truth(&eval(cx, a)).map_or(V::Missing, |b| V::Bool(!b)),
+        Node::And(a, b) => match truth(&eval(cx, a)) {
+            Some(false) => V::Bool(false),
+            Some(true) => truth(&eval(cx, b)).map_or(V::Missing, V::Bool),
+            None => V::Missing,
+        },
+        Node::Or(a, b) => match truth(&eval(cx, a)) {
+            Some(true) => V::Bool(true),
+            Some(false) => truth(&eval(cx, b)).map_or(V::Missing, V::Bool),
+            None => V::Missing,
+        },
+        Node::Coalesce(a, b) => match eval(cx, a) {
+            V::Missing => eval(cx, b),
+            v => v,
+        },
+        Node::Bin(op, a, b) => {
+            let (l, r) = (eval(cx, a), eval(cx, b));
+            if matches!(l, V::Missing) || matches!(r, V::Missing) {
+                return V::Missing;
+            }
+            binary(cx, *op, l, r)
+        }
+        Node::Matches(a, re) => match eval(cx, a) {
+            V::Str(s) | V::Secret(s) => V::Bool(re.is_match(&s)),
+            _ => V::Missing,
+        },
+        Node::Is(a, role) => {
+            if matches!(**a, Node::Principal) && cx.req.is_some_and(|r| r.principal.is_none()) {
+                // An anonymous caller has no role: `principal is R` is plainly false.
+                return V::Bool(false);
+            }
+            if let (Node::Principal, Some(m), Some(t)) = (&**a, cx.pmask, cx.t) {
+                // Some role of the principal is or inherits `role`: one AND per role held.
+                if let Some(anc) = &t.anc_mask {
+                    let bit = 1u64 << (*role % 64);
+                    return V::Bool(
+                        mask_ids(m).any(|r| anc.get(r as usize).is_some_and(|a| a & bit != 0)),
+                    );
+                }
+            }
+            let v = eval(cx, a);
+            match (role_set(cx, &v), cx.t) {
+                (Some(set), Some(t)) => V::Bool(set_any(t, set, |r| t.inherits(r, *role))),
+                _ => V::Missing,
+            }
+        }
+        Node::Len(a) => match eval(cx, a) {
+            V::Str(s) | V::Secret(s) => V::Num(s.chars().count() as f64),
+            V::List(l) => V::Num(list_len(l) as f64),
+            V::Roles(rs) => match cx.t {
+                Some(t) => V::Num(role_ids(t, rs).count() as f64),
+                None => V::Missing,
+            },
+            _ => V::Missing,
+        },
+        Node::Call(name, args) => {
+            let Some(scripts) = cx.t.and_then(|t| t.scripts.as_ref()) else {
+                return V::Missing;
+            };
+            let mut dyns = Vec::with_capacity(args.len());
+            for a in args.iter() {
+                match to_dynamic(cx, &eval(cx, a)) {
+                    Some(d) => dyns.push(d),
+                    None => return V::Missing,
+                }
+            }
+            scripts.call(name, dyns).unwrap_or(V::Missing)
+        }
+    }
+}
+
+/// A value as a script argument; `None` for missing (the call is then missing).
+fn to_dynamic(cx: &Cx<'_>, v: &V<'_>) -> Option<rhai::Dynamic> {
+    use rhai::Dynamic;
+    let name = |r: u32| {
+        cx.t.and_then(|t| t.role_names.get(r as usize))
+            .map(|n| Dynamic::from(n.to_string()))
+    };
+    Some(match v {
+        V::Missing => return None,
+        V::Bool(b) => Dynamic::from(*b),
+        V::Num(n) => Dynamic::from(*n),
+        V::Str(s) | V::Secret(s) => Dynamic::from(s.to_string()),
+        V::Role(r) => name(*r)?,
+        V::Roles(rs) => {
+            let t = cx.t?;
+            Dynamic::from_array(role_ids(t, *rs).filter_map(name).collect())
+        }
+        V::List(l) => {
+            let mut items = Vec::new();
+            let mut ok = true;
+            list_any(cx, *l, |e| {
+                match to_dynamic(cx, &e) {
+                    Some(d) => items.push(d),
+                    None => ok = false,
+                }
+                !ok
+            });
+            if !ok {
+                return None;
+            }
+            Dynamic::from_array(items)
+        }
+        V::Map(m) => {
+            let mut map = rhai::Map::new();
+            for (k, v) in &m.0 {
+                if let Some(d) = to_dynamic(cx, &value(Some(v))) {
+                    map.insert(k.as_str().into(), d);
+                }
+            }
+            Dynamic::from_map(map)
+        }
+    })
+}
+
+fn konst(k: &Konst) -> V<'_> {
+    match k {
+        Konst::Missing => V::Missing,
+        Konst::Bool(b) => V::Bool(*b),
+        Konst::Num(n) => V::Num(*n),
+        Konst::Str(s) => V::Str(Cow::Borrowed(s)),
+        Konst::Secret(s) => V::Secret(Cow::Borrowed(s.expose())),
+        Konst::Role(r) => V::Role(*r),
+        Konst::List(items) => V::List(List::Konsts(items)),
+    }
+}
+
+pub(crate) fn value(v: Option<&Value>) -> V<'_> {
+    match v {
+        None | Some(Value::Null) => V::Missing,
+        Some(Value::Bool(b)) => V::Bool(*b),
+        Some(Value::Number(n)) => V::Num(*n),
+        Some(Value::String(s)) => V::Str(Cow::Borrowed(s)),
+        Some(Value::List(l)) => V::List(List::Values(l)),
+        Some(Value::Map(m)) => V::Map(m),
+    }
+}
+
+fn load<'a>(cx: &Cx<'a>, root: Root, path: &'a [Box<str>], hint: Hint) -> V<'a> {
+    let Some(req) = cx.req else {
+        return V::Missing;
+    };
+    let Some((first, rest)) = path.split_first() else {
+        return V::Missing;
+    };
+    let mut v = match root {
+        Root::Principal => match &req.principal {
+            None => V::Missing,
+            Some(p) => match &**first {
+                "id" => V::Str(Cow::Borrowed(&p.id)),
+                "roles" => V::Roles(Roles::Principal(&p.roles)),
+                name => value(p.attrs.get(name)),
+            },
+        },
+        Root::Resource => match &req.resource {
+            None => V::Missing,
+            Some(r) => match &**first {
+                "id" => V::Str(Cow::Borrowed(&r.id)),
+                "type" => V::Str(Cow::Borrowed(&r.ty)),
+                name => value(r.attrs.get(name)),
+            },
+        },
+        Root::Context => value(req.context.get(first)),
+        Root::Input | Root::Request => V::Missing,
+    };
+    for name in rest {
+        v = match v {
+            V::Map(m) => value(m.get(name)),
+            _ => V::Missing,
+        };
+    }
+    let Some(t) = cx.t else { return v };
+    match (hint, v) {
+        (Hint::Plain, v) => v,
+        (_, V::Roles(rs)) => V::Roles(rs),
+        (Hint::Role, V::Str(s)) => t.role_id(&s).map_or(V::Missing, V::Role),
+        (Hint::RoleSet, V::List(List::Values(vals))) => {
+            if vals
+                .iter()
+                .all(|x| matches!(x, Value::String(s) if t.role_id(s).is_some()))
+            {
+                V::Roles(Roles::Values(vals))
+            } else {
+                V::Missing
+            }
+        }
+        _ => V::Missing,
+    }
+}
+
+fn list_len(l: List<'_>) -> usize {
+    match l {
+        List::Values(v) => v.len(),
+        List::Nodes(v) => v.len(),
+        List::Konsts(v) => v.len(),
+    }
+}
+
+/// Calls `f` on each element until it returns true; returns whether it did.
+fn list_any<'a>(cx: &Cx<'a>, l: List<'a>, mut f: impl FnMut(V<'a>) -> bool) -> bool {
+    match l {
+        List::Values(v) => v.iter().any(|x| f(value(Some(x)))),
+        List::Nodes(v) => v.iter().any(|n| f(eval(cx, n))),
+        List::Konsts(v) => v.iter().any(|k| f(konst(k))),
+    }
+}
+
+fn role_ids<'a>(t: &'a Tables, rs: Roles<'a>) -> impl Iterator<Item = u32> + 'a {
+    let (names, values): (&[String], &[Value]) = match rs {
+        Roles::Principal(n) => (n, &[]),
+        Roles::Values(v) => (&[], v),
+    };
+    names
+        .iter()
+        .filter_map(|n| t.role_id(n))
+        .chain(values.iter().filter_map(|v| match v {
+            Value::String(s) => t.role_id(s),
+            _ => None,
+        }))
+}
+
+/// A value as a set of roles, for ordering and `is`.
+#[derive(Clone, Copy)]
+enum RoleSet<'a> {
+    One(u32),
+    Many(Roles<'a>),
+    /// The principal's roles, already resolved.
+    Mask(u64),
+}
+
+fn role_set<'a>(cx: &Cx<'a>, v: &V<'a>) -> Option<RoleSet<'a>> {
+    let t = cx.t?;
+    match v {
+        V::Role(r) => Some(RoleSet::One(*r)),
+        V::Roles(Roles::Principal(_)) if cx.pmask.is_some() => cx.pmask.map(RoleSet::Mask),
+        V::Roles(rs) => Some(RoleSet::Many(*rs)),
+        V::Str(s) | V::Secret(s) => t.role_id(s).map(RoleSet::One),
+        _ => None,
+    }
+}
+
+/// The role ids of a mask, lowest first.
+fn mask_ids(mut m: u64) -> impl Iterator<Item = u32> {
+    std::iter::from_fn(move || {
+        (m != 0).then(|| {
+            let r = m.trailing_zeros();
+            m &= m - 1;
+            r
+        })
+    })
+}
+
+fn set_any(t: &Tables, s: RoleSet<'_>, mut f: impl FnMut(u32) -> bool) -> bool {
+    match s {
+        RoleSet::One(r) => f(r),
+        RoleSet::Many(rs) => role_ids(t, rs).any(f),
+        RoleSet::Mask(m) => mask_ids(m).any(f),
+    }
+}
+
+fn set_all(t: &Tables, s: RoleSet<'_>, mut f: impl FnMut(u32) -> bool) -> bool {
+    match s {
+        RoleSet::One(r) => f(r),
+        RoleSet::Many(rs) => role_ids(t, rs).all(f),
+        RoleSet::Mask(m) => mask_ids(m).all(f),
+    }
+}
+
+/// `A >= B`: every role of B is matched by a role of A that is or inherits it.
+fn role_ge(t: &Tables, a: RoleSet<'_>, b: RoleSet<'_>) -> bool {
+    set_all(t, b, |rb| set_any(t, a, |ra| t.inherits(ra, rb)))
+}
+
+fn is_roleish(v: &V<'_>) -> bool {
+    matches!(v, V::Role(_) | V::Roles(_))
+}
+
+fn str_of<'v>(v: &'v V<'_>) -> Option<&'v str> {
+    match v {
+        V::Str(s) | V::Secret(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Equality; `None` when the kinds cannot be compared (a run-time type mismatch).
+fn equal(cx: &Cx<'_>, a: &V<'_>, b: &V<'_>) -> Option<bool> {
+    match (a, b) {
+        (V::Num(x), V::Num(y)) => Some(x == y),
+        (V::Bool(x), V::Bool(y)) => Some(x == y),
+        (V::Str(x), V::Str(y)) => Some(x == y),
+        (V::Secret(x), V::Str(y) | V::Secret(y)) | (V::Str(x), V::Secret(y)) => Some(ct_eq(x, y)),
+        (V::Role(x), V::Role(y)) => Some(x == y),
+        (V::Role(r), V::Str(s) | V::Secret(s)) | (V::Str(s) | V::Secret(s), V::Role(r)) => {
+            let t = cx.t?;
+            Some(t.role_names.get(*r as usize).is_some_and(|n| **n == **s))
+        }
+        (V::Role(_) | V::Roles(_), V::Role(_) | V::Roles(_)) => {
+            let t = cx.t?;
+            let (x, y) = (role_set(cx, a)?, role_set(cx, b)?);
+            let sub = |p: RoleSet<'_>, q: RoleSet<'_>| set_all(t, p, |r| set_any(t, q, |s| s == r));
+            Some(sub(x, y) && sub(y, x))
+        }
+        (V::List(x), V::List(y)) => {
+            let sub =
+                |p: List<'_>, q: &V<'_>| !list_any(cx, p, |e| member(cx, q, &e) != Some(true));
+            Some(sub(*x, b) && sub(*y, a))
+        }
+        _ => None,
+    }
+}
+
+/// `x in coll`: some element equals `x` (elements of another kind are unequal).
+fn member(cx: &Cx<'_>, coll: &V<'_>, x: &V<'_>) -> Option<bool> {
+    match coll {
+        V::List(l) => Some(list_any(cx, *l, |e| equal(cx, &e, x) == Some(true))),
+        V::Roles(rs) => {
+            let t = cx.t?;
+            Some(role_ids(t, *rs).any(|r| equal(cx, &V::Role(r), x) == Some(true)))
+        }
+        _ => None,
+    }
+}
+
+fn binary<'a>(cx: &Cx<'a>, op: BinOp, l: V<'a>, r: V<'a>) -> V<'a> {
+    let b = |o: Option<bool>| o.map_or(V::Missing, V::Bool);
+    match op {
+        BinOp::Eq => b(equal(cx, &l, &r)),
+        BinOp::Ne => b(equal(cx, &l, &r).map(|e| !e)),
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => b(order(cx, op, &l, &r)),
+        BinOp::In => b(member(cx, &r, &l)),
+        BinOp::Contains => match (&l, &r) {
+            (V::List(_) | V::Roles(_), _) => b(member(cx, &l, &r)),
+            _ => b(str_of(&l).zip(str_of(&r)).map(|(x, y)| x.contains(y))),
+        },
+        BinOp::StartsWith => b(str_of(&l).zip(str_of(&r)).map(|(x, y)| x.starts_with(y))),
+        BinOp::EndsWith => b(str_of(&l).zip(str_of(&r)).map(|(x, y)| x.ends_with(y))),
+        BinOp::Concat => match (&l, &r) {
+            (V::Str(x), V::Str(y)) => V::Str(Cow::Owned(format!("{x}{y}"))),
+            (V::Str(x) | V::Secret(x), V::Str(y) | V::Secret(y)) => {
+                V::Secret(Cow::Owned(format!("{x}{y}")))
+            }
+            _ => V::Missing,
+        },
+        // Lowered to their own nodes; kept total rather than unreachable.
+        BinOp::And | BinOp::Or | BinOp::Coalesce => V::Missing,
+    }
+}
+
+fn order(cx: &Cx<'_>, op: BinOp, l: &V<'_>, r: &V<'_>) -> Option<bool> {
+    if let (V::Num(x), V::Num(y)) = (l, r) {
+        return Some(match op {
+            BinOp::Lt => x < y,
+            BinOp::Le => x <= y,
+            BinOp::Gt => x > y,
+            _ => x >= y,
+        });
+    }
+    if !is_roleish(l) && !is_roleish(r) {
+        return None;
+    }
+    let t = cx.t?;
+    let (a, b) = (role_set(cx, l)?, role_set(cx, r)?);
+    let ge = |x, y| role_ge(t, x, y);
+    Some(match op {
+        BinOp::Ge => ge(a, b),
+        BinOp::Gt => ge(a, b) && !ge(b, a),
+        BinOp::Le => ge(b, a),
+        _ => ge(b, a) && !ge(a, b),
+    })
+}
+
+/// A value for explain traces; secrets are never shown.
+pub(crate) fn render(cx: &Cx<'_>, v: &V<'_>) -> String {
+    let name = |r: u32| {
+        cx.t.and_then(|t| t.role_names.get(r as usize))
+            .map_or_else(|| format!("role#{r}"), |n| n.to_string())
+    };
+    match v {
+        V::Missing => "missing".into(),
+        V::Bool(b) => b.to_string(),
+        V::Num(n) => n.to_string(),
+        V::Str(s) => format!("{s:?}"),
+        V::Secret(_) => "<redacted>".into(),
+        V::Role(r) => format!("role {}", name(*r)),
+        V::Roles(rs) => {
+            let names: Vec<String> = match (cx.t, rs) {
+                (Some(t), rs) => role_ids(t, *rs).map(name).collect(),
+                (None, _) => Vec::new(),
+            };
+            format!("roles [{}]", names.join(", "))
+        }
+        V::List(l) => {
+            let mut parts = Vec::new();
+            list_any(cx, *l, |e| {
+                parts.push(render(cx, &e));
+                false
+            });
+            format!("[{}]", parts.join(", "))
+        }
+        V::Map(_) => "{...}".into(),
+    }
+}

@@ -1,0 +1,325 @@
+//! The authorization request a host passes in: owned JSON-like values, no schema step.
+//!
+//! Hosts build a [`Request`] once (from `serde_json` or field by field) and may reuse it;
+//! the engine only reads it, so `authorize` never copies or allocates on its account.
+
+use serde_json::Value as Json;
+use std::fmt;
+
+/// A JSON-like attribute value. `Null` and an absent attribute are both *missing*.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Value {
+    #[default]
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    /// A list or set; sets compare by membership, ignoring order and repeats.
+    List(Vec<Value>),
+    /// A nested object, read by paths such as `resource.owner.id`.
+    Map(Attrs),
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s)
+    }
+}
+impl From<f64> for Value {
+    fn from(n: f64) -> Self {
+        Value::Number(n)
+    }
+}
+impl From<i64> for Value {
+    fn from(n: i64) -> Self {
+        Value::Number(n as f64)
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+impl<T: Into<Value>> From<Vec<T>> for Value {
+    fn from(v: Vec<T>) -> Self {
+        Value::List(v.into_iter().map(Into::into).collect())
+    }
+}
+
+impl Value {
+    /// Convert from JSON; objects become [`Value::Map`].
+    pub fn from_json(json: &Json) -> Value {
+        match json {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Number(n) => n.as_f64().map_or(Value::Null, Value::Number),
+            Json::String(s) => Value::String(s.clone()),
+            Json::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
+            Json::Object(o) => Value::Map(Attrs(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            )),
+        }
+    }
+}
+
+/// Attributes by name. A small vector: requests carry a handful of attributes, and a
+/// linear scan over them beats hashing (and needs no allocation to look up).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Attrs(pub Vec<(String, Value)>);
+
+impl Attrs {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Set an attribute, replacing an earlier value of the same name.
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<Value>) -> &mut Self {
+        let name = name.into();
+        let value = value.into();
+        match self.0.iter_mut().find(|(k, _)| *k == name) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((name, value)),
+        }
+        self
+    }
+
+    /// Builder form of [`Attrs::set`].
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.set(name, value);
+        self
+    }
+
+    /// The value of an attribute; `None` when absent.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+/// Who asks. `roles` are role names; names the policy does not declare are ignored.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Principal {
+    pub id: String,
+    pub roles: Vec<String>,
+    pub attrs: Attrs,
+}
+
+impl Principal {
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            ..Self::default()
+        }
+    }
+    pub fn role(mut self, role: impl Into<String>) -> Self {
+        self.roles.push(role.into());
+        self
+    }
+    pub fn attr(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.attrs.set(name, value);
+        self
+    }
+}
+
+/// What is acted on: a resource type (`post`), an id and attributes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resource {
+    pub ty: String,
+    pub id: String,
+    pub attrs: Attrs,
+}
+
+impl Resource {
+    pub fn new(ty: impl Into<String>, id: impl Into<String>) -> Self {
+        Self {
+            ty: ty.into(),
+            id: id.into(),
+            attrs: Attrs::default(),
+        }
+    }
+    pub fn attr(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.attrs.set(name, value);
+        self
+    }
+}
+
+/// An authorization request: may `principal` do `action` on `resource` in `context`?
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Request {
+    /// `None` for an anonymous caller.
+    pub principal: Option<Principal>,
+    pub action: String,
+    pub resource: Option<Resource>,
+    pub context: Attrs,
+}
+
+impl Request {
+    pub fn new(action: impl Into<String>) -> Self {
+        Self {
+            action: action.into(),
+            ..Self::default()
+        }
+    }
+    pub fn principal(mut self, p: Principal) -> Self {
+        self.principal = Some(p);
+        self
+    }
+    pub fn resource(mut self, r: Resource) -> Self {
+        self.resource = Some(r);
+        self
+    }
+    pub fn context(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.context.set(name, value);
+        self
+    }
+
+    /// Build from the request JSON of CONTRACTS.md. `kind` may be omitted or be
+    /// `"authorization"`; HTTP requests are answered by a different entry point.
+    pub fn from_json(json: &Json) -> Result<Request, RequestError> {
+        let obj = json
+            .as_object()
+            .ok_or_else(|| RequestError::new("a request must be a JSON object"))?;
+        match obj.get("kind") {
+            None | Some(Json::Null) => {
+                if obj.contains_key("method") && !obj.contains_key("action") {
+                    return Err(RequestError::new(
+                        "HTTP requests (`method`, `path`) are not supported by `authorize`; \
+                         send an authorization request with an `action`",
+                    ));
+                }
+            }
+            Some(Json::String(k)) if k == "authorization" => {}
+            Some(other) => {
+                return Err(RequestError::new(format!(
+                    "unsupported request `kind` {other}; expected \"authorization\""
+                )))
+            }
+        }
+        let action = match obj.get("action") {
+            Some(Json::String(a)) => a.clone(),
+            Some(_) => return Err(RequestError::new("`action` must be a string")),
+            None => return Err(RequestError::new("missing `action`")),
+        };
+        let principal = match obj.get("principal") {
+            None | Some(Json::Null) => None,
+            Some(Json::Object(p)) => Some(principal_from_json(p)?),
+            Some(_) => return Err(RequestError::new("`principal` must be an object or null")),
+        };
+        let resource = match obj.get("resource") {
+            None | Some(Json::Null) => None,
+            Some(Json::Object(r)) => Some(resource_from_json(r)?),
+            Some(_) => return Err(RequestError::new("`resource` must be an object or null")),
+        };
+        let context = match obj.get("context") {
+            None | Some(Json::Null) => Attrs::default(),
+            Some(Json::Object(c)) => attrs_from_json(c, &[]),
+            Some(_) => return Err(RequestError::new("`context` must be an object")),
+        };
+        for key in obj.keys() {
+            if !matches!(
+                key.as_str(),
+                "kind" | "action" | "principal" | "resource" | "context"
+            ) {
+                return Err(RequestError::new(format!(
+                    "unknown request field `{key}`; expected `principal`, `action`, `resource`, `context`"
+                )));
+            }
+        }
+        Ok(Request {
+            principal,
+            action,
+            resource,
+            context,
+        })
+    }
+}
+
+type JsonObject = serde_json::Map<String, Json>;
+
+fn attrs_from_json(obj: &JsonObject, skip: &[&str]) -> Attrs {
+    Attrs(
+        obj.iter()
+            .filter(|(k, _)| !skip.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), Value::from_json(v)))
+            .collect(),
+    )
+}
+
+fn id_from_json(obj: &JsonObject, what: &str) -> Result<String, RequestError> {
+    match obj.get("id") {
+        None | Some(Json::Null) => Ok(String::new()),
+        Some(Json::String(s)) => Ok(s.clone()),
+        Some(Json::Number(n)) => Ok(n.to_string()),
+        Some(_) => Err(RequestError::new(format!("`{what}.id` must be a string"))),
+    }
+}
+
+fn principal_from_json(p: &JsonObject) -> Result<Principal, RequestError> {
+    let id = id_from_json(p, "principal")?;
+    let mut roles = Vec::new();
+    let role_name = |v: &Json| match v {
+        Json::String(s) => Ok(s.clone()),
+        _ => Err(RequestError::new("role names must be strings")),
+    };
+    match (p.get("roles"), p.get("role")) {
+        (Some(_), Some(_)) => {
+            return Err(RequestError::new(
+                "give either `roles` or `role` for the principal, not both",
+            ))
+        }
+        (Some(Json::Array(rs)), None) => {
+            for r in rs {
+                roles.push(role_name(r)?);
+            }
+        }
+        (Some(Json::Null), None) | (None, Some(Json::Null)) | (None, None) => {}
+        (Some(_), None) => return Err(RequestError::new("`principal.roles` must be a list")),
+        (None, Some(r)) => roles.push(role_name(r)?),
+    }
+    Ok(Principal {
+        id,
+        roles,
+        attrs: attrs_from_json(p, &["id", "roles", "role"]),
+    })
+}
+
+fn resource_from_json(r: &JsonObject) -> Result<Resource, RequestError> {
+    let ty = match r.get("type") {
+        Some(Json::String(t)) => t.clone(),
+        Some(_) => return Err(RequestError::new("`resource.type` must be a string")),
+        None => return Err(RequestError::new("missing `resource.type`")),
+    };
+    Ok(Resource {
+        ty,
+        id: id_from_json(r, "resource")?,
+        attrs: attrs_from_json(r, &["type", "id"]),
+    })
+}
+
+/// A request that cannot be read; the message says what to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestError {
+    pub message: String,
+}
+
+impl RequestError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "bad request: {}", self.message)
+    }
+}
+
+impl std::error::Error for RequestError {}

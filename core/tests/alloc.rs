@@ -1,0 +1,51 @@
+//! Zero heap allocations per decision on the built-request path, counted by a global
+//! allocator; and the docs-app workload decided exactly as the hand-written rules do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+#[path = "../benches/docs_app.rs"]
+mod docs_app;
+
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use std::alloc::System;
+use warden::Engine;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+#[test]
+fn authorize_allocates_nothing_and_matches_hand_written_rules() {
+    let world = docs_app::world(10_000);
+    let engine =
+        Engine::from_source("docs-app.warden", docs_app::POLICY, docs_app::options()).unwrap();
+    let requests: Vec<_> = world.cases.iter().map(|c| world.request(c)).collect();
+    let ids: Vec<_> = world
+        .cases
+        .iter()
+        .map(|c| engine.action_id(c.action))
+        .collect();
+
+    let region = Region::new(GLOBAL);
+    let mut allowed = 0usize;
+    for (q, id) in requests.iter().zip(&ids) {
+        allowed += usize::from(engine.authorize(q).allowed);
+        allowed += usize::from(engine.authorize_action(*id, q).allowed);
+    }
+    let stats = region.change();
+    assert_eq!(stats.allocations, 0, "{stats:?}");
+    assert_eq!(stats.reallocations, 0, "{stats:?}");
+
+    let mut expected = 0;
+    for (c, q) in world.cases.iter().zip(&requests) {
+        let want = world.hand(c);
+        assert_eq!(engine.authorize(q).allowed, want, "{c:?}");
+        expected += 2 * usize::from(want);
+    }
+    assert_eq!(allowed, expected);
+    // The mix is a real mix.
+    assert!(expected > 2_000 && expected < 18_000, "{expected}");
+}

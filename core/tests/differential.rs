@@ -1,0 +1,390 @@
+//! Differential test: on generated policies and requests, the compiled engine and the
+//! reference interpreter agree on every decision and on the deciding grant or rule.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+mod reference;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use reference::Reference;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use warden::{Attrs, Engine, Options, Principal, Request, Resource, Value};
+
+/// Outcome counts over a run: the generators must reach every kind of decision.
+static ALLOWED: AtomicUsize = AtomicUsize::new(0);
+static DENIED_BY_RULE: AtomicUsize = AtomicUsize::new(0);
+static DEFAULT_DENY: AtomicUsize = AtomicUsize::new(0);
+
+const ACTIONS: &[&str] = &["*", "a:*", "b:*", "a:x", "a:y", "b:x", "c:z"];
+const REQ_ACTIONS: &[&str] = &[
+    "a:x", "a:y", "a:q", "b:x", "b:w", "c:z", "d:d", "a:x:1", "a",
+];
+const SECRET: &str = "k3y";
+
+/// A policy as text, built from small pools so that rules and requests meet often.
+#[derive(Debug, Clone)]
+struct Gen {
+    roles: Vec<Vec<usize>>,
+    grants: Vec<(Vec<usize>, Vec<usize>)>,
+    rules: Vec<GenRule>,
+}
+
+#[derive(Debug, Clone)]
+struct GenRule {
+    allow: bool,
+    actions: Vec<usize>,
+    on: usize,
+    cond: Option<(bool, String)>,
+    missing: usize,
+}
+
+fn expr_leaf(n_roles: usize) -> BoxedStrategy<String> {
+    let paths = prop::sample::select(vec![
+        "principal.id",
+        "principal.org",
+        "principal.level",
+        "principal.roles",
+        "principal",
+        "principal.boss",
+        "resource.owner",
+        "resource.level",
+        "resource.rank",
+        "resource.tags",
+        "resource.ranks",
+        "resource.id",
+        "resource.meta.org",
+        "context.x",
+        "context.n",
+        "context.flag",
+        "context.list",
+        "env",
+        "header authorization",
+        "secret(KEY)",
+    ])
+    .prop_map(str::to_string);
+    let lits = prop::sample::select(vec![
+        "\"a\"",
+        "\"b\"",
+        "\"u1\"",
+        "\"o1\"",
+        "\"r0\"",
+        "\"r1\"",
+        "\"prod\"",
+        "\"k3y\"",
+        "0",
+        "1",
+        "2",
+        "-1",
+        "1.5",
+        "true",
+        "false",
+        "1KB",
+        "2m",
+        "[\"a\", \"b\"]",
+        "[]",
+    ])
+    .prop_map(str::to_string);
+    let roles = (0..n_roles).prop_map(|i| format!("r{i}"));
+    prop_oneof![3 => paths, 2 => lits, 1 => roles].boxed()
+}
+
+fn expr(n_roles: usize) -> BoxedStrategy<String> {
+    expr_leaf(n_roles)
+        .prop_recursive(4, 24, 2, move |inner| {
+            let ops = prop::sample::select(vec![
+                "==", "!=", "<", "<=", ">", ">=", "in", "contains", "starts_with", "ends_with",
+                "??", "+", "and", "or", "and", "or",
+            ]);
+            prop_oneof![
+                4 => (inner.clone(), ops, inner.clone()).prop_map(|(a, o, b)| format!("({a} {o} {b})")),
+                1 => inner.clone().prop_map(|a| format!("(not {a})")),
+                1 => inner.clone().prop_map(|a| format!("({a}).len")),
+                1 => (inner.clone(), prop::sample::select(vec!["/^a/", "/1$/", "/^[a-z]+$/"]))
+                    .prop_map(|(a, re)| format!("({a}) matches {re}")),
+                1 => (inner.clone(), 0..n_roles).prop_map(|(a, r)| format!("({a}) is r{r}")),
+                1 => (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("[{a}, {b}]")),
+                1 => inner.clone().prop_map(|a| format!("twice({a})")),
+                1 => (inner.clone(), inner).prop_map(|(a, b)| format!("same({a}, {b})")),
+            ]
+        })
+        .boxed()
+}
+
+fn gen_policy() -> impl Strategy<Value = Gen> {
+    (1usize..6).prop_flat_map(|n| {
+        // Parents only among earlier roles: a DAG, with diamonds when two parents share one.
+        let roles = (0..n)
+            .map(|i| {
+                prop::collection::vec(0..i.max(1), 0..=i.min(2))
+                    .prop_map(move |ps| ps.into_iter().filter(|&p| p < i).collect::<Vec<_>>())
+            })
+            .collect::<Vec<_>>();
+        let grants = prop::collection::vec(
+            (
+                prop::collection::vec(0..n, 1..3),
+                prop::collection::vec(0..ACTIONS.len(), 1..3),
+            ),
+            0..5,
+        );
+        let rule = (
+            any::<bool>(),
+            prop::collection::vec(0..ACTIONS.len(), 1..3),
+            0usize..4,
+            prop::option::weighted(0.85, (any::<bool>(), expr(n))),
+            0usize..3,
+        )
+            .prop_map(|(allow, actions, on, cond, missing)| GenRule {
+                allow,
+                actions,
+                on,
+                cond,
+                missing,
+            });
+        (roles, grants, prop::collection::vec(rule, 1..7)).prop_map(|(roles, grants, rules)| Gen {
+            roles,
+            grants,
+            rules,
+        })
+    })
+}
+
+impl Gen {
+    fn text(&self) -> String {
+        let mut s = String::from("policy gen\n");
+        for (i, ps) in self.roles.iter().enumerate() {
+            s.push_str(&format!("role r{i}"));
+            let mut ps = ps.clone();
+            ps.sort_unstable();
+            ps.dedup();
+            if !ps.is_empty() {
+                let names: Vec<String> = ps.iter().map(|p| format!("r{p}")).collect();
+                s.push_str(&format!(" > {}", names.join(", ")));
+            }
+            s.push('\n');
+        }
+        s.push_str("script {\n  fn twice(x) { x + x }\n  fn same(a, b) { a == b }\n}\n");
+        s.push_str("principal { boss: role, org: string }\n");
+        s.push_str("resource doc { rank: role, ranks: set<role>, owner: string }\n");
+        s.push_str("resource img { owner: string }\n");
+        for (roles, acts) in &self.grants {
+            let r: Vec<String> = roles.iter().map(|i| format!("r{i}")).collect();
+            let a: Vec<&str> = acts.iter().map(|&i| ACTIONS[i]).collect();
+            s.push_str(&format!("grant {}: {}\n", r.join(", "), a.join(", ")));
+        }
+        for r in &self.rules {
+            let a: Vec<&str> = r.actions.iter().map(|&i| ACTIONS[i]).collect();
+            s.push_str(if r.allow { "allow " } else { "deny " });
+            s.push_str(&a.join(", "));
+            s.push_str(["", " on doc", " on doc, img", " on img"][r.on]);
+            if let Some((is_if, e)) = &r.cond {
+                s.push_str(if *is_if { "\n  if " } else { "\n  unless " });
+                s.push_str(e);
+            }
+            s.push_str(["", " missing skip", " missing deny"][r.missing]);
+            s.push('\n');
+        }
+        s
+    }
+}
+
+fn value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        prop::sample::select(vec![
+            "a", "b", "u1", "o1", "r0", "r1", "r2", "zz", "k3y", "ab1"
+        ])
+        .prop_map(Value::from),
+        prop::sample::select(vec![0.0, 1.0, 2.0, -1.0, 1024.0, 120.0]).prop_map(Value::Number),
+        any::<bool>().prop_map(Value::Bool),
+        prop::collection::vec(
+            prop::sample::select(vec!["a", "b", "r0", "r1", "zz"]).prop_map(Value::from),
+            0..3
+        )
+        .prop_map(Value::List),
+    ]
+}
+
+fn attrs(names: &'static [&'static str]) -> impl Strategy<Value = Attrs> {
+    prop::collection::vec((prop::sample::select(names), value()), 0..names.len() + 1).prop_map(
+        |kv| {
+            let mut a = Attrs::new();
+            for (k, v) in kv {
+                a.set(k, v);
+            }
+            a
+        },
+    )
+}
+
+fn request() -> impl Strategy<Value = Request> {
+    let roles = prop::collection::vec(
+        prop::sample::select(vec!["r0", "r1", "r2", "r3", "r4", "zz"]).prop_map(String::from),
+        0..3,
+    );
+    let principal = prop::option::weighted(
+        0.85,
+        (
+            prop::sample::select(vec!["u1", "u2"]),
+            roles,
+            attrs(&["org", "level", "boss"]),
+        )
+            .prop_map(|(id, roles, attrs)| Principal {
+                id: id.into(),
+                roles,
+                attrs,
+            }),
+    );
+    let resource = prop::option::weighted(
+        0.85,
+        (
+            prop::sample::select(vec!["doc", "img", "other"]),
+            attrs(&["owner", "level", "rank", "tags", "ranks"]),
+            prop::option::of(value()),
+        )
+            .prop_map(|(ty, mut attrs, meta)| {
+                if let Some(m) = meta {
+                    attrs.set("meta", Value::Map(Attrs::new().with("org", m)));
+                }
+                Resource {
+                    ty: ty.into(),
+                    id: "p1".into(),
+                    attrs,
+                }
+            }),
+    );
+    (
+        principal,
+        prop::sample::select(REQ_ACTIONS),
+        resource,
+        attrs(&["x", "n", "flag", "list"]),
+    )
+        .prop_map(|(principal, action, resource, context)| Request {
+            principal,
+            action: action.into(),
+            resource,
+            context,
+        })
+}
+
+fn check(g: &Gen, reqs: &[Request]) -> Result<(), TestCaseError> {
+    let src = g.text();
+    let opts = Options::default().env("prod").secret("KEY", SECRET);
+    // Generated policies are not always well-typed: compile the parsed tree without the
+    // checker, so that the evaluator is compared on ill-typed programs too.
+    let policy = warden_lang::parse(&src, &Default::default())
+        .map_err(|e| TestCaseError::fail(format!("{e:?}\n{src}")))?;
+    let engine = Engine::from_policy("gen.warden", &src, &policy, opts)
+        .map_err(|e| TestCaseError::fail(format!("{e}\n{src}")))?;
+    let reference = Reference::new(&policy, "gen.warden", &src, "prod").with_secret("KEY", SECRET);
+    for req in reqs {
+        let d = engine.authorize(req);
+        let got = (d.allowed, d.rule.map(str::to_string));
+        let want = reference.authorize(req);
+        let counter = match &got {
+            (true, _) => &ALLOWED,
+            (false, Some(_)) => &DENIED_BY_RULE,
+            (false, None) => &DEFAULT_DENY,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        prop_assert_eq!(&got, &want, "policy:\n{}\nrequest: {:?}", src, req);
+        let (explained, _) = engine.explain(req);
+        prop_assert_eq!(explained, d);
+    }
+    Ok(())
+}
+
+#[test]
+fn engine_agrees_with_reference() {
+    let cases = std::env::var("WARDEN_DIFF_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        // ChaCha (the default) dominates the run time of an unoptimised test build.
+        rng_algorithm: proptest::test_runner::RngAlgorithm::XorShift,
+        ..Config::default()
+    });
+    let strategy = (gen_policy(), prop::collection::vec(request(), 8));
+    runner
+        .run(&strategy, |(g, reqs)| check(&g, &reqs))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let total = (cases as usize) * 8;
+    for (name, c) in [
+        ("allowed", &ALLOWED),
+        ("denied by a rule", &DENIED_BY_RULE),
+        ("denied by default", &DEFAULT_DENY),
+    ] {
+        let n = c.load(Ordering::Relaxed);
+        assert!(
+            n * 40 >= total,
+            "only {n} of {total} decisions {name}: the generators miss a case"
+        );
+        eprintln!("{name}: {n} of {total}");
+    }
+}
+
+#[test]
+fn reference_agrees_on_the_tour() {
+    let src = include_str!("../../examples/00-tour.warden");
+    let engine = Engine::from_source(
+        "t.warden",
+        src,
+        Options::default().secret("CRON_SECRET", "x"),
+    )
+    .unwrap();
+    let policy = warden_lang::parse(src, &Default::default()).unwrap();
+    let reference = Reference::new(&policy, "t.warden", src, "development");
+    let mut runner = TestRunner::new(Config {
+        cases: 2_000,
+        failure_persistence: None,
+        // ChaCha (the default) dominates the run time of an unoptimised test build.
+        rng_algorithm: proptest::test_runner::RngAlgorithm::XorShift,
+        ..Config::default()
+    });
+    let actions = prop::sample::select(vec![
+        "posts:read",
+        "posts:write",
+        "posts:delete",
+        "users:read",
+        "users:write",
+        "users:delete",
+        "users:x",
+    ]);
+    let roles = prop::collection::vec(
+        prop::sample::select(vec!["viewer", "editor", "admin", "x"]),
+        0..3,
+    );
+    let strategy = (
+        actions,
+        roles,
+        prop::sample::select(vec!["post", "user"]),
+        0..3usize,
+        0..3usize,
+        prop::sample::select(vec!["viewer", "editor", "admin", "x"]),
+    );
+    runner
+        .run(&strategy, |(action, roles, ty, org, author, role)| {
+            let p = roles
+                .iter()
+                .fold(Principal::new("u0").attr("org", "o0"), |p, r| p.role(*r));
+            let r = Resource::new(ty, "x")
+                .attr("org", format!("o{org}"))
+                .attr("author", format!("u{author}"))
+                .attr("role", role);
+            let q = Request::new(action).principal(p).resource(r);
+            let d = engine.authorize(&q);
+            prop_assert_eq!(
+                (d.allowed, d.rule.map(str::to_string)),
+                reference.authorize(&q)
+            );
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+}
