@@ -5,11 +5,9 @@
 //! that is not a bool, number or string is *missing*.
 
 use crate::eval::V;
-use rhai::packages::Package;
 use rhai::{CallFnOptions, Dynamic, Engine as Rhai, Scope, AST};
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::LazyLock;
 use warden_lang::ast::{self, Item};
 use warden_lang::{Diagnostic, Limits};
 
@@ -32,25 +30,9 @@ impl fmt::Debug for Scripts {
     }
 }
 
-/// Rhai's standard library, built once per process and shared by every engine: building
-/// it is most of the cost of `rhai::Engine::new()`.
-static STD: LazyLock<rhai::Shared<rhai::Module>> =
-    LazyLock::new(|| rhai::packages::StandardPackage::new().as_shared_module());
-
-/// No I/O (print and debug go nowhere, no `eval`), bounded operations, depth and sizes.
+/// The front-end's sandbox, so that checking and running a script have the same limits.
 fn sandbox(limits: &Limits) -> Rhai {
-    let mut rhai = Rhai::new_raw();
-    rhai.register_global_module(STD.clone());
-    rhai.on_print(|_| {});
-    rhai.on_debug(|_, _, _| {});
-    rhai.disable_symbol("eval");
-    rhai.set_max_operations(limits.max_script_operations);
-    rhai.set_max_expr_depths(limits.max_script_depth, limits.max_script_depth);
-    rhai.set_max_call_levels(limits.max_script_depth);
-    rhai.set_max_string_size(limits.max_literal_len);
-    rhai.set_max_array_size(10_000);
-    rhai.set_max_map_size(10_000);
-    rhai
+    warden_lang::script_sandbox(limits)
 }
 
 impl Scripts {

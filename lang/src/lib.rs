@@ -9,6 +9,7 @@ mod parser;
 mod strip;
 mod syntax_error;
 
+pub use check::script::sandbox as script_sandbox;
 pub use check::{check, load, Checked};
 pub use diag::{Diagnostic, Severity};
 pub use fmt::{format_policy, format_source};

@@ -6,7 +6,7 @@
 
 mod declare;
 mod http;
-mod script;
+pub(crate) mod script;
 mod types;
 
 use crate::ast::*;

@@ -5,20 +5,28 @@ use crate::ast::*;
 use crate::diag::Diagnostic;
 use crate::limits::Limits;
 
-/// A sandboxed Rhai engine with the policy's limits: no I/O, bounded work.
+/// Rhai's standard library, built once per process and shared by every engine: building
+/// it is most of the cost of `rhai::Engine::new()`.
+static STD: std::sync::LazyLock<rhai::Shared<rhai::Module>> = std::sync::LazyLock::new(|| {
+    use rhai::packages::Package as _;
+    rhai::packages::StandardPackage::new().as_shared_module()
+});
+
+/// The one sandbox for policy scripts, used by the checker and the engine: no I/O (print
+/// and debug go nowhere, no `eval`), bounded operations, depth and sizes.
 pub fn sandbox(limits: &Limits) -> rhai::Engine {
-    let mut engine = rhai::Engine::new();
-    // The standard engine prints; a policy script has no output and no `eval`.
-    engine.on_print(|_| {});
-    engine.on_debug(|_, _, _| {});
-    engine.disable_symbol("eval");
-    engine.set_max_operations(limits.max_script_operations);
-    engine.set_max_expr_depths(limits.max_script_depth, limits.max_script_depth);
-    engine.set_max_string_size(limits.max_literal_len);
-    engine.set_max_array_size(10_000);
-    engine.set_max_map_size(10_000);
-    engine.set_max_call_levels(limits.max_script_depth);
-    engine
+    let mut rhai = rhai::Engine::new_raw();
+    rhai.register_global_module(STD.clone());
+    rhai.on_print(|_| {});
+    rhai.on_debug(|_, _, _| {});
+    rhai.disable_symbol("eval");
+    rhai.set_max_operations(limits.max_script_operations);
+    rhai.set_max_expr_depths(limits.max_script_depth, limits.max_script_depth);
+    rhai.set_max_call_levels(limits.max_script_depth);
+    rhai.set_max_string_size(limits.max_literal_len);
+    rhai.set_max_array_size(10_000);
+    rhai.set_max_map_size(10_000);
+    rhai
 }
 
 pub(crate) fn check(
