@@ -3,18 +3,21 @@
 use crate::cache::{Cache, CacheStats};
 use crate::compile::{self, Tables, NO_GRANT};
 use crate::eval::{self, Cx, Read};
+use crate::limit::{LimitStore, OnStoreError};
 use crate::request::Request;
-use crate::{LoadError, Secret};
+use crate::{Clock, LoadError, Secret, SystemClock};
 use serde::ser::{SerializeStruct, Serializer};
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use warden_lang::ast::{Effect, Span};
 use warden_lang::{Diagnostic, Limits};
 
 /// How an engine is loaded. `Options::default()` is env `development`, no secrets
-/// (environment variables are read), no decision cache.
+/// (environment variables are read), no decision cache, the system clock and a private
+/// in-memory rate-limit store of 100,000 keys.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// The deployment environment that `env` evaluates to; folded at load.
@@ -27,6 +30,18 @@ pub struct Options {
     pub cache_size: usize,
     /// Front-end bounds (source size, nesting, regex size ...).
     pub limits: Limits,
+    /// "Now" for rate limits and token expiry, when a request carries no time.
+    pub clock: Arc<dyn Clock>,
+    /// Where rate-limit state lives; `None` is a private in-memory store bounded by
+    /// `limit_keys`.
+    pub store: Option<Arc<dyn LimitStore>>,
+    /// What a request gets when the store fails (default: fail closed).
+    pub on_store_error: OnStoreError,
+    /// Most keys the in-memory store keeps; least recently used keys go first.
+    pub limit_keys: usize,
+    /// IPv6 clients are keyed by this prefix length (64: one host cannot rotate
+    /// addresses within its /64 past a limit).
+    pub ipv6_prefix: u8,
 }
 
 impl Default for Options {
@@ -37,6 +52,11 @@ impl Default for Options {
             secrets_from_env: true,
             cache_size: 0,
             limits: Limits::default(),
+            clock: Arc::new(SystemClock),
+            store: None,
+            on_store_error: OnStoreError::default(),
+            limit_keys: 100_000,
+            ipv6_prefix: 64,
         }
     }
 }
@@ -52,6 +72,18 @@ impl Options {
     }
     pub fn cache_size(mut self, entries: usize) -> Self {
         self.cache_size = entries;
+        self
+    }
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+    pub fn store(mut self, store: Arc<dyn LimitStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+    pub fn on_store_error(mut self, on: OnStoreError) -> Self {
+        self.on_store_error = on;
         self
     }
 

@@ -40,21 +40,29 @@
 //! Architecture invariants: `authorize` takes `&self`, holds no lock (with the cache
 //! off) and never allocates; nothing on the request path walks the syntax tree.
 
+mod auth;
 mod cache;
+mod clock;
 mod compile;
 mod engine;
 mod error;
 mod eval;
+pub mod http;
+pub mod limit;
 mod lower;
 mod reload;
 mod request;
 mod script;
 mod secret;
 
+pub use auth::{AuthFailure, Authn};
 pub use cache::CacheStats;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{ActionId, Decision, Engine, Options, RuleTrace, Trace, NO_PERMIT};
 pub use error::LoadError;
 pub use eval::Read;
+pub use http::HttpRequest;
+pub use limit::{Admission, LimitSpec, LimitStore, OnStoreError, StoreError};
 pub use reload::Warden;
 pub use request::{Attrs, Principal, Request, RequestError, Resource, Value};
 pub use secret::Secret;

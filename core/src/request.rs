@@ -240,9 +240,9 @@ impl Request {
     }
 }
 
-type JsonObject = serde_json::Map<String, Json>;
+pub(crate) type JsonObject = serde_json::Map<String, Json>;
 
-fn attrs_from_json(obj: &JsonObject, skip: &[&str]) -> Attrs {
+pub(crate) fn attrs_from_json(obj: &JsonObject, skip: &[&str]) -> Attrs {
     Attrs(
         obj.iter()
             .filter(|(k, _)| !skip.contains(&k.as_str()))
@@ -260,7 +260,7 @@ fn id_from_json(obj: &JsonObject, what: &str) -> Result<String, RequestError> {
     }
 }
 
-fn principal_from_json(p: &JsonObject) -> Result<Principal, RequestError> {
+pub(crate) fn principal_from_json(p: &JsonObject) -> Result<Principal, RequestError> {
     let id = id_from_json(p, "principal")?;
     let mut roles = Vec::new();
     let role_name = |v: &Json| match v {
