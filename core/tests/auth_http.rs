@@ -1,7 +1,12 @@
 //! The `auth` blocks through `Engine::check_http`: 401 with `WWW-Authenticate` and the
 //! reason code, redirects for browsers, roles (403) after a JWT or API key
 //! authenticated the caller, and the host's own principal taking precedence.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::json;
@@ -13,7 +18,9 @@ const PREVIOUS: &str = "test-jwt-secret-previous-for-examples-98765";
 const NOW: u64 = 1_767_225_600;
 
 fn example(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name)
 }
 
 fn jwt_engine() -> Engine {
@@ -26,11 +33,17 @@ fn jwt_engine() -> Engine {
 }
 
 fn token(secret: &str, claims: serde_json::Value) -> String {
-    let mut c = json!({ "iss": "https://auth.example.com", "aud": "notes-api", "exp": 4_102_444_800u64 });
+    let mut c =
+        json!({ "iss": "https://auth.example.com", "aud": "notes-api", "exp": 4_102_444_800u64 });
     for (k, v) in claims.as_object().unwrap() {
         c[k] = v.clone();
     }
-    encode(&Header::new(Algorithm::HS256), &c, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+    encode(
+        &Header::new(Algorithm::HS256),
+        &c,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
 }
 
 fn get(path: &str, token: Option<&str>) -> HttpRequest {
@@ -42,7 +55,10 @@ fn get(path: &str, token: Option<&str>) -> HttpRequest {
 }
 
 fn header<'d>(d: &'d warden::http::HttpDecision<'_>, name: &str) -> Option<&'d str> {
-    d.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_ref())
+    d.headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_ref())
 }
 
 #[test]
@@ -52,23 +68,47 @@ fn valid_token_passes_and_names_its_key() {
     let d = e.check_http(&get("/api/notes", Some(&user)));
     assert_eq!(d.status, 200, "{d:?}");
     assert_eq!(d.authenticated_by.as_deref(), Some("jwt:JWT_SECRET"));
-    let old = token(PREVIOUS, json!({ "sub": "u2", "role": "user", "org": "o1" }));
+    let old = token(
+        PREVIOUS,
+        json!({ "sub": "u2", "role": "user", "org": "o1" }),
+    );
     let d = e.check_http(&get("/api/notes", Some(&old)));
     assert_eq!(d.status, 200);
-    assert_eq!(d.authenticated_by.as_deref(), Some("jwt:JWT_SECRET_PREVIOUS"));
+    assert_eq!(
+        d.authenticated_by.as_deref(),
+        Some("jwt:JWT_SECRET_PREVIOUS")
+    );
 }
 
 #[test]
 fn refused_credentials_are_401_with_a_challenge_and_a_reason() {
     let e = jwt_engine();
-    let expired = token(SECRET, json!({ "sub": "u1", "role": "user", "exp": NOW - 600 }));
-    let forged = token("not-the-secret-at-all-0123456789abcdef", json!({ "sub": "u1", "role": "admin" }));
+    let expired = token(
+        SECRET,
+        json!({ "sub": "u1", "role": "user", "exp": NOW - 600 }),
+    );
+    let forged = token(
+        "not-the-secret-at-all-0123456789abcdef",
+        json!({ "sub": "u1", "role": "admin" }),
+    );
     let cases = [
         // No credentials at all: the requirement's own reason (the HTTP layer's choice).
         (None, "authentication required", "Bearer"),
-        (Some(expired.as_str()), "token_expired", "Bearer error=\"invalid_token\", error_description=\"token_expired\""),
-        (Some(forged.as_str()), "invalid_token", "Bearer error=\"invalid_token\", error_description=\"invalid_token\""),
-        (Some("garbage"), "invalid_token", "Bearer error=\"invalid_token\", error_description=\"invalid_token\""),
+        (
+            Some(expired.as_str()),
+            "token_expired",
+            "Bearer error=\"invalid_token\", error_description=\"token_expired\"",
+        ),
+        (
+            Some(forged.as_str()),
+            "invalid_token",
+            "Bearer error=\"invalid_token\", error_description=\"invalid_token\"",
+        ),
+        (
+            Some("garbage"),
+            "invalid_token",
+            "Bearer error=\"invalid_token\", error_description=\"invalid_token\"",
+        ),
     ];
     for (tok, reason, challenge) in cases {
         let d = e.check_http(&get("/api/notes", tok));
@@ -84,32 +124,57 @@ fn refused_credentials_are_401_with_a_challenge_and_a_reason() {
 #[test]
 fn a_refused_token_still_redirects_a_browser() {
     let e = jwt_engine();
-    let expired = token(SECRET, json!({ "sub": "u1", "role": "user", "exp": NOW - 600 }));
+    let expired = token(
+        SECRET,
+        json!({ "sub": "u1", "role": "user", "exp": NOW - 600 }),
+    );
     for tok in [None, Some(expired.as_str())] {
         let d = e.check_http(&get("/dashboard/notes?tab=2", tok));
         assert_eq!(d.status, 302, "{d:?}");
-        assert_eq!(d.location.as_deref(), Some("/login?callbackUrl=%2Fdashboard%2Fnotes%3Ftab%3D2"));
+        assert_eq!(
+            d.location.as_deref(),
+            Some("/login?callbackUrl=%2Fdashboard%2Fnotes%3Ftab%3D2")
+        );
     }
     let user = token(SECRET, json!({ "sub": "u1", "role": "user", "org": "o1" }));
-    assert_eq!(e.check_http(&get("/dashboard/notes", Some(&user))).status, 200);
+    assert_eq!(
+        e.check_http(&get("/dashboard/notes", Some(&user))).status,
+        200
+    );
 }
 
 #[test]
 fn roles_from_the_token_decide_403() {
     let e = jwt_engine();
     let user = token(SECRET, json!({ "sub": "u1", "role": "user", "org": "o1" }));
-    let admin = token(SECRET, json!({ "sub": "a1", "roles": ["admin"], "org": "o1" }));
-    assert_eq!(e.check_http(&get("/api/admin/users", Some(&user))).status, 403);
-    assert_eq!(e.check_http(&get("/api/admin/users", Some(&admin))).status, 200);
+    let admin = token(
+        SECRET,
+        json!({ "sub": "a1", "roles": ["admin"], "org": "o1" }),
+    );
+    assert_eq!(
+        e.check_http(&get("/api/admin/users", Some(&user))).status,
+        403
+    );
+    assert_eq!(
+        e.check_http(&get("/api/admin/users", Some(&admin))).status,
+        200
+    );
     // A role the policy does not declare opens nothing.
-    let odd = token(SECRET, json!({ "sub": "x", "role": "superadmin", "org": "o1" }));
-    assert_eq!(e.check_http(&get("/api/admin/users", Some(&odd))).status, 403);
+    let odd = token(
+        SECRET,
+        json!({ "sub": "x", "role": "superadmin", "org": "o1" }),
+    );
+    assert_eq!(
+        e.check_http(&get("/api/admin/users", Some(&odd))).status,
+        403
+    );
 }
 
 #[test]
 fn the_host_principal_wins_over_credentials() {
     let e = jwt_engine();
-    let req = get("/api/admin/users", Some("garbage")).principal(Principal::new("a1").role("admin"));
+    let req =
+        get("/api/admin/users", Some("garbage")).principal(Principal::new("a1").role("admin"));
     let d = e.check_http(&req);
     assert_eq!(d.status, 200, "{d:?}");
     assert_eq!(d.authenticated_by, None);
@@ -119,7 +184,10 @@ fn the_host_principal_wins_over_credentials() {
 fn api_keys_through_check_http() {
     let mut o = Options::default()
         .secret("REPORTING_KEY", "test-reporting-key-new-0123456789")
-        .secret("REPORTING_KEY_PREVIOUS", "test-reporting-key-old-9876543210")
+        .secret(
+            "REPORTING_KEY_PREVIOUS",
+            "test-reporting-key-old-9876543210",
+        )
         .secret("INGEST_KEY", "test-ingest-key-0123456789abcdef");
     o.secrets_from_env = false;
     let e = Engine::from_file(example("07-api-keys.warden"), o).unwrap();
@@ -131,14 +199,32 @@ fn api_keys_through_check_http() {
             r.header("x-api-key", key)
         }
     };
-    let d = e.check_http(&req("/api/reports/daily", "test-reporting-key-old-9876543210"));
-    assert_eq!((d.status, d.authenticated_by.as_deref()), (200, Some("api_key:REPORTING_KEY_PREVIOUS")));
-    let d = e.check_http(&req("/api/reports/daily", "test-ingest-key-0123456789abcdef"));
+    let d = e.check_http(&req(
+        "/api/reports/daily",
+        "test-reporting-key-old-9876543210",
+    ));
+    assert_eq!(
+        (d.status, d.authenticated_by.as_deref()),
+        (200, Some("api_key:REPORTING_KEY_PREVIOUS"))
+    );
+    let d = e.check_http(&req(
+        "/api/reports/daily",
+        "test-ingest-key-0123456789abcdef",
+    ));
     assert_eq!(d.status, 403);
-    let d = e.check_http(&req("/api/reports/daily", "test-reporting-key-new-0123456788"));
-    assert_eq!((d.status, d.reason.as_deref()), (401, Some("invalid_api_key")));
+    let d = e.check_http(&req(
+        "/api/reports/daily",
+        "test-reporting-key-new-0123456788",
+    ));
+    assert_eq!(
+        (d.status, d.reason.as_deref()),
+        (401, Some("invalid_api_key"))
+    );
     let d = e.check_http(&req("/api/reports/daily", ""));
-    assert_eq!((d.status, d.reason.as_deref()), (401, Some("authentication required")));
+    assert_eq!(
+        (d.status, d.reason.as_deref()),
+        (401, Some("authentication required"))
+    );
     assert_eq!(e.check_http(&req("/health", "")).status, 200);
 }
 
@@ -159,5 +245,9 @@ fn example_startup_checks_refuse_placeholders_in_production() {
     assert!(text.contains("12-startup-checks.warden:16:3: error: AUTH_SECRET is still the development placeholder"), "{text}");
     assert_eq!(err.diagnostics.len(), 2, "{text}");
     Engine::from_file(&path, opts("development", "dev-secret-key")).unwrap();
-    Engine::from_file(&path, opts("production", "test-auth-secret-0123456789abcdef-long")).unwrap();
+    Engine::from_file(
+        &path,
+        opts("production", "test-auth-secret-0123456789abcdef-long"),
+    )
+    .unwrap();
 }
