@@ -63,6 +63,10 @@ pub(crate) fn validation(algs: &[Algorithm], issuer: &[String], audience: &[Stri
 
 type Claims = serde_json::Map<String, serde_json::Value>;
 
+/// Longer tokens are refused before any decoding: real ones are a few hundred bytes,
+/// and servers cap a header line at 8-16 KiB anyway.
+const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
 impl Jwt {
     /// Verify `token` at `now_us`: the principal and the label of the key that matched.
     pub(crate) fn verify(
@@ -70,6 +74,9 @@ impl Jwt {
         token: &str,
         now_us: u64,
     ) -> Result<(Principal, &str), AuthFailure> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthFailure::InvalidToken);
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthFailure::InvalidToken)?;
         for k in &self.keys {
             if !k.validation.algorithms.contains(&header.alg) {

@@ -8,7 +8,7 @@ use crate::diag::{did_you_mean, Diagnostic};
 use std::collections::HashMap;
 
 /// Every algorithm a `jwt` block may list, with the key kind that verifies it.
-pub const ALGORITHMS: &[(&str, KeyFamily)] = &[
+const ALGORITHMS: &[(&str, KeyFamily)] = &[
     ("HS256", KeyFamily::Hmac),
     ("HS384", KeyFamily::Hmac),
     ("HS512", KeyFamily::Hmac),
@@ -25,13 +25,13 @@ pub const ALGORITHMS: &[(&str, KeyFamily)] = &[
 
 /// Shared secrets verify HMAC algorithms; public keys (PEM or JWKS) the others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyFamily {
+enum KeyFamily {
     Hmac,
     Public,
 }
 
 impl KeyKind {
-    pub fn family(self) -> KeyFamily {
+    fn family(self) -> KeyFamily {
         match self {
             KeyKind::Secret => KeyFamily::Hmac,
             KeyKind::PublicKey | KeyKind::Jwks => KeyFamily::Public,
@@ -40,7 +40,7 @@ impl KeyKind {
 }
 
 /// The family of a listed algorithm; `None` for an unknown name.
-pub fn algorithm_family(name: &str) -> Option<KeyFamily> {
+fn algorithm_family(name: &str) -> Option<KeyFamily> {
     ALGORITHMS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
@@ -331,13 +331,18 @@ impl Checker<'_> {
             (ExprKind::Str(_), Type::String) => true,
             (ExprKind::Num(_), Type::Number) => true,
             (ExprKind::Bool(_), Type::Bool) => true,
-            (ExprKind::RoleName(r), Type::Role) => self.role_exists(r),
+            // `role_exists` reports an unknown role itself.
+            (ExprKind::RoleName(r), Type::Role) => {
+                self.role_exists(r);
+                return;
+            }
             (ExprKind::Str(s), Type::Role) => {
                 let id = Ident {
                     name: s.clone(),
                     span: e.span,
                 };
-                self.role_exists(&id)
+                self.role_exists(&id);
+                return;
             }
             (ExprKind::List(items), Type::Set(elem)) => {
                 for i in items {
@@ -352,12 +357,7 @@ impl Checker<'_> {
             }
             _ => false,
         };
-        if ok
-            || matches!(
-                (&e.kind, ty),
-                (ExprKind::RoleName(_) | ExprKind::Str(_), Type::Role)
-            )
-        {
+        if ok {
             return;
         }
         self.diags.push(

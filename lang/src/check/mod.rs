@@ -4,7 +4,7 @@
 //! in source order. `declare` builds the symbol table, `types` checks expressions,
 //! `http` checks limits, routes, headers and cors, `script` compiles Rhai blocks.
 
-pub mod auth;
+mod auth;
 mod declare;
 mod http;
 pub(crate) mod script;
