@@ -1,6 +1,6 @@
 //! `Engine`: load and compile a policy, then answer `authorize` with `&self`, lock-free.
 
-use crate::auth::Auth;
+use crate::auth::{Auth, Authn};
 use crate::cache::{Cache, CacheStats};
 use crate::compile::{self, Tables, NO_GRANT};
 use crate::eval::{self, Cx, Read};
@@ -200,6 +200,8 @@ pub struct Engine {
     stamp: u64,
     cache: Option<Cache>,
     pub(crate) http: HttpTables,
+    /// The compiled `auth` blocks (none: every request without a host principal is
+    /// anonymous).
     pub(crate) auth: Auth,
     pub(crate) clock: Arc<dyn Clock>,
     /// `Options::store`, else a private [`MemoryStore`] of `Options::limit_keys` keys.
@@ -244,19 +246,26 @@ impl Engine {
         policy: &warden_lang::ast::Policy,
         options: Options,
     ) -> Result<Engine, LoadError> {
-        let tables =
-            compile::compile(name, text, policy, &options).map_err(|diagnostics| LoadError {
-                file: name.to_owned(),
-                source: text.to_owned(),
-                diagnostics,
-            })?;
-        let http = crate::http::compile::compile(name, text, policy, &tables, &options).map_err(
-            |diagnostics| LoadError {
-                file: name.to_owned(),
-                source: text.to_owned(),
-                diagnostics,
-            },
-        )?;
+        let err = |diagnostics| LoadError {
+            file: name.to_owned(),
+            source: text.to_owned(),
+            diagnostics,
+        };
+        let tables = compile::compile(name, text, policy, &options).map_err(err)?;
+        let http =
+            crate::http::compile::compile(name, text, policy, &tables, &options).map_err(err)?;
+        // Keys and startup checks are reported together: one run shows every secret
+        // that is missing, too short or a placeholder.
+        let mut diags = Vec::new();
+        let auth = Auth::compile(policy, &options).unwrap_or_else(|d| {
+            diags.extend(d);
+            Auth::default()
+        });
+        diags.extend(crate::startup::check(text, policy, &options));
+        if !diags.is_empty() {
+            diags.sort_by_key(|d| (d.span.start, d.span.end));
+            return Err(err(diags));
+        }
         Ok(Engine {
             name: name.to_owned(),
             tables,
@@ -264,8 +273,7 @@ impl Engine {
             stamp: ENGINE_STAMPS.fetch_add(1, Ordering::Relaxed),
             cache: (options.cache_size > 0).then(|| Cache::new(options.cache_size)),
             http,
-            // The one place the `auth` section is built.
-            auth: Auth::default(),
+            auth,
             clock: options.clock.clone(),
             store: options
                 .store
@@ -341,6 +349,14 @@ impl Engine {
             None => self.verdict(class, ty, req),
         };
         self.decision(verdict)
+    }
+
+    /// Authenticate an HTTP request with the policy's `auth` blocks, at the request's
+    /// `time` or else the engine's clock; the host's own principal, if any, is ignored.
+    /// Failures carry a reason code only: never the token or a key.
+    pub fn authenticate(&self, req: &crate::HttpRequest) -> Authn {
+        let now = req.time_us.unwrap_or_else(|| self.clock.now_micros());
+        self.auth.authenticate(req, now)
     }
 
     /// Hit and miss counts of the decision cache (zeros when it is off).

@@ -39,6 +39,8 @@
 //! | `auth/` | authentication of HTTP requests by the policy's `auth` section |
 //! | `clock.rs` | [`Clock`]: system or manual time for limits and tokens |
 //! | `reload.rs` | [`Warden`]: atomic reload |
+//! | `auth/` | the `auth` blocks: bearer JWTs, API keys, rotation; [`Authn`] |
+//! | `startup.rs` | `startup { require ... }` checks, evaluated at load |
 //! | `secret.rs`, `error.rs` | [`Secret`] (never printed), [`LoadError`] |
 //!
 //! Architecture invariants: `authorize` takes `&self`, holds no lock (with the cache
@@ -59,6 +61,7 @@ mod reload;
 mod request;
 mod script;
 mod secret;
+mod startup;
 
 pub use auth::{AuthFailure, Authn};
 pub use cache::CacheStats;
