@@ -270,10 +270,17 @@ impl Errors<'_> {
             || f.context.is_some();
         let request = match (&f.http, &f.action) {
             (Some(_), _) if has_authz => {
-                self.at(
-                    whole.clone(),
-                    "a request is either an authorization request (`action` ...) or \
-                     `http`, not both",
+                self.found.push(
+                    Diagnostic::error(
+                        "test-file",
+                        span(whole.clone()),
+                        "a request is either an authorization request (`action` ...) or \
+                         `http`, not both",
+                    )
+                    .with_help(
+                        "an HTTP request's principal goes inside it: \
+                         `http = { method = \"GET\", path = \"/\", principal = { id = \"u1\" } }`",
+                    ),
                 );
                 None
             }
