@@ -192,3 +192,22 @@ fn bad_http_request_exits_2() {
         "{err}"
     );
 }
+
+#[test]
+fn http_batch_counts_limits_across_requests() {
+    let one = r#"{"method": "POST", "path": "/api/auth/login", "ip": "203.0.113.7", "time": "2026-11-22T10:00:00Z"}"#;
+    let input = vec![one; 6].join("\n");
+    let (code, out, err) = eval(&["--policy", TOUR], &input, &[]);
+    assert_eq!(code, 0, "{err}");
+    let statuses: Vec<u64> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["status"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(statuses, vec![200, 200, 200, 200, 200, 429]);
+    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert!(last["headers"]["retry-after"].as_str().is_some(), "{last}");
+}

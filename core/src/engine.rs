@@ -5,7 +5,7 @@ use crate::cache::{Cache, CacheStats};
 use crate::compile::{self, Tables, NO_GRANT};
 use crate::eval::{self, Cx, Read};
 use crate::http::compile::HttpTables;
-use crate::limit::{LimitStore, OnStoreError};
+use crate::limit::{LimitStore, MemoryStore, OnStoreError};
 use crate::request::Request;
 use crate::{Clock, LoadError, Secret, SystemClock};
 use serde::ser::{SerializeStruct, Serializer};
@@ -202,8 +202,8 @@ pub struct Engine {
     pub(crate) http: HttpTables,
     pub(crate) auth: Auth,
     pub(crate) clock: Arc<dyn Clock>,
-    /// `None` only when no store is configured (then every limit fails per policy).
-    pub(crate) store: Option<Arc<dyn LimitStore>>,
+    /// `Options::store`, else a private [`MemoryStore`] of `Options::limit_keys` keys.
+    pub(crate) store: Arc<dyn LimitStore>,
     /// The private store of [`OnStoreError::Fallback`].
     pub(crate) fallback: Option<Arc<dyn LimitStore>>,
     pub(crate) on_store_error: OnStoreError,
@@ -267,8 +267,12 @@ impl Engine {
             // The one place the `auth` section is built.
             auth: Auth::default(),
             clock: options.clock.clone(),
-            store: options.store.clone(),
-            fallback: None,
+            store: options
+                .store
+                .clone()
+                .unwrap_or_else(|| Arc::new(MemoryStore::new(options.limit_keys))),
+            fallback: (options.on_store_error == OnStoreError::Fallback)
+                .then(|| Arc::new(MemoryStore::new(options.limit_keys)) as Arc<dyn LimitStore>),
             on_store_error: options.on_store_error,
             ipv6_prefix: options.ipv6_prefix,
         })

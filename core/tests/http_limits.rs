@@ -237,3 +237,58 @@ fn async_driver_decides_as_the_blocking_one() {
     is_send(&fut);
     drop(fut);
 }
+
+#[test]
+fn store_failure_with_fallback_counts_in_memory() {
+    let e = down(OnStoreError::Fallback);
+    for _ in 0..5 {
+        let d = e.check_http(&login("203.0.113.7").time_us(T0));
+        assert!(d.allowed, "{d:?}");
+        assert_eq!(d.note, None);
+    }
+    let d = e.check_http(&login("203.0.113.7").time_us(T0));
+    assert_eq!(d.status, 429);
+    e.reset_limits();
+    assert!(e.check_http(&login("203.0.113.7").time_us(T0)).allowed);
+}
+
+#[test]
+fn default_store_is_the_memory_store() {
+    let options = Options::default().secret("CRON_SECRET", CRON);
+    let e = Engine::from_source("app.warden", POLICY, options).unwrap();
+    for _ in 0..5 {
+        assert!(e.check_http(&login("203.0.113.7").time_us(T0)).allowed);
+    }
+    let d = e.check_http(&login("203.0.113.7").time_us(T0 + 60_000_000));
+    assert_eq!(d.status, 429);
+    // `strict`: the sixth waits until the first admission leaves the window.
+    assert_eq!(d.header("retry-after"), Some("840"));
+}
+
+/// Threads hammering one key at one instant: a strict limit admits exactly COUNT, an
+/// ordinary (GCRA) limit at most its burst of COUNT (docs/LANGUAGE.md, Limits).
+#[test]
+fn concurrent_requests_never_exceed_the_limit() {
+    let options = Options::default().secret("CRON_SECRET", CRON);
+    let e = Arc::new(Engine::from_source("app.warden", POLICY, options).unwrap());
+    let run = |req: HttpRequest| {
+        let admitted = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..60 {
+                        if e.check_http(&req).allowed {
+                            admitted.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                });
+            }
+        });
+        admitted.load(Ordering::SeqCst)
+    };
+    assert_eq!(run(login("203.0.113.7").time_us(T0)), 5);
+    let api = HttpRequest::new("GET", "/api/x")
+        .principal(Principal::new("u").attr("api_client", "acme"))
+        .time_us(T0);
+    assert_eq!(run(api), 100);
+}

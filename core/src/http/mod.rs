@@ -63,9 +63,7 @@ impl Engine {
 
     /// Forget every rate-limit key (of the store and of the fallback store).
     pub fn reset_limits(&self) {
-        if let Some(s) = &self.store {
-            s.clear();
-        }
+        self.store.clear();
         if let Some(f) = &self.fallback {
             f.clear();
         }
@@ -99,10 +97,6 @@ impl Engine {
             .get(k.limit as usize)
             .map(|l| &l.spec)
             .ok_or_else(|| StoreError::Unavailable("unknown limit".into()))?;
-        let store = self
-            .store
-            .as_deref()
-            .ok_or_else(|| StoreError::Unavailable("no rate-limit store configured".into()))?;
-        Ok((store, spec))
+        Ok((&*self.store, spec))
     }
 }
