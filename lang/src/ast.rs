@@ -77,6 +77,7 @@ pub enum Item {
     Cors(CorsDecl),
     Startup(StartupDecl),
     Script(ScriptDecl),
+    Auth(AuthDecl),
 }
 
 impl Item {
@@ -92,6 +93,7 @@ impl Item {
             Item::Cors(x) => x.span,
             Item::Startup(x) => x.span,
             Item::Script(x) => x.span,
+            Item::Auth(x) => x.span,
         }
     }
 }
@@ -411,6 +413,135 @@ pub struct ScriptDecl {
     pub source: String,
     /// Where `source` starts in the policy file, for mapping Rhai positions.
     pub source_span: Span,
+    pub span: Span,
+}
+
+/// `auth jwt { ... }` or `auth api_key { ... }`: one way the engine authenticates an
+/// HTTP request whose host passed no principal. Several are tried in source order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthDecl {
+    pub kind: AuthKind,
+    /// The `jwt` or `api_key` word.
+    pub kind_span: Span,
+    pub entries: Vec<AuthEntry>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthKind {
+    /// A bearer JSON Web Token.
+    Jwt,
+    /// A static API key compared in constant time.
+    ApiKey,
+}
+
+impl AuthKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            AuthKind::Jwt => "jwt",
+            AuthKind::ApiKey => "api_key",
+        }
+    }
+}
+
+/// One line of an auth block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthEntry {
+    pub value: AuthValue,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthValue {
+    /// `from: header authorization` / `from: cookie session`
+    From(CredSource),
+    /// `algorithms: HS256, RS256` (jwt)
+    Algorithms(Vec<Ident>),
+    /// `keys: secret(A), secret(B)?` (jwt)
+    Keys(Vec<KeyRef>),
+    /// `issuer: "..."`: the `iss` claim must be one of these (jwt).
+    Issuer(Vec<StrLit>),
+    /// `audience: "..."`: the `aud` claim must contain one of these (jwt).
+    Audience(Vec<StrLit>),
+    /// `leeway: 30s`: clock skew allowed on `exp` and `nbf` (jwt).
+    Leeway(Duration),
+    /// `principal.ATTR: claim ?? claim` (jwt).
+    Claim { attr: Ident, claims: Vec<ClaimName> },
+    /// `key secret(A), secret(B)? as { id: "svc", roles: [r] }` (api_key).
+    Key {
+        keys: Vec<KeyRef>,
+        principal: Vec<PrincipalField>,
+    },
+}
+
+impl AuthValue {
+    pub fn key(&self) -> &'static str {
+        match self {
+            AuthValue::From(_) => "from",
+            AuthValue::Algorithms(_) => "algorithms",
+            AuthValue::Keys(_) => "keys",
+            AuthValue::Issuer(_) => "issuer",
+            AuthValue::Audience(_) => "audience",
+            AuthValue::Leeway(_) => "leeway",
+            AuthValue::Claim { .. } => "principal",
+            AuthValue::Key { .. } => "key",
+        }
+    }
+}
+
+/// Where a credential is read from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CredSource {
+    /// A request header; an `authorization` header must use the `Bearer` scheme.
+    Header(Ident),
+    /// A cookie of the `Cookie` header.
+    Cookie(Ident),
+}
+
+/// A key named by the host: `secret(NAME)`, `public_key(NAME)`, `jwks(NAME)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRef {
+    pub kind: KeyKind,
+    pub name: Ident,
+    /// `?`: the key may be absent (the other half of a rotation).
+    pub optional: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyKind {
+    /// A shared secret: HMAC (`HS*`) only.
+    Secret,
+    /// A PEM public key: RSA, EC or Ed25519.
+    PublicKey,
+    /// A JWKS document; the token's `kid` picks the key.
+    Jwks,
+}
+
+impl KeyKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            KeyKind::Secret => "secret",
+            KeyKind::PublicKey => "public_key",
+            KeyKind::Jwks => "jwks",
+        }
+    }
+}
+
+/// A claim of a token: `sub`, `realm_access.roles` (a nested path) or a quoted name
+/// taken verbatim (`"https://example.com/org"`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimName {
+    pub name: String,
+    pub quoted: bool,
+    pub span: Span,
+}
+
+/// `org: "o1"` in the principal an API key stands for; the value is a literal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrincipalField {
+    pub name: Ident,
+    pub value: Expr,
     pub span: Span,
 }
 

@@ -127,6 +127,11 @@ impl<'a> Printer<'a> {
                     .collect();
                 self.block(span, open, blank, "startup", &checks);
             }
+            Item::Auth(a) => {
+                let head = format!("auth {}", a.kind.keyword());
+                let entries: Vec<_> = a.entries.iter().map(|e| (e.span, auth_entry(e))).collect();
+                self.block(span, a.kind_span.end, blank, &head, &entries);
+            }
         }
     }
 
@@ -511,6 +516,45 @@ fn startup_check(c: &StartupCheck) -> String {
         s.push_str(&string(&b.value));
     }
     s
+}
+
+fn auth_entry(e: &AuthEntry) -> String {
+    let keys = |ks: &[KeyRef]| {
+        join(ks, |k| {
+            let q = if k.optional { "?" } else { "" };
+            format!("{}({}){q}", k.kind.keyword(), k.name.name)
+        })
+    };
+    match &e.value {
+        AuthValue::From(CredSource::Header(n)) => format!("from: header {}", n.name),
+        AuthValue::From(CredSource::Cookie(n)) => format!("from: cookie {}", n.name),
+        AuthValue::Algorithms(xs) => format!("algorithms: {}", idents(xs)),
+        AuthValue::Keys(ks) => format!("keys: {}", keys(ks)),
+        AuthValue::Issuer(xs) => format!("issuer: {}", join(xs, |s| string(&s.value))),
+        AuthValue::Audience(xs) => format!("audience: {}", join(xs, |s| string(&s.value))),
+        AuthValue::Leeway(d) => format!("leeway: {}", duration(d)),
+        AuthValue::Claim { attr, claims } => {
+            let names: Vec<String> = claims
+                .iter()
+                .map(|c| {
+                    if c.quoted {
+                        string(&c.name)
+                    } else {
+                        c.name.clone()
+                    }
+                })
+                .collect();
+            format!("principal.{}: {}", attr.name, names.join(" ?? "))
+        }
+        AuthValue::Key { keys: ks, principal } => {
+            let fields = join(principal, |f| format!("{}: {}", f.name.name, expr(&f.value)));
+            if fields.is_empty() {
+                format!("key {} as {{}}", keys(ks))
+            } else {
+                format!("key {} as {{ {fields} }}", keys(ks))
+            }
+        }
+    }
 }
 
 fn cors_entry(e: &CorsEntry) -> String {

@@ -131,6 +131,40 @@ fn item(item: &mut Item) {
             s.source_span = ZERO;
             s.span = ZERO;
         }
+        Item::Auth(a) => {
+            for e in &mut a.entries {
+                auth_value(&mut e.value);
+                e.span = ZERO;
+            }
+            a.kind_span = ZERO;
+            a.span = ZERO;
+        }
+    }
+}
+
+fn auth_value(v: &mut AuthValue) {
+    let key = |k: &mut KeyRef| {
+        k.name.span = ZERO;
+        k.span = ZERO;
+    };
+    match v {
+        AuthValue::From(CredSource::Header(n) | CredSource::Cookie(n)) => n.span = ZERO,
+        AuthValue::Algorithms(xs) => idents(xs),
+        AuthValue::Keys(ks) => ks.iter_mut().for_each(key),
+        AuthValue::Issuer(xs) | AuthValue::Audience(xs) => xs.iter_mut().for_each(lit),
+        AuthValue::Leeway(d) => d.span = ZERO,
+        AuthValue::Claim { attr, claims } => {
+            attr.span = ZERO;
+            claims.iter_mut().for_each(|c| c.span = ZERO);
+        }
+        AuthValue::Key { keys, principal } => {
+            keys.iter_mut().for_each(key);
+            for f in principal {
+                f.name.span = ZERO;
+                expr(&mut f.value);
+                f.span = ZERO;
+            }
+        }
     }
 }
 

@@ -24,6 +24,7 @@ const ITEM_KEYWORDS: &[&str] = &[
     "cors",
     "startup",
     "script",
+    "auth",
 ];
 
 /// Turn the first error of a whole-file parse into diagnostics for every broken item.
@@ -272,7 +273,17 @@ fn phrase(rule: Rule) -> &'static str {
         item_only | role_decl | grant_decl | shape_decl | rule_decl | limit_decl | route_decl
         | headers_decl | cors_decl | startup_decl | script_decl | kw_role | kw_grant
         | kw_principal | kw_resource | kw_context | kw_input | effect | kw_route | kw_headers
-        | kw_cors | kw_startup | kw_script => "a declaration",
+        | kw_cors | kw_startup | kw_script | auth_decl | kw_auth => "a declaration",
+        auth_kind => "`jwt` or `api_key`",
+        auth_from | auth_algorithms | auth_keys | auth_issuer | auth_audience | auth_leeway
+        | auth_claim | auth_key | kw_key => {
+            "an auth setting (`from`, `algorithms`, `keys`, `issuer`, `audience`, `leeway`, `principal.ATTR`, `key`)"
+        }
+        from_header | from_cookie | kw_cookie => "`header NAME` or `cookie NAME`",
+        key_ref | key_kind => "`secret(NAME)`, `public_key(NAME)` or `jwks(NAME)`",
+        claim_name | claim_path => "a claim name such as `sub`",
+        kw_as => "`as`",
+        principal_field => "an attribute such as `id: \"svc\"`",
         kw_header => "`header`",
         ident | ident_list | role_name => "a name",
         action_list | action => "an action such as `posts:read`",

@@ -4,6 +4,7 @@
 //! in source order. `declare` builds the symbol table, `types` checks expressions,
 //! `http` checks limits, routes, headers and cors, `script` compiles Rhai blocks.
 
+pub mod auth;
 mod declare;
 mod http;
 pub(crate) mod script;
@@ -54,6 +55,7 @@ pub fn check(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
             Item::Headers(h) => cx.headers(h),
             Item::Cors(c) => cx.cors(c),
             Item::Startup(s) => cx.startup(s),
+            Item::Auth(a) => cx.auth(a),
         }
     }
     http::route_conflicts(policy, &mut cx.diags);

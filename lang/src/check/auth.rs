@@ -1,0 +1,363 @@
+//! The `auth` blocks: which settings each mechanism takes, algorithms against key kinds
+//! (never `none`, never an HMAC algorithm with a public key), claim mappings and API-key
+//! principals against the `principal { ... }` shape.
+
+use super::Checker;
+use crate::ast::*;
+use crate::diag::{did_you_mean, Diagnostic};
+use std::collections::HashMap;
+
+/// Every algorithm a `jwt` block may list, with the key kind that verifies it.
+pub const ALGORITHMS: &[(&str, KeyFamily)] = &[
+    ("HS256", KeyFamily::Hmac),
+    ("HS384", KeyFamily::Hmac),
+    ("HS512", KeyFamily::Hmac),
+    ("RS256", KeyFamily::Public),
+    ("RS384", KeyFamily::Public),
+    ("RS512", KeyFamily::Public),
+    ("PS256", KeyFamily::Public),
+    ("PS384", KeyFamily::Public),
+    ("PS512", KeyFamily::Public),
+    ("ES256", KeyFamily::Public),
+    ("ES384", KeyFamily::Public),
+    ("EdDSA", KeyFamily::Public),
+];
+
+/// Shared secrets verify HMAC algorithms; public keys (PEM or JWKS) the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFamily {
+    Hmac,
+    Public,
+}
+
+impl KeyKind {
+    pub fn family(self) -> KeyFamily {
+        match self {
+            KeyKind::Secret => KeyFamily::Hmac,
+            KeyKind::PublicKey | KeyKind::Jwks => KeyFamily::Public,
+        }
+    }
+}
+
+/// The family of a listed algorithm; `None` for an unknown name.
+pub fn algorithm_family(name: &str) -> Option<KeyFamily> {
+    ALGORITHMS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, f)| *f)
+}
+
+impl Checker<'_> {
+    pub(crate) fn auth(&mut self, a: &AuthDecl) {
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut algorithms: Vec<&Ident> = Vec::new();
+        let mut keys: Vec<&KeyRef> = Vec::new();
+        let mut has_keys = false;
+        for e in &a.entries {
+            let allowed = match (&e.value, a.kind) {
+                (AuthValue::From(_), _) => true,
+                (AuthValue::Key { .. }, kind) => kind == AuthKind::ApiKey,
+                (_, kind) => kind == AuthKind::Jwt,
+            };
+            if !allowed {
+                let help = match a.kind {
+                    AuthKind::Jwt => "a `jwt` block takes `from`, `algorithms`, `keys`, `issuer`, `audience`, `leeway` and `principal.ATTR: claim` lines",
+                    AuthKind::ApiKey => "an `api_key` block takes `from` and `key ... as { ... }` lines",
+                };
+                self.diags.push(
+                    Diagnostic::error(
+                        "auth-entry-not-allowed",
+                        e.span,
+                        format!(
+                            "`{}` does not belong in an `auth {}` block",
+                            e.value.key(),
+                            a.kind.keyword()
+                        ),
+                    )
+                    .with_help(help),
+                );
+                continue;
+            }
+            let dup_key = match &e.value {
+                AuthValue::Key { .. } => None,
+                AuthValue::Claim { attr, .. } => Some(format!("principal.{}", attr.name)),
+                v => Some(v.key().to_string()),
+            };
+            if let Some(k) = dup_key {
+                if seen.contains_key(&k) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "duplicate-auth-entry",
+                            e.span,
+                            format!("`{k}` is set twice in this `auth` block"),
+                        )
+                        .with_help("keep one line; list several values on it, separated by commas"),
+                    );
+                    continue;
+                }
+                seen.insert(k, e.span);
+            }
+            match &e.value {
+                AuthValue::From(_) => {}
+                AuthValue::Algorithms(xs) => {
+                    for x in xs {
+                        if self.algorithm(x) {
+                            algorithms.push(x);
+                        }
+                    }
+                }
+                AuthValue::Keys(ks) => {
+                    has_keys = true;
+                    for k in ks {
+                        if self.key_name(k) {
+                            keys.push(k);
+                        }
+                    }
+                }
+                AuthValue::Issuer(_) | AuthValue::Audience(_) | AuthValue::Leeway(_) => {}
+                AuthValue::Claim { attr, .. } => {
+                    self.principal_attr(attr);
+                }
+                AuthValue::Key {
+                    keys: ks,
+                    principal,
+                } => {
+                    has_keys = true;
+                    for k in ks {
+                        if k.kind != KeyKind::Secret {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    "key-algorithm-mismatch",
+                                    k.span,
+                                    format!(
+                                        "an API key is compared with a shared secret, not a `{}`",
+                                        k.kind.keyword()
+                                    ),
+                                )
+                                .with_help("write `secret(NAME)`"),
+                            );
+                        } else {
+                            self.key_name(k);
+                        }
+                    }
+                    self.api_key_principal(e.span, principal);
+                }
+            }
+        }
+        if !has_keys {
+            let what = match a.kind {
+                AuthKind::Jwt => "a `keys: secret(NAME)` line",
+                AuthKind::ApiKey => "a `key secret(NAME) as { id: \"...\" }` line",
+            };
+            self.diags.push(
+                Diagnostic::error(
+                    "missing-auth-keys",
+                    a.kind_span,
+                    format!("this `auth {}` block names no key", a.kind.keyword()),
+                )
+                .with_help(format!("add {what}")),
+            );
+        }
+        if a.kind == AuthKind::Jwt {
+            self.algorithms_fit_keys(a, &algorithms, &keys);
+        }
+    }
+
+    /// A known algorithm; `none` is refused with its own code.
+    fn algorithm(&mut self, x: &Ident) -> bool {
+        if algorithm_family(&x.name).is_some() {
+            return true;
+        }
+        if x.name.eq_ignore_ascii_case("none") {
+            self.diags.push(
+                Diagnostic::error(
+                    "insecure-algorithm",
+                    x.span,
+                    "algorithm `none` accepts unsigned tokens: anyone could forge one",
+                )
+                .with_help("list the algorithm your issuer signs with, e.g. `HS256` or `RS256`"),
+            );
+            return false;
+        }
+        let help = did_you_mean(&x.name, ALGORITHMS.iter().map(|(n, _)| *n)).unwrap_or_else(|| {
+            "use one of HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA".into()
+        });
+        self.diags.push(
+            Diagnostic::error(
+                "unknown-algorithm",
+                x.span,
+                format!("unknown JWT algorithm `{}`", x.name),
+            )
+            .with_help(help),
+        );
+        false
+    }
+
+    fn key_name(&mut self, k: &KeyRef) -> bool {
+        let n = &k.name.name;
+        let ok = n.starts_with(|c: char| c.is_ascii_uppercase())
+            && n
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if !ok {
+            self.diags.push(
+                Diagnostic::error(
+                    "invalid-secret-name",
+                    k.name.span,
+                    format!("key name `{n}` must be UPPER_SNAKE_CASE"),
+                )
+                .with_help(format!(
+                    "keys are read from host options or environment variables; use `{}`",
+                    n.to_ascii_uppercase()
+                )),
+            );
+        }
+        ok
+    }
+
+    /// Each key must verify some listed algorithm and each algorithm must have a key:
+    /// an HMAC algorithm next to a public key is the classic algorithm-confusion attack
+    /// (the public key, which anyone has, used as the HMAC secret).
+    fn algorithms_fit_keys(&mut self, a: &AuthDecl, algs: &[&Ident], keys: &[&KeyRef]) {
+        let listed = a
+            .entries
+            .iter()
+            .any(|e| matches!(e.value, AuthValue::Algorithms(_)));
+        if !listed {
+            self.diags.push(
+                Diagnostic::error(
+                    "missing-algorithms",
+                    a.kind_span,
+                    "a `jwt` block must list the algorithms it accepts",
+                )
+                .with_help("add e.g. `algorithms: HS256`: the token's own `alg` header is never trusted alone"),
+            );
+            return;
+        }
+        for k in keys {
+            let fam = k.kind.family();
+            if !algs.is_empty() && !algs.iter().any(|x| algorithm_family(&x.name) == Some(fam)) {
+                let help = match fam {
+                    KeyFamily::Hmac => "a `secret(...)` verifies HS256, HS384 or HS512: list one of them",
+                    KeyFamily::Public => "a public key verifies RS*, PS*, ES* or EdDSA tokens: list one of them",
+                };
+                self.diags.push(
+                    Diagnostic::error(
+                        "key-algorithm-mismatch",
+                        k.span,
+                        format!("no listed algorithm can be verified with `{}({})`", k.kind.keyword(), k.name.name),
+                    )
+                    .with_help(help),
+                );
+            }
+        }
+        for x in algs {
+            let fam = algorithm_family(&x.name);
+            if !keys.is_empty() && !keys.iter().any(|k| Some(k.kind.family()) == fam) {
+                let msg = match fam {
+                    Some(KeyFamily::Hmac) => format!(
+                        "`{}` needs a `secret(NAME)` key; an HMAC algorithm with a public key lets anyone who has the public key forge tokens",
+                        x.name
+                    ),
+                    _ => format!("`{}` needs a `public_key(NAME)` or `jwks(NAME)` key", x.name),
+                };
+                self.diags.push(
+                    Diagnostic::error("key-algorithm-mismatch", x.span, msg)
+                        .with_help("list only the algorithms your keys verify"),
+                );
+            }
+        }
+    }
+
+    /// `id`, `roles` or an attribute of the principal shape.
+    fn principal_attr(&mut self, attr: &Ident) -> Option<Type> {
+        match self.syms.principal.get(&attr.name) {
+            Some((t, _)) => Some(t.clone()),
+            None => {
+                let help = did_you_mean(&attr.name, self.syms.principal.keys().map(String::as_str))
+                    .unwrap_or_else(|| "declare it in `principal { ... }`".into());
+                self.diags.push(
+                    Diagnostic::error(
+                        "unknown-attribute",
+                        attr.span,
+                        format!("the principal has no attribute `{}`", attr.name),
+                    )
+                    .with_label("not declared")
+                    .with_help(help),
+                );
+                None
+            }
+        }
+    }
+
+    fn api_key_principal(&mut self, span: Span, fields: &[PrincipalField]) {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for f in fields {
+            if seen.insert(&f.name.name, f.span).is_some() {
+                self.diags.push(
+                    Diagnostic::error(
+                        "duplicate-attribute",
+                        f.name.span,
+                        format!("`{}` is given twice", f.name.name),
+                    )
+                    .with_help("keep one"),
+                );
+                continue;
+            }
+            let Some(ty) = self.principal_attr(&f.name) else {
+                continue;
+            };
+            self.literal_fits(&f.value, &ty);
+        }
+        if !seen.contains_key("id") {
+            self.diags.push(
+                Diagnostic::error(
+                    "missing-principal-id",
+                    span,
+                    "the principal of an API key needs an `id`",
+                )
+                .with_help("add `id: \"service-name\"` inside `as { ... }`"),
+            );
+        }
+    }
+
+    /// A literal of the declared type: strings, numbers, bools, role names, lists of them.
+    fn literal_fits(&mut self, e: &Expr, ty: &Type) {
+        let ok = match (&e.kind, ty) {
+            (ExprKind::Str(_), Type::String) => true,
+            (ExprKind::Num(_), Type::Number) => true,
+            (ExprKind::Bool(_), Type::Bool) => true,
+            (ExprKind::RoleName(r), Type::Role) => self.role_exists(r),
+            (ExprKind::Str(s), Type::Role) => {
+                let id = Ident {
+                    name: s.clone(),
+                    span: e.span,
+                };
+                self.role_exists(&id)
+            }
+            (ExprKind::List(items), Type::Set(elem)) => {
+                for i in items {
+                    self.literal_fits(i, elem);
+                }
+                return;
+            }
+            // One role for a role set: `roles: reporter`.
+            (ExprKind::RoleName(_) | ExprKind::Str(_), Type::Set(elem)) => {
+                self.literal_fits(e, elem);
+                return;
+            }
+            _ => false,
+        };
+        if ok || matches!((&e.kind, ty), (ExprKind::RoleName(_) | ExprKind::Str(_), Type::Role)) {
+            return;
+        }
+        self.diags.push(
+            Diagnostic::error(
+                "type-mismatch",
+                e.span,
+                format!("this attribute is declared `{ty}`; give a literal of that type"),
+            )
+            .with_help("an API key's principal is fixed: strings, numbers, true/false, role names, or a list `[...]`"),
+        );
+    }
+}
