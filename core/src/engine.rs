@@ -1,5 +1,6 @@
 //! `Engine`: load and compile a policy, then answer `authorize` with `&self`, lock-free.
 
+use crate::auth::{Auth, Authn};
 use crate::cache::{Cache, CacheStats};
 use crate::compile::{self, Tables, NO_GRANT};
 use crate::eval::{self, Cx, Read};
@@ -197,6 +198,10 @@ pub struct Engine {
     warnings: Vec<Diagnostic>,
     stamp: u64,
     cache: Option<Cache>,
+    /// The compiled `auth` blocks (none: every request without a host principal is
+    /// anonymous).
+    auth: Auth,
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for Engine {
@@ -233,18 +238,32 @@ impl Engine {
         policy: &warden_lang::ast::Policy,
         options: Options,
     ) -> Result<Engine, LoadError> {
-        let tables =
-            compile::compile(name, text, policy, &options).map_err(|diagnostics| LoadError {
-                file: name.to_owned(),
-                source: text.to_owned(),
-                diagnostics,
-            })?;
+        let err = |diagnostics| LoadError {
+            file: name.to_owned(),
+            source: text.to_owned(),
+            diagnostics,
+        };
+        let tables = compile::compile(name, text, policy, &options).map_err(err)?;
+        // Keys and startup checks are reported together: one run shows every secret
+        // that is missing, too short or a placeholder.
+        let mut diags = Vec::new();
+        let auth = Auth::compile(policy, &options).unwrap_or_else(|d| {
+            diags.extend(d);
+            Auth::default()
+        });
+        diags.extend(crate::startup::check(text, policy, &options));
+        if !diags.is_empty() {
+            diags.sort_by_key(|d| (d.span.start, d.span.end));
+            return Err(err(diags));
+        }
         Ok(Engine {
             name: name.to_owned(),
             tables,
             warnings: Vec::new(),
             stamp: ENGINE_STAMPS.fetch_add(1, Ordering::Relaxed),
             cache: (options.cache_size > 0).then(|| Cache::new(options.cache_size)),
+            auth,
+            clock: options.clock,
         })
     }
 
@@ -311,6 +330,14 @@ impl Engine {
             None => self.verdict(class, ty, req),
         };
         self.decision(verdict)
+    }
+
+    /// Authenticate an HTTP request with the policy's `auth` blocks, at the request's
+    /// `time` or else the engine's clock; the host's own principal, if any, is ignored.
+    /// Failures carry a reason code only: never the token or a key.
+    pub fn authenticate(&self, req: &crate::HttpRequest) -> Authn {
+        let now = req.time_us.unwrap_or_else(|| self.clock.now_micros());
+        self.auth.authenticate(req, now)
     }
 
     /// Hit and miss counts of the decision cache (zeros when it is off).

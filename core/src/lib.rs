@@ -35,6 +35,8 @@
 //! | `script.rs` | Rhai script functions, sandboxed |
 //! | `cache.rs` | the optional LRU decision cache |
 //! | `reload.rs` | [`Warden`]: atomic reload |
+//! | `auth/` | the `auth` blocks: bearer JWTs, API keys, rotation; [`Authn`] |
+//! | `startup.rs` | `startup { require ... }` checks, evaluated at load |
 //! | `secret.rs`, `error.rs` | [`Secret`] (never printed), [`LoadError`] |
 //!
 //! Architecture invariants: `authorize` takes `&self`, holds no lock (with the cache
@@ -54,6 +56,7 @@ mod reload;
 mod request;
 mod script;
 mod secret;
+mod startup;
 
 pub use auth::{AuthFailure, Authn};
 pub use cache::CacheStats;

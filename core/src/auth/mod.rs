@@ -2,8 +2,17 @@
 //! section (bearer JWTs, API keys) turns credentials into a [`Principal`], or into one
 //! of a small fixed set of failures that never echo the credential.
 
+mod api_key;
+mod claims;
+mod compile;
+mod jwt;
+mod source;
+
 use crate::http::HttpRequest;
 use crate::Principal;
+use api_key::ApiKeys;
+use jwt::Jwt;
+use source::Source;
 
 /// Why a request's credentials were refused. The reason codes are a public contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,18 +48,59 @@ pub enum Authn {
     Failed(AuthFailure),
 }
 
-/// The compiled `auth` section. The language has no `auth` section yet (issue 6), so a
-/// compiled policy has none and every request without a host principal is anonymous.
+/// The compiled `auth` blocks, tried in source order. `Debug` shows key labels and
+/// algorithms, never key material.
 #[derive(Debug, Default)]
 pub(crate) struct Auth {
-    _private: (),
+    mechanisms: Vec<(Source, Mechanism)>,
 }
 
-// Wired into `check_http` by the HTTP layer (issue 5).
-#[allow(dead_code)]
+#[derive(Debug)]
+enum Mechanism {
+    Jwt(Jwt),
+    ApiKey(ApiKeys),
+}
+
 impl Auth {
+    /// Compile the policy's `auth` blocks with the host's keys.
+    pub(crate) fn compile(
+        policy: &warden_lang::ast::Policy,
+        options: &crate::Options,
+    ) -> Result<Auth, Vec<warden_lang::Diagnostic>> {
+        compile::compile(policy, options)
+    }
+
     /// Authenticate `req` at `now_us`. Only called when the host passed no principal.
-    pub(crate) fn authenticate(&self, _req: &HttpRequest, _now_us: u64) -> Authn {
-        Authn::Anonymous
+    ///
+    /// Every block whose credential is present is tried; the first that verifies wins.
+    /// When none does, an expired token is reported as such (its signature did verify),
+    /// else the first block's failure. No credential at all is `Anonymous`.
+    pub(crate) fn authenticate(&self, req: &HttpRequest, now_us: u64) -> Authn {
+        let mut failure: Option<AuthFailure> = None;
+        for (source, m) in &self.mechanisms {
+            let Some(cred) = source.read(req) else {
+                continue;
+            };
+            let outcome = match m {
+                Mechanism::Jwt(j) => j.verify(cred, now_us),
+                Mechanism::ApiKey(k) => k.verify(cred).ok_or(AuthFailure::InvalidApiKey),
+            };
+            match outcome {
+                Ok((principal, via)) => {
+                    return Authn::Principal {
+                        principal,
+                        via: via.to_owned(),
+                    }
+                }
+                Err(f) => {
+                    failure = match failure {
+                        None => Some(f),
+                        Some(_) if f == AuthFailure::TokenExpired => Some(f),
+                        prev => prev,
+                    }
+                }
+            }
+        }
+        failure.map_or(Authn::Anonymous, Authn::Failed)
     }
 }

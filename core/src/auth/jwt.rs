@@ -1,0 +1,116 @@
+//! Bearer JWTs: signature by `jsonwebtoken` against the keys named in the policy, tried
+//! in order (rotation), then `exp`/`nbf` against the engine's clock, never the system's.
+
+use super::claims::ClaimMap;
+use super::AuthFailure;
+use crate::Principal;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use std::fmt;
+
+/// One verification key with the algorithms it may verify, and its label for `via`.
+pub(crate) struct JwtKey {
+    /// `JWT_SECRET`, or `AUTH_JWKS#kid` for a key of a JWKS document.
+    pub label: Box<str>,
+    pub kid: Option<Box<str>>,
+    pub key: DecodingKey,
+    /// Only algorithms of this key's family that the policy lists.
+    pub validation: Validation,
+}
+
+// `DecodingKey` holds the secret bytes: only the label is ever printed.
+impl fmt::Debug for JwtKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtKey")
+            .field("label", &self.label)
+            .field("algorithms", &self.validation.algorithms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A compiled `auth jwt { ... }` block.
+#[derive(Debug)]
+pub(crate) struct Jwt {
+    pub keys: Vec<JwtKey>,
+    /// Seconds of clock skew allowed on `exp` and `nbf`.
+    pub leeway_s: f64,
+    pub claims: ClaimMap,
+}
+
+/// The validation every key of a block shares: signature, `iss`, `aud`; time claims are
+/// checked by [`Jwt::verify`] against the request's time instead of the system clock.
+pub(crate) fn validation(algs: &[Algorithm], issuer: &[String], audience: &[String]) -> Validation {
+    let mut v = Validation::new(algs.first().copied().unwrap_or(Algorithm::HS256));
+    v.algorithms = algs.to_vec();
+    v.validate_exp = false;
+    v.validate_nbf = false;
+    v.leeway = 0;
+    v.required_spec_claims.clear();
+    if issuer.is_empty() {
+        v.iss = None;
+    } else {
+        v.set_issuer(issuer);
+        v.required_spec_claims.insert("iss".into());
+    }
+    if audience.is_empty() {
+        v.validate_aud = false;
+    } else {
+        v.set_audience(audience);
+        v.required_spec_claims.insert("aud".into());
+    }
+    v
+}
+
+type Claims = serde_json::Map<String, serde_json::Value>;
+
+impl Jwt {
+    /// Verify `token` at `now_us`: the principal and the label of the key that matched.
+    pub(crate) fn verify(&self, token: &str, now_us: u64) -> Result<(Principal, &str), AuthFailure> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthFailure::InvalidToken)?;
+        for k in &self.keys {
+            if !k.validation.algorithms.contains(&header.alg) {
+                continue;
+            }
+            if let (Some(want), Some(have)) = (header.kid.as_deref(), k.kid.as_deref()) {
+                if want != have {
+                    continue;
+                }
+            }
+            match jsonwebtoken::decode::<Claims>(token, &k.key, &k.validation) {
+                Ok(data) => {
+                    self.times(&data.claims, now_us)?;
+                    let principal = self
+                        .claims
+                        .principal(&data.claims)
+                        .ok_or(AuthFailure::InvalidToken)?;
+                    return Ok((principal, &k.label));
+                }
+                // Another key of the rotation may have signed it.
+                Err(e) if matches!(e.kind(), ErrorKind::InvalidSignature) => continue,
+                Err(_) => return Err(AuthFailure::InvalidToken),
+            }
+        }
+        // No key for the token's algorithm (e.g. `HS256` where only RS256 is listed:
+        // the algorithm-confusion attack), or no key's signature matched.
+        Err(AuthFailure::InvalidToken)
+    }
+
+    /// `exp` is required; expiry is its own failure so that clients know to refresh.
+    fn times(&self, claims: &Claims, now_us: u64) -> Result<(), AuthFailure> {
+        let now = now_us as f64 / 1e6;
+        let exp = claims
+            .get("exp")
+            .and_then(serde_json::Value::as_f64)
+            .ok_or(AuthFailure::InvalidToken)?;
+        if now >= exp + self.leeway_s {
+            return Err(AuthFailure::TokenExpired);
+        }
+        match claims.get("nbf") {
+            None => Ok(()),
+            Some(n) => match n.as_f64() {
+                Some(nbf) if now + self.leeway_s >= nbf => Ok(()),
+                _ => Err(AuthFailure::InvalidToken),
+            },
+        }
+    }
+}
