@@ -4,6 +4,7 @@ mod check;
 mod eval;
 mod fmt;
 mod source;
+mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -60,6 +61,16 @@ enum Command {
         #[arg(long)]
         explain: bool,
     },
+    /// Run policy test files (`*.test.toml`, see docs/TESTING.md) under each path.
+    Test {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Run only the tests whose `file::name` contains TEXT.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 fn main() -> ExitCode {
@@ -79,6 +90,15 @@ fn main() -> ExitCode {
             secrets,
             request,
             explain,
+        }),
+        Command::Test {
+            paths,
+            filter,
+            format,
+        } => test::run(&test::Args {
+            paths,
+            filter,
+            format,
         }),
     };
     ExitCode::from(code)

@@ -4,6 +4,7 @@ use crate::auth::{Auth, Authn};
 use crate::cache::{Cache, CacheStats};
 use crate::compile::{self, Tables, NO_GRANT};
 use crate::eval::{self, Cx, Read};
+use crate::http::compile::HttpTables;
 use crate::limit::{LimitStore, OnStoreError};
 use crate::request::Request;
 use crate::{Clock, LoadError, Secret, SystemClock};
@@ -194,14 +195,21 @@ static ENGINE_STAMPS: AtomicU64 = AtomicU64::new(1);
 /// A compiled policy. `Send + Sync`; share it as `Arc<Engine>`.
 pub struct Engine {
     name: String,
-    tables: Tables,
+    pub(crate) tables: Tables,
     warnings: Vec<Diagnostic>,
     stamp: u64,
     cache: Option<Cache>,
+    pub(crate) http: HttpTables,
     /// The compiled `auth` blocks (none: every request without a host principal is
     /// anonymous).
-    auth: Auth,
-    clock: Arc<dyn Clock>,
+    pub(crate) auth: Auth,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// `None` only when no store is configured (then every limit fails per policy).
+    pub(crate) store: Option<Arc<dyn LimitStore>>,
+    /// The private store of [`OnStoreError::Fallback`].
+    pub(crate) fallback: Option<Arc<dyn LimitStore>>,
+    pub(crate) on_store_error: OnStoreError,
+    pub(crate) ipv6_prefix: u8,
 }
 
 impl fmt::Debug for Engine {
@@ -244,6 +252,7 @@ impl Engine {
             diagnostics,
         };
         let tables = compile::compile(name, text, policy, &options).map_err(err)?;
+        let http = crate::http::compile::compile(name, text, policy, &tables, &options).map_err(err)?;
         // Keys and startup checks are reported together: one run shows every secret
         // that is missing, too short or a placeholder.
         let mut diags = Vec::new();
@@ -262,8 +271,13 @@ impl Engine {
             warnings: Vec::new(),
             stamp: ENGINE_STAMPS.fetch_add(1, Ordering::Relaxed),
             cache: (options.cache_size > 0).then(|| Cache::new(options.cache_size)),
+            http,
             auth,
-            clock: options.clock,
+            clock: options.clock.clone(),
+            store: options.store.clone(),
+            fallback: None,
+            on_store_error: options.on_store_error,
+            ipv6_prefix: options.ipv6_prefix,
         })
     }
 
@@ -377,6 +391,7 @@ impl Engine {
         let cx = Cx {
             t: Some(t),
             req: Some(req),
+            http: None,
             rec: None,
             pmask,
         };
@@ -473,6 +488,7 @@ impl Engine {
                 let cx = Cx {
                     t: Some(t),
                     req: Some(req),
+                    http: None,
                     rec: Some(&rec),
                     pmask,
                 };

@@ -64,7 +64,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{ActionId, Decision, Engine, Options, RuleTrace, Trace, NO_PERMIT};
 pub use error::LoadError;
 pub use eval::Read;
-pub use http::HttpRequest;
+pub use http::{HttpDecision, HttpRequest, HttpTrace};
 pub use limit::{Admission, LimitSpec, LimitStore, OnStoreError, StoreError};
 pub use reload::Warden;
 pub use request::{Attrs, Principal, Request, RequestError, Resource, Value};

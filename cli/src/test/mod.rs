@@ -1,0 +1,101 @@
+//! `warden test PATH...`: runs policy test files (format: docs/TESTING.md).
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | `discover.rs` | which files: `*.test.toml` under each path, sorted |
+//! | `schema.rs` | the TOML format as serde types; unknown keys are errors |
+//! | `load.rs` | a test file -> a [`load::Suite`] of requests and expectations, or diagnostics |
+//! | `expect.rs` | expectations checked against the decision JSON |
+//! | `run.rs` | one test on one engine: the virtual clock, steps, repeats |
+//! | `trace.rs` | explain traces as text |
+//! | `report.rs` | text and JSON output, the summary and the exit status |
+//!
+//! Each policy is loaded once per test file; tests share the engine.
+
+mod discover;
+mod expect;
+mod load;
+mod report;
+mod run;
+mod schema;
+mod trace;
+
+use crate::{source, Format};
+use report::Report;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use warden::{Engine, ManualClock, Options};
+
+pub struct Args {
+    pub paths: Vec<PathBuf>,
+    pub filter: Option<String>,
+    pub format: Format,
+}
+
+/// Exit status: 0 when every selected test passed, 1 otherwise.
+pub fn run(args: &Args) -> u8 {
+    let files = match discover::discover(&args.paths) {
+        Ok(f) => f,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return 1;
+        }
+    };
+    let mut report = Report::new(args.format);
+    for file in &files {
+        run_file(file, args.filter.as_deref(), &mut report);
+    }
+    report.finish(args.filter.as_deref())
+}
+
+/// A test's id in output and for `--filter`: `file::name`.
+fn id(file: &str, name: &str) -> String {
+    format!("{file}::{name}")
+}
+
+fn run_file(path: &Path, filter: Option<&str>, report: &mut Report) {
+    let file = path.display().to_string();
+    let text = match source::read(path) {
+        Ok(t) => t,
+        Err((text, diags)) => return report.load_error(&file, &file, &text, &diags),
+    };
+    let suite = match load::parse(path, &text) {
+        Ok(s) => s,
+        Err(diags) => return report.load_error(&file, &file, &text, &diags),
+    };
+    let selected: Vec<_> = suite
+        .tests
+        .iter()
+        .filter(|c| match filter {
+            None => true,
+            Some(f) => id(&file, &c.name).contains(f),
+        })
+        .collect();
+    if selected.is_empty() {
+        return;
+    }
+    let clock = Arc::new(ManualClock::new(suite.start_us));
+    let mut options = Options::default()
+        .env(suite.env.clone())
+        .clock(clock.clone());
+    // Test files are hermetic: a secret comes from `[secrets]` or is a load error.
+    options.secrets_from_env = false;
+    for (name, value) in &suite.secrets {
+        options = options.secret(name.clone(), value.clone());
+    }
+    let policy_file = suite.policy_path.display().to_string();
+    let policy_text = match source::read(&suite.policy_path) {
+        Ok(t) => t,
+        Err((text, diags)) => return report.load_error(&file, &policy_file, &text, &diags),
+    };
+    // Named as the test file writes it, so that `rule = "NAME:line"` reads the same.
+    let engine = match Engine::from_source(&suite.policy_name, &policy_text, options) {
+        Ok(e) => e,
+        Err(err) => return report.load_error(&file, &policy_file, &err.source, &err.diagnostics),
+    };
+    report.file_ran();
+    for case in selected {
+        let failure = run::case(&engine, &clock, suite.start_us, case);
+        report.test(&file, &case.name, failure.as_ref());
+    }
+}

@@ -1,0 +1,222 @@
+//! `warden test` through the built binary: failure output (snapshot), exit codes,
+//! `--filter`, `--format json`, and test files or policies that do not load.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Run `warden test ARGS` from the fixtures folder, so that paths in the output are short
+/// and the same on every machine.
+fn warden_test(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .arg("test")
+        .args(args)
+        .current_dir(fixtures())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn json_lines(out: &str) -> Vec<serde_json::Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn failing_tests_print_what_was_expected_what_came_and_the_trace() {
+    let (code, out, err) = warden_test(&["failing.test.toml"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(err, "");
+    insta::assert_snapshot!("failing", out);
+}
+
+#[test]
+fn all_passing_exits_0_with_the_counts() {
+    let (code, out, err) = warden_test(&["passing.test.toml"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "3 passed, 0 failed (1 file)\n");
+}
+
+#[test]
+fn a_directory_runs_every_test_file_under_it_in_name_order() {
+    let (code, out, _) = warden_test(&[".", "--format", "json"]);
+    assert_eq!(code, 1);
+    let files: Vec<String> = json_lines(&out)
+        .iter()
+        .filter_map(|v| v["file"].as_str().map(str::to_owned))
+        .fold(Vec::new(), |mut acc, f| {
+            if acc.last() != Some(&f) {
+                acc.push(f);
+            }
+            acc
+        });
+    assert_eq!(
+        files,
+        [
+            "./bad/expect-typo.test.toml",
+            "./bad/semantics.test.toml",
+            "./bad/syntax.test.toml",
+            "./bad/typo.test.toml",
+            "./broken/broken.test.toml",
+            "./failing.test.toml",
+            "./passing.test.toml",
+        ]
+    );
+}
+
+#[test]
+fn filter_selects_tests_by_file_and_name() {
+    let (code, out, err) = warden_test(&["failing.test.toml", "--filter", "passes:"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "1 passed, 0 failed (1 file)\n");
+
+    let (code, out, _) = warden_test(&[
+        "failing.test.toml",
+        "passing.test.toml",
+        "--filter",
+        "passing.test.toml::staff",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(out, "1 passed, 0 failed (1 file)\n");
+
+    let (code, out, err) = warden_test(&["passing.test.toml", "--filter", "no such test"]);
+    assert_eq!(
+        code, 1,
+        "a filter that selects nothing must not pass silently"
+    );
+    assert_eq!(out, "0 passed, 0 failed (0 files)\n");
+    assert!(
+        err.contains("no test matches --filter `no such test`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_gives_one_object_per_test_and_a_summary() {
+    let (code, out, _) = warden_test(&["failing.test.toml", "--format", "json"]);
+    assert_eq!(code, 1);
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 6);
+    assert_eq!(lines[0]["passed"], true);
+    assert_eq!(lines[0]["test"], "passes: a customer reads their order");
+    let wrong = &lines[1];
+    assert_eq!(wrong["passed"], false);
+    assert_eq!(wrong["file"], "failing.test.toml");
+    assert_eq!(
+        wrong["failures"][0],
+        "expected allow, got deny \"customers see their own orders only\" (shop.warden:13)"
+    );
+    assert_eq!(wrong["decision"]["rules"][0], "shop.warden:13");
+    assert_eq!(wrong["trace"]["rules"][0]["matched"], true);
+    assert_eq!(lines[4]["at"], "step 2, request 1 of 2");
+    assert_eq!(
+        lines[5]["summary"],
+        serde_json::json!({"passed": 1, "failed": 4, "files": 1, "did_not_load": 0})
+    );
+}
+
+#[test]
+fn a_policy_that_does_not_load_is_reported_like_warden_check() {
+    let (code, out, err) = warden_test(&["broken"]);
+    assert_eq!(code, 1);
+    assert_eq!(out, "0 passed, 0 failed (0 files, 1 file did not load)\n");
+    assert!(
+        err.starts_with("broken/broken.warden:3:7: error: unknown role `stafff`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `staff`?"), "{err}");
+}
+
+#[test]
+fn a_toml_syntax_error_names_file_line_and_column() {
+    let (code, _, err) = warden_test(&["bad/syntax.test.toml"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("bad/syntax.test.toml:5:46: error: invalid inline table"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_keys_are_errors_not_ignored() {
+    let (code, _, err) = warden_test(&["bad/typo.test.toml"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("bad/typo.test.toml:7:1: error: unknown field `expext`"),
+        "{err}"
+    );
+    let (code, _, err) = warden_test(&["bad/expect-typo.test.toml"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("bad/expect-typo.test.toml:7:29: error: unknown field `statuss`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_format_error_of_a_file_is_reported_in_one_run() {
+    let (code, _, err) = warden_test(&["bad/semantics.test.toml"]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("semantics", err);
+}
+
+#[test]
+fn the_error_output_is_json_too() {
+    let (code, out, _) = warden_test(&["bad/typo.test.toml", "--format", "json"]);
+    assert_eq!(code, 1);
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["file"], "bad/typo.test.toml");
+    assert_eq!(lines[0]["errors"][0]["line"], 7);
+    assert_eq!(lines[1]["summary"]["did_not_load"], 1);
+}
+
+#[test]
+fn a_broken_policy_is_reported_under_its_test_file_in_json() {
+    let (code, out, _) = warden_test(&["broken", "--format", "json"]);
+    assert_eq!(code, 1);
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["file"], "broken/broken.test.toml");
+    assert_eq!(lines[0]["errors"][0]["file"], "broken/broken.warden");
+    assert_eq!(lines[0]["errors"][0]["code"], "unknown-role");
+}
+
+#[test]
+fn a_missing_path_is_an_error() {
+    let (code, _, err) = warden_test(&["no/such/dir"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("`no/such/dir`: no such file or directory"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_examples_pass() {
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["test", "examples"])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(" passed, 0 failed"), "{text}");
+}
