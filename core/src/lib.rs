@@ -34,13 +34,18 @@
 //! | `eval.rs` | evaluating programs: values or missing |
 //! | `script.rs` | Rhai script functions, sandboxed |
 //! | `cache.rs` | the optional LRU decision cache |
+//! | `http/` | [`Engine::check_http`]: path normalisation, route trie, requirements, limits, security headers, CORS, [`HttpDecision`] (table in `http/mod.rs`) |
+//! | `limit/` | [`LimitStore`] and the rate-limit stores |
+//! | `auth/` | authentication of HTTP requests by the policy's `auth` section |
+//! | `clock.rs` | [`Clock`]: system or manual time for limits and tokens |
 //! | `reload.rs` | [`Warden`]: atomic reload |
 //! | `auth/` | the `auth` blocks: bearer JWTs, API keys, rotation; [`Authn`] |
 //! | `startup.rs` | `startup { require ... }` checks, evaluated at load |
 //! | `secret.rs`, `error.rs` | [`Secret`] (never printed), [`LoadError`] |
 //!
 //! Architecture invariants: `authorize` takes `&self`, holds no lock (with the cache
-//! off) and never allocates; nothing on the request path walks the syntax tree.
+//! off) and never allocates; nothing on the request path walks the syntax tree;
+//! `check_http` and `check_http_async` share every step but the store calls.
 
 mod auth;
 mod cache;

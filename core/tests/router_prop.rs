@@ -34,7 +34,9 @@ fn matches(pat: &[Seg], path: &[String]) -> bool {
     match (pat.first(), path.first()) {
         (None, None) => true,
         (Some(Seg::Glob), _) => true,
-        (Some(Seg::Lit(l)), Some(s)) => *l == s.to_ascii_lowercase() && matches(&pat[1..], &path[1..]),
+        (Some(Seg::Lit(l)), Some(s)) => {
+            *l == s.to_ascii_lowercase() && matches(&pat[1..], &path[1..])
+        }
         (Some(Seg::Param), Some(_)) => matches(&pat[1..], &path[1..]),
         _ => false,
     }
@@ -128,7 +130,9 @@ proptest! {
 
 #[test]
 fn naive_matcher_sanity() {
-    let pats: Vec<String> = ["/api/**", "/api/admin/**", "/"].map(str::to_owned).to_vec();
+    let pats: Vec<String> = ["/api/**", "/api/admin/**", "/"]
+        .map(str::to_owned)
+        .to_vec();
     assert_eq!(naive(&pats, "/API/admin"), vec![1, 0]);
     assert_eq!(naive(&pats, "/"), vec![2]);
 }

@@ -178,7 +178,7 @@ impl Engine {
             keys: Vec::new(),
         };
         if let (Some(c), true) = (&h.cors, Cors::is_preflight(req)) {
-            if let Some(t) = tr.as_deref_mut() {
+            if let Some(t) = tr {
                 t.preflight = true;
             }
             let mut hs = self.route_headers(&p.chain);
@@ -188,6 +188,7 @@ impl Engine {
                     self.finish(true, 204, hs, &p)
                 }
                 _ => {
+                    c.actual(Verdict::Refused, &mut hs);
                     let mut d = self.finish(false, 403, hs, &p);
                     d.reason = Some(Cow::Borrowed(
                         "CORS preflight from an origin the policy does not allow",
@@ -409,7 +410,7 @@ impl Engine {
                 break;
             }
         }
-        if let Some(t) = tr.as_deref_mut() {
+        if let Some(t) = tr {
             t.principal = match (&req.principal, &p.who.authn) {
                 (Some(_), _) => "host".into(),
                 (None, None) => "not needed".into(),
@@ -550,7 +551,10 @@ impl Engine {
         chain: &[u32],
         route: Option<RouteRef<'e>>,
     ) -> HttpDecision<'e> {
-        let hs = self.route_headers(chain);
+        let mut hs = self.route_headers(chain);
+        if let Some(c) = &self.http.cors {
+            c.actual(Verdict::Refused, &mut hs);
+        }
         HttpDecision {
             allowed,
             status,

@@ -102,7 +102,7 @@ impl Cors {
 
     /// The answer depends on `Origin` unless it is `*` for everyone.
     fn vary<'e>(&'e self, h: &mut HeaderSet<'e>) {
-        if !(self.any && !self.credentials) {
+        if !self.any || self.credentials {
             h.set(Cow::Borrowed("vary"), Cow::Borrowed("Origin"));
         }
     }

@@ -59,10 +59,13 @@ route /internal/** { require request.ip == "10.0.0.1" else 404 }
 
 pub const CRON: &str = "test-cron-secret-0123456789abcdef";
 
+/// (limit id, key) -> (window start, requests admitted in it).
+type Windows = HashMap<(u32, Vec<u8>), (u64, u64)>;
+
 /// A fixed-window counter: enough to drive the engine's handling of admissions.
 #[derive(Debug, Default)]
 pub struct CountingStore {
-    windows: Mutex<HashMap<(u32, Vec<u8>), (u64, u64)>>,
+    windows: Mutex<Windows>,
     pub calls: AtomicUsize,
 }
 
