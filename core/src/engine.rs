@@ -252,7 +252,8 @@ impl Engine {
             diagnostics,
         };
         let tables = compile::compile(name, text, policy, &options).map_err(err)?;
-        let http = crate::http::compile::compile(name, text, policy, &tables, &options).map_err(err)?;
+        let http =
+            crate::http::compile::compile(name, text, policy, &tables, &options).map_err(err)?;
         // Keys and startup checks are reported together: one run shows every secret
         // that is missing, too short or a placeholder.
         let mut diags = Vec::new();
