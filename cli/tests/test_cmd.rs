@@ -82,7 +82,7 @@ fn a_directory_runs_every_test_file_under_it_in_name_order() {
 fn filter_selects_tests_by_file_and_name() {
     let (code, out, err) = warden_test(&["failing.test.toml", "--filter", "passes:"]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out, "1 passed, 0 failed (1 file)\n");
+    assert_eq!(out, "2 passed, 0 failed (1 file)\n");
 
     let (code, out, _) = warden_test(&[
         "failing.test.toml",
@@ -110,7 +110,7 @@ fn json_gives_one_object_per_test_and_a_summary() {
     let (code, out, _) = warden_test(&["failing.test.toml", "--format", "json"]);
     assert_eq!(code, 1);
     let lines = json_lines(&out);
-    assert_eq!(lines.len(), 6);
+    assert_eq!(lines.len(), 8);
     assert_eq!(lines[0]["passed"], true);
     assert_eq!(lines[0]["test"], "passes: a customer reads their order");
     let wrong = &lines[1];
@@ -123,9 +123,14 @@ fn json_gives_one_object_per_test_and_a_summary() {
     assert_eq!(wrong["decision"]["rules"][0], "shop.warden:13");
     assert_eq!(wrong["trace"]["rules"][0]["matched"], true);
     assert_eq!(lines[4]["at"], "step 2, request 1 of 2");
+    let http = &lines[5];
+    assert_eq!(http["decision"]["status"], 302);
+    assert_eq!(http["failures"].as_array().unwrap().len(), 5);
+    assert_eq!(http["trace"]["path"], "/account/orders");
+    assert_eq!(lines[6]["passed"], true);
     assert_eq!(
-        lines[5]["summary"],
-        serde_json::json!({"passed": 1, "failed": 4, "files": 1, "did_not_load": 0})
+        lines[7]["summary"],
+        serde_json::json!({"passed": 2, "failed": 5, "files": 1, "did_not_load": 0})
     );
 }
 

@@ -102,7 +102,7 @@ impl Expect {
                 out.push(format!("expected no header {name}, got {got:?}"));
             }
         }
-        let removed = string_list(decision.get("removed"));
+        let removed = string_list(decision.get("remove"));
         for name in &self.removed {
             if !removed.iter().any(|r| r.eq_ignore_ascii_case(name)) {
                 out.push(format!(
@@ -185,7 +185,8 @@ mod tests {
 
     fn deny() -> Json {
         json!({"allowed": false, "status": 403, "reason": "only the author",
-               "rules": ["p.warden:9"], "headers": {"X-Frame-Options": "DENY"}})
+               "rules": ["p.warden:9"], "headers": {"X-Frame-Options": "DENY"},
+               "remove": ["x-powered-by"]})
     }
 
     #[test]
@@ -224,7 +225,7 @@ mod tests {
                 "expected rule p.warden:3, got p.warden:9",
                 r#"expected header x-frame-options: "SAMEORIGIN", got "DENY""#,
                 r#"expected no header x-frame-options, got "DENY""#,
-                "expected header server removed, got none removed",
+                "expected header server removed, got removed x-powered-by",
             ]
         );
     }

@@ -1,5 +1,5 @@
-//! Running one suite's tests on its engine: a fresh clock (and, with the HTTP layer,
-//! fresh rate-limit state) per test; steps share both.
+//! Running one suite's tests on its engine: a fresh clock and fresh rate-limit state
+//! per test; the steps of a test share both.
 
 use super::load::{Case, Req, Send, Step};
 use super::trace;
@@ -19,8 +19,11 @@ pub struct Failure {
     pub trace_text: String,
 }
 
-/// Run one test from the clock at `start_us`; `None` when it passed.
+/// Run one test from the clock at `start_us` and no rate-limit state; `None` when it
+/// passed. An HTTP request without `time` is sent at the test's clock: the engine reads
+/// `clock` for it.
 pub fn case(engine: &Engine, clock: &ManualClock, start_us: u64, case: &Case) -> Option<Failure> {
+    engine.reset_limits();
     let mut now = start_us;
     let sequence = case.steps.len() > 1;
     for (i, step) in case.steps.iter().enumerate() {
@@ -66,17 +69,22 @@ fn request(engine: &Engine, send: &Send) -> Option<Failure> {
                 trace_text: trace::authz(&t),
             })
         }
-        // Waits for `Engine::check_http` (the HTTP layer, issue 5): until then an HTTP
-        // test fails rather than passing unchecked.
-        Req::Http(req) => Some(Failure {
-            at: None,
-            mismatches: vec![format!(
-                "a decision for {} {}, got none: this build of warden has no HTTP layer yet",
-                req.method, req.path
-            )],
-            decision: Json::Null,
-            trace: Json::Null,
-            trace_text: String::new(),
-        }),
+        Req::Http(req) => {
+            // Explained every time: a second run to explain a failure would count
+            // against the rate limits again and could answer differently.
+            let (d, t) = engine.explain_http(req);
+            let decision = d.to_json();
+            let mismatches = send.expect.mismatches(&decision);
+            if mismatches.is_empty() {
+                return None;
+            }
+            Some(Failure {
+                at: None,
+                mismatches,
+                decision,
+                trace: serde_json::to_value(&t).unwrap_or_default(),
+                trace_text: trace::http(&t),
+            })
+        }
     }
 }

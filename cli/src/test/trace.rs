@@ -1,6 +1,7 @@
 //! Explain traces as indented text under a failing test: what the engine looked at.
 
 use std::fmt::Write as _;
+use warden::http::HttpTrace;
 use warden::Trace;
 
 /// An authorization trace, one fact per line.
@@ -37,6 +38,44 @@ pub fn authz(t: &Trace) -> String {
             "rule {} ({}): condition {}, {outcome}",
             r.rule, r.effect, r.condition
         );
+        for read in &r.reads {
+            let _ = writeln!(s, "  {} = {}", read.attribute, read.value);
+        }
+    }
+    s
+}
+
+/// An HTTP trace: path, routes, CORS, limits, principal, requirements.
+pub fn http(t: &HttpTrace) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "path {}", t.path);
+    if t.routes.is_empty() {
+        s.push_str("route: none matches\n");
+    }
+    for r in &t.routes {
+        let public = if r.public { " public" } else { "" };
+        let applies = if r.applies {
+            "applies"
+        } else {
+            "cut by a public route"
+        };
+        let _ = writeln!(s, "route {} {}{public}: {applies}", r.rule, r.pattern);
+    }
+    let preflight = if t.preflight { " (preflight)" } else { "" };
+    let _ = writeln!(s, "cors: {}{preflight}", t.cors);
+    for l in &t.limits {
+        let remaining = l
+            .remaining
+            .map_or_else(String::new, |r| format!(", {r} remaining"));
+        let _ = writeln!(
+            s,
+            "limit {} ({}) key {}: {}{remaining}",
+            l.limit, l.rule, l.key, l.outcome
+        );
+    }
+    let _ = writeln!(s, "principal: {}", t.principal);
+    for r in &t.requirements {
+        let _ = writeln!(s, "require {} ({}): {}", r.rule, r.kind, r.value);
         for read in &r.reads {
             let _ = writeln!(s, "  {} = {}", read.attribute, read.value);
         }
