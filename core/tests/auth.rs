@@ -1,13 +1,16 @@
 //! The `auth` blocks end to end: real tokens signed here (HMAC, RSA, EC, Ed25519 test
 //! keys under `fixtures/`), verified by `Engine::authenticate`, mapped to principals that
 //! then meet the policy's roles and ownership rules; API keys with rotation.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::json;
-use warden::{
-    AuthFailure, Authn, Engine, HttpRequest, ManualClock, Options, Request, Resource,
-};
+use warden::{AuthFailure, Authn, Engine, HttpRequest, ManualClock, Options, Request, Resource};
 
 const NOW: u64 = 1_800_000_000;
 const SECRET: &str = "test-jwt-secret-0123456789abcdefghijklmnop";
@@ -46,8 +49,11 @@ auth api_key {
 "#;
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR")))
-        .unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn options() -> Options {
@@ -73,7 +79,12 @@ fn claims() -> serde_json::Value {
 }
 
 fn hs(alg: Algorithm, secret: &str, claims: &serde_json::Value) -> String {
-    encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+    encode(
+        &Header::new(alg),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
 }
 
 fn bearer(token: &str) -> HttpRequest {
@@ -106,11 +117,15 @@ fn roles_claim_may_be_a_list_and_wins_over_role() {
     let e = engine(options());
     let mut c = claims();
     c["roles"] = json!(["viewer", "admin"]);
-    let Authn::Principal { principal, .. } = e.authenticate(&bearer(&hs(Algorithm::HS256, SECRET, &c)))
+    let Authn::Principal { principal, .. } =
+        e.authenticate(&bearer(&hs(Algorithm::HS256, SECRET, &c)))
     else {
         panic!("expected a principal");
     };
-    assert_eq!(principal.roles, vec!["viewer".to_string(), "admin".to_string()]);
+    assert_eq!(
+        principal.roles,
+        vec!["viewer".to_string(), "admin".to_string()]
+    );
 }
 
 #[test]
@@ -121,28 +136,56 @@ fn authenticated_principal_meets_roles_and_ownership() {
     else {
         panic!("expected a principal");
     };
-    let own = Resource::new("doc", "d1").attr("owner", "u1").attr("org", "o1");
-    let other = Resource::new("doc", "d2").attr("owner", "u2").attr("org", "o1");
-    let foreign = Resource::new("doc", "d3").attr("owner", "u1").attr("org", "o2");
+    let own = Resource::new("doc", "d1")
+        .attr("owner", "u1")
+        .attr("org", "o1");
+    let other = Resource::new("doc", "d2")
+        .attr("owner", "u2")
+        .attr("org", "o1");
+    let foreign = Resource::new("doc", "d3")
+        .attr("owner", "u1")
+        .attr("org", "o2");
     let write = |r: Resource| {
-        e.authorize(&Request::new("docs:write").principal(principal.clone()).resource(r)).allowed
+        e.authorize(
+            &Request::new("docs:write")
+                .principal(principal.clone())
+                .resource(r),
+        )
+        .allowed
     };
     assert!(write(own));
     assert!(!write(other.clone()));
     assert!(!write(foreign));
-    let d = e.authorize(&Request::new("docs:write").principal(principal.clone()).resource(other));
+    let d = e.authorize(
+        &Request::new("docs:write")
+            .principal(principal.clone())
+            .resource(other),
+    );
     assert_eq!(d.reason, Some("only the owner may change a doc"));
     // A viewer token reads but cannot write even its own doc.
     let mut c = claims();
     c["role"] = json!("viewer");
-    let Authn::Principal { principal: viewer, .. } =
-        e.authenticate(&bearer(&hs(Algorithm::HS256, SECRET, &c)))
+    let Authn::Principal {
+        principal: viewer, ..
+    } = e.authenticate(&bearer(&hs(Algorithm::HS256, SECRET, &c)))
     else {
         panic!("expected a principal");
     };
-    let own = Resource::new("doc", "d1").attr("owner", "u1").attr("org", "o1");
-    assert!(e.authorize(&Request::new("docs:read").principal(viewer.clone()).resource(own.clone())).allowed);
-    assert!(!e.authorize(&Request::new("docs:write").principal(viewer).resource(own)).allowed);
+    let own = Resource::new("doc", "d1")
+        .attr("owner", "u1")
+        .attr("org", "o1");
+    assert!(
+        e.authorize(
+            &Request::new("docs:read")
+                .principal(viewer.clone())
+                .resource(own.clone())
+        )
+        .allowed
+    );
+    assert!(
+        !e.authorize(&Request::new("docs:write").principal(viewer).resource(own))
+            .allowed
+    );
 }
 
 #[test]
@@ -153,13 +196,19 @@ fn expiry_uses_the_engine_clock_and_the_leeway() {
         c["exp"] = json!(exp);
         e.authenticate(&bearer(&hs(Algorithm::HS256, SECRET, &c)))
     };
-    assert!(matches!(at(NOW - 10), Authn::Principal { .. }), "inside the 30 s leeway");
+    assert!(
+        matches!(at(NOW - 10), Authn::Principal { .. }),
+        "inside the 30 s leeway"
+    );
     assert_eq!(failed(&at(NOW - 30)), Some(AuthFailure::TokenExpired));
     assert_eq!(failed(&at(NOW - 3600)), Some(AuthFailure::TokenExpired));
     // The request's own time wins over the clock.
     let token = hs(Algorithm::HS256, SECRET, &claims());
     let later = bearer(&token).time_us((NOW + 3600) * 1_000_000);
-    assert_eq!(failed(&e.authenticate(&later)), Some(AuthFailure::TokenExpired));
+    assert_eq!(
+        failed(&e.authenticate(&later)),
+        Some(AuthFailure::TokenExpired)
+    );
     let earlier = bearer(&token).time_us((NOW - 1000) * 1_000_000);
     assert!(matches!(e.authenticate(&earlier), Authn::Principal { .. }));
     // A token without `exp` never expires: refused.
@@ -178,7 +227,10 @@ fn not_yet_valid_is_invalid() {
     assert_eq!(failed(&a), Some(AuthFailure::InvalidToken));
     c["nbf"] = json!(NOW + 20);
     let a = e.authenticate(&bearer(&hs(Algorithm::HS256, SECRET, &c)));
-    assert!(matches!(a, Authn::Principal { .. }), "nbf within the leeway");
+    assert!(
+        matches!(a, Authn::Principal { .. }),
+        "nbf within the leeway"
+    );
 }
 
 #[test]
@@ -186,7 +238,14 @@ fn wrong_signature_issuer_audience_algorithm_or_shape_is_invalid() {
     let e = engine(options());
     let invalid = |token: &str| failed(&e.authenticate(&bearer(token)));
     let i = Some(AuthFailure::InvalidToken);
-    assert_eq!(invalid(&hs(Algorithm::HS256, "another-secret-entirely-0123456789", &claims())), i);
+    assert_eq!(
+        invalid(&hs(
+            Algorithm::HS256,
+            "another-secret-entirely-0123456789",
+            &claims()
+        )),
+        i
+    );
     let mut c = claims();
     c["iss"] = json!("https://evil.example.com");
     assert_eq!(invalid(&hs(Algorithm::HS256, SECRET, &c)), i);
@@ -195,7 +254,11 @@ fn wrong_signature_issuer_audience_algorithm_or_shape_is_invalid() {
     assert_eq!(invalid(&hs(Algorithm::HS256, SECRET, &c)), i);
     let mut c = claims();
     c.as_object_mut().unwrap().remove("aud");
-    assert_eq!(invalid(&hs(Algorithm::HS256, SECRET, &c)), i, "aud is required when configured");
+    assert_eq!(
+        invalid(&hs(Algorithm::HS256, SECRET, &c)),
+        i,
+        "aud is required when configured"
+    );
     // Right secret, algorithm not listed.
     assert_eq!(invalid(&hs(Algorithm::HS384, SECRET, &claims())), i);
     // No subject: no principal.
@@ -212,7 +275,10 @@ fn wrong_signature_issuer_audience_algorithm_or_shape_is_invalid() {
     let forged = hs(Algorithm::HS256, "x", &c);
     let parts: Vec<&str> = good.split('.').collect();
     let fparts: Vec<&str> = forged.split('.').collect();
-    assert_eq!(invalid(&format!("{}.{}.{}", parts[0], fparts[1], parts[2])), i);
+    assert_eq!(
+        invalid(&format!("{}.{}.{}", parts[0], fparts[1], parts[2])),
+        i
+    );
 }
 
 #[test]
@@ -222,8 +288,14 @@ fn alg_none_is_refused() {
     let e = engine(options());
     let header = b64.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let payload = b64.encode(claims().to_string());
-    for token in [format!("{header}.{payload}."), format!("{header}.{payload}.c2ln")] {
-        assert_eq!(failed(&e.authenticate(&bearer(&token))), Some(AuthFailure::InvalidToken));
+    for token in [
+        format!("{header}.{payload}."),
+        format!("{header}.{payload}.c2ln"),
+    ] {
+        assert_eq!(
+            failed(&e.authenticate(&bearer(&token))),
+            Some(AuthFailure::InvalidToken)
+        );
     }
     // The checker refuses to list it.
     let src = POLICY.replace("algorithms: HS256", "algorithms: HS256, none");
@@ -234,7 +306,10 @@ fn alg_none_is_refused() {
 #[test]
 fn no_credentials_is_anonymous_and_other_schemes_are_not_tokens() {
     let e = engine(options());
-    assert_eq!(e.authenticate(&HttpRequest::new("GET", "/")), Authn::Anonymous);
+    assert_eq!(
+        e.authenticate(&HttpRequest::new("GET", "/")),
+        Authn::Anonymous
+    );
     let basic = HttpRequest::new("GET", "/").header("authorization", "Basic dXNlcjpwYXNz");
     assert_eq!(e.authenticate(&basic), Authn::Anonymous);
     let empty = HttpRequest::new("GET", "/").header("authorization", "Bearer ");
@@ -246,7 +321,8 @@ fn rotation_accepts_old_and_new_and_names_the_match() {
     let mut o = options();
     o = o.secret("JWT_SECRET_PREVIOUS", PREVIOUS);
     let e = engine(o);
-    let via = |secret: &str| match e.authenticate(&bearer(&hs(Algorithm::HS256, secret, &claims()))) {
+    let via = |secret: &str| match e.authenticate(&bearer(&hs(Algorithm::HS256, secret, &claims())))
+    {
         Authn::Principal { via, .. } => via,
         other => panic!("expected a principal, got {other:?}"),
     };
@@ -261,7 +337,8 @@ fn rotation_accepts_old_and_new_and_names_the_match() {
 #[test]
 fn api_keys_right_wrong_and_rotated() {
     let e = engine(options().secret("REPORTING_KEY_PREVIOUS", API_KEY_OLD));
-    let key = |k: &str| e.authenticate(&HttpRequest::new("GET", "/api/reports").header("x-api-key", k));
+    let key =
+        |k: &str| e.authenticate(&HttpRequest::new("GET", "/api/reports").header("x-api-key", k));
     let Authn::Principal { principal, via } = key(API_KEY) else {
         panic!("expected a principal");
     };
@@ -273,9 +350,16 @@ fn api_keys_right_wrong_and_rotated() {
         panic!("expected a principal");
     };
     assert_eq!(via, "api_key:REPORTING_KEY_PREVIOUS");
-    assert!(e.authorize(&Request::new("reports:read").principal(principal)).allowed);
+    assert!(
+        e.authorize(&Request::new("reports:read").principal(principal))
+            .allowed
+    );
     for wrong in ["wk_live_test_reporting_0123456788", "wk_live", "", "x"] {
-        let want = if wrong.is_empty() { None } else { Some(AuthFailure::InvalidApiKey) };
+        let want = if wrong.is_empty() {
+            None
+        } else {
+            Some(AuthFailure::InvalidApiKey)
+        };
         assert_eq!(failed(&key(wrong)), want, "{wrong:?}");
     }
     // After the rotation ends the old key is refused.
@@ -292,16 +376,30 @@ fn asymmetric_keys_from_pem_and_jwks() {
         )
     };
     let cases = [
-        ("RS256", Algorithm::RS256, "rsa_private.pem", "rsa_public.pem"),
-        ("PS384", Algorithm::PS384, "rsa_private.pem", "rsa_public.pem"),
+        (
+            "RS256",
+            Algorithm::RS256,
+            "rsa_private.pem",
+            "rsa_public.pem",
+        ),
+        (
+            "PS384",
+            Algorithm::PS384,
+            "rsa_private.pem",
+            "rsa_public.pem",
+        ),
         ("ES256", Algorithm::ES256, "ec_private.pem", "ec_public.pem"),
         ("EdDSA", Algorithm::EdDSA, "ed_private.pem", "ed_public.pem"),
     ];
     let c = json!({ "sub": "svc", "exp": NOW + 60 });
     for (name, alg, private, public) in cases {
         let src = policy(name, "public_key(AUTH_PUBLIC_KEY)");
-        let e = Engine::from_source("p.warden", &src, options().secret("AUTH_PUBLIC_KEY", fixture(public)))
-            .unwrap();
+        let e = Engine::from_source(
+            "p.warden",
+            &src,
+            options().secret("AUTH_PUBLIC_KEY", fixture(public)),
+        )
+        .unwrap();
         let pem = fixture(private);
         let key = match alg {
             Algorithm::ES256 => EncodingKey::from_ec_pem(pem.as_bytes()),
@@ -321,15 +419,26 @@ fn asymmetric_keys_from_pem_and_jwks() {
         // Signed by another RSA key: refused.
         let other = EncodingKey::from_rsa_pem(fixture("rsa_other_private.pem").as_bytes()).unwrap();
         let token = encode(&Header::new(Algorithm::RS256), &c, &other).unwrap();
-        assert_eq!(failed(&e.authenticate(&bearer(&token))), Some(AuthFailure::InvalidToken));
+        assert_eq!(
+            failed(&e.authenticate(&bearer(&token))),
+            Some(AuthFailure::InvalidToken)
+        );
         // The confusion attack: HS256 with the public key's text as the HMAC secret.
         let token = hs(Algorithm::HS256, &fixture(public), &c);
-        assert_eq!(failed(&e.authenticate(&bearer(&token))), Some(AuthFailure::InvalidToken), "{name}");
+        assert_eq!(
+            failed(&e.authenticate(&bearer(&token))),
+            Some(AuthFailure::InvalidToken),
+            "{name}"
+        );
     }
     // JWKS: the token's kid picks the key; the label names it.
     let src = policy("RS256", "jwks(AUTH_JWKS)");
-    let e = Engine::from_source("p.warden", &src, options().secret("AUTH_JWKS", fixture("jwks.json")))
-        .unwrap();
+    let e = Engine::from_source(
+        "p.warden",
+        &src,
+        options().secret("AUTH_JWKS", fixture("jwks.json")),
+    )
+    .unwrap();
     let key = EncodingKey::from_rsa_pem(fixture("rsa_private.pem").as_bytes()).unwrap();
     let mut h = Header::new(Algorithm::RS256);
     h.kid = Some("2026-11".into());
@@ -340,7 +449,10 @@ fn asymmetric_keys_from_pem_and_jwks() {
     }
     h.kid = Some("unknown".into());
     let token = encode(&h, &c, &key).unwrap();
-    assert_eq!(failed(&e.authenticate(&bearer(&token))), Some(AuthFailure::InvalidToken));
+    assert_eq!(
+        failed(&e.authenticate(&bearer(&token))),
+        Some(AuthFailure::InvalidToken)
+    );
 }
 
 #[test]
@@ -381,17 +493,24 @@ fn keys_that_do_not_fit_the_algorithms_are_refused_at_load() {
 fn missing_secrets_fail_the_load_by_name_only() {
     let mut o = Options::default();
     o.secrets_from_env = false;
-    let err = Engine::from_source("api.warden", POLICY, o.secret("REPORTING_KEY", API_KEY)).unwrap_err();
+    let err =
+        Engine::from_source("api.warden", POLICY, o.secret("REPORTING_KEY", API_KEY)).unwrap_err();
     assert_eq!(err.codes(), vec!["missing-secret"]);
     let text = err.to_string();
     assert!(text.contains("JWT_SECRET"), "{text}");
-    assert!(!text.contains("JWT_SECRET_PREVIOUS` is not set"), "optional keys may be absent");
+    assert!(
+        !text.contains("JWT_SECRET_PREVIOUS` is not set"),
+        "optional keys may be absent"
+    );
     assert!(!text.contains(API_KEY));
 }
 
 #[test]
 fn cookies_carry_tokens_too() {
-    let src = POLICY.replace("algorithms: HS256", "from: cookie session\n  algorithms: HS256");
+    let src = POLICY.replace(
+        "algorithms: HS256",
+        "from: cookie session\n  algorithms: HS256",
+    );
     let e = Engine::from_source("api.warden", &src, options()).unwrap();
     let token = hs(Algorithm::HS256, SECRET, &claims());
     let req = HttpRequest::new("GET", "/").header("cookie", format!("theme=dark; session={token}"));
@@ -411,15 +530,24 @@ fn secrets_and_tokens_never_printed() {
     let outcomes = [
         e.authenticate(&bearer(&token)),
         e.authenticate(&bearer(&hs(Algorithm::HS256, SECRET, &expired))),
-        e.authenticate(&bearer(&hs(Algorithm::HS256, "wrong-secret-123456789012345", &claims()))),
+        e.authenticate(&bearer(&hs(
+            Algorithm::HS256,
+            "wrong-secret-123456789012345",
+            &claims(),
+        ))),
         e.authenticate(&HttpRequest::new("GET", "/").header("x-api-key", "not-the-key-0000")),
     ];
     let mut printed = vec![printed_options, format!("{e:?}"), format!("{outcomes:?}")];
-    let err = Engine::from_source("api.warden", &POLICY.replace("HS256", "HS256, XS1"), options())
-        .unwrap_err();
+    let err = Engine::from_source(
+        "api.warden",
+        &POLICY.replace("HS256", "HS256, XS1"),
+        options(),
+    )
+    .unwrap_err();
     printed.push(err.to_string());
     printed.push(format!("{err:?}"));
-    let trace_src = format!("{POLICY}\ndeny reports:read if context.key == secret(REPORTING_KEY)\n");
+    let trace_src =
+        format!("{POLICY}\ndeny reports:read if context.key == secret(REPORTING_KEY)\n");
     let t = Engine::from_source("api.warden", &trace_src, options()).unwrap();
     // The trace shows what the request carried, and the secret's side only redacted.
     let (_, trace) = t.explain(&Request::new("reports:read").context("key", "a-guess"));

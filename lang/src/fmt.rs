@@ -546,8 +546,13 @@ fn auth_entry(e: &AuthEntry) -> String {
                 .collect();
             format!("principal.{}: {}", attr.name, names.join(" ?? "))
         }
-        AuthValue::Key { keys: ks, principal } => {
-            let fields = join(principal, |f| format!("{}: {}", f.name.name, expr(&f.value)));
+        AuthValue::Key {
+            keys: ks,
+            principal,
+        } => {
+            let fields = join(principal, |f| {
+                format!("{}: {}", f.name.name, expr(&f.value))
+            });
             if fields.is_empty() {
                 format!("key {} as {{}}", keys(ks))
             } else {

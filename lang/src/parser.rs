@@ -681,8 +681,12 @@ impl<'l> Lower<'l> {
                         CredSource::Header(name)
                     })
                 }
-                Rule::auth_algorithms => AuthValue::Algorithms(parts.map(|i| self.ident(i)).collect()),
-                Rule::auth_keys => AuthValue::Keys(parts.map(|k| self.key_ref(k)).collect::<Option<_>>()?),
+                Rule::auth_algorithms => {
+                    AuthValue::Algorithms(parts.map(|i| self.ident(i)).collect())
+                }
+                Rule::auth_keys => {
+                    AuthValue::Keys(parts.map(|k| self.key_ref(k)).collect::<Option<_>>()?)
+                }
                 Rule::auth_issuer => AuthValue::Issuer(parts.map(|s| self.string(s)).collect()),
                 Rule::auth_audience => AuthValue::Audience(parts.map(|s| self.string(s)).collect()),
                 Rule::auth_leeway => AuthValue::Leeway(self.duration(parts.next()?)?),

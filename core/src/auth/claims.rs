@@ -39,7 +39,10 @@ impl Default for ClaimMap {
     fn default() -> Self {
         ClaimMap {
             id: vec![ClaimPath::new("sub", false)],
-            roles: vec![ClaimPath::new("roles", false), ClaimPath::new("role", false)],
+            roles: vec![
+                ClaimPath::new("roles", false),
+                ClaimPath::new("role", false),
+            ],
             attrs: Vec::new(),
         }
     }

@@ -80,7 +80,10 @@ fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<J
             AuthValue::Issuer(xs) => issuer.extend(xs.iter().map(|s| s.value.clone())),
             AuthValue::Audience(xs) => audience.extend(xs.iter().map(|s| s.value.clone())),
             AuthValue::Leeway(d) => leeway_s = d.millis() as f64 / 1000.0,
-            AuthValue::Claim { attr, claims: names } => {
+            AuthValue::Claim {
+                attr,
+                claims: names,
+            } => {
                 let paths = names
                     .iter()
                     .map(|c| ClaimPath::new(&c.name, c.quoted))
@@ -105,11 +108,18 @@ fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<J
         };
         let name = &r.name.name;
         let loaded: Vec<(Option<String>, DecodingKey, &[Algorithm])> = match r.kind {
-            KeyKind::Secret => vec![(None, DecodingKey::from_secret(value.expose().as_bytes()), HMAC)],
+            KeyKind::Secret => vec![(
+                None,
+                DecodingKey::from_secret(value.expose().as_bytes()),
+                HMAC,
+            )],
             KeyKind::PublicKey => match pem_key(value.expose().as_bytes()) {
                 Some((k, fam)) => vec![(None, k, fam)],
                 None => {
-                    diags.push(bad_key(r, "is not a PEM-encoded RSA, EC or Ed25519 public key"));
+                    diags.push(bad_key(
+                        r,
+                        "is not a PEM-encoded RSA, EC or Ed25519 public key",
+                    ));
                     continue;
                 }
             },
@@ -122,7 +132,11 @@ fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<J
             },
         };
         for (kid, key, family) in loaded {
-            let fit: Vec<Algorithm> = algs.iter().copied().filter(|x| family.contains(x)).collect();
+            let fit: Vec<Algorithm> = algs
+                .iter()
+                .copied()
+                .filter(|x| family.contains(x))
+                .collect();
             if fit.is_empty() {
                 diags.push(
                     Diagnostic::error(
@@ -222,7 +236,10 @@ fn no_key(a: &AuthDecl) -> Diagnostic {
     Diagnostic::error(
         "missing-auth-keys",
         a.kind_span,
-        format!("every key of this `auth {}` block is absent", a.kind.keyword()),
+        format!(
+            "every key of this `auth {}` block is absent",
+            a.kind.keyword()
+        ),
     )
     .with_help("set at least one of its keys; `?` marks keys that may be absent during a rotation")
 }

@@ -65,7 +65,11 @@ type Claims = serde_json::Map<String, serde_json::Value>;
 
 impl Jwt {
     /// Verify `token` at `now_us`: the principal and the label of the key that matched.
-    pub(crate) fn verify(&self, token: &str, now_us: u64) -> Result<(Principal, &str), AuthFailure> {
+    pub(crate) fn verify(
+        &self,
+        token: &str,
+        now_us: u64,
+    ) -> Result<(Principal, &str), AuthFailure> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthFailure::InvalidToken)?;
         for k in &self.keys {
             if !k.validation.algorithms.contains(&header.alg) {

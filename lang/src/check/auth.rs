@@ -41,10 +41,7 @@ impl KeyKind {
 
 /// The family of a listed algorithm; `None` for an unknown name.
 pub fn algorithm_family(name: &str) -> Option<KeyFamily> {
-    ALGORITHMS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, f)| *f)
+    ALGORITHMS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
 impl Checker<'_> {
@@ -196,8 +193,7 @@ impl Checker<'_> {
     fn key_name(&mut self, k: &KeyRef) -> bool {
         let n = &k.name.name;
         let ok = n.starts_with(|c: char| c.is_ascii_uppercase())
-            && n
-                .chars()
+            && n.chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
         if !ok {
             self.diags.push(
@@ -238,14 +234,22 @@ impl Checker<'_> {
             let fam = k.kind.family();
             if !algs.is_empty() && !algs.iter().any(|x| algorithm_family(&x.name) == Some(fam)) {
                 let help = match fam {
-                    KeyFamily::Hmac => "a `secret(...)` verifies HS256, HS384 or HS512: list one of them",
-                    KeyFamily::Public => "a public key verifies RS*, PS*, ES* or EdDSA tokens: list one of them",
+                    KeyFamily::Hmac => {
+                        "a `secret(...)` verifies HS256, HS384 or HS512: list one of them"
+                    }
+                    KeyFamily::Public => {
+                        "a public key verifies RS*, PS*, ES* or EdDSA tokens: list one of them"
+                    }
                 };
                 self.diags.push(
                     Diagnostic::error(
                         "key-algorithm-mismatch",
                         k.span,
-                        format!("no listed algorithm can be verified with `{}({})`", k.kind.keyword(), k.name.name),
+                        format!(
+                            "no listed algorithm can be verified with `{}({})`",
+                            k.kind.keyword(),
+                            k.name.name
+                        ),
                     )
                     .with_help(help),
                 );
@@ -348,7 +352,12 @@ impl Checker<'_> {
             }
             _ => false,
         };
-        if ok || matches!((&e.kind, ty), (ExprKind::RoleName(_) | ExprKind::Str(_), Type::Role)) {
+        if ok
+            || matches!(
+                (&e.kind, ty),
+                (ExprKind::RoleName(_) | ExprKind::Str(_), Type::Role)
+            )
+        {
             return;
         }
         self.diags.push(

@@ -1,0 +1,253 @@
+//! The `auth` blocks through `Engine::check_http`: 401 with `WWW-Authenticate` and the
+//! reason code, redirects for browsers, roles (403) after a JWT or API key
+//! authenticated the caller, and the host's own principal taking precedence.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use serde_json::json;
+use warden::{Engine, HttpRequest, ManualClock, Options, Principal};
+
+const SECRET: &str = "test-jwt-secret-for-examples-0123456789abcdef";
+const PREVIOUS: &str = "test-jwt-secret-previous-for-examples-98765";
+/// 2026-01-01T00:00:00Z, the test files' default start.
+const NOW: u64 = 1_767_225_600;
+
+fn example(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name)
+}
+
+fn jwt_engine() -> Engine {
+    let mut o = Options::default()
+        .secret("JWT_SECRET", SECRET)
+        .secret("JWT_SECRET_PREVIOUS", PREVIOUS)
+        .clock(std::sync::Arc::new(ManualClock::new(NOW * 1_000_000)));
+    o.secrets_from_env = false;
+    Engine::from_file(example("08-jwt-auth.warden"), o).unwrap()
+}
+
+fn token(secret: &str, claims: serde_json::Value) -> String {
+    let mut c =
+        json!({ "iss": "https://auth.example.com", "aud": "notes-api", "exp": 4_102_444_800u64 });
+    for (k, v) in claims.as_object().unwrap() {
+        c[k] = v.clone();
+    }
+    encode(
+        &Header::new(Algorithm::HS256),
+        &c,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+fn get(path: &str, token: Option<&str>) -> HttpRequest {
+    let r = HttpRequest::new("GET", path);
+    match token {
+        Some(t) => r.header("authorization", format!("Bearer {t}")),
+        None => r,
+    }
+}
+
+fn header<'d>(d: &'d warden::http::HttpDecision<'_>, name: &str) -> Option<&'d str> {
+    d.headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_ref())
+}
+
+#[test]
+fn valid_token_passes_and_names_its_key() {
+    let e = jwt_engine();
+    let user = token(SECRET, json!({ "sub": "u1", "role": "user", "org": "o1" }));
+    let d = e.check_http(&get("/api/notes", Some(&user)));
+    assert_eq!(d.status, 200, "{d:?}");
+    assert_eq!(d.authenticated_by.as_deref(), Some("jwt:JWT_SECRET"));
+    let old = token(
+        PREVIOUS,
+        json!({ "sub": "u2", "role": "user", "org": "o1" }),
+    );
+    let d = e.check_http(&get("/api/notes", Some(&old)));
+    assert_eq!(d.status, 200);
+    assert_eq!(
+        d.authenticated_by.as_deref(),
+        Some("jwt:JWT_SECRET_PREVIOUS")
+    );
+}
+
+#[test]
+fn refused_credentials_are_401_with_a_challenge_and_a_reason() {
+    let e = jwt_engine();
+    let expired = token(
+        SECRET,
+        json!({ "sub": "u1", "role": "user", "exp": NOW - 600 }),
+    );
+    let forged = token(
+        "not-the-secret-at-all-0123456789abcdef",
+        json!({ "sub": "u1", "role": "admin" }),
+    );
+    let cases = [
+        // No credentials at all: the requirement's own reason (the HTTP layer's choice).
+        (None, "authentication required", "Bearer"),
+        (
+            Some(expired.as_str()),
+            "token_expired",
+            "Bearer error=\"invalid_token\", error_description=\"token_expired\"",
+        ),
+        (
+            Some(forged.as_str()),
+            "invalid_token",
+            "Bearer error=\"invalid_token\", error_description=\"invalid_token\"",
+        ),
+        (
+            Some("garbage"),
+            "invalid_token",
+            "Bearer error=\"invalid_token\", error_description=\"invalid_token\"",
+        ),
+    ];
+    for (tok, reason, challenge) in cases {
+        let d = e.check_http(&get("/api/notes", tok));
+        assert_eq!(d.status, 401, "{reason}: {d:?}");
+        assert_eq!(d.reason.as_deref(), Some(reason));
+        assert_eq!(header(&d, "www-authenticate"), Some(challenge), "{reason}");
+        if let Some(t) = tok {
+            assert!(!format!("{d:?}").contains(t), "the token is never echoed");
+        }
+    }
+}
+
+#[test]
+fn a_refused_token_still_redirects_a_browser() {
+    let e = jwt_engine();
+    let expired = token(
+        SECRET,
+        json!({ "sub": "u1", "role": "user", "exp": NOW - 600 }),
+    );
+    for tok in [None, Some(expired.as_str())] {
+        let d = e.check_http(&get("/dashboard/notes?tab=2", tok));
+        assert_eq!(d.status, 302, "{d:?}");
+        assert_eq!(
+            d.location.as_deref(),
+            Some("/login?callbackUrl=%2Fdashboard%2Fnotes%3Ftab%3D2")
+        );
+    }
+    let user = token(SECRET, json!({ "sub": "u1", "role": "user", "org": "o1" }));
+    assert_eq!(
+        e.check_http(&get("/dashboard/notes", Some(&user))).status,
+        200
+    );
+}
+
+#[test]
+fn roles_from_the_token_decide_403() {
+    let e = jwt_engine();
+    let user = token(SECRET, json!({ "sub": "u1", "role": "user", "org": "o1" }));
+    let admin = token(
+        SECRET,
+        json!({ "sub": "a1", "roles": ["admin"], "org": "o1" }),
+    );
+    assert_eq!(
+        e.check_http(&get("/api/admin/users", Some(&user))).status,
+        403
+    );
+    assert_eq!(
+        e.check_http(&get("/api/admin/users", Some(&admin))).status,
+        200
+    );
+    // A role the policy does not declare opens nothing.
+    let odd = token(
+        SECRET,
+        json!({ "sub": "x", "role": "superadmin", "org": "o1" }),
+    );
+    assert_eq!(
+        e.check_http(&get("/api/admin/users", Some(&odd))).status,
+        403
+    );
+}
+
+#[test]
+fn the_host_principal_wins_over_credentials() {
+    let e = jwt_engine();
+    let req =
+        get("/api/admin/users", Some("garbage")).principal(Principal::new("a1").role("admin"));
+    let d = e.check_http(&req);
+    assert_eq!(d.status, 200, "{d:?}");
+    assert_eq!(d.authenticated_by, None);
+}
+
+#[test]
+fn api_keys_through_check_http() {
+    let mut o = Options::default()
+        .secret("REPORTING_KEY", "test-reporting-key-new-0123456789")
+        .secret(
+            "REPORTING_KEY_PREVIOUS",
+            "test-reporting-key-old-9876543210",
+        )
+        .secret("INGEST_KEY", "test-ingest-key-0123456789abcdef");
+    o.secrets_from_env = false;
+    let e = Engine::from_file(example("07-api-keys.warden"), o).unwrap();
+    let req = |path: &str, key: &str| {
+        let r = HttpRequest::new("GET", path);
+        if key.is_empty() {
+            r
+        } else {
+            r.header("x-api-key", key)
+        }
+    };
+    let d = e.check_http(&req(
+        "/api/reports/daily",
+        "test-reporting-key-old-9876543210",
+    ));
+    assert_eq!(
+        (d.status, d.authenticated_by.as_deref()),
+        (200, Some("api_key:REPORTING_KEY_PREVIOUS"))
+    );
+    let d = e.check_http(&req(
+        "/api/reports/daily",
+        "test-ingest-key-0123456789abcdef",
+    ));
+    assert_eq!(d.status, 403);
+    let d = e.check_http(&req(
+        "/api/reports/daily",
+        "test-reporting-key-new-0123456788",
+    ));
+    assert_eq!(
+        (d.status, d.reason.as_deref()),
+        (401, Some("invalid_api_key"))
+    );
+    let d = e.check_http(&req("/api/reports/daily", ""));
+    assert_eq!(
+        (d.status, d.reason.as_deref()),
+        (401, Some("authentication required"))
+    );
+    assert_eq!(e.check_http(&req("/health", "")).status, 200);
+}
+
+#[test]
+fn example_startup_checks_refuse_placeholders_in_production() {
+    let opts = |env: &str, auth: &str| {
+        let mut o = Options::default()
+            .env(env)
+            .secret("AUTH_SECRET", auth)
+            .secret("CRON_SECRET", "test-cron-secret-0123456789abcdef-long");
+        o.secrets_from_env = false;
+        o
+    };
+    let path = example("12-startup-checks.warden");
+    let err = Engine::from_file(&path, opts("production", "dev-secret-key")).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("12-startup-checks.warden:14:3: error: AUTH_SECRET must be at least 32 characters in production"), "{text}");
+    assert!(text.contains("12-startup-checks.warden:16:3: error: AUTH_SECRET is still the development placeholder"), "{text}");
+    assert_eq!(err.diagnostics.len(), 2, "{text}");
+    Engine::from_file(&path, opts("development", "dev-secret-key")).unwrap();
+    Engine::from_file(
+        &path,
+        opts("production", "test-auth-secret-0123456789abcdef-long"),
+    )
+    .unwrap();
+}

@@ -1,0 +1,129 @@
+//! The `auth` blocks in the front-end: what the parser builds from them, that the
+//! checker accepts the examples, and that formatting keeps them (and their comments).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+use warden_lang::ast::*;
+use warden_lang::{format_source, load, parse, stripped, Limits};
+
+const JWT: &str = include_str!("../../examples/08-jwt-auth.warden");
+const KEYS: &str = include_str!("../../examples/07-api-keys.warden");
+
+fn auth_items(p: &Policy) -> Vec<&AuthDecl> {
+    p.items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Auth(a) => Some(a),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn jwt_block_is_parsed_line_by_line() {
+    let p = parse(JWT, &Limits::default()).unwrap();
+    let a = auth_items(&p);
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].kind, AuthKind::Jwt);
+    let keys: Vec<_> = a[0].entries.iter().map(|e| e.value.key()).collect();
+    assert_eq!(
+        keys,
+        [
+            "from",
+            "algorithms",
+            "keys",
+            "issuer",
+            "audience",
+            "leeway",
+            "principal",
+            "principal",
+            "principal"
+        ]
+    );
+    let AuthValue::Keys(ks) = &a[0].entries[2].value else {
+        panic!("keys");
+    };
+    assert_eq!(
+        ks.iter()
+            .map(|k| (k.kind, k.name.name.as_str(), k.optional))
+            .collect::<Vec<_>>(),
+        [
+            (KeyKind::Secret, "JWT_SECRET", false),
+            (KeyKind::Secret, "JWT_SECRET_PREVIOUS", true)
+        ]
+    );
+    let AuthValue::Claim { attr, claims } = &a[0].entries[7].value else {
+        panic!("claim");
+    };
+    assert_eq!(attr.name, "roles");
+    assert_eq!(
+        claims.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["roles", "role"]
+    );
+}
+
+#[test]
+fn api_key_block_maps_keys_to_principals() {
+    let p = parse(KEYS, &Limits::default()).unwrap();
+    let a = auth_items(&p);
+    let AuthValue::Key { keys, principal } = &a[0].entries[1].value else {
+        panic!("key");
+    };
+    assert_eq!(keys.len(), 2);
+    assert!(keys[1].optional);
+    let names: Vec<_> = principal.iter().map(|f| f.name.name.as_str()).collect();
+    assert_eq!(names, ["id", "roles", "org"]);
+}
+
+#[test]
+fn examples_check_clean_and_format_stably() {
+    for src in [
+        JWT,
+        KEYS,
+        include_str!("../../examples/12-startup-checks.warden"),
+    ] {
+        let checked = load(src, &Limits::default()).unwrap();
+        assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+        let once = format_source(src, &Limits::default()).unwrap();
+        assert_eq!(format_source(&once, &Limits::default()).unwrap(), once);
+        let again = parse(&once, &Limits::default()).unwrap();
+        assert_eq!(stripped(&again), stripped(&checked.policy));
+    }
+}
+
+#[test]
+fn quoted_and_nested_claims_and_cookies_round_trip() {
+    let src = r#"policy p
+principal { id: string, roles: set<role>, org: string, tenant: string? }
+auth jwt {
+  from: cookie session # the browser's session cookie
+  algorithms: RS256, ES256
+  keys: jwks(AUTH_JWKS), public_key(AUTH_PUBLIC_KEY)?
+  principal.roles: realm_access.roles ?? "https://example.com/roles"
+  principal.tenant: "https://example.com/tenant"
+}
+"#;
+    let checked = load(src, &Limits::default()).unwrap();
+    let out = format_source(src, &Limits::default()).unwrap();
+    assert!(
+        out.contains("  from: cookie session # the browser's session cookie\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("principal.roles: realm_access.roles ?? \"https://example.com/roles\""),
+        "{out}"
+    );
+    assert_eq!(
+        stripped(&parse(&out, &Limits::default()).unwrap()),
+        stripped(&checked.policy)
+    );
+    let a = auth_items(&checked.policy);
+    let AuthValue::Claim { claims, .. } = &a[0].entries[3].value else {
+        panic!("claim");
+    };
+    assert!(!claims[0].quoted && claims[1].quoted);
+}
