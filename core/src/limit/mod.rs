@@ -5,6 +5,12 @@
 //! algorithm state; the engine owns the policy (which limits apply, and what a store
 //! failure means for the decision).
 
+mod gcra;
+mod memory;
+mod sliding;
+
+pub use memory::MemoryStore;
+
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
