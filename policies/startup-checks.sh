@@ -50,6 +50,12 @@ case_ "Stripe webhook secret not configured" lumiere.warden production "Stripe w
 case_ "empty CRON_SECRET" lumiere.warden production "CRON_SECRET set for automated tasks" \
   "${M[@]:0:1}" CRON_SECRET= "${M[@]:2}"
 
+# seed 002: the OIDC provider's keys must be given (Warden never fetches them);
+# the public JWKS of nestflux.test.toml
+case_ "a JWKS document loads" nestflux.warden production load \
+  'OIDC_JWKS={"keys":[{"kty":"RSA","kid":"nestflux-test","use":"sig","alg":"RS256","n":"q_GaUjd-_JB8BGjnOaPiVuNhPNeSQYhfsXdM15qdvgaBEevCvtdrNABkCuGCW2BosexftTgeo4GDF41ZIr_fbnTKeOcYTOiZOZ3HBtNNTy5vCww3UUOzqQsjTno-PH5XYxO9OOpTXU-JwKjn9dWN6du0W_ItWqpU-NwHtydcZQ0CaQXs3a5ZzfJm4iOzSgw9AIlw8Q7_G73gnBmKqArtZhXwbbnmnNgH5MYZVg_SE75JCNiA9szMefig_VIHCh_shOMRXfDGzBhBYoCaHtu227qIJyzTY8AZV77V-MKHUis3mY0epn0d8Xj2ErISnjJ-afOahR4s-GqCOkX1j5JYgw","e":"AQAB"}]}'
+case_ "not a JWKS document" nestflux.warden production "is not a JWKS document" OIDC_JWKS=not-json
+
 # seed 003: HS256 JWT_SECRET and a separate refresh secret
 S=(JWT_SECRET=jwt-secret-0123456789abcdef0123456789 JWT_REFRESH_SECRET=refresh-secret-0123456789abcdef012)
 case_ "secrets hold" security-patterns.warden production load "${S[@]}"
