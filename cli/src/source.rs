@@ -10,6 +10,11 @@ pub fn read(path: &Path) -> Result<String, (String, Vec<Diagnostic>)> {
         let d = Diagnostic::error("io", Span::default(), format!("cannot read file: {e}"));
         (String::new(), vec![d])
     })?;
+    decode(bytes)
+}
+
+/// A file's bytes as text, or the diagnostic at the first byte that is not UTF-8.
+pub fn decode(bytes: Vec<u8>) -> Result<String, (String, Vec<Diagnostic>)> {
     match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
         Err(e) => {

@@ -73,6 +73,7 @@ fn a_directory_runs_every_test_file_under_it_in_name_order() {
             "./bad/typo.test.toml",
             "./broken/broken.test.toml",
             "./failing.test.toml",
+            "./missing/missing-policy.test.toml",
             "./passing.test.toml",
         ]
     );
@@ -144,6 +145,19 @@ fn a_policy_that_does_not_load_is_reported_like_warden_check() {
         "{err}"
     );
     assert!(err.contains("did you mean `staff`?"), "{err}");
+}
+
+#[test]
+fn a_missing_policy_file_points_at_the_policy_line() {
+    let (code, _, err) = warden_test(&["missing"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with(
+            "missing/missing-policy.test.toml:1:10: error: cannot read policy \
+             `missing/no-such-policy.warden`"
+        ),
+        "{err}"
+    );
 }
 
 #[test]

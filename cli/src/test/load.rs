@@ -25,6 +25,8 @@ pub struct Suite {
     pub policy_path: PathBuf,
     /// `policy` as written: decisions cite rules as `NAME:line` with it.
     pub policy_name: String,
+    /// Where the test file names its policy, for "cannot read" errors.
+    pub policy_span: Span,
     pub env: String,
     pub start_us: u64,
     pub secrets: Vec<(String, Secret)>,
@@ -132,11 +134,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Suite, Vec<Diagnostic>> {
     if !errs.found.is_empty() {
         return Err(errs.found);
     }
-    let policy_name = file.policy.get_ref().clone();
+    let policy_span = span(file.policy.span());
+    let policy_name = file.policy.into_inner();
     let dir = path.parent().unwrap_or(Path::new(""));
     Ok(Suite {
         policy_path: dir.join(&policy_name),
         policy_name,
+        policy_span,
         env: file.env.unwrap_or_else(|| "development".to_owned()),
         start_us,
         secrets: file.secrets.into_iter().map(|(k, v)| (k, v.0)).collect(),
@@ -270,10 +274,17 @@ impl Errors<'_> {
             || f.context.is_some();
         let request = match (&f.http, &f.action) {
             (Some(_), _) if has_authz => {
-                self.at(
-                    whole.clone(),
-                    "a request is either an authorization request (`action` ...) or \
-                     `http`, not both",
+                self.found.push(
+                    Diagnostic::error(
+                        "test-file",
+                        span(whole.clone()),
+                        "a request is either an authorization request (`action` ...) or \
+                         `http`, not both",
+                    )
+                    .with_help(
+                        "an HTTP request's principal goes inside it: \
+                         `http = { method = \"GET\", path = \"/\", principal = { id = \"u1\" } }`",
+                    ),
                 );
                 None
             }
@@ -385,7 +396,11 @@ impl Errors<'_> {
             return None;
         }
         if !has_keys {
-            self.missing_request(at.clone());
+            self.at(
+                at.clone(),
+                "`expect`, `because` and `rule` need a request beside them (`action` or \
+                 `http`); in a sequence, put them in the step",
+            );
         }
         if e.is_empty() {
             self.at(
@@ -514,6 +529,10 @@ mod tests {
     #[test]
     fn a_file_must_test_something() {
         assert_eq!(
+            errors("policy = \"p.warden\"\n[[test]]\nname = \"t\"\n"),
+            ["this test sends no request"]
+        );
+        assert_eq!(
             errors("policy = \"p.warden\""),
             ["no `[[test]]` in this file"]
         );
@@ -523,7 +542,10 @@ mod tests {
         );
         assert_eq!(
             errors("policy = \"p.warden\"\n[[test]]\nname = \"t\"\nexpect = \"allow\"\n"),
-            ["this test sends no request"]
+            [
+                "`expect`, `because` and `rule` need a request beside them (`action` or \
+              `http`); in a sequence, put them in the step"
+            ]
         );
         assert_eq!(
             errors("policy = \"p.warden\"\n[[test]]\nname = \"t\"\naction = \"a\"\nexpect = \"maybe\"\n")

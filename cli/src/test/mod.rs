@@ -25,6 +25,7 @@ use report::Report;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use warden::{Engine, ManualClock, Options};
+use warden_lang::Diagnostic;
 
 pub struct Args {
     pub paths: Vec<PathBuf>,
@@ -84,9 +85,20 @@ fn run_file(path: &Path, filter: Option<&str>, report: &mut Report) {
         options = options.secret(name.clone(), value.clone());
     }
     let policy_file = suite.policy_path.display().to_string();
-    let policy_text = match source::read(&suite.policy_path) {
-        Ok(t) => t,
-        Err((text, diags)) => return report.load_error(&file, &policy_file, &text, &diags),
+    let policy_text = match std::fs::read(&suite.policy_path) {
+        // A missing policy is the test file's mistake: point at its `policy` line.
+        Err(e) => {
+            let d = Diagnostic::error(
+                "test-file",
+                suite.policy_span,
+                format!("cannot read policy `{policy_file}`: {e}"),
+            );
+            return report.load_error(&file, &file, &text, &[d]);
+        }
+        Ok(bytes) => match source::decode(bytes) {
+            Ok(t) => t,
+            Err((text, diags)) => return report.load_error(&file, &policy_file, &text, &diags),
+        },
     };
     // Named as the test file writes it, so that `rule = "NAME:line"` reads the same.
     let engine = match Engine::from_source(&suite.policy_name, &policy_text, options) {
