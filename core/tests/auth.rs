@@ -267,7 +267,11 @@ fn wrong_signature_issuer_audience_algorithm_or_shape_is_invalid() {
     assert_eq!(invalid(&hs(Algorithm::HS256, SECRET, &c)), i);
     let mut huge = claims();
     huge["pad"] = json!("x".repeat(20_000));
-    assert_eq!(invalid(&hs(Algorithm::HS256, SECRET, &huge)), i, "over 16 KiB");
+    assert_eq!(
+        invalid(&hs(Algorithm::HS256, SECRET, &huge)),
+        i,
+        "over 16 KiB"
+    );
     for junk in ["abc", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30.", "....", "ü.ü.ü"] {
         assert_eq!(invalid(junk), i, "{junk}");
     }
@@ -494,8 +498,10 @@ fn keys_that_do_not_fit_the_algorithms_are_refused_at_load() {
 
 #[test]
 fn missing_secrets_fail_the_load_by_name_only() {
-    let mut o = Options::default();
-    o.secrets_from_env = false;
+    let o = Options {
+        secrets_from_env: false,
+        ..Options::default()
+    };
     let err =
         Engine::from_source("api.warden", POLICY, o.secret("REPORTING_KEY", API_KEY)).unwrap_err();
     assert_eq!(err.codes(), vec!["missing-secret"]);
