@@ -48,7 +48,7 @@ fn failing_tests_print_what_was_expected_what_came_and_the_trace() {
 fn all_passing_exits_0_with_the_counts() {
     let (code, out, err) = warden_test(&["passing.test.toml"]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out, "3 passed, 0 failed (1 file)\n");
+    assert_eq!(out, "5 passed, 0 failed (1 file)\n");
 }
 
 #[test]
