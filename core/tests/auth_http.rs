@@ -92,8 +92,8 @@ fn refused_credentials_are_401_with_a_challenge_and_a_reason() {
         json!({ "sub": "u1", "role": "admin" }),
     );
     let cases = [
-        // No credentials at all: the requirement's own reason (the HTTP layer's choice).
-        (None, "authentication required", "Bearer"),
+        // No credentials at all, with `auth` blocks to present them to.
+        (None, "missing_token", "Bearer"),
         (
             Some(expired.as_str()),
             "token_expired",
@@ -223,7 +223,7 @@ fn api_keys_through_check_http() {
     let d = e.check_http(&req("/api/reports/daily", ""));
     assert_eq!(
         (d.status, d.reason.as_deref()),
-        (401, Some("authentication required"))
+        (401, Some("missing_token"))
     );
     assert_eq!(e.check_http(&req("/health", "")).status, 200);
 }

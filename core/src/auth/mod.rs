@@ -70,6 +70,11 @@ impl Auth {
         compile::compile(policy, options)
     }
 
+    /// Whether the policy declares no `auth` block (hosts pass every principal).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.mechanisms.is_empty()
+    }
+
     /// Authenticate `req` at `now_us`. Only called when the host passed no principal.
     ///
     /// Every block whose credential is present is tried; the first that verifies wins.

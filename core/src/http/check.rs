@@ -430,6 +430,10 @@ impl Engine {
                         (ReqTest::Auth | ReqTest::Role(_), Some(a @ Authn::Failed(_))) => {
                             Some(a.clone())
                         }
+                        // With `auth` blocks there was a credential to present.
+                        (ReqTest::Auth, _) if !self.auth.is_empty() => {
+                            Some(Authn::Failed(AuthFailure::MissingToken))
+                        }
                         (ReqTest::Auth, _) => Some(Authn::Anonymous),
                         _ => None,
                     };
@@ -525,11 +529,16 @@ impl Engine {
             Otherwise::Status(s) => {
                 let mut status = *s;
                 match &authn {
-                    // A refused credential is a 401 whatever the requirement's kind.
+                    // A refused credential is a 401 whatever the requirement's kind;
+                    // a missing one keeps the route's status (`else 404` hides a route).
                     Some(Authn::Failed(f)) => {
-                        status = 401;
+                        if *f != AuthFailure::MissingToken {
+                            status = 401;
+                        }
                         reason = Cow::Borrowed(f.code());
-                        hs.set(Cow::Borrowed("www-authenticate"), challenge(*f));
+                        if status == 401 {
+                            hs.set(Cow::Borrowed("www-authenticate"), challenge(*f));
+                        }
                     }
                     Some(_) if *s == 401 => {
                         hs.set(Cow::Borrowed("www-authenticate"), Cow::Borrowed("Bearer"));
