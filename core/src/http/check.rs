@@ -664,6 +664,21 @@ fn v6_prefix(ip: std::net::Ipv6Addr, bits: u8) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::AuthFailure;
+
+    #[test]
+    fn challenges_follow_rfc_6750_and_name_only_the_code() {
+        assert_eq!(super::challenge(AuthFailure::MissingToken), "Bearer");
+        assert_eq!(
+            super::challenge(AuthFailure::TokenExpired),
+            "Bearer error=\"invalid_token\", error_description=\"token_expired\""
+        );
+        assert_eq!(
+            super::challenge(AuthFailure::InvalidApiKey),
+            "Bearer error=\"invalid_token\", error_description=\"invalid_api_key\""
+        );
+    }
+
     #[test]
     fn v6_prefix_keeps_the_network() {
         let ip = "2001:db8:1:2:3:4:5:6".parse().ok();
