@@ -1,9 +1,11 @@
 //! `Engine`: load and compile a policy, then answer `authorize` with `&self`, lock-free.
 
+use crate::auth::Auth;
 use crate::cache::{Cache, CacheStats};
 use crate::compile::{self, Tables, NO_GRANT};
 use crate::eval::{self, Cx, Read};
-use crate::limit::{LimitStore, OnStoreError};
+use crate::http::compile::HttpTables;
+use crate::limit::{LimitStore, MemoryStore, OnStoreError};
 use crate::request::Request;
 use crate::{Clock, LoadError, Secret, SystemClock};
 use serde::ser::{SerializeStruct, Serializer};
@@ -193,10 +195,19 @@ static ENGINE_STAMPS: AtomicU64 = AtomicU64::new(1);
 /// A compiled policy. `Send + Sync`; share it as `Arc<Engine>`.
 pub struct Engine {
     name: String,
-    tables: Tables,
+    pub(crate) tables: Tables,
     warnings: Vec<Diagnostic>,
     stamp: u64,
     cache: Option<Cache>,
+    pub(crate) http: HttpTables,
+    pub(crate) auth: Auth,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// `Options::store`, else a private [`MemoryStore`] of `Options::limit_keys` keys.
+    pub(crate) store: Arc<dyn LimitStore>,
+    /// The private store of [`OnStoreError::Fallback`].
+    pub(crate) fallback: Option<Arc<dyn LimitStore>>,
+    pub(crate) on_store_error: OnStoreError,
+    pub(crate) ipv6_prefix: u8,
 }
 
 impl fmt::Debug for Engine {
@@ -239,12 +250,31 @@ impl Engine {
                 source: text.to_owned(),
                 diagnostics,
             })?;
+        let http = crate::http::compile::compile(name, text, policy, &tables, &options).map_err(
+            |diagnostics| LoadError {
+                file: name.to_owned(),
+                source: text.to_owned(),
+                diagnostics,
+            },
+        )?;
         Ok(Engine {
             name: name.to_owned(),
             tables,
             warnings: Vec::new(),
             stamp: ENGINE_STAMPS.fetch_add(1, Ordering::Relaxed),
             cache: (options.cache_size > 0).then(|| Cache::new(options.cache_size)),
+            http,
+            // The one place the `auth` section is built.
+            auth: Auth::default(),
+            clock: options.clock.clone(),
+            store: options
+                .store
+                .clone()
+                .unwrap_or_else(|| Arc::new(MemoryStore::new(options.limit_keys))),
+            fallback: (options.on_store_error == OnStoreError::Fallback)
+                .then(|| Arc::new(MemoryStore::new(options.limit_keys)) as Arc<dyn LimitStore>),
+            on_store_error: options.on_store_error,
+            ipv6_prefix: options.ipv6_prefix,
         })
     }
 
@@ -350,6 +380,7 @@ impl Engine {
         let cx = Cx {
             t: Some(t),
             req: Some(req),
+            http: None,
             rec: None,
             pmask,
         };
@@ -446,6 +477,7 @@ impl Engine {
                 let cx = Cx {
                     t: Some(t),
                     req: Some(req),
+                    http: None,
                     rec: Some(&rec),
                     pmask,
                 };
