@@ -1,5 +1,8 @@
 //! Rate-limit store costs: one in-memory check (GCRA and sliding log, on a known key
-//! and on a stream of new keys through a full store).
+//! and on a stream of new keys through a full store); with `WARDEN_REDIS_URL` set
+//! (`scripts/with-redis.sh cargo bench -p warden --bench limits`), one Redis-backed
+//! check, sync and async, 100 concurrent async checks, and a bare PING on the same
+//! connection kind for the round-trip floor.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,5 +72,102 @@ fn memory(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, memory);
+#[cfg(feature = "redis")]
+fn redis(c: &mut Criterion) {
+    use std::sync::Arc;
+    use warden::limit::{RedisOptions, RedisStore};
+
+    let Ok(url) = std::env::var("WARDEN_REDIS_URL") else {
+        eprintln!("SKIPPED: Redis benches; set WARDEN_REDIS_URL (scripts/with-redis.sh)");
+        return;
+    };
+    let store = Arc::new(
+        RedisStore::open(&url, RedisOptions::default()).unwrap_or_else(|e| {
+            eprintln!("{e}");
+            std::process::exit(1)
+        }),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| {
+            eprintln!("{e}");
+            std::process::exit(1)
+        });
+    let keys = clients(1_024);
+    let s = Arc::new(spec("api", 60, false));
+    let strict = spec("login", 5, true);
+    let now = Arc::new(AtomicU64::new(T0));
+    let mut g = c.benchmark_group("redis store");
+    let mut i = 0usize;
+    g.bench_function("check (sync), GCRA", |b| {
+        b.iter(|| {
+            i = (i + 1) & 1_023;
+            let t = now.fetch_add(1_000, Ordering::Relaxed);
+            black_box(store.check(&s, &keys[i], t))
+        })
+    });
+    g.bench_function("check (sync), sliding log", |b| {
+        b.iter(|| {
+            i = (i + 1) & 1_023;
+            let t = now.fetch_add(1_000, Ordering::Relaxed);
+            black_box(store.check(&strict, &keys[i], t))
+        })
+    });
+    g.bench_function("check_async, GCRA", |b| {
+        b.iter(|| {
+            i = (i + 1) & 1_023;
+            let t = now.fetch_add(1_000, Ordering::Relaxed);
+            black_box(rt.block_on(store.check_async(&s, &keys[i], t)))
+        })
+    });
+    let keys = Arc::new(keys);
+    g.bench_function("100 concurrent check_async, GCRA (per batch)", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let mut set = tokio::task::JoinSet::new();
+                for j in 0..100 {
+                    let (store, s, keys, now) =
+                        (store.clone(), s.clone(), keys.clone(), now.clone());
+                    set.spawn(async move {
+                        let t = now.fetch_add(1_000, Ordering::Relaxed);
+                        store.check_async(&s, &keys[j], t).await
+                    });
+                }
+                while let Some(r) = set.join_next().await {
+                    black_box(r.ok());
+                }
+            })
+        })
+    });
+    // The floor: one PING round trip on a blocking connection and on a multiplexed one.
+    if let Ok(client) = redis::Client::open(url.as_str()) {
+        if let Ok(mut con) = client.get_connection() {
+            g.bench_function("PING (sync connection)", |b| {
+                b.iter(|| black_box(redis::cmd("PING").query::<String>(&mut con).ok()))
+            });
+        }
+        if let Ok(mut con) = rt.block_on(client.get_multiplexed_async_connection()) {
+            g.bench_function("PING (multiplexed connection)", |b| {
+                b.iter(|| {
+                    rt.block_on(async {
+                        black_box(
+                            redis::cmd("PING")
+                                .query_async::<String>(&mut con)
+                                .await
+                                .ok(),
+                        )
+                    })
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+#[cfg(not(feature = "redis"))]
+fn redis(_: &mut Criterion) {}
+
+criterion_group!(benches, memory, redis);
 criterion_main!(benches);

@@ -7,8 +7,12 @@
 
 mod gcra;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 mod sliding;
 
+#[cfg(feature = "redis")]
+pub use self::redis::{RedisOptions, RedisStore};
 pub use memory::MemoryStore;
 
 use std::fmt;
