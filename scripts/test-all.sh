@@ -10,8 +10,8 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
-echo "== cargo test"
-cargo test --workspace
+echo "== cargo test (a throwaway redis-server for the shared rate-limit store)"
+bash scripts/with-redis.sh cargo test --workspace
 
-echo "== main job: the examples' policy tests"
-cargo run -q -p warden-cli -- test examples/
+echo "== policy tests: the examples (main job) and the seed apps' policies"
+cargo run -q -p warden-cli -- test examples/ policies/
