@@ -30,6 +30,34 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
+/// An address as text without allocating (at most 45 bytes for IPv6).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IpText {
+    buf: [u8; 48],
+    len: u8,
+}
+
+impl IpText {
+    fn new(ip: IpAddr) -> IpText {
+        use std::io::Write;
+        let mut buf = [0u8; 48];
+        let mut w = &mut buf[..];
+        let _ = write!(w, "{ip}");
+        let len = 48 - w.len();
+        IpText {
+            buf,
+            len: len as u8,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        self.buf
+            .get(..usize::from(self.len))
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+}
+
 /// One (limit, key) to count.
 #[derive(Debug)]
 pub(crate) struct LimitKey {
@@ -49,7 +77,7 @@ pub(crate) struct Who {
 #[derive(Debug)]
 pub(crate) struct Prepared<'r> {
     norm: NormPath<'r>,
-    ip: Option<String>,
+    ip: Option<IpText>,
     /// Matching routes, most specific first; `.1` is the pattern of the winner.
     chain: Vec<u32>,
     pattern: u32,
@@ -102,6 +130,7 @@ impl Engine {
         mut tr: Option<&mut HttpTrace>,
     ) -> Phase1<'e, 'r> {
         let h = &self.http;
+        let tracing = tr.is_some();
         let norm = match normalise(&req.path) {
             Ok(n) => n,
             Err(e) => {
@@ -145,7 +174,7 @@ impl Engine {
             None => Verdict::NoOrigin,
         };
         if let Some(t) = tr.as_deref_mut() {
-            t.path.clone_from(&norm.path);
+            t.path = norm.path.to_string();
             t.routes = chain
                 .iter()
                 .enumerate()
@@ -167,7 +196,7 @@ impl Engine {
             t.principal = "not needed".into();
         }
         let mut p = Prepared {
-            ip: req.ip.map(|ip| ip.to_string()),
+            ip: req.ip.map(IpText::new),
             norm,
             chain,
             pattern,
@@ -220,10 +249,10 @@ impl Engine {
                 req,
                 path: &p.norm.path,
                 query: p.norm.query,
-                ip: p.ip.as_deref(),
+                ip: p.ip.as_ref().map(IpText::as_str),
                 principal,
             };
-            let key = self.limit_key(&view, &lim.key);
+            let key = self.limit_key(&view, &lim.key, tracing);
             p.keys.push(LimitKey { limit: l, ..key });
         }
         Phase1::Pending(Box::new(p))
@@ -231,7 +260,7 @@ impl Engine {
 
     /// Evaluate a key: `s:TEXT` or `n:NUMBER`; the client's IPv6 address by its prefix;
     /// a missing key is the one shared key `missing` (see docs/LANGUAGE.md, Limits).
-    fn limit_key(&self, view: &HttpView<'_>, node: &Node) -> LimitKey {
+    fn limit_key(&self, view: &HttpView<'_>, node: &Node, tracing: bool) -> LimitKey {
         let cx = Cx {
             t: Some(&self.tables),
             req: None,
@@ -267,7 +296,8 @@ impl Engine {
         LimitKey {
             limit: 0,
             key: key.into_bytes(),
-            shown,
+            // Only traces show keys; skip the copy otherwise.
+            shown: if tracing { shown } else { String::new() },
         }
     }
 
@@ -366,16 +396,16 @@ impl Engine {
             return d;
         }
         // Requirements: every `require auth`, then every role, then expressions.
-        let reqs: Vec<&'e CReq> = p
-            .chain
-            .iter()
-            .take(p.applies)
-            .filter_map(|&r| h.routes.get(r as usize))
-            .flat_map(|r| r.reqs.iter())
-            .collect();
+        let applies = p.applies;
         let mut failure: Option<(&'e CReq, Option<Authn>)> = None;
         for pass in 0..3 {
-            for &q in &reqs {
+            let chain = std::mem::take(&mut p.chain);
+            let reqs = chain
+                .iter()
+                .take(applies)
+                .filter_map(|&r| h.routes.get(r as usize))
+                .flat_map(|r| r.reqs.iter());
+            for q in reqs {
                 let kind = match (&q.test, pass) {
                     (ReqTest::Auth, 0) => "auth",
                     (ReqTest::Role(_), 1) => "role",
@@ -406,6 +436,7 @@ impl Engine {
                     failure = Some((q, failed_auth));
                 }
             }
+            p.chain = chain;
             if failure.is_some() && tr.is_none() {
                 break;
             }
@@ -462,7 +493,7 @@ impl Engine {
                     req,
                     path: &p.norm.path,
                     query: p.norm.query,
-                    ip: p.ip.as_deref(),
+                    ip: p.ip.as_ref().map(IpText::as_str),
                     principal,
                 };
                 let rec = RefCell::new(Vec::new());
@@ -514,7 +545,7 @@ impl Engine {
                 if let Some(Authn::Failed(f)) = &authn {
                     reason = Cow::Borrowed(f.code());
                 }
-                let mut target = p.norm.path.clone();
+                let mut target = p.norm.path.to_string();
                 if !p.norm.query.is_empty() {
                     target.push('?');
                     target.push_str(p.norm.query);
@@ -624,6 +655,21 @@ fn v6_prefix(ip: std::net::Ipv6Addr, bits: u8) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::AuthFailure;
+
+    #[test]
+    fn challenges_follow_rfc_6750_and_name_only_the_code() {
+        assert_eq!(super::challenge(AuthFailure::MissingToken), "Bearer");
+        assert_eq!(
+            super::challenge(AuthFailure::TokenExpired),
+            "Bearer error=\"invalid_token\", error_description=\"token_expired\""
+        );
+        assert_eq!(
+            super::challenge(AuthFailure::InvalidApiKey),
+            "Bearer error=\"invalid_token\", error_description=\"invalid_api_key\""
+        );
+    }
+
     #[test]
     fn v6_prefix_keeps_the_network() {
         let ip = "2001:db8:1:2:3:4:5:6".parse().ok();

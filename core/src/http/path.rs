@@ -2,14 +2,16 @@
 //! protected path (`/api/%61dmin`, `/api//admin`, `/x/../api/admin`, `/API/ADMIN`) can
 //! match fewer routes than the plain one. The rules are listed in docs/LANGUAGE.md.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// A normalised request target: decoded, dot-segments resolved, no empty segments, no
 /// trailing slash; the query is kept apart, as received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NormPath<'r> {
-    /// Starts with `/`; `/` alone for the root. Case as received.
-    pub path: String,
+    /// Starts with `/`; `/` alone for the root. Case as received. Borrowed from the
+    /// request when it is already canonical (the common case).
+    pub path: Cow<'r, str>,
     /// The query without its `?`, undecoded; empty when absent.
     pub query: &'r str,
 }
@@ -51,6 +53,12 @@ pub fn normalise(target: &str) -> Result<NormPath<'_>, PathError> {
     if !raw.starts_with('/') && !raw.starts_with('\\') {
         return Err(PathError::NotAbsolute);
     }
+    if is_canonical(raw) {
+        return Ok(NormPath {
+            path: Cow::Borrowed(raw),
+            query,
+        });
+    }
     let decoded = decode(raw)?;
     let mut segments: Vec<&str> = Vec::new();
     // Backslashes separate segments: IIS and browsers (for http URLs) treat them as `/`.
@@ -71,7 +79,25 @@ pub fn normalise(target: &str) -> Result<NormPath<'_>, PathError> {
     if path.is_empty() {
         path.push('/');
     }
-    Ok(NormPath { path, query })
+    Ok(NormPath {
+        path: Cow::Owned(path),
+        query,
+    })
+}
+
+/// Already what [`normalise`] would produce: nothing to decode, no separator other than
+/// single `/`, no dot-segment, no trailing slash, no control character.
+fn is_canonical(raw: &str) -> bool {
+    if raw == "/" {
+        return true;
+    }
+    let Some(rest) = raw.strip_prefix('/') else {
+        return false;
+    };
+    !raw.chars().any(|c| c == '%' || c == '\\' || c.is_control())
+        && rest
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
 }
 
 /// Percent-decode once. Escapes of `/` and `\` are refused rather than decoded: treating
@@ -109,7 +135,7 @@ mod tests {
     use super::*;
 
     fn norm(t: &str) -> Result<(String, String), PathError> {
-        normalise(t).map(|n| (n.path, n.query.to_owned()))
+        normalise(t).map(|n| (n.path.into_owned(), n.query.to_owned()))
     }
 
     fn path(t: &str) -> String {
@@ -168,6 +194,24 @@ mod tests {
         assert_eq!(norm("/api%2Fadmin"), Err(PathError::EncodedSeparator));
         assert_eq!(norm("/api%5cadmin"), Err(PathError::EncodedSeparator));
         assert_eq!(norm("api/admin"), Err(PathError::NotAbsolute));
+    }
+
+    #[test]
+    fn canonical_paths_are_borrowed() {
+        assert!(matches!(
+            normalise("/api/Admin?x").map(|n| n.path),
+            Ok(Cow::Borrowed("/api/Admin"))
+        ));
+        assert!(matches!(
+            normalise("/").map(|n| n.path),
+            Ok(Cow::Borrowed("/"))
+        ));
+        for t in ["/a/", "/a//b", "/a/./b", "/a/..", "/%61", "/a\\b"] {
+            assert!(
+                matches!(normalise(t).map(|n| n.path), Ok(Cow::Owned(_)) | Err(_)),
+                "{t}"
+            );
+        }
     }
 
     #[test]
