@@ -4,7 +4,9 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use warden::{Engine, HttpRequest, Options, Request};
+use std::sync::Arc;
+use warden::limit::{RedisOptions, RedisStore};
+use warden::{Engine, HttpRequest, OnStoreError, Options, Request};
 
 /// Exit codes of CONTRACTS.md.
 const DECIDED: u8 = 0;
@@ -17,6 +19,26 @@ pub struct Args {
     pub secrets: Vec<String>,
     pub request: Option<PathBuf>,
     pub explain: bool,
+    pub redis_url: Option<String>,
+    pub on_store_error: StoreErrorChoice,
+}
+
+/// `--on-store-error`: the host's choice when the shared store fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreErrorChoice {
+    FailClosed,
+    FailOpen,
+    Fallback,
+}
+
+impl From<StoreErrorChoice> for OnStoreError {
+    fn from(c: StoreErrorChoice) -> Self {
+        match c {
+            StoreErrorChoice::FailClosed => OnStoreError::FailClosed,
+            StoreErrorChoice::FailOpen => OnStoreError::FailOpen,
+            StoreErrorChoice::Fallback => OnStoreError::Fallback,
+        }
+    }
 }
 
 pub fn run(args: &Args) -> u8 {
@@ -32,6 +54,17 @@ pub fn run(args: &Args) -> u8 {
             return BAD_REQUEST;
         };
         options = options.secret(name, value);
+    }
+    options = options.on_store_error(args.on_store_error.into());
+    if let Some(url) = &args.redis_url {
+        // The URL may carry a password: only the store's error is printed, never the URL.
+        match RedisStore::open(url, RedisOptions::default()) {
+            Ok(store) => options = options.store(Arc::new(store)),
+            Err(err) => {
+                eprintln!("error: --redis-url: {err}");
+                return BAD_REQUEST;
+            }
+        }
     }
     let engine = match Engine::from_file(&args.policy, options) {
         Ok(e) => e,

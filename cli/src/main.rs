@@ -60,6 +60,13 @@ enum Command {
         /// Add the explain trace to each decision.
         #[arg(long)]
         explain: bool,
+        /// Count rate limits in this Redis (`redis://host:port/db`), shared with every
+        /// engine using it, instead of in this process's memory.
+        #[arg(long, value_name = "URL")]
+        redis_url: Option<String>,
+        /// What a request gets when the Redis store fails.
+        #[arg(long, value_enum, default_value_t = eval::StoreErrorChoice::FailClosed)]
+        on_store_error: eval::StoreErrorChoice,
     },
     /// Run policy test files (`*.test.toml`, see docs/TESTING.md) under each path.
     Test {
@@ -84,12 +91,16 @@ fn main() -> ExitCode {
             secrets,
             request,
             explain,
+            redis_url,
+            on_store_error,
         } => eval::run(&eval::Args {
             policy,
             env,
             secrets,
             request,
             explain,
+            redis_url,
+            on_store_error,
         }),
         Command::Test {
             paths,

@@ -1,0 +1,136 @@
+//! `warden eval --redis-url`: two runs (two app instances) share one Redis budget; a
+//! Redis that is down gives the `--on-store-error` choice.
+//!
+//! Without `WARDEN_REDIS_URL` the shared-budget test says SKIPPED on stderr and passes,
+//! unless `CI=true`, where a missing Redis is a failure.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn eval(policy: &std::path::Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .arg("eval")
+        .arg("--policy")
+        .arg(policy)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// A policy whose name is unique per call, so reruns never share Redis keys.
+fn policy(tag: &str) -> (tempdir::Dir, std::path::PathBuf) {
+    let dir = tempdir::Dir::new(tag);
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let path = dir.0.join("login.warden");
+    std::fs::write(
+        &path,
+        format!(
+            "policy login_{tag}_{nonce}\n\
+             limit login: 2 per 15m by ip strict\n\
+             route POST /login {{\n  limit login\n}}\n"
+        ),
+    )
+    .unwrap();
+    (dir, path)
+}
+
+mod tempdir {
+    /// A directory removed on drop.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Dir {
+        pub fn new(tag: &str) -> Dir {
+            let p = std::env::temp_dir()
+                .join(format!("warden-eval-redis-{tag}-{}", std::process::id()));
+            std::fs::create_dir_all(&p).unwrap();
+            Dir(p)
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+const LOGIN: &str =
+    r#"{"method": "POST", "path": "/login", "ip": "203.0.113.7", "time": "2026-11-22T10:00:00Z"}"#;
+
+fn statuses(out: &str) -> Vec<u64> {
+    out.lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["status"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn two_runs_share_one_redis_budget() {
+    let Ok(url) = std::env::var("WARDEN_REDIS_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but WARDEN_REDIS_URL is not set: run under scripts/with-redis.sh"
+        );
+        eprintln!("SKIPPED: `warden eval --redis-url` test needs WARDEN_REDIS_URL");
+        return;
+    };
+    let (_dir, path) = policy("shared");
+    let args = ["--redis-url", url.as_str()];
+    let (code, out, err) = eval(&path, &args, LOGIN);
+    assert_eq!((code, statuses(&out)), (0, vec![200]), "{err}");
+    // A second process: its memory is empty, so only Redis can remember the first.
+    let (code, out, err) = eval(&path, &args, &format!("{LOGIN}\n{LOGIN}\n"));
+    assert_eq!((code, statuses(&out)), (0, vec![200, 429]), "{err}");
+    // Without Redis the same requests start from an empty budget.
+    let (_, out, _) = eval(&path, &[], &format!("{LOGIN}\n{LOGIN}\n"));
+    assert_eq!(statuses(&out), vec![200, 200]);
+}
+
+#[test]
+fn a_redis_that_is_down_gives_the_chosen_answer() {
+    // Port 1 on loopback: connection refused at once.
+    let (_dir, path) = policy("down");
+    let url = "redis://127.0.0.1:1";
+    for (choice, want) in [("fail-closed", 503), ("fail-open", 200), ("fallback", 200)] {
+        let (code, out, err) = eval(
+            &path,
+            &["--redis-url", url, "--on-store-error", choice],
+            LOGIN,
+        );
+        assert_eq!((code, statuses(&out)), (0, vec![want]), "{choice}: {err}");
+    }
+}
+
+#[test]
+fn a_malformed_url_is_an_error_that_does_not_echo_it() {
+    let (_dir, path) = policy("bad");
+    let (code, _, err) = eval(&path, &["--redis-url", "nope://:hunter2@x"], LOGIN);
+    assert_eq!(code, 2);
+    assert!(err.contains("invalid Redis URL"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
