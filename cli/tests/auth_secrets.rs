@@ -7,8 +7,7 @@
     reason = "tests"
 )]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
 
 const JWT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -17,28 +16,10 @@ const JWT: &str = concat!(
 const KEY: &str = "test-jwt-secret-for-examples-0123456789abcdef";
 
 fn eval(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .arg("eval")
-        .args(args)
-        .env_remove("JWT_SECRET")
-        .env_remove("JWT_SECRET_PREVIOUS")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    support::eval_with(args, stdin, |cmd| {
+        cmd.env_remove("JWT_SECRET")
+            .env_remove("JWT_SECRET_PREVIOUS");
+    })
 }
 
 const REQ: &str = r#"{"principal": {"id": "u1", "roles": ["user"], "org": "o1"}, "action": "notes:write", "resource": {"type": "note", "id": "n1", "owner": "u2", "org": "o1"}}"#;

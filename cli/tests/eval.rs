@@ -6,35 +6,16 @@
     reason = "tests"
 )]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
 
 const TOUR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/00-tour.warden");
 
 fn eval(args: &[&str], stdin: &str, envs: &[(&str, &str)]) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .arg("eval")
-        .args(args)
+    support::eval_with(args, stdin, |cmd| {
         // The tour's cron route reads `secret(CRON_SECRET)`: given through the environment.
-        .env("CRON_SECRET", "test-cron-secret")
-        .envs(envs.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+        cmd.env("CRON_SECRET", "test-cron-secret")
+            .envs(envs.iter().copied());
+    })
 }
 
 const WRITE_OTHER: &str = r#"{"principal": {"id": "u1", "roles": ["editor"], "org": "o1"}, "action": "posts:write", "resource": {"type": "post", "id": "p9", "author": "u2", "org": "o1"}}"#;

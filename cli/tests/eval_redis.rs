@@ -10,32 +10,12 @@
     reason = "tests"
 )]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
 
 fn eval(policy: &std::path::Path, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .arg("eval")
-        .arg("--policy")
-        .arg(policy)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let policy = policy.to_string_lossy();
+    let args: Vec<&str> = ["--policy", &*policy].iter().chain(args).copied().collect();
+    support::eval_with(&args, stdin, |_| {})
 }
 
 /// A policy whose name is unique per call, so reruns never share Redis keys.
