@@ -69,6 +69,20 @@ fn main() {
     let unmatched = HttpRequest::new("GET", "/assets/app.js");
     assert!(engine.check_http(&unmatched).allowed);
 
+    // Instruction counting (docs/BENCHMARKS.md, HTTP): `HTTP_CALLS=allowed:N` runs N
+    // calls of one case and exits, for `valgrind --tool=callgrind` at two values of N.
+    if let Ok(spec) = std::env::var("HTTP_CALLS") {
+        let (case, n) = spec.split_once(':').unwrap_or((&spec, "10000"));
+        let req = match case {
+            "denied" => &denied,
+            "unmatched" => &unmatched,
+            _ => &allowed,
+        };
+        for _ in 0..n.parse::<u32>().unwrap_or(10_000) {
+            black_box(engine.check_http(black_box(req)).status);
+        }
+        return;
+    }
     let mut c = Criterion::default().configure_from_args();
     let mut g = c.benchmark_group("http-200-routes");
     g.bench_function("check_http allowed (auth, limit, input, cors)", |b| {

@@ -48,8 +48,18 @@ impl fmt::Display for PathError {
 /// Normalise a request target (`/path?query`).
 pub fn normalise(target: &str) -> Result<NormPath<'_>, PathError> {
     // A fragment never reaches a server; if a client sends one, it is not part of the path.
-    let target = target.split('#').next().unwrap_or_default();
-    let (raw, query) = target.split_once('?').unwrap_or((target, ""));
+    // Byte searches: `#` and `?` are ASCII, so their positions are char boundaries.
+    let target = match target.bytes().position(|b| b == b'#') {
+        Some(i) => target.get(..i).unwrap_or_default(),
+        None => target,
+    };
+    let (raw, query) = match target.bytes().position(|b| b == b'?') {
+        Some(i) => (
+            target.get(..i).unwrap_or_default(),
+            target.get(i + 1..).unwrap_or_default(),
+        ),
+        None => (target, ""),
+    };
     if !raw.starts_with('/') && !raw.starts_with('\\') {
         return Err(PathError::NotAbsolute);
     }
@@ -86,18 +96,33 @@ pub fn normalise(target: &str) -> Result<NormPath<'_>, PathError> {
 }
 
 /// Already what [`normalise`] would produce: nothing to decode, no separator other than
-/// single `/`, no dot-segment, no trailing slash, no control character.
+/// single `/`, no dot-segment, no trailing slash, no control character. One pass over
+/// the bytes: this runs on every request.
 fn is_canonical(raw: &str) -> bool {
     if raw == "/" {
         return true;
     }
-    let Some(rest) = raw.strip_prefix('/') else {
+    let b = raw.as_bytes();
+    if b.first() != Some(&b'/') {
         return false;
-    };
-    !raw.chars().any(|c| c == '%' || c == '\\' || c.is_control())
-        && rest
-            .split('/')
-            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+    }
+    let mut non_ascii = false;
+    let mut seg_start = 1;
+    for i in 1..=b.len() {
+        match b.get(i) {
+            None | Some(b'/') => {
+                if matches!(b.get(seg_start..i), Some(b"" | b"." | b"..") | None) {
+                    return false;
+                }
+                seg_start = i + 1;
+            }
+            Some(b'%' | b'\\') => return false,
+            Some(&c) if c < 0x20 || c == 0x7f => return false,
+            Some(&c) => non_ascii |= c >= 0x80,
+        }
+    }
+    // C1 controls (U+0080..U+009F) are only reachable through multi-byte characters.
+    !non_ascii || !raw.chars().any(char::is_control)
 }
 
 /// Percent-decode once. Escapes of `/` and `\` are refused rather than decoded: treating

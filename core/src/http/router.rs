@@ -93,7 +93,9 @@ impl Router {
     pub fn matching_into(&self, path: &str, out: &mut Vec<u32>) {
         out.clear();
         self.walk(0, path.trim_start_matches('/'), out);
-        out.sort_by(|&a, &b| self.cmp(a, b));
+        if out.len() > 1 {
+            out.sort_by(|&a, &b| self.cmp(a, b));
+        }
     }
 
     fn walk(&self, at: usize, rest: &str, out: &mut Vec<u32>) {
@@ -105,7 +107,15 @@ impl Router {
             out.extend_from_slice(&node.end);
             return;
         }
-        let (seg, tail) = rest.split_once('/').unwrap_or((rest, ""));
+        // A byte search: `/` is ASCII, and `str::split_once` costs far more on short
+        // segments.
+        let (seg, tail) = match rest.bytes().position(|b| b == b'/') {
+            Some(i) => (
+                rest.get(..i).unwrap_or_default(),
+                rest.get(i + 1..).unwrap_or_default(),
+            ),
+            None => (rest, ""),
+        };
         if let Some(&c) = lookup(&node.lit, seg) {
             self.walk(c, tail, out);
         }
