@@ -49,6 +49,12 @@ case_ "Stripe webhook secret not configured" lumiere.warden production "Stripe w
   "${M[@]:0:2}" STRIPE_WEBHOOK_SECRET=changeme "${M[@]:3}"
 case_ "empty CRON_SECRET" lumiere.warden production "CRON_SECRET set for automated tasks" \
   "${M[@]:0:1}" CRON_SECRET= "${M[@]:2}"
+case_ "CRON_SECRET unset in production" lumiere.warden production "CRON_SECRET set for automated tasks" \
+  "${M[@]:0:1}" "${M[@]:2}"
+case_ "development without CRON_SECRET and STRIPE_WEBHOOK_SECRET" lumiere.warden development load \
+  "${M[@]:0:1}" "${M[@]:3}"
+case_ "a live Stripe key in development" lumiere.warden development "Stripe keys: use test mode (sk_test_*) for development" \
+  "${M[@]:0:1}" "${M[@]:3}" STRIPE_SECRET_KEY=sk_live_0123456789
 
 # seed 002: the OIDC provider's keys must be given (Warden never fetches them);
 # the public JWKS of nestflux.test.toml

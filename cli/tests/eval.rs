@@ -196,7 +196,7 @@ fn bad_http_request_exits_2() {
 #[test]
 fn http_batch_counts_limits_across_requests() {
     let one = r#"{"method": "POST", "path": "/api/auth/login", "ip": "203.0.113.7", "time": "2026-11-22T10:00:00Z"}"#;
-    let input = vec![one; 6].join("\n");
+    let input = [one; 6].join("\n");
     let (code, out, err) = eval(&["--policy", TOUR], &input, &[]);
     assert_eq!(code, 0, "{err}");
     let statuses: Vec<u64> = out

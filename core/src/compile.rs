@@ -462,7 +462,11 @@ fn secrets_outside_rules(policy: &ast::Policy, options: &Options, diags: &mut Ve
     fn visit(e: &ast::Expr, out: &mut Vec<ast::Ident>) {
         use ast::ExprKind as K;
         match &e.kind {
-            K::Secret(n) => out.push(n.clone()),
+            // An optional secret reads as missing when unset: not a load error.
+            K::Secret {
+                name,
+                optional: false,
+            } => out.push(name.clone()),
             K::List(xs) => xs.iter().for_each(|x| visit(x, out)),
             K::Call { args, .. } => args.iter().for_each(|x| visit(x, out)),
             K::Not(x) | K::Len(x) => visit(x, out),

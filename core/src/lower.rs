@@ -145,8 +145,9 @@ fn lower_expr(
         ExprKind::Header(name) => Node::Header(name.name.to_ascii_lowercase().into()),
         ExprKind::Ip => Node::Ip,
         ExprKind::Env => Node::Const(Konst::Str(scope.options.env.as_str().into())),
-        ExprKind::Secret(name) => match scope.options.secret_value(&name.name) {
+        ExprKind::Secret { name, optional } => match scope.options.secret_value(&name.name) {
             Some(s) => Node::Const(Konst::Secret(s)),
+            None if *optional => Node::Const(Konst::Missing),
             None => {
                 diags.push(missing_secret(name));
                 Node::Const(Konst::Missing)

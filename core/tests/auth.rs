@@ -267,7 +267,11 @@ fn wrong_signature_issuer_audience_algorithm_or_shape_is_invalid() {
     assert_eq!(invalid(&hs(Algorithm::HS256, SECRET, &c)), i);
     let mut huge = claims();
     huge["pad"] = json!("x".repeat(20_000));
-    assert_eq!(invalid(&hs(Algorithm::HS256, SECRET, &huge)), i, "over 16 KiB");
+    assert_eq!(
+        invalid(&hs(Algorithm::HS256, SECRET, &huge)),
+        i,
+        "over 16 KiB"
+    );
     for junk in ["abc", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30.", "....", "ü.ü.ü"] {
         assert_eq!(invalid(junk), i, "{junk}");
     }

@@ -652,8 +652,12 @@ pub enum ExprKind {
     Ip,
     /// `env`: the deployment environment, fixed at load.
     Env,
-    /// `secret(NAME)`: a host secret, fixed at load.
-    Secret(Ident),
+    /// `secret(NAME)`: a host secret, fixed at load. `optional` (`secret(NAME)?`):
+    /// missing when the host does not supply it, instead of a load error.
+    Secret {
+        name: Ident,
+        optional: bool,
+    },
     /// A bare name in an expression is a role: `resource.role > editor`.
     RoleName(Ident),
     /// `name(args)`: a function of the policy's `script` block.

@@ -1034,7 +1034,14 @@ impl<'l> Lower<'l> {
             Rule::boolean => ExprKind::Bool(p.as_str() == "true"),
             Rule::env => ExprKind::Env,
             Rule::ip => ExprKind::Ip,
-            Rule::secret => ExprKind::Secret(self.ident(inner(p).next()?)),
+            Rule::secret => {
+                let mut it = inner(p);
+                let name = self.ident(it.next()?);
+                let optional = it
+                    .next()
+                    .is_some_and(|m| m.as_rule() == Rule::secret_optional);
+                ExprKind::Secret { name, optional }
+            }
             Rule::header_ref => ExprKind::Header(self.ident(inner(p).next()?)),
             Rule::call => {
                 let mut it = inner(p);

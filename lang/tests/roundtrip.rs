@@ -149,7 +149,10 @@ fn leaf() -> impl Strategy<Value = Expr> {
         header_name().prop_map(ExprKind::Header),
         Just(ExprKind::Ip),
         Just(ExprKind::Env),
-        "[A-Z_][A-Z0-9_]{0,8}".prop_map(|n| ExprKind::Secret(id(n))),
+        ("[A-Z_][A-Z0-9_]{0,8}", any::<bool>()).prop_map(|(n, optional)| ExprKind::Secret {
+            name: id(n),
+            optional
+        }),
         ident().prop_map(ExprKind::RoleName),
     ]
     .prop_map(e)

@@ -212,7 +212,7 @@ impl<'p> Reference<'p> {
             ExprKind::Path(p) => self.path(on, p, req),
             ExprKind::Header(_) | ExprKind::Ip => RV::Missing,
             ExprKind::Env => RV::Str(self.env.clone()),
-            ExprKind::Secret(n) => self
+            ExprKind::Secret { name: n, .. } => self
                 .secrets
                 .iter()
                 .find(|(k, _)| *k == n.name)

@@ -133,7 +133,7 @@ impl Checker<'_> {
                 Some(Ty::Str)
             }
             ExprKind::Env => Some(Ty::Str),
-            ExprKind::Secret(name) => {
+            ExprKind::Secret { name, .. } => {
                 let ok = !name.name.is_empty()
                     && name
                         .name
