@@ -498,8 +498,10 @@ fn keys_that_do_not_fit_the_algorithms_are_refused_at_load() {
 
 #[test]
 fn missing_secrets_fail_the_load_by_name_only() {
-    let mut o = Options::default();
-    o.secrets_from_env = false;
+    let o = Options {
+        secrets_from_env: false,
+        ..Options::default()
+    };
     let err =
         Engine::from_source("api.warden", POLICY, o.secret("REPORTING_KEY", API_KEY)).unwrap_err();
     assert_eq!(err.codes(), vec!["missing-secret"]);
