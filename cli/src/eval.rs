@@ -15,6 +15,7 @@ pub struct Args {
     pub policy: PathBuf,
     pub env: Option<String>,
     pub secrets: Vec<String>,
+    pub config: Vec<String>,
     pub request: Option<PathBuf>,
     pub explain: bool,
 }
@@ -32,6 +33,13 @@ pub fn run(args: &Args) -> u8 {
             return BAD_REQUEST;
         };
         options = options.secret(name, value);
+    }
+    for c in &args.config {
+        let Some((name, value)) = c.split_once('=') else {
+            eprintln!("error: `--config {c}` must be NAME=VALUE");
+            return BAD_REQUEST;
+        };
+        options = options.config(name, value);
     }
     let engine = match Engine::from_file(&args.policy, options) {
         Ok(e) => e,

@@ -54,6 +54,10 @@ enum Command {
         /// A secret as NAME=VALUE; otherwise read from the environment variable NAME.
         #[arg(long = "secret", value_name = "NAME=VALUE")]
         secrets: Vec<String>,
+        /// A non-secret setting for `config(NAME)` as NAME=VALUE; otherwise read from
+        /// the environment variable NAME.
+        #[arg(long = "config", value_name = "NAME=VALUE")]
+        config: Vec<String>,
         /// A request file, or `-` (the default) for standard input.
         #[arg(long)]
         request: Option<PathBuf>,
@@ -82,12 +86,14 @@ fn main() -> ExitCode {
             policy,
             env,
             secrets,
+            config,
             request,
             explain,
         } => eval::run(&eval::Args {
             policy,
             env,
             secrets,
+            config,
             request,
             explain,
         }),

@@ -153,6 +153,13 @@ fn lower_expr(
                 Node::Const(Konst::Missing)
             }
         },
+        ExprKind::Config(name) => match scope.options.config_value(&name.name) {
+            Some(v) => Node::Const(Konst::Str(v.into())),
+            None => {
+                diags.push(missing_config(name));
+                Node::Const(Konst::Missing)
+            }
+        },
         ExprKind::RoleName(id) => match scope.roles.get(id.name.as_str()) {
             Some(&r) => Node::Const(Konst::Role(r)),
             None => {
@@ -236,6 +243,18 @@ pub(crate) fn missing_secret(name: &ast::Ident) -> Diagnostic {
     )
     .with_help(format!(
         "pass it to the engine (`--secret {0}=...`) or set the environment variable `{0}`",
+        name.name
+    ))
+}
+
+pub(crate) fn missing_config(name: &ast::Ident) -> Diagnostic {
+    Diagnostic::error(
+        "missing-config",
+        name.span,
+        format!("setting `{}` is not set", name.name),
+    )
+    .with_help(format!(
+        "pass it to the engine (`--config {0}=...`) or set the environment variable `{0}`",
         name.name
     ))
 }

@@ -164,3 +164,28 @@ fn a_required_secret_left_unset_is_still_a_load_error() {
     let err = Engine::from_source("app.warden", &text, o).unwrap_err();
     assert_eq!(err.codes(), vec!["missing-secret"]);
 }
+
+const SETTINGS: &str = r#"policy app
+startup {
+  require config(SMTP_SECURE) == "true" if env == "production"
+    because "SMTP uses a verified TLS connection"
+}
+"#;
+
+#[test]
+fn config_settings_are_read_at_load_and_required() {
+    let opts = |v: Option<&str>| {
+        let mut o = Options::default().env("production");
+        o.secrets_from_env = false;
+        match v {
+            Some(v) => o.config("SMTP_SECURE", v),
+            None => o,
+        }
+    };
+    assert!(Engine::from_source("app.warden", SETTINGS, opts(Some("true"))).is_ok());
+    let err = Engine::from_source("app.warden", SETTINGS, opts(Some("false"))).unwrap_err();
+    assert_eq!(err.codes(), vec!["startup-check-failed"]);
+    let err = Engine::from_source("app.warden", SETTINGS, opts(None)).unwrap_err();
+    assert_eq!(err.codes(), vec!["missing-config"]);
+    assert!(err.to_string().contains("SMTP_SECURE"));
+}

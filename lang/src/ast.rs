@@ -658,6 +658,8 @@ pub enum ExprKind {
         name: Ident,
         optional: bool,
     },
+    /// `config(NAME)`: a non-secret host setting, fixed at load; shown in diagnostics.
+    Config(Ident),
     /// A bare name in an expression is a role: `resource.role > editor`.
     RoleName(Ident),
     /// `name(args)`: a function of the policy's `script` block.

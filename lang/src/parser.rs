@@ -161,6 +161,7 @@ fn is_noise(rule: Rule) -> bool {
             | Rule::kw_matches
             | Rule::kw_is
             | Rule::kw_secret
+            | Rule::kw_config
             | Rule::kw_auth
             | Rule::kw_cookie
             | Rule::kw_key
@@ -1042,6 +1043,7 @@ impl<'l> Lower<'l> {
                     .is_some_and(|m| m.as_rule() == Rule::secret_optional);
                 ExprKind::Secret { name, optional }
             }
+            Rule::config => ExprKind::Config(self.ident(inner(p).next()?)),
             Rule::header_ref => ExprKind::Header(self.ident(inner(p).next()?)),
             Rule::call => {
                 let mut it = inner(p);

@@ -153,6 +153,7 @@ fn leaf() -> impl Strategy<Value = Expr> {
             name: id(n),
             optional
         }),
+        "[A-Z_][A-Z0-9_]{0,8}".prop_map(|n| ExprKind::Config(id(n))),
         ident().prop_map(ExprKind::RoleName),
     ]
     .prop_map(e)

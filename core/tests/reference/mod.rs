@@ -29,6 +29,7 @@ pub struct Reference<'p> {
     source: String,
     env: String,
     secrets: Vec<(String, String)>,
+    config: Vec<(String, String)>,
     rhai: rhai::Engine,
     /// The script blocks, merged; `None` when one does not compile.
     scripts: Option<rhai::AST>,
@@ -46,6 +47,7 @@ impl<'p> Reference<'p> {
             source: source.into(),
             env: env.into(),
             secrets: Vec::new(),
+            config: Vec::new(),
             rhai: {
                 use rhai::packages::Package;
                 static STD: std::sync::LazyLock<rhai::Shared<rhai::Module>> =
@@ -212,6 +214,11 @@ impl<'p> Reference<'p> {
             ExprKind::Path(p) => self.path(on, p, req),
             ExprKind::Header(_) | ExprKind::Ip => RV::Missing,
             ExprKind::Env => RV::Str(self.env.clone()),
+            ExprKind::Config(n) => self
+                .config
+                .iter()
+                .find(|(k, _)| *k == n.name)
+                .map_or(RV::Missing, |(_, v)| RV::Str(v.clone())),
             ExprKind::Secret { name: n, .. } => self
                 .secrets
                 .iter()

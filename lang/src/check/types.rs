@@ -133,7 +133,12 @@ impl Checker<'_> {
                 Some(Ty::Str)
             }
             ExprKind::Env => Some(Ty::Str),
-            ExprKind::Secret { name, .. } => {
+            ExprKind::Secret { name, .. } | ExprKind::Config(name) => {
+                let (what, code, read) = if matches!(e.kind, ExprKind::Config(_)) {
+                    ("config", "invalid-config-name", "settings are")
+                } else {
+                    ("secret", "invalid-secret-name", "secrets are")
+                };
                 let ok = !name.name.is_empty()
                     && name
                         .name
@@ -143,12 +148,12 @@ impl Checker<'_> {
                 if !ok {
                     self.diags.push(
                         Diagnostic::error(
-                            "invalid-secret-name",
+                            code,
                             name.span,
-                            format!("secret name `{}` must be UPPER_SNAKE_CASE", name.name),
+                            format!("{what} name `{}` must be UPPER_SNAKE_CASE", name.name),
                         )
                         .with_help(format!(
-                            "secrets are read from environment variables; use `{}`",
+                            "{read} read from environment variables; use `{}`",
                             name.name.to_ascii_uppercase()
                         )),
                     );
@@ -585,7 +590,7 @@ fn load_only(span: Span, what: &str) -> Diagnostic {
         span,
         format!("{what} is not known when the policy loads"),
     )
-    .with_help("startup checks, and `if` on cors and header lines, may read only `env`, `secret(NAME)` and literals")
+    .with_help("startup checks, and `if` on cors and header lines, may read only `env`, `secret(NAME)`, `config(NAME)` and literals")
 }
 
 fn lookup(
