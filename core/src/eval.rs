@@ -177,6 +177,25 @@ pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
             }
             v
         }
+        Node::Cookie(name) => {
+            let v = cx
+                .http
+                .and_then(|h| h.req.cookie_value(name))
+                .map_or(V::Missing, |v| V::Str(Cow::Borrowed(v)));
+            if let Some(rec) = cx.rec {
+                // Cookies are session credentials: traces show presence only.
+                let value = if matches!(v, V::Missing) {
+                    "missing"
+                } else {
+                    "<redacted>"
+                };
+                rec.borrow_mut().push(Read {
+                    attribute: format!("cookie {name}"),
+                    value: value.into(),
+                });
+            }
+            v
+        }
         Node::Ip => {
             let v = cx
                 .http

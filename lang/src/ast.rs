@@ -648,6 +648,9 @@ pub enum ExprKind {
     Path(Path),
     /// `header authorization`: a request header, case-insensitive.
     Header(Ident),
+    /// `cookie NAME`: the first cookie of that name across the `Cookie` headers,
+    /// unquoted; case-sensitive.
+    Cookie(Ident),
     /// `ip`: the client address of an HTTP request.
     Ip,
     /// `env`: the deployment environment, fixed at load.

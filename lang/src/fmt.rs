@@ -639,6 +639,7 @@ fn write_expr(out: &mut String, e: &Expr) {
         }
         ExprKind::Ip => out.push_str("ip"),
         ExprKind::Env => out.push_str("env"),
+        ExprKind::Cookie(name) => out.push_str(&format!("cookie {}", name.name)),
         ExprKind::Config(name) => out.push_str(&format!("config({})", name.name)),
         ExprKind::Secret { name, optional } => {
             out.push_str(&format!("secret({})", name.name));

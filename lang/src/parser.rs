@@ -162,6 +162,7 @@ fn is_noise(rule: Rule) -> bool {
             | Rule::kw_is
             | Rule::kw_secret
             | Rule::kw_config
+            | Rule::cookie_word
             | Rule::kw_auth
             | Rule::kw_cookie
             | Rule::kw_key
@@ -1043,6 +1044,7 @@ impl<'l> Lower<'l> {
                     .is_some_and(|m| m.as_rule() == Rule::secret_optional);
                 ExprKind::Secret { name, optional }
             }
+            Rule::cookie_ref => ExprKind::Cookie(self.ident(inner(p).next()?)),
             Rule::config => ExprKind::Config(self.ident(inner(p).next()?)),
             Rule::header_ref => ExprKind::Header(self.ident(inner(p).next()?)),
             Rule::call => {

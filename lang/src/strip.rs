@@ -218,6 +218,7 @@ fn expr(e: &mut Expr) {
         ExprKind::Header(name)
         | ExprKind::Secret { name, .. }
         | ExprKind::Config(name)
+        | ExprKind::Cookie(name)
         | ExprKind::RoleName(name) => ident(name),
         ExprKind::Call { func, args } => {
             ident(func);

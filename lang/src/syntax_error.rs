@@ -318,8 +318,8 @@ fn phrase(rule: Rule) -> &'static str {
         }
         startup_check => "`require`",
         script_block => "`{`",
-        expr | paren | list | env | ip | secret | config | header_ref | call | path | root
-        | kw_secret | kw_config => "an expression",
+        expr | paren | list | env | ip | secret | config | header_ref | cookie_ref | call | path | root
+        | kw_secret | kw_config | cookie_word => "an expression",
         secret_optional => "`?`",
         op_not => "`not`",
         op_len | op_matches | op_is | op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt

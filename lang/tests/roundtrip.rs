@@ -147,6 +147,7 @@ fn leaf() -> impl Strategy<Value = Expr> {
         (root(), prop::collection::vec(ident(), 0..3))
             .prop_map(|(root, attrs)| ExprKind::Path(Path { root, attrs })),
         header_name().prop_map(ExprKind::Header),
+        header_name().prop_map(ExprKind::Cookie),
         Just(ExprKind::Ip),
         Just(ExprKind::Env),
         ("[A-Z_][A-Z0-9_]{0,8}", any::<bool>()).prop_map(|(n, optional)| ExprKind::Secret {

@@ -212,7 +212,7 @@ impl<'p> Reference<'p> {
                 }
             }
             ExprKind::Path(p) => self.path(on, p, req),
-            ExprKind::Header(_) | ExprKind::Ip => RV::Missing,
+            ExprKind::Header(_) | ExprKind::Cookie(_) | ExprKind::Ip => RV::Missing,
             ExprKind::Env => RV::Str(self.env.clone()),
             ExprKind::Config(n) => self
                 .config

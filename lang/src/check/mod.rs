@@ -172,6 +172,7 @@ pub(crate) const RESERVED: &[&str] = &[
     "input",
     "request",
     "header",
+    "cookie",
     "secret",
     "env",
     "ip",

@@ -128,7 +128,7 @@ impl Checker<'_> {
                 ok.then(|| Ty::List(Box::new(elem.unwrap_or(Ty::Any))))
             }
             ExprKind::Path(p) => self.path(p, e.span, scope),
-            ExprKind::Header(_) | ExprKind::Ip => {
+            ExprKind::Header(_) | ExprKind::Cookie(_) | ExprKind::Ip => {
                 self.http_only(e, scope)?;
                 Some(Ty::Str)
             }
