@@ -564,6 +564,21 @@ fn member(cx: &Cx<'_>, coll: &V<'_>, x: &V<'_>) -> Option<bool> {
     }
 }
 
+/// `a subset_of b`: every element of `a` is in `b`; missing unless both are collections.
+fn subset(cx: &Cx<'_>, a: &V<'_>, b: &V<'_>) -> Option<bool> {
+    if !matches!(b, V::List(_) | V::Roles(_)) {
+        return None;
+    }
+    match a {
+        V::List(x) => Some(!list_any(cx, *x, |e| member(cx, b, &e) != Some(true))),
+        V::Roles(rs) => {
+            let t = cx.t?;
+            Some(role_ids(t, *rs).all(|r| member(cx, b, &V::Role(r)) == Some(true)))
+        }
+        _ => None,
+    }
+}
+
 fn binary<'a>(cx: &Cx<'a>, op: BinOp, l: V<'a>, r: V<'a>) -> V<'a> {
     let b = |o: Option<bool>| o.map_or(V::Missing, V::Bool);
     match op {
@@ -571,6 +586,7 @@ fn binary<'a>(cx: &Cx<'a>, op: BinOp, l: V<'a>, r: V<'a>) -> V<'a> {
         BinOp::Ne => b(equal(cx, &l, &r).map(|e| !e)),
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => b(order(cx, op, &l, &r)),
         BinOp::In => b(member(cx, &r, &l)),
+        BinOp::SubsetOf => b(subset(cx, &l, &r)),
         BinOp::Contains => match (&l, &r) {
             (V::List(_) | V::Roles(_), _) => b(member(cx, &l, &r)),
             _ => b(str_of(&l).zip(str_of(&r)).map(|(x, y)| x.contains(y))),

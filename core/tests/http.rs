@@ -410,3 +410,25 @@ fn cookie_requirements_read_one_cookie_by_exact_name() {
     );
     assert!(!format!("{trace:?}").contains("s3cr3t"));
 }
+
+#[test]
+fn subset_of_refuses_unknown_body_properties() {
+    let policy = "policy app\nroute POST /login {\n  require input.fields subset_of [\"email\", \"password\"] else 400\n}\n";
+    let e = Engine::from_source("app.warden", policy, Options::default()).unwrap();
+    let list = |xs: &[&str]| warden::Value::List(xs.iter().map(|x| (*x).into()).collect());
+    let login = |fields: warden::Value| {
+        let r = HttpRequest::new("POST", "/login").input("fields", fields);
+        e.check_http(&r).status
+    };
+    assert_eq!(login(list(&["email", "password"])), 200);
+    assert_eq!(login(list(&["password"])), 200);
+    assert_eq!(login(list(&[])), 200);
+    assert_eq!(login(list(&["email", "role"])), 400);
+    assert_eq!(
+        login(warden::Value::from("email")),
+        400,
+        "not a list: missing"
+    );
+    let r = HttpRequest::new("POST", "/login");
+    assert_eq!(e.check_http(&r).status, 400, "absent: missing");
+}

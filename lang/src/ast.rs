@@ -729,6 +729,8 @@ pub enum BinOp {
     Gt,
     Ge,
     In,
+    /// `a subset_of b`: every element of `a` is in `b`.
+    SubsetOf,
     Contains,
     StartsWith,
     EndsWith,
@@ -750,6 +752,7 @@ impl BinOp {
             BinOp::Gt => ">",
             BinOp::Ge => ">=",
             BinOp::In => "in",
+            BinOp::SubsetOf => "subset_of",
             BinOp::Contains => "contains",
             BinOp::StartsWith => "starts_with",
             BinOp::EndsWith => "ends_with",
@@ -770,6 +773,7 @@ impl BinOp {
             | BinOp::Gt
             | BinOp::Ge
             | BinOp::In
+            | BinOp::SubsetOf
             | BinOp::Contains
             | BinOp::StartsWith
             | BinOp::EndsWith => 4,

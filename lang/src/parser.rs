@@ -28,6 +28,7 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
             | Op::infix(Rule::op_gt, Assoc::Left)
             | Op::infix(Rule::op_ge, Assoc::Left)
             | Op::infix(Rule::op_in, Assoc::Left)
+            | Op::infix(Rule::op_subset_of, Assoc::Left)
             | Op::infix(Rule::op_contains, Assoc::Left)
             | Op::infix(Rule::op_starts_with, Assoc::Left)
             | Op::infix(Rule::op_ends_with, Assoc::Left)
@@ -963,6 +964,7 @@ impl<'l> Lower<'l> {
                     Rule::op_gt => BinOp::Gt,
                     Rule::op_ge => BinOp::Ge,
                     Rule::op_in => BinOp::In,
+                    Rule::op_subset_of => BinOp::SubsetOf,
                     Rule::op_contains => BinOp::Contains,
                     Rule::op_starts_with => BinOp::StartsWith,
                     Rule::op_ends_with => BinOp::EndsWith,

@@ -128,6 +128,7 @@ fn binop() -> impl Strategy<Value = BinOp> {
         BinOp::Gt,
         BinOp::Ge,
         BinOp::In,
+        BinOp::SubsetOf,
         BinOp::Contains,
         BinOp::StartsWith,
         BinOp::EndsWith,

@@ -432,6 +432,17 @@ impl<'p> Reference<'p> {
             BinOp::Eq => bo(self.equal(&a, &b)),
             BinOp::Ne => bo(self.equal(&a, &b).map(|x| !x)),
             BinOp::In => bo(self.member(&b, &a)),
+            BinOp::SubsetOf => match (&a, &b) {
+                (RV::List(xs), RV::List(_) | RV::Roles(_)) => {
+                    bo(Some(xs.iter().all(|x| self.member(&b, x) == Some(true))))
+                }
+                (RV::Roles(rs), RV::List(_) | RV::Roles(_)) => {
+                    bo(Some(rs.iter().all(|r| {
+                        self.member(&b, &RV::Role(r.clone())) == Some(true)
+                    })))
+                }
+                _ => RV::Missing,
+            },
             BinOp::Contains => match &a {
                 RV::List(_) | RV::Roles(_) => bo(self.member(&a, &b)),
                 _ => bo(strs(&a, &b).map(|(x, y)| x.contains(&y))),

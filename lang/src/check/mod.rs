@@ -182,6 +182,7 @@ pub(crate) const RESERVED: &[&str] = &[
     "and",
     "or",
     "in",
+    "subset_of",
     "contains",
     "starts_with",
     "ends_with",

@@ -496,6 +496,21 @@ impl Checker<'_> {
                     None
                 }
             },
+            BinOp::SubsetOf => match (l.element(), r.element()) {
+                (Some(x), Some(y)) if x.comparable(y) => Some(Ty::Bool),
+                _ if l == Ty::Any || r == Ty::Any => Some(Ty::Bool),
+                _ => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "type-mismatch",
+                            lhs.span.to(rhs.span),
+                            format!("`subset_of` needs two sets or lists of one kind, but these are {l} and {r}"),
+                        )
+                        .with_help("write `input.fields subset_of [\"a\", \"b\"]`"),
+                    );
+                    None
+                }
+            },
             BinOp::Contains => match (&l, l.element()) {
                 (_, Some(e)) if e.comparable(&r) => Some(Ty::Bool),
                 (Ty::Str, _) if matches!(r, Ty::Str | Ty::Any) => Some(Ty::Bool),
