@@ -10,11 +10,13 @@ WARDEN=${WARDEN:-"cargo run -q -p warden-cli --"}
 REQ='{"principal":null,"action":"none:none","resource":{"type":"none","id":"x"}}'
 pass=0 fail=0
 
-# case NAME POLICY ENV EXPECT(load|"because text") SECRET=VALUE...
+# case NAME POLICY ENV EXPECT(load|"because text") SECRET=VALUE... (config:NAME=VALUE for settings)
 case_() {
   local name=$1 policy=$2 env=$3 expect=$4; shift 4
   local args=()
-  for s in "$@"; do args+=(--secret "$s"); done
+  for s in "$@"; do
+    case $s in config:*) args+=(--config "${s#config:}") ;; *) args+=(--secret "$s") ;; esac
+  done
   local out rc
   # Only the policy's own secrets are passed; unset ones would be read from the environment.
   out=$(echo "$REQ" | env -i PATH="$PATH" HOME="$HOME" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-}" \
@@ -49,6 +51,12 @@ case_ "Stripe webhook secret not configured" lumiere.warden production "Stripe w
   "${M[@]:0:2}" STRIPE_WEBHOOK_SECRET=changeme "${M[@]:3}"
 case_ "empty CRON_SECRET" lumiere.warden production "CRON_SECRET set for automated tasks" \
   "${M[@]:0:1}" CRON_SECRET= "${M[@]:2}"
+case_ "CRON_SECRET unset in production" lumiere.warden production "CRON_SECRET set for automated tasks" \
+  "${M[@]:0:1}" "${M[@]:2}"
+case_ "development without CRON_SECRET and STRIPE_WEBHOOK_SECRET" lumiere.warden development load \
+  "${M[@]:0:1}" "${M[@]:3}"
+case_ "a live Stripe key in development" lumiere.warden development "Stripe keys: use test mode (sk_test_*) for development" \
+  "${M[@]:0:1}" "${M[@]:3}" STRIPE_SECRET_KEY=sk_live_0123456789
 
 # seed 002: the OIDC provider's keys must be given (Warden never fetches them);
 # the public JWKS of nestflux.test.toml
@@ -65,23 +73,28 @@ case_ "refresh secret equal to the access secret" security-patterns.warden produ
   JWT_SECRET=jwt-secret-0123456789abcdef0123456789 JWT_REFRESH_SECRET=jwt-secret-0123456789abcdef0123456789
 
 # seed 004: the deployment checklist
-C=(BETTER_AUTH_SECRET=better-auth-secret-0123456789abcdef0 CLIENT_API_KEY=client-api-key-0123456789abcdef0123 CORS_ORIGIN=https://app.coaching.test
-   "DATABASE_URL=postgresql://coaching_app:pw@db:5432/coaching_app" MINIO_ACCESS_KEY=minio-prod MINIO_SECRET_KEY=minio-prod-secret BETTER_AUTH_URL=https://api.coaching.test)
+C=(BETTER_AUTH_SECRET=better-auth-secret-0123456789abcdef0 CLIENT_API_KEY=client-api-key-0123456789abcdef0123 config:CORS_ORIGIN=https://app.coaching.test
+   "DATABASE_URL=postgresql://coaching_app:pw@db:5432/coaching_app" MINIO_ACCESS_KEY=minio-prod MINIO_SECRET_KEY=minio-prod-secret config:BETTER_AUTH_URL=https://api.coaching.test
+   config:SMTP_SECURE=true config:SMTP_PORT=465)
 case_ "checklist holds" coaching-app.warden production load "${C[@]}"
 case_ "BETTER_AUTH_SECRET under 32 characters" coaching-app.warden production "BETTER_AUTH_SECRET must be random and 32+ characters" \
   BETTER_AUTH_SECRET=changeme "${C[@]:1}"
 case_ "CLIENT_API_KEY under 32 characters" coaching-app.warden production "CLIENT_API_KEY must be random and 32+ characters" \
   "${C[@]:0:1}" CLIENT_API_KEY=abc "${C[@]:2}"
 case_ "no CORS_ORIGIN in production" coaching-app.warden production "CORS_ORIGIN must be set" \
-  "${C[@]:0:2}" CORS_ORIGIN= "${C[@]:3}"
+  "${C[@]:0:2}" config:CORS_ORIGIN= "${C[@]:3}"
 case_ "postgres superuser" coaching-app.warden production "DATABASE_URL must use a dedicated app user" \
   "${C[@]:0:3}" "DATABASE_URL=postgresql://postgres:pw@db:5432/coaching_app" "${C[@]:4}"
 case_ "default MinIO credentials" coaching-app.warden production "MinIO credentials must be changed from defaults" \
   "${C[@]:0:4}" MINIO_ACCESS_KEY=minioadmin MINIO_SECRET_KEY=minioadmin "${C[@]:6}"
 case_ "http BETTER_AUTH_URL" coaching-app.warden production "BETTER_AUTH_URL=https://" \
-  "${C[@]:0:6}" BETTER_AUTH_URL=http://api.coaching.test
+  "${C[@]:0:6}" config:BETTER_AUTH_URL=http://api.coaching.test "${C[@]:7}"
 case_ "development: CORS_ORIGIN may be empty" coaching-app.warden development load \
-  "${C[@]:0:2}" CORS_ORIGIN= "${C[@]:3}"
+  "${C[@]:0:2}" config:CORS_ORIGIN= "${C[@]:3}"
+case_ "SMTP without TLS" coaching-app.warden production "SMTP uses a verified TLS connection" \
+  "${C[@]:0:7}" config:SMTP_SECURE=false config:SMTP_PORT=25
+case_ "SMTP on port 587 (STARTTLS)" coaching-app.warden production load \
+  "${C[@]:0:7}" config:SMTP_SECURE=false config:SMTP_PORT=587
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -17,6 +17,7 @@ pub struct Args {
     pub policy: PathBuf,
     pub env: Option<String>,
     pub secrets: Vec<String>,
+    pub config: Vec<String>,
     pub request: Option<PathBuf>,
     pub explain: bool,
     pub redis_url: Option<String>,
@@ -54,6 +55,13 @@ pub fn run(args: &Args) -> u8 {
             return BAD_REQUEST;
         };
         options = options.secret(name, value);
+    }
+    for c in &args.config {
+        let Some((name, value)) = c.split_once('=') else {
+            eprintln!("error: `--config {c}` must be NAME=VALUE");
+            return BAD_REQUEST;
+        };
+        options = options.config(name, value);
     }
     options = options.on_store_error(args.on_store_error.into());
     if let Some(url) = &args.redis_url {

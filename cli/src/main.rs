@@ -54,6 +54,10 @@ enum Command {
         /// A secret as NAME=VALUE; otherwise read from the environment variable NAME.
         #[arg(long = "secret", value_name = "NAME=VALUE")]
         secrets: Vec<String>,
+        /// A non-secret setting for `config(NAME)` as NAME=VALUE; otherwise read from
+        /// the environment variable NAME.
+        #[arg(long = "config", value_name = "NAME=VALUE")]
+        config: Vec<String>,
         /// A request file, or `-` (the default) for standard input.
         #[arg(long)]
         request: Option<PathBuf>,
@@ -89,6 +93,7 @@ fn main() -> ExitCode {
             policy,
             env,
             secrets,
+            config,
             request,
             explain,
             redis_url,
@@ -97,6 +102,7 @@ fn main() -> ExitCode {
             policy,
             env,
             secrets,
+            config,
             request,
             explain,
             redis_url,

@@ -459,10 +459,16 @@ pub(crate) fn compile(
 /// set at load too, although only rules are compiled here: a missing secret is a load
 /// error wherever it is read, never a surprise on the first HTTP request.
 fn secrets_outside_rules(policy: &ast::Policy, options: &Options, diags: &mut Vec<Diagnostic>) {
-    fn visit(e: &ast::Expr, out: &mut Vec<ast::Ident>) {
+    /// Host values read by name: `secret(NAME)` (true) or `config(NAME)` (false).
+    fn visit(e: &ast::Expr, out: &mut Vec<(ast::Ident, bool)>) {
         use ast::ExprKind as K;
         match &e.kind {
-            K::Secret(n) => out.push(n.clone()),
+            K::Config(name) => out.push((name.clone(), false)),
+            // An optional secret reads as missing when unset: not a load error.
+            K::Secret {
+                name,
+                optional: false,
+            } => out.push((name.clone(), true)),
             K::List(xs) => xs.iter().for_each(|x| visit(x, out)),
             K::Call { args, .. } => args.iter().for_each(|x| visit(x, out)),
             K::Not(x) | K::Len(x) => visit(x, out),
@@ -510,9 +516,11 @@ fn secrets_outside_rules(policy: &ast::Policy, options: &Options, diags: &mut Ve
             _ => {}
         }
     }
-    for n in names {
-        if options.secret_value(&n.name).is_none() {
+    for (n, secret) in names {
+        if secret && options.secret_value(&n.name).is_none() {
             diags.push(crate::lower::missing_secret(&n));
+        } else if !secret && options.config_value(&n.name).is_none() {
+            diags.push(crate::lower::missing_config(&n));
         }
     }
 }

@@ -26,7 +26,11 @@ pub struct Options {
     pub env: String,
     /// Host-supplied secrets by name.
     pub secrets: HashMap<String, Secret>,
-    /// Read `secret(NAME)` from the environment variable `NAME` when not in `secrets`.
+    /// Host-supplied non-secret settings by name, read by `config(NAME)`; unlike
+    /// secrets, their values may appear in diagnostics.
+    pub config: HashMap<String, String>,
+    /// Read `secret(NAME)` and `config(NAME)` from the environment variable `NAME`
+    /// when not in `secrets` / `config`.
     pub secrets_from_env: bool,
     /// Decision-cache entries; 0 turns the cache off (the default: see docs/BENCHMARKS.md).
     pub cache_size: usize,
@@ -51,6 +55,7 @@ impl Default for Options {
         Self {
             env: "development".into(),
             secrets: HashMap::new(),
+            config: HashMap::new(),
             secrets_from_env: true,
             cache_size: 0,
             limits: Limits::default(),
@@ -70,6 +75,10 @@ impl Options {
     }
     pub fn secret(mut self, name: impl Into<String>, value: impl Into<Secret>) -> Self {
         self.secrets.insert(name.into(), value.into());
+        self
+    }
+    pub fn config(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config.insert(name.into(), value.into());
         self
     }
     pub fn cache_size(mut self, entries: usize) -> Self {
@@ -93,6 +102,14 @@ impl Options {
         self.secrets.get(name).cloned().or_else(|| {
             self.secrets_from_env
                 .then(|| crate::lower::secret_from_env(name))
+                .flatten()
+        })
+    }
+
+    pub(crate) fn config_value(&self, name: &str) -> Option<String> {
+        self.config.get(name).cloned().or_else(|| {
+            self.secrets_from_env
+                .then(|| std::env::var(name).ok())
                 .flatten()
         })
     }

@@ -177,6 +177,25 @@ pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
             }
             v
         }
+        Node::Cookie(name) => {
+            let v = cx
+                .http
+                .and_then(|h| h.req.cookie_value(name))
+                .map_or(V::Missing, |v| V::Str(Cow::Borrowed(v)));
+            if let Some(rec) = cx.rec {
+                // Cookies are session credentials: traces show presence only.
+                let value = if matches!(v, V::Missing) {
+                    "missing"
+                } else {
+                    "<redacted>"
+                };
+                rec.borrow_mut().push(Read {
+                    attribute: format!("cookie {name}"),
+                    value: value.into(),
+                });
+            }
+            v
+        }
         Node::Ip => {
             let v = cx
                 .http
@@ -545,6 +564,21 @@ fn member(cx: &Cx<'_>, coll: &V<'_>, x: &V<'_>) -> Option<bool> {
     }
 }
 
+/// `a subset_of b`: every element of `a` is in `b`; missing unless both are collections.
+fn subset(cx: &Cx<'_>, a: &V<'_>, b: &V<'_>) -> Option<bool> {
+    if !matches!(b, V::List(_) | V::Roles(_)) {
+        return None;
+    }
+    match a {
+        V::List(x) => Some(!list_any(cx, *x, |e| member(cx, b, &e) != Some(true))),
+        V::Roles(rs) => {
+            let t = cx.t?;
+            Some(role_ids(t, *rs).all(|r| member(cx, b, &V::Role(r)) == Some(true)))
+        }
+        _ => None,
+    }
+}
+
 fn binary<'a>(cx: &Cx<'a>, op: BinOp, l: V<'a>, r: V<'a>) -> V<'a> {
     let b = |o: Option<bool>| o.map_or(V::Missing, V::Bool);
     match op {
@@ -552,6 +586,7 @@ fn binary<'a>(cx: &Cx<'a>, op: BinOp, l: V<'a>, r: V<'a>) -> V<'a> {
         BinOp::Ne => b(equal(cx, &l, &r).map(|e| !e)),
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => b(order(cx, op, &l, &r)),
         BinOp::In => b(member(cx, &r, &l)),
+        BinOp::SubsetOf => b(subset(cx, &l, &r)),
         BinOp::Contains => match (&l, &r) {
             (V::List(_) | V::Roles(_), _) => b(member(cx, &l, &r)),
             _ => b(str_of(&l).zip(str_of(&r)).map(|(x, y)| x.contains(y))),

@@ -34,6 +34,8 @@ pub(crate) enum Node {
     Principal,
     /// `header NAME` (name lower-case): missing outside HTTP requests.
     Header(Box<str>),
+    /// `cookie NAME` (name as written: cookie names are case-sensitive).
+    Cookie(Box<str>),
     /// `ip`: the client address as text; missing outside HTTP requests.
     Ip,
     List(Box<[Node]>),
@@ -143,12 +145,21 @@ fn lower_expr(
         },
         // HTTP-only inputs: an authorization request has none, so they read as missing.
         ExprKind::Header(name) => Node::Header(name.name.to_ascii_lowercase().into()),
+        ExprKind::Cookie(name) => Node::Cookie(name.name.as_str().into()),
         ExprKind::Ip => Node::Ip,
         ExprKind::Env => Node::Const(Konst::Str(scope.options.env.as_str().into())),
-        ExprKind::Secret(name) => match scope.options.secret_value(&name.name) {
+        ExprKind::Secret { name, optional } => match scope.options.secret_value(&name.name) {
             Some(s) => Node::Const(Konst::Secret(s)),
+            None if *optional => Node::Const(Konst::Missing),
             None => {
                 diags.push(missing_secret(name));
+                Node::Const(Konst::Missing)
+            }
+        },
+        ExprKind::Config(name) => match scope.options.config_value(&name.name) {
+            Some(v) => Node::Const(Konst::Str(v.into())),
+            None => {
+                diags.push(missing_config(name));
                 Node::Const(Konst::Missing)
             }
         },
@@ -239,6 +250,18 @@ pub(crate) fn missing_secret(name: &ast::Ident) -> Diagnostic {
     ))
 }
 
+pub(crate) fn missing_config(name: &ast::Ident) -> Diagnostic {
+    Diagnostic::error(
+        "missing-config",
+        name.span,
+        format!("setting `{}` is not set", name.name),
+    )
+    .with_help(format!(
+        "pass it to the engine (`--config {0}=...`) or set the environment variable `{0}`",
+        name.name
+    ))
+}
+
 fn unknown_role(id: &ast::Ident) -> Diagnostic {
     Diagnostic::error(
         "unknown-role",
@@ -265,6 +288,7 @@ fn fold(node: Node) -> Node {
         | Node::Load { .. }
         | Node::Principal
         | Node::Header(_)
+        | Node::Cookie(_)
         | Node::Ip
         | Node::Call(..) => false,
     };
@@ -285,7 +309,7 @@ pub(crate) fn secret_from_env(name: &str) -> Option<Secret> {
 /// Collect the attribute paths a node reads (bare `principal` reads `principal.roles`).
 pub(crate) fn reads(node: &Node, out: &mut Vec<AttrPath>) {
     match node {
-        Node::Const(_) | Node::Header(_) | Node::Ip => {}
+        Node::Const(_) | Node::Header(_) | Node::Cookie(_) | Node::Ip => {}
         Node::Load { root, path, .. } => out.push((*root, path.clone())),
         Node::Principal => out.push((Root::Principal, Box::new(["roles".into()]))),
         Node::List(items) | Node::Call(_, items) => items.iter().for_each(|n| reads(n, out)),

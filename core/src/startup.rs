@@ -25,14 +25,17 @@ pub(crate) fn check(source: &str, policy: &ast::Policy, options: &Options) -> Ve
         for c in &s.checks {
             if let Some(cond) = &c.cond {
                 match fold(&scope, &with_origins(cond, &origins), &mut diags) {
-                    Some(true) => {}
-                    Some(false) => continue,
+                    Folded::Bool(true) => {}
+                    // A condition on an unset optional secret does not hold.
+                    Folded::Bool(false) | Folded::Missing => continue,
                     // Cannot be decided at load: the check applies (fail closed).
-                    None => {}
+                    Folded::Unknown => {}
                 }
             }
-            if fold(&scope, &with_origins(&c.expr, &origins), &mut diags) == Some(true) {
-                continue;
+            match fold(&scope, &with_origins(&c.expr, &origins), &mut diags) {
+                // Missing only through `secret(NAME)?` left unset: nothing to check.
+                Folded::Bool(true) | Folded::Missing => continue,
+                Folded::Bool(false) | Folded::Unknown => {}
             }
             let text = source.get(c.expr.span.range()).unwrap_or("the check");
             let message = match &c.because {
@@ -52,11 +55,21 @@ pub(crate) fn check(source: &str, policy: &ast::Policy, options: &Options) -> Ve
     diags
 }
 
-/// A load-time expression's value; `None` when it is not a bool known at load.
-fn fold(scope: &lower::Scope<'_>, e: &Expr, diags: &mut Vec<Diagnostic>) -> Option<bool> {
-    match lower::lower(scope, &[], e, diags)? {
-        Node::Const(Konst::Bool(b)) => Some(b),
-        _ => None,
+/// A load-time expression's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Folded {
+    Bool(bool),
+    /// It reads an optional secret the host did not supply.
+    Missing,
+    /// Not a bool known at load (or an error, already reported).
+    Unknown,
+}
+
+fn fold(scope: &lower::Scope<'_>, e: &Expr, diags: &mut Vec<Diagnostic>) -> Folded {
+    match lower::lower(scope, &[], e, diags) {
+        Some(Node::Const(Konst::Bool(b))) => Folded::Bool(b),
+        Some(Node::Const(Konst::Missing)) => Folded::Missing,
+        _ => Folded::Unknown,
     }
 }
 
@@ -72,7 +85,7 @@ fn cors_origins(scope: &lower::Scope<'_>) -> Vec<String> {
             };
             let on = match &e.cond {
                 None => true,
-                Some(cond) => fold(scope, cond, &mut ignored) == Some(true),
+                Some(cond) => fold(scope, cond, &mut ignored) == Folded::Bool(true),
             };
             if on {
                 out.extend(xs.iter().map(|s: &StrLit| s.value.clone()));

@@ -383,3 +383,52 @@ fn explain_lists_routes_requirements_and_reads() {
     assert_eq!(t.limits.len(), 1);
     assert_eq!(t.limits[0].key, "203.0.113.7");
 }
+
+#[test]
+fn cookie_requirements_read_one_cookie_by_exact_name() {
+    let policy = "policy app\nroute POST /refresh {\n  require cookie refreshToken matches /^\\S+$/ else 401\n}\n";
+    let e = Engine::from_source("app.warden", policy, Options::default()).unwrap();
+    let refresh = |cookies: &[&str]| {
+        let r = cookies
+            .iter()
+            .fold(HttpRequest::new("POST", "/refresh"), |r, c| {
+                r.header("Cookie", *c)
+            });
+        e.check_http(&r).status
+    };
+    assert_eq!(refresh(&["theme=dark; refreshToken=abc"]), 200);
+    assert_eq!(refresh(&["theme=dark", "refreshToken=\"abc\""]), 200);
+    assert_eq!(refresh(&[]), 401);
+    assert_eq!(
+        refresh(&["refreshtoken=abc"]),
+        401,
+        "names are case-sensitive"
+    );
+    assert_eq!(refresh(&["xrefreshToken=abc"]), 401);
+    let (_, trace) = e.explain_http(
+        &HttpRequest::new("POST", "/refresh").header("Cookie", "refreshToken=s3cr3t"),
+    );
+    assert!(!format!("{trace:?}").contains("s3cr3t"));
+}
+
+#[test]
+fn subset_of_refuses_unknown_body_properties() {
+    let policy = "policy app\nroute POST /login {\n  require input.fields subset_of [\"email\", \"password\"] else 400\n}\n";
+    let e = Engine::from_source("app.warden", policy, Options::default()).unwrap();
+    let list = |xs: &[&str]| warden::Value::List(xs.iter().map(|x| (*x).into()).collect());
+    let login = |fields: warden::Value| {
+        let r = HttpRequest::new("POST", "/login").input("fields", fields);
+        e.check_http(&r).status
+    };
+    assert_eq!(login(list(&["email", "password"])), 200);
+    assert_eq!(login(list(&["password"])), 200);
+    assert_eq!(login(list(&[])), 200);
+    assert_eq!(login(list(&["email", "role"])), 400);
+    assert_eq!(
+        login(warden::Value::from("email")),
+        400,
+        "not a list: missing"
+    );
+    let r = HttpRequest::new("POST", "/login");
+    assert_eq!(e.check_http(&r).status, 400, "absent: missing");
+}

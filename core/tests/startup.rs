@@ -121,3 +121,71 @@ fn failed_checks_and_missing_auth_keys_are_reported_together() {
         3
     );
 }
+
+const OPTIONAL: &str = r#"policy app
+route /cron/** {
+  public
+  require header authorization == "Bearer " + secret(CRON_SECRET)? else 401
+}
+startup {
+  require secret(STRIPE_KEY)? starts_with "sk_test_" if env != "production"
+    because "use Stripe test keys outside production"
+}
+"#;
+
+#[test]
+fn optional_secrets_left_unset_load_and_skip_their_checks() {
+    let mut o = Options::default().env("development");
+    o.secrets_from_env = false;
+    assert!(Engine::from_source("app.warden", OPTIONAL, o).is_ok());
+}
+
+#[test]
+fn an_optional_secret_that_is_set_is_checked() {
+    let mut o = Options::default()
+        .env("development")
+        .secret("STRIPE_KEY", "sk_live_123");
+    o.secrets_from_env = false;
+    let err = Engine::from_source("app.warden", OPTIONAL, o).unwrap_err();
+    assert_eq!(err.codes(), vec!["startup-check-failed"]);
+    assert!(!err.to_string().contains("sk_live_123"));
+    let mut o = Options::default()
+        .env("development")
+        .secret("STRIPE_KEY", "sk_test_123");
+    o.secrets_from_env = false;
+    assert!(Engine::from_source("app.warden", OPTIONAL, o).is_ok());
+}
+
+#[test]
+fn a_required_secret_left_unset_is_still_a_load_error() {
+    let text = OPTIONAL.replace("secret(CRON_SECRET)?", "secret(CRON_SECRET)");
+    let mut o = Options::default().env("development");
+    o.secrets_from_env = false;
+    let err = Engine::from_source("app.warden", &text, o).unwrap_err();
+    assert_eq!(err.codes(), vec!["missing-secret"]);
+}
+
+const SETTINGS: &str = r#"policy app
+startup {
+  require config(SMTP_SECURE) == "true" if env == "production"
+    because "SMTP uses a verified TLS connection"
+}
+"#;
+
+#[test]
+fn config_settings_are_read_at_load_and_required() {
+    let opts = |v: Option<&str>| {
+        let mut o = Options::default().env("production");
+        o.secrets_from_env = false;
+        match v {
+            Some(v) => o.config("SMTP_SECURE", v),
+            None => o,
+        }
+    };
+    assert!(Engine::from_source("app.warden", SETTINGS, opts(Some("true"))).is_ok());
+    let err = Engine::from_source("app.warden", SETTINGS, opts(Some("false"))).unwrap_err();
+    assert_eq!(err.codes(), vec!["startup-check-failed"]);
+    let err = Engine::from_source("app.warden", SETTINGS, opts(None)).unwrap_err();
+    assert_eq!(err.codes(), vec!["missing-config"]);
+    assert!(err.to_string().contains("SMTP_SECURE"));
+}

@@ -648,12 +648,21 @@ pub enum ExprKind {
     Path(Path),
     /// `header authorization`: a request header, case-insensitive.
     Header(Ident),
+    /// `cookie NAME`: the first cookie of that name across the `Cookie` headers,
+    /// unquoted; case-sensitive.
+    Cookie(Ident),
     /// `ip`: the client address of an HTTP request.
     Ip,
     /// `env`: the deployment environment, fixed at load.
     Env,
-    /// `secret(NAME)`: a host secret, fixed at load.
-    Secret(Ident),
+    /// `secret(NAME)`: a host secret, fixed at load. `optional` (`secret(NAME)?`):
+    /// missing when the host does not supply it, instead of a load error.
+    Secret {
+        name: Ident,
+        optional: bool,
+    },
+    /// `config(NAME)`: a non-secret host setting, fixed at load; shown in diagnostics.
+    Config(Ident),
     /// A bare name in an expression is a role: `resource.role > editor`.
     RoleName(Ident),
     /// `name(args)`: a function of the policy's `script` block.
@@ -720,6 +729,8 @@ pub enum BinOp {
     Gt,
     Ge,
     In,
+    /// `a subset_of b`: every element of `a` is in `b`.
+    SubsetOf,
     Contains,
     StartsWith,
     EndsWith,
@@ -741,6 +752,7 @@ impl BinOp {
             BinOp::Gt => ">",
             BinOp::Ge => ">=",
             BinOp::In => "in",
+            BinOp::SubsetOf => "subset_of",
             BinOp::Contains => "contains",
             BinOp::StartsWith => "starts_with",
             BinOp::EndsWith => "ends_with",
@@ -761,6 +773,7 @@ impl BinOp {
             | BinOp::Gt
             | BinOp::Ge
             | BinOp::In
+            | BinOp::SubsetOf
             | BinOp::Contains
             | BinOp::StartsWith
             | BinOp::EndsWith => 4,

@@ -639,7 +639,14 @@ fn write_expr(out: &mut String, e: &Expr) {
         }
         ExprKind::Ip => out.push_str("ip"),
         ExprKind::Env => out.push_str("env"),
-        ExprKind::Secret(name) => out.push_str(&format!("secret({})", name.name)),
+        ExprKind::Cookie(name) => out.push_str(&format!("cookie {}", name.name)),
+        ExprKind::Config(name) => out.push_str(&format!("config({})", name.name)),
+        ExprKind::Secret { name, optional } => {
+            out.push_str(&format!("secret({})", name.name));
+            if *optional {
+                out.push('?');
+            }
+        }
         ExprKind::RoleName(name) => out.push_str(&name.name),
         ExprKind::Call { func, args } => {
             out.push_str(&func.name);

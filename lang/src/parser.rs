@@ -28,6 +28,7 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
             | Op::infix(Rule::op_gt, Assoc::Left)
             | Op::infix(Rule::op_ge, Assoc::Left)
             | Op::infix(Rule::op_in, Assoc::Left)
+            | Op::infix(Rule::op_subset_of, Assoc::Left)
             | Op::infix(Rule::op_contains, Assoc::Left)
             | Op::infix(Rule::op_starts_with, Assoc::Left)
             | Op::infix(Rule::op_ends_with, Assoc::Left)
@@ -161,6 +162,8 @@ fn is_noise(rule: Rule) -> bool {
             | Rule::kw_matches
             | Rule::kw_is
             | Rule::kw_secret
+            | Rule::kw_config
+            | Rule::cookie_word
             | Rule::kw_auth
             | Rule::kw_cookie
             | Rule::kw_key
@@ -961,6 +964,7 @@ impl<'l> Lower<'l> {
                     Rule::op_gt => BinOp::Gt,
                     Rule::op_ge => BinOp::Ge,
                     Rule::op_in => BinOp::In,
+                    Rule::op_subset_of => BinOp::SubsetOf,
                     Rule::op_contains => BinOp::Contains,
                     Rule::op_starts_with => BinOp::StartsWith,
                     Rule::op_ends_with => BinOp::EndsWith,
@@ -1034,7 +1038,16 @@ impl<'l> Lower<'l> {
             Rule::boolean => ExprKind::Bool(p.as_str() == "true"),
             Rule::env => ExprKind::Env,
             Rule::ip => ExprKind::Ip,
-            Rule::secret => ExprKind::Secret(self.ident(inner(p).next()?)),
+            Rule::secret => {
+                let mut it = inner(p);
+                let name = self.ident(it.next()?);
+                let optional = it
+                    .next()
+                    .is_some_and(|m| m.as_rule() == Rule::secret_optional);
+                ExprKind::Secret { name, optional }
+            }
+            Rule::cookie_ref => ExprKind::Cookie(self.ident(inner(p).next()?)),
+            Rule::config => ExprKind::Config(self.ident(inner(p).next()?)),
             Rule::header_ref => ExprKind::Header(self.ident(inner(p).next()?)),
             Rule::call => {
                 let mut it = inner(p);

@@ -215,7 +215,11 @@ fn expr(e: &mut Expr) {
         | ExprKind::Env => {}
         ExprKind::List(items) => items.iter_mut().for_each(expr),
         ExprKind::Path(p) => idents(&mut p.attrs),
-        ExprKind::Header(name) | ExprKind::Secret(name) | ExprKind::RoleName(name) => ident(name),
+        ExprKind::Header(name)
+        | ExprKind::Secret { name, .. }
+        | ExprKind::Config(name)
+        | ExprKind::Cookie(name)
+        | ExprKind::RoleName(name) => ident(name),
         ExprKind::Call { func, args } => {
             ident(func);
             args.iter_mut().for_each(expr);

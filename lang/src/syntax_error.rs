@@ -318,12 +318,12 @@ fn phrase(rule: Rule) -> &'static str {
         }
         startup_check => "`require`",
         script_block => "`{`",
-        expr | paren | list | env | ip | secret | header_ref | call | path | root | kw_secret => {
-            "an expression"
-        }
+        expr | paren | list | env | ip | secret | config | header_ref | cookie_ref | call | path | root
+        | kw_secret | kw_config | cookie_word => "an expression",
+        secret_optional => "`?`",
         op_not => "`not`",
         op_len | op_matches | op_is | op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt
-        | op_gt | op_in | op_contains | op_starts_with | op_ends_with | op_coalesce | op_concat
+        | op_gt | op_in | op_subset_of | op_contains | op_starts_with | op_ends_with | op_coalesce | op_concat
         | kw_matches | kw_is => "an operator",
         string | string_inner => "a string",
         regex | regex_inner => "a regular expression such as `/^[a-z]+$/`",

@@ -128,6 +128,7 @@ fn binop() -> impl Strategy<Value = BinOp> {
         BinOp::Gt,
         BinOp::Ge,
         BinOp::In,
+        BinOp::SubsetOf,
         BinOp::Contains,
         BinOp::StartsWith,
         BinOp::EndsWith,
@@ -147,9 +148,14 @@ fn leaf() -> impl Strategy<Value = Expr> {
         (root(), prop::collection::vec(ident(), 0..3))
             .prop_map(|(root, attrs)| ExprKind::Path(Path { root, attrs })),
         header_name().prop_map(ExprKind::Header),
+        header_name().prop_map(ExprKind::Cookie),
         Just(ExprKind::Ip),
         Just(ExprKind::Env),
-        "[A-Z_][A-Z0-9_]{0,8}".prop_map(|n| ExprKind::Secret(id(n))),
+        ("[A-Z_][A-Z0-9_]{0,8}", any::<bool>()).prop_map(|(n, optional)| ExprKind::Secret {
+            name: id(n),
+            optional
+        }),
+        "[A-Z_][A-Z0-9_]{0,8}".prop_map(|n| ExprKind::Config(id(n))),
         ident().prop_map(ExprKind::RoleName),
     ]
     .prop_map(e)

@@ -30,6 +30,7 @@ pub struct Suite {
     pub env: String,
     pub start_us: u64,
     pub secrets: Vec<(String, Secret)>,
+    pub config: Vec<(String, String)>,
     pub tests: Vec<Case>,
 }
 
@@ -144,6 +145,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Suite, Vec<Diagnostic>> {
         env: file.env.unwrap_or_else(|| "development".to_owned()),
         start_us,
         secrets: file.secrets.into_iter().map(|(k, v)| (k, v.0)).collect(),
+        config: file.config.into_iter().collect(),
         tests,
     })
 }

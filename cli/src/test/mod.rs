@@ -79,10 +79,14 @@ fn run_file(path: &Path, filter: Option<&str>, report: &mut Report) {
     let mut options = Options::default()
         .env(suite.env.clone())
         .clock(clock.clone());
-    // Test files are hermetic: a secret comes from `[secrets]` or is a load error.
+    // Test files are hermetic: a secret comes from `[secrets]` and a setting from
+    // `[config]`, or it is a load error.
     options.secrets_from_env = false;
     for (name, value) in &suite.secrets {
         options = options.secret(name.clone(), value.clone());
+    }
+    for (name, value) in &suite.config {
+        options = options.config(name.clone(), value.clone());
     }
     let policy_file = suite.policy_path.display().to_string();
     let policy_text = match std::fs::read(&suite.policy_path) {

@@ -16,6 +16,9 @@ pub struct File {
     pub start: Option<Spanned<toml::Value>>,
     #[serde(default)]
     pub secrets: BTreeMap<String, SecretValue>,
+    /// Values of `config(NAME)`: plain settings, shown in diagnostics.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
     #[serde(default, rename = "test")]
     pub tests: Vec<Spanned<Test>>,
 }

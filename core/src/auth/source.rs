@@ -24,7 +24,7 @@ impl Source {
                     None => v,
                 }
             }
-            Source::Cookie(name) => cookie(req, name)?,
+            Source::Cookie(name) => req.cookie_value(name)?,
         };
         (!raw.is_empty()).then_some(raw)
     }
@@ -36,17 +36,6 @@ fn bearer(v: &str) -> Option<&str> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then(|| rest.trim_start())
-}
-
-/// The first cookie named `name` across every `Cookie` header.
-fn cookie<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
-    req.headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
-        .flat_map(|(_, v)| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| n.trim() == name)
-        .map(|(_, v)| v.trim().trim_matches('"'))
 }
 
 #[cfg(test)]

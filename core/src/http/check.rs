@@ -305,7 +305,7 @@ impl Engine {
             pmask: None,
         };
         let source = key_source(&cx, node);
-        let redact = matches!(source, Node::Header(_));
+        let redact = matches!(source, Node::Header(_) | Node::Cookie(_));
         let (key, shown) = match eval::eval(&cx, node) {
             V::Str(s) if Some(&*s) == view.ip => {
                 let k = match view.req.ip {

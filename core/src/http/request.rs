@@ -68,6 +68,18 @@ impl HttpRequest {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The first cookie named `name` (case-sensitive) across every `Cookie` header,
+    /// without surrounding quotes.
+    pub fn cookie_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+            .flat_map(|(_, v)| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(n, _)| n.trim() == name)
+            .map(|(_, v)| v.trim().trim_matches('"'))
+    }
+
     /// Build from the HTTP request JSON of CONTRACTS.md (`kind` may be omitted or be
     /// `"http"`). `time` is an RFC 3339 timestamp.
     pub fn from_json(json: &Json) -> Result<HttpRequest, RequestError> {

@@ -29,6 +29,7 @@ pub struct Reference<'p> {
     source: String,
     env: String,
     secrets: Vec<(String, String)>,
+    config: Vec<(String, String)>,
     rhai: rhai::Engine,
     /// The script blocks, merged; `None` when one does not compile.
     scripts: Option<rhai::AST>,
@@ -46,6 +47,7 @@ impl<'p> Reference<'p> {
             source: source.into(),
             env: env.into(),
             secrets: Vec::new(),
+            config: Vec::new(),
             rhai: {
                 use rhai::packages::Package;
                 static STD: std::sync::LazyLock<rhai::Shared<rhai::Module>> =
@@ -210,9 +212,14 @@ impl<'p> Reference<'p> {
                 }
             }
             ExprKind::Path(p) => self.path(on, p, req),
-            ExprKind::Header(_) | ExprKind::Ip => RV::Missing,
+            ExprKind::Header(_) | ExprKind::Cookie(_) | ExprKind::Ip => RV::Missing,
             ExprKind::Env => RV::Str(self.env.clone()),
-            ExprKind::Secret(n) => self
+            ExprKind::Config(n) => self
+                .config
+                .iter()
+                .find(|(k, _)| *k == n.name)
+                .map_or(RV::Missing, |(_, v)| RV::Str(v.clone())),
+            ExprKind::Secret { name: n, .. } => self
                 .secrets
                 .iter()
                 .find(|(k, _)| *k == n.name)
@@ -425,6 +432,17 @@ impl<'p> Reference<'p> {
             BinOp::Eq => bo(self.equal(&a, &b)),
             BinOp::Ne => bo(self.equal(&a, &b).map(|x| !x)),
             BinOp::In => bo(self.member(&b, &a)),
+            BinOp::SubsetOf => match (&a, &b) {
+                (RV::List(xs), RV::List(_) | RV::Roles(_)) => {
+                    bo(Some(xs.iter().all(|x| self.member(&b, x) == Some(true))))
+                }
+                (RV::Roles(rs), RV::List(_) | RV::Roles(_)) => {
+                    bo(Some(rs.iter().all(|r| {
+                        self.member(&b, &RV::Role(r.clone())) == Some(true)
+                    })))
+                }
+                _ => RV::Missing,
+            },
             BinOp::Contains => match &a {
                 RV::List(_) | RV::Roles(_) => bo(self.member(&a, &b)),
                 _ => bo(strs(&a, &b).map(|(x, y)| x.contains(&y))),

@@ -128,12 +128,17 @@ impl Checker<'_> {
                 ok.then(|| Ty::List(Box::new(elem.unwrap_or(Ty::Any))))
             }
             ExprKind::Path(p) => self.path(p, e.span, scope),
-            ExprKind::Header(_) | ExprKind::Ip => {
+            ExprKind::Header(_) | ExprKind::Cookie(_) | ExprKind::Ip => {
                 self.http_only(e, scope)?;
                 Some(Ty::Str)
             }
             ExprKind::Env => Some(Ty::Str),
-            ExprKind::Secret(name) => {
+            ExprKind::Secret { name, .. } | ExprKind::Config(name) => {
+                let (what, code, read) = if matches!(e.kind, ExprKind::Config(_)) {
+                    ("config", "invalid-config-name", "settings are")
+                } else {
+                    ("secret", "invalid-secret-name", "secrets are")
+                };
                 let ok = !name.name.is_empty()
                     && name
                         .name
@@ -143,12 +148,12 @@ impl Checker<'_> {
                 if !ok {
                     self.diags.push(
                         Diagnostic::error(
-                            "invalid-secret-name",
+                            code,
                             name.span,
-                            format!("secret name `{}` must be UPPER_SNAKE_CASE", name.name),
+                            format!("{what} name `{}` must be UPPER_SNAKE_CASE", name.name),
                         )
                         .with_help(format!(
-                            "secrets are read from environment variables; use `{}`",
+                            "{read} read from environment variables; use `{}`",
                             name.name.to_ascii_uppercase()
                         )),
                     );
@@ -491,6 +496,21 @@ impl Checker<'_> {
                     None
                 }
             },
+            BinOp::SubsetOf => match (l.element(), r.element()) {
+                (Some(x), Some(y)) if x.comparable(y) => Some(Ty::Bool),
+                _ if l == Ty::Any || r == Ty::Any => Some(Ty::Bool),
+                _ => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "type-mismatch",
+                            lhs.span.to(rhs.span),
+                            format!("`subset_of` needs two sets or lists of one kind, but these are {l} and {r}"),
+                        )
+                        .with_help("write `input.fields subset_of [\"a\", \"b\"]`"),
+                    );
+                    None
+                }
+            },
             BinOp::Contains => match (&l, l.element()) {
                 (_, Some(e)) if e.comparable(&r) => Some(Ty::Bool),
                 (Ty::Str, _) if matches!(r, Ty::Str | Ty::Any) => Some(Ty::Bool),
@@ -585,7 +605,7 @@ fn load_only(span: Span, what: &str) -> Diagnostic {
         span,
         format!("{what} is not known when the policy loads"),
     )
-    .with_help("startup checks, and `if` on cors and header lines, may read only `env`, `secret(NAME)` and literals")
+    .with_help("startup checks, and `if` on cors and header lines, may read only `env`, `secret(NAME)`, `config(NAME)` and literals")
 }
 
 fn lookup(
