@@ -1,8 +1,10 @@
 //! `warden eval`: requests (JSON object, array or JSON lines) -> one decision JSON per line.
+//! Authorization and HTTP requests may be mixed; all go to one engine, so rate limits
+//! count across the requests of one run.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use warden::{Engine, Options, Request};
+use warden::{Engine, HttpRequest, Options, Request};
 
 /// Exit codes of CONTRACTS.md.
 const DECIDED: u8 = 0;
@@ -55,32 +57,58 @@ pub fn run(args: &Args) -> u8 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for (i, json) in requests.iter().enumerate() {
-        let req = match Request::from_json(json) {
-            Ok(r) => r,
-            Err(e) => {
+        let line = match decide(&engine, json, args.explain) {
+            Ok(line) => line,
+            Err(message) => {
                 let _ = out.flush();
-                eprintln!("error: request {}: {}", i + 1, e.message);
+                eprintln!("error: request {}: {message}", i + 1);
                 return BAD_REQUEST;
             }
-        };
-        let line = if args.explain {
-            let (d, trace) = engine.explain(&req);
-            let mut v = d.to_json();
-            if let Some(obj) = v.as_object_mut() {
-                obj.insert(
-                    "trace".into(),
-                    serde_json::to_value(trace).unwrap_or_default(),
-                );
-            }
-            v
-        } else {
-            engine.authorize(&req).to_json()
         };
         if writeln!(out, "{line}").is_err() {
             return BAD_REQUEST;
         }
     }
     DECIDED
+}
+
+/// An HTTP request says `kind: "http"`, or has `method` or `path` (an authorization
+/// request has neither).
+fn is_http(json: &serde_json::Value) -> bool {
+    match json.get("kind").and_then(serde_json::Value::as_str) {
+        Some(k) => k == "http",
+        None => json.get("method").is_some() || json.get("path").is_some(),
+    }
+}
+
+fn with_trace(mut decision: serde_json::Value, trace: serde_json::Value) -> serde_json::Value {
+    if let Some(obj) = decision.as_object_mut() {
+        obj.insert("trace".into(), trace);
+    }
+    decision
+}
+
+fn decide(
+    engine: &Engine,
+    json: &serde_json::Value,
+    explain: bool,
+) -> Result<serde_json::Value, String> {
+    if is_http(json) {
+        let req = HttpRequest::from_json(json).map_err(|e| e.message)?;
+        return Ok(if explain {
+            let (d, trace) = engine.explain_http(&req);
+            with_trace(d.to_json(), serde_json::to_value(trace).unwrap_or_default())
+        } else {
+            engine.check_http(&req).to_json()
+        });
+    }
+    let req = Request::from_json(json).map_err(|e| e.message)?;
+    Ok(if explain {
+        let (d, trace) = engine.explain(&req);
+        with_trace(d.to_json(), serde_json::to_value(trace).unwrap_or_default())
+    } else {
+        engine.authorize(&req).to_json()
+    })
 }
 
 fn read_input(path: Option<&Path>) -> Result<String, String> {

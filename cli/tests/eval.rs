@@ -137,3 +137,58 @@ fn secrets_from_flag_or_environment_never_echoed() {
         "{err}"
     );
 }
+
+#[test]
+fn http_requests_get_http_decisions() {
+    let (code, out, err) = eval(
+        &["--policy", TOUR],
+        r#"{"method": "GET", "path": "/dashboard/stats?tab=1"}
+{"kind": "http", "method": "GET", "path": "/api/users"}
+{"method": "GET", "path": "/api/%zz"}"#,
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["status"], 302);
+    assert_eq!(
+        lines[0]["location"],
+        "/login?callbackUrl=%2Fdashboard%2Fstats%3Ftab%3D1"
+    );
+    assert_eq!(lines[1]["status"], 401);
+    assert_eq!(lines[1]["allowed"], false);
+    assert_eq!(lines[1]["headers"]["www-authenticate"], "Bearer");
+    assert_eq!(lines[1]["route"]["pattern"], "/api/**");
+    assert_eq!(lines[2]["status"], 400);
+}
+
+#[test]
+fn http_explain_adds_the_trace() {
+    let (code, out, err) = eval(
+        &["--policy", TOUR, "--explain"],
+        r#"{"method": "GET", "path": "/API/admin/x", "principal": {"id": "u1", "roles": ["viewer"]}}"#,
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let d: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(d["status"], 403);
+    assert_eq!(d["trace"]["path"], "/API/admin/x");
+    assert_eq!(d["trace"]["routes"][0]["pattern"], "/api/admin/**");
+}
+
+#[test]
+fn bad_http_request_exits_2() {
+    let (code, _, err) = eval(
+        &["--policy", TOUR],
+        r#"{"method": "GET", "path": "/", "ip": "nope"}"#,
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("request 1") && err.contains("IPv4 or IPv6"),
+        "{err}"
+    );
+}

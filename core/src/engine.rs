@@ -1,8 +1,10 @@
 //! `Engine`: load and compile a policy, then answer `authorize` with `&self`, lock-free.
 
+use crate::auth::Auth;
 use crate::cache::{Cache, CacheStats};
 use crate::compile::{self, Tables, NO_GRANT};
 use crate::eval::{self, Cx, Read};
+use crate::http::compile::HttpTables;
 use crate::limit::{LimitStore, OnStoreError};
 use crate::request::Request;
 use crate::{Clock, LoadError, Secret, SystemClock};
@@ -193,10 +195,19 @@ static ENGINE_STAMPS: AtomicU64 = AtomicU64::new(1);
 /// A compiled policy. `Send + Sync`; share it as `Arc<Engine>`.
 pub struct Engine {
     name: String,
-    tables: Tables,
+    pub(crate) tables: Tables,
     warnings: Vec<Diagnostic>,
     stamp: u64,
     cache: Option<Cache>,
+    pub(crate) http: HttpTables,
+    pub(crate) auth: Auth,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// `None` only when no store is configured (then every limit fails per policy).
+    pub(crate) store: Option<Arc<dyn LimitStore>>,
+    /// The private store of [`OnStoreError::Fallback`].
+    pub(crate) fallback: Option<Arc<dyn LimitStore>>,
+    pub(crate) on_store_error: OnStoreError,
+    pub(crate) ipv6_prefix: u8,
 }
 
 impl fmt::Debug for Engine {
@@ -239,12 +250,27 @@ impl Engine {
                 source: text.to_owned(),
                 diagnostics,
             })?;
+        let http = crate::http::compile::compile(name, text, policy, &tables, &options).map_err(
+            |diagnostics| LoadError {
+                file: name.to_owned(),
+                source: text.to_owned(),
+                diagnostics,
+            },
+        )?;
         Ok(Engine {
             name: name.to_owned(),
             tables,
             warnings: Vec::new(),
             stamp: ENGINE_STAMPS.fetch_add(1, Ordering::Relaxed),
             cache: (options.cache_size > 0).then(|| Cache::new(options.cache_size)),
+            http,
+            // The one place the `auth` section is built.
+            auth: Auth::default(),
+            clock: options.clock.clone(),
+            store: options.store.clone(),
+            fallback: None,
+            on_store_error: options.on_store_error,
+            ipv6_prefix: options.ipv6_prefix,
         })
     }
 
@@ -369,6 +395,7 @@ impl Engine {
         let cx = Cx {
             t: Some(t),
             req: Some(req),
+            http: None,
             rec: None,
             pmask,
         };
@@ -465,6 +492,7 @@ impl Engine {
                 let cx = Cx {
                     t: Some(t),
                     req: Some(req),
+                    http: None,
                     rec: Some(&rec),
                     pmask,
                 };

@@ -5,7 +5,7 @@
 
 use crate::compile::{CRule, Tables};
 use crate::lower::{Hint, Node};
-use crate::request::{Attrs, Request, Value};
+use crate::request::{Attrs, Principal, Request, Value};
 use crate::secret::ct_eq;
 use crate::Secret;
 use std::borrow::Cow;
@@ -61,10 +61,26 @@ pub struct Read {
     pub value: String,
 }
 
+/// What an HTTP request shows to route requirements and limit keys.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HttpView<'a> {
+    pub req: &'a crate::http::HttpRequest,
+    /// The normalised path.
+    pub path: &'a str,
+    /// The raw query, without `?`.
+    pub query: &'a str,
+    /// The client address as text.
+    pub ip: Option<&'a str>,
+    /// The host's principal or the one `auth` produced; `None`: anonymous.
+    pub principal: Option<&'a Principal>,
+}
+
 /// What evaluation reads: the tables (roles), the request, and an optional recorder.
 pub(crate) struct Cx<'a> {
     pub t: Option<&'a Tables>,
     pub req: Option<&'a Request>,
+    /// Set when evaluating for an HTTP request (then `req` is `None`).
+    pub http: Option<&'a HttpView<'a>>,
     pub rec: Option<&'a RefCell<Vec<Read>>>,
     /// The principal's roles resolved once ([`Tables::role_mask`]); `None` to look up names.
     pub pmask: Option<u64>,
@@ -75,6 +91,7 @@ pub(crate) fn eval_const(node: &Node) -> Option<Konst> {
     let cx = Cx {
         t: None,
         req: None,
+        http: None,
         rec: None,
         pmask: None,
     };
@@ -137,10 +154,43 @@ pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
             }
             v
         }
-        Node::Principal => match cx.req.and_then(|r| r.principal.as_ref()) {
+        Node::Principal => match principal(cx) {
             Some(p) => V::Roles(Roles::Principal(&p.roles)),
             None => V::Missing,
         },
+        Node::Header(name) => {
+            let v = cx
+                .http
+                .and_then(|h| h.req.header_value(name))
+                .map_or(V::Missing, |v| V::Str(Cow::Borrowed(v)));
+            if let Some(rec) = cx.rec {
+                // Header values often carry credentials: traces show presence only.
+                let value = if matches!(v, V::Missing) {
+                    "missing"
+                } else {
+                    "<redacted>"
+                };
+                rec.borrow_mut().push(Read {
+                    attribute: format!("header {name}"),
+                    value: value.into(),
+                });
+            }
+            v
+        }
+        Node::Ip => {
+            let v = cx
+                .http
+                .and_then(|h| h.ip)
+                .map_or(V::Missing, |ip| V::Str(Cow::Borrowed(ip)));
+            if let Some(rec) = cx.rec {
+                let value = render(cx, &v);
+                rec.borrow_mut().push(Read {
+                    attribute: "ip".into(),
+                    value,
+                });
+            }
+            v
+        }
         Node::List(items) => {
             // A list with a missing element is missing as a whole.
             if items.iter().any(|n| matches!(eval(cx, n), V::Missing)) {
@@ -176,7 +226,7 @@ pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
             _ => V::Missing,
         },
         Node::Is(a, role) => {
-            if matches!(**a, Node::Principal) && cx.req.is_some_and(|r| r.principal.is_none()) {
+            if matches!(**a, Node::Principal) && has_request(cx) && principal(cx).is_none() {
                 // An anonymous caller has no role: `principal is R` is plainly false.
                 return V::Bool(false);
             }
@@ -287,15 +337,29 @@ pub(crate) fn value(v: Option<&Value>) -> V<'_> {
     }
 }
 
+/// The principal of the request being evaluated, authorization or HTTP.
+fn principal<'a>(cx: &Cx<'a>) -> Option<&'a Principal> {
+    match (cx.req, cx.http) {
+        (Some(r), _) => r.principal.as_ref(),
+        (None, Some(h)) => h.principal,
+        (None, None) => None,
+    }
+}
+
+/// Whether there is a request at all (not constant folding).
+fn has_request(cx: &Cx<'_>) -> bool {
+    cx.req.is_some() || cx.http.is_some()
+}
+
 fn load<'a>(cx: &Cx<'a>, root: Root, path: &'a [Box<str>], hint: Hint) -> V<'a> {
-    let Some(req) = cx.req else {
+    if !has_request(cx) {
         return V::Missing;
-    };
+    }
     let Some((first, rest)) = path.split_first() else {
         return V::Missing;
     };
     let mut v = match root {
-        Root::Principal => match &req.principal {
+        Root::Principal => match principal(cx) {
             None => V::Missing,
             Some(p) => match &**first {
                 "id" => V::Str(Cow::Borrowed(&p.id)),
@@ -303,7 +367,7 @@ fn load<'a>(cx: &Cx<'a>, root: Root, path: &'a [Box<str>], hint: Hint) -> V<'a> 
                 name => value(p.attrs.get(name)),
             },
         },
-        Root::Resource => match &req.resource {
+        Root::Resource => match cx.req.and_then(|r| r.resource.as_ref()) {
             None => V::Missing,
             Some(r) => match &**first {
                 "id" => V::Str(Cow::Borrowed(&r.id)),
@@ -311,8 +375,17 @@ fn load<'a>(cx: &Cx<'a>, root: Root, path: &'a [Box<str>], hint: Hint) -> V<'a> 
                 name => value(r.attrs.get(name)),
             },
         },
-        Root::Context => value(req.context.get(first)),
-        Root::Input | Root::Request => V::Missing,
+        Root::Context => cx.req.map_or(V::Missing, |r| value(r.context.get(first))),
+        Root::Input => cx
+            .http
+            .map_or(V::Missing, |h| value(h.req.input.get(first))),
+        Root::Request => match (cx.http, &**first) {
+            (Some(h), "method") => V::Str(Cow::Borrowed(&h.req.method)),
+            (Some(h), "path") => V::Str(Cow::Borrowed(h.path)),
+            (Some(h), "query") => V::Str(Cow::Borrowed(h.query)),
+            (Some(h), "ip") => h.ip.map_or(V::Missing, |ip| V::Str(Cow::Borrowed(ip))),
+            _ => V::Missing,
+        },
     };
     for name in rest {
         v = match v {

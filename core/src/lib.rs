@@ -34,11 +34,16 @@
 //! | `eval.rs` | evaluating programs: values or missing |
 //! | `script.rs` | Rhai script functions, sandboxed |
 //! | `cache.rs` | the optional LRU decision cache |
+//! | `http/` | [`Engine::check_http`]: path normalisation, route trie, requirements, limits, security headers, CORS, [`HttpDecision`] (table in `http/mod.rs`) |
+//! | `limit/` | [`LimitStore`] and the rate-limit stores |
+//! | `auth/` | authentication of HTTP requests by the policy's `auth` section |
+//! | `clock.rs` | [`Clock`]: system or manual time for limits and tokens |
 //! | `reload.rs` | [`Warden`]: atomic reload |
 //! | `secret.rs`, `error.rs` | [`Secret`] (never printed), [`LoadError`] |
 //!
 //! Architecture invariants: `authorize` takes `&self`, holds no lock (with the cache
-//! off) and never allocates; nothing on the request path walks the syntax tree.
+//! off) and never allocates; nothing on the request path walks the syntax tree;
+//! `check_http` and `check_http_async` share every step but the store calls.
 
 mod auth;
 mod cache;
@@ -61,7 +66,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{ActionId, Decision, Engine, Options, RuleTrace, Trace, NO_PERMIT};
 pub use error::LoadError;
 pub use eval::Read;
-pub use http::HttpRequest;
+pub use http::{HttpDecision, HttpRequest, HttpTrace};
 pub use limit::{Admission, LimitSpec, LimitStore, OnStoreError, StoreError};
 pub use reload::Warden;
 pub use request::{Attrs, Principal, Request, RequestError, Resource, Value};

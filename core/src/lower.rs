@@ -32,6 +32,10 @@ pub(crate) enum Node {
     },
     /// Bare `principal`: the principal's role set (missing when anonymous).
     Principal,
+    /// `header NAME` (name lower-case): missing outside HTTP requests.
+    Header(Box<str>),
+    /// `ip`: the client address as text; missing outside HTTP requests.
+    Ip,
     List(Box<[Node]>),
     Not(Box<Node>),
     And(Box<Node>, Box<Node>),
@@ -138,7 +142,8 @@ fn lower_expr(
             },
         },
         // HTTP-only inputs: an authorization request has none, so they read as missing.
-        ExprKind::Header(_) | ExprKind::Ip => Node::Const(Konst::Missing),
+        ExprKind::Header(name) => Node::Header(name.name.to_ascii_lowercase().into()),
+        ExprKind::Ip => Node::Ip,
         ExprKind::Env => Node::Const(Konst::Str(scope.options.env.as_str().into())),
         ExprKind::Secret(name) => match scope.options.secret_value(&name.name) {
             Some(s) => Node::Const(Konst::Secret(s)),
@@ -256,7 +261,12 @@ fn fold(node: Node) -> Node {
             is_const(a) && is_const(b)
         }
         Node::List(items) => items.iter().all(is_const),
-        Node::Const(_) | Node::Load { .. } | Node::Principal | Node::Call(..) => false,
+        Node::Const(_)
+        | Node::Load { .. }
+        | Node::Principal
+        | Node::Header(_)
+        | Node::Ip
+        | Node::Call(..) => false,
     };
     if !foldable {
         return node;
@@ -275,7 +285,7 @@ pub(crate) fn secret_from_env(name: &str) -> Option<Secret> {
 /// Collect the attribute paths a node reads (bare `principal` reads `principal.roles`).
 pub(crate) fn reads(node: &Node, out: &mut Vec<AttrPath>) {
     match node {
-        Node::Const(_) => {}
+        Node::Const(_) | Node::Header(_) | Node::Ip => {}
         Node::Load { root, path, .. } => out.push((*root, path.clone())),
         Node::Principal => out.push((Root::Principal, Box::new(["roles".into()]))),
         Node::List(items) | Node::Call(_, items) => items.iter().for_each(|n| reads(n, out)),

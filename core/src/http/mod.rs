@@ -1,6 +1,108 @@
 //! The HTTP layer: route table, requirements, security headers, CORS and rate limits,
 //! answering `Engine::check_http`.
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | `request.rs` | [`HttpRequest`]: host input, from JSON or built by hand |
+//! | `path.rs` | path normalisation (decoding, dot-segments, separators) |
+//! | `router.rs` | [`Router`]: the pattern trie, every match most specific first |
+//! | `compile.rs` | routes, limits, headers, cors -> tables, at load |
+//! | `check.rs` | the pipeline: prepare (route, preflight, limit keys), store, conclude |
+//! | `headers.rs`, `cors.rs` | response headers: security headers with route overrides, CORS |
+//! | `decision.rs` | [`HttpDecision`], [`HttpTrace`] and their JSON |
 
+mod check;
+pub(crate) mod compile;
+mod cors;
+mod decision;
+mod headers;
+mod path;
 mod request;
+mod router;
 
+pub use decision::{HttpDecision, HttpTrace, LimitTrace, ReqTrace, RouteRef, RouteTrace};
+pub use path::{normalise, NormPath, PathError};
 pub use request::{parse_time, HttpRequest};
+pub use router::Router;
+
+use crate::limit::{Admission, LimitStore, StoreError};
+use crate::Engine;
+use check::{LimitKey, Phase1};
+
+impl Engine {
+    /// Decide an HTTP request: normalise, route, CORS, rate limits, authentication,
+    /// requirements, response headers. Never panics; bad input is a 400.
+    pub fn check_http(&self, req: &HttpRequest) -> HttpDecision<'_> {
+        self.run_http(req, None)
+    }
+
+    /// The same decision as [`Engine::check_http`] (and the same counting), with the trace.
+    pub fn explain_http(&self, req: &HttpRequest) -> (HttpDecision<'_>, HttpTrace) {
+        let mut trace = HttpTrace::default();
+        let d = self.run_http(req, Some(&mut trace));
+        (d, trace)
+    }
+
+    /// [`Engine::check_http`] for async hosts: the store is asked with
+    /// [`LimitStore::check_async`], so a networked store never blocks the runtime.
+    pub async fn check_http_async<'e>(&'e self, req: &HttpRequest) -> HttpDecision<'e> {
+        match self.prepare(req, None) {
+            Phase1::Done(d) => d,
+            Phase1::Pending(p) => {
+                let mut answers = Vec::with_capacity(p.keys.len());
+                for k in &p.keys {
+                    answers.push(match self.limit_target(k) {
+                        Ok((store, spec)) => store.check_async(spec, &k.key, p.now_us()).await,
+                        Err(e) => Err(e),
+                    });
+                }
+                self.conclude(req, p, answers, None)
+            }
+        }
+    }
+
+    /// Forget every rate-limit key (of the store and of the fallback store).
+    pub fn reset_limits(&self) {
+        if let Some(s) = &self.store {
+            s.clear();
+        }
+        if let Some(f) = &self.fallback {
+            f.clear();
+        }
+    }
+
+    fn run_http(&self, req: &HttpRequest, mut tr: Option<&mut HttpTrace>) -> HttpDecision<'_> {
+        match self.prepare(req, tr.as_deref_mut()) {
+            Phase1::Done(d) => d,
+            Phase1::Pending(p) => {
+                let answers: Vec<Result<Admission, StoreError>> = p
+                    .keys
+                    .iter()
+                    .map(|k| {
+                        let (store, spec) = self.limit_target(k)?;
+                        store.check(spec, &k.key, p.now_us())
+                    })
+                    .collect();
+                self.conclude(req, p, answers, tr)
+            }
+        }
+    }
+
+    /// The store and spec that count one key.
+    fn limit_target(
+        &self,
+        k: &LimitKey,
+    ) -> Result<(&dyn LimitStore, &crate::LimitSpec), StoreError> {
+        let spec = self
+            .http
+            .limits
+            .get(k.limit as usize)
+            .map(|l| &l.spec)
+            .ok_or_else(|| StoreError::Unavailable("unknown limit".into()))?;
+        let store = self
+            .store
+            .as_deref()
+            .ok_or_else(|| StoreError::Unavailable("no rate-limit store configured".into()))?;
+        Ok((store, spec))
+    }
+}

@@ -1,0 +1,85 @@
+//! `check_http` on a generated 200-route policy with security headers, CORS and one
+//! rate limit (the engine's default in-memory store).
+//!
+//! Run: `cargo bench -p warden --bench http`. Figures in docs/BENCHMARKS.md (`## HTTP`).
+
+use criterion::{black_box, Criterion};
+use std::fmt::Write;
+use warden::{Engine, HttpRequest, Options, Principal};
+
+const ROUTES: usize = 200;
+
+/// 200 routes: 50 resource families, each with a catch-all, an item route with a
+/// parameter, an admin subtree and a public sub-route; plus headers, cors, one limit.
+fn policy() -> String {
+    let mut p = String::from(
+        "policy bench\nrole viewer\nrole editor > viewer\nrole admin > editor\n\
+         principal { id: string, roles: set<role>, api_client: string? }\n\
+         input { size: number }\n\
+         limit api: 1000000000 per 1m by principal.api_client ?? ip\n\
+         headers {\n  Strict-Transport-Security: \"max-age=31536000\"\n  \
+         X-Content-Type-Options: \"nosniff\"\n  X-Frame-Options: \"DENY\"\n  \
+         Content-Security-Policy: \"default-src 'self'\"\n  \
+         Referrer-Policy: \"no-referrer\"\n}\n\
+         cors {\n  origins: \"https://app.example.com\", \"https://admin.example.com\"\n  \
+         methods: GET, POST, PUT, DELETE\n  headers: Content-Type, Authorization\n  \
+         credentials: true\n  max_age: 1h\n}\n",
+    );
+    for f in 0..ROUTES / 4 {
+        let _ = write!(
+            p,
+            "route /api/r{f}/** {{\n  require auth\n  limit api\n}}\n\
+             route GET, PUT /api/r{f}/items/:id {{\n  require input.size <= 10MB else 413\n}}\n\
+             route /api/r{f}/admin/** {{ require role admin }}\n\
+             route GET /api/r{f}/public/** {{\n  public\n  header set Cache-Control: \"public, max-age=60\"\n}}\n"
+        );
+    }
+    p
+}
+
+fn main() {
+    let text = policy();
+    let engine = match Engine::from_source("bench.warden", &text, Options::default()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1)
+        }
+    };
+    let allowed = HttpRequest::new("PUT", "/api/r37/items/9f2c")
+        .header("origin", "https://app.example.com")
+        .header("content-type", "application/json")
+        .ip("203.0.113.7"
+            .parse()
+            .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()))
+        .principal(
+            Principal::new("u1")
+                .role("editor")
+                .attr("api_client", "acme"),
+        )
+        .input("size", 2048.0);
+    let d = engine.check_http(&allowed);
+    assert!(d.allowed && d.status == 200, "{d:?}");
+    let denied = HttpRequest::new("GET", "/api/r12/admin/users")
+        .ip("203.0.113.7"
+            .parse()
+            .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()))
+        .principal(Principal::new("u1").role("editor"));
+    assert_eq!(engine.check_http(&denied).status, 403);
+    let unmatched = HttpRequest::new("GET", "/assets/app.js");
+    assert!(engine.check_http(&unmatched).allowed);
+
+    let mut c = Criterion::default().configure_from_args();
+    let mut g = c.benchmark_group("http-200-routes");
+    g.bench_function("check_http allowed (auth, limit, input, cors)", |b| {
+        b.iter(|| black_box(engine.check_http(black_box(&allowed)).status))
+    });
+    g.bench_function("check_http denied by role", |b| {
+        b.iter(|| black_box(engine.check_http(black_box(&denied)).status))
+    });
+    g.bench_function("check_http no route", |b| {
+        b.iter(|| black_box(engine.check_http(black_box(&unmatched)).status))
+    });
+    g.finish();
+    c.final_summary();
+}

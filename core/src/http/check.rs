@@ -1,0 +1,639 @@
+//! The request pipeline behind `check_http`, in two phases around the rate-limit store
+//! so that the blocking and the async driver share everything but the store calls:
+//!
+//! 1. [`Engine::prepare`]: normalise the path, match routes, answer a CORS preflight,
+//!    evaluate limit keys (authenticating first only if a key reads the principal);
+//! 2. the driver asks the store once per (limit, key);
+//! 3. [`Engine::conclude`]: admissions -> 429/503 or rate-limit headers, then
+//!    authentication, roles, expression requirements, and the response headers.
+
+use super::compile::{method_bit, CReq, Otherwise, ReqTest};
+use super::cors::{Cors, Verdict};
+use super::decision::{HttpDecision, HttpTrace, LimitTrace, ReqTrace, RouteRef, RouteTrace};
+use super::headers::HeaderSet;
+use super::path::{normalise, NormPath};
+use super::HttpRequest;
+use crate::auth::{AuthFailure, Authn};
+use crate::eval::{self, Cx, HttpView, V};
+use crate::limit::{Admission, OnStoreError, StoreError};
+use crate::lower::Node;
+use crate::{Engine, Principal};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::net::IpAddr;
+
+/// RFC 3986 unreserved characters stay; everything else in `{path}` is encoded.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// One (limit, key) to count.
+#[derive(Debug)]
+pub(crate) struct LimitKey {
+    pub limit: u32,
+    pub key: Vec<u8>,
+    /// The key for traces: redacted when it came from a header or a secret.
+    pub shown: String,
+}
+
+/// The authentication outcome, computed at most once per request.
+#[derive(Debug, Default)]
+pub(crate) struct Who {
+    authn: Option<Authn>,
+}
+
+/// Phase 1's result when the request needs the store.
+#[derive(Debug)]
+pub(crate) struct Prepared<'r> {
+    norm: NormPath<'r>,
+    ip: Option<String>,
+    /// Matching routes, most specific first; `.1` is the pattern of the winner.
+    chain: Vec<u32>,
+    pattern: u32,
+    /// Routes `chain[..applies]` contribute requirements (a `public` route cuts).
+    applies: usize,
+    cors: Verdict<'r>,
+    who: Who,
+    now_us: u64,
+    pub keys: Vec<LimitKey>,
+}
+
+pub(crate) enum Phase1<'e, 'r> {
+    Done(HttpDecision<'e>),
+    Pending(Box<Prepared<'r>>),
+}
+
+impl Prepared<'_> {
+    pub(crate) fn now_us(&self) -> u64 {
+        self.now_us
+    }
+}
+
+impl Engine {
+    fn now_us(&self, req: &HttpRequest) -> u64 {
+        req.time_us.unwrap_or_else(|| self.clock.now_micros())
+    }
+
+    fn principal_of<'a>(
+        &self,
+        req: &'a HttpRequest,
+        who: &'a mut Who,
+        now_us: u64,
+    ) -> Option<&'a Principal> {
+        if req.principal.is_some() {
+            return req.principal.as_ref();
+        }
+        let authn = who
+            .authn
+            .get_or_insert_with(|| self.auth.authenticate(req, now_us));
+        match authn {
+            Authn::Principal { principal, .. } => Some(principal),
+            Authn::Anonymous | Authn::Failed(_) => None,
+        }
+    }
+
+    /// Phase 1.
+    pub(crate) fn prepare<'e, 'r>(
+        &'e self,
+        req: &'r HttpRequest,
+        mut tr: Option<&mut HttpTrace>,
+    ) -> Phase1<'e, 'r> {
+        let h = &self.http;
+        let norm = match normalise(&req.path) {
+            Ok(n) => n,
+            Err(e) => {
+                if let Some(t) = tr.as_deref_mut() {
+                    t.path = format!("refused: {e}");
+                }
+                let mut d = self.base_decision(false, 400, &[], None);
+                d.reason = Some(Cow::Owned(e.to_string()));
+                return Phase1::Done(d);
+            }
+        };
+        let mut pats = Vec::new();
+        h.router.matching_into(&norm.path, &mut pats);
+        let bit = method_bit(&req.method);
+        let mut chain: Vec<u32> = Vec::with_capacity(pats.len());
+        let mut pattern = 0;
+        for p in pats {
+            let Some(&(route, pi)) = h.pattern_route.get(p as usize) else {
+                continue;
+            };
+            let Some(r) = h.routes.get(route as usize) else {
+                continue;
+            };
+            // HEAD is GET without a body: frameworks send it to GET handlers.
+            let fits = r.methods == 0
+                || r.methods & bit != 0
+                || (bit == method_bit("HEAD") && r.methods & method_bit("GET") != 0);
+            if fits && !chain.contains(&route) {
+                if chain.is_empty() {
+                    pattern = pi;
+                }
+                chain.push(route);
+            }
+        }
+        let applies = chain
+            .iter()
+            .position(|&r| h.routes.get(r as usize).is_some_and(|r| r.public))
+            .map_or(chain.len(), |i| i + 1);
+        let cors = match &h.cors {
+            Some(c) => c.verdict(req),
+            None => Verdict::NoOrigin,
+        };
+        if let Some(t) = tr.as_deref_mut() {
+            t.path.clone_from(&norm.path);
+            t.routes = chain
+                .iter()
+                .enumerate()
+                .filter_map(|(i, &r)| {
+                    let route = h.routes.get(r as usize)?;
+                    Some(RouteTrace {
+                        rule: route.loc.to_string(),
+                        pattern: route.patterns.join(", "),
+                        public: route.public,
+                        applies: i < applies,
+                    })
+                })
+                .collect();
+            t.cors = match (&h.cors, cors) {
+                (None, _) | (_, Verdict::NoOrigin) => "none",
+                (_, Verdict::Allowed(_)) => "allowed",
+                (_, Verdict::Refused) => "refused",
+            };
+            t.principal = "not needed".into();
+        }
+        let mut p = Prepared {
+            ip: req.ip.map(|ip| ip.to_string()),
+            norm,
+            chain,
+            pattern,
+            applies,
+            cors,
+            who: Who::default(),
+            now_us: self.now_us(req),
+            keys: Vec::new(),
+        };
+        if let (Some(c), true) = (&h.cors, Cors::is_preflight(req)) {
+            if let Some(t) = tr {
+                t.preflight = true;
+            }
+            let mut hs = self.route_headers(&p.chain);
+            return Phase1::Done(match cors {
+                Verdict::Allowed(origin) => {
+                    c.preflight(origin, &mut hs);
+                    self.finish(true, 204, hs, &p)
+                }
+                _ => {
+                    c.actual(Verdict::Refused, &mut hs);
+                    let mut d = self.finish(false, 403, hs, &p);
+                    d.reason = Some(Cow::Borrowed(
+                        "CORS preflight from an origin the policy does not allow",
+                    ));
+                    d
+                }
+            });
+        }
+        // Every matching route's limits count, `public` or not.
+        let mut limits: Vec<u32> = Vec::new();
+        for &r in &p.chain {
+            for &l in h.routes.get(r as usize).map_or(&[][..], |r| &r.limits) {
+                if !limits.contains(&l) {
+                    limits.push(l);
+                }
+            }
+        }
+        limits.sort_unstable();
+        for l in limits {
+            let Some(lim) = h.limits.get(l as usize) else {
+                continue;
+            };
+            let principal = if lim.key_needs_principal {
+                self.principal_of(req, &mut p.who, p.now_us)
+            } else {
+                req.principal.as_ref()
+            };
+            let view = HttpView {
+                req,
+                path: &p.norm.path,
+                query: p.norm.query,
+                ip: p.ip.as_deref(),
+                principal,
+            };
+            let key = self.limit_key(&view, &lim.key);
+            p.keys.push(LimitKey { limit: l, ..key });
+        }
+        Phase1::Pending(Box::new(p))
+    }
+
+    /// Evaluate a key: `s:TEXT` or `n:NUMBER`; the client's IPv6 address by its prefix;
+    /// a missing key is the one shared key `missing` (see docs/LANGUAGE.md, Limits).
+    fn limit_key(&self, view: &HttpView<'_>, node: &Node) -> LimitKey {
+        let cx = Cx {
+            t: Some(&self.tables),
+            req: None,
+            http: Some(view),
+            rec: None,
+            pmask: None,
+        };
+        let source = key_source(&cx, node);
+        let redact = matches!(source, Node::Header(_));
+        let (key, shown) = match eval::eval(&cx, node) {
+            V::Str(s) if Some(&*s) == view.ip => {
+                let k = match view.req.ip {
+                    Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                        Some(v4) => v4.to_string(),
+                        None => v6_prefix(v6, self.ipv6_prefix),
+                    },
+                    _ => s.into_owned(),
+                };
+                (format!("s:{k}"), k)
+            }
+            V::Str(s) => {
+                let shown = if redact {
+                    "<redacted>".into()
+                } else {
+                    s.to_string()
+                };
+                (format!("s:{s}"), shown)
+            }
+            V::Secret(s) => (format!("s:{s}"), "<redacted>".into()),
+            V::Num(n) => (format!("n:{n}"), n.to_string()),
+            _ => ("missing".into(), "missing (one shared key)".into()),
+        };
+        LimitKey {
+            limit: 0,
+            key: key.into_bytes(),
+            shown,
+        }
+    }
+
+    /// Phase 3: store answers (one per `p.keys`, in order) -> the decision.
+    pub(crate) fn conclude<'e>(
+        &'e self,
+        req: &HttpRequest,
+        mut p: Box<Prepared<'_>>,
+        answers: Vec<Result<Admission, StoreError>>,
+        mut tr: Option<&mut HttpTrace>,
+    ) -> HttpDecision<'e> {
+        let h = &self.http;
+        let mut hs = self.route_headers(&p.chain);
+        if let Some(c) = &h.cors {
+            c.actual(p.cors, &mut hs);
+        }
+        // Rate limits.
+        let mut refused: Vec<&'e str> = Vec::new();
+        let mut failed: Option<(&'e str, String)> = None;
+        let mut note: Option<String> = None;
+        let mut retry_us = 0u64;
+        let mut policy_items: Vec<&'e str> = Vec::new();
+        let mut counters: Vec<String> = Vec::new();
+        for (k, answer) in p.keys.iter().zip(answers) {
+            let Some(lim) = h.limits.get(k.limit as usize) else {
+                continue;
+            };
+            let answer = match (answer, self.on_store_error, &self.fallback) {
+                (Err(_), OnStoreError::Fallback, Some(f)) => f.check(&lim.spec, &k.key, p.now_us),
+                (a, _, _) => a,
+            };
+            policy_items.push(&lim.policy_item);
+            let mut remaining = None;
+            let outcome = match answer {
+                Ok(a) => {
+                    remaining = Some(a.remaining);
+                    let t = a.reset_us.div_ceil(1_000_000);
+                    counters.push(format!("\"{}\";r={};t={t}", lim.spec.name, a.remaining));
+                    if !a.allowed {
+                        refused.push(&lim.loc);
+                        retry_us = retry_us.max(a.retry_after_us);
+                    }
+                    if a.allowed { "admitted" } else { "refused" }.to_owned()
+                }
+                Err(e) => match self.on_store_error {
+                    OnStoreError::FailOpen => {
+                        let n = format!(
+                            "rate limit `{}` not counted: {e}; admitted (fail-open)",
+                            lim.spec.name
+                        );
+                        note.get_or_insert_with(|| n.clone());
+                        n
+                    }
+                    _ => {
+                        let n = format!("rate limit `{}`: {e}", lim.spec.name);
+                        failed.get_or_insert((&lim.loc, n.clone()));
+                        n
+                    }
+                },
+            };
+            if let Some(t) = tr.as_deref_mut() {
+                t.limits.push(LimitTrace {
+                    limit: lim.spec.name.to_string(),
+                    rule: lim.loc.to_string(),
+                    key: k.shown.clone(),
+                    outcome,
+                    remaining,
+                });
+            }
+        }
+        if !policy_items.is_empty() {
+            hs.set(
+                Cow::Borrowed("ratelimit-policy"),
+                match policy_items.as_slice() {
+                    [one] => Cow::Borrowed(*one),
+                    many => Cow::Owned(many.join(", ")),
+                },
+            );
+            if !counters.is_empty() {
+                hs.set(Cow::Borrowed("ratelimit"), Cow::Owned(counters.join(", ")));
+            }
+        }
+        if let Some((loc, why)) = failed {
+            let mut d = self.finish(false, 503, hs, &p);
+            d.reason = Some(Cow::Owned(why));
+            d.rules.push(loc);
+            return d;
+        }
+        if !refused.is_empty() {
+            let secs = retry_us.div_ceil(1_000_000).max(1);
+            hs.set(Cow::Borrowed("retry-after"), Cow::Owned(secs.to_string()));
+            let mut d = self.finish(false, 429, hs, &p);
+            d.reason = Some(Cow::Borrowed("rate limit exceeded"));
+            d.rules = refused;
+            d.note = note.map(Cow::Owned);
+            return d;
+        }
+        // Requirements: every `require auth`, then every role, then expressions.
+        let reqs: Vec<&'e CReq> = p
+            .chain
+            .iter()
+            .take(p.applies)
+            .filter_map(|&r| h.routes.get(r as usize))
+            .flat_map(|r| r.reqs.iter())
+            .collect();
+        let mut failure: Option<(&'e CReq, Option<Authn>)> = None;
+        for pass in 0..3 {
+            for &q in &reqs {
+                let kind = match (&q.test, pass) {
+                    (ReqTest::Auth, 0) => "auth",
+                    (ReqTest::Role(_), 1) => "role",
+                    (ReqTest::Expr(_), 2) => "expr",
+                    _ => continue,
+                };
+                let (ok, reads) = self.test(req, &mut p, q, tr.is_some());
+                if let Some(t) = tr.as_deref_mut() {
+                    t.requirements.push(ReqTrace {
+                        rule: q.loc.to_string(),
+                        kind,
+                        value: match ok {
+                            Some(true) => "true",
+                            Some(false) => "false",
+                            None => "missing",
+                        },
+                        reads,
+                    });
+                }
+                if ok != Some(true) && failure.is_none() {
+                    let failed_auth = match (&q.test, &p.who.authn) {
+                        (ReqTest::Auth | ReqTest::Role(_), Some(a @ Authn::Failed(_))) => {
+                            Some(a.clone())
+                        }
+                        (ReqTest::Auth, _) => Some(Authn::Anonymous),
+                        _ => None,
+                    };
+                    failure = Some((q, failed_auth));
+                }
+            }
+            if failure.is_some() && tr.is_none() {
+                break;
+            }
+        }
+        if let Some(t) = tr {
+            t.principal = match (&req.principal, &p.who.authn) {
+                (Some(_), _) => "host".into(),
+                (None, None) => "not needed".into(),
+                (None, Some(Authn::Anonymous)) => "anonymous".into(),
+                (None, Some(Authn::Failed(f))) => format!("failed: {}", f.code()),
+                (None, Some(Authn::Principal { via, .. })) => format!("auth: {via}"),
+            };
+        }
+        let via = match &p.who.authn {
+            Some(Authn::Principal { via, .. }) if req.principal.is_none() => Some(via.clone()),
+            _ => None,
+        };
+        let mut d = match failure {
+            None => self.finish(true, 200, hs, &p),
+            Some((q, authn)) => self.refuse(q, authn, hs, &p),
+        };
+        d.authenticated_by = via;
+        d.note = note.map(Cow::Owned);
+        d
+    }
+
+    /// Test one requirement; `(value, reads)`, reads only when tracing.
+    fn test(
+        &self,
+        req: &HttpRequest,
+        p: &mut Prepared<'_>,
+        q: &CReq,
+        trace: bool,
+    ) -> (Option<bool>, Vec<crate::Read>) {
+        let principal = if q.needs_principal {
+            self.principal_of(req, &mut p.who, p.now_us)
+        } else {
+            req.principal.as_ref()
+        };
+        match &q.test {
+            ReqTest::Auth => (Some(principal.is_some()), Vec::new()),
+            ReqTest::Role(want) => {
+                let t = &self.tables;
+                let ok = principal.is_some_and(|pr| {
+                    pr.roles
+                        .iter()
+                        .filter_map(|n| t.role_id(n))
+                        .any(|r| want.iter().any(|&w| t.inherits(r, w)))
+                });
+                (Some(ok), Vec::new())
+            }
+            ReqTest::Expr(node) => {
+                let view = HttpView {
+                    req,
+                    path: &p.norm.path,
+                    query: p.norm.query,
+                    ip: p.ip.as_deref(),
+                    principal,
+                };
+                let rec = RefCell::new(Vec::new());
+                let cx = Cx {
+                    t: Some(&self.tables),
+                    req: None,
+                    http: Some(&view),
+                    rec: trace.then_some(&rec),
+                    pmask: None,
+                };
+                let v = match eval::eval(&cx, node) {
+                    V::Bool(b) => Some(b),
+                    _ => None,
+                };
+                (v, rec.into_inner())
+            }
+        }
+    }
+
+    fn refuse<'e>(
+        &'e self,
+        q: &'e CReq,
+        authn: Option<Authn>,
+        mut hs: HeaderSet<'e>,
+        p: &Prepared<'_>,
+    ) -> HttpDecision<'e> {
+        let mut reason: Cow<'e, str> = Cow::Borrowed(&q.reason);
+        match &q.otherwise {
+            Otherwise::Status(s) => {
+                let mut status = *s;
+                match &authn {
+                    // A refused credential is a 401 whatever the requirement's kind.
+                    Some(Authn::Failed(f)) => {
+                        status = 401;
+                        reason = Cow::Borrowed(f.code());
+                        hs.set(Cow::Borrowed("www-authenticate"), challenge(*f));
+                    }
+                    Some(_) if *s == 401 => {
+                        hs.set(Cow::Borrowed("www-authenticate"), Cow::Borrowed("Bearer"));
+                    }
+                    _ => {}
+                }
+                let mut d = self.finish(false, status, hs, p);
+                d.reason = Some(reason);
+                d.rules.push(&q.loc);
+                d
+            }
+            Otherwise::Redirect { status, location } => {
+                if let Some(Authn::Failed(f)) = &authn {
+                    reason = Cow::Borrowed(f.code());
+                }
+                let mut target = p.norm.path.clone();
+                if !p.norm.query.is_empty() {
+                    target.push('?');
+                    target.push_str(p.norm.query);
+                }
+                let encoded = utf8_percent_encode(&target, COMPONENT).to_string();
+                let loc = location.replace("{path}", &encoded);
+                hs.set(Cow::Borrowed("location"), Cow::Owned(loc.clone()));
+                let mut d = self.finish(false, *status, hs, p);
+                d.reason = Some(reason);
+                d.rules.push(&q.loc);
+                d.location = Some(loc);
+                d
+            }
+        }
+    }
+
+    /// Security headers with every matching route's `header set`/`drop`, least specific
+    /// route first so the most specific wins.
+    fn route_headers(&self, chain: &[u32]) -> HeaderSet<'_> {
+        let h = &self.http;
+        let mut hs = HeaderSet::base(&h.headers, 6);
+        for &r in chain.iter().rev() {
+            for op in h.routes.get(r as usize).map_or(&[][..], |r| &r.header_ops) {
+                hs.apply(op);
+            }
+        }
+        hs
+    }
+
+    fn base_decision<'e>(
+        &'e self,
+        allowed: bool,
+        status: u16,
+        chain: &[u32],
+        route: Option<RouteRef<'e>>,
+    ) -> HttpDecision<'e> {
+        let mut hs = self.route_headers(chain);
+        if let Some(c) = &self.http.cors {
+            c.actual(Verdict::Refused, &mut hs);
+        }
+        HttpDecision {
+            allowed,
+            status,
+            headers: hs.add,
+            remove: hs.remove,
+            route,
+            ..HttpDecision::default()
+        }
+    }
+
+    fn finish<'e>(
+        &'e self,
+        allowed: bool,
+        status: u16,
+        hs: HeaderSet<'e>,
+        p: &Prepared<'_>,
+    ) -> HttpDecision<'e> {
+        let route = p.chain.first().and_then(|&r| {
+            let route = self.http.routes.get(r as usize)?;
+            Some(RouteRef {
+                rule: &route.loc,
+                pattern: route.patterns.get(p.pattern as usize)?,
+            })
+        });
+        HttpDecision {
+            allowed,
+            status,
+            headers: hs.add,
+            remove: hs.remove,
+            route,
+            ..HttpDecision::default()
+        }
+    }
+}
+
+/// The `WWW-Authenticate` challenge of RFC 6750 for a refused credential.
+fn challenge(f: AuthFailure) -> Cow<'static, str> {
+    match f {
+        AuthFailure::MissingToken => Cow::Borrowed("Bearer"),
+        f => Cow::Owned(format!(
+            "Bearer error=\"invalid_token\", error_description=\"{}\"",
+            f.code()
+        )),
+    }
+}
+
+/// Which part of a `a ?? b ?? c` key supplied the value (to redact header keys).
+fn key_source<'a>(cx: &Cx<'a>, node: &'a Node) -> &'a Node {
+    match node {
+        Node::Coalesce(a, b) => match eval::eval(cx, a) {
+            V::Missing => key_source(cx, b),
+            _ => key_source(cx, a),
+        },
+        n => n,
+    }
+}
+
+/// An IPv6 address reduced to its first `bits` bits, as `addr/bits`.
+fn v6_prefix(ip: std::net::Ipv6Addr, bits: u8) -> String {
+    let bits = bits.min(128);
+    let mask = match bits {
+        0 => 0,
+        b => u128::MAX << (128 - u32::from(b)),
+    };
+    format!("{}/{bits}", std::net::Ipv6Addr::from(u128::from(ip) & mask))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn v6_prefix_keeps_the_network() {
+        let ip = "2001:db8:1:2:3:4:5:6".parse().ok();
+        assert_eq!(
+            ip.map(|ip| super::v6_prefix(ip, 64)),
+            Some("2001:db8:1:2::/64".to_owned())
+        );
+        assert_eq!(
+            ip.map(|ip| super::v6_prefix(ip, 0)),
+            Some("::/0".to_owned())
+        );
+    }
+}

@@ -1,0 +1,334 @@
+//! Routes, limits, headers and cors -> [`HttpTables`]: the route trie, requirements
+//! lowered to programs, limit specs, and the header and CORS values folded at load.
+
+use super::cors::Cors;
+use super::headers::HeaderOp;
+use super::router::Router;
+use crate::compile::Tables;
+use crate::eval::{self, Konst};
+use crate::limit::LimitSpec;
+use crate::lower::{self, Node};
+use crate::Options;
+use warden_lang::ast::{self, CorsValue, Item, ReqKind, Root, RouteStmt};
+use warden_lang::diag::LineIndex;
+use warden_lang::Diagnostic;
+
+/// One method bit per method a route may name; other methods only match routes that
+/// name none.
+pub(crate) fn method_bit(m: &str) -> u8 {
+    match m {
+        "GET" => 1,
+        "HEAD" => 2,
+        "POST" => 4,
+        "PUT" => 8,
+        "PATCH" => 16,
+        "DELETE" => 32,
+        "OPTIONS" => 64,
+        _ => 0,
+    }
+}
+
+#[derive(Debug)]
+pub(crate) enum ReqTest {
+    Auth,
+    /// One of these roles (by inheritance).
+    Role(Box<[u32]>),
+    Expr(Node),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Otherwise {
+    Status(u16),
+    Redirect { status: u16, location: Box<str> },
+}
+
+#[derive(Debug)]
+pub(crate) struct CReq {
+    pub test: ReqTest,
+    pub otherwise: Otherwise,
+    /// `file:line`.
+    pub loc: Box<str>,
+    /// The decision's reason when the requirement fails.
+    pub reason: Box<str>,
+    /// The expression reads the principal (so authentication must run first).
+    pub needs_principal: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct CRoute {
+    pub loc: Box<str>,
+    pub patterns: Box<[Box<str>]>,
+    /// Method bits; 0 = every method.
+    pub methods: u8,
+    pub public: bool,
+    pub reqs: Box<[CReq]>,
+    pub limits: Box<[u32]>,
+    pub header_ops: Box<[HeaderOp]>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CLimit {
+    pub spec: LimitSpec,
+    pub key: Node,
+    pub loc: Box<str>,
+    pub key_needs_principal: bool,
+    /// `"name";q=COUNT;w=SECONDS` for `RateLimit-Policy`.
+    pub policy_item: Box<str>,
+}
+
+/// Everything `check_http` reads, built once per policy.
+#[derive(Debug, Default)]
+pub(crate) struct HttpTables {
+    pub routes: Vec<CRoute>,
+    /// Pattern index -> (route, pattern) of the router.
+    pub pattern_route: Vec<(u32, u32)>,
+    pub router: Router,
+    pub limits: Vec<CLimit>,
+    pub headers: Vec<(Box<str>, Box<str>)>,
+    pub cors: Option<Cors>,
+}
+
+/// Compile the HTTP declarations of a checked policy.
+pub(crate) fn compile(
+    file: &str,
+    source: &str,
+    policy: &ast::Policy,
+    tables: &Tables,
+    options: &Options,
+) -> Result<HttpTables, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let lines = LineIndex::new(source);
+    let loc = |span: ast::Span| {
+        let (line, _) = lines.line_col(source, span.start as usize);
+        format!("{file}:{line}").into_boxed_str()
+    };
+    let scope = lower::Scope {
+        roles: &tables.roles,
+        policy,
+        scripts: tables.scripts.as_ref(),
+        options,
+    };
+    let text = |span: ast::Span| source.get(span.range()).unwrap_or("").to_owned();
+    let mut out = HttpTables::default();
+
+    for item in &policy.items {
+        let Item::Limit(l) = item else { continue };
+        let Some(key) = lower::lower(&scope, &[], &l.key, &mut diags) else {
+            continue;
+        };
+        let period_us = l.per.millis().saturating_mul(1000).max(1);
+        let window_s = period_us.div_ceil(1_000_000);
+        out.limits.push(CLimit {
+            spec: LimitSpec {
+                id: out.limits.len() as u32,
+                policy: policy.name.name.as_str().into(),
+                name: l.name.name.as_str().into(),
+                count: l.count.max(1),
+                period_us,
+                strict: l.strict,
+            },
+            key_needs_principal: reads_principal(&key),
+            key,
+            loc: loc(l.span),
+            policy_item: format!("\"{}\";q={};w={}", l.name.name, l.count, window_s).into(),
+        });
+    }
+
+    let mut patterns: Vec<String> = Vec::new();
+    for item in &policy.items {
+        let Item::Route(r) = item else { continue };
+        let route_id = out.routes.len() as u32;
+        let mut reqs = Vec::new();
+        let mut limits = Vec::new();
+        let mut header_ops = Vec::new();
+        let mut public = false;
+        for st in &r.body {
+            match st {
+                RouteStmt::Public(_) => public = true,
+                RouteStmt::Limit(names, _) => {
+                    for n in names {
+                        match out.limits.iter().position(|l| *l.spec.name == n.name) {
+                            Some(i) if !limits.contains(&(i as u32)) => limits.push(i as u32),
+                            Some(_) => {}
+                            None => diags.push(Diagnostic::error(
+                                "unknown-limit",
+                                n.span,
+                                format!("unknown limit `{}`", n.name),
+                            )),
+                        }
+                    }
+                }
+                RouteStmt::HeaderSet { name, value, .. } => header_ops.push(HeaderOp::Set(
+                    name.name.to_ascii_lowercase().into(),
+                    value.value.as_str().into(),
+                )),
+                RouteStmt::HeaderDrop { name, .. } => {
+                    header_ops.push(HeaderOp::Drop(name.name.to_ascii_lowercase().into()))
+                }
+                RouteStmt::Require(req) => {
+                    let l = loc(req.span);
+                    let (test, default_status, reason) = match &req.kind {
+                        ReqKind::Auth => (ReqTest::Auth, 401, "authentication required".into()),
+                        ReqKind::Role(roles) => {
+                            let ids: Vec<u32> = roles
+                                .iter()
+                                .filter_map(|r| tables.role_id(&r.name))
+                                .collect();
+                            if ids.len() != roles.len() {
+                                diags.push(Diagnostic::error(
+                                    "unknown-role",
+                                    req.span,
+                                    "a required role is not declared",
+                                ));
+                            }
+                            let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+                            (
+                                ReqTest::Role(ids.into()),
+                                403,
+                                format!("requires role {}", names.join(" or ")),
+                            )
+                        }
+                        ReqKind::Expr(e) => match lower::lower(&scope, &[], e, &mut diags) {
+                            Some(n) => (
+                                ReqTest::Expr(n),
+                                400,
+                                format!("requirement `{}` not met", text(e.span)),
+                            ),
+                            None => continue,
+                        },
+                    };
+                    let otherwise = match &req.otherwise {
+                        None => Otherwise::Status(default_status),
+                        Some(ast::Otherwise::Status(s, _)) => Otherwise::Status(*s),
+                        Some(ast::Otherwise::Redirect {
+                            status, location, ..
+                        }) => Otherwise::Redirect {
+                            status: status.unwrap_or(302),
+                            location: location.value.as_str().into(),
+                        },
+                    };
+                    let needs_principal = match &test {
+                        ReqTest::Auth | ReqTest::Role(_) => true,
+                        ReqTest::Expr(n) => reads_principal(n),
+                    };
+                    reqs.push(CReq {
+                        test,
+                        otherwise,
+                        loc: l,
+                        reason: reason.into(),
+                        needs_principal,
+                    });
+                }
+            }
+        }
+        let methods = r.methods.iter().fold(0u8, |m, x| m | method_bit(&x.name));
+        for (pi, p) in r.patterns.iter().enumerate() {
+            out.pattern_route.push((route_id, pi as u32));
+            patterns.push(p.text.clone());
+        }
+        out.routes.push(CRoute {
+            loc: loc(r.span),
+            patterns: r.patterns.iter().map(|p| p.text.as_str().into()).collect(),
+            methods,
+            public,
+            reqs: reqs.into(),
+            limits: limits.into(),
+            header_ops: header_ops.into(),
+        });
+    }
+    out.router = Router::new(&patterns);
+
+    for item in &policy.items {
+        match item {
+            Item::Headers(h) => {
+                for e in &h.entries {
+                    if folds_true(&scope, e.cond.as_ref(), &mut diags) {
+                        let name: Box<str> = e.name.name.to_ascii_lowercase().into();
+                        out.headers.retain(|(n, _)| *n != name);
+                        out.headers.push((name, e.value.value.as_str().into()));
+                    }
+                }
+            }
+            Item::Cors(c) => out.cors = Some(cors(&scope, c, &mut diags)),
+            _ => {}
+        }
+    }
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
+    }
+    Ok(out)
+}
+
+fn cors(scope: &lower::Scope<'_>, c: &ast::CorsDecl, diags: &mut Vec<Diagnostic>) -> Cors {
+    let mut out = Cors::default();
+    let join = |xs: &[ast::Ident]| -> Box<str> {
+        xs.iter()
+            .map(|x| x.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+            .into()
+    };
+    let extend = |slot: &mut Option<Box<str>>, more: Box<str>| {
+        *slot = Some(match slot.take() {
+            Some(s) => format!("{s}, {more}").into(),
+            None => more,
+        });
+    };
+    for e in &c.entries {
+        if !folds_true(scope, e.cond.as_ref(), diags) {
+            continue;
+        }
+        match &e.value {
+            CorsValue::Origins(list) => {
+                for o in list {
+                    if o.value == "*" {
+                        out.any = true;
+                    } else {
+                        out.origins.push(o.value.to_ascii_lowercase().into());
+                    }
+                }
+            }
+            CorsValue::Methods(ms) => extend(&mut out.methods, join(ms)),
+            CorsValue::Headers(hs) => extend(&mut out.headers, join(hs)),
+            CorsValue::Expose(hs) => extend(&mut out.expose, join(hs)),
+            CorsValue::Credentials(b) => out.credentials = *b,
+            CorsValue::MaxAge(d) => out.max_age = Some((d.millis() / 1000).to_string().into()),
+        }
+    }
+    out
+}
+
+/// Fold an `if` condition of a headers or cors line at load; no condition is true.
+fn folds_true(
+    scope: &lower::Scope<'_>,
+    cond: Option<&ast::Expr>,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let Some(c) = cond else { return true };
+    let Some(node) = lower::lower(scope, &[], c, diags) else {
+        return false;
+    };
+    match eval::eval_const(&node) {
+        Some(Konst::Bool(b)) => b,
+        _ => {
+            diags.push(
+                Diagnostic::error(
+                    "invalid-condition",
+                    c.span,
+                    "this condition cannot be decided when the policy loads",
+                )
+                .with_help(
+                    "conditions on header and cors lines read only `env`, secrets and literals",
+                ),
+            );
+            false
+        }
+    }
+}
+
+/// Whether a program reads the principal (so it needs authentication to have run).
+pub(crate) fn reads_principal(node: &Node) -> bool {
+    let mut reads = Vec::new();
+    lower::reads(node, &mut reads);
+    reads.iter().any(|(root, _)| *root == Root::Principal)
+}

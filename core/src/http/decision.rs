@@ -1,0 +1,129 @@
+//! [`HttpDecision`] and the explain [`HttpTrace`]: what `check_http` answers, with the
+//! Decision JSON of CONTRACTS.md plus HTTP-only fields.
+
+use serde::ser::{SerializeMap, SerializeStruct, Serializer};
+use std::borrow::Cow;
+
+/// The route that decided a request: `file:line` of its block and the pattern matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct RouteRef<'e> {
+    pub rule: &'e str,
+    pub pattern: &'e str,
+}
+
+/// The answer to an HTTP request. Static texts borrow from the engine; only
+/// per-request values (an echoed origin, a redirect location, rate-limit counters) are
+/// owned.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HttpDecision<'e> {
+    pub allowed: bool,
+    /// 200 allowed, 204 a preflight answer, 3xx a redirect, 4xx/5xx a refusal.
+    pub status: u16,
+    pub reason: Option<Cow<'e, str>>,
+    /// The deciding requirements or limits as `file:line`.
+    pub rules: Vec<&'e str>,
+    /// Headers the host adds to the response (names lower-case; replace on conflict).
+    pub headers: Vec<(Cow<'e, str>, Cow<'e, str>)>,
+    /// Headers the host removes from the response, even when the application set them.
+    pub remove: Vec<&'e str>,
+    /// A redirect's target (also in `headers` as `location`).
+    pub location: Option<String>,
+    /// The most specific matching route; `None` when no route matches.
+    pub route: Option<RouteRef<'e>>,
+    /// When the policy's `auth` section produced the principal: how (`jwt:NAME#1`).
+    pub authenticated_by: Option<String>,
+    /// Set when a rate-limit store failed and the request was admitted anyway.
+    pub note: Option<Cow<'e, str>>,
+}
+
+impl HttpDecision<'_> {
+    /// The first value of a header of the decision, by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| &**v)
+    }
+
+    /// The Decision JSON of CONTRACTS.md, with `route`, `remove`, `authenticated_by`
+    /// and `note` added.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+struct Headers<'a, 'e>(&'a [(Cow<'e, str>, Cow<'e, str>)]);
+
+impl serde::Serialize for Headers<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (n, v) in self.0 {
+            m.serialize_entry(&**n, &**v)?;
+        }
+        m.end()
+    }
+}
+
+impl serde::Serialize for HttpDecision<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("HttpDecision", 10)?;
+        st.serialize_field("allowed", &self.allowed)?;
+        st.serialize_field("status", &self.status)?;
+        st.serialize_field("reason", &self.reason)?;
+        st.serialize_field("rules", &self.rules)?;
+        st.serialize_field("headers", &Headers(&self.headers))?;
+        st.serialize_field("location", &self.location)?;
+        st.serialize_field("route", &self.route)?;
+        st.serialize_field("remove", &self.remove)?;
+        st.serialize_field("authenticated_by", &self.authenticated_by)?;
+        st.serialize_field("note", &self.note)?;
+        st.end()
+    }
+}
+
+/// Explain mode for an HTTP request: what was matched, counted and tested.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct HttpTrace {
+    /// The normalised path, or the reason it was refused.
+    pub path: String,
+    /// Matching routes, most specific first (`file:line pattern`), and whether each
+    /// contributes requirements (a `public` route cuts the less specific ones).
+    pub routes: Vec<RouteTrace>,
+    /// `allowed`, `refused` or `none` (no `Origin`, or no `cors` block).
+    pub cors: &'static str,
+    pub preflight: bool,
+    pub limits: Vec<LimitTrace>,
+    /// `host` (the request carried one), `anonymous`, `failed: CODE`, `auth: LABEL`,
+    /// or `not needed`.
+    pub principal: String,
+    pub requirements: Vec<ReqTrace>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RouteTrace {
+    pub rule: String,
+    pub pattern: String,
+    pub public: bool,
+    pub applies: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LimitTrace {
+    pub limit: String,
+    pub rule: String,
+    /// The key as counted; header-derived and secret-derived keys are redacted.
+    pub key: String,
+    /// `admitted`, `refused`, or the store error and what was done about it.
+    pub outcome: String,
+    pub remaining: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReqTrace {
+    pub rule: String,
+    /// `auth`, `role`, or `expr`.
+    pub kind: &'static str,
+    /// `true`, `false` or `missing`.
+    pub value: &'static str,
+    pub reads: Vec<crate::Read>,
+}
