@@ -380,3 +380,71 @@ pub(crate) fn json_to_py<'py>(
         }
     })
 }
+
+/// Any supported Python value as JSON (the HTTP request is built by
+/// `warden::HttpRequest::from_json`, so its rules are the core's own).
+pub(crate) fn json(
+    v: &Bound<'_, PyAny>,
+    what: Path<'_>,
+    budget: &mut Budget,
+) -> Result<serde_json::Value, RequestError> {
+    use serde_json::Value as J;
+    budget.node(&what)?;
+    if v.is_none() {
+        return Ok(J::Null);
+    }
+    if let Ok(s) = v.cast::<PyString>() {
+        let s = s.to_str().map_err(|e| py_err(&what, e))?;
+        budget.string(&what, s.len())?;
+        return Ok(J::String(s.to_owned()));
+    }
+    if let Ok(b) = v.cast::<PyBool>() {
+        return Ok(J::Bool(b.is_true()));
+    }
+    if v.is_instance_of::<PyInt>() {
+        if let Ok(i) = v.extract::<i64>() {
+            return Ok(J::from(i));
+        }
+    }
+    if v.is_instance_of::<PyInt>() || v.is_instance_of::<PyFloat>() {
+        let n: f64 = v.extract().map_err(|e| py_err(&what, e))?;
+        return serde_json::Number::from_f64(n)
+            .map(J::Number)
+            .ok_or_else(|| err(format!("`{what}` must be a finite number")));
+    }
+    if let Ok(d) = v.cast::<PyDict>() {
+        budget.enter(&what)?;
+        let mut m = serde_json::Map::new();
+        for (k, x) in d.iter() {
+            let Ok(k) = k.cast::<PyString>() else {
+                return Err(err(format!("`{what}`: map keys must be strings")));
+            };
+            let k = k.to_str().map_err(|e| py_err(&what, e))?;
+            budget.string(&what, k.len())?;
+            m.insert(k.to_owned(), json(&x, what, budget)?);
+        }
+        budget.leave();
+        return Ok(J::Object(m));
+    }
+    if v.is_instance_of::<PyList>()
+        || v.is_instance_of::<PyTuple>()
+        || v.is_instance_of::<PySet>()
+        || v.is_instance_of::<PyFrozenSet>()
+    {
+        budget.enter(&what)?;
+        let mut items = Vec::new();
+        for x in v.try_iter().map_err(|e| py_err(&what, e))? {
+            items.push(json(&x.map_err(|e| py_err(&what, e))?, what, budget)?);
+        }
+        budget.leave();
+        return Ok(J::Array(items));
+    }
+    let ty = v
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into());
+    Err(err(format!(
+        "`{what}` has unsupported type `{ty}`; use str, int, float, bool, None, list, tuple, set or dict"
+    )))
+}

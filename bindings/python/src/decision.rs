@@ -125,3 +125,91 @@ impl Diagnostic {
         )
     }
 }
+
+/// The answer to an HTTP request (`Engine.check_http`). Immutable.
+#[pyclass(module = "warden", frozen)]
+#[derive(Debug)]
+pub struct HttpDecision {
+    #[pyo3(get)]
+    allowed: bool,
+    /// 200 allowed, 204 a preflight answer, 3xx a redirect, 4xx/5xx a refusal.
+    #[pyo3(get)]
+    status: u16,
+    #[pyo3(get)]
+    reason: Option<String>,
+    #[pyo3(get)]
+    location: Option<String>,
+    /// Set when a rate-limit store failed and the request was admitted anyway.
+    #[pyo3(get)]
+    note: Option<String>,
+    rules: Vec<String>,
+    headers: Vec<(String, String)>,
+    remove: Vec<String>,
+    json: serde_json::Value,
+    #[pyo3(get)]
+    trace: Option<Py<PyAny>>,
+}
+
+impl HttpDecision {
+    pub(crate) fn new(d: &warden::HttpDecision<'_>, trace: Option<Py<PyAny>>) -> HttpDecision {
+        HttpDecision {
+            allowed: d.allowed,
+            status: d.status,
+            reason: d.reason.as_deref().map(str::to_owned),
+            location: d.location.clone(),
+            note: d.note.as_deref().map(str::to_owned),
+            rules: d.rules.iter().map(|r| r.to_string()).collect(),
+            headers: d
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            remove: d.remove.iter().map(|r| r.to_string()).collect(),
+            json: d.to_json(),
+            trace,
+        }
+    }
+}
+
+#[pymethods]
+impl HttpDecision {
+    /// The deciding requirements or limits as `file:line`.
+    #[getter]
+    fn rules<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, &self.rules)
+    }
+
+    /// Headers to add to the response (lower-case names; they replace the app's own).
+    #[getter]
+    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (n, v) in &self.headers {
+            d.set_item(n, v)?;
+        }
+        Ok(d)
+    }
+
+    /// Headers to remove from the response, even when the application set them.
+    #[getter]
+    fn remove<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, &self.remove)
+    }
+
+    /// The decision JSON of CONTRACTS.md (with `route`, `remove`, `note`) as a dict.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::convert::json_to_py(py, &self.json)
+    }
+
+    fn __bool__(&self) -> bool {
+        self.allowed
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "HttpDecision(allowed={}, status={}, reason={:?})",
+            if self.allowed { "True" } else { "False" },
+            self.status,
+            self.reason
+        )
+    }
+}

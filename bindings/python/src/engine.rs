@@ -2,7 +2,7 @@
 //! `authorize` from plain dicts.
 
 use crate::convert::{self, json_to_py, Keys};
-use crate::decision::{Decision, Diagnostic};
+use crate::decision::{Decision, Diagnostic, HttpDecision};
 use crate::errors::{config_error, policy_error, request_error};
 use arc_swap::ArcSwap;
 use pyo3::prelude::*;
@@ -188,6 +188,57 @@ impl Engine {
         }
         let v = plan.plan.decide(fill).map_err(request_error)?;
         plan.decision(py, v)
+    }
+
+    /// Decide an HTTP request: route, CORS, rate limits, requirements, response headers.
+    /// Arguments as in the HTTP request JSON of CONTRACTS.md (`headers` a dict of str or
+    /// list of str, `time` an RFC 3339 timestamp); bad ones raise `RequestError`.
+    #[pyo3(signature = (*, method=None, path=None, headers=None, ip=None, principal=None, input=None, time=None, explain=false))]
+    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+    fn check_http(
+        &self,
+        py: Python<'_>,
+        method: Option<&Bound<'_, PyAny>>,
+        path: Option<&Bound<'_, PyAny>>,
+        headers: Option<&Bound<'_, PyAny>>,
+        ip: Option<&Bound<'_, PyAny>>,
+        principal: Option<&Bound<'_, PyAny>>,
+        input: Option<&Bound<'_, PyAny>>,
+        time: Option<&Bound<'_, PyAny>>,
+        explain: bool,
+    ) -> PyResult<HttpDecision> {
+        let mut budget = warden_host::Budget::new();
+        let mut obj = serde_json::Map::new();
+        for (key, v) in [
+            ("method", method),
+            ("path", path),
+            ("headers", headers),
+            ("ip", ip),
+            ("principal", principal),
+            ("input", input),
+            ("time", time),
+        ] {
+            if let Some(v) = v.filter(|v| !v.is_none()) {
+                let what = warden_host::Path {
+                    root: key,
+                    name: "",
+                };
+                let j = convert::json(v, what, &mut budget).map_err(request_error)?;
+                obj.insert(key.into(), j);
+            }
+        }
+        let req = warden::HttpRequest::from_json(&serde_json::Value::Object(obj))
+            .map_err(request_error)?;
+        let plan = self.plan.load();
+        let engine = plan.plan.engine();
+        if explain {
+            let (d, trace) = engine.explain_http(&req);
+            let json = serde_json::to_value(&trace)
+                .map_err(|e| crate::errors::RequestError::new_err(e.to_string()))?;
+            let trace = json_to_py(py, &json)?.unbind();
+            return Ok(HttpDecision::new(&d, Some(trace)));
+        }
+        Ok(HttpDecision::new(&engine.check_http(&req), None))
     }
 
     /// Swap in a new policy: the file this engine was loaded from (or `path`), or

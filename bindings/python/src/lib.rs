@@ -4,9 +4,9 @@
 //!
 //! | module | owns |
 //! | --- | --- |
-//! | `engine.rs` | `Engine`: load, authorize, explain, reload |
+//! | `engine.rs` | `Engine`: load, authorize, check_http, explain, reload |
 //! | `convert.rs` | dicts -> the plan's reused request; JSON -> Python |
-//! | `decision.rs` | `Decision`, `Diagnostic` |
+//! | `decision.rs` | `Decision`, `HttpDecision`, `Diagnostic` |
 //! | `errors.rs` | `WardenError`, `PolicyError`, `RequestError`, `ConfigError` |
 
 mod convert;
@@ -21,6 +21,7 @@ fn _warden(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<engine::Engine>()?;
     m.add_class::<decision::Decision>()?;
+    m.add_class::<decision::HttpDecision>()?;
     m.add_class::<decision::Diagnostic>()?;
     m.add("WardenError", py.get_type::<errors::WardenError>())?;
     m.add("PolicyError", py.get_type::<errors::PolicyError>())?;

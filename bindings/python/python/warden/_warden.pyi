@@ -42,6 +42,23 @@ class Decision:
     def to_dict(self) -> dict[str, Any]: ...
     def __bool__(self) -> bool: ...
 
+@final
+class HttpDecision:
+    allowed: Final[bool]
+    status: Final[int]
+    reason: Final[str | None]
+    location: Final[str | None]
+    note: Final[str | None]
+    trace: Final[dict[str, Any] | None]
+    @property
+    def rules(self) -> tuple[str, ...]: ...
+    @property
+    def headers(self) -> dict[str, str]: ...
+    @property
+    def remove(self) -> tuple[str, ...]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __bool__(self) -> bool: ...
+
 OnStoreError = Literal["closed", "open", "fallback"]
 
 @final
@@ -76,6 +93,18 @@ class Engine:
         context: Mapping[str, Json] | None = None,
         explain: bool = False,
     ) -> Decision: ...
+    def check_http(
+        self,
+        *,
+        method: str,
+        path: str,
+        headers: Mapping[str, str | list[str]] | None = None,
+        ip: str | None = None,
+        principal: Mapping[str, Json] | None = None,
+        input: Mapping[str, Json] | None = None,
+        time: str | None = None,
+        explain: bool = False,
+    ) -> HttpDecision: ...
     def reload(self, path: str | PathLike[str] | None = None, *, source: str | None = None) -> None: ...
     @property
     def name(self) -> str: ...
