@@ -11,7 +11,7 @@ TARGET=$CARGO_TARGET_DIR
 VENV=${WARDEN_PY_VENV:-$TARGET/py-venv}
 
 echo "== clippy (bindings workspace: host, python)"
-cargo clippy --manifest-path bindings/Cargo.toml -p warden-host -p warden-python --all-targets -- -D warnings
+cargo clippy --release --manifest-path bindings/Cargo.toml -p warden-host -p warden-python --all-targets -- -D warnings
 
 echo "== cargo test -p warden-host"
 cargo test -q --manifest-path bindings/Cargo.toml -p warden-host

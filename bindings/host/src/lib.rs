@@ -14,7 +14,7 @@
 
 #![forbid(unsafe_code)]
 
-mod budget;
+pub mod budget;
 mod errors;
 mod options;
 mod plan;
