@@ -122,6 +122,7 @@ impl Engine {
 impl Engine {
     /// Load, check and compile a policy file.
     #[staticmethod]
+    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
     #[pyo3(signature = (path, *, env=None, secrets=None, redis_url=None, on_store_error=None, cache_size=None))]
     fn from_file(
         py: Python<'_>,
@@ -143,6 +144,7 @@ impl Engine {
 
     /// Load, check and compile policy text; `name` is the file name decisions cite.
     #[staticmethod]
+    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
     #[pyo3(signature = (name, text, *, env=None, secrets=None, redis_url=None, on_store_error=None, cache_size=None))]
     fn from_source(
         py: Python<'_>,
