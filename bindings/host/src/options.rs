@@ -1,6 +1,8 @@
 //! Host options (Python keyword arguments, a Node options object) -> `warden::Options`.
 
 use std::fmt;
+use std::sync::Arc;
+use warden::limit::{RedisOptions, RedisStore};
 use warden::{OnStoreError, Options};
 
 /// Load options as hosts spell them; `None` keeps the engine's default.
@@ -10,7 +12,8 @@ pub struct HostOptions {
     /// Secret values by name; never printed (see the `Debug` impl).
     pub secrets: Vec<(String, String)>,
     pub redis_url: Option<String>,
-    /// `"closed"` (default), `"open"` or `"fallback"`.
+    /// `"fail_closed"` (default), `"fail_open"` or `"fallback"` (`"closed"` and `"open"`
+    /// are accepted too).
     pub on_store_error: Option<String>,
     pub cache_size: Option<usize>,
 }
@@ -58,26 +61,28 @@ impl HostOptions {
         }
         if let Some(on) = &self.on_store_error {
             o = o.on_store_error(match on.as_str() {
-                "closed" => OnStoreError::FailClosed,
-                "open" => OnStoreError::FailOpen,
+                "fail_closed" | "closed" => OnStoreError::FailClosed,
+                "fail_open" | "open" => OnStoreError::FailOpen,
                 "fallback" => OnStoreError::Fallback,
                 other => {
                     return Err(ConfigError {
                         message: format!(
-                            "unknown on_store_error `{other}`; expected \"closed\", \"open\" or \"fallback\""
+                            "unknown on_store_error `{other}`; expected \"fail_closed\", \"fail_open\" or \"fallback\""
                         ),
                     })
                 }
             });
         }
-        if self.redis_url.is_some() {
-            // The Redis store (issue: rate limits) is not in the engine this binding
-            // was built against; refusing beats silently counting in process memory.
-            return Err(ConfigError {
-                message: "redis_url: this build of warden has no Redis rate-limit store; \
-                          leave it unset to count limits in process memory"
-                    .into(),
-            });
+        if let Some(url) = &self.redis_url {
+            // Parses the URL only: an unreachable Redis is a store error on checks
+            // (decided by `on_store_error`), so a host can start before its Redis.
+            let store = RedisStore::open(url, RedisOptions::default()).map_err(|e| {
+                // The store's message never quotes the URL (it may hold a password).
+                ConfigError {
+                    message: format!("redis_url: {e}"),
+                }
+            })?;
+            o = o.store(Arc::new(store));
         }
         Ok(o)
     }
@@ -108,5 +113,29 @@ mod tests {
         assert!(bad
             .to_options()
             .is_err_and(|e| e.message.contains("`sometimes`")));
+        let closed = HostOptions {
+            on_store_error: Some("fail_closed".into()),
+            ..HostOptions::default()
+        };
+        assert!(closed
+            .to_options()
+            .is_ok_and(|o| o.on_store_error == OnStoreError::FailClosed));
+    }
+
+    #[test]
+    fn redis_url_builds_a_store_and_bad_urls_hide_the_password() {
+        let ok = HostOptions {
+            redis_url: Some("redis://127.0.0.1:6379/0".into()),
+            ..HostOptions::default()
+        };
+        assert!(ok.to_options().is_ok());
+        let bad = HostOptions {
+            redis_url: Some("nope://user:hunter2@host".into()),
+            ..HostOptions::default()
+        };
+        let err = bad.to_options().err().map(|e| e.message).unwrap_or_default();
+        assert!(err.starts_with("redis_url: "), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(!format!("{bad:?}").contains("hunter2"));
     }
 }
