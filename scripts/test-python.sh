@@ -29,4 +29,5 @@ echo "== maturin develop --release"
 
 echo "== pytest"
 # Exit 5 (no tests collected) is non-zero too, so `set -e` fails on it.
-"$VENV/bin/python" -m pytest -q bindings/python/tests
+# Under a throwaway redis-server (WARDEN_REDIS_URL) for tests/test_redis.py.
+bash scripts/with-redis.sh "$VENV/bin/python" -m pytest -q bindings/python/tests

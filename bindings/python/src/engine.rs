@@ -107,6 +107,23 @@ fn host_options(
     .map_err(config_error)
 }
 
+/// Keyword arguments -> the HTTP request JSON -> a request (`RequestError` if bad).
+fn http_request(args: [(&'static str, Option<&Bound<'_, PyAny>>); 7]) -> PyResult<warden::HttpRequest> {
+    let mut budget = warden_host::Budget::new();
+    let mut obj = serde_json::Map::new();
+    for (key, v) in args {
+        if let Some(v) = v.filter(|v| !v.is_none()) {
+            let what = warden_host::Path {
+                root: key,
+                name: "",
+            };
+            let j = convert::json(v, what, &mut budget).map_err(request_error)?;
+            obj.insert(key.into(), j);
+        }
+    }
+    warden::HttpRequest::from_json(&serde_json::Value::Object(obj)).map_err(request_error)
+}
+
 impl Engine {
     fn wrap(py: Python<'_>, warden: Warden, origin: Origin) -> Engine {
         let plan = PyPlan::new(py, &warden);
@@ -209,9 +226,7 @@ impl Engine {
         time: Option<&Bound<'_, PyAny>>,
         explain: bool,
     ) -> PyResult<HttpDecision> {
-        let mut budget = warden_host::Budget::new();
-        let mut obj = serde_json::Map::new();
-        for (key, v) in [
+        let req = http_request([
             ("method", method),
             ("path", path),
             ("headers", headers),
@@ -219,18 +234,7 @@ impl Engine {
             ("principal", principal),
             ("input", input),
             ("time", time),
-        ] {
-            if let Some(v) = v.filter(|v| !v.is_none()) {
-                let what = warden_host::Path {
-                    root: key,
-                    name: "",
-                };
-                let j = convert::json(v, what, &mut budget).map_err(request_error)?;
-                obj.insert(key.into(), j);
-            }
-        }
-        let req = warden::HttpRequest::from_json(&serde_json::Value::Object(obj))
-            .map_err(request_error)?;
+        ])?;
         let plan = self.plan.load();
         let engine = plan.plan.engine();
         if explain {
@@ -240,7 +244,42 @@ impl Engine {
             let trace = json_to_py(py, &json)?.unbind();
             return Ok(HttpDecision::new(&d, Some(trace)));
         }
-        Ok(HttpDecision::new(&engine.check_http(&req), None))
+        // A Redis store blocks this thread for its round trip: let other threads run.
+        let engine = Arc::clone(engine);
+        Ok(py.detach(move || HttpDecision::new(&engine.check_http(&req), None)))
+    }
+
+    /// `check_http` as an awaitable: the engine's async path runs on the module's tokio
+    /// runtime, so a Redis round trip never blocks the event loop. Arguments are
+    /// converted (and bad ones raise `RequestError`) before anything is awaited.
+    #[pyo3(signature = (*, method=None, path=None, headers=None, ip=None, principal=None, input=None, time=None))]
+    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+    fn check_http_async<'py>(
+        &self,
+        py: Python<'py>,
+        method: Option<&Bound<'_, PyAny>>,
+        path: Option<&Bound<'_, PyAny>>,
+        headers: Option<&Bound<'_, PyAny>>,
+        ip: Option<&Bound<'_, PyAny>>,
+        principal: Option<&Bound<'_, PyAny>>,
+        input: Option<&Bound<'_, PyAny>>,
+        time: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let req = http_request([
+            ("method", method),
+            ("path", path),
+            ("headers", headers),
+            ("ip", ip),
+            ("principal", principal),
+            ("input", input),
+            ("time", time),
+        ])?;
+        let engine = Arc::clone(self.plan.load().plan.engine());
+        crate::runtime::spawn(
+            py,
+            async move { HttpDecision::new(&engine.check_http_async(&req).await, None) },
+            |py, d| Ok(Py::new(py, d)?.into_any()),
+        )
     }
 
     /// Swap in a new policy: the file this engine was loaded from (or `path`), or

@@ -4,15 +4,17 @@
 //!
 //! | module | owns |
 //! | --- | --- |
-//! | `engine.rs` | `Engine`: load, authorize, check_http, explain, reload |
+//! | `engine.rs` | `Engine`: load, authorize, check_http(_async), explain, reload |
 //! | `convert.rs` | dicts -> the plan's reused request; JSON -> Python |
 //! | `decision.rs` | `Decision`, `HttpDecision`, `Diagnostic` |
 //! | `errors.rs` | `WardenError`, `PolicyError`, `RequestError`, `ConfigError` |
+//! | `runtime.rs` | the tokio runtime of `check_http_async`, results handed to asyncio |
 
 mod convert;
 mod decision;
 mod engine;
 mod errors;
+mod runtime;
 
 use pyo3::prelude::*;
 

@@ -92,5 +92,8 @@ def test_bad_options_raise_config_error() -> None:
         warden.Engine.from_source("p.warden", src, on_store_error="sometimes")
     with pytest.raises(warden.ConfigError, match="secret names"):
         warden.Engine.from_source("p.warden", src, secrets={"A": 1})  # type: ignore[dict-item]
-    with pytest.raises(warden.ConfigError, match="Redis"):
-        warden.Engine.from_source("p.warden", src, redis_url="redis://127.0.0.1:6379")
+    with pytest.raises(warden.ConfigError, match="invalid Redis URL") as bad:
+        warden.Engine.from_source("p.warden", src, redis_url="nope://user:hunter2@host")
+    assert "hunter2" not in str(bad.value)
+    # A well-formed URL builds a store without connecting (Redis may start later).
+    assert warden.Engine.from_source("p.warden", src, redis_url="redis://127.0.0.1:1", on_store_error="fail_open").name == "p.warden"

@@ -19,19 +19,8 @@ ADMIN = {"id": "a1", "roles": ["admin"], "org": "o1"}
 VIEWER = {"id": "v1", "roles": ["viewer"], "org": "o1"}
 
 
-# The tour's routes, headers and cors without its limits: the engine on this branch has
-# no rate-limit store yet (the memory store is on branch `limits`), so a limited route
-# fails closed with 503; `test_limited_routes_fail_closed_and_are_relayed` covers that.
-HTTP_POLICY = "\n".join(
-    line for line in TOUR.read_text().splitlines() if not line.strip().startswith("limit ")
-)
-
-
 def engine() -> warden.Engine:
-    return warden.Engine.from_source("tour-http.warden", HTTP_POLICY, secrets={"CRON_SECRET": "test-cron-secret"})
-
-
-def tour() -> warden.Engine:
+    """The whole tour, limits included (counted in the engine's default memory store)."""
     return warden.Engine.from_file(TOUR, secrets={"CRON_SECRET": "test-cron-secret"})
 
 
@@ -55,13 +44,27 @@ def test_cors() -> None:
     assert "access-control-allow-origin" not in evil.headers
 
 
-def test_limited_routes_fail_closed_and_are_relayed() -> None:
-    e = tour()
-    d = e.check_http(method="POST", path="/api/auth/login", ip="203.0.113.7")
-    assert not d.allowed and d.status == 503 and "rate-limit store" in (d.reason or "")
-    r = app_with(e, client=("203.0.113.7", 50000)).post("/api/auth/login")
-    assert r.status_code == d.status and r.json() == {"error": d.reason}
+def test_rate_limit_answers_429_with_retry_after() -> None:
+    # The tour: `limit login: 5 per 15m by ip` on POST /api/auth/login.
+    e = engine()
+    got = [e.check_http(method="POST", path="/api/auth/login", ip="203.0.113.7") for _ in range(6)]
+    assert [d.status for d in got] == [200] * 5 + [429]
+    last = got[-1]
+    assert not last.allowed and int(last.headers["retry-after"]) > 0
+    # Another address has its own budget.
+    assert e.check_http(method="POST", path="/api/auth/login", ip="203.0.113.8").status == 200
+
+
+def test_asgi_middleware_relays_429_and_retry_after() -> None:
+    e = engine()
+    client = app_with(e, client=("203.0.113.7", 50000))
+    codes = [client.post("/api/auth/login").status_code for _ in range(5)]
+    assert codes == [200] * 5
+    r = client.post("/api/auth/login")
+    assert r.status_code == 429 and "error" in r.json()
+    assert int(r.headers["retry-after"]) > 0
     assert r.headers["x-frame-options"] == "DENY"
+    assert app_with(e, client=("203.0.113.9", 50000)).post("/api/auth/login").status_code == 200
 
 
 def test_explain_http() -> None:

@@ -1,4 +1,5 @@
 from os import PathLike
+from collections.abc import Awaitable
 from typing import Any, Final, Literal, Mapping, final
 
 Json = None | bool | int | float | str | list["Json"] | tuple["Json", ...] | set[str] | frozenset[str] | dict[str, "Json"]
@@ -59,7 +60,7 @@ class HttpDecision:
     def to_dict(self) -> dict[str, Any]: ...
     def __bool__(self) -> bool: ...
 
-OnStoreError = Literal["closed", "open", "fallback"]
+OnStoreError = Literal["fail_closed", "fail_open", "fallback"]
 
 @final
 class Engine:
@@ -105,6 +106,17 @@ class Engine:
         time: str | None = None,
         explain: bool = False,
     ) -> HttpDecision: ...
+    def check_http_async(
+        self,
+        *,
+        method: str,
+        path: str,
+        headers: Mapping[str, str | list[str]] | None = None,
+        ip: str | None = None,
+        principal: Mapping[str, Json] | None = None,
+        input: Mapping[str, Json] | None = None,
+        time: str | None = None,
+    ) -> Awaitable[HttpDecision]: ...
     def reload(self, path: str | PathLike[str] | None = None, *, source: str | None = None) -> None: ...
     @property
     def name(self) -> str: ...

@@ -1,5 +1,6 @@
 """ASGI middleware (Starlette, FastAPI, any ASGI app): every HTTP request goes through
-`Engine.check_http` before the app sees it.
+`Engine.check_http_async` before the app sees it (a Redis rate-limit store is asked on
+warden's own runtime thread, never blocking the event loop).
 
 A refusal (401, 403, 413, 429, a redirect, a CORS preflight answer ...) is answered here
 with the decision's status, headers (`location`, `retry-after`, CORS) and a JSON body
@@ -71,7 +72,7 @@ class WardenMiddleware:
         path = raw.decode("latin-1")
         if scope.get("query_string"):
             path += "?" + scope["query_string"].decode("latin-1")
-        d = self.engine.check_http(
+        d = await self.engine.check_http_async(
             method=scope.get("method", "GET"),
             path=path,
             headers=_headers(scope),
