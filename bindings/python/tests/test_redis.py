@@ -49,8 +49,11 @@ def test_redis_down_each_choice(on: str, want: int) -> None:
     assert d.status == want
     if want == 503:
         assert not d.allowed and "rate-limit store" in (d.reason or "") and "203.0.113.7" not in (d.reason or "")
-    got = asyncio.run(e.check_http_async(**LOGIN))
-    assert got.status == want
+
+    async def later() -> warden.HttpDecision:
+        return await e.check_http_async(**LOGIN)
+
+    assert asyncio.run(later()).status == want
 
 
 def test_redis_down_fallback_counts_in_memory() -> None:
@@ -111,6 +114,8 @@ def test_check_http_async_does_not_block_the_event_loop() -> None:
 def test_bad_async_request_raises_before_awaiting() -> None:
     name, text = policy()
     e = warden.Engine.from_source(name, text)
+    with pytest.raises(RuntimeError, match="no running event loop"):
+        e.check_http_async(**LOGIN)  # an awaitable needs a loop to complete on
 
     async def main() -> None:
         with pytest.raises(warden.RequestError, match="must start with"):
