@@ -26,4 +26,5 @@ echo "== npm ci"
 (cd bindings/node && npm ci --no-audit --no-fund --silent)
 
 echo "== node --test"
-(cd bindings/node && node --test test/*.test.js)
+# Under a throwaway redis-server (WARDEN_REDIS_URL) for test/redis.test.js.
+bash scripts/with-redis.sh bash -c 'cd bindings/node && node --test test/*.test.js'

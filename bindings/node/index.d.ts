@@ -38,7 +38,7 @@ export interface EngineOptions {
   env?: string;
   secrets?: Record<string, string>;
   redisUrl?: string;
-  onStoreError?: 'closed' | 'open' | 'fallback';
+  onStoreError?: 'fail_closed' | 'fail_open' | 'fallback';
   cacheSize?: number;
 }
 
@@ -106,5 +106,7 @@ export class Engine {
   readonly reads: { principal: string[]; resource: string[]; context: string[] };
   authorize(request: AuthorizationRequest, options?: { explain?: boolean }): Decision;
   checkHttp(request: HttpRequest, options?: { explain?: boolean }): HttpDecision;
+  /** `checkHttp` without blocking the event loop (use it with a Redis store). */
+  checkHttpAsync(request: HttpRequest): Promise<HttpDecision>;
   reload(pathOrSource?: string | { source: string }): void;
 }

@@ -240,10 +240,22 @@ class Engine {
     } catch (e) {
       throw new RequestError(e.message);
     }
-    out.rules = Object.freeze(out.rules);
-    out.remove = Object.freeze(out.remove);
-    out.headers = Object.freeze(out.headers);
-    return Object.freeze(out);
+    return freezeHttp(out);
+  }
+
+  /**
+   * `checkHttp` as a Promise: rate-limit checks against a Redis store run on a native
+   * thread pool, never blocking the event loop. A bad request rejects with RequestError.
+   */
+  async checkHttpAsync(request) {
+    if (!isObject(request)) throw new RequestError('an HTTP request must be an object');
+    let text;
+    try {
+      text = await this.#n.checkHttpAsync(JSON.stringify(request));
+    } catch (e) {
+      throw new RequestError(e.message);
+    }
+    return freezeHttp(JSON.parse(text));
   }
 
   /**
@@ -260,6 +272,13 @@ class Engine {
     if (f) throw failureToError(f);
     this.#plan();
   }
+}
+
+function freezeHttp(out) {
+  out.rules = Object.freeze(out.rules);
+  out.remove = Object.freeze(out.remove);
+  out.headers = Object.freeze(out.headers);
+  return Object.freeze(out);
 }
 
 module.exports = { Engine, WardenError, PolicyError, RequestError, ConfigError };

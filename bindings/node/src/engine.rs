@@ -4,8 +4,8 @@
 use crate::packed;
 use crate::raw::Js;
 use arc_swap::ArcSwap;
-use napi::bindgen_prelude::{Either, Unknown};
-use napi::{JsValue, Status};
+use napi::bindgen_prelude::{Either, PromiseRaw, Unknown};
+use napi::{Env, JsValue, Status};
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -204,6 +204,22 @@ fn with_packed<T>(
     })
 }
 
+/// The HTTP request JSON text -> a request; bad input is an `InvalidArg` error.
+fn http_request(request: &str) -> napi::Result<warden::HttpRequest> {
+    const MAX_JSON: usize = 16 << 20;
+    let bad = |m: String| napi::Error::new(Status::InvalidArg, m);
+    if request.len() > MAX_JSON {
+        return Err(bad(format!(
+            "an HTTP request of {} bytes of JSON is larger than the limit of {MAX_JSON}",
+            request.len()
+        )));
+    }
+    // serde_json refuses nesting past 128 levels with an error, never a stack overflow.
+    let json: serde_json::Value = serde_json::from_str(request)
+        .map_err(|e| bad(format!("a request must be JSON: {e}")))?;
+    warden::HttpRequest::from_json(&json).map_err(|e| bad(e.message))
+}
+
 fn js(u: &Unknown<'_>) -> Js {
     let v = u.value();
     Js {
@@ -239,18 +255,7 @@ impl NativeEngine {
     /// `JSON.stringify`); answers the decision JSON (with `trace` when explaining).
     #[napi]
     pub fn check_http(&self, request: String, explain: bool) -> napi::Result<String> {
-        const MAX_JSON: usize = 16 << 20;
-        let bad = |m: String| napi::Error::new(Status::InvalidArg, m);
-        if request.len() > MAX_JSON {
-            return Err(bad(format!(
-                "an HTTP request of {} bytes of JSON is larger than the limit of {MAX_JSON}",
-                request.len()
-            )));
-        }
-        // serde_json refuses nesting past 128 levels with an error, never a stack overflow.
-        let json: serde_json::Value = serde_json::from_str(&request)
-            .map_err(|e| bad(format!("a request must be JSON: {e}")))?;
-        let req = warden::HttpRequest::from_json(&json).map_err(|e| bad(e.message))?;
+        let req = http_request(&request)?;
         let plan = self.plan.load();
         let engine = plan.engine();
         let out = if explain {
@@ -267,6 +272,21 @@ impl NativeEngine {
             engine.check_http(&req).to_json()
         };
         Ok(out.to_string())
+    }
+
+    /// `check_http` as a Promise: the engine's async path on napi's tokio runtime, so a
+    /// Redis round trip never blocks the event loop. A bad request rejects at once.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn check_http_async<'env>(
+        &self,
+        env: &'env Env,
+        request: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let req = http_request(&request)?;
+        let engine = Arc::clone(self.plan.load().engine());
+        env.spawn_future(async move {
+            Ok(engine.check_http_async(&req).await.to_json().to_string())
+        })
     }
 
     /// The decision behind an index `decide` returned.

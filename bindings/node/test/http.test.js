@@ -9,12 +9,8 @@ const warden = require('..');
 
 const { Engine, RequestError } = warden;
 const TOUR = path.join(__dirname, '..', '..', '..', 'examples', '00-tour.warden');
-// The tour's routes, headers and cors without its limits: the engine on this branch has
-// no rate-limit store yet (the memory store is on branch `limits`), so a limited route
-// fails closed with 503 ('limited routes fail closed' covers that).
-const HTTP_POLICY = require('node:fs').readFileSync(TOUR, 'utf8').split('\n').filter((l) => !l.trim().startsWith('limit ')).join('\n');
-const engine = () => Engine.fromSource('tour-http.warden', HTTP_POLICY, { secrets: { CRON_SECRET: 'test-cron-secret' } });
-const tour = () => Engine.fromFile(TOUR, { secrets: { CRON_SECRET: 'test-cron-secret' } });
+// The whole tour, limits included (counted in the engine's default memory store).
+const engine = () => Engine.fromFile(TOUR, { secrets: { CRON_SECRET: 'test-cron-secret' } });
 const ADMIN = { id: 'a1', roles: ['admin'], org: 'o1' };
 const VIEWER = { id: 'v1', roles: ['viewer'], org: 'o1' };
 
@@ -38,18 +34,37 @@ test('cors', () => {
   assert.equal(e.checkHttp({ method: 'GET', path: '/', headers: { origin: 'https://evil.example' } }).headers['access-control-allow-origin'], undefined);
 });
 
-test('limited routes fail closed, and the middleware relays the answer', async () => {
-  const e = tour();
-  const d = e.checkHttp({ method: 'POST', path: '/api/auth/login', ip: '203.0.113.7' });
-  assert.equal(d.status, 503);
-  assert.match(d.reason, /rate-limit store/);
+test('a rate limit answers 429 with retry-after, sync and async alike', async () => {
+  // The tour: `limit login: 5 per 15m by ip` on POST /api/auth/login.
+  const e = engine();
+  const login = { method: 'POST', path: '/api/auth/login', ip: '203.0.113.7' };
+  const statuses = [];
+  for (let i = 0; i < 3; i++) statuses.push(e.checkHttp(login).status);
+  for (let i = 0; i < 2; i++) statuses.push((await e.checkHttpAsync(login)).status);
+  assert.deepEqual(statuses, [200, 200, 200, 200, 200]);
+  const d = await e.checkHttpAsync(login);
+  assert.equal(d.status, 429);
+  assert.equal(d.allowed, false);
+  assert.ok(Number(d.headers['retry-after']) > 0);
+  assert.equal(e.checkHttp(login).status, 429);
+  assert.equal((await e.checkHttpAsync({ ...login, ip: '203.0.113.8' })).status, 200);
+  await assert.rejects(e.checkHttpAsync({ method: 'GET', path: 'x' }), (err) => err instanceof RequestError && /must start with/.test(err.message));
+});
+
+test('the express middleware relays 429 and retry-after', async () => {
   const app = expressApp();
-  app.use(warden.express(e));
+  app.use(warden.express(engine()));
   app.post('/api/auth/login', (req, res) => res.send('logged in'));
   await withServer(app, async (base) => {
+    for (let i = 0; i < 5; i++) {
+      const ok = await fetch(`${base}/api/auth/login`, { method: 'POST' });
+      assert.equal(ok.status, 200);
+      assert.equal(await ok.text(), 'logged in');
+    }
     const r = await fetch(`${base}/api/auth/login`, { method: 'POST' });
-    assert.equal(r.status, d.status);
-    assert.deepEqual(await r.json(), { error: d.reason });
+    assert.equal(r.status, 429);
+    assert.ok('error' in (await r.json()));
+    assert.ok(Number(r.headers.get('retry-after')) > 0);
     assert.equal(r.headers.get('x-frame-options'), 'DENY');
   });
 });
