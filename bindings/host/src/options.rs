@@ -133,7 +133,11 @@ mod tests {
             redis_url: Some("nope://user:hunter2@host".into()),
             ..HostOptions::default()
         };
-        let err = bad.to_options().err().map(|e| e.message).unwrap_or_default();
+        let err = bad
+            .to_options()
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
         assert!(err.starts_with("redis_url: "), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
         assert!(!format!("{bad:?}").contains("hunter2"));

@@ -215,8 +215,8 @@ fn http_request(request: &str) -> napi::Result<warden::HttpRequest> {
         )));
     }
     // serde_json refuses nesting past 128 levels with an error, never a stack overflow.
-    let json: serde_json::Value = serde_json::from_str(request)
-        .map_err(|e| bad(format!("a request must be JSON: {e}")))?;
+    let json: serde_json::Value =
+        serde_json::from_str(request).map_err(|e| bad(format!("a request must be JSON: {e}")))?;
     warden::HttpRequest::from_json(&json).map_err(|e| bad(e.message))
 }
 
@@ -284,9 +284,9 @@ impl NativeEngine {
     ) -> napi::Result<PromiseRaw<'env, String>> {
         let req = http_request(&request)?;
         let engine = Arc::clone(self.plan.load().engine());
-        env.spawn_future(async move {
-            Ok(engine.check_http_async(&req).await.to_json().to_string())
-        })
+        env.spawn_future(
+            async move { Ok(engine.check_http_async(&req).await.to_json().to_string()) },
+        )
     }
 
     /// The decision behind an index `decide` returned.

@@ -108,7 +108,9 @@ fn host_options(
 }
 
 /// Keyword arguments -> the HTTP request JSON -> a request (`RequestError` if bad).
-fn http_request(args: [(&'static str, Option<&Bound<'_, PyAny>>); 7]) -> PyResult<warden::HttpRequest> {
+fn http_request(
+    args: [(&'static str, Option<&Bound<'_, PyAny>>); 7],
+) -> PyResult<warden::HttpRequest> {
     let mut budget = warden_host::Budget::new();
     let mut obj = serde_json::Map::new();
     for (key, v) in args {

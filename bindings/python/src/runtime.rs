@@ -40,7 +40,11 @@ fn resolve(fut: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
 
 /// An asyncio future of the running loop that `work`'s output, made a Python object by
 /// `finish` (with the GIL), completes. Raises `RuntimeError` outside a running loop.
-pub(crate) fn spawn<'py, T, F, M>(py: Python<'py>, work: F, finish: M) -> PyResult<Bound<'py, PyAny>>
+pub(crate) fn spawn<'py, T, F, M>(
+    py: Python<'py>,
+    work: F,
+    finish: M,
+) -> PyResult<Bound<'py, PyAny>>
 where
     T: Send + 'static,
     F: Future<Output = T> + Send + 'static,
