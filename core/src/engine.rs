@@ -14,7 +14,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use warden_lang::ast::{Effect, Span};
+use warden_lang::ast::{Effect, Root, Span};
 use warden_lang::{Diagnostic, Limits};
 
 /// How an engine is loaded. `Options::default()` is env `development`, no secrets
@@ -330,6 +330,25 @@ impl Engine {
     /// Checker warnings of the loaded policy.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
+    }
+
+    /// The attributes the policy's rules read, as (root, first path segment), each once,
+    /// in source order: `resource.owner.id` gives `(Root::Resource, "owner")`, a bare
+    /// `principal` gives `(Root::Principal, "roles")`. No other attribute of a request can
+    /// change a decision or an explanation, so hosts converting their own objects into a
+    /// [`Request`] may convert only these (the bindings do).
+    pub fn attribute_reads(&self) -> Vec<(Root, &str)> {
+        let mut out: Vec<(Root, &str)> = Vec::new();
+        for rule in &self.tables.rules {
+            for (root, path) in rule.reads.iter() {
+                if let Some(first) = path.first() {
+                    if !out.iter().any(|(r, n)| r == root && *n == &**first) {
+                        out.push((*root, first));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Resolve an action name once, for [`Engine::authorize_action`].

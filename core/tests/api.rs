@@ -267,3 +267,26 @@ fn request_from_json_follows_the_contract() {
         assert!(err.to_string().contains(msg), "{bad}: {err}");
     }
 }
+
+#[test]
+fn attribute_reads_lists_each_first_segment_once() {
+    use warden_lang::ast::Root;
+    let src = "policy p\nrole r\ngrant r: a:b\n\
+               principal { id: string, org: string }\n\
+               resource doc { owner: string, org: string }\n\
+               deny a:b on doc if resource.owner != principal.id\n\
+               deny a:b on doc if resource.org != principal.org or context.req.tz == \"x\"\n\
+               deny a:b on doc if resource.owner == \"z\" and context.req.n == 1 and principal is r\n";
+    let e = Engine::from_source("p.warden", src, Options::default()).unwrap();
+    assert_eq!(
+        e.attribute_reads(),
+        vec![
+            (Root::Resource, "owner"),
+            (Root::Principal, "id"),
+            (Root::Resource, "org"),
+            (Root::Principal, "org"),
+            (Root::Context, "req"),
+            (Root::Principal, "roles"),
+        ]
+    );
+}

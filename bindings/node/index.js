@@ -1,0 +1,286 @@
+'use strict';
+// Package `warden`: the Engine class over the native addon `warden.node`, error classes,
+// and the Express middleware. Only the attributes the policy reads are taken from the
+// caller's objects (see `slots()`), packed into one string for the addon, and answered
+// with a small integer that indexes frozen decision objects cached per engine.
+
+const path = require('node:path');
+
+const native = require(process.env.WARDEN_NODE_ADDON || path.join(__dirname, 'warden.node'));
+
+/** Base class of every error this package throws. */
+class WardenError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A policy that does not load; `diagnostics` lists every problem with its position. */
+class PolicyError extends WardenError {
+  constructor(failure) {
+    super(failure.message);
+    this.file = failure.file ?? null;
+    this.diagnostics = (failure.diagnostics ?? []).map((d) => Object.freeze({ ...d, help: d.help ?? null }));
+  }
+}
+
+/** A request the engine cannot read. */
+class RequestError extends WardenError {}
+
+/** An engine option that cannot be honoured. */
+class ConfigError extends WardenError {}
+
+function failureToError(f) {
+  return f.kind === 'policy' ? new PolicyError(f) : new ConfigError(f.message);
+}
+
+// `flags` bits and the packed request of NativeEngine#decide (bindings/node/src/packed.rs):
+// one string of NUL-separated fields, each with a one-letter type tag, so that a decision
+// costs one N-API string read.
+const HAS_PRINCIPAL = 1;
+const HAS_RESOURCE = 2;
+const ONE_ROLE = 4;
+const BOTH_ROLES = 8;
+const HAS_CONTEXT = 16;
+
+function json(v) {
+  try {
+    return 'j' + JSON.stringify(v);
+  } catch (e) {
+    // JSON.stringify overflows the stack on very deep values: the same bound as any other.
+    if (e instanceof RangeError) throw new RequestError('a value nests lists and maps deeper than 32 levels');
+    throw new RequestError(`a value could not be read: ${e.message}`);
+  }
+}
+
+function enc(v) {
+  switch (typeof v) {
+    case 'string':
+      return v.indexOf('\0') === -1 ? 's' + v : json(v);
+    case 'undefined':
+      return 'u';
+    case 'number':
+      return 'n' + v;
+    case 'boolean':
+      return v ? 't' : 'f';
+    case 'object':
+      return v === null ? 'u' : json(v);
+    default:
+      return 'x' + typeof v;
+  }
+}
+
+function encRoles(roles) {
+  if (!Array.isArray(roles)) return enc(roles);
+  let out = 'a' + roles.length;
+  for (let i = 0; i < roles.length; i++) out += '\0' + enc(roles[i]);
+  return out;
+}
+
+function isObject(v) {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function nativeOptions(opts, what) {
+  if (opts === undefined || opts === null) return undefined;
+  if (!isObject(opts)) throw new ConfigError(`${what}: options must be an object`);
+  const { env, secrets, redisUrl, onStoreError, cacheSize, ...rest } = opts;
+  const unknown = Object.keys(rest);
+  if (unknown.length) throw new ConfigError(`unknown option \`${unknown[0]}\`; expected env, secrets, redisUrl, onStoreError, cacheSize`);
+  const check = (v, type, name) => {
+    if (v !== undefined && v !== null && typeof v !== type) throw new ConfigError(`\`${name}\` must be a ${type}`);
+  };
+  check(env, 'string', 'env');
+  check(redisUrl, 'string', 'redisUrl');
+  check(onStoreError, 'string', 'onStoreError');
+  check(cacheSize, 'number', 'cacheSize');
+  if (cacheSize != null && !(Number.isInteger(cacheSize) && cacheSize >= 0 && cacheSize < 2 ** 32)) {
+    throw new ConfigError('`cacheSize` must be a whole number of entries');
+  }
+  if (secrets != null) {
+    if (!isObject(secrets) || Object.values(secrets).some((v) => typeof v !== 'string')) {
+      throw new ConfigError('`secrets` must map secret names to string values');
+    }
+  }
+  return { env: env ?? undefined, secrets: secrets ?? undefined, redisUrl: redisUrl ?? undefined, onStoreError: onStoreError ?? undefined, cacheSize: cacheSize ?? undefined };
+}
+
+class Engine {
+  #n;
+  #slots;
+  #decisions = [];
+
+  /** @internal use Engine.fromFile / Engine.fromSource */
+  constructor(nativeEngine) {
+    if (!(nativeEngine instanceof native.NativeEngine)) {
+      throw new ConfigError('use Engine.fromFile(path, options) or Engine.fromSource(name, text, options)');
+    }
+    this.#n = nativeEngine;
+    this.#plan();
+  }
+
+  static fromFile(file, options) {
+    if (typeof file !== 'string') throw new ConfigError('`path` must be a string');
+    const r = native.loadFile(file, nativeOptions(options, 'Engine.fromFile'));
+    if (r instanceof native.NativeEngine) return new Engine(r);
+    throw failureToError(r);
+  }
+
+  static fromSource(name, text, options) {
+    if (typeof name !== 'string' || typeof text !== 'string') throw new ConfigError('`name` and `text` must be strings');
+    const r = native.loadSource(name, text, nativeOptions(options, 'Engine.fromSource'));
+    if (r instanceof native.NativeEngine) return new Engine(r);
+    throw failureToError(r);
+  }
+
+  #plan() {
+    const s = this.#n.slots();
+    this.#slots = s;
+    this.#decisions = [];
+  }
+
+  /** The policy's file name, as decisions cite it. */
+  get name() {
+    return this.#n.name;
+  }
+
+  /** The attributes the policy reads, by root: what `authorize` converts. */
+  get reads() {
+    const s = this.#slots;
+    return { principal: [...s.principal], resource: [...s.resource], context: [...s.context] };
+  }
+
+  /**
+   * May `principal` do `action` on `resource` in `context`? Plain objects in the shape of
+   * the request JSON. Returns a frozen decision, shared between equal answers.
+   */
+  authorize(request, options) {
+    if (!isObject(request)) throw new RequestError('a request must be an object');
+    const explain = options !== undefined && options !== null && options.explain === true;
+    const s = this.#slots;
+    const p = request.principal;
+    const r = request.resource;
+    const c = request.context;
+    let flags = 0;
+    let packed = enc(request.action);
+    if (p !== undefined && p !== null) {
+      if (!isObject(p)) throw new RequestError('`principal` must be an object or null');
+      flags |= HAS_PRINCIPAL;
+      packed += '\0' + enc(p.id);
+      const one = p.role;
+      if (one !== undefined) {
+        if (p.roles !== undefined) flags |= BOTH_ROLES;
+        flags |= ONE_ROLE;
+        packed += '\0' + enc(one);
+      } else {
+        packed += '\0' + encRoles(p.roles);
+      }
+      const names = s.principal;
+      for (let i = 0; i < names.length; i++) packed += '\0' + enc(p[names[i]]);
+    }
+    if (r !== undefined && r !== null) {
+      if (!isObject(r)) throw new RequestError('`resource` must be an object or null');
+      flags |= HAS_RESOURCE;
+      packed += '\0' + enc(r.type) + '\0' + enc(r.id);
+      const names = s.resource;
+      for (let i = 0; i < names.length; i++) packed += '\0' + enc(r[names[i]]);
+    }
+    if (c !== undefined && c !== null) {
+      if (!isObject(c)) throw new RequestError('`context` must be an object or null');
+      flags |= HAS_CONTEXT;
+      const names = s.context;
+      for (let i = 0; i < names.length; i++) packed += '\0' + enc(c[names[i]]);
+    }
+    if (explain) {
+      let out;
+      try {
+        out = JSON.parse(this.#n.explain(flags, packed));
+      } catch (e) {
+        throw new RequestError(e.message);
+      }
+      return Object.freeze({ ...this.#decision(out.index), trace: out.trace });
+    }
+    let i;
+    try {
+      i = this.#n.decide(flags, packed);
+    } catch (e) {
+      throw new RequestError(e.message);
+    }
+    return this.#decisions[i] ?? this.#decision(i);
+  }
+
+  #decision(i) {
+    const cached = this.#decisions[i];
+    if (cached !== undefined) return cached;
+    const d = this.#n.decision(i);
+    const rule = d.rule ?? null;
+    const out = Object.freeze({
+      allowed: d.allowed,
+      status: d.status,
+      reason: d.reason ?? null,
+      rule,
+      rules: Object.freeze(rule === null ? [] : [rule]),
+    });
+    this.#decisions[i] = out;
+    return out;
+  }
+
+  /**
+   * Decide an HTTP request (`{ method, path, headers, ip, principal, input, time }`, the
+   * HTTP request JSON): route, CORS, rate limits, requirements, response headers.
+   * Returns a frozen decision: allowed, status, reason, rules, headers, remove, location.
+   */
+  checkHttp(request, options) {
+    if (!isObject(request)) throw new RequestError('an HTTP request must be an object');
+    const explain = options !== undefined && options !== null && options.explain === true;
+    let out;
+    try {
+      out = JSON.parse(this.#n.checkHttp(JSON.stringify(request), explain));
+    } catch (e) {
+      throw new RequestError(e.message);
+    }
+    return freezeHttp(out);
+  }
+
+  /**
+   * `checkHttp` as a Promise: rate-limit checks against a Redis store run on a native
+   * thread pool, never blocking the event loop. A bad request rejects with RequestError.
+   */
+  async checkHttpAsync(request) {
+    if (!isObject(request)) throw new RequestError('an HTTP request must be an object');
+    let text;
+    try {
+      text = await this.#n.checkHttpAsync(JSON.stringify(request));
+    } catch (e) {
+      throw new RequestError(e.message);
+    }
+    return freezeHttp(JSON.parse(text));
+  }
+
+  /**
+   * Swap in a new policy: the file this engine was loaded from, `path`, or
+   * `{ source }` text. On failure the old policy stays and a PolicyError is thrown.
+   */
+  reload(arg) {
+    let file = null;
+    let source = null;
+    if (typeof arg === 'string') file = arg;
+    else if (isObject(arg) && typeof arg.source === 'string') source = arg.source;
+    else if (arg !== undefined) throw new ConfigError('reload takes a path or { source }');
+    const f = this.#n.reload(file, source);
+    if (f) throw failureToError(f);
+    this.#plan();
+  }
+}
+
+function freezeHttp(out) {
+  out.rules = Object.freeze(out.rules);
+  out.remove = Object.freeze(out.remove);
+  out.headers = Object.freeze(out.headers);
+  return Object.freeze(out);
+}
+
+module.exports = { Engine, WardenError, PolicyError, RequestError, ConfigError };
+// Loaded after the exports it uses.
+module.exports.express = require('./express').express;

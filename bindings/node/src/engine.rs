@@ -1,0 +1,354 @@
+//! `NativeEngine`: a loaded policy (a `warden::Warden`, so it can be reloaded). `index.js`
+//! wraps it in the public `Engine` class.
+
+use crate::packed;
+use crate::raw::Js;
+use arc_swap::ArcSwap;
+use napi::bindgen_prelude::{Either, PromiseRaw, Unknown};
+use napi::{Env, JsValue, Status};
+use napi_derive::napi;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use warden::Warden;
+use warden_host::{HostOptions, Plan, PolicyErrorData};
+
+/// Load options, as `index.js` passes them (camelCase in JS).
+#[napi(object)]
+#[derive(Debug, Default)]
+pub struct LoadOptions {
+    pub env: Option<String>,
+    pub secrets: Option<HashMap<String, String>>,
+    pub redis_url: Option<String>,
+    /// "closed" (default), "open" or "fallback".
+    pub on_store_error: Option<String>,
+    pub cache_size: Option<u32>,
+}
+
+/// One diagnostic of a policy that does not load.
+#[napi(object)]
+#[derive(Debug)]
+pub struct DiagnosticData {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    pub severity: String,
+    pub code: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// A load that failed: `kind` is "policy" (with diagnostics) or "config".
+#[napi(object)]
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: String,
+    pub message: String,
+    pub file: Option<String>,
+    pub diagnostics: Vec<DiagnosticData>,
+}
+
+/// An interned decision.
+#[napi(object)]
+#[derive(Debug)]
+pub struct DecisionData {
+    pub allowed: bool,
+    pub status: u32,
+    pub reason: Option<String>,
+    pub rule: Option<String>,
+}
+
+/// The attribute names the policy reads, by root: what `index.js` passes to `decide`.
+#[napi(object)]
+#[derive(Debug)]
+pub struct SlotNames {
+    pub principal: Vec<String>,
+    pub resource: Vec<String>,
+    pub context: Vec<String>,
+}
+
+fn u32_of(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn policy_failure(e: &warden::LoadError) -> Failure {
+    let data = PolicyErrorData::from(e);
+    Failure {
+        kind: "policy".into(),
+        message: data.message,
+        file: Some(data.file),
+        diagnostics: data
+            .diagnostics
+            .into_iter()
+            .map(|d| DiagnosticData {
+                file: d.file,
+                line: u32_of(d.line),
+                column: u32_of(d.column),
+                end_line: u32_of(d.end_line),
+                end_column: u32_of(d.end_column),
+                severity: d.severity.into(),
+                code: d.code.into(),
+                message: d.message,
+                help: d.help,
+            })
+            .collect(),
+    }
+}
+
+fn config_failure(message: String) -> Failure {
+    Failure {
+        kind: "config".into(),
+        message,
+        file: None,
+        diagnostics: Vec::new(),
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Origin {
+    File(PathBuf),
+    Source(String),
+}
+
+#[napi]
+#[derive(Debug)]
+pub struct NativeEngine {
+    warden: Warden,
+    origin: Mutex<Origin>,
+    plan: ArcSwap<Plan>,
+}
+
+fn options(o: Option<LoadOptions>) -> Result<warden::Options, Failure> {
+    let o = o.unwrap_or_default();
+    HostOptions {
+        env: o.env,
+        secrets: o.secrets.unwrap_or_default().into_iter().collect(),
+        redis_url: o.redis_url,
+        on_store_error: o.on_store_error,
+        cache_size: o.cache_size.map(|n| n as usize),
+    }
+    .to_options()
+    .map_err(|e| config_failure(e.message))
+}
+
+fn wrap(
+    loaded: Result<Warden, warden::LoadError>,
+    origin: Origin,
+) -> Either<NativeEngine, Failure> {
+    match loaded {
+        Ok(warden) => Either::A(NativeEngine {
+            plan: ArcSwap::from_pointee(Plan::new(warden.engine())),
+            warden,
+            origin: Mutex::new(origin),
+        }),
+        Err(e) => Either::B(policy_failure(&e)),
+    }
+}
+
+/// Load a policy file: the engine, or what went wrong as data.
+#[napi]
+pub fn load_file(path: String, opts: Option<LoadOptions>) -> Either<NativeEngine, Failure> {
+    match options(opts) {
+        Ok(o) => wrap(Warden::from_file(&path, o), Origin::File(path.into())),
+        Err(f) => Either::B(f),
+    }
+}
+
+/// Load policy text; `name` is the file name decisions cite.
+#[napi]
+pub fn load_source(
+    name: String,
+    text: String,
+    opts: Option<LoadOptions>,
+) -> Either<NativeEngine, Failure> {
+    match options(opts) {
+        Ok(o) => wrap(Warden::from_source(&name, &text, o), Origin::Source(name)),
+        Err(f) => Either::B(f),
+    }
+}
+
+/// Largest packed request read, in bytes.
+const MAX_PACKED: usize = 32 << 20;
+
+thread_local! {
+    /// The packed text of the call in progress, reused from call to call.
+    static PACKED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Read the packed request into the reused buffer and run `f` on it.
+fn with_packed<T>(
+    packed: &Unknown<'_>,
+    f: impl FnOnce(&str) -> Result<T, warden::RequestError>,
+) -> napi::Result<T> {
+    let bad = |m: String| napi::Error::new(Status::InvalidArg, m);
+    let v = js(packed);
+    PACKED.with(|cell| {
+        let mut fresh = Vec::new();
+        let mut guard = cell.try_borrow_mut();
+        let buf = match guard.as_mut() {
+            Ok(b) => &mut **b,
+            Err(_) => &mut fresh,
+        };
+        v.read_str_reusing(buf)
+            .map_err(|()| bad("the request could not be read".into()))?;
+        if buf.len() > MAX_PACKED {
+            return Err(bad(format!(
+                "a request of {} bytes is larger than the limit of {MAX_PACKED}",
+                buf.len()
+            )));
+        }
+        let text = std::str::from_utf8(buf).map_err(|_| bad("the request is not UTF-8".into()))?;
+        f(text).map_err(|e| bad(e.message))
+    })
+}
+
+/// The HTTP request JSON text -> a request; bad input is an `InvalidArg` error.
+fn http_request(request: &str) -> napi::Result<warden::HttpRequest> {
+    const MAX_JSON: usize = 16 << 20;
+    let bad = |m: String| napi::Error::new(Status::InvalidArg, m);
+    if request.len() > MAX_JSON {
+        return Err(bad(format!(
+            "an HTTP request of {} bytes of JSON is larger than the limit of {MAX_JSON}",
+            request.len()
+        )));
+    }
+    // serde_json refuses nesting past 128 levels with an error, never a stack overflow.
+    let json: serde_json::Value =
+        serde_json::from_str(request).map_err(|e| bad(format!("a request must be JSON: {e}")))?;
+    warden::HttpRequest::from_json(&json).map_err(|e| bad(e.message))
+}
+
+fn js(u: &Unknown<'_>) -> Js {
+    let v = u.value();
+    Js {
+        env: v.env,
+        v: v.value,
+    }
+}
+
+#[napi]
+impl NativeEngine {
+    /// Decide one request packed by `index.js` (see `packed.rs`); returns the interned
+    /// decision's index. A bad request throws an `InvalidArg` error.
+    #[napi]
+    pub fn decide(&self, flags: u32, packed: Unknown<'_>) -> napi::Result<u32> {
+        with_packed(&packed, |text| {
+            self.plan
+                .load()
+                .decide(|s| packed::fill(text, flags, s))
+                .map(|v| v.index)
+        })
+    }
+
+    /// Decide and explain: `{"index": N, "trace": {...}}` as JSON text.
+    #[napi]
+    pub fn explain(&self, flags: u32, packed: Unknown<'_>) -> napi::Result<String> {
+        let (v, trace) = with_packed(&packed, |text| {
+            self.plan.load().explain(|s| packed::fill(text, flags, s))
+        })?;
+        Ok(serde_json::json!({ "index": v.index, "trace": trace }).to_string())
+    }
+
+    /// Decide an HTTP request given as the HTTP request JSON of CONTRACTS.md (text, from
+    /// `JSON.stringify`); answers the decision JSON (with `trace` when explaining).
+    #[napi]
+    pub fn check_http(&self, request: String, explain: bool) -> napi::Result<String> {
+        let req = http_request(&request)?;
+        let plan = self.plan.load();
+        let engine = plan.engine();
+        let out = if explain {
+            let (d, trace) = engine.explain_http(&req);
+            let mut j = d.to_json();
+            if let Some(o) = j.as_object_mut() {
+                o.insert(
+                    "trace".into(),
+                    serde_json::to_value(&trace).unwrap_or(serde_json::Value::Null),
+                );
+            }
+            j
+        } else {
+            engine.check_http(&req).to_json()
+        };
+        Ok(out.to_string())
+    }
+
+    /// `check_http` as a Promise: the engine's async path on napi's tokio runtime, so a
+    /// Redis round trip never blocks the event loop. A bad request rejects at once.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn check_http_async<'env>(
+        &self,
+        env: &'env Env,
+        request: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let req = http_request(&request)?;
+        let engine = Arc::clone(self.plan.load().engine());
+        env.spawn_future(
+            async move { Ok(engine.check_http_async(&req).await.to_json().to_string()) },
+        )
+    }
+
+    /// The decision behind an index `decide` returned.
+    #[napi]
+    pub fn decision(&self, index: u32) -> Option<DecisionData> {
+        self.plan.load().decision(index).map(|d| DecisionData {
+            allowed: d.allowed,
+            status: u32::from(d.status),
+            reason: d.reason,
+            rule: d.rule,
+        })
+    }
+
+    /// The attributes `decide` expects, in order.
+    #[napi]
+    pub fn slots(&self) -> SlotNames {
+        let plan = self.plan.load();
+        let s = plan.slots();
+        let names = |n: &[Box<str>]| n.iter().map(|x| x.to_string()).collect();
+        SlotNames {
+            principal: names(&s.principal),
+            resource: names(&s.resource),
+            context: names(&s.context),
+        }
+    }
+
+    /// Swap in a new policy (the original file, `path`, or `source` text); on failure
+    /// the old policy stays and the failure is returned.
+    #[napi]
+    pub fn reload(&self, path: Option<String>, source: Option<String>) -> Option<Failure> {
+        let mut origin = self.origin.lock().unwrap_or_else(|e| e.into_inner());
+        let result =
+            match (source, path, origin.clone()) {
+                (Some(text), _, Origin::Source(name)) => self.warden.reload_source(&name, &text),
+                (Some(text), _, Origin::File(file)) => self
+                    .warden
+                    .reload_source(&file.display().to_string(), &text),
+                (None, Some(p), _) => {
+                    let r = self.warden.reload_file(&p);
+                    if r.is_ok() {
+                        *origin = Origin::File(p.into());
+                    }
+                    r
+                }
+                (None, None, Origin::File(p)) => self.warden.reload_file(&p),
+                (None, None, Origin::Source(_)) => return Some(config_failure(
+                    "this engine was loaded from source text: pass `source` or a path to reload"
+                        .into(),
+                )),
+            };
+        match result {
+            Ok(()) => {
+                self.plan.store(Arc::new(Plan::new(self.warden.engine())));
+                None
+            }
+            Err(e) => Some(policy_failure(&e)),
+        }
+    }
+
+    /// The policy's file name, as decisions cite it.
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.warden.engine().name().to_owned()
+    }
+}

@@ -1,0 +1,126 @@
+"""Python: Warden's `authorize` from dicts next to cedarpy and pycasbin on the docs-app
+workload (core/benches/docs_app.rs). Every peer is first checked to agree with the
+hand-written rules on every request; then each is timed (best of 5 rounds).
+
+Run: scripts/bench-python.sh (or `python bench/bench.py` in a venv with warden built
+by `maturin develop --release`, and cedarpy / pycasbin installed). A peer that cannot
+be imported is reported as missing, not skipped silently.
+"""
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+import warden
+
+sys.path.insert(0, os.path.dirname(__file__))
+import docs_app  # noqa: E402
+
+
+def best_ns(fn: Callable[[int], object], n: int, rounds: int = 5) -> float:
+    """CPU time of this thread per call, best of `rounds`: on a shared machine wall time
+    mostly measures the other processes (the CPU time is what the call costs)."""
+    best = float("inf")
+    for _ in range(rounds):
+        t = time.thread_time_ns()
+        fn(n)
+        best = min(best, (time.thread_time_ns() - t) / n)
+    return best
+
+
+def main() -> int:
+    users, posts, cases = docs_app.world()
+    want = [docs_app.hand(users, posts, c) for c in cases]
+    print(f"docs-app workload: {len(cases)} requests, {sum(want)} allowed")
+    results: dict[str, float] = {}
+    engine = warden.Engine.from_file(docs_app.POLICY, secrets={"CRON_SECRET": "bench-cron-secret"})
+    reqs = [docs_app.request(users, posts, c) for c in cases]
+    got = [engine.authorize(**r).allowed for r in reqs]
+    bad = [i for i, (g, w) in enumerate(zip(got, want)) if g != w]
+    if bad:
+        print(f"warden disagrees with the hand-written rules on {len(bad)} requests, e.g. {reqs[bad[0]]}")
+        return 1
+    n = len(reqs)
+    authorize = engine.authorize
+
+    def run_warden(k: int) -> None:
+        for i in range(k):
+            authorize(**reqs[i % n])
+
+    def run_warden_kw(k: int) -> None:
+        for i in range(k):
+            r = reqs[i % n]
+            authorize(principal=r["principal"], action=r["action"], resource=r["resource"])
+
+    def run_empty(k: int) -> None:
+        def f(**kw: object) -> None:
+            return None
+
+        for i in range(k):
+            f(**reqs[i % n])
+
+    results["warden authorize(**dict)"] = best_ns(run_warden, 400_000)
+    results["warden authorize(principal=..., ...)"] = best_ns(run_warden_kw, 400_000)
+    results["(the loop with a no-op Python function)"] = best_ns(run_empty, 400_000)
+
+    try:
+        import cedarpy
+    except ImportError as e:
+        print(f"cedarpy: not installed ({e})")
+    else:
+        cargs = [docs_app.cedar_args(users, posts, c) for c in cases]
+        # The policies parsed once (a `PolicySet` handle); entities per request, as a
+        # host passes them.
+        policy = cedarpy.PolicySet.from_str(docs_app.CEDAR_POLICY)
+        cgot = [cedarpy.is_authorized(q, policy, ents).allowed for q, ents in cargs]
+        bad = [i for i, (g, w) in enumerate(zip(cgot, want)) if g != w]
+        if bad:
+            print(f"cedarpy disagrees on {len(bad)} requests, e.g. {cargs[bad[0]]}")
+            return 1
+
+        def run_cedar(k: int) -> None:
+            for i in range(k):
+                q, ents = cargs[i % n]
+                cedarpy.is_authorized(q, policy, ents)
+
+        results["cedarpy is_authorized"] = best_ns(run_cedar, 20_000)
+
+    try:
+        import casbin
+    except ImportError as e:
+        print(f"pycasbin: not installed ({e})")
+    else:
+        with tempfile.TemporaryDirectory() as d:
+            model = os.path.join(d, "model.conf")
+            policy_csv = os.path.join(d, "policy.csv")
+            with open(model, "w") as f:
+                f.write(docs_app.CASBIN_MODEL)
+            with open(policy_csv, "w") as f:
+                f.write(docs_app.CASBIN_POLICY)
+            enforcer = casbin.Enforcer(model, policy_csv)
+        bargs = [docs_app.casbin_args(users, posts, c) for c in cases]
+        bgot = [bool(enforcer.enforce(*a)) for a in bargs]
+        bad = [i for i, (g, w) in enumerate(zip(bgot, want)) if g != w]
+        if bad:
+            print(f"pycasbin disagrees on {len(bad)} requests, e.g. {bargs[bad[0]]}")
+            return 1
+        enforce = enforcer.enforce
+
+        def run_casbin(k: int) -> None:
+            for i in range(k):
+                enforce(*bargs[i % n])
+
+        results["pycasbin enforce"] = best_ns(run_casbin, 20_000)
+
+    print("all engines agree with the hand-written rules on every request")
+    base = results["warden authorize(**dict)"]
+    for name, ns in results.items():
+        ratio = f"{ns / base:6.1f}x warden" if not name.startswith("(") else ""
+        print(f"{name:42s} {ns / 1000:8.3f} µs/call  {ratio}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,370 @@
+//! `Engine`: a loaded policy (a `warden::Warden`, so it can be reloaded) answering
+//! `authorize` from plain dicts.
+
+use crate::convert::{self, json_to_py, Keys};
+use crate::decision::{Decision, Diagnostic, HttpDecision};
+use crate::errors::{config_error, policy_error, request_error};
+use arc_swap::ArcSwap;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use warden::Warden;
+use warden_host::{HostOptions, Plan, Verdict};
+
+/// One engine's plan with its Python side: interned keys and the cached decisions.
+#[derive(Debug)]
+struct PyPlan {
+    plan: Plan,
+    keys: Keys,
+    decisions: Mutex<Vec<Option<Py<Decision>>>>,
+}
+
+impl PyPlan {
+    fn new(py: Python<'_>, warden: &Warden) -> PyPlan {
+        let plan = Plan::new(warden.engine());
+        PyPlan {
+            keys: Keys::new(py, plan.slots()),
+            plan,
+            decisions: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The cached decision object of an index (made on first use).
+    fn decision(&self, py: Python<'_>, v: Verdict) -> PyResult<Py<Decision>> {
+        let mut cache = self.decisions.lock().unwrap_or_else(|e| e.into_inner());
+        let i = v.index as usize;
+        if let Some(Some(d)) = cache.get(i) {
+            return Ok(d.clone_ref(py));
+        }
+        let d = Py::new(py, self.fresh(py, v, None))?;
+        if cache.len() <= i {
+            cache.resize_with(i + 1, || None);
+        }
+        if let Some(slot) = cache.get_mut(i) {
+            *slot = Some(d.clone_ref(py));
+        }
+        Ok(d)
+    }
+
+    fn fresh(&self, py: Python<'_>, v: Verdict, trace: Option<Py<PyAny>>) -> Decision {
+        let owned = self
+            .plan
+            .decision(v.index)
+            .unwrap_or(warden_host::OwnedDecision {
+                allowed: false,
+                status: 403,
+                reason: Some(warden::NO_PERMIT.into()),
+                rule: None,
+            });
+        Decision::new(py, &owned, trace)
+    }
+}
+
+/// Where the policy came from, for `reload()` without arguments.
+#[derive(Debug, Clone)]
+enum Origin {
+    File(PathBuf),
+    Source(String),
+}
+
+/// A loaded policy. Thread-safe; build one per policy and share it.
+#[pyclass(module = "warden", frozen)]
+#[derive(Debug)]
+pub struct Engine {
+    warden: Warden,
+    origin: Mutex<Origin>,
+    plan: ArcSwap<PyPlan>,
+}
+
+#[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+fn host_options(
+    env: Option<String>,
+    secrets: Option<&Bound<'_, PyDict>>,
+    redis_url: Option<String>,
+    on_store_error: Option<String>,
+    cache_size: Option<usize>,
+) -> PyResult<warden::Options> {
+    let mut pairs = Vec::new();
+    for (k, v) in secrets.into_iter().flat_map(|d| d.iter()) {
+        match (k.cast::<PyString>(), v.cast::<PyString>()) {
+            (Ok(k), Ok(v)) => pairs.push((k.to_str()?.to_owned(), v.to_str()?.to_owned())),
+            _ => {
+                return Err(crate::errors::ConfigError::new_err(
+                    "`secrets` must map secret names (str) to values (str)",
+                ))
+            }
+        }
+    }
+    HostOptions {
+        env,
+        secrets: pairs,
+        redis_url,
+        on_store_error,
+        cache_size,
+    }
+    .to_options()
+    .map_err(config_error)
+}
+
+/// Keyword arguments -> the HTTP request JSON -> a request (`RequestError` if bad).
+fn http_request(
+    args: [(&'static str, Option<&Bound<'_, PyAny>>); 7],
+) -> PyResult<warden::HttpRequest> {
+    let mut budget = warden_host::Budget::new();
+    let mut obj = serde_json::Map::new();
+    for (key, v) in args {
+        if let Some(v) = v.filter(|v| !v.is_none()) {
+            let what = warden_host::Path {
+                root: key,
+                name: "",
+            };
+            let j = convert::json(v, what, &mut budget).map_err(request_error)?;
+            obj.insert(key.into(), j);
+        }
+    }
+    warden::HttpRequest::from_json(&serde_json::Value::Object(obj)).map_err(request_error)
+}
+
+impl Engine {
+    fn wrap(py: Python<'_>, warden: Warden, origin: Origin) -> Engine {
+        let plan = PyPlan::new(py, &warden);
+        Engine {
+            warden,
+            origin: Mutex::new(origin),
+            plan: ArcSwap::from_pointee(plan),
+        }
+    }
+}
+
+#[pymethods]
+impl Engine {
+    /// Load, check and compile a policy file.
+    #[staticmethod]
+    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+    #[pyo3(signature = (path, *, env=None, secrets=None, redis_url=None, on_store_error=None, cache_size=None))]
+    fn from_file(
+        py: Python<'_>,
+        path: PathBuf,
+        env: Option<String>,
+        secrets: Option<&Bound<'_, PyDict>>,
+        redis_url: Option<String>,
+        on_store_error: Option<String>,
+        cache_size: Option<usize>,
+    ) -> PyResult<Engine> {
+        let opts = host_options(env, secrets, redis_url, on_store_error, cache_size)?;
+        let p = path.clone();
+        let loaded = py.detach(move || Warden::from_file(&p, opts));
+        match loaded {
+            Ok(w) => Ok(Engine::wrap(py, w, Origin::File(path))),
+            Err(e) => Err(policy_error(py, &e)),
+        }
+    }
+
+    /// Load, check and compile policy text; `name` is the file name decisions cite.
+    #[staticmethod]
+    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+    #[pyo3(signature = (name, text, *, env=None, secrets=None, redis_url=None, on_store_error=None, cache_size=None))]
+    fn from_source(
+        py: Python<'_>,
+        name: String,
+        text: String,
+        env: Option<String>,
+        secrets: Option<&Bound<'_, PyDict>>,
+        redis_url: Option<String>,
+        on_store_error: Option<String>,
+        cache_size: Option<usize>,
+    ) -> PyResult<Engine> {
+        let opts = host_options(env, secrets, redis_url, on_store_error, cache_size)?;
+        let n = name.clone();
+        let loaded = py.detach(move || Warden::from_source(&n, &text, opts));
+        match loaded {
+            Ok(w) => Ok(Engine::wrap(py, w, Origin::Source(name))),
+            Err(e) => Err(policy_error(py, &e)),
+        }
+    }
+
+    /// May `principal` do `action` on `resource` in `context`? Dicts in the shape of the
+    /// request JSON; only the attributes the policy reads are converted.
+    #[pyo3(signature = (*, action=None, principal=None, resource=None, context=None, explain=false))]
+    fn authorize(
+        &self,
+        py: Python<'_>,
+        action: Option<&Bound<'_, PyAny>>,
+        principal: Option<&Bound<'_, PyAny>>,
+        resource: Option<&Bound<'_, PyAny>>,
+        context: Option<&Bound<'_, PyAny>>,
+        explain: bool,
+    ) -> PyResult<Py<Decision>> {
+        let plan = self.plan.load();
+        let fill = |s: &mut warden_host::Scratch| {
+            convert::fill(&plan.keys, s, principal, action, resource, context)
+        };
+        if explain {
+            let (v, trace) = plan.plan.explain(fill).map_err(request_error)?;
+            let json = serde_json::to_value(&trace)
+                .map_err(|e| crate::errors::RequestError::new_err(e.to_string()))?;
+            let trace = json_to_py(py, &json)?.unbind();
+            return Py::new(py, plan.fresh(py, v, Some(trace)));
+        }
+        let v = plan.plan.decide(fill).map_err(request_error)?;
+        plan.decision(py, v)
+    }
+
+    /// Decide an HTTP request: route, CORS, rate limits, requirements, response headers.
+    /// Arguments as in the HTTP request JSON of CONTRACTS.md (`headers` a dict of str or
+    /// list of str, `time` an RFC 3339 timestamp); bad ones raise `RequestError`.
+    #[pyo3(signature = (*, method=None, path=None, headers=None, ip=None, principal=None, input=None, time=None, explain=false))]
+    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+    fn check_http(
+        &self,
+        py: Python<'_>,
+        method: Option<&Bound<'_, PyAny>>,
+        path: Option<&Bound<'_, PyAny>>,
+        headers: Option<&Bound<'_, PyAny>>,
+        ip: Option<&Bound<'_, PyAny>>,
+        principal: Option<&Bound<'_, PyAny>>,
+        input: Option<&Bound<'_, PyAny>>,
+        time: Option<&Bound<'_, PyAny>>,
+        explain: bool,
+    ) -> PyResult<HttpDecision> {
+        let req = http_request([
+            ("method", method),
+            ("path", path),
+            ("headers", headers),
+            ("ip", ip),
+            ("principal", principal),
+            ("input", input),
+            ("time", time),
+        ])?;
+        let plan = self.plan.load();
+        let engine = plan.plan.engine();
+        if explain {
+            let (d, trace) = engine.explain_http(&req);
+            let json = serde_json::to_value(&trace)
+                .map_err(|e| crate::errors::RequestError::new_err(e.to_string()))?;
+            let trace = json_to_py(py, &json)?.unbind();
+            return Ok(HttpDecision::new(&d, Some(trace)));
+        }
+        // A Redis store blocks this thread for its round trip: let other threads run.
+        let engine = Arc::clone(engine);
+        Ok(py.detach(move || HttpDecision::new(&engine.check_http(&req), None)))
+    }
+
+    /// `check_http` as an awaitable: the engine's async path runs on the module's tokio
+    /// runtime, so a Redis round trip never blocks the event loop. Arguments are
+    /// converted (and bad ones raise `RequestError`) before anything is awaited.
+    #[pyo3(signature = (*, method=None, path=None, headers=None, ip=None, principal=None, input=None, time=None))]
+    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+    fn check_http_async<'py>(
+        &self,
+        py: Python<'py>,
+        method: Option<&Bound<'_, PyAny>>,
+        path: Option<&Bound<'_, PyAny>>,
+        headers: Option<&Bound<'_, PyAny>>,
+        ip: Option<&Bound<'_, PyAny>>,
+        principal: Option<&Bound<'_, PyAny>>,
+        input: Option<&Bound<'_, PyAny>>,
+        time: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let req = http_request([
+            ("method", method),
+            ("path", path),
+            ("headers", headers),
+            ("ip", ip),
+            ("principal", principal),
+            ("input", input),
+            ("time", time),
+        ])?;
+        let engine = Arc::clone(self.plan.load().plan.engine());
+        crate::runtime::spawn(
+            py,
+            async move { HttpDecision::new(&engine.check_http_async(&req).await, None) },
+            |py, d| Ok(Py::new(py, d)?.into_any()),
+        )
+    }
+
+    /// Swap in a new policy: the file this engine was loaded from (or `path`), or
+    /// `source` text. On error the old policy stays and `PolicyError` is raised.
+    #[pyo3(signature = (path=None, *, source=None))]
+    fn reload(
+        &self,
+        py: Python<'_>,
+        path: Option<PathBuf>,
+        source: Option<String>,
+    ) -> PyResult<()> {
+        let mut origin = self.origin.lock().unwrap_or_else(|e| e.into_inner());
+        let result = match (source, path, origin.clone()) {
+            (Some(text), _, Origin::Source(name)) => {
+                py.detach(|| self.warden.reload_source(&name, &text))
+            }
+            (Some(text), _, Origin::File(file)) => {
+                let name = file.display().to_string();
+                py.detach(|| self.warden.reload_source(&name, &text))
+            }
+            (None, Some(p), _) => {
+                let r = py.detach(|| self.warden.reload_file(&p));
+                if r.is_ok() {
+                    *origin = Origin::File(p);
+                }
+                r
+            }
+            (None, None, Origin::File(p)) => py.detach(|| self.warden.reload_file(&p)),
+            (None, None, Origin::Source(_)) => {
+                return Err(crate::errors::ConfigError::new_err(
+                    "this engine was loaded from source text: pass `source=` or a path to reload",
+                ))
+            }
+        };
+        result.map_err(|e| policy_error(py, &e))?;
+        self.plan.store(Arc::new(PyPlan::new(py, &self.warden)));
+        Ok(())
+    }
+
+    /// The policy's file name, as decisions cite it.
+    #[getter]
+    fn name(&self) -> String {
+        self.warden.engine().name().to_owned()
+    }
+
+    /// Checker warnings of the policy in force.
+    #[getter]
+    fn warnings(&self, py: Python<'_>) -> PyResult<Vec<Py<Diagnostic>>> {
+        let e = self.warden.engine();
+        let err = warden::LoadError {
+            file: e.name().to_owned(),
+            source: String::new(),
+            diagnostics: e.warnings().to_vec(),
+        };
+        warden_host::PolicyErrorData::from(&err)
+            .diagnostics
+            .into_iter()
+            .map(|d| Py::new(py, Diagnostic::from(d)))
+            .collect()
+    }
+
+    /// The attributes the policy reads, by root: what `authorize` converts.
+    #[getter]
+    fn reads<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let plan = self.plan.load();
+        let s = plan.plan.slots();
+        let d = PyDict::new(py);
+        d.set_item(
+            "principal",
+            s.principal.iter().map(|n| &**n).collect::<Vec<_>>(),
+        )?;
+        d.set_item(
+            "resource",
+            s.resource.iter().map(|n| &**n).collect::<Vec<_>>(),
+        )?;
+        d.set_item(
+            "context",
+            s.context.iter().map(|n| &**n).collect::<Vec<_>>(),
+        )?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Engine({:?})", self.warden.engine().name())
+    }
+}

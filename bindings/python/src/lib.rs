@@ -1,0 +1,33 @@
+//! Python module `warden._warden` (re-exported by the `warden` package): the engine,
+//! its frozen results and its exceptions. Glue only: conversion in `convert.rs`, errors
+//! mapped in `errors.rs`, every decision made by the `warden` crate.
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | `engine.rs` | `Engine`: load, authorize, check_http(_async), explain, reload |
+//! | `convert.rs` | dicts -> the plan's reused request; JSON -> Python |
+//! | `decision.rs` | `Decision`, `HttpDecision`, `Diagnostic` |
+//! | `errors.rs` | `WardenError`, `PolicyError`, `RequestError`, `ConfigError` |
+//! | `runtime.rs` | the tokio runtime of `check_http_async`, results handed to asyncio |
+
+mod convert;
+mod decision;
+mod engine;
+mod errors;
+mod runtime;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _warden(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<engine::Engine>()?;
+    m.add_class::<decision::Decision>()?;
+    m.add_class::<decision::HttpDecision>()?;
+    m.add_class::<decision::Diagnostic>()?;
+    m.add("WardenError", py.get_type::<errors::WardenError>())?;
+    m.add("PolicyError", py.get_type::<errors::PolicyError>())?;
+    m.add("RequestError", py.get_type::<errors::RequestError>())?;
+    m.add("ConfigError", py.get_type::<errors::ConfigError>())?;
+    Ok(())
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The Python binding: clippy, a fresh venv, `maturin develop --release`, pytest (incl.
+# the replay of every examples/*.test.toml against `warden eval`). Fails on any failure,
+# and on pytest's exit 5 (nothing collected). Needs python3 (3.10+) with venv, cargo,
+# and the PyPI registry.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+TARGET=$CARGO_TARGET_DIR
+VENV=${WARDEN_PY_VENV:-$TARGET/py-venv}
+
+echo "== clippy (bindings workspace: host, python)"
+cargo clippy --release --manifest-path bindings/Cargo.toml -p warden-host -p warden-python --all-targets -- -D warnings
+
+echo "== cargo test -p warden-host"
+cargo test -q --manifest-path bindings/Cargo.toml -p warden-host
+
+echo "== warden CLI (the Rust side of the replay)"
+cargo build -q -p warden-cli
+export WARDEN_BIN=$TARGET/debug/warden
+
+echo "== venv $VENV"
+python3 -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q -r bindings/python/requirements-dev.txt
+
+echo "== maturin develop --release"
+(cd bindings/python && VIRTUAL_ENV=$VENV PATH=$VENV/bin:$PATH maturin develop --release -q)
+
+echo "== pytest"
+# Exit 5 (no tests collected) is non-zero too, so `set -e` fails on it.
+# Under a throwaway redis-server (WARDEN_REDIS_URL) for tests/test_redis.py.
+bash scripts/with-redis.sh "$VENV/bin/python" -m pytest -q bindings/python/tests
