@@ -20,3 +20,9 @@ echo "== the seed policies' startup requirements (load or refuse, through warden
 cargo build -q -p warden-cli
 WARDEN="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/warden" \
   bash policies/startup-checks.sh
+
+echo "== Python binding (venv, maturin, pytest; Redis tests under a throwaway Redis)"
+bash scripts/test-python.sh
+
+echo "== Node binding (cargo-built addon, npm ci, node --test)"
+bash scripts/test-node.sh
