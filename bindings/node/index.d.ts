@@ -37,6 +37,8 @@ export interface Decision {
 export interface EngineOptions {
   env?: string;
   secrets?: Record<string, string>;
+  /** Non-secret settings read by `config(NAME)`. */
+  config?: Record<string, string>;
   redisUrl?: string;
   onStoreError?: 'fail_closed' | 'fail_open' | 'fallback';
   cacheSize?: number;

@@ -85,9 +85,9 @@ function isObject(v) {
 function nativeOptions(opts, what) {
   if (opts === undefined || opts === null) return undefined;
   if (!isObject(opts)) throw new ConfigError(`${what}: options must be an object`);
-  const { env, secrets, redisUrl, onStoreError, cacheSize, ...rest } = opts;
+  const { env, secrets, config, redisUrl, onStoreError, cacheSize, ...rest } = opts;
   const unknown = Object.keys(rest);
-  if (unknown.length) throw new ConfigError(`unknown option \`${unknown[0]}\`; expected env, secrets, redisUrl, onStoreError, cacheSize`);
+  if (unknown.length) throw new ConfigError(`unknown option \`${unknown[0]}\`; expected env, secrets, config, redisUrl, onStoreError, cacheSize`);
   const check = (v, type, name) => {
     if (v !== undefined && v !== null && typeof v !== type) throw new ConfigError(`\`${name}\` must be a ${type}`);
   };
@@ -98,12 +98,12 @@ function nativeOptions(opts, what) {
   if (cacheSize != null && !(Number.isInteger(cacheSize) && cacheSize >= 0 && cacheSize < 2 ** 32)) {
     throw new ConfigError('`cacheSize` must be a whole number of entries');
   }
-  if (secrets != null) {
-    if (!isObject(secrets) || Object.values(secrets).some((v) => typeof v !== 'string')) {
-      throw new ConfigError('`secrets` must map secret names to string values');
+  for (const [name, map] of [['secrets', secrets], ['config', config]]) {
+    if (map != null && (!isObject(map) || Object.values(map).some((v) => typeof v !== 'string'))) {
+      throw new ConfigError(`\`${name}\` must map names to string values`);
     }
   }
-  return { env: env ?? undefined, secrets: secrets ?? undefined, redisUrl: redisUrl ?? undefined, onStoreError: onStoreError ?? undefined, cacheSize: cacheSize ?? undefined };
+  return { env: env ?? undefined, secrets: secrets ?? undefined, config: config ?? undefined, redisUrl: redisUrl ?? undefined, onStoreError: onStoreError ?? undefined, cacheSize: cacheSize ?? undefined };
 }
 
 class Engine {

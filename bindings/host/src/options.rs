@@ -11,6 +11,8 @@ pub struct HostOptions {
     pub env: Option<String>,
     /// Secret values by name; never printed (see the `Debug` impl).
     pub secrets: Vec<(String, String)>,
+    /// Non-secret settings for `config(NAME)` by name.
+    pub config: Vec<(String, String)>,
     pub redis_url: Option<String>,
     /// `"fail_closed"` (default), `"fail_open"` or `"fallback"` (`"closed"` and `"open"`
     /// are accepted too).
@@ -26,6 +28,7 @@ impl fmt::Debug for HostOptions {
                 "secrets",
                 &self.secrets.iter().map(|(k, _)| k).collect::<Vec<_>>(),
             )
+            .field("config", &self.config)
             .field("redis_url", &self.redis_url.as_ref().map(|_| "<set>"))
             .field("on_store_error", &self.on_store_error)
             .field("cache_size", &self.cache_size)
@@ -55,6 +58,9 @@ impl HostOptions {
         }
         for (name, value) in &self.secrets {
             o = o.secret(name.clone(), value.clone());
+        }
+        for (name, value) in &self.config {
+            o = o.config(name.clone(), value.clone());
         }
         if let Some(n) = self.cache_size {
             o = o.cache_size(n);

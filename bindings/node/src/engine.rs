@@ -19,6 +19,8 @@ use warden_host::{HostOptions, Plan, PolicyErrorData};
 pub struct LoadOptions {
     pub env: Option<String>,
     pub secrets: Option<HashMap<String, String>>,
+    /// Non-secret settings for `config(NAME)`.
+    pub config: Option<HashMap<String, String>>,
     pub redis_url: Option<String>,
     /// "closed" (default), "open" or "fallback".
     pub on_store_error: Option<String>,
@@ -125,6 +127,7 @@ fn options(o: Option<LoadOptions>) -> Result<warden::Options, Failure> {
     HostOptions {
         env: o.env,
         secrets: o.secrets.unwrap_or_default().into_iter().collect(),
+        config: o.config.unwrap_or_default().into_iter().collect(),
         redis_url: o.redis_url,
         on_store_error: o.on_store_error,
         cache_size: o.cache_size.map(|n| n as usize),

@@ -77,28 +77,39 @@ pub struct Engine {
     plan: ArcSwap<PyPlan>,
 }
 
+/// A `dict[str, str]` keyword argument as pairs; `what` says what a bad one must be.
+fn str_pairs(d: Option<&Bound<'_, PyDict>>, what: &'static str) -> PyResult<Vec<(String, String)>> {
+    let mut pairs = Vec::new();
+    for (k, v) in d.into_iter().flat_map(|d| d.iter()) {
+        match (k.cast::<PyString>(), v.cast::<PyString>()) {
+            (Ok(k), Ok(v)) => pairs.push((k.to_str()?.to_owned(), v.to_str()?.to_owned())),
+            _ => return Err(crate::errors::ConfigError::new_err(what)),
+        }
+    }
+    Ok(pairs)
+}
+
 #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
 fn host_options(
     env: Option<String>,
     secrets: Option<&Bound<'_, PyDict>>,
+    config: Option<&Bound<'_, PyDict>>,
     redis_url: Option<String>,
     on_store_error: Option<String>,
     cache_size: Option<usize>,
 ) -> PyResult<warden::Options> {
-    let mut pairs = Vec::new();
-    for (k, v) in secrets.into_iter().flat_map(|d| d.iter()) {
-        match (k.cast::<PyString>(), v.cast::<PyString>()) {
-            (Ok(k), Ok(v)) => pairs.push((k.to_str()?.to_owned(), v.to_str()?.to_owned())),
-            _ => {
-                return Err(crate::errors::ConfigError::new_err(
-                    "`secrets` must map secret names (str) to values (str)",
-                ))
-            }
-        }
-    }
+    let pairs = str_pairs(
+        secrets,
+        "`secrets` must map secret names (str) to values (str)",
+    )?;
+    let settings = str_pairs(
+        config,
+        "`config` must map setting names (str) to values (str)",
+    )?;
     HostOptions {
         env,
         secrets: pairs,
+        config: settings,
         redis_url,
         on_store_error,
         cache_size,
@@ -142,17 +153,18 @@ impl Engine {
     /// Load, check and compile a policy file.
     #[staticmethod]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
-    #[pyo3(signature = (path, *, env=None, secrets=None, redis_url=None, on_store_error=None, cache_size=None))]
+    #[pyo3(signature = (path, *, env=None, secrets=None, config=None, redis_url=None, on_store_error=None, cache_size=None))]
     fn from_file(
         py: Python<'_>,
         path: PathBuf,
         env: Option<String>,
         secrets: Option<&Bound<'_, PyDict>>,
+        config: Option<&Bound<'_, PyDict>>,
         redis_url: Option<String>,
         on_store_error: Option<String>,
         cache_size: Option<usize>,
     ) -> PyResult<Engine> {
-        let opts = host_options(env, secrets, redis_url, on_store_error, cache_size)?;
+        let opts = host_options(env, secrets, config, redis_url, on_store_error, cache_size)?;
         let p = path.clone();
         let loaded = py.detach(move || Warden::from_file(&p, opts));
         match loaded {
@@ -164,18 +176,19 @@ impl Engine {
     /// Load, check and compile policy text; `name` is the file name decisions cite.
     #[staticmethod]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
-    #[pyo3(signature = (name, text, *, env=None, secrets=None, redis_url=None, on_store_error=None, cache_size=None))]
+    #[pyo3(signature = (name, text, *, env=None, secrets=None, config=None, redis_url=None, on_store_error=None, cache_size=None))]
     fn from_source(
         py: Python<'_>,
         name: String,
         text: String,
         env: Option<String>,
         secrets: Option<&Bound<'_, PyDict>>,
+        config: Option<&Bound<'_, PyDict>>,
         redis_url: Option<String>,
         on_store_error: Option<String>,
         cache_size: Option<usize>,
     ) -> PyResult<Engine> {
-        let opts = host_options(env, secrets, redis_url, on_store_error, cache_size)?;
+        let opts = host_options(env, secrets, config, redis_url, on_store_error, cache_size)?;
         let n = name.clone();
         let loaded = py.detach(move || Warden::from_source(&n, &text, opts));
         match loaded {

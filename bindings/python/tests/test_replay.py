@@ -78,11 +78,22 @@ def http_sequences(doc: dict[str, Any]) -> list[tuple[str, list[tuple[dict[str, 
     return out
 
 
-def rust_decisions(policy: Path, env: str, secrets: dict[str, str], reqs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def load_options(doc: dict[str, Any]) -> dict[str, Any]:
+    """A test file's `env`, `[secrets]` and `[config]`, as `Engine.from_file` keywords."""
+    return {
+        "env": doc.get("env", "development"),
+        "secrets": {k: str(v) for k, v in doc.get("secrets", {}).items()},
+        "config": {k: str(v) for k, v in doc.get("config", {}).items()},
+    }
+
+
+def rust_decisions(policy: Path, opts: dict[str, Any], reqs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     binary = os.environ.get("WARDEN_BIN") or str(ROOT / "target" / "debug" / "warden")
-    args = [binary, "eval", "--policy", str(policy), "--env", env]
-    for k, v in secrets.items():
+    args = [binary, "eval", "--policy", str(policy), "--env", opts["env"]]
+    for k, v in opts["secrets"].items():
         args += ["--secret", f"{k}={v}"]
+    for k, v in opts["config"].items():
+        args += ["--config", f"{k}={v}"]
     lines = "\n".join(json.dumps(r, default=str) for r in reqs)
     run = subprocess.run(args, input=lines, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
@@ -91,20 +102,23 @@ def rust_decisions(policy: Path, env: str, secrets: dict[str, str], reqs: list[d
 
 def test_replay_finds_test_files() -> None:
     assert FILES, f"no *.test.toml under {[str(d) for d in DIRS]}"
+    assert AUTH_FILES and HTTP_FILES, "no authorization or no HTTP tests to replay"
 
 
-@pytest.mark.parametrize("path", FILES, ids=[f.name for f in FILES])
+# Only files that hold authorization (or HTTP) tests are replayed by each test below.
+AUTH_FILES = [f for f in FILES if auth_cases(tomllib.loads(f.read_text()))]
+HTTP_FILES = [f for f in FILES if http_sequences(tomllib.loads(f.read_text()))]
+
+
+@pytest.mark.parametrize("path", AUTH_FILES, ids=[f.name for f in AUTH_FILES])
 def test_replay_matches_rust(path: Path) -> None:
     doc = tomllib.loads(path.read_text())
     cases = auth_cases(doc)
-    if not cases:
-        pytest.skip("no authorization tests in this file")
     policy = path.parent / doc["policy"]
-    env = doc.get("env", "development")
-    secrets = {k: str(v) for k, v in doc.get("secrets", {}).items()}
-    engine = warden.Engine.from_file(policy, env=env, secrets=secrets)
+    opts = load_options(doc)
+    engine = warden.Engine.from_file(policy, **opts)
     reqs = [{k: c[k] for k in KEYS if k in c} for c in cases]
-    rust = rust_decisions(policy, env, secrets, reqs)
+    rust = rust_decisions(policy, opts, reqs)
     assert len(rust) == len(cases)
     for case, req, want in zip(cases, reqs, rust):
         got = engine.authorize(**req).to_dict()
@@ -145,20 +159,17 @@ def check_http_expect(got: dict[str, Any], expect: dict[str, Any], where: str) -
         assert name.lower() in {r.lower() for r in got["remove"]}, (where, name, got)
 
 
-@pytest.mark.parametrize("path", FILES, ids=[f.name for f in FILES])
+@pytest.mark.parametrize("path", HTTP_FILES, ids=[f.name for f in HTTP_FILES])
 def test_replay_http_matches_rust(path: Path) -> None:
     doc = tomllib.loads(path.read_text())
     sequences = http_sequences(doc)
-    if not sequences:
-        pytest.skip("no HTTP tests in this file")
     policy = path.parent / doc["policy"]
-    env = doc.get("env", "development")
-    secrets = {k: str(v) for k, v in doc.get("secrets", {}).items()}
+    opts = load_options(doc)
     for name, seq in sequences:
         # Fresh on both sides: each test starts with no request counted.
-        engine = warden.Engine.from_file(policy, env=env, secrets=secrets)
+        engine = warden.Engine.from_file(policy, **opts)
         reqs = [req for req, _ in seq]
-        rust = rust_decisions(policy, env, secrets, reqs)
+        rust = rust_decisions(policy, opts, reqs)
         assert len(rust) == len(seq), name
         for i, ((req, expect), want) in enumerate(zip(seq, rust)):
             got = engine.check_http(**req).to_dict()
