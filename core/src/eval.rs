@@ -163,18 +163,8 @@ pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
                 .http
                 .and_then(|h| h.req.header_value(name))
                 .map_or(V::Missing, |v| V::Str(Cow::Borrowed(v)));
-            if let Some(rec) = cx.rec {
-                // Header values often carry credentials: traces show presence only.
-                let value = if matches!(v, V::Missing) {
-                    "missing"
-                } else {
-                    "<redacted>"
-                };
-                rec.borrow_mut().push(Read {
-                    attribute: format!("header {name}"),
-                    value: value.into(),
-                });
-            }
+            // Header values often carry credentials: traces show presence only.
+            record_presence(cx, "header", name, &v);
             v
         }
         Node::Cookie(name) => {
@@ -182,18 +172,8 @@ pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
                 .http
                 .and_then(|h| h.req.cookie_value(name))
                 .map_or(V::Missing, |v| V::Str(Cow::Borrowed(v)));
-            if let Some(rec) = cx.rec {
-                // Cookies are session credentials: traces show presence only.
-                let value = if matches!(v, V::Missing) {
-                    "missing"
-                } else {
-                    "<redacted>"
-                };
-                rec.borrow_mut().push(Read {
-                    attribute: format!("cookie {name}"),
-                    value: value.into(),
-                });
-            }
+            // Cookies are session credentials: traces show presence only.
+            record_presence(cx, "cookie", name, &v);
             v
         }
         Node::Ip => {
@@ -286,6 +266,21 @@ pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
             }
             scripts.call(name, dyns).unwrap_or(V::Missing)
         }
+    }
+}
+
+/// Record a read whose value must not be shown: only whether it was present.
+fn record_presence(cx: &Cx<'_>, kind: &str, name: &str, v: &V<'_>) {
+    if let Some(rec) = cx.rec {
+        let value = if matches!(v, V::Missing) {
+            "missing"
+        } else {
+            "<redacted>"
+        };
+        rec.borrow_mut().push(Read {
+            attribute: format!("{kind} {name}"),
+            value: value.into(),
+        });
     }
 }
 
