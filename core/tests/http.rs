@@ -432,3 +432,26 @@ fn subset_of_refuses_unknown_body_properties() {
     let r = HttpRequest::new("POST", "/login");
     assert_eq!(e.check_http(&r).status, 400, "absent: missing");
 }
+
+#[test]
+fn traces_show_header_and_cookie_reads_as_present_never_their_values() {
+    let e = Engine::from_source(
+        "t.warden",
+        "policy t\n\
+         route /api/** {\n  require header x-api-key starts_with \"k-\" and cookie sid != \"\" else 401\n}\n",
+        Options::default(),
+    )
+    .unwrap();
+    let req = get("/api/x")
+        .header("x-api-key", "k-secret-77")
+        .header("cookie", "sid=session-value-9");
+    let (d, trace) = e.explain_http(&req);
+    assert_eq!(status(&d), 200);
+    let text = serde_json::to_string(&trace).unwrap();
+    assert!(text.contains("<redacted>"), "{text}");
+    assert!(!text.contains("k-secret-77"), "{text}");
+    assert!(!text.contains("session-value-9"), "{text}");
+    let (_, trace) = e.explain_http(&get("/api/x"));
+    let text = serde_json::to_string(&trace).unwrap();
+    assert!(text.contains("missing"), "{text}");
+}
