@@ -646,14 +646,7 @@ impl Engine {
         if let Some(c) = &self.http.cors {
             c.actual(Verdict::Refused, &mut hs);
         }
-        HttpDecision {
-            allowed,
-            status,
-            headers: hs.add,
-            remove: hs.remove,
-            route,
-            ..HttpDecision::default()
-        }
+        decision(allowed, status, hs, route)
     }
 
     fn finish<'e>(
@@ -670,14 +663,24 @@ impl Engine {
                 pattern: route.patterns.get(p.pattern as usize)?,
             })
         });
-        HttpDecision {
-            allowed,
-            status,
-            headers: hs.add,
-            remove: hs.remove,
-            route,
-            ..HttpDecision::default()
-        }
+        decision(allowed, status, hs, route)
+    }
+}
+
+/// A decision carrying the headers to add and remove, and the matched route.
+fn decision<'e>(
+    allowed: bool,
+    status: u16,
+    hs: HeaderSet<'e>,
+    route: Option<RouteRef<'e>>,
+) -> HttpDecision<'e> {
+    HttpDecision {
+        allowed,
+        status,
+        headers: hs.add,
+        remove: hs.remove,
+        route,
+        ..HttpDecision::default()
     }
 }
 
