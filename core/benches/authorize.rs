@@ -1,13 +1,14 @@
 //! `authorize` on the docs-app workload, next to the same rules written by hand in Rust.
 //!
 //! Run: `cargo bench -p warden --bench authorize`. Besides criterion's groups it prints
-//! the engine / hand-written ratio and the 1- vs 2-thread throughput.
+//! the engine / hand-written ratio and the 1- vs 2-thread throughput; `AUTHZ_CALLS`
+//! (see [`count_calls`]) runs one configuration for instruction counting instead.
 
 mod docs_app;
 
 use criterion::{black_box, Criterion};
 use docs_app::World;
-use std::sync::Arc;
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 use warden::{Engine, Request};
 
@@ -77,9 +78,8 @@ fn ns_per(rounds: usize, mut f: impl FnMut(usize) -> bool) -> f64 {
 }
 
 fn ratio_and_scaling(world: &World) {
-    let e = Arc::new(engine(0));
-    let requests: Arc<Vec<Request>> =
-        Arc::new(world.cases.iter().map(|c| world.request(c)).collect());
+    let e = engine(0);
+    let requests: Vec<Request> = world.cases.iter().map(|c| world.request(c)).collect();
     let rounds = 2_000_000;
     let eng = ns_per(rounds, |k| e.authorize(&requests[k]).allowed);
     let hand = ns_per(rounds, |k| world.hand(&world.cases[k]));
@@ -88,44 +88,83 @@ fn ratio_and_scaling(world: &World) {
         eng / hand
     );
 
-    // Throughput: decisions in a fixed time on 1 thread, then on 2.
-    let run = |threads: usize| {
-        let window = Duration::from_millis(1500);
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let (e, requests) = (Arc::clone(&e), Arc::clone(&requests));
-                std::thread::spawn(move || {
-                    let start = Instant::now();
-                    let mut n = 0u64;
-                    let mut k = t * 997;
-                    while start.elapsed() < window {
-                        for _ in 0..1024 {
-                            k = (k + 1) % N;
-                            black_box(e.authorize(&requests[k]).allowed);
-                            n += 1;
-                        }
-                    }
-                    n as f64 / start.elapsed().as_secs_f64()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or(0.0))
-            .sum::<f64>()
-    };
-    let one = run(1);
-    let two = run(2);
+    // Throughput: the same total number of decisions on 1 thread, then split over 2;
+    // best of 5 rounds each.
+    let total = 4_000_000;
+    let one = best_rate(&e, &requests, 1, total);
+    let two = best_rate(&e, &requests, 2, total);
     println!(
-        "throughput: 1 thread {:.2} M/s, 2 threads {:.2} M/s, scaling {:.2}x",
+        "throughput ({total} decisions, best of 5): 1 thread {:.2} M/s, 2 threads {:.2} M/s, \
+         scaling {:.2}x",
         one / 1e6,
         two / 1e6,
         two / one
     );
 }
 
+/// Decisions per second of `threads` threads sharing one engine, `total` decisions split
+/// evenly, best of 5 rounds. The threads are spawned and waiting at a barrier before the
+/// clock starts, and the clock stops when the last one is done, so that both
+/// configurations are timed the same way.
+fn best_rate(e: &Engine, requests: &[Request], threads: usize, total: usize) -> f64 {
+    let per = total / threads;
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        let start = Barrier::new(threads + 1);
+        let done = Barrier::new(threads + 1);
+        let elapsed = std::thread::scope(|s| {
+            for t in 0..threads {
+                let (start, done) = (&start, &done);
+                s.spawn(move || {
+                    let mut k = t * 997;
+                    start.wait();
+                    for _ in 0..per {
+                        k = (k + 1) % N;
+                        black_box(e.authorize(black_box(&requests[k])).allowed);
+                    }
+                    done.wait();
+                });
+            }
+            start.wait();
+            let t0 = Instant::now();
+            done.wait();
+            t0.elapsed()
+        });
+        best = best.min(elapsed);
+    }
+    (per * threads) as f64 / best.as_secs_f64()
+}
+
+/// Instruction counting (docs/BENCHMARKS.md, Engine): `AUTHZ_CALLS=MODE:N` makes N calls
+/// over the mix in one mode and exits, for `valgrind --tool=callgrind` at two values of N.
+/// Modes: `built` (`authorize` on built requests), `from_json` (`Request::from_json` then
+/// `authorize`).
+fn count_calls(world: &World, spec: &str) {
+    let e = engine(0);
+    let (mode, n) = spec.split_once(':').unwrap_or((spec, "8192"));
+    let n: usize = n.parse().unwrap_or(8192);
+    let requests: Vec<Request> = world.cases.iter().map(|c| world.request(c)).collect();
+    let jsons: Vec<serde_json::Value> = world.cases.iter().map(|c| world.json(c)).collect();
+    let mut allowed = 0usize;
+    for i in 0..n {
+        let k = i % N;
+        let ok = match mode {
+            "from_json" => Request::from_json(black_box(&jsons[k]))
+                .map(|q| e.authorize(&q).allowed)
+                .unwrap_or(false),
+            _ => e.authorize(black_box(&requests[k])).allowed,
+        };
+        allowed += usize::from(black_box(ok));
+    }
+    println!("{mode}: {n} calls, {allowed} allowed");
+}
+
 fn main() {
     let world = docs_app::world(N);
+    if let Ok(spec) = std::env::var("AUTHZ_CALLS") {
+        count_calls(&world, &spec);
+        return;
+    }
     let mut c = Criterion::default()
         .measurement_time(Duration::from_secs(3))
         .warm_up_time(Duration::from_secs(1))

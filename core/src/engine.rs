@@ -5,8 +5,10 @@ use crate::cache::{Cache, CacheStats};
 use crate::compile::{self, Tables, NO_GRANT};
 use crate::eval::{self, Cx, Read};
 use crate::http::compile::HttpTables;
+use crate::json::JsonRequest;
 use crate::limit::{LimitStore, MemoryStore, OnStoreError};
-use crate::request::Request;
+use crate::request::{Request, RequestError};
+use crate::subject::{Subject, Who};
 use crate::{Clock, LoadError, Secret, SystemClock};
 use serde::ser::{SerializeStruct, Serializer};
 use std::collections::HashMap;
@@ -376,13 +378,34 @@ impl Engine {
         self.decide(class, req)
     }
 
+    /// Decide a request given as the request JSON of CONTRACTS.md, read in place: the
+    /// same decision as `authorize(&Request::from_json(json)?)`, without copying the
+    /// request (no allocation, with the cache off). A bad request is the error of
+    /// [`Request::from_json`]; the host then denies.
+    pub fn authorize_json(&self, json: &serde_json::Value) -> Result<Decision<'_>, RequestError> {
+        JsonRequest::parse(json).map(|q| self.authorize_json_request(&q))
+    }
+
+    /// Decide a request already checked with [`JsonRequest::parse`].
+    pub fn authorize_json_request(&self, req: &JsonRequest<'_>) -> Decision<'_> {
+        if self.cache.is_some() {
+            // Cache keys own their values: build them from an owned request.
+            return self.authorize(&req.to_request());
+        }
+        let s = Subject::Json(req);
+        let class = self.tables.action_class(s.action());
+        let ty = self.type_of(s);
+        self.decision(self.verdict(class, ty, s))
+    }
+
     fn decide(&self, class: u32, req: &Request) -> Decision<'_> {
-        let ty = self.type_of(req);
+        let s = Subject::Built(req);
+        let ty = self.type_of(s);
         let verdict = match &self.cache {
-            Some(cache) => cache.get_or(&self.tables, class, ty, req, || {
-                self.verdict(class, ty, req)
-            }),
-            None => self.verdict(class, ty, req),
+            Some(cache) => {
+                cache.get_or(&self.tables, class, ty, req, || self.verdict(class, ty, s))
+            }
+            None => self.verdict(class, ty, s),
         };
         self.decision(verdict)
     }
@@ -400,12 +423,11 @@ impl Engine {
         self.cache.as_ref().map(Cache::stats).unwrap_or_default()
     }
 
-    fn type_of(&self, req: &Request) -> u32 {
-        self.tables
-            .type_id(req.resource.as_ref().map(|r| r.ty.as_str()))
+    fn type_of(&self, s: Subject<'_>) -> u32 {
+        self.tables.type_id(s.resource_type())
     }
 
-    fn first_grant(&self, class: u32, req: &Request, pmask: Option<u64>) -> u32 {
+    fn first_grant(&self, class: u32, who: Option<Who<'_>>, pmask: Option<u64>) -> u32 {
         let t = &self.tables;
         if let Some(m) = pmask {
             let mut best = NO_GRANT;
@@ -416,22 +438,21 @@ impl Engine {
             }
             return best;
         }
-        req.principal.as_ref().map_or(NO_GRANT, |p| {
-            p.roles
-                .iter()
-                .filter_map(|n| t.role_id(n))
+        who.map_or(NO_GRANT, |p| {
+            eval::role_ids(t, p.roles())
                 .map(|r| t.grant(r, class))
                 .min()
                 .unwrap_or(NO_GRANT)
         })
     }
 
-    pub(crate) fn verdict(&self, class: u32, ty: u32, req: &Request) -> Verdict {
+    pub(crate) fn verdict(&self, class: u32, ty: u32, s: Subject<'_>) -> Verdict {
         let t = &self.tables;
-        let pmask = req.principal.as_ref().and_then(|p| t.role_mask(&p.roles));
+        let who = s.principal();
+        let pmask = who.and_then(|p| eval::role_mask(t, p.roles()));
         let cx = Cx {
             t: Some(t),
-            req: Some(req),
+            req: Some(s),
             http: None,
             rec: None,
             pmask,
@@ -442,7 +463,7 @@ impl Engine {
                 by: By::Default,
             };
         };
-        let grant = self.first_grant(class, req, pmask);
+        let grant = self.first_grant(class, who, pmask);
         let permit = if grant != NO_GRANT {
             Some(By::Grant(grant))
         } else {
@@ -508,10 +529,12 @@ impl Engine {
     pub fn explain(&self, req: &Request) -> (Decision<'_>, Trace) {
         let t = &self.tables;
         let class = t.action_class(&req.action);
-        let ty = self.type_of(req);
-        let decision = self.decision(self.verdict(class, ty, req));
-        let pmask = req.principal.as_ref().and_then(|p| t.role_mask(&p.roles));
-        let grant = self.first_grant(class, req, pmask);
+        let s = Subject::Built(req);
+        let ty = self.type_of(s);
+        let decision = self.decision(self.verdict(class, ty, s));
+        let who = s.principal();
+        let pmask = who.and_then(|p| eval::role_mask(t, p.roles()));
+        let grant = self.first_grant(class, who, pmask);
         let mut rules = Vec::new();
         if let Some(entry) = t.entry(class, ty) {
             let mut ids: Vec<u32> = entry
@@ -528,7 +551,7 @@ impl Engine {
                 let rec = std::cell::RefCell::new(Vec::new());
                 let cx = Cx {
                     t: Some(t),
-                    req: Some(req),
+                    req: Some(s),
                     http: None,
                     rec: Some(&rec),
                     pmask,

@@ -5,9 +5,11 @@
 
 use crate::compile::{CRule, Tables};
 use crate::lower::{Hint, Node};
-use crate::request::{Attrs, Principal, Request, Value};
+use crate::request::{Principal, Value};
 use crate::secret::ct_eq;
+use crate::subject::{json_value, Map, Subject, Who};
 use crate::Secret;
+use serde_json::Value as Json;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use warden_lang::ast::{BinOp, CondKind, Effect, OnMissing, Root};
@@ -36,7 +38,7 @@ pub(crate) enum V<'a> {
     Role(u32),
     Roles(Roles<'a>),
     List(List<'a>),
-    Map(&'a Attrs),
+    Map(Map<'a>),
 }
 
 /// A set of roles: the principal's (undeclared names ignored) or a `set<role>` attribute
@@ -45,6 +47,10 @@ pub(crate) enum V<'a> {
 pub(crate) enum Roles<'a> {
     Principal(&'a [String]),
     Values(&'a [Value]),
+    /// The principal's roles in request JSON (checked to be strings when parsed).
+    JsonPrincipal(&'a [Json]),
+    /// A `set<role>` attribute in request JSON (every name checked when read).
+    JsonValues(&'a [Json]),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -52,6 +58,7 @@ pub(crate) enum List<'a> {
     Values(&'a [Value]),
     Nodes(&'a [Node]),
     Konsts(&'a [Konst]),
+    Json(&'a [Json]),
 }
 
 /// One attribute read, for explain traces.
@@ -78,7 +85,7 @@ pub(crate) struct HttpView<'a> {
 /// What evaluation reads: the tables (roles), the request, and an optional recorder.
 pub(crate) struct Cx<'a> {
     pub t: Option<&'a Tables>,
-    pub req: Option<&'a Request>,
+    pub req: Option<Subject<'a>>,
     /// Set when evaluating for an HTTP request (then `req` is `None`).
     pub http: Option<&'a HttpView<'a>>,
     pub rec: Option<&'a RefCell<Vec<Read>>>,
@@ -113,7 +120,7 @@ fn to_konst(cx: &Cx<'_>, v: V<'_>) -> Option<Konst> {
                 .collect::<Option<Vec<_>>>()?
                 .into(),
         ),
-        V::List(List::Values(_)) | V::Roles(_) | V::Map(_) => return None,
+        V::List(List::Values(_) | List::Json(_)) | V::Roles(_) | V::Map(_) => return None,
     })
 }
 
@@ -155,7 +162,7 @@ pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
             v
         }
         Node::Principal => match principal(cx) {
-            Some(p) => V::Roles(Roles::Principal(&p.roles)),
+            Some(p) => V::Roles(p.roles()),
             None => V::Missing,
         },
         Node::Header(name) => {
@@ -318,11 +325,11 @@ fn to_dynamic(cx: &Cx<'_>, v: &V<'_>) -> Option<rhai::Dynamic> {
         }
         V::Map(m) => {
             let mut map = rhai::Map::new();
-            for (k, v) in &m.0 {
-                if let Some(d) = to_dynamic(cx, &value(Some(v))) {
-                    map.insert(k.as_str().into(), d);
+            m.for_each(|k, v| {
+                if let Some(d) = to_dynamic(cx, &v) {
+                    map.insert(k.into(), d);
                 }
-            }
+            });
             Dynamic::from_map(map)
         }
     })
@@ -347,15 +354,15 @@ pub(crate) fn value(v: Option<&Value>) -> V<'_> {
         Some(Value::Number(n)) => V::Num(*n),
         Some(Value::String(s)) => V::Str(Cow::Borrowed(s)),
         Some(Value::List(l)) => V::List(List::Values(l)),
-        Some(Value::Map(m)) => V::Map(m),
+        Some(Value::Map(m)) => V::Map(Map::Attrs(m)),
     }
 }
 
 /// The principal of the request being evaluated, authorization or HTTP.
-fn principal<'a>(cx: &Cx<'a>) -> Option<&'a Principal> {
+fn principal<'a>(cx: &Cx<'a>) -> Option<Who<'a>> {
     match (cx.req, cx.http) {
-        (Some(r), _) => r.principal.as_ref(),
-        (None, Some(h)) => h.principal,
+        (Some(r), _) => r.principal(),
+        (None, Some(h)) => h.principal.map(Who::Built),
         (None, None) => None,
     }
 }
@@ -373,23 +380,9 @@ fn load<'a>(cx: &Cx<'a>, root: Root, path: &'a [Box<str>], hint: Hint) -> V<'a> 
         return V::Missing;
     };
     let mut v = match root {
-        Root::Principal => match principal(cx) {
-            None => V::Missing,
-            Some(p) => match &**first {
-                "id" => V::Str(Cow::Borrowed(&p.id)),
-                "roles" => V::Roles(Roles::Principal(&p.roles)),
-                name => value(p.attrs.get(name)),
-            },
-        },
-        Root::Resource => match cx.req.and_then(|r| r.resource.as_ref()) {
-            None => V::Missing,
-            Some(r) => match &**first {
-                "id" => V::Str(Cow::Borrowed(&r.id)),
-                "type" => V::Str(Cow::Borrowed(&r.ty)),
-                name => value(r.attrs.get(name)),
-            },
-        },
-        Root::Context => cx.req.map_or(V::Missing, |r| value(r.context.get(first))),
+        Root::Principal => principal(cx).map_or(V::Missing, |p| p.get(first)),
+        Root::Resource => cx.req.map_or(V::Missing, |r| r.resource(first)),
+        Root::Context => cx.req.map_or(V::Missing, |r| r.context(first)),
         Root::Input => cx
             .http
             .map_or(V::Missing, |h| value(h.req.input.get(first))),
@@ -403,7 +396,7 @@ fn load<'a>(cx: &Cx<'a>, root: Root, path: &'a [Box<str>], hint: Hint) -> V<'a> 
     };
     for name in rest {
         v = match v {
-            V::Map(m) => value(m.get(name)),
+            V::Map(m) => m.get(name),
             _ => V::Missing,
         };
     }
@@ -422,6 +415,16 @@ fn load<'a>(cx: &Cx<'a>, root: Root, path: &'a [Box<str>], hint: Hint) -> V<'a> 
                 V::Missing
             }
         }
+        (Hint::RoleSet, V::List(List::Json(vals))) => {
+            if vals
+                .iter()
+                .all(|x| matches!(x, Json::String(s) if t.role_id(s).is_some()))
+            {
+                V::Roles(Roles::JsonValues(vals))
+            } else {
+                V::Missing
+            }
+        }
         _ => V::Missing,
     }
 }
@@ -431,6 +434,7 @@ fn list_len(l: List<'_>) -> usize {
         List::Values(v) => v.len(),
         List::Nodes(v) => v.len(),
         List::Konsts(v) => v.len(),
+        List::Json(v) => v.len(),
     }
 }
 
@@ -440,13 +444,15 @@ fn list_any<'a>(cx: &Cx<'a>, l: List<'a>, mut f: impl FnMut(V<'a>) -> bool) -> b
         List::Values(v) => v.iter().any(|x| f(value(Some(x)))),
         List::Nodes(v) => v.iter().any(|n| f(eval(cx, n))),
         List::Konsts(v) => v.iter().any(|k| f(konst(k))),
+        List::Json(v) => v.iter().any(|x| f(json_value(Some(x)))),
     }
 }
 
-fn role_ids<'a>(t: &'a Tables, rs: Roles<'a>) -> impl Iterator<Item = u32> + 'a {
-    let (names, values): (&[String], &[Value]) = match rs {
-        Roles::Principal(n) => (n, &[]),
-        Roles::Values(v) => (&[], v),
+pub(crate) fn role_ids<'a>(t: &'a Tables, rs: Roles<'a>) -> impl Iterator<Item = u32> + 'a {
+    let (names, values, json): (&[String], &[Value], &[Json]) = match rs {
+        Roles::Principal(n) => (n, &[], &[]),
+        Roles::Values(v) => (&[], v, &[]),
+        Roles::JsonPrincipal(j) | Roles::JsonValues(j) => (&[], &[], j),
     };
     names
         .iter()
@@ -455,6 +461,21 @@ fn role_ids<'a>(t: &'a Tables, rs: Roles<'a>) -> impl Iterator<Item = u32> + 'a 
             Value::String(s) => t.role_id(s),
             _ => None,
         }))
+        .chain(
+            json.iter()
+                .filter_map(|v| v.as_str().and_then(|s| t.role_id(s))),
+        )
+}
+
+/// The principal's declared roles as a mask ([`Tables::role_mask`]).
+pub(crate) fn role_mask(t: &Tables, rs: Roles<'_>) -> Option<u64> {
+    match rs {
+        Roles::Principal(names) => t.role_mask(names),
+        rs => {
+            t.anc_mask.as_ref()?;
+            Some(role_ids(t, rs).fold(0, |m, r| m | (1u64 << (r % 64))))
+        }
+    }
 }
 
 /// A value as a set of roles, for ordering and `is`.
@@ -470,7 +491,9 @@ fn role_set<'a>(cx: &Cx<'a>, v: &V<'a>) -> Option<RoleSet<'a>> {
     let t = cx.t?;
     match v {
         V::Role(r) => Some(RoleSet::One(*r)),
-        V::Roles(Roles::Principal(_)) if cx.pmask.is_some() => cx.pmask.map(RoleSet::Mask),
+        V::Roles(Roles::Principal(_) | Roles::JsonPrincipal(_)) if cx.pmask.is_some() => {
+            cx.pmask.map(RoleSet::Mask)
+        }
         V::Roles(rs) => Some(RoleSet::Many(*rs)),
         V::Str(s) | V::Secret(s) => t.role_id(s).map(RoleSet::One),
         _ => None,

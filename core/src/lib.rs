@@ -29,6 +29,8 @@
 //! | --- | --- |
 //! | `engine.rs` | [`Engine`], [`Options`], [`Decision`], explain [`Trace`]: the public surface |
 //! | `request.rs` | [`Request`], [`Value`], [`Attrs`]: host input, from JSON or built by hand |
+//! | `json.rs` | [`JsonRequest`]: the request JSON checked once and read in place ([`Engine::authorize_json`]) |
+//! | `subject.rs` | what evaluation reads of a request, built or JSON |
 //! | `compile.rs` | interning, role closure, role x action grant table, rule index |
 //! | `lower.rs` | conditions -> `Node` programs; `env`, secrets, regexes folded in |
 //! | `eval.rs` | evaluating programs: values or missing |
@@ -55,6 +57,7 @@ mod engine;
 mod error;
 mod eval;
 pub mod http;
+mod json;
 pub mod limit;
 mod lower;
 mod reload;
@@ -62,6 +65,7 @@ mod request;
 mod script;
 mod secret;
 mod startup;
+mod subject;
 
 pub use auth::{AuthFailure, Authn};
 pub use cache::CacheStats;
@@ -70,6 +74,7 @@ pub use engine::{ActionId, Decision, Engine, Options, RuleTrace, Trace, NO_PERMI
 pub use error::LoadError;
 pub use eval::Read;
 pub use http::{HttpDecision, HttpRequest, HttpTrace};
+pub use json::JsonRequest;
 pub use limit::{Admission, LimitSpec, LimitStore, OnStoreError, StoreError};
 pub use reload::Warden;
 pub use request::{Attrs, Principal, Request, RequestError, Resource, Value};

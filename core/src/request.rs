@@ -3,6 +3,7 @@
 //! Hosts build a [`Request`] once (from `serde_json` or field by field) and may reuse it;
 //! the engine only reads it, so `authorize` never copies or allocates on its account.
 
+use crate::json::{JsonPrincipal, JsonRequest};
 use serde_json::Value as Json;
 use std::fmt;
 
@@ -181,62 +182,10 @@ impl Request {
 
     /// Build from the request JSON of CONTRACTS.md. `kind` may be omitted or be
     /// `"authorization"`; HTTP requests are answered by a different entry point.
+    /// Copies every string; [`crate::Engine::authorize_json`] decides the same JSON in
+    /// place, without copying.
     pub fn from_json(json: &Json) -> Result<Request, RequestError> {
-        let obj = json
-            .as_object()
-            .ok_or_else(|| RequestError::new("a request must be a JSON object"))?;
-        match obj.get("kind") {
-            None | Some(Json::Null) => {
-                if obj.contains_key("method") && !obj.contains_key("action") {
-                    return Err(RequestError::new(
-                        "HTTP requests (`method`, `path`) are not supported by `authorize`; \
-                         send an authorization request with an `action`",
-                    ));
-                }
-            }
-            Some(Json::String(k)) if k == "authorization" => {}
-            Some(other) => {
-                return Err(RequestError::new(format!(
-                    "unsupported request `kind` {other}; expected \"authorization\""
-                )))
-            }
-        }
-        let action = match obj.get("action") {
-            Some(Json::String(a)) => a.clone(),
-            Some(_) => return Err(RequestError::new("`action` must be a string")),
-            None => return Err(RequestError::new("missing `action`")),
-        };
-        let principal = match obj.get("principal") {
-            None | Some(Json::Null) => None,
-            Some(Json::Object(p)) => Some(principal_from_json(p)?),
-            Some(_) => return Err(RequestError::new("`principal` must be an object or null")),
-        };
-        let resource = match obj.get("resource") {
-            None | Some(Json::Null) => None,
-            Some(Json::Object(r)) => Some(resource_from_json(r)?),
-            Some(_) => return Err(RequestError::new("`resource` must be an object or null")),
-        };
-        let context = match obj.get("context") {
-            None | Some(Json::Null) => Attrs::default(),
-            Some(Json::Object(c)) => attrs_from_json(c, &[]),
-            Some(_) => return Err(RequestError::new("`context` must be an object")),
-        };
-        for key in obj.keys() {
-            if !matches!(
-                key.as_str(),
-                "kind" | "action" | "principal" | "resource" | "context"
-            ) {
-                return Err(RequestError::new(format!(
-                    "unknown request field `{key}`; expected `principal`, `action`, `resource`, `context`"
-                )));
-            }
-        }
-        Ok(Request {
-            principal,
-            action,
-            resource,
-            context,
-        })
+        JsonRequest::parse(json).map(|q| q.to_request())
     }
 }
 
@@ -251,55 +200,8 @@ pub(crate) fn attrs_from_json(obj: &JsonObject, skip: &[&str]) -> Attrs {
     )
 }
 
-fn id_from_json(obj: &JsonObject, what: &str) -> Result<String, RequestError> {
-    match obj.get("id") {
-        None | Some(Json::Null) => Ok(String::new()),
-        Some(Json::String(s)) => Ok(s.clone()),
-        Some(Json::Number(n)) => Ok(n.to_string()),
-        Some(_) => Err(RequestError::new(format!("`{what}.id` must be a string"))),
-    }
-}
-
 pub(crate) fn principal_from_json(p: &JsonObject) -> Result<Principal, RequestError> {
-    let id = id_from_json(p, "principal")?;
-    let mut roles = Vec::new();
-    let role_name = |v: &Json| match v {
-        Json::String(s) => Ok(s.clone()),
-        _ => Err(RequestError::new("role names must be strings")),
-    };
-    match (p.get("roles"), p.get("role")) {
-        (Some(_), Some(_)) => {
-            return Err(RequestError::new(
-                "give either `roles` or `role` for the principal, not both",
-            ))
-        }
-        (Some(Json::Array(rs)), None) => {
-            for r in rs {
-                roles.push(role_name(r)?);
-            }
-        }
-        (Some(Json::Null), None) | (None, Some(Json::Null)) | (None, None) => {}
-        (Some(_), None) => return Err(RequestError::new("`principal.roles` must be a list")),
-        (None, Some(r)) => roles.push(role_name(r)?),
-    }
-    Ok(Principal {
-        id,
-        roles,
-        attrs: attrs_from_json(p, &["id", "roles", "role"]),
-    })
-}
-
-fn resource_from_json(r: &JsonObject) -> Result<Resource, RequestError> {
-    let ty = match r.get("type") {
-        Some(Json::String(t)) => t.clone(),
-        Some(_) => return Err(RequestError::new("`resource.type` must be a string")),
-        None => return Err(RequestError::new("missing `resource.type`")),
-    };
-    Ok(Resource {
-        ty,
-        id: id_from_json(r, "resource")?,
-        attrs: attrs_from_json(r, &["type", "id"]),
-    })
+    JsonPrincipal::parse(p).map(|p| p.to_principal())
 }
 
 /// A request that cannot be read; the message says what to fix.

@@ -1,4 +1,4 @@
-//! Zero heap allocations per decision on the built-request path, counted by a global
+//! Zero heap allocations per decision on the built-request and in-place JSON paths, counted by a global
 //! allocator; and the docs-app workload decided exactly as the hand-written rules do.
 #![allow(
     clippy::unwrap_used,
@@ -12,13 +12,23 @@ mod docs_app;
 
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use std::alloc::System;
+use std::sync::{Mutex, MutexGuard};
 use warden::Engine;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
+/// The counts are process-wide: tests take turns, so that one's setup does not show up
+/// in another's region.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn authorize_allocates_nothing_and_matches_hand_written_rules() {
+    let _turn = serial();
     let world = docs_app::world(10_000);
     let engine =
         Engine::from_source("docs-app.warden", docs_app::POLICY, docs_app::options()).unwrap();
@@ -48,4 +58,26 @@ fn authorize_allocates_nothing_and_matches_hand_written_rules() {
     assert_eq!(allowed, expected);
     // The mix is a real mix.
     assert!(expected > 2_000 && expected < 18_000, "{expected}");
+}
+
+#[test]
+fn authorize_json_allocates_nothing_and_decides_like_built_requests() {
+    let _turn = serial();
+    let world = docs_app::world(10_000);
+    let engine =
+        Engine::from_source("docs-app.warden", docs_app::POLICY, docs_app::options()).unwrap();
+    let jsons: Vec<_> = world.cases.iter().map(|c| world.json(c)).collect();
+    let mut decisions = Vec::with_capacity(jsons.len());
+
+    let region = Region::new(GLOBAL);
+    for j in &jsons {
+        decisions.push(engine.authorize_json(j));
+    }
+    let stats = region.change();
+    assert_eq!(stats.allocations, 0, "{stats:?}");
+    assert_eq!(stats.reallocations, 0, "{stats:?}");
+
+    for (c, d) in world.cases.iter().zip(decisions) {
+        assert_eq!(d.unwrap(), engine.authorize(&world.request(c)), "{c:?}");
+    }
 }

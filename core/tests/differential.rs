@@ -1,5 +1,6 @@
 //! Differential test: on generated policies and requests, the compiled engine and the
-//! reference interpreter agree on every decision and on the deciding grant or rule.
+//! reference interpreter agree on every decision and on the deciding grant or rule; the
+//! engine decides each request as JSON in place (`authorize_json`) the same way.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -271,6 +272,43 @@ fn request() -> impl Strategy<Value = Request> {
         })
 }
 
+fn value_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => (*b).into(),
+        Value::Number(n) => (*n).into(),
+        Value::String(s) => s.as_str().into(),
+        Value::List(l) => l.iter().map(value_json).collect(),
+        Value::Map(m) => attrs_json(m).into(),
+    }
+}
+
+fn attrs_json(a: &Attrs) -> serde_json::Map<String, serde_json::Value> {
+    a.0.iter()
+        .map(|(k, v)| (k.clone(), value_json(v)))
+        .collect()
+}
+
+/// The request JSON of CONTRACTS.md for a generated request.
+fn to_json(req: &Request) -> serde_json::Value {
+    let mut o = serde_json::Map::new();
+    o.insert("action".into(), req.action.as_str().into());
+    if let Some(p) = &req.principal {
+        let mut m = attrs_json(&p.attrs);
+        m.insert("id".into(), p.id.as_str().into());
+        m.insert("roles".into(), p.roles.clone().into());
+        o.insert("principal".into(), m.into());
+    }
+    if let Some(r) = &req.resource {
+        let mut m = attrs_json(&r.attrs);
+        m.insert("type".into(), r.ty.as_str().into());
+        m.insert("id".into(), r.id.as_str().into());
+        o.insert("resource".into(), m.into());
+    }
+    o.insert("context".into(), attrs_json(&req.context).into());
+    o.into()
+}
+
 fn check(g: &Gen, reqs: &[Request]) -> Result<(), TestCaseError> {
     let src = g.text();
     let opts = Options::default().env("prod").secret("KEY", SECRET);
@@ -294,6 +332,11 @@ fn check(g: &Gen, reqs: &[Request]) -> Result<(), TestCaseError> {
         prop_assert_eq!(&got, &want, "policy:\n{}\nrequest: {:?}", src, req);
         let (explained, _) = engine.explain(req);
         prop_assert_eq!(explained, d);
+        // The same request as JSON, decided in place.
+        let in_place = engine
+            .authorize_json(&to_json(req))
+            .map_err(|e| TestCaseError::fail(format!("{e}: {req:?}")))?;
+        prop_assert_eq!(in_place, d, "policy:\n{}\nrequest: {:?}", src, req);
     }
     Ok(())
 }

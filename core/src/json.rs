@@ -1,0 +1,189 @@
+//! The request JSON read in place: [`JsonRequest`] validates it once and borrows every
+//! string, so deciding a request a host holds as JSON copies and allocates nothing.
+//!
+//! It is the one reader of the authorization request JSON: [`Request::from_json`] is
+//! `JsonRequest::parse` followed by [`JsonRequest::to_request`], so both paths accept the
+//! same requests and give the same errors.
+
+use crate::request::{attrs_from_json, JsonObject, Principal, Request, RequestError, Resource};
+use serde_json::Value as Json;
+use std::borrow::Cow;
+
+/// An authorization request borrowed from its JSON (the shape of CONTRACTS.md), checked
+/// as [`Request::from_json`] checks it. Decide it with [`crate::Engine::authorize_json_request`],
+/// or in one step from the JSON with [`crate::Engine::authorize_json`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonRequest<'a> {
+    pub(crate) action: &'a str,
+    pub(crate) principal: Option<JsonPrincipal<'a>>,
+    pub(crate) resource: Option<JsonResource<'a>>,
+    pub(crate) context: Option<&'a JsonObject>,
+}
+
+/// The principal object; `roles` holds only strings (checked by `parse`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct JsonPrincipal<'a> {
+    pub obj: &'a JsonObject,
+    /// Borrowed, except for a numeric id (its decimal text, as `from_json` makes it).
+    pub id: Cow<'a, str>,
+    /// `roles`, or the single `role` as a one-element slice.
+    pub roles: &'a [Json],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct JsonResource<'a> {
+    pub obj: &'a JsonObject,
+    pub ty: &'a str,
+    pub id: Cow<'a, str>,
+}
+
+/// Principal keys that are not attributes.
+pub(crate) const PRINCIPAL_FIELDS: &[&str] = &["id", "roles", "role"];
+/// Resource keys that are not attributes.
+pub(crate) const RESOURCE_FIELDS: &[&str] = &["type", "id"];
+
+impl<'a> JsonRequest<'a> {
+    /// Check the request JSON and borrow from it. Errors (and their order) are those of
+    /// [`Request::from_json`].
+    pub fn parse(json: &'a Json) -> Result<JsonRequest<'a>, RequestError> {
+        let obj = json
+            .as_object()
+            .ok_or_else(|| RequestError::new("a request must be a JSON object"))?;
+        match obj.get("kind") {
+            None | Some(Json::Null) => {
+                if obj.contains_key("method") && !obj.contains_key("action") {
+                    return Err(RequestError::new(
+                        "HTTP requests (`method`, `path`) are not supported by `authorize`; \
+                         send an authorization request with an `action`",
+                    ));
+                }
+            }
+            Some(Json::String(k)) if k == "authorization" => {}
+            Some(other) => {
+                return Err(RequestError::new(format!(
+                    "unsupported request `kind` {other}; expected \"authorization\""
+                )))
+            }
+        }
+        let action = match obj.get("action") {
+            Some(Json::String(a)) => a.as_str(),
+            Some(_) => return Err(RequestError::new("`action` must be a string")),
+            None => return Err(RequestError::new("missing `action`")),
+        };
+        let principal = match obj.get("principal") {
+            None | Some(Json::Null) => None,
+            Some(Json::Object(p)) => Some(JsonPrincipal::parse(p)?),
+            Some(_) => return Err(RequestError::new("`principal` must be an object or null")),
+        };
+        let resource = match obj.get("resource") {
+            None | Some(Json::Null) => None,
+            Some(Json::Object(r)) => Some(JsonResource::parse(r)?),
+            Some(_) => return Err(RequestError::new("`resource` must be an object or null")),
+        };
+        let context = match obj.get("context") {
+            None | Some(Json::Null) => None,
+            Some(Json::Object(c)) => Some(c),
+            Some(_) => return Err(RequestError::new("`context` must be an object")),
+        };
+        for key in obj.keys() {
+            if !matches!(
+                key.as_str(),
+                "kind" | "action" | "principal" | "resource" | "context"
+            ) {
+                return Err(RequestError::new(format!(
+                    "unknown request field `{key}`; expected `principal`, `action`, `resource`, `context`"
+                )));
+            }
+        }
+        Ok(JsonRequest {
+            action,
+            principal,
+            resource,
+            context,
+        })
+    }
+
+    /// The action name.
+    pub fn action(&self) -> &'a str {
+        self.action
+    }
+
+    /// The owned [`Request`] with the same content (what [`Request::from_json`] returns).
+    pub fn to_request(&self) -> Request {
+        Request {
+            principal: self.principal.as_ref().map(JsonPrincipal::to_principal),
+            action: self.action.to_owned(),
+            resource: self.resource.as_ref().map(|r| Resource {
+                ty: r.ty.to_owned(),
+                id: r.id.clone().into_owned(),
+                attrs: attrs_from_json(r.obj, RESOURCE_FIELDS),
+            }),
+            context: self
+                .context
+                .map(|c| attrs_from_json(c, &[]))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+fn id_from_json<'a>(obj: &'a JsonObject, what: &str) -> Result<Cow<'a, str>, RequestError> {
+    match obj.get("id") {
+        None | Some(Json::Null) => Ok(Cow::Borrowed("")),
+        Some(Json::String(s)) => Ok(Cow::Borrowed(s)),
+        Some(Json::Number(n)) => Ok(Cow::Owned(n.to_string())),
+        Some(_) => Err(RequestError::new(format!("`{what}.id` must be a string"))),
+    }
+}
+
+impl<'a> JsonPrincipal<'a> {
+    pub(crate) fn parse(p: &'a JsonObject) -> Result<JsonPrincipal<'a>, RequestError> {
+        let id = id_from_json(p, "principal")?;
+        let names = |rs: &'a [Json]| {
+            if rs.iter().all(Json::is_string) {
+                Ok(rs)
+            } else {
+                Err(RequestError::new("role names must be strings"))
+            }
+        };
+        let roles = match (p.get("roles"), p.get("role")) {
+            (Some(_), Some(_)) => {
+                return Err(RequestError::new(
+                    "give either `roles` or `role` for the principal, not both",
+                ))
+            }
+            (Some(Json::Array(rs)), None) => names(rs)?,
+            (Some(Json::Null), None) | (None, Some(Json::Null)) | (None, None) => &[],
+            (Some(_), None) => return Err(RequestError::new("`principal.roles` must be a list")),
+            (None, Some(r)) => names(std::slice::from_ref(r))?,
+        };
+        Ok(JsonPrincipal { obj: p, id, roles })
+    }
+
+    pub(crate) fn to_principal(&self) -> Principal {
+        Principal {
+            id: self.id.clone().into_owned(),
+            roles: self
+                .roles
+                .iter()
+                .filter_map(Json::as_str)
+                .map(str::to_owned)
+                .collect(),
+            attrs: attrs_from_json(self.obj, PRINCIPAL_FIELDS),
+        }
+    }
+}
+
+impl<'a> JsonResource<'a> {
+    fn parse(r: &'a JsonObject) -> Result<JsonResource<'a>, RequestError> {
+        let ty = match r.get("type") {
+            Some(Json::String(t)) => t.as_str(),
+            Some(_) => return Err(RequestError::new("`resource.type` must be a string")),
+            None => return Err(RequestError::new("missing `resource.type`")),
+        };
+        Ok(JsonResource {
+            obj: r,
+            ty,
+            id: id_from_json(r, "resource")?,
+        })
+    }
+}

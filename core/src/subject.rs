@@ -1,0 +1,137 @@
+//! What evaluation reads of a request, whether the host built it ([`Request`]) or it is
+//! read in place from its JSON ([`JsonRequest`]): one small enum per level (request,
+//! principal, nested object), each read giving a borrowed [`V`].
+
+use crate::eval::{value, List, Roles, V};
+use crate::json::{JsonPrincipal, JsonRequest, PRINCIPAL_FIELDS};
+use crate::request::{Attrs, JsonObject, Principal, Request};
+use serde_json::Value as Json;
+use std::borrow::Cow;
+
+/// The authorization request being decided.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Subject<'a> {
+    Built(&'a Request),
+    Json(&'a JsonRequest<'a>),
+}
+
+/// The principal of a request (authorization or HTTP).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Who<'a> {
+    Built(&'a Principal),
+    Json(&'a JsonPrincipal<'a>),
+}
+
+/// An object value, read by paths such as `resource.owner.id`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Map<'a> {
+    Attrs(&'a Attrs),
+    Json(&'a JsonObject),
+}
+
+impl<'a> Subject<'a> {
+    pub fn action(self) -> &'a str {
+        match self {
+            Subject::Built(r) => &r.action,
+            Subject::Json(r) => r.action,
+        }
+    }
+
+    pub fn principal(self) -> Option<Who<'a>> {
+        match self {
+            Subject::Built(r) => r.principal.as_ref().map(Who::Built),
+            Subject::Json(r) => r.principal.as_ref().map(Who::Json),
+        }
+    }
+
+    /// `None`: no resource.
+    pub fn resource_type(self) -> Option<&'a str> {
+        match self {
+            Subject::Built(r) => r.resource.as_ref().map(|r| r.ty.as_str()),
+            Subject::Json(r) => r.resource.as_ref().map(|r| r.ty),
+        }
+    }
+
+    /// `resource.NAME`: `id`, `type` or an attribute; missing without a resource.
+    pub fn resource(self, name: &str) -> V<'a> {
+        match self {
+            Subject::Built(r) => match &r.resource {
+                None => V::Missing,
+                Some(r) => match name {
+                    "id" => V::Str(Cow::Borrowed(&r.id)),
+                    "type" => V::Str(Cow::Borrowed(&r.ty)),
+                    name => value(r.attrs.get(name)),
+                },
+            },
+            Subject::Json(r) => match &r.resource {
+                None => V::Missing,
+                Some(r) => match name {
+                    "id" => V::Str(Cow::Borrowed(&r.id)),
+                    "type" => V::Str(Cow::Borrowed(r.ty)),
+                    name => json_value(r.obj.get(name)),
+                },
+            },
+        }
+    }
+
+    /// `context.NAME`.
+    pub fn context(self, name: &str) -> V<'a> {
+        match self {
+            Subject::Built(r) => value(r.context.get(name)),
+            Subject::Json(r) => r.context.map_or(V::Missing, |c| json_value(c.get(name))),
+        }
+    }
+}
+
+impl<'a> Who<'a> {
+    /// The role names given (undeclared ones are ignored by every reader).
+    pub fn roles(self) -> Roles<'a> {
+        match self {
+            Who::Built(p) => Roles::Principal(&p.roles),
+            Who::Json(p) => Roles::JsonPrincipal(p.roles),
+        }
+    }
+
+    /// `principal.NAME`: `id`, `roles` or an attribute.
+    pub fn get(self, name: &str) -> V<'a> {
+        match (self, name) {
+            (Who::Built(p), "id") => V::Str(Cow::Borrowed(&p.id)),
+            (Who::Json(p), "id") => V::Str(Cow::Borrowed(&p.id)),
+            (w, "roles") => V::Roles(w.roles()),
+            (Who::Built(p), name) => value(p.attrs.get(name)),
+            // `role` is the JSON's spelling of a one-role `roles`, never an attribute.
+            (Who::Json(_), name) if PRINCIPAL_FIELDS.contains(&name) => V::Missing,
+            (Who::Json(p), name) => json_value(p.obj.get(name)),
+        }
+    }
+}
+
+impl<'a> Map<'a> {
+    pub fn get(self, name: &str) -> V<'a> {
+        match self {
+            Map::Attrs(m) => value(m.get(name)),
+            Map::Json(m) => json_value(m.get(name)),
+        }
+    }
+
+    /// Every entry in order, for script arguments.
+    pub fn for_each(self, mut f: impl FnMut(&'a str, V<'a>)) {
+        match self {
+            Map::Attrs(m) => m.0.iter().for_each(|(k, v)| f(k, value(Some(v)))),
+            Map::Json(m) => m.iter().for_each(|(k, v)| f(k, json_value(Some(v)))),
+        }
+    }
+}
+
+/// A JSON value as evaluation sees it, as [`crate::Value::from_json`] would convert it:
+/// null is missing, so is a number that is not an `f64`.
+pub(crate) fn json_value(v: Option<&Json>) -> V<'_> {
+    match v {
+        None | Some(Json::Null) => V::Missing,
+        Some(Json::Bool(b)) => V::Bool(*b),
+        Some(Json::Number(n)) => n.as_f64().map_or(V::Missing, V::Num),
+        Some(Json::String(s)) => V::Str(Cow::Borrowed(s)),
+        Some(Json::Array(a)) => V::List(List::Json(a)),
+        Some(Json::Object(o)) => V::Map(Map::Json(o)),
+    }
+}
