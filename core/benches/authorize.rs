@@ -39,7 +39,16 @@ fn benches(c: &mut Criterion, world: &World) {
             black_box(e.authorize(black_box(&requests[i])).allowed)
         })
     });
+    // The host holds the request as JSON values: checked and read in place.
     g.bench_function("authorize (request built from JSON values)", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            let d = e.authorize_json(black_box(&jsons[i])).map(|d| d.allowed);
+            black_box(d.ok())
+        })
+    });
+    // The same through an owned copy: every key and string copied.
+    g.bench_function("authorize (Request::from_json, owned copy)", |b| {
         b.iter(|| {
             i = (i + 1) % N;
             let q = Request::from_json(black_box(&jsons[i])).map(|q| e.authorize(&q).allowed);
@@ -137,8 +146,8 @@ fn best_rate(e: &Engine, requests: &[Request], threads: usize, total: usize) -> 
 
 /// Instruction counting (docs/BENCHMARKS.md, Engine): `AUTHZ_CALLS=MODE:N` makes N calls
 /// over the mix in one mode and exits, for `valgrind --tool=callgrind` at two values of N.
-/// Modes: `built` (`authorize` on built requests), `from_json` (`Request::from_json` then
-/// `authorize`).
+/// Modes: `built` (`authorize` on built requests), `json` (`authorize_json`, in place),
+/// `from_json` (`Request::from_json` then `authorize`).
 fn count_calls(world: &World, spec: &str) {
     let e = engine(0);
     let (mode, n) = spec.split_once(':').unwrap_or((spec, "8192"));
@@ -149,6 +158,10 @@ fn count_calls(world: &World, spec: &str) {
     for i in 0..n {
         let k = i % N;
         let ok = match mode {
+            "json" => e
+                .authorize_json(black_box(&jsons[k]))
+                .map(|d| d.allowed)
+                .unwrap_or(false),
             "from_json" => Request::from_json(black_box(&jsons[k]))
                 .map(|q| e.authorize(&q).allowed)
                 .unwrap_or(false),

@@ -3,7 +3,7 @@
 //! principal, nested object), each read giving a borrowed [`V`].
 
 use crate::eval::{value, List, Roles, V};
-use crate::json::{JsonPrincipal, JsonRequest, PRINCIPAL_FIELDS};
+use crate::json::{field, JsonPrincipal, JsonRequest};
 use crate::request::{Attrs, JsonObject, Principal, Request};
 use serde_json::Value as Json;
 use std::borrow::Cow;
@@ -68,7 +68,7 @@ impl<'a> Subject<'a> {
                 Some(r) => match name {
                     "id" => V::Str(Cow::Borrowed(&r.id)),
                     "type" => V::Str(Cow::Borrowed(r.ty)),
-                    name => json_value(r.obj.get(name)),
+                    name => json_value(field(r.obj, name)),
                 },
             },
         }
@@ -78,7 +78,7 @@ impl<'a> Subject<'a> {
     pub fn context(self, name: &str) -> V<'a> {
         match self {
             Subject::Built(r) => value(r.context.get(name)),
-            Subject::Json(r) => r.context.map_or(V::Missing, |c| json_value(c.get(name))),
+            Subject::Json(r) => r.context.map_or(V::Missing, |c| json_value(field(c, name))),
         }
     }
 }
@@ -100,8 +100,8 @@ impl<'a> Who<'a> {
             (w, "roles") => V::Roles(w.roles()),
             (Who::Built(p), name) => value(p.attrs.get(name)),
             // `role` is the JSON's spelling of a one-role `roles`, never an attribute.
-            (Who::Json(_), name) if PRINCIPAL_FIELDS.contains(&name) => V::Missing,
-            (Who::Json(p), name) => json_value(p.obj.get(name)),
+            (Who::Json(_), "role") => V::Missing,
+            (Who::Json(p), name) => json_value(field(p.obj, name)),
         }
     }
 }
@@ -110,7 +110,7 @@ impl<'a> Map<'a> {
     pub fn get(self, name: &str) -> V<'a> {
         match self {
             Map::Attrs(m) => value(m.get(name)),
-            Map::Json(m) => json_value(m.get(name)),
+            Map::Json(m) => json_value(field(m, name)),
         }
     }
 

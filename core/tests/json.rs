@@ -310,3 +310,37 @@ fn principal_role_is_not_an_attribute_on_either_path() {
     assert_eq!(d.reason, Some("read role"));
     assert_eq!(d, e.authorize(&Request::from_json(&j).unwrap()));
 }
+
+#[test]
+fn errors_follow_the_contract_order_whatever_the_key_order() {
+    for (j, msg) in [
+        (json!({"aaa": 1, "action": 3}), "`action` must be a string"),
+        (
+            json!({"aaa": 1, "action": "a", "principal": 3}),
+            "`principal` must be an object or null",
+        ),
+        (
+            json!({"action": "a", "method": "GET"}),
+            "unknown request field `method`",
+        ),
+        (
+            json!({"kind": "x", "method": "GET"}),
+            "unsupported request `kind`",
+        ),
+        (
+            json!({"action": "a", "principal": {"id": 1.5, "roles": [1]}}),
+            "role names must be strings",
+        ),
+        (
+            json!({"action": "a", "principal": {"id": true, "roles": [1]}}),
+            "`principal.id` must be a string",
+        ),
+        (
+            json!({"action": "a", "resource": {"type": "t", "id": true}, "context": 1}),
+            "`resource.id` must be a string",
+        ),
+    ] {
+        let err = JsonRequest::parse(&j).unwrap_err();
+        assert!(err.message.contains(msg), "{j}: {err}");
+    }
+}
