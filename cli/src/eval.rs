@@ -143,13 +143,19 @@ fn decide(
             engine.check_http(&req).to_json()
         });
     }
+    if !explain {
+        // Read in place: a batch of requests is decided without copying each one.
+        return engine
+            .authorize_json(json)
+            .map(|d| d.to_json())
+            .map_err(|e| e.message);
+    }
     let req = Request::from_json(json).map_err(|e| e.message)?;
-    Ok(if explain {
-        let (d, trace) = engine.explain(&req);
-        with_trace(d.to_json(), serde_json::to_value(trace).unwrap_or_default())
-    } else {
-        engine.authorize(&req).to_json()
-    })
+    let (d, trace) = engine.explain(&req);
+    Ok(with_trace(
+        d.to_json(),
+        serde_json::to_value(trace).unwrap_or_default(),
+    ))
 }
 
 fn read_input(path: Option<&Path>) -> Result<String, String> {

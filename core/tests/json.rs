@@ -344,3 +344,113 @@ fn errors_follow_the_contract_order_whatever_the_key_order() {
         assert!(err.message.contains(msg), "{j}: {err}");
     }
 }
+
+/// Any JSON value: both paths give the same decision or the same error, and neither
+/// panics.
+#[test]
+fn any_json_decides_alike_on_both_paths() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let keys = prop::sample::select(vec![
+        "kind",
+        "action",
+        "principal",
+        "resource",
+        "context",
+        "method",
+        "id",
+        "roles",
+        "role",
+        "type",
+        "owner",
+        "org",
+        "meta",
+        "readers",
+        "level",
+        "flags",
+        "tags",
+        "deputy",
+        "ip",
+    ]);
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        prop::sample::select(vec![0.0, 1.0, 2.5, -3.0, 1e300]).prop_map(serde_json::Value::from),
+        prop::sample::select(vec![
+            "doc",
+            "doc:read",
+            "doc:write",
+            "u1",
+            "o1",
+            "viewer",
+            "editor",
+            "admin",
+            "authorization",
+            "blocked",
+            "frozen",
+            "GET",
+        ])
+        .prop_map(serde_json::Value::from),
+    ];
+    let value = leaf.prop_recursive(4, 48, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+            prop::collection::btree_map(keys.clone(), inner, 0..6).prop_map(|m| {
+                serde_json::Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            }),
+        ]
+    });
+    // Mostly requests with an action and no stray fields, so that many are decided.
+    let obj = |v: BoxedStrategy<serde_json::Value>| {
+        prop::collection::btree_map(
+            prop::sample::select(vec![
+                "type", "id", "roles", "role", "org", "owner", "readers",
+            ]),
+            v,
+            0..5,
+        )
+        .prop_map(|m| {
+            serde_json::Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+        })
+    };
+    let value = value.boxed();
+    let request = (
+        prop::option::weighted(0.8, obj(value.clone())),
+        prop::sample::select(vec!["doc:read", "doc:write", "x:y"]),
+        prop::option::weighted(0.8, obj(value.clone())),
+        prop::option::weighted(0.1, value.clone()),
+    )
+        .prop_map(|(p, a, mut r, extra)| {
+            if let Some(serde_json::Value::Object(m)) = &mut r {
+                m.entry("type").or_insert_with(|| "doc".into());
+            }
+            let mut j = json!({ "action": a, "principal": p, "resource": r });
+            if let Some(x) = extra {
+                j["context"] = x;
+            }
+            j
+        });
+    let any = prop_oneof![1 => value, 4 => request];
+    let e = engine();
+    let decided = std::cell::Cell::new(0);
+    let mut runner = TestRunner::new(Config {
+        cases: 3_000,
+        failure_persistence: None,
+        rng_algorithm: proptest::test_runner::RngAlgorithm::XorShift,
+        ..Config::default()
+    });
+    runner
+        .run(&any, |j| {
+            if same(&e, &j).is_some() {
+                decided.set(decided.get() + 1);
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|err| panic!("{err}"));
+    eprintln!("{} of 3000 requests decided", decided.get());
+    assert!(
+        decided.get() > 500,
+        "only {} requests decided",
+        decided.get()
+    );
+}
