@@ -37,6 +37,7 @@ impl<'a> Subject<'a> {
         }
     }
 
+    #[inline]
     pub fn principal(self) -> Option<Who<'a>> {
         match self {
             Subject::Built(r) => r.principal.as_ref().map(Who::Built),
@@ -53,6 +54,7 @@ impl<'a> Subject<'a> {
     }
 
     /// `resource.NAME`: `id`, `type` or an attribute; missing without a resource.
+    #[inline]
     pub fn resource(self, name: &str) -> V<'a> {
         match self {
             Subject::Built(r) => match &r.resource {
@@ -75,6 +77,7 @@ impl<'a> Subject<'a> {
     }
 
     /// `context.NAME`.
+    #[inline]
     pub fn context(self, name: &str) -> V<'a> {
         match self {
             Subject::Built(r) => value(r.context.get(name)),
@@ -85,6 +88,7 @@ impl<'a> Subject<'a> {
 
 impl<'a> Who<'a> {
     /// The role names given (undeclared ones are ignored by every reader).
+    #[inline]
     pub fn roles(self) -> Roles<'a> {
         match self {
             Who::Built(p) => Roles::Principal(&p.roles),
@@ -93,6 +97,7 @@ impl<'a> Who<'a> {
     }
 
     /// `principal.NAME`: `id`, `roles` or an attribute.
+    #[inline]
     pub fn get(self, name: &str) -> V<'a> {
         match (self, name) {
             (Who::Built(p), "id") => V::Str(Cow::Borrowed(&p.id)),
@@ -107,6 +112,7 @@ impl<'a> Who<'a> {
 }
 
 impl<'a> Map<'a> {
+    #[inline]
     pub fn get(self, name: &str) -> V<'a> {
         match self {
             Map::Attrs(m) => value(m.get(name)),
