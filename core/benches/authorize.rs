@@ -2,7 +2,8 @@
 //!
 //! Run: `cargo bench -p warden --bench authorize`. Besides criterion's groups it prints
 //! the engine / hand-written ratio and the 1- vs 2-thread throughput; `AUTHZ_CALLS`
-//! (see [`count_calls`]) runs one configuration for instruction counting instead.
+//! (see [`count_calls`]) runs one configuration for instruction counting instead, and
+//! `AUTHZ_WORKING_SET` (see [`working_set`]) times the paths on a smaller working set.
 
 mod docs_app;
 
@@ -90,11 +91,19 @@ fn ratio_and_scaling(world: &World) {
     let e = engine(0);
     let requests: Vec<Request> = world.cases.iter().map(|c| world.request(c)).collect();
     let rounds = 2_000_000;
+    let jsons: Vec<serde_json::Value> = world.cases.iter().map(|c| world.json(c)).collect();
     let eng = ns_per(rounds, |k| e.authorize(&requests[k]).allowed);
     let hand = ns_per(rounds, |k| world.hand(&world.cases[k]));
+    let json = ns_per(rounds, |k| {
+        e.authorize_json(&jsons[k]).is_ok_and(|d| d.allowed)
+    });
     println!(
         "engine {eng:.1} ns/decision, hand-written {hand:.1} ns, ratio {:.2}x",
         eng / hand
+    );
+    println!(
+        "engine from JSON values {json:.1} ns/decision, {:.2}x the built request",
+        json / eng
     );
 
     // Throughput: the same total number of decisions on 1 thread, then split over 2;
@@ -144,6 +153,30 @@ fn best_rate(e: &Engine, requests: &[Request], threads: usize, total: usize) -> 
     (per * threads) as f64 / best.as_secs_f64()
 }
 
+/// `AUTHZ_WORKING_SET=K`: the three ways to decide, timed alike (best of 5 rounds) over
+/// the first K requests of the mix only. A small K keeps every request in the L1 cache;
+/// K = 4096 is the criterion benches' mix, where the JSON trees (B-tree nodes, a heap
+/// block per string) are spread over ~10 MB, the built requests over less.
+fn working_set(world: &World, k: usize) {
+    let e = engine(0);
+    let k = k.clamp(1, N);
+    let requests: Vec<Request> = world.cases.iter().map(|c| world.request(c)).collect();
+    let jsons: Vec<serde_json::Value> = world.cases.iter().map(|c| world.json(c)).collect();
+    let built = ns_per(2_000_000, |i| e.authorize(&requests[i % k]).allowed);
+    let json = ns_per(2_000_000, |i| {
+        e.authorize_json(&jsons[i % k]).is_ok_and(|d| d.allowed)
+    });
+    let owned = ns_per(500_000, |i| {
+        Request::from_json(&jsons[i % k]).is_ok_and(|q| e.authorize(&q).allowed)
+    });
+    println!(
+        "{k} requests: built {built:.1} ns, JSON in place {json:.1} ns ({:.2}x), \
+         Request::from_json {owned:.1} ns ({:.2}x)",
+        json / built,
+        owned / built
+    );
+}
+
 /// Instruction counting (docs/BENCHMARKS.md, Engine): `AUTHZ_CALLS=MODE:N` makes N calls
 /// over the mix in one mode and exits, for `valgrind --tool=callgrind` at two values of N.
 /// Modes: `built` (`authorize` on built requests), `json` (`authorize_json`, in place),
@@ -174,6 +207,10 @@ fn count_calls(world: &World, spec: &str) {
 
 fn main() {
     let world = docs_app::world(N);
+    if let Ok(k) = std::env::var("AUTHZ_WORKING_SET") {
+        working_set(&world, k.parse().unwrap_or(64));
+        return;
+    }
     if let Ok(spec) = std::env::var("AUTHZ_CALLS") {
         count_calls(&world, &spec);
         return;
