@@ -362,8 +362,10 @@ pub(crate) fn reads(node: &Node, out: &mut Vec<AttrPath>) {
             reads(b, out);
             reads(c, out);
         }
-        // The clock is no attribute: `reads_now` tells the cache to stay out of the way.
-        Node::Now => {}
+        // `context.time` is the one attribute `now` reads (hosts that convert only the
+        // attributes a policy reads must pass it); the clock is none, and `reads_now`
+        // keeps such decisions out of the cache.
+        Node::Now => out.push((Root::Context, Box::new(["time".into()]))),
         Node::IsIn(_, org) => {
             out.push((Root::Principal, Box::new(["org_roles".into()])));
             reads(org, out);

@@ -12,6 +12,7 @@ use std::time::Duration;
 use warden::{
     Attrs, Engine, HttpRequest, ManualClock, Options, Principal, Request, Resource, Value,
 };
+use warden_lang::ast::Root;
 
 const T0: u64 = 1_800_000_000;
 
@@ -67,6 +68,11 @@ fn the_cache_never_serves_a_stale_now() {
     // Same request, same attributes: only the clock moved.
     assert!(!e.authorize(&req).allowed);
     assert_eq!(e.cache_stats().hits, 0);
+    // Hosts converting only what rules read must pass `context.time`.
+    assert_eq!(
+        e.attribute_reads(),
+        vec![(Root::Context, "time"), (Root::Resource, "issued_at")]
+    );
 }
 
 #[test]
