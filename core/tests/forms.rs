@@ -125,6 +125,9 @@ route /files/special/** {
 route /files/secret {
   header set X-Leak: secret(KEY)
 }
+route /files/env {
+  header set X-Env: "env=" + env
+}
 "#;
 
 fn files() -> Engine {
@@ -174,6 +177,10 @@ fn computed_headers_only_on_admitted_requests_and_below_fixed_ones() {
     // Secret-derived text never goes into a response.
     let d = e.check_http(&file_req("/files/secret"));
     assert_eq!(d.header("x-leak"), None);
+    // Text known at load is folded into a literal header, on every answer.
+    let d = e.check_http(&HttpRequest::new("GET", "/files/env"));
+    assert_eq!(d.status, 401);
+    assert_eq!(d.header("x-env"), Some("env=development"));
 }
 
 const CORS: &str = r#"

@@ -174,12 +174,23 @@ pub(crate) fn compile(
                     header_ops.push(HeaderOp::Drop(name.name.to_ascii_lowercase().into()))
                 }
                 RouteStmt::HeaderSetExpr { name, value, .. } => {
-                    if let Some(n) = lower::lower(&scope, &[], value, &mut diags) {
-                        dynamic.push(super::dynamic::DynHeader {
-                            name: name.name.to_ascii_lowercase().into(),
-                            needs_principal: reads_principal(&n),
-                            value: n,
-                        });
+                    match lower::lower(&scope, &[], value, &mut diags) {
+                        // Folded to text at load (`"a" + env`): as static as a literal.
+                        Some(Node::Const(Konst::Str(text))) => {
+                            fixed_names.push(name.name.to_ascii_lowercase().into());
+                            header_ops.push(HeaderOp::Set(
+                                name.name.to_ascii_lowercase().into(),
+                                super::dynamic::valid_value(&text).into(),
+                            ))
+                        }
+                        Some(n) => {
+                            dynamic.push(super::dynamic::DynHeader {
+                                name: name.name.to_ascii_lowercase().into(),
+                                needs_principal: reads_principal(&n),
+                                value: n,
+                            });
+                        }
+                        None => {}
                     }
                 }
                 RouteStmt::Require(req) => {

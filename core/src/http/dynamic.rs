@@ -100,7 +100,7 @@ impl Engine {
 
 /// Visible ASCII, space and tab stay; anything else (line breaks, controls, non-ASCII)
 /// becomes `_`, and the value is cut to [`MAX_VALUE_CHARS`].
-fn valid_value(s: &str) -> String {
+pub(crate) fn valid_value(s: &str) -> String {
     s.chars()
         .take(MAX_VALUE_CHARS)
         .map(|c| match c {
