@@ -91,7 +91,11 @@ impl Cache {
         req: &Request,
         compute: impl FnOnce() -> Verdict,
     ) -> Verdict {
-        let key = key(t, class, ty, req);
+        // A rule reading `now` may decide differently a second later: no key is exact.
+        let Some(key) = key(t, class, ty, req) else {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return compute();
+        };
         // A poisoned lock only means another thread panicked mid-update; the LRU is
         // still a valid map, so keep using it rather than failing open or closed.
         if let Some(v) = self.lru.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
@@ -108,7 +112,7 @@ impl Cache {
     }
 }
 
-fn key(t: &Tables, class: u32, ty: u32, req: &Request) -> Key {
+fn key(t: &Tables, class: u32, ty: u32, req: &Request) -> Option<Key> {
     let roles = req.principal.as_ref().map(|p| {
         let mut ids: Vec<u32> = p.roles.iter().filter_map(|n| t.role_id(n)).collect();
         ids.sort_unstable();
@@ -121,17 +125,20 @@ fn key(t: &Tables, class: u32, ty: u32, req: &Request) -> Key {
             let Some(rule) = t.rules.get(i as usize) else {
                 continue;
             };
+            if rule.reads_now {
+                return None;
+            }
             for (root, path) in rule.reads.iter() {
                 reads.push(read(req, *root, path));
             }
         }
     }
-    Key {
+    Some(Key {
         class,
         ty,
         roles,
         reads,
-    }
+    })
 }
 
 fn read(req: &Request, root: Root, path: &[Box<str>]) -> KeyVal {

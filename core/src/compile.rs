@@ -74,6 +74,8 @@ pub(crate) struct CRule {
     pub reason: Box<str>,
     /// Every attribute path the condition reads: the decision cache's key.
     pub reads: Box<[lower::AttrPath]>,
+    /// The condition reads `now`: decisions it applies to are not cached.
+    pub reads_now: bool,
 }
 
 /// The rules that can apply to one (action class, resource type) pair, in source order.
@@ -392,6 +394,7 @@ pub(crate) fn compile(
             lower::reads(n, &mut reads);
         }
         rules.push(CRule {
+            reads_now: cond.as_ref().is_some_and(|(_, n)| lower::reads_now(n)),
             reads: reads.into_boxed_slice(),
             effect: r.effect,
             cond,

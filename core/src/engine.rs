@@ -456,6 +456,7 @@ impl Engine {
             http: None,
             rec: None,
             pmask,
+            clock: Some(&*self.clock),
         };
         let Some(entry) = t.entry(class, ty) else {
             return Verdict {
@@ -555,6 +556,7 @@ impl Engine {
                     http: None,
                     rec: Some(&rec),
                     pmask,
+                    clock: Some(&*self.clock),
                 };
                 let (matched, cond) = eval::rule_matches(&cx, rule);
                 rules.push(RuleTrace {

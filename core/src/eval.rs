@@ -91,6 +91,8 @@ pub(crate) struct Cx<'a> {
     pub rec: Option<&'a RefCell<Vec<Read>>>,
     /// The principal's roles resolved once ([`Tables::role_mask`]); `None` to look up names.
     pub pmask: Option<u64>,
+    /// "Now" when the request carries no time; `None` while folding constants.
+    pub clock: Option<&'a dyn crate::Clock>,
 }
 
 /// Evaluate a node with no request (constant folding at load).
@@ -101,6 +103,7 @@ pub(crate) fn eval_const(node: &Node) -> Option<Konst> {
         http: None,
         rec: None,
         pmask: None,
+        clock: None,
     };
     to_konst(&cx, eval(&cx, node))
 }
@@ -273,6 +276,35 @@ pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
             }
             scripts.call(name, dyns).unwrap_or(V::Missing)
         }
+        Node::IsInt(a) => match eval(cx, a) {
+            V::Num(n) => V::Bool(n.is_finite() && n.fract() == 0.0),
+            _ => V::Missing,
+        },
+        Node::Now => {
+            let v = crate::forms::now(cx);
+            if let Some(rec) = cx.rec {
+                let value = render(cx, &v);
+                rec.borrow_mut().push(Read {
+                    attribute: "now".into(),
+                    value,
+                });
+            }
+            v
+        }
+        Node::IfElse(c, a, b) => match truth(&eval(cx, c)) {
+            Some(true) => eval(cx, a),
+            Some(false) => eval(cx, b),
+            None => V::Missing,
+        },
+        Node::HeaderSafe(a, max) => match eval(cx, a) {
+            // Secret-derived text never goes into a response.
+            V::Str(s) => V::Str(Cow::Owned(crate::forms::header_safe(&s, *max))),
+            _ => V::Missing,
+        },
+        Node::IsIn(role, org) => {
+            let org = eval(cx, org);
+            crate::forms::is_in(cx, *role, &org)
+        }
     }
 }
 
@@ -359,7 +391,7 @@ pub(crate) fn value(v: Option<&Value>) -> V<'_> {
 }
 
 /// The principal of the request being evaluated, authorization or HTTP.
-fn principal<'a>(cx: &Cx<'a>) -> Option<Who<'a>> {
+pub(crate) fn principal<'a>(cx: &Cx<'a>) -> Option<Who<'a>> {
     match (cx.req, cx.http) {
         (Some(r), _) => r.principal(),
         (None, Some(h)) => h.principal.map(Who::Built),
@@ -368,7 +400,7 @@ fn principal<'a>(cx: &Cx<'a>) -> Option<Who<'a>> {
 }
 
 /// Whether there is a request at all (not constant folding).
-fn has_request(cx: &Cx<'_>) -> bool {
+pub(crate) fn has_request(cx: &Cx<'_>) -> bool {
     cx.req.is_some() || cx.http.is_some()
 }
 
@@ -536,7 +568,7 @@ fn is_roleish(v: &V<'_>) -> bool {
     matches!(v, V::Role(_) | V::Roles(_))
 }
 
-fn str_of<'v>(v: &'v V<'_>) -> Option<&'v str> {
+pub(crate) fn str_of<'v>(v: &'v V<'_>) -> Option<&'v str> {
     match v {
         V::Str(s) | V::Secret(s) => Some(s),
         _ => None,
@@ -612,10 +644,15 @@ fn binary<'a>(cx: &Cx<'a>, op: BinOp, l: V<'a>, r: V<'a>) -> V<'a> {
         BinOp::StartsWith => b(str_of(&l).zip(str_of(&r)).map(|(x, y)| x.starts_with(y))),
         BinOp::EndsWith => b(str_of(&l).zip(str_of(&r)).map(|(x, y)| x.ends_with(y))),
         BinOp::Concat => match (&l, &r) {
+            (V::Num(x), V::Num(y)) => V::Num(x + y),
             (V::Str(x), V::Str(y)) => V::Str(Cow::Owned(format!("{x}{y}"))),
             (V::Str(x) | V::Secret(x), V::Str(y) | V::Secret(y)) => {
                 V::Secret(Cow::Owned(format!("{x}{y}")))
             }
+            _ => V::Missing,
+        },
+        BinOp::Sub => match (&l, &r) {
+            (V::Num(x), V::Num(y)) => V::Num(x - y),
             _ => V::Missing,
         },
         // Lowered to their own nodes; kept total rather than unreachable.

@@ -34,6 +34,7 @@
 //! | `compile.rs` | interning, role closure, role x action grant table, rule index |
 //! | `lower.rs` | conditions -> `Node` programs; `env`, secrets, regexes folded in |
 //! | `eval.rs` | evaluating programs: values or missing |
+//! | `forms.rs` | `now`, `header_safe`, roles held per organization |
 //! | `script.rs` | Rhai script functions, sandboxed |
 //! | `cache.rs` | the optional LRU decision cache |
 //! | `http/` | [`Engine::check_http`]: path normalisation, route trie, requirements, limits, security headers, CORS, [`HttpDecision`] (table in `http/mod.rs`) |
@@ -56,6 +57,7 @@ mod compile;
 mod engine;
 mod error;
 mod eval;
+mod forms;
 pub mod http;
 mod json;
 pub mod limit;

@@ -49,6 +49,16 @@ pub(crate) enum Node {
     Len(Box<Node>),
     /// `name(args)`: a script function, checked to exist at load.
     Call(Box<str>, Box<[Node]>),
+    /// `x.is_int`
+    IsInt(Box<Node>),
+    /// `now`: the request's time in seconds (see `forms::now`).
+    Now,
+    /// `if c then a else b`
+    IfElse(Box<Node>, Box<Node>, Box<Node>),
+    /// `header_safe(text, max)`; `max` checked to be 1..=8192 at load.
+    HeaderSafe(Box<Node>, usize),
+    /// `principal is ROLE in ORG`: role id and the organization.
+    IsIn(u32, Box<Node>),
 }
 
 /// An attribute path as a rule reads it: `resource.owner.id` is `(Resource, [owner, id])`.
@@ -234,6 +244,36 @@ fn lower_expr(
             }
         }
         ExprKind::Len(e) => Node::Len(go(e, diags)),
+        ExprKind::IsInt(e) => Node::IsInt(go(e, diags)),
+        ExprKind::Now => Node::Now,
+        ExprKind::IfElse {
+            cond,
+            then,
+            otherwise,
+        } => Node::IfElse(go(cond, diags), go(then, diags), go(otherwise, diags)),
+        ExprKind::HeaderSafe { text, max } => {
+            let limit = match max.kind {
+                // The checker allows 1..=8192; a tree compiled unchecked is clamped.
+                ExprKind::Num(n) if n.is_finite() => n.clamp(0.0, 8192.0) as usize,
+                _ => 0,
+            };
+            Node::HeaderSafe(go(text, diags), limit)
+        }
+        ExprKind::IsIn { expr: e, role, org } => {
+            match (&e.kind, scope.roles.get(role.name.as_str())) {
+                (ExprKind::Path(p), Some(&r))
+                    if p.root == Root::Principal && p.attrs.is_empty() =>
+                {
+                    Node::IsIn(r, go(org, diags))
+                }
+                (_, None) => {
+                    diags.push(unknown_role(role));
+                    Node::Const(Konst::Missing)
+                }
+                // Only the principal holds roles per organization.
+                _ => Node::Const(Konst::Missing),
+            }
+        }
     };
     fold(node)
 }
@@ -279,7 +319,9 @@ fn fold(node: Node) -> Node {
     let is_const = |n: &Node| matches!(n, Node::Const(k) if !matches!(k, Konst::Role(_)));
     let foldable = match &node {
         Node::Not(a) | Node::Len(a) | Node::Matches(a, _) => is_const(a),
-        Node::Is(..) => false,
+        Node::IsInt(a) | Node::HeaderSafe(a, _) => is_const(a),
+        Node::IfElse(a, b, c) => is_const(a) && is_const(b) && is_const(c),
+        Node::Is(..) | Node::IsIn(..) | Node::Now => false,
         Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) | Node::Bin(_, a, b) => {
             is_const(a) && is_const(b)
         }
@@ -314,9 +356,49 @@ pub(crate) fn reads(node: &Node, out: &mut Vec<AttrPath>) {
         Node::Principal => out.push((Root::Principal, Box::new(["roles".into()]))),
         Node::List(items) | Node::Call(_, items) => items.iter().for_each(|n| reads(n, out)),
         Node::Not(a) | Node::Len(a) | Node::Matches(a, _) | Node::Is(a, _) => reads(a, out),
+        Node::IsInt(a) | Node::HeaderSafe(a, _) => reads(a, out),
+        Node::IfElse(a, b, c) => {
+            reads(a, out);
+            reads(b, out);
+            reads(c, out);
+        }
+        // `context.time` is the one attribute `now` reads (hosts that convert only the
+        // attributes a policy reads must pass it); the clock is none, and `reads_now`
+        // keeps such decisions out of the cache.
+        Node::Now => out.push((Root::Context, Box::new(["time".into()]))),
+        Node::IsIn(_, org) => {
+            out.push((Root::Principal, Box::new(["org_roles".into()])));
+            reads(org, out);
+        }
         Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) | Node::Bin(_, a, b) => {
             reads(a, out);
             reads(b, out);
         }
+    }
+}
+
+/// Whether a node reads `now`: its value changes with the clock, so a decision that
+/// depends on it is never cached.
+pub(crate) fn reads_now(node: &Node) -> bool {
+    match node {
+        Node::Now => true,
+        Node::Const(_)
+        | Node::Load { .. }
+        | Node::Principal
+        | Node::Header(_)
+        | Node::Cookie(_)
+        | Node::Ip => false,
+        Node::List(items) | Node::Call(_, items) => items.iter().any(reads_now),
+        Node::Not(a)
+        | Node::Len(a)
+        | Node::Matches(a, _)
+        | Node::Is(a, _)
+        | Node::IsInt(a)
+        | Node::HeaderSafe(a, _)
+        | Node::IsIn(_, a) => reads_now(a),
+        Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) | Node::Bin(_, a, b) => {
+            reads_now(a) || reads_now(b)
+        }
+        Node::IfElse(a, b, c) => reads_now(a) || reads_now(b) || reads_now(c),
     }
 }

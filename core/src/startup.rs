@@ -80,15 +80,30 @@ fn cors_origins(scope: &lower::Scope<'_>) -> Vec<String> {
     for item in &scope.policy.items {
         let Item::Cors(c) = item else { continue };
         for e in &c.entries {
-            let CorsValue::Origins(xs) = &e.value else {
+            if !matches!(
+                e.value,
+                CorsValue::Origins(_) | CorsValue::OriginsFrom { .. }
+            ) {
                 continue;
-            };
+            }
             let on = match &e.cond {
                 None => true,
                 Some(cond) => fold(scope, cond, &mut ignored) == Folded::Bool(true),
             };
-            if on {
-                out.extend(xs.iter().map(|s: &StrLit| s.value.clone()));
+            match &e.value {
+                CorsValue::Origins(xs) if on => {
+                    out.extend(xs.iter().map(|s: &StrLit| s.value.clone()));
+                }
+                // A bad setting is reported by the cors block itself.
+                CorsValue::OriginsFrom {
+                    setting,
+                    separator,
+                    fallback,
+                } if on => out.extend(
+                    crate::http::origins_from_setting(scope.options, setting, separator, fallback)
+                        .unwrap_or_default(),
+                ),
+                _ => {}
             }
         }
     }
@@ -125,6 +140,15 @@ fn with_origins(e: &Expr, origins: &[String]) -> Expr {
         ExprKind::Matches { expr, regex } => ExprKind::Matches {
             expr: go(expr),
             regex: regex.clone(),
+        },
+        ExprKind::IfElse {
+            cond,
+            then,
+            otherwise,
+        } => ExprKind::IfElse {
+            cond: go(cond),
+            then: go(then),
+            otherwise: go(otherwise),
         },
         other => other.clone(),
     };

@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use reference::Reference;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use warden::{Attrs, Engine, Options, Principal, Request, Resource, Value};
+use warden::{Attrs, Engine, ManualClock, Options, Principal, Request, Resource, Value};
 
 /// Outcome counts over a run: the generators must reach every kind of decision.
 static ALLOWED: AtomicUsize = AtomicUsize::new(0);
@@ -26,6 +26,8 @@ const REQ_ACTIONS: &[&str] = &[
     "a:x", "a:y", "a:q", "b:x", "b:w", "c:z", "d:d", "a:x:1", "a",
 ];
 const SECRET: &str = "k3y";
+/// The engine clock of generated policies: `now` without `context.time`.
+const CLOCK_US: u64 = 1_800_000_000_500_000;
 
 /// A policy as text, built from small pools so that rules and requests meet often.
 #[derive(Debug, Clone)]
@@ -66,6 +68,8 @@ fn expr_leaf(n_roles: usize) -> BoxedStrategy<String> {
         "env",
         "header authorization",
         "secret(KEY)",
+        "now",
+        "context.time",
     ])
     .prop_map(str::to_string);
     let lits = prop::sample::select(vec![
@@ -99,7 +103,7 @@ fn expr(n_roles: usize) -> BoxedStrategy<String> {
         .prop_recursive(4, 24, 2, move |inner| {
             let ops = prop::sample::select(vec![
                 "==", "!=", "<", "<=", ">", ">=", "in", "contains", "starts_with", "ends_with",
-                "??", "+", "and", "or", "and", "or",
+                "??", "+", "-", "and", "or", "and", "or",
             ]);
             prop_oneof![
                 4 => (inner.clone(), ops, inner.clone()).prop_map(|(a, o, b)| format!("({a} {o} {b})")),
@@ -108,6 +112,22 @@ fn expr(n_roles: usize) -> BoxedStrategy<String> {
                 1 => (inner.clone(), prop::sample::select(vec!["/^a/", "/1$/", "/^[a-z]+$/"]))
                     .prop_map(|(a, re)| format!("({a}) matches {re}")),
                 1 => (inner.clone(), 0..n_roles).prop_map(|(a, r)| format!("({a}) is r{r}")),
+                1 => inner.clone().prop_map(|a| format!("({a}).is_int")),
+                1 => (inner.clone(), inner.clone(), inner.clone())
+                    .prop_map(|(c, a, b)| format!("(if {c} then {a} else {b})")),
+                // Secret-derived text is missing in `header_safe` (a property the
+                // reference does not track), so the text comes from requests and literals.
+                1 => (
+                    prop::sample::select(vec!["principal.org", "resource.owner", "context.x", "\"a/b;c\"", "\"\\r\\n\u{e9}x\""]),
+                    1..4u32,
+                )
+                    .prop_map(|(a, n)| format!("header_safe({a}, {n})")),
+                1 => (
+                    prop::sample::select(vec!["principal", "resource.owner"]),
+                    0..n_roles,
+                    prop::sample::select(vec!["principal.org", "resource.owner", "\"o1\"", "context.x"]),
+                )
+                    .prop_map(|(p, r, o)| format!("({p} is r{r} in {o})")),
                 1 => (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("[{a}, {b}]")),
                 1 => inner.clone().prop_map(|a| format!("twice({a})")),
                 1 => (inner.clone(), inner).prop_map(|(a, b)| format!("same({a}, {b})")),
@@ -169,7 +189,7 @@ impl Gen {
             s.push('\n');
         }
         s.push_str("script {\n  fn twice(x) { x + x }\n  fn same(a, b) { a == b }\n}\n");
-        s.push_str("principal { boss: role, org: string }\n");
+        s.push_str("principal { boss: role, org: string, org_roles: map<string, set<role>> }\n");
         s.push_str("resource doc { rank: role, ranks: set<role>, owner: string }\n");
         s.push_str("resource img { owner: string }\n");
         for (roles, acts) in &self.grants {
@@ -200,7 +220,17 @@ fn value() -> impl Strategy<Value = Value> {
             "a", "b", "u1", "o1", "r0", "r1", "r2", "zz", "k3y", "ab1"
         ])
         .prop_map(Value::from),
-        prop::sample::select(vec![0.0, 1.0, 2.0, -1.0, 1024.0, 120.0]).prop_map(Value::Number),
+        prop::sample::select(vec![
+            0.0,
+            1.0,
+            2.0,
+            -1.0,
+            1024.0,
+            120.0,
+            1.5,
+            1_800_000_000.0
+        ])
+        .prop_map(Value::Number),
         any::<bool>().prop_map(Value::Bool),
         prop::collection::vec(
             prop::sample::select(vec!["a", "b", "r0", "r1", "zz"]).prop_map(Value::from),
@@ -222,6 +252,23 @@ fn attrs(names: &'static [&'static str]) -> impl Strategy<Value = Attrs> {
     )
 }
 
+/// `org_roles`: organizations `o1`, `u1`, `a` to role names (undeclared ones included).
+fn org_roles() -> impl Strategy<Value = Value> {
+    let names = prop::collection::vec(
+        prop::sample::select(vec!["r0", "r1", "r2", "zz"]).prop_map(Value::from),
+        0..3,
+    );
+    prop::collection::vec((prop::sample::select(vec!["o1", "u1", "a"]), names), 0..3).prop_map(
+        |kv| {
+            let mut m = Attrs::new();
+            for (k, v) in kv {
+                m.set(k, Value::List(v));
+            }
+            Value::Map(m)
+        },
+    )
+}
+
 fn request() -> impl Strategy<Value = Request> {
     let roles = prop::collection::vec(
         prop::sample::select(vec!["r0", "r1", "r2", "r3", "r4", "zz"]).prop_map(String::from),
@@ -233,11 +280,17 @@ fn request() -> impl Strategy<Value = Request> {
             prop::sample::select(vec!["u1", "u2"]),
             roles,
             attrs(&["org", "level", "boss"]),
+            prop::option::of(org_roles()),
         )
-            .prop_map(|(id, roles, attrs)| Principal {
-                id: id.into(),
-                roles,
-                attrs,
+            .prop_map(|(id, roles, mut attrs, org_roles)| {
+                if let Some(m) = org_roles {
+                    attrs.set("org_roles", m);
+                }
+                Principal {
+                    id: id.into(),
+                    roles,
+                    attrs,
+                }
             }),
     );
     let resource = prop::option::weighted(
@@ -262,7 +315,7 @@ fn request() -> impl Strategy<Value = Request> {
         principal,
         prop::sample::select(REQ_ACTIONS),
         resource,
-        attrs(&["x", "n", "flag", "list"]),
+        attrs(&["x", "n", "flag", "list", "time"]),
     )
         .prop_map(|(principal, action, resource, context)| Request {
             principal,
@@ -311,14 +364,19 @@ fn to_json(req: &Request) -> serde_json::Value {
 
 fn check(g: &Gen, reqs: &[Request]) -> Result<(), TestCaseError> {
     let src = g.text();
-    let opts = Options::default().env("prod").secret("KEY", SECRET);
+    let opts = Options::default()
+        .env("prod")
+        .secret("KEY", SECRET)
+        .clock(std::sync::Arc::new(ManualClock::new(CLOCK_US)));
     // Generated policies are not always well-typed: compile the parsed tree without the
     // checker, so that the evaluator is compared on ill-typed programs too.
     let policy = warden_lang::parse(&src, &Default::default())
         .map_err(|e| TestCaseError::fail(format!("{e:?}\n{src}")))?;
     let engine = Engine::from_policy("gen.warden", &src, &policy, opts)
         .map_err(|e| TestCaseError::fail(format!("{e}\n{src}")))?;
-    let reference = Reference::new(&policy, "gen.warden", &src, "prod").with_secret("KEY", SECRET);
+    let reference = Reference::new(&policy, "gen.warden", &src, "prod")
+        .with_secret("KEY", SECRET)
+        .with_clock_secs(CLOCK_US as f64 / 1_000_000.0);
     for req in reqs {
         let d = engine.authorize(req);
         let got = (d.allowed, d.rule.map(str::to_string));

@@ -193,6 +193,8 @@ pub enum Type {
     /// A role name; compares by the inheritance order.
     Role,
     Set(Box<Type>),
+    /// `map<string, T>`: string keys (such as organization ids) to values of `T`.
+    Map(Box<Type>),
 }
 
 impl fmt::Display for Type {
@@ -203,6 +205,7 @@ impl fmt::Display for Type {
             Type::Bool => f.write_str("bool"),
             Type::Role => f.write_str("role"),
             Type::Set(t) => write!(f, "set<{t}>"),
+            Type::Map(t) => write!(f, "map<string, {t}>"),
         }
     }
 }
@@ -296,6 +299,13 @@ pub enum RouteStmt {
         name: Ident,
         span: Span,
     },
+    /// `header set Name: EXPR` with a value other than a string literal: evaluated for
+    /// each admitted request; a missing value sets nothing.
+    HeaderSetExpr {
+        name: Ident,
+        value: Expr,
+        span: Span,
+    },
 }
 
 impl RouteStmt {
@@ -303,7 +313,9 @@ impl RouteStmt {
         match self {
             RouteStmt::Public(s) | RouteStmt::Limit(_, s) => *s,
             RouteStmt::Require(r) => r.span,
-            RouteStmt::HeaderSet { span, .. } | RouteStmt::HeaderDrop { span, .. } => *span,
+            RouteStmt::HeaderSet { span, .. }
+            | RouteStmt::HeaderDrop { span, .. }
+            | RouteStmt::HeaderSetExpr { span, .. } => *span,
         }
     }
 }
@@ -376,6 +388,13 @@ pub enum CorsValue {
     Expose(Vec<Ident>),
     Credentials(bool),
     MaxAge(Duration),
+    /// `origins: split(config(NAME), ",") [?? "https://a", ...]`: the setting's elements,
+    /// trimmed and checked at load; the fallback when the setting is absent.
+    OriginsFrom {
+        setting: Ident,
+        separator: StrLit,
+        fallback: Vec<StrLit>,
+    },
 }
 
 impl CorsValue {
@@ -387,6 +406,7 @@ impl CorsValue {
             CorsValue::Expose(_) => "expose",
             CorsValue::Credentials(_) => "credentials",
             CorsValue::MaxAge(_) => "max_age",
+            CorsValue::OriginsFrom { .. } => "origins",
         }
     }
 }
@@ -688,6 +708,29 @@ pub enum ExprKind {
     },
     /// `expr.len`: characters of a string, elements of a set or list.
     Len(Box<Expr>),
+    /// `expr.is_int`: whether a number is whole; missing for anything else.
+    IsInt(Box<Expr>),
+    /// `now`: the request's time in seconds since the epoch.
+    Now,
+    /// `if cond then a else b`
+    IfElse {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    /// `header_safe(text, max)`: text with characters unsafe in a header value replaced
+    /// by `_`, cut to `max` characters.
+    HeaderSafe {
+        text: Box<Expr>,
+        max: Box<Expr>,
+    },
+    /// `principal is manager in resource.org`: a role held in one organization
+    /// (`principal.org_roles`).
+    IsIn {
+        expr: Box<Expr>,
+        role: Ident,
+        org: Box<Expr>,
+    },
 }
 
 /// The entity a path starts from.
@@ -736,8 +779,10 @@ pub enum BinOp {
     EndsWith,
     /// `??`
     Coalesce,
-    /// `+` on strings.
+    /// `+`: concatenation of strings, addition of numbers.
     Concat,
+    /// `-` on numbers.
+    Sub,
 }
 
 impl BinOp {
@@ -758,6 +803,7 @@ impl BinOp {
             BinOp::EndsWith => "ends_with",
             BinOp::Coalesce => "??",
             BinOp::Concat => "+",
+            BinOp::Sub => "-",
         }
     }
 
@@ -778,7 +824,7 @@ impl BinOp {
             | BinOp::StartsWith
             | BinOp::EndsWith => 4,
             BinOp::Coalesce => 5,
-            BinOp::Concat => 6,
+            BinOp::Concat | BinOp::Sub => 6,
         }
     }
 }

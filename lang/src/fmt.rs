@@ -450,6 +450,9 @@ fn route_stmt(s: &RouteStmt) -> String {
             format!("header set {}: {}", name.name, string(&value.value))
         }
         RouteStmt::HeaderDrop { name, .. } => format!("header drop {}", name.name),
+        RouteStmt::HeaderSetExpr { name, value, .. } => {
+            format!("header set {}: {}", name.name, expr(value))
+        }
         RouteStmt::Require(r) => {
             let mut s = String::from("require ");
             match &r.kind {
@@ -568,6 +571,22 @@ fn cors_entry(e: &CorsEntry) -> String {
         CorsValue::Methods(xs) | CorsValue::Headers(xs) | CorsValue::Expose(xs) => idents(xs),
         CorsValue::Credentials(b) => b.to_string(),
         CorsValue::MaxAge(d) => duration(d),
+        CorsValue::OriginsFrom {
+            setting,
+            separator,
+            fallback,
+        } => {
+            let mut s = format!(
+                "split(config({}), {})",
+                setting.name,
+                string(&separator.value)
+            );
+            if !fallback.is_empty() {
+                s.push_str(" ?? ");
+                s.push_str(&join(fallback, |f| string(&f.value)));
+            }
+            s
+        }
     };
     let mut s = format!("{}: {values}", e.value.key());
     if let Some(c) = &e.cond {
@@ -586,7 +605,10 @@ fn precedence(e: &Expr) -> u8 {
         ExprKind::Binary { op, .. } => op.precedence(),
         ExprKind::Not(_) => NOT_PRECEDENCE,
         ExprKind::Matches { .. } | ExprKind::Is { .. } => MATCH_PRECEDENCE,
-        ExprKind::Len(_) => LEN_PRECEDENCE,
+        ExprKind::Len(_) | ExprKind::IsInt(_) => LEN_PRECEDENCE,
+        ExprKind::IsIn { .. } => MATCH_PRECEDENCE,
+        // `else` takes everything after it: an `if` inside an operator needs parentheses.
+        ExprKind::IfElse { .. } => 0,
         _ => ATOM_PRECEDENCE,
     }
 }
@@ -660,8 +682,10 @@ fn write_expr(out: &mut String, e: &Expr) {
         }
         ExprKind::Binary { op, lhs, rhs } => {
             let p = op.precedence();
+            // `x is r in y` reads as a role held in an organization: keep `(x is r) in y`.
+            let is_lhs = *op == BinOp::In && matches!(lhs.kind, ExprKind::Is { .. });
             // Left-associative: an equal-precedence operand needs parentheses on the right only.
-            write_operand(out, lhs, precedence(lhs) < p);
+            write_operand(out, lhs, precedence(lhs) < p || is_lhs);
             out.push(' ');
             out.push_str(op.symbol());
             out.push(' ');
@@ -681,6 +705,39 @@ fn write_expr(out: &mut String, e: &Expr) {
         ExprKind::Len(inner) => {
             write_operand(out, inner, precedence(inner) < LEN_PRECEDENCE);
             out.push_str(".len");
+        }
+        ExprKind::IsInt(inner) => {
+            write_operand(out, inner, precedence(inner) < LEN_PRECEDENCE);
+            out.push_str(".is_int");
+        }
+        ExprKind::Now => out.push_str("now"),
+        ExprKind::IfElse {
+            cond,
+            then,
+            otherwise,
+        } => {
+            out.push_str("if ");
+            write_expr(out, cond);
+            out.push_str(" then ");
+            write_expr(out, then);
+            out.push_str(" else ");
+            write_expr(out, otherwise);
+        }
+        ExprKind::HeaderSafe { text, max } => {
+            out.push_str("header_safe(");
+            write_expr(out, text);
+            out.push_str(", ");
+            write_expr(out, max);
+            out.push(')');
+        }
+        ExprKind::IsIn { expr, role, org } => {
+            write_operand(out, expr, precedence(expr) < MATCH_PRECEDENCE);
+            out.push_str(" is ");
+            out.push_str(&role.name);
+            out.push_str(" in ");
+            // The organization is a path, a string or a parenthesised expression.
+            let bare = matches!(org.kind, ExprKind::Path(_) | ExprKind::Str(_));
+            write_operand(out, org, !bare);
         }
     }
 }

@@ -33,10 +33,11 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
             | Op::infix(Rule::op_starts_with, Assoc::Left)
             | Op::infix(Rule::op_ends_with, Assoc::Left)
             | Op::postfix(Rule::op_matches)
-            | Op::postfix(Rule::op_is))
+            | Op::postfix(Rule::op_is)
+            | Op::postfix(Rule::op_is_in))
         .op(Op::infix(Rule::op_coalesce, Assoc::Left))
-        .op(Op::infix(Rule::op_concat, Assoc::Left))
-        .op(Op::postfix(Rule::op_len))
+        .op(Op::infix(Rule::op_concat, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+        .op(Op::postfix(Rule::op_len) | Op::postfix(Rule::op_is_int))
 });
 
 /// Parse a policy. On failure, every syntax or lowering error found is returned.
@@ -168,6 +169,11 @@ fn is_noise(rule: Rule) -> bool {
             | Rule::kw_cookie
             | Rule::kw_key
             | Rule::kw_as
+            | Rule::kw_map
+            | Rule::kw_then
+            | Rule::kw_in
+            | Rule::kw_header_safe
+            | Rule::if_word
     )
 }
 
@@ -347,6 +353,22 @@ impl<'l> Lower<'l> {
                 let elem = inner(c).next().map_or(Type::String, |t| self.type_expr(t));
                 Type::Set(Box::new(elem))
             }
+            Rule::map_type => {
+                let mut it = inner(c);
+                let key = it.next();
+                if let Some(k) = key.filter(|k| k.as_str() != "string") {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "unknown-type",
+                            span_of(&k),
+                            format!("map keys are strings, not `{}`", k.as_str()),
+                        )
+                        .with_help("write `map<string, T>`"),
+                    );
+                }
+                let elem = it.next().map_or(Type::String, |t| self.type_expr(t));
+                Type::Map(Box::new(elem))
+            }
             _ => match c.as_str() {
                 "string" => Type::String,
                 "number" => Type::Number,
@@ -525,8 +547,20 @@ impl<'l> Lower<'l> {
             Rule::header_set => {
                 let mut it = inner(p);
                 let name = it.next().map(|n| self.ident(n))?;
-                let value = it.next().map(|s| self.string(s))?;
-                RouteStmt::HeaderSet { name, value, span }
+                let value = self.expr(it.next()?)?;
+                // A lone string literal is a value fixed at load; anything else is
+                // evaluated per request.
+                match value.kind {
+                    ExprKind::Str(text) => RouteStmt::HeaderSet {
+                        name,
+                        value: StrLit {
+                            value: text,
+                            span: value.span,
+                        },
+                        span,
+                    },
+                    _ => RouteStmt::HeaderSetExpr { name, value, span },
+                }
             }
             Rule::header_drop => {
                 let name = inner(p).next().map(|n| self.ident(n))?;
@@ -608,9 +642,20 @@ impl<'l> Lower<'l> {
             let mut it = inner(e);
             let v = it.next()?;
             let value = match v.as_rule() {
-                Rule::cors_origins => {
-                    CorsValue::Origins(inner(v).map(|s| self.string(s)).collect())
-                }
+                Rule::cors_origins => match inner(v.clone()).next() {
+                    Some(split) if split.as_rule() == Rule::origins_split => {
+                        let mut it = inner(split);
+                        let setting = self.ident(inner(it.next()?).next()?);
+                        let separator = self.string(it.next()?);
+                        let fallback = it.map(|s| self.string(s)).collect();
+                        CorsValue::OriginsFrom {
+                            setting,
+                            separator,
+                            fallback,
+                        }
+                    }
+                    _ => CorsValue::Origins(inner(v).map(|s| self.string(s)).collect()),
+                },
                 Rule::cors_methods => CorsValue::Methods(inner(v).map(|s| self.ident(s)).collect()),
                 Rule::cors_headers => CorsValue::Headers(inner(v).map(|s| self.ident(s)).collect()),
                 Rule::cors_expose => CorsValue::Expose(inner(v).map(|s| self.ident(s)).collect()),
@@ -873,7 +918,12 @@ impl<'l> Lower<'l> {
         for c in p.clone().into_inner() {
             let unary = matches!(
                 c.as_rule(),
-                Rule::op_not | Rule::op_len | Rule::op_matches | Rule::op_is
+                Rule::op_not
+                    | Rule::op_len
+                    | Rule::op_matches
+                    | Rule::op_is
+                    | Rule::op_is_int
+                    | Rule::op_is_in
             );
             run = if unary { run + 1 } else { 0 };
             if run > self.limits.max_nesting {
@@ -927,6 +977,21 @@ impl<'l> Lower<'l> {
                 let span = lhs.span.to(span_of(&op));
                 let kind = match op.as_rule() {
                     Rule::op_len => ExprKind::Len(Box::new(lhs)),
+                    Rule::op_is_int => ExprKind::IsInt(Box::new(lhs)),
+                    Rule::op_is_in => {
+                        let mut sub = Lower::new(&limits);
+                        let mut it = inner(op);
+                        let role = it.next().map(|r| sub.ident(r));
+                        let org = it.next().and_then(|o| sub.primary(o));
+                        if let Some(d) = sub.diags.into_iter().next() {
+                            return Err(d);
+                        }
+                        ExprKind::IsIn {
+                            expr: Box::new(lhs),
+                            role: role.ok_or_else(|| internal(span))?,
+                            org: Box::new(org.ok_or_else(|| internal(span))?),
+                        }
+                    }
                     Rule::op_matches => {
                         let mut sub = Lower::new(&limits);
                         let re = inner(op).next().map(|r| sub.regex(r));
@@ -969,6 +1034,7 @@ impl<'l> Lower<'l> {
                     Rule::op_starts_with => BinOp::StartsWith,
                     Rule::op_ends_with => BinOp::EndsWith,
                     Rule::op_coalesce => BinOp::Coalesce,
+                    Rule::op_sub => BinOp::Sub,
                     _ => BinOp::Concat,
                 };
                 let span = lhs.span.to(rhs.span);
@@ -1071,6 +1137,27 @@ impl<'l> Lower<'l> {
                 ExprKind::Path(Path { root, attrs })
             }
             Rule::role_name => ExprKind::RoleName(self.ident(p)),
+            Rule::now => ExprKind::Now,
+            Rule::if_expr => {
+                let mut it = inner(p);
+                let cond = self.expr(it.next()?)?;
+                let then = self.expr(it.next()?)?;
+                let otherwise = self.expr(it.next()?)?;
+                ExprKind::IfElse {
+                    cond: Box::new(cond),
+                    then: Box::new(then),
+                    otherwise: Box::new(otherwise),
+                }
+            }
+            Rule::header_safe => {
+                let mut it = inner(p);
+                let text = self.expr(it.next()?)?;
+                let max = self.expr(it.next()?)?;
+                ExprKind::HeaderSafe {
+                    text: Box::new(text),
+                    max: Box::new(max),
+                }
+            }
             _ => return None,
         };
         Some(Expr { kind, span })

@@ -106,6 +106,15 @@ fn item(item: &mut Item) {
                     }
                     CorsValue::Credentials(_) => {}
                     CorsValue::MaxAge(d) => d.span = ZERO,
+                    CorsValue::OriginsFrom {
+                        setting,
+                        separator,
+                        fallback,
+                    } => {
+                        ident(setting);
+                        lit(separator);
+                        fallback.iter_mut().for_each(lit);
+                    }
                 }
                 if let Some(cond) = &mut e.cond {
                     expr(cond);
@@ -184,6 +193,11 @@ fn route_stmt(s: &mut RouteStmt) {
             ident(name);
             *span = ZERO;
         }
+        RouteStmt::HeaderSetExpr { name, value, span } => {
+            ident(name);
+            expr(value);
+            *span = ZERO;
+        }
         RouteStmt::Require(r) => {
             match &mut r.kind {
                 ReqKind::Auth => {}
@@ -212,6 +226,7 @@ fn expr(e: &mut Expr) {
         | ExprKind::Size { .. }
         | ExprKind::Duration { .. }
         | ExprKind::Ip
+        | ExprKind::Now
         | ExprKind::Env => {}
         ExprKind::List(items) => items.iter_mut().for_each(expr),
         ExprKind::Path(p) => idents(&mut p.attrs),
@@ -224,7 +239,7 @@ fn expr(e: &mut Expr) {
             ident(func);
             args.iter_mut().for_each(expr);
         }
-        ExprKind::Not(inner) | ExprKind::Len(inner) => expr(inner),
+        ExprKind::Not(inner) | ExprKind::Len(inner) | ExprKind::IsInt(inner) => expr(inner),
         ExprKind::Binary { lhs, rhs, .. } => {
             expr(lhs);
             expr(rhs);
@@ -236,6 +251,28 @@ fn expr(e: &mut Expr) {
         ExprKind::Is { expr: inner, role } => {
             expr(inner);
             ident(role);
+        }
+        ExprKind::IfElse {
+            cond,
+            then,
+            otherwise,
+        } => {
+            expr(cond);
+            expr(then);
+            expr(otherwise);
+        }
+        ExprKind::HeaderSafe { text, max } => {
+            expr(text);
+            expr(max);
+        }
+        ExprKind::IsIn {
+            expr: inner,
+            role,
+            org,
+        } => {
+            expr(inner);
+            ident(role);
+            expr(org);
         }
     }
 }

@@ -288,7 +288,7 @@ fn phrase(rule: Rule) -> &'static str {
         ident | ident_list | role_name => "a name",
         action_list | action => "an action such as `posts:read`",
         attr_decl => "an attribute such as `org: string`",
-        type_expr | set_type | kw_set => "a type",
+        type_expr | set_type | kw_set | map_type | kw_map => "a type",
         optional_mark => "`?`",
         condition | cond_kind | kw_if => "`if` or `unless`",
         because | kw_because => "`because`",
@@ -320,11 +320,15 @@ fn phrase(rule: Rule) -> &'static str {
         script_block => "`{`",
         expr | paren | list | env | ip | secret | config | header_ref | cookie_ref | call | path | root
         | kw_secret | kw_config | cookie_word => "an expression",
+        if_expr | if_word | now | header_safe | kw_header_safe => "an expression",
+        kw_then => "`then`",
+        origins_split => "`split(config(NAME), \",\")`",
         secret_optional => "`?`",
         op_not => "`not`",
         op_len | op_matches | op_is | op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt
         | op_gt | op_in | op_subset_of | op_contains | op_starts_with | op_ends_with | op_coalesce | op_concat
         | kw_matches | kw_is => "an operator",
+        op_is_int | op_sub | op_is_in | kw_in => "an operator",
         string | string_inner => "a string",
         regex | regex_inner => "a regular expression such as `/^[a-z]+$/`",
         size => "a size such as `10MB`",

@@ -17,6 +17,7 @@ const KEYWORDS: &[&str] = &[
     "grant", "set", "on", "limit", "per", "by", "route", "require", "redirect", "drop",
     "headers", "cors", "startup", "script", "allow", "deny", "skip", "public", "auth", "len",
     "string", "number", "bool", "origins", "methods", "expose", "credentials", "max_age",
+    "now", "then", "map", "is_int", "header_safe",
 ];
 
 const Z: Span = Span::new(0, 0);
@@ -134,6 +135,7 @@ fn binop() -> impl Strategy<Value = BinOp> {
         BinOp::EndsWith,
         BinOp::Coalesce,
         BinOp::Concat,
+        BinOp::Sub,
     ])
 }
 
@@ -157,6 +159,7 @@ fn leaf() -> impl Strategy<Value = Expr> {
         }),
         "[A-Z_][A-Z0-9_]{0,8}".prop_map(|n| ExprKind::Config(id(n))),
         ident().prop_map(ExprKind::RoleName),
+        Just(ExprKind::Now),
     ]
     .prop_map(e)
 }
@@ -182,7 +185,22 @@ fn expr() -> impl Strategy<Value = Expr> {
                 expr: Box::new(x),
                 role,
             }),
-            inner.prop_map(|x| ExprKind::Len(Box::new(x))),
+            inner.clone().prop_map(|x| ExprKind::Len(Box::new(x))),
+            inner.clone().prop_map(|x| ExprKind::IsInt(Box::new(x))),
+            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(c, a, b)| ExprKind::IfElse {
+                cond: Box::new(c),
+                then: Box::new(a),
+                otherwise: Box::new(b),
+            }),
+            (inner.clone(), inner.clone()).prop_map(|(t, m)| ExprKind::HeaderSafe {
+                text: Box::new(t),
+                max: Box::new(m),
+            }),
+            (inner.clone(), ident(), inner).prop_map(|(x, role, org)| ExprKind::IsIn {
+                expr: Box::new(x),
+                role,
+                org: Box::new(org),
+            }),
         ]
         .prop_map(e)
     })
@@ -227,7 +245,12 @@ fn roles() -> impl Strategy<Value = Vec<Item>> {
 
 fn ty() -> impl Strategy<Value = Type> {
     let base = prop::sample::select(vec![Type::String, Type::Number, Type::Bool, Type::Role]);
-    base.prop_recursive(2, 4, 1, |inner| inner.prop_map(|t| Type::Set(Box::new(t))))
+    base.prop_recursive(2, 4, 1, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|t| Type::Set(Box::new(t))),
+            inner.prop_map(|t| Type::Map(Box::new(t))),
+        ]
+    })
 }
 
 fn shape() -> impl Strategy<Value = Item> {
@@ -335,6 +358,16 @@ fn route_stmt() -> impl Strategy<Value = RouteStmt> {
             span: Z,
         }),
         header_name().prop_map(|name| RouteStmt::HeaderDrop { name, span: Z }),
+        // A lone string literal is the literal form above.
+        (
+            header_name(),
+            expr().prop_filter("not a literal", |v| !matches!(v.kind, ExprKind::Str(_)))
+        )
+            .prop_map(|(name, value)| RouteStmt::HeaderSetExpr {
+                name,
+                value,
+                span: Z
+            }),
     ]
 }
 
@@ -387,6 +420,16 @@ fn cors() -> impl Strategy<Value = Item> {
         names().prop_map(CorsValue::Expose),
         any::<bool>().prop_map(CorsValue::Credentials),
         duration().prop_map(CorsValue::MaxAge),
+        (
+            "[A-Z_][A-Z0-9_]{0,8}",
+            string_value(),
+            prop::collection::vec(string_value().prop_map(lit), 0..3)
+        )
+            .prop_map(|(n, sep, fallback)| CorsValue::OriginsFrom {
+                setting: id(n),
+                separator: lit(sep),
+                fallback,
+            }),
     ];
     let entry = (value, prop::option::of(expr())).prop_map(|(value, cond)| CorsEntry {
         value,

@@ -71,7 +71,7 @@ impl IpText {
         }
     }
 
-    fn as_str(&self) -> &str {
+    pub(super) fn as_str(&self) -> &str {
         self.buf
             .get(..usize::from(self.len))
             .and_then(|b| std::str::from_utf8(b).ok())
@@ -105,16 +105,16 @@ pub(crate) struct Who {
 /// Phase 1's result when the request needs the store.
 #[derive(Debug)]
 pub(crate) struct Prepared<'r> {
-    norm: NormPath<'r>,
-    ip: Option<IpText>,
+    pub(super) norm: NormPath<'r>,
+    pub(super) ip: Option<IpText>,
     /// Matching routes, most specific first; `.1` is the pattern of the winner.
-    chain: Vec<u32>,
+    pub(super) chain: Vec<u32>,
     pattern: u32,
     /// Routes `chain[..applies]` contribute requirements (a `public` route cuts).
     applies: usize,
     cors: Verdict<'r>,
-    who: Who,
-    now_us: u64,
+    pub(super) who: Who,
+    pub(super) now_us: u64,
     pub keys: Vec<LimitKey>,
 }
 
@@ -134,7 +134,7 @@ impl Engine {
         req.time_us.unwrap_or_else(|| self.clock.now_micros())
     }
 
-    fn principal_of<'a>(
+    pub(super) fn principal_of<'a>(
         &self,
         req: &'a HttpRequest,
         who: &'a mut Who,
@@ -303,6 +303,7 @@ impl Engine {
             http: Some(view),
             rec: None,
             pmask: None,
+            clock: Some(&*self.clock),
         };
         let source = key_source(&cx, node);
         let redact = matches!(source, Node::Header(_) | Node::Cookie(_));
@@ -510,7 +511,10 @@ impl Engine {
             _ => None,
         };
         let mut d = match failure {
-            None => self.finish(true, 200, hs, &p),
+            None => {
+                self.dynamic_headers(req, &mut p, &mut hs);
+                self.finish(true, 200, hs, &p)
+            }
             Some((q, authn)) => self.refuse(q, authn, hs, &p),
         };
         d.authenticated_by = via;
@@ -558,6 +562,7 @@ impl Engine {
                     http: Some(&view),
                     rec: trace.then_some(&rec),
                     pmask: None,
+                    clock: Some(&*self.clock),
                 };
                 let v = match eval::eval(&cx, node) {
                     V::Bool(b) => Some(b),

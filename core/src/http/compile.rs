@@ -64,6 +64,8 @@ pub(crate) struct CRoute {
     pub reqs: Box<[CReq]>,
     pub limits: Box<[u32]>,
     pub header_ops: Box<[HeaderOp]>,
+    /// `header set NAME: EXPR` lines, evaluated per admitted request.
+    pub dynamic: super::dynamic::RouteDyn,
 }
 
 #[derive(Debug)]
@@ -141,6 +143,8 @@ pub(crate) fn compile(
         let mut reqs = Vec::new();
         let mut limits = Vec::new();
         let mut header_ops = Vec::new();
+        let mut dynamic = Vec::new();
+        let mut fixed_names: Vec<Box<str>> = Vec::new();
         let mut public = false;
         for st in &r.body {
             match st {
@@ -158,12 +162,36 @@ pub(crate) fn compile(
                         }
                     }
                 }
-                RouteStmt::HeaderSet { name, value, .. } => header_ops.push(HeaderOp::Set(
-                    name.name.to_ascii_lowercase().into(),
-                    value.value.as_str().into(),
-                )),
+                RouteStmt::HeaderSet { name, value, .. } => {
+                    fixed_names.push(name.name.to_ascii_lowercase().into());
+                    header_ops.push(HeaderOp::Set(
+                        name.name.to_ascii_lowercase().into(),
+                        value.value.as_str().into(),
+                    ))
+                }
                 RouteStmt::HeaderDrop { name, .. } => {
+                    fixed_names.push(name.name.to_ascii_lowercase().into());
                     header_ops.push(HeaderOp::Drop(name.name.to_ascii_lowercase().into()))
+                }
+                RouteStmt::HeaderSetExpr { name, value, .. } => {
+                    match lower::lower(&scope, &[], value, &mut diags) {
+                        // Folded to text at load (`"a" + env`): as static as a literal.
+                        Some(Node::Const(Konst::Str(text))) => {
+                            fixed_names.push(name.name.to_ascii_lowercase().into());
+                            header_ops.push(HeaderOp::Set(
+                                name.name.to_ascii_lowercase().into(),
+                                super::dynamic::valid_value(&text).into(),
+                            ))
+                        }
+                        Some(n) => {
+                            dynamic.push(super::dynamic::DynHeader {
+                                name: name.name.to_ascii_lowercase().into(),
+                                needs_principal: reads_principal(&n),
+                                value: n,
+                            });
+                        }
+                        None => {}
+                    }
                 }
                 RouteStmt::Require(req) => {
                     let l = loc(req.span);
@@ -234,6 +262,10 @@ pub(crate) fn compile(
             reqs: reqs.into(),
             limits: limits.into(),
             header_ops: header_ops.into(),
+            dynamic: super::dynamic::RouteDyn {
+                headers: dynamic.into(),
+                fixed_names: fixed_names.into(),
+            },
         });
     }
     out.router = Router::new(&patterns);
@@ -293,6 +325,22 @@ fn cors(scope: &lower::Scope<'_>, c: &ast::CorsDecl, diags: &mut Vec<Diagnostic>
             CorsValue::Expose(hs) => extend(&mut out.expose, join(hs)),
             CorsValue::Credentials(b) => out.credentials = *b,
             CorsValue::MaxAge(d) => out.max_age = Some((d.millis() / 1000).to_string().into()),
+            CorsValue::OriginsFrom {
+                setting,
+                separator,
+                fallback,
+            } => match super::origins::from_setting(scope.options, setting, separator, fallback) {
+                Ok(list) => {
+                    for o in list {
+                        if o == "*" {
+                            out.any = true;
+                        } else {
+                            out.origins.push(o.to_ascii_lowercase().into());
+                        }
+                    }
+                }
+                Err(d) => diags.push(d),
+            },
         }
     }
     out

@@ -9,18 +9,23 @@
 //! | `compile.rs` | routes, limits, headers, cors -> tables, at load |
 //! | `check.rs` | the pipeline: prepare (route, preflight, limit keys), store, conclude |
 //! | `headers.rs`, `cors.rs` | response headers: security headers with route overrides, CORS |
+//! | `dynamic.rs` | `header set NAME: EXPR`: computed per admitted request |
+//! | `origins.rs` | `origins: split(config(NAME), ",")`: CORS origins from a setting |
 //! | `decision.rs` | [`HttpDecision`], [`HttpTrace`] and their JSON |
 
 mod check;
 pub(crate) mod compile;
 mod cors;
 mod decision;
+mod dynamic;
 mod headers;
+mod origins;
 mod path;
 mod request;
 mod router;
 
 pub use decision::{HttpDecision, HttpTrace, LimitTrace, ReqTrace, RouteRef, RouteTrace};
+pub(crate) use origins::from_setting as origins_from_setting;
 pub use path::{normalise, NormPath, PathError};
 pub use request::{parse_time, HttpRequest};
 pub use router::Router;

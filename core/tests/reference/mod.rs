@@ -33,6 +33,8 @@ pub struct Reference<'p> {
     rhai: rhai::Engine,
     /// The script blocks, merged; `None` when one does not compile.
     scripts: Option<rhai::AST>,
+    /// The engine clock's time in seconds, for `now` without `context.time`.
+    clock_secs: Option<f64>,
 }
 
 /// The outcome: allowed, and the deciding grant or rule as `file:line`.
@@ -61,8 +63,14 @@ impl<'p> Reference<'p> {
                 rhai
             },
             scripts: None,
+            clock_secs: None,
         }
         .with_scripts()
+    }
+
+    pub fn with_clock_secs(mut self, secs: f64) -> Self {
+        self.clock_secs = Some(secs);
+        self
     }
 
     pub fn with_secret(mut self, name: &str, value: &str) -> Self {
@@ -262,6 +270,76 @@ impl<'p> Reference<'p> {
                 RV::Roles(l) => RV::Num(l.len() as f64),
                 _ => RV::Missing,
             },
+            ExprKind::IsInt(x) => match self.eval(on, x, req) {
+                RV::Num(n) => RV::Bool(n.is_finite() && n == n.trunc()),
+                _ => RV::Missing,
+            },
+            // LANGUAGE.md: `context.time` (seconds or RFC 3339) wins over the clock; a
+            // `context.time` of another kind is missing.
+            ExprKind::Now => match req.context.get("time") {
+                None | Some(Value::Null) => self.clock_secs.map_or(RV::Missing, RV::Num),
+                Some(Value::Number(n)) => RV::Num(*n),
+                Some(Value::String(t)) => warden::http::parse_time(t)
+                    .map_or(RV::Missing, |us| RV::Num(us as f64 / 1_000_000.0)),
+                Some(_) => RV::Missing,
+            },
+            ExprKind::IfElse {
+                cond,
+                then,
+                otherwise,
+            } => match self.eval(on, cond, req) {
+                RV::Bool(true) => self.eval(on, then, req),
+                RV::Bool(false) => self.eval(on, otherwise, req),
+                _ => RV::Missing,
+            },
+            ExprKind::HeaderSafe { text, max } => {
+                let ExprKind::Num(max) = max.kind else {
+                    return RV::Missing;
+                };
+                match self.eval(on, text, req) {
+                    RV::Str(s) => RV::Str(
+                        s.chars()
+                            .take(max as usize)
+                            .map(|c| {
+                                let printable = (' '..='~').contains(&c);
+                                if printable && !"\"/;\\".contains(c) {
+                                    c
+                                } else {
+                                    '_'
+                                }
+                            })
+                            .collect(),
+                    ),
+                    _ => RV::Missing,
+                }
+            }
+            ExprKind::IsIn { expr, role, org } => {
+                let bare = matches!(&expr.kind, ExprKind::Path(p) if p.root == Root::Principal && p.attrs.is_empty());
+                if !bare || !self.declared(&role.name) {
+                    return RV::Missing;
+                }
+                let org = self.eval(on, org, req);
+                let Some(p) = &req.principal else {
+                    return RV::Bool(false);
+                };
+                let RV::Str(org) = org else {
+                    return RV::Missing;
+                };
+                let Some(Value::Map(orgs)) = p.attrs.get("org_roles") else {
+                    return RV::Missing;
+                };
+                let Some(Value::List(names)) = orgs.get(&org) else {
+                    return RV::Missing;
+                };
+                let mut held = Vec::new();
+                for n in names {
+                    match n {
+                        Value::String(s) if self.declared(s) => held.push(s.clone()),
+                        _ => return RV::Missing,
+                    }
+                }
+                RV::Bool(held.iter().any(|r| self.inherits(r, &role.name)))
+            }
         }
     }
 
@@ -449,7 +527,14 @@ impl<'p> Reference<'p> {
             },
             BinOp::StartsWith => bo(strs(&a, &b).map(|(x, y)| x.starts_with(&y))),
             BinOp::EndsWith => bo(strs(&a, &b).map(|(x, y)| x.ends_with(&y))),
-            BinOp::Concat => strs(&a, &b).map_or(RV::Missing, |(x, y)| RV::Str(format!("{x}{y}"))),
+            BinOp::Concat => match (&a, &b) {
+                (RV::Num(x), RV::Num(y)) => RV::Num(x + y),
+                _ => strs(&a, &b).map_or(RV::Missing, |(x, y)| RV::Str(format!("{x}{y}"))),
+            },
+            BinOp::Sub => match (&a, &b) {
+                (RV::Num(x), RV::Num(y)) => RV::Num(x - y),
+                _ => RV::Missing,
+            },
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 if let (RV::Num(x), RV::Num(y)) = (&a, &b) {
                     return RV::Bool(match op {

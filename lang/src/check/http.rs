@@ -128,6 +128,10 @@ impl Checker<'_> {
                     self.header_op(&mut header_ops, name);
                 }
                 RouteStmt::HeaderDrop { name, .. } => self.header_op(&mut header_ops, name),
+                RouteStmt::HeaderSetExpr { name, value, .. } => {
+                    self.header_expr(value);
+                    self.header_op(&mut header_ops, name);
+                }
             }
         }
     }
@@ -240,6 +244,24 @@ impl Checker<'_> {
         }
     }
 
+    /// `header set NAME: EXPR`: a string per request, from what a route may read.
+    fn header_expr(&mut self, value: &Expr) {
+        if let Some(t) = self.expr(value, &Scope::Route) {
+            if !matches!(t, Ty::Str | Ty::Any) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "type-mismatch",
+                        value.span,
+                        format!("a header value must be a string, but this is {t}"),
+                    )
+                    .with_help(
+                        "build the value from strings, e.g. with `+` and `header_safe(...)`",
+                    ),
+                );
+            }
+        }
+    }
+
     pub(crate) fn headers(&mut self, h: &HeadersDecl) {
         let mut seen: HashMap<String, Span> = HashMap::new();
         for e in &h.entries {
@@ -297,6 +319,37 @@ impl Checker<'_> {
                         }
                     }
                 }
+                CorsValue::OriginsFrom {
+                    setting,
+                    separator,
+                    fallback,
+                } => {
+                    let read = Expr {
+                        kind: ExprKind::Config(setting.clone()),
+                        span: setting.span,
+                    };
+                    self.expr(&read, &Scope::Load);
+                    if separator.value.is_empty() {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "invalid-separator",
+                                separator.span,
+                                "the separator of `split` cannot be empty",
+                            )
+                            .with_help("origins are usually separated by `\",\"`"),
+                        );
+                    }
+                    for o in fallback {
+                        if o.value == "*" {
+                            wildcard = Some(o.span);
+                        } else if !valid_origin(&o.value) {
+                            self.diags.push(
+                                Diagnostic::error("invalid-origin", o.span, format!("`{}` is not an origin", o.value))
+                                    .with_help("an origin is `scheme://host[:port]`, without a path or trailing slash, or \"*\""),
+                            );
+                        }
+                    }
+                }
                 CorsValue::Credentials(true) => credentials = Some(e.span),
                 _ => {}
             }
@@ -322,7 +375,8 @@ impl Checker<'_> {
     }
 }
 
-fn valid_origin(o: &str) -> bool {
+/// Whether `o` is `scheme://host[:port]` (also used when the engine splits a setting).
+pub fn valid_origin(o: &str) -> bool {
     let Some((scheme, rest)) = o.split_once("://") else {
         return false;
     };

@@ -6,7 +6,8 @@
 
 mod auth;
 mod declare;
-mod http;
+mod forms;
+pub(crate) mod http;
 pub(crate) mod script;
 mod types;
 

@@ -29,6 +29,8 @@ pub(crate) enum Ty {
     Principal,
     Set(Box<Ty>),
     List(Box<Ty>),
+    /// `map<string, T>`: read only by `principal is ROLE in ORG`.
+    Map(Box<Ty>),
     /// Not known until a request arrives (undeclared input/context, script results).
     Any,
 }
@@ -41,6 +43,7 @@ impl Ty {
             Type::Bool => Ty::Bool,
             Type::Role => Ty::Role,
             Type::Set(e) => Ty::Set(Box::new(Ty::from_decl(e))),
+            Type::Map(e) => Ty::Map(Box::new(Ty::from_decl(e))),
         }
     }
 
@@ -56,7 +59,7 @@ impl Ty {
     }
 
     /// Whether values of the two types can be compared for equality.
-    fn comparable(&self, other: &Ty) -> bool {
+    pub(crate) fn comparable(&self, other: &Ty) -> bool {
         match (self, other) {
             (Ty::Any, _) | (_, Ty::Any) => true,
             (Ty::Role, Ty::Str) | (Ty::Str, Ty::Role) => true,
@@ -76,6 +79,7 @@ impl fmt::Display for Ty {
             Ty::Principal => f.write_str("the principal"),
             Ty::Set(_) => f.write_str("a set"),
             Ty::List(_) => f.write_str("a list"),
+            Ty::Map(_) => f.write_str("a map"),
             Ty::Any => f.write_str("a value"),
         }
     }
@@ -201,6 +205,25 @@ impl Checker<'_> {
                 }
                 known.then_some(Ty::Bool)
             }
+            ExprKind::IsInt(inner) => {
+                let t = self.expr(inner, scope)?;
+                self.operand(inner, &t, &[Ty::Num], "`.is_int`")?;
+                Some(Ty::Bool)
+            }
+            ExprKind::Now => {
+                if matches!(scope, Scope::Load) {
+                    self.diags.push(load_only(e.span, "`now`"));
+                    return None;
+                }
+                Some(Ty::Num)
+            }
+            ExprKind::IfElse {
+                cond,
+                then,
+                otherwise,
+            } => self.if_else(cond, then, otherwise, scope),
+            ExprKind::HeaderSafe { text, max } => self.header_safe(text, max, scope),
+            ExprKind::IsIn { expr, role, org } => self.is_in(expr, role, org, scope),
             ExprKind::Len(inner) => {
                 let t = self.expr(inner, scope)?;
                 match t {
@@ -520,11 +543,26 @@ impl Checker<'_> {
                     None
                 }
             },
+            BinOp::Sub => {
+                self.operand(lhs, &l, &[Ty::Num], &sym)?;
+                self.operand(rhs, &r, &[Ty::Num], &sym)?;
+                Some(Ty::Num)
+            }
+            BinOp::Concat
+                if matches!((&l, &r), (Ty::Num, Ty::Num | Ty::Any) | (Ty::Any, Ty::Num)) =>
+            {
+                Some(Ty::Num)
+            }
             BinOp::StartsWith | BinOp::EndsWith | BinOp::Concat => {
                 self.operand(lhs, &l, &[Ty::Str], &sym)?;
                 self.operand(rhs, &r, &[Ty::Str], &sym)?;
                 Some(if op == BinOp::Concat {
-                    Ty::Str
+                    // Strings, or two values known only at run time.
+                    if l == Ty::Any && r == Ty::Any {
+                        Ty::Any
+                    } else {
+                        Ty::Str
+                    }
                 } else {
                     Ty::Bool
                 })
@@ -540,7 +578,7 @@ impl Checker<'_> {
         }
     }
 
-    fn operand(&mut self, e: &Expr, t: &Ty, want: &[Ty], op: &str) -> Option<()> {
+    pub(crate) fn operand(&mut self, e: &Expr, t: &Ty, want: &[Ty], op: &str) -> Option<()> {
         if *t == Ty::Any || want.contains(t) {
             return Some(());
         }
