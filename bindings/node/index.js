@@ -127,6 +127,9 @@ class Engine {
   #intern = null;
   #buf = null;
   #ids = new Map();
+  // Bumped by every fast call: a getter on the request that calls authorize again has
+  // overwritten the buffer, so the outer call must not use it.
+  #calls = 0;
 
   /** @internal use Engine.fromFile / Engine.fromSource */
   constructor(nativeEngine) {
@@ -196,6 +199,7 @@ class Engine {
   #fast(request) {
     const b = this.#buf;
     const s = this.#slots;
+    const call = ++this.#calls;
     const a = request.action;
     if (typeof a !== 'string') return FALLBACK;
     let w = this.#sid(a);
@@ -280,6 +284,7 @@ class Engine {
         b[k++] = w;
       }
     }
+    if (call !== this.#calls) return FALLBACK;
     b[0] = flags;
     this.#decide();
     return b[0];

@@ -88,3 +88,14 @@ test('a reload takes the new policy on the fast path', () => {
   assert.equal(e.authorize({ principal: P, action: 'a:write' }).allowed, true);
   assert.equal(e.authorize({ principal: P, action: 'a:read' }).allowed, true);
 });
+
+test('a getter that calls authorize again does not corrupt the outer request', () => {
+  const other = { principal: { id: 'u9', roles: ['viewer'], org: 'o9' }, action: 'users:write', resource: { type: 'user', id: 'u8', org: 'o8', role: 'admin' } };
+  let inner = null;
+  const P = { id: 'u1', roles: ['editor'], get org() { inner = tour.authorize(other); return 'o1'; } };
+  const req = { principal: P, action: 'posts:write', resource: { type: 'post', id: 'p1', author: 'u1', org: 'o1' } };
+  const d = tour.authorize(req);
+  assert.equal(inner.allowed, false);
+  assert.equal(d.allowed, true);
+  assert.deepEqual(plain(d), plain(tour.authorize(req, { explain: true })));
+});
