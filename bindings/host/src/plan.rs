@@ -7,9 +7,9 @@
 //! already exist, and allocates nothing. Decisions are interned: each distinct answer of
 //! the engine gets a small index, so hosts can hand back one cached immutable object.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
-use warden::{Attrs, Decision, Engine, Principal, Request, Resource, Trace, Value};
+use warden::{ActionId, Attrs, Decision, Engine, Principal, Request, Resource, Trace, Value};
 use warden_lang::ast::Root;
 
 /// Attribute names the rules read, by root, without the fields every request has
@@ -168,8 +168,9 @@ pub struct Verdict {
 
 #[derive(Debug, Default)]
 struct Interned {
-    /// (allowed, address of the deciding rule's `file:line` in the engine, or 0).
-    index: HashMap<(bool, usize), u32>,
+    /// (allowed, address of the deciding rule's `file:line` in the engine, or 0): keys
+    /// the engine makes, never the caller, so a fast non-keyed hash is safe.
+    index: FxHashMap<(bool, usize), u32>,
     list: Vec<OwnedDecision>,
 }
 
@@ -224,6 +225,20 @@ impl Plan {
         self.with_scratch(|s| {
             fill(s)?;
             let d = self.engine.authorize(s.request());
+            Ok(self.intern(&d))
+        })
+    }
+
+    /// [`Plan::decide`] with the action already resolved by [`Engine::action_id`] (hosts
+    /// cache ids per action string); `fill` must still set the action's name.
+    pub fn decide_action<E>(
+        &self,
+        action: ActionId,
+        fill: impl FnOnce(&mut Scratch) -> Result<(), E>,
+    ) -> Result<Verdict, E> {
+        self.with_scratch(|s| {
+            fill(s)?;
+            let d = self.engine.authorize_action(action, s.request());
             Ok(self.intern(&d))
         })
     }
@@ -337,5 +352,29 @@ mod tests {
             .principal(Principal::new("u1").role("viewer").attr("org", "o1"))
             .resource(Resource::new("doc", "").attr("org", "o1"));
         assert_eq!(p.decide_request(&fresh), a);
+    }
+
+    #[test]
+    fn resolved_actions_decide_like_names() {
+        let p = plan();
+        for action in ["doc:read", "doc:write", "other"] {
+            let id = p.engine().action_id(action);
+            let fill_as = |s: &mut Scratch, org: &str| {
+                fill(s, org, Some("o1"))?;
+                s.set_action(action);
+                Ok::<(), ()>(())
+            };
+            for org in ["o1", "o2"] {
+                assert_eq!(
+                    p.decide_action(id, |s| fill_as(s, org)),
+                    p.decide(|s| fill_as(s, org))
+                );
+            }
+        }
+        // An id from another engine falls back to the request's name.
+        let other = plan();
+        let foreign = other.engine().action_id("doc:write");
+        let read = p.decide_action(foreign, |s| fill(s, "o1", Some("o1")));
+        assert!(read.is_ok_and(|v| v.allowed));
     }
 }

@@ -119,7 +119,8 @@ enum Origin {
 pub struct NativeEngine {
     warden: Warden,
     origin: Mutex<Origin>,
-    plan: ArcSwap<Plan>,
+    /// Shared with the fast path's functions (`fast.rs`), which outlive no reload.
+    plan: Arc<ArcSwap<Plan>>,
 }
 
 fn options(o: Option<LoadOptions>) -> Result<warden::Options, Failure> {
@@ -142,7 +143,7 @@ fn wrap(
 ) -> Either<NativeEngine, Failure> {
     match loaded {
         Ok(warden) => Either::A(NativeEngine {
-            plan: ArcSwap::from_pointee(Plan::new(warden.engine())),
+            plan: Arc::new(ArcSwap::from_pointee(Plan::new(warden.engine()))),
             warden,
             origin: Mutex::new(origin),
         }),
@@ -290,6 +291,20 @@ impl NativeEngine {
         env.spawn_future(
             async move { Ok(engine.check_http_async(&req).await.to_json().to_string()) },
         )
+    }
+
+    /// The fast path of `authorize` for the plan in force (see `fast.rs`):
+    /// `[decide, intern, buffer]` with a buffer of `words` words, or null where the host
+    /// refuses external buffers.
+    #[napi(ts_return_type = "[() => void, (s: string) => number, ArrayBuffer] | null")]
+    pub fn fast_path<'env>(&self, env: &'env Env, words: u32) -> Option<Unknown<'env>> {
+        let raw = env.raw();
+        // SAFETY: `raw` is the env of this running call.
+        #[allow(unsafe_code, reason = "see fast.rs")]
+        unsafe {
+            crate::fast::new(raw, Arc::clone(&self.plan), words as usize)
+                .map(|v| Unknown::from_raw_unchecked(raw, v))
+        }
     }
 
     /// The decision behind an index `decide` returned.

@@ -6,8 +6,13 @@
 //! | --- | --- |
 //! | `engine.rs` | `NativeEngine`: load (failures as data), decide, explain, reload |
 //! | `packed.rs` | the one-string request `index.js` sends -> the plan's reused request, by the rules of the request JSON |
-//! | `raw.rs` | the N-API string read into a reused buffer (the only `unsafe`) |
+//! | `fast.rs` | the fast path: requests as string ids in a buffer shared with `index.js`, decided by a raw N-API function |
+//! | `raw.rs` | the N-API string read into a reused buffer |
+//!
+//! `unsafe` is confined to `raw.rs`, `fast.rs` and the one call that hands `fast.rs`
+//! its env.
 
 mod engine;
+mod fast;
 mod packed;
 mod raw;

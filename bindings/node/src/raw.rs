@@ -1,7 +1,9 @@
-//! The only unsafe code of the addon: reading JS values through N-API without copies.
+//! Reading JS strings through N-API without copies (the addon's other unsafe code is
+//! the fast path's, `fast.rs`).
 //!
 //! napi-rs's safe string reader allocates per call; `decide` reads its one packed
-//! string into a buffer reused from call to call.
+//! string into a buffer reused from call to call, and the fast path's `intern` reads
+//! each new string once.
 //!
 //! Safety, for every function here: `env` and `v` come from the N-API callback that is
 //! running (its arguments, or values read from them in the same callback), so they are

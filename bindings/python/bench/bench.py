@@ -5,6 +5,11 @@ hand-written rules on every request; then each is timed (best of 5 rounds).
 Run: scripts/bench-python.sh (or `python bench/bench.py` in a venv with warden built
 by `maturin develop --release`, and cedarpy / pycasbin installed). A peer that cannot
 be imported is reported as missing, not skipped silently.
+
+Counting mode, for instruction counts under callgrind (timings on a shared machine are
+noise): `python bench/bench.py --count VARIANT N` decides the workload once, then makes
+N calls of VARIANT (`warden`, `warden-kw`, `noop`, `noop-kw`) and exits; the count of
+N = 0 subtracted from the count of N, divided by N, is the cost of one call.
 """
 
 import os
@@ -30,7 +35,40 @@ def best_ns(fn: Callable[[int], object], n: int, rounds: int = 5) -> float:
     return best
 
 
+def count(variant: str, k: int) -> int:
+    users, posts, cases = docs_app.world()
+    engine = warden.Engine.from_file(docs_app.POLICY, secrets={"CRON_SECRET": "bench-cron-secret"})
+    reqs = [docs_app.request(users, posts, c) for c in cases]
+    n = len(reqs)
+    authorize = engine.authorize
+    for r in reqs:
+        authorize(**r)
+
+    def noop_kw(*, action=None, principal=None, resource=None, context=None) -> None:  # type: ignore[no-untyped-def]
+        return None
+
+    if variant == "warden":
+        for i in range(k):
+            authorize(**reqs[i % n])
+    elif variant == "warden-kw":
+        for i in range(k):
+            r = reqs[i % n]
+            authorize(principal=r["principal"], action=r["action"], resource=r["resource"])
+    elif variant == "noop-kw":
+        for i in range(k):
+            noop_kw(**reqs[i % n])
+    elif variant == "noop":
+        for i in range(k):
+            pass
+    else:
+        print(f"unknown variant {variant!r}")
+        return 2
+    return 0
+
+
 def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--count":
+        return count(sys.argv[2], int(sys.argv[3]))
     users, posts, cases = docs_app.world()
     want = [docs_app.hand(users, posts, c) for c in cases]
     print(f"docs-app workload: {len(cases)} requests, {sum(want)} allowed")
@@ -63,7 +101,15 @@ def main() -> int:
 
     results["warden authorize(**dict)"] = best_ns(run_warden, 400_000)
     results["warden authorize(principal=..., ...)"] = best_ns(run_warden_kw, 400_000)
+    def run_empty_kwonly(k: int) -> None:
+        def f(*, action=None, principal=None, resource=None, context=None) -> None:  # type: ignore[no-untyped-def]
+            return None
+
+        for i in range(k):
+            f(**reqs[i % n])
+
     results["(the loop with a no-op Python function)"] = best_ns(run_empty, 400_000)
+    results["(the same, keyword-only parameters)"] = best_ns(run_empty_kwonly, 400_000)
 
     try:
         import cedarpy

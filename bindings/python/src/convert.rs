@@ -104,7 +104,13 @@ pub(crate) fn fill(
                 what,
                 &budget,
             )?;
-            roles(py, d, &mut p.roles, &mut budget)?;
+            let roles_at = Path {
+                root: "principal",
+                name: "roles",
+            };
+            let many = get(d, pyo3::intern!(py, "roles"), roles_at)?;
+            let one = get(d, pyo3::intern!(py, "role"), roles_at)?;
+            roles(many, one, &mut p.roles, &mut budget)?;
             slots(
                 py,
                 d,
@@ -193,8 +199,8 @@ fn id(
 
 /// `roles` (a list of names) or `role` (one name), never both.
 fn roles(
-    py: Python<'_>,
-    d: &Bound<'_, PyDict>,
+    many: Option<Bound<'_, PyAny>>,
+    one: Option<Bound<'_, PyAny>>,
     out: &mut Vec<String>,
     budget: &mut Budget,
 ) -> Result<(), RequestError> {
@@ -202,8 +208,6 @@ fn roles(
         root: "principal",
         name: "roles",
     };
-    let many = get(d, pyo3::intern!(py, "roles"), what)?;
-    let one = get(d, pyo3::intern!(py, "role"), what)?;
     let mut n = 0usize;
     let mut put = |v: &Bound<'_, PyAny>, budget: &mut Budget| -> Result<(), RequestError> {
         let Ok(s) = v.cast::<PyString>() else {
@@ -229,7 +233,12 @@ fn roles(
         (None, Some(r)) if r.is_none() => {}
         (None, None) => {}
         (Some(rs), None) => {
-            if rs.is_instance_of::<PyList>()
+            if let Ok(list) = rs.cast_exact::<PyList>() {
+                // The common case, without an iterator object per call.
+                for r in list.iter() {
+                    put(&r, budget)?;
+                }
+            } else if rs.is_instance_of::<PyList>()
                 || rs.is_instance_of::<PyTuple>()
                 || rs.is_instance_of::<PySet>()
                 || rs.is_instance_of::<PyFrozenSet>()

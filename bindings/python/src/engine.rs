@@ -9,16 +9,23 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use warden::Warden;
+use warden::{ActionId, Warden};
 use warden_host::{HostOptions, Plan, Verdict};
 
-/// One engine's plan with its Python side: interned keys and the cached decisions.
+/// One engine's plan with its Python side: interned keys, the cached decisions and the
+/// resolved actions.
 #[derive(Debug)]
 struct PyPlan {
     plan: Plan,
     keys: Keys,
     decisions: Mutex<Vec<Option<Py<Decision>>>>,
+    /// Action strings seen, by object identity (a strong reference keeps the identity
+    /// valid), with their resolved id: most hosts pass the same few interned strings.
+    actions: Mutex<Vec<(Py<PyString>, ActionId)>>,
 }
+
+/// Distinct action string objects remembered per plan; others are resolved by name.
+const MAX_ACTIONS: usize = 64;
 
 impl PyPlan {
     fn new(py: Python<'_>, warden: &Warden) -> PyPlan {
@@ -27,7 +34,23 @@ impl PyPlan {
             keys: Keys::new(py, plan.slots()),
             plan,
             decisions: Mutex::new(Vec::new()),
+            actions: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The resolved id of an action given as a `str`, from the cache when this very
+    /// object was seen before; `None` for anything else (`fill` reports it).
+    fn action_id(&self, action: Option<&Bound<'_, PyAny>>) -> Option<ActionId> {
+        let a = action?.cast_exact::<PyString>().ok()?;
+        let mut cache = self.actions.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, id)) = cache.iter().find(|(s, _)| s.as_ptr() == a.as_ptr()) {
+            return Some(*id);
+        }
+        let id = self.plan.engine().action_id(a.to_str().ok()?);
+        if cache.len() < MAX_ACTIONS {
+            cache.push((a.clone().unbind(), id));
+        }
+        Some(id)
     }
 
     /// The cached decision object of an index (made on first use).
@@ -220,8 +243,11 @@ impl Engine {
             let trace = json_to_py(py, &json)?.unbind();
             return Py::new(py, plan.fresh(py, v, Some(trace)));
         }
-        let v = plan.plan.decide(fill).map_err(request_error)?;
-        plan.decision(py, v)
+        let v = match plan.action_id(action) {
+            Some(id) => plan.plan.decide_action(id, fill),
+            None => plan.plan.decide(fill),
+        };
+        plan.decision(py, v.map_err(request_error)?)
     }
 
     /// Decide an HTTP request: route, CORS, rate limits, requirements, response headers.

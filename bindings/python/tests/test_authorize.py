@@ -78,3 +78,28 @@ def test_context_attributes_are_read() -> None:
     assert not e.authorize(principal=p, action="a:b", context={"country": "DE"}).allowed
     assert not e.authorize(principal=p, action="a:b").allowed
     assert e.authorize(principal=p, action="a:b", context={"country": "FR"}).allowed
+
+
+def test_actions_resolved_once_per_string_object_decide_like_by_name(tour: warden.Engine) -> None:
+    # Action strings built at run time are distinct objects with equal text; more of
+    # them than the per-plan cache keeps (64) must still be resolved by name.
+    want = tour.authorize(principal=EDITOR, action="posts:write", resource=OWN_POST)
+    for i in range(200):
+        action = "".join(["posts", ":", "write"])
+        assert tour.authorize(principal=EDITOR, action=action, resource=OWN_POST) is want
+        other = f"posts:x{i}"
+        assert not tour.authorize(principal=EDITOR, action=other, resource=OWN_POST).allowed
+    assert tour.authorize(principal=EDITOR, action="posts:write", resource=OTHER_POST).reason == (
+        "only the author or an admin may change a post"
+    )
+
+
+def test_action_cache_follows_reload() -> None:
+    e = warden.Engine.from_source("r.warden", "policy p\nrole r\ngrant r: a:read\n")
+    p = {"id": "u", "roles": ["r"]}
+    action = "a:write"
+    assert not e.authorize(principal=p, action=action)
+    e.reload(source="policy p\nrole r\ngrant r: a:read, a:write\n")
+    assert e.authorize(principal=p, action=action)
+    e.reload(source="policy p\nrole r\ngrant r: a:read\n")
+    assert not e.authorize(principal=p, action=action)
