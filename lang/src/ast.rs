@@ -296,6 +296,8 @@ pub enum RouteStmt {
         name: Ident,
         span: Span,
     },
+    /// `limit login only`: these limits, and none of the ancestor routes'.
+    LimitOnly(Vec<Ident>, Span),
 }
 
 impl RouteStmt {
@@ -304,6 +306,7 @@ impl RouteStmt {
             RouteStmt::Public(s) | RouteStmt::Limit(_, s) => *s,
             RouteStmt::Require(r) => r.span,
             RouteStmt::HeaderSet { span, .. } | RouteStmt::HeaderDrop { span, .. } => *span,
+            RouteStmt::LimitOnly(_, s) => *s,
         }
     }
 }

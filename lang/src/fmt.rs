@@ -450,6 +450,7 @@ fn route_stmt(s: &RouteStmt) -> String {
             format!("header set {}: {}", name.name, string(&value.value))
         }
         RouteStmt::HeaderDrop { name, .. } => format!("header drop {}", name.name),
+        RouteStmt::LimitOnly(names, _) => format!("limit {} only", idents(names)),
         RouteStmt::Require(r) => {
             let mut s = String::from("require ");
             match &r.kind {

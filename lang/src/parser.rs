@@ -519,8 +519,13 @@ impl<'l> Lower<'l> {
                 })
             }
             Rule::limit_ref => {
+                let only = inner(p.clone()).any(|c| c.as_rule() == Rule::limit_only);
                 let names = inner(p).next().map(|l| self.ident_list(l));
-                RouteStmt::Limit(names.unwrap_or_default(), span)
+                if only {
+                    RouteStmt::LimitOnly(names.unwrap_or_default(), span)
+                } else {
+                    RouteStmt::Limit(names.unwrap_or_default(), span)
+                }
             }
             Rule::header_set => {
                 let mut it = inner(p);

@@ -184,6 +184,10 @@ fn route_stmt(s: &mut RouteStmt) {
             ident(name);
             *span = ZERO;
         }
+        RouteStmt::LimitOnly(names, span) => {
+            idents(names);
+            *span = ZERO;
+        }
         RouteStmt::Require(r) => {
             match &mut r.kind {
                 ReqKind::Auth => {}

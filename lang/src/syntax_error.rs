@@ -295,6 +295,7 @@ fn phrase(rule: Rule) -> &'static str {
         missing | kw_missing => "`missing`",
         missing_mode => "`skip` or `deny`",
         strict => "`strict`",
+        limit_only => "`only`",
         kw_on => "`on`",
         kw_per => "`per`",
         kw_limit => "`limit`",

@@ -329,6 +329,7 @@ fn route_stmt() -> impl Strategy<Value = RouteStmt> {
             })
         }),
         prop::collection::vec(ident(), 1..3).prop_map(|n| RouteStmt::Limit(n, Z)),
+        prop::collection::vec(ident(), 1..3).prop_map(|n| RouteStmt::LimitOnly(n, Z)),
         (header_name(), string_value()).prop_map(|(name, v)| RouteStmt::HeaderSet {
             name,
             value: lit(v),

@@ -262,13 +262,20 @@ impl Engine {
                 }
             });
         }
-        // Every matching route's limits count, `public` or not.
+        // Every matching route's limits count, `public` or not, down to the first route
+        // that says `limit ... only`.
         let mut limits: Vec<u32> = Vec::new();
         for &r in &p.chain {
-            for &l in h.routes.get(r as usize).map_or(&[][..], |r| &r.limits) {
+            let Some(route) = h.routes.get(r as usize) else {
+                continue;
+            };
+            for &l in route.limits.iter() {
                 if !limits.contains(&l) {
                     limits.push(l);
                 }
+            }
+            if route.limits_only {
+                break;
             }
         }
         limits.sort_unstable();

@@ -64,6 +64,8 @@ pub(crate) struct CRoute {
     pub reqs: Box<[CReq]>,
     pub limits: Box<[u32]>,
     pub header_ops: Box<[HeaderOp]>,
+    /// `limit ... only`: the limits of less specific routes do not apply.
+    pub limits_only: bool,
 }
 
 #[derive(Debug)]
@@ -142,10 +144,12 @@ pub(crate) fn compile(
         let mut limits = Vec::new();
         let mut header_ops = Vec::new();
         let mut public = false;
+        let mut limits_only = false;
         for st in &r.body {
             match st {
                 RouteStmt::Public(_) => public = true,
-                RouteStmt::Limit(names, _) => {
+                RouteStmt::Limit(names, _) | RouteStmt::LimitOnly(names, _) => {
+                    limits_only |= matches!(st, RouteStmt::LimitOnly(..));
                     for n in names {
                         match out.limits.iter().position(|l| *l.spec.name == n.name) {
                             Some(i) if !limits.contains(&(i as u32)) => limits.push(i as u32),
@@ -234,6 +238,7 @@ pub(crate) fn compile(
             reqs: reqs.into(),
             limits: limits.into(),
             header_ops: header_ops.into(),
+            limits_only,
         });
     }
     out.router = Router::new(&patterns);

@@ -100,7 +100,7 @@ impl Checker<'_> {
                     public = Some(*s);
                 }
                 RouteStmt::Require(req) => self.requirement(req),
-                RouteStmt::Limit(names, _) => {
+                RouteStmt::Limit(names, _) | RouteStmt::LimitOnly(names, _) => {
                     for n in names {
                         if !self.syms.limits.contains_key(&n.name) {
                             let help =
