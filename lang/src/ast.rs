@@ -78,6 +78,7 @@ pub enum Item {
     Startup(StartupDecl),
     Script(ScriptDecl),
     Auth(AuthDecl),
+    Hosts(HostsDecl),
 }
 
 impl Item {
@@ -94,6 +95,7 @@ impl Item {
             Item::Startup(x) => x.span,
             Item::Script(x) => x.span,
             Item::Auth(x) => x.span,
+            Item::Hosts(x) => x.span,
         }
     }
 }
@@ -392,6 +394,15 @@ impl CorsValue {
             CorsValue::MaxAge(_) => "max_age",
         }
     }
+}
+
+/// `hosts: "myapp.com", "admin.myapp.com"`: the only `Host` values a redirect's
+/// `{host}` may carry; several lines add up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostsDecl {
+    /// `name` or `name:port`, as written.
+    pub hosts: Vec<StrLit>,
+    pub span: Span,
 }
 
 /// `startup { require EXPR [if EXPR] [because "..."] ... }`

@@ -92,6 +92,10 @@ impl<'a> Printer<'a> {
             Item::Rule(r) => self.simple(0, span, blank, &rule(r)),
             Item::Limit(l) => self.simple(0, span, blank, &limit(l)),
             Item::Script(s) => self.simple(0, span, blank, &format!("script {{{}}}", s.source)),
+            Item::Hosts(h) => {
+                let list = join(&h.hosts, |s| string(&s.value));
+                self.simple(0, span, blank, &format!("hosts: {list}"));
+            }
             Item::Shape(s) => self.shape(s, blank),
             Item::Route(r) => {
                 let open = r.patterns.last().map_or(span.start, |p| p.span.end);

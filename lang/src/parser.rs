@@ -168,6 +168,7 @@ fn is_noise(rule: Rule) -> bool {
             | Rule::kw_cookie
             | Rule::kw_key
             | Rule::kw_as
+            | Rule::kw_hosts
     )
 }
 
@@ -239,6 +240,10 @@ impl<'l> Lower<'l> {
             Rule::startup_decl => Item::Startup(self.startup_decl(p)?),
             Rule::script_decl => Item::Script(self.script_decl(p)),
             Rule::auth_decl => Item::Auth(self.auth_decl(p)?),
+            Rule::hosts_decl => Item::Hosts(HostsDecl {
+                span: span_of(&p),
+                hosts: inner(p).map(|s| self.string(s)).collect(),
+            }),
             _ => return None,
         })
     }

@@ -86,6 +86,10 @@ fn item(item: &mut Item) {
             r.body.iter_mut().for_each(route_stmt);
             r.span = ZERO;
         }
+        Item::Hosts(h) => {
+            h.hosts.iter_mut().for_each(lit);
+            h.span = ZERO;
+        }
         Item::Headers(h) => {
             for e in &mut h.entries {
                 ident(&mut e.name);

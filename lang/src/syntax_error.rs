@@ -25,6 +25,7 @@ const ITEM_KEYWORDS: &[&str] = &[
     "startup",
     "script",
     "auth",
+    "hosts",
 ];
 
 /// Turn the first error of a whole-file parse into diagnostics for every broken item.
@@ -296,6 +297,7 @@ fn phrase(rule: Rule) -> &'static str {
         missing_mode => "`skip` or `deny`",
         strict => "`strict`",
         limit_only => "`only`",
+        hosts_decl | kw_hosts => "a declaration",
         kw_on => "`on`",
         kw_per => "`per`",
         kw_limit => "`limit`",

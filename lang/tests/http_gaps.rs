@@ -59,3 +59,38 @@ fn limit_only_names_are_checked() {
     let diags = load(src, &Limits::default()).unwrap_err();
     assert_eq!(diags[0].code, "unknown-limit");
 }
+
+#[test]
+fn hosts_and_host_target_placeholders_parse_check_and_format() {
+    let src = "policy p\n\nhosts: \"myapp.com\", \"admin.myapp.com:8443\"\n\nroute /** {\n  require header x-forwarded-proto == \"https\" else redirect 301 \"https://{host}{target}\"\n}\n\nroute /old/** {\n  require false else redirect \"{target}\"\n}\n\nroute /v1/** {\n  require false else redirect \"https://myapp.com{target}\"\n}\n";
+    let c = clean(src);
+    let hosts: Vec<&str> = c
+        .policy
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Hosts(h) => Some(h),
+            _ => None,
+        })
+        .flat_map(|h| h.hosts.iter().map(|s| s.value.as_str()))
+        .collect();
+    assert_eq!(hosts, ["myapp.com", "admin.myapp.com:8443"]);
+    formats_to_itself(src);
+}
+
+#[test]
+fn misplaced_placeholders_and_bad_hosts_are_errors() {
+    for (src, code) in [
+        ("policy p\nhosts: \"a.com\"\nroute /x { require false else redirect \"https://{host}:8080/\" }\n", "invalid-redirect"),
+        ("policy p\nroute /x { require false else redirect \"https://a.com/x{target}\" }\n", "invalid-redirect"),
+        ("policy p\nroute /x { require false else redirect \"{target}/more\" }\n", "invalid-redirect"),
+        ("policy p\nroute /x { require false else redirect \"http://{host}/\" }\n", "host-without-hosts"),
+        ("policy p\nhosts: \"a.com/x\"\n", "invalid-host"),
+        ("policy p\nhosts: \"a.com:99999\"\n", "invalid-host"),
+        ("policy p\nhosts: \"-a.com\"\n", "invalid-host"),
+        ("policy p\nhosts: \"*.a.com\"\n", "invalid-host"),
+    ] {
+        let diags = load(src, &Limits::default()).unwrap_err();
+        assert_eq!(diags[0].code, code, "{src}");
+    }
+}

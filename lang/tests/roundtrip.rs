@@ -451,6 +451,8 @@ fn item() -> impl Strategy<Value = Vec<Item>> {
         cors().prop_map(|c| vec![c]),
         startup().prop_map(|s| vec![s]),
         script().prop_map(|s| vec![s]),
+        prop::collection::vec(string_value().prop_map(lit), 1..3)
+            .prop_map(|hosts| vec![Item::Hosts(HostsDecl { hosts, span: Z })]),
     ]
 }
 

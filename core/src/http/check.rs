@@ -518,7 +518,7 @@ impl Engine {
         };
         let mut d = match failure {
             None => self.finish(true, 200, hs, &p),
-            Some((q, authn)) => self.refuse(q, authn, hs, &p),
+            Some((q, authn)) => self.refuse(req, q, authn, hs, &p),
         };
         d.authenticated_by = via;
         d.note = note.map(Cow::Owned);
@@ -577,6 +577,7 @@ impl Engine {
 
     fn refuse<'e>(
         &'e self,
+        req: &HttpRequest,
         q: &'e CReq,
         authn: Option<Authn>,
         mut hs: HeaderSet<'e>,
@@ -618,7 +619,20 @@ impl Engine {
                     target.push_str(p.norm.query);
                 }
                 let encoded = utf8_percent_encode(&target, COMPONENT).to_string();
-                let loc = location.replace("{path}", &encoded);
+                let mut loc = location.replace("{path}", &encoded);
+                if loc.contains("{host}") {
+                    let Some(host) = super::redirect::listed_host(req, &self.http.hosts) else {
+                        // Echoing an unlisted `Host` would let a client pick the target.
+                        let mut d = self.finish(false, 400, hs, p);
+                        d.reason = Some(Cow::Borrowed(super::redirect::HOST_NOT_ALLOWED));
+                        d.rules.push(&q.loc);
+                        return d;
+                    };
+                    loc = loc.replace("{host}", host);
+                }
+                if loc.contains("{target}") {
+                    loc = loc.replace("{target}", &super::redirect::target(&p.norm));
+                }
                 hs.set(Cow::Borrowed("location"), Cow::Owned(loc.clone()));
                 let mut d = self.finish(false, *status, hs, p);
                 d.reason = Some(reason);

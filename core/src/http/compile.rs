@@ -88,6 +88,8 @@ pub(crate) struct HttpTables {
     pub limits: Vec<CLimit>,
     pub headers: Vec<(Box<str>, Box<str>)>,
     pub cors: Option<Cors>,
+    /// `hosts:` entries, lower-case: the `Host` values `{host}` may echo.
+    pub hosts: Vec<Box<str>>,
 }
 
 /// Compile the HTTP declarations of a checked policy.
@@ -255,6 +257,9 @@ pub(crate) fn compile(
                 }
             }
             Item::Cors(c) => out.cors = Some(cors(&scope, c, &mut diags)),
+            Item::Hosts(hs) => out
+                .hosts
+                .extend(hs.hosts.iter().map(|s| s.value.to_ascii_lowercase().into())),
             _ => {}
         }
     }

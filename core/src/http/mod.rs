@@ -9,6 +9,7 @@
 //! | `compile.rs` | routes, limits, headers, cors -> tables, at load |
 //! | `check.rs` | the pipeline: prepare (route, preflight, limit keys), store, conclude |
 //! | `headers.rs`, `cors.rs` | response headers: security headers with route overrides, CORS |
+//! | `redirect.rs` | `{host}` (a listed `Host` only) and `{target}` in redirect locations |
 //! | `decision.rs` | [`HttpDecision`], [`HttpTrace`] and their JSON |
 
 mod check;
@@ -17,6 +18,7 @@ mod cors;
 mod decision;
 mod headers;
 mod path;
+mod redirect;
 mod request;
 mod router;
 

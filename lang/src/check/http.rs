@@ -195,7 +195,10 @@ impl Checker<'_> {
 
     fn location(&mut self, loc: &StrLit) {
         let v = &loc.value;
-        if !(v.starts_with('/') || v.starts_with("https://") || v.starts_with("http://"))
+        if !(v.starts_with('/')
+            || v.starts_with("https://")
+            || v.starts_with("http://")
+            || v.starts_with("{target}"))
             || v.starts_with("//")
         {
             self.diags.push(
@@ -212,14 +215,85 @@ impl Checker<'_> {
         while let Some(open) = rest.find('{') {
             let after = &rest[open + 1..];
             let name = after.split('}').next().unwrap_or("");
-            if name != "path" || !after.contains('}') {
+            if !matches!(name, "path" | "host" | "target") || !after.contains('}') {
                 self.diags.push(
                     Diagnostic::error("invalid-redirect", loc.span, format!("unknown placeholder `{{{name}}}` in redirect location"))
-                        .with_help("the only placeholder is `{path}`: the request's path and query, URL-encoded"),
+                        .with_help("placeholders are `{path}` (the path and query as one URL component), `{target}` (the path and query) and `{host}` (a listed host)"),
                 );
                 return;
             }
             rest = &after[name.len() + 1..];
+        }
+        self.location_host_target(loc);
+    }
+
+    /// `{host}` only right after `http(s)://` and with `hosts:` declared; `{target}` only
+    /// at the start or right after an origin, and last: anywhere else the request's
+    /// path could become a host name or a second query.
+    fn location_host_target(&mut self, loc: &StrLit) {
+        let v = loc.value.as_str();
+        let rest = v
+            .strip_prefix("https://")
+            .or_else(|| v.strip_prefix("http://"));
+        let scheme_end = rest.map(|r| v.len() - r.len());
+        // Where the origin (`scheme://host[:port]` or `scheme://{host}`) ends.
+        let origin_end = rest
+            .zip(scheme_end)
+            .map(|(r, s)| match r.strip_prefix("{host}") {
+                Some(_) => s + "{host}".len(),
+                None => s + r.find(|c| matches!(c, '/' | '?' | '{')).unwrap_or(r.len()),
+            });
+        let host_at = v.find("{host}");
+        if let Some(at) = host_at {
+            let next = v.get(at + "{host}".len()..).unwrap_or("");
+            let well_placed = Some(at) == scheme_end
+                && v.matches("{host}").count() == 1
+                && (next.is_empty()
+                    || next.starts_with(|c| matches!(c, '/' | '?'))
+                    || next == "{target}");
+            if !well_placed {
+                self.diags.push(
+                    Diagnostic::error(
+                        "invalid-redirect",
+                        loc.span,
+                        "`{host}` may only follow `https://` or `http://`, as the whole host",
+                    )
+                    .with_help("write \"https://{host}{target}\" or \"https://{host}/login\""),
+                );
+                return;
+            }
+            if !self.syms.hosts {
+                self.diags.push(
+                    Diagnostic::error("host-without-hosts", loc.span, "`{host}` needs the hosts the policy answers for")
+                        .with_help("declare them, e.g. `hosts: \"myapp.com\", \"admin.myapp.com\"`; any other `Host` is answered 400"),
+                );
+            }
+        }
+        if let Some(at) = v.find("{target}") {
+            let origin_ok = match origin_end {
+                Some(end) if end == at => {
+                    let origin = v.get(..at).unwrap_or("");
+                    host_at.is_some() || valid_origin(origin)
+                }
+                _ => false,
+            };
+            if !(at == 0 || origin_ok) || at + "{target}".len() != v.len() {
+                self.diags.push(
+                    Diagnostic::error("invalid-redirect", loc.span, "`{target}` must start the location or follow its origin, and end it")
+                        .with_help("write \"{target}\" or \"https://myapp.com{target}\"; inside a query, use `{path}`"),
+                );
+            }
+        }
+    }
+
+    pub(crate) fn hosts(&mut self, h: &HostsDecl) {
+        for s in &h.hosts {
+            if !valid_host(&s.value) {
+                self.diags.push(
+                    Diagnostic::error("invalid-host", s.span, format!("`{}` is not a host name", s.value))
+                        .with_help("write a DNS name or IPv4 address with an optional port, such as \"myapp.com\" or \"myapp.com:8443\", without scheme or path"),
+                );
+            }
         }
     }
 
@@ -320,6 +394,30 @@ impl Checker<'_> {
             );
         }
     }
+}
+
+/// `name[:port]`: dot-separated labels of letters, digits and inner hyphens.
+fn valid_host(h: &str) -> bool {
+    let (name, port) = match h.rsplit_once(':') {
+        Some((n, p)) => (n, Some(p)),
+        None => (h, None),
+    };
+    let port_ok = port.map_or(true, |p| {
+        !p.is_empty()
+            && p.len() <= 5
+            && p.chars().all(|c| c.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
+    });
+    port_ok
+        && !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 fn valid_origin(o: &str) -> bool {
