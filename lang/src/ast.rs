@@ -329,6 +329,21 @@ pub enum ReqKind {
     Role(Vec<Ident>),
     /// A condition over headers, input, principal, request (default failure 400).
     Expr(Expr),
+    /// A webhook signature over the request body (default failure 400).
+    Signature(SignatureReq),
+}
+
+/// `signature stripe(header stripe-signature, secret(NAME)) [tolerance 5m]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignatureReq {
+    /// The signing scheme: `stripe`.
+    pub scheme: Ident,
+    /// The header carrying the signature.
+    pub header: Ident,
+    /// A `secret(NAME)` expression: the signing secret.
+    pub secret: Expr,
+    /// How far the signed timestamp may be from the request's time (default 5m).
+    pub tolerance: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

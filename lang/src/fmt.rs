@@ -463,6 +463,17 @@ fn route_stmt(s: &RouteStmt) -> String {
                     s.push_str("role ");
                     s.push_str(&idents(roles));
                 }
+                ReqKind::Signature(sig) => {
+                    s.push_str(&format!(
+                        "signature {}(header {}, {})",
+                        sig.scheme.name,
+                        sig.header.name,
+                        expr(&sig.secret)
+                    ));
+                    if let Some(t) = &sig.tolerance {
+                        s.push_str(&format!(" tolerance {}", duration(t)));
+                    }
+                }
                 ReqKind::Expr(e) => {
                     let text = expr(e);
                     // `require auth ...` and `require role ...` are the other two forms: a

@@ -169,6 +169,8 @@ fn is_noise(rule: Rule) -> bool {
             | Rule::kw_key
             | Rule::kw_as
             | Rule::kw_hosts
+            | Rule::kw_signature
+            | Rule::kw_tolerance
     )
 }
 
@@ -513,6 +515,9 @@ impl<'l> Lower<'l> {
                             kind = Some(ReqKind::Role(roles.unwrap_or_default()));
                         }
                         Rule::expr => kind = Some(ReqKind::Expr(self.expr(c)?)),
+                        Rule::req_signature => {
+                            kind = Some(ReqKind::Signature(self.signature(c)?));
+                        }
                         Rule::otherwise => otherwise = Some(self.otherwise(c)?),
                         _ => {}
                     }
@@ -543,6 +548,23 @@ impl<'l> Lower<'l> {
                 RouteStmt::HeaderDrop { name, span }
             }
             _ => return None,
+        })
+    }
+
+    fn signature(&mut self, p: Pair<'_, Rule>) -> Option<SignatureReq> {
+        let mut it = inner(p);
+        let scheme = self.ident(it.next()?);
+        let header = self.ident(inner(it.next()?).next()?);
+        let secret = self.primary(it.next()?)?;
+        let tolerance = match it.next() {
+            Some(d) => Some(self.duration(d)?),
+            None => None,
+        };
+        Some(SignatureReq {
+            scheme,
+            header,
+            secret,
+            tolerance,
         })
     }
 

@@ -197,6 +197,14 @@ fn route_stmt(s: &mut RouteStmt) {
                 ReqKind::Auth => {}
                 ReqKind::Role(roles) => idents(roles),
                 ReqKind::Expr(e) => expr(e),
+                ReqKind::Signature(sig) => {
+                    ident(&mut sig.scheme);
+                    ident(&mut sig.header);
+                    expr(&mut sig.secret);
+                    if let Some(t) = &mut sig.tolerance {
+                        t.span = ZERO;
+                    }
+                }
             }
             match &mut r.otherwise {
                 None => {}

@@ -298,6 +298,8 @@ fn phrase(rule: Rule) -> &'static str {
         strict => "`strict`",
         limit_only => "`only`",
         hosts_decl | kw_hosts => "a declaration",
+        req_signature | kw_signature => "`signature`",
+        kw_tolerance => "`tolerance`",
         kw_on => "`on`",
         kw_per => "`per`",
         kw_limit => "`limit`",

@@ -94,3 +94,36 @@ fn misplaced_placeholders_and_bad_hosts_are_errors() {
         assert_eq!(diags[0].code, code, "{src}");
     }
 }
+
+#[test]
+fn signature_requirements_parse_check_and_format() {
+    let src = "policy p\n\nroute POST /hooks/stripe {\n  public\n  require signature stripe(header stripe-signature, secret(STRIPE_WEBHOOK_SECRET)) tolerance 5m else 400\n  require signature stripe(header stripe-signature, secret(OLD_SECRET)?)\n}\n";
+    let c = clean(src);
+    let sigs: Vec<_> = route_stmts(&c)
+        .into_iter()
+        .filter_map(|s| match s {
+            RouteStmt::Require(r) => match &r.kind {
+                warden_lang::ast::ReqKind::Signature(sig) => Some(sig),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sigs.len(), 2);
+    assert_eq!(sigs[0].scheme.name, "stripe");
+    assert_eq!(sigs[0].header.name, "stripe-signature");
+    assert_eq!(sigs[0].tolerance.map(|d| d.millis()), Some(300_000));
+    assert_eq!(sigs[1].tolerance, None);
+    formats_to_itself(src);
+    // `signature` stays usable as a role name in an expression.
+    clean("policy p\nrole signature\nroute /x {\n  require auth\n}\n");
+}
+
+#[test]
+fn a_signing_key_is_a_named_secret() {
+    let bad = "policy p\nroute /x { require signature stripe(header s, secret(lower_case)) }\n";
+    let diags = load(bad, &Limits::default()).unwrap_err();
+    assert_eq!(diags[0].code, "invalid-secret-name");
+    let literal = "policy p\nroute /x { require signature stripe(header s, \"whsec_1\") }\n";
+    assert!(load(literal, &Limits::default()).is_err());
+}

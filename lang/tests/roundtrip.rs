@@ -318,6 +318,21 @@ fn route_stmt() -> impl Strategy<Value = RouteStmt> {
                 rhs: Box::new(rhs),
             }))
         }),
+        (
+            ident(),
+            header_name(),
+            ident(),
+            any::<bool>(),
+            prop::option::of(duration())
+        )
+            .prop_map(|(scheme, header, name, optional, tolerance)| {
+                ReqKind::Signature(SignatureReq {
+                    scheme,
+                    header,
+                    secret: e(ExprKind::Secret { name, optional }),
+                    tolerance,
+                })
+            }),
     ];
     prop_oneof![
         Just(RouteStmt::Public(Z)),

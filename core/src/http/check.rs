@@ -468,6 +468,7 @@ impl Engine {
                     (ReqTest::Auth, 0) => "auth",
                     (ReqTest::Role(_), 1) => "role",
                     (ReqTest::Expr(_), 2) => "expr",
+                    (ReqTest::Signature(_), 2) => "signature",
                     _ => continue,
                 };
                 let (ok, reads) = self.test(req, &mut p, q, tr.is_some());
@@ -540,6 +541,16 @@ impl Engine {
         };
         match &q.test {
             ReqTest::Auth => (Some(principal.is_some()), Vec::new()),
+            ReqTest::Signature(sig) => {
+                let ok = sig
+                    .verify(
+                        req.header_value(&sig.header),
+                        req.body.as_deref(),
+                        p.now_us / 1_000_000,
+                    )
+                    .is_ok();
+                (Some(ok), Vec::new())
+            }
             ReqTest::Role(want) => {
                 let t = &self.tables;
                 let ok = principal.is_some_and(|pr| {

@@ -34,6 +34,8 @@ pub(crate) enum ReqTest {
     /// One of these roles (by inheritance).
     Role(Box<[u32]>),
     Expr(Node),
+    /// `require signature stripe(...)`.
+    Signature(super::signature::StripeSig),
 }
 
 #[derive(Debug, Clone)]
@@ -194,6 +196,25 @@ pub(crate) fn compile(
                                 format!("requires role {}", names.join(" or ")),
                             )
                         }
+                        ReqKind::Signature(sig) => {
+                            let secret = match lower::lower(&scope, &[], &sig.secret, &mut diags) {
+                                Some(Node::Const(eval::Konst::Secret(s))) => Some(s),
+                                _ => None,
+                            };
+                            let tolerance_s = sig.tolerance.map_or(300, |d| d.millis() / 1000);
+                            (
+                                ReqTest::Signature(super::signature::StripeSig {
+                                    header: sig.header.name.to_ascii_lowercase().into(),
+                                    secret,
+                                    tolerance_s,
+                                }),
+                                400,
+                                format!(
+                                    "webhook signature ({}, header `{}`) not verified",
+                                    sig.scheme.name, sig.header.name
+                                ),
+                            )
+                        }
                         ReqKind::Expr(e) => match lower::lower(&scope, &[], e, &mut diags) {
                             Some(n) => (
                                 ReqTest::Expr(n),
@@ -216,6 +237,7 @@ pub(crate) fn compile(
                     let needs_principal = match &test {
                         ReqTest::Auth | ReqTest::Role(_) => true,
                         ReqTest::Expr(n) => reads_principal(n),
+                        ReqTest::Signature(_) => false,
                     };
                     reqs.push(CReq {
                         test,

@@ -9,6 +9,7 @@
 //! | `compile.rs` | routes, limits, headers, cors -> tables, at load |
 //! | `check.rs` | the pipeline: prepare (route, preflight, limit keys), store, conclude |
 //! | `headers.rs`, `cors.rs` | response headers: security headers with route overrides, CORS |
+//! | `signature.rs` | webhook signatures over the body; [`Engine::needs_body`] |
 //! | `redirect.rs` | `{host}` (a listed `Host` only) and `{target}` in redirect locations |
 //! | `decision.rs` | [`HttpDecision`], [`HttpTrace`] and their JSON |
 
@@ -21,6 +22,7 @@ mod path;
 mod redirect;
 mod request;
 mod router;
+mod signature;
 
 pub use decision::{HttpDecision, HttpTrace, LimitTrace, ReqTrace, RouteRef, RouteTrace};
 pub use path::{normalise, NormPath, PathError};

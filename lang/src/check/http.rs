@@ -6,6 +6,9 @@ use crate::ast::*;
 use crate::diag::{did_you_mean, Diagnostic};
 use std::collections::HashMap;
 
+/// Webhook signature schemes `require signature` knows.
+pub(crate) const SIGNATURE_SCHEMES: &[&str] = &["stripe"];
+
 /// Methods a route may name.
 pub(crate) const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
@@ -158,6 +161,7 @@ impl Checker<'_> {
                 }
             }
             ReqKind::Expr(e) => self.expect_bool(e, &Scope::Route),
+            ReqKind::Signature(sig) => self.signature(sig),
         }
         match &req.otherwise {
             Some(Otherwise::Status(code, span)) if !(400..=599).contains(code) => {
@@ -281,6 +285,35 @@ impl Checker<'_> {
                 self.diags.push(
                     Diagnostic::error("invalid-redirect", loc.span, "`{target}` must start the location or follow its origin, and end it")
                         .with_help("write \"{target}\" or \"https://myapp.com{target}\"; inside a query, use `{path}`"),
+                );
+            }
+        }
+    }
+
+    fn signature(&mut self, sig: &SignatureReq) {
+        if !SIGNATURE_SCHEMES.contains(&sig.scheme.name.as_str()) {
+            let help = did_you_mean(&sig.scheme.name, SIGNATURE_SCHEMES.iter().copied())
+                .unwrap_or_else(|| format!("schemes are {}", SIGNATURE_SCHEMES.join(", ")));
+            self.diags.push(
+                Diagnostic::error(
+                    "unknown-signature-scheme",
+                    sig.scheme.span,
+                    format!("unknown signature scheme `{}`", sig.scheme.name),
+                )
+                .with_help(help),
+            );
+        }
+        // The grammar admits only `secret(NAME)` here; this checks the name.
+        self.expr(&sig.secret, &Scope::Route);
+        if let Some(t) = &sig.tolerance {
+            if t.millis() < 1000 {
+                self.diags.push(
+                    Diagnostic::error(
+                        "invalid-signature",
+                        t.span,
+                        "a signature tolerance must be at least one second",
+                    )
+                    .with_help("signed timestamps have whole seconds; Stripe's default is `5m`"),
                 );
             }
         }
