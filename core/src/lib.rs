@@ -69,6 +69,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{ActionId, Decision, Engine, Options, RuleTrace, Trace, NO_PERMIT};
 pub use error::LoadError;
 pub use eval::Read;
+pub use http::{CookieRule, SameSite};
 pub use http::{HttpDecision, HttpRequest, HttpTrace};
 pub use limit::{Admission, LimitSpec, LimitStore, OnStoreError, StoreError};
 pub use reload::Warden;

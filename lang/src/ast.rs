@@ -79,6 +79,7 @@ pub enum Item {
     Script(ScriptDecl),
     Auth(AuthDecl),
     Hosts(HostsDecl),
+    Cookies(CookiesDecl),
 }
 
 impl Item {
@@ -96,6 +97,7 @@ impl Item {
             Item::Script(x) => x.span,
             Item::Auth(x) => x.span,
             Item::Hosts(x) => x.span,
+            Item::Cookies(x) => x.span,
         }
     }
 }
@@ -418,6 +420,68 @@ pub struct HostsDecl {
     /// `name` or `name:port`, as written.
     pub hosts: Vec<StrLit>,
     pub span: Span,
+}
+
+/// `cookies { NAME: ATTR, ... }`: attributes the hosts' middlewares add to every
+/// outgoing `Set-Cookie` of a listed name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CookiesDecl {
+    pub rules: Vec<CookieRule>,
+    pub span: Span,
+}
+
+/// `refreshToken: http_only, secure, same_site strict, path "/api/auth/refresh", max_age 7d`
+#[derive(Debug, Clone, PartialEq)]
+pub struct CookieRule {
+    /// The cookie's name, case-sensitive.
+    pub name: Ident,
+    pub attrs: Vec<CookieAttr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CookieAttr {
+    pub kind: CookieAttrKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CookieAttrKind {
+    HttpOnly,
+    Secure,
+    SameSite(SameSite),
+    Path(StrLit),
+    /// The longest lifetime the cookie may be given.
+    MaxAge(Duration),
+}
+
+impl CookieAttrKind {
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            CookieAttrKind::HttpOnly => "http_only",
+            CookieAttrKind::Secure => "secure",
+            CookieAttrKind::SameSite(_) => "same_site",
+            CookieAttrKind::Path(_) => "path",
+            CookieAttrKind::MaxAge(_) => "max_age",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SameSite {
+    Strict,
+    Lax,
+    None,
+}
+
+impl SameSite {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SameSite::Strict => "strict",
+            SameSite::Lax => "lax",
+            SameSite::None => "none",
+        }
+    }
 }
 
 /// `startup { require EXPR [if EXPR] [because "..."] ... }`

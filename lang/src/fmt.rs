@@ -92,6 +92,11 @@ impl<'a> Printer<'a> {
             Item::Rule(r) => self.simple(0, span, blank, &rule(r)),
             Item::Limit(l) => self.simple(0, span, blank, &limit(l)),
             Item::Script(s) => self.simple(0, span, blank, &format!("script {{{}}}", s.source)),
+            Item::Cookies(c) => {
+                let open = after(span.start, "cookies");
+                let rules: Vec<_> = c.rules.iter().map(|r| (r.span, cookie_rule(r))).collect();
+                self.block(span, open, blank, "cookies", &rules);
+            }
             Item::Hosts(h) => {
                 let list = join(&h.hosts, |s| string(&s.value));
                 self.simple(0, span, blank, &format!("hosts: {list}"));
@@ -501,6 +506,16 @@ fn route_stmt(s: &RouteStmt) -> String {
             s
         }
     }
+}
+
+fn cookie_rule(r: &CookieRule) -> String {
+    let attrs = join(&r.attrs, |a| match &a.kind {
+        CookieAttrKind::SameSite(s) => format!("same_site {}", s.keyword()),
+        CookieAttrKind::Path(p) => format!("path {}", string(&p.value)),
+        CookieAttrKind::MaxAge(d) => format!("max_age {}", duration(d)),
+        k => k.keyword().to_string(),
+    });
+    format!("{}: {attrs}", r.name.name)
 }
 
 fn starts_with_word(text: &str, word: &str) -> bool {

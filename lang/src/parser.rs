@@ -171,6 +171,10 @@ fn is_noise(rule: Rule) -> bool {
             | Rule::kw_hosts
             | Rule::kw_signature
             | Rule::kw_tolerance
+            | Rule::kw_cookies
+            | Rule::kw_same_site
+            | Rule::kw_cookie_path
+            | Rule::kw_max_age
     )
 }
 
@@ -242,6 +246,7 @@ impl<'l> Lower<'l> {
             Rule::startup_decl => Item::Startup(self.startup_decl(p)?),
             Rule::script_decl => Item::Script(self.script_decl(p)),
             Rule::auth_decl => Item::Auth(self.auth_decl(p)?),
+            Rule::cookies_decl => Item::Cookies(self.cookies_decl(p)?),
             Rule::hosts_decl => Item::Hosts(HostsDecl {
                 span: span_of(&p),
                 hosts: inner(p).map(|s| self.string(s)).collect(),
@@ -549,6 +554,42 @@ impl<'l> Lower<'l> {
             }
             _ => return None,
         })
+    }
+
+    fn cookies_decl(&mut self, p: Pair<'_, Rule>) -> Option<CookiesDecl> {
+        let span = span_of(&p);
+        let mut rules = Vec::new();
+        for r in inner(p) {
+            let rspan = span_of(&r);
+            let mut it = inner(r);
+            let name = self.ident(it.next()?);
+            let mut attrs = Vec::new();
+            for a in it {
+                let aspan = span_of(&a);
+                let a = inner(a).next()?;
+                let kind = match a.as_rule() {
+                    Rule::ca_http_only => CookieAttrKind::HttpOnly,
+                    Rule::ca_secure => CookieAttrKind::Secure,
+                    Rule::ca_same_site => {
+                        CookieAttrKind::SameSite(match inner(a).next()?.as_str() {
+                            "strict" => SameSite::Strict,
+                            "lax" => SameSite::Lax,
+                            _ => SameSite::None,
+                        })
+                    }
+                    Rule::ca_path => CookieAttrKind::Path(self.string(inner(a).next()?)),
+                    Rule::ca_max_age => CookieAttrKind::MaxAge(self.duration(inner(a).next()?)?),
+                    _ => return None,
+                };
+                attrs.push(CookieAttr { kind, span: aspan });
+            }
+            rules.push(CookieRule {
+                name,
+                attrs,
+                span: rspan,
+            });
+        }
+        Some(CookiesDecl { rules, span })
     }
 
     fn signature(&mut self, p: Pair<'_, Rule>) -> Option<SignatureReq> {

@@ -86,6 +86,21 @@ fn item(item: &mut Item) {
             r.body.iter_mut().for_each(route_stmt);
             r.span = ZERO;
         }
+        Item::Cookies(c) => {
+            for r in &mut c.rules {
+                ident(&mut r.name);
+                for a in &mut r.attrs {
+                    match &mut a.kind {
+                        CookieAttrKind::Path(p) => lit(p),
+                        CookieAttrKind::MaxAge(d) => d.span = ZERO,
+                        _ => {}
+                    }
+                    a.span = ZERO;
+                }
+                r.span = ZERO;
+            }
+            c.span = ZERO;
+        }
         Item::Hosts(h) => {
             h.hosts.iter_mut().for_each(lit);
             h.span = ZERO;

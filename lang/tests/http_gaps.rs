@@ -127,3 +127,59 @@ fn a_signing_key_is_a_named_secret() {
     let literal = "policy p\nroute /x { require signature stripe(header s, \"whsec_1\") }\n";
     assert!(load(literal, &Limits::default()).is_err());
 }
+
+#[test]
+fn cookie_rules_parse_check_and_format() {
+    let src = "policy p\n\ncookies {\n  refreshToken: http_only, secure, same_site strict, path \"/api/auth/refresh\", max_age 7d\n  __Secure-better-auth.session_token: http_only, secure, same_site lax # Better-auth\n  embed: secure, same_site none\n}\n";
+    let c = clean(src);
+    let rules: Vec<_> = c
+        .policy
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Cookies(c) => Some(c),
+            _ => None,
+        })
+        .flat_map(|c| c.rules.iter())
+        .collect();
+    let names: Vec<&str> = rules.iter().map(|r| r.name.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "refreshToken",
+            "__Secure-better-auth.session_token",
+            "embed"
+        ]
+    );
+    assert_eq!(rules[0].attrs.len(), 5);
+    formats_to_itself(src);
+}
+
+#[test]
+fn cookie_rule_mistakes_are_errors() {
+    for (src, code) in [
+        ("policy p\ncookies {\n  s: secure, secure\n}\n", "duplicate"),
+        (
+            "policy p\ncookies {\n  s: path \"/a;b\"\n}\n",
+            "invalid-cookie",
+        ),
+        (
+            "policy p\ncookies {\n  s: same_site none\n}\n",
+            "insecure-cookie",
+        ),
+    ] {
+        let diags = load(src, &Limits::default()).unwrap_err();
+        assert_eq!(diags[0].code, code, "{src}");
+    }
+    // A syntax error names what a cookie rule may say.
+    let diags = load(
+        "policy p\ncookies {\n  s: httponly\n}\n",
+        &Limits::default(),
+    )
+    .unwrap_err();
+    assert!(
+        diags[0].message.contains("cookie attribute"),
+        "{}",
+        diags[0].message
+    );
+}

@@ -412,6 +412,26 @@ fn cors() -> impl Strategy<Value = Item> {
     prop::collection::vec(entry, 0..5).prop_map(|entries| Item::Cors(CorsDecl { entries, span: Z }))
 }
 
+fn cookies() -> impl Strategy<Value = Item> {
+    let attr = prop_oneof![
+        Just(CookieAttrKind::HttpOnly),
+        Just(CookieAttrKind::Secure),
+        prop::sample::select(vec![SameSite::Strict, SameSite::Lax, SameSite::None])
+            .prop_map(CookieAttrKind::SameSite),
+        string_value().prop_map(|p| CookieAttrKind::Path(lit(p))),
+        duration().prop_map(CookieAttrKind::MaxAge),
+    ]
+    .prop_map(|kind| CookieAttr { kind, span: Z });
+    let name = "[A-Za-z0-9_.-]{1,12}".prop_map(|n| id(n));
+    let rule = (name, prop::collection::vec(attr, 1..4)).prop_map(|(name, attrs)| CookieRule {
+        name,
+        attrs,
+        span: Z,
+    });
+    prop::collection::vec(rule, 0..3)
+        .prop_map(|rules| Item::Cookies(CookiesDecl { rules, span: Z }))
+}
+
 fn startup() -> impl Strategy<Value = Item> {
     let check = (
         expr(),
@@ -468,6 +488,7 @@ fn item() -> impl Strategy<Value = Vec<Item>> {
         script().prop_map(|s| vec![s]),
         prop::collection::vec(string_value().prop_map(lit), 1..3)
             .prop_map(|hosts| vec![Item::Hosts(HostsDecl { hosts, span: Z })]),
+        cookies().prop_map(|c| vec![c]),
     ]
 }
 

@@ -92,6 +92,8 @@ pub(crate) struct HttpTables {
     pub cors: Option<Cors>,
     /// `hosts:` entries, lower-case: the `Host` values `{host}` may echo.
     pub hosts: Vec<Box<str>>,
+    /// `cookies { }` rules, in source order.
+    pub cookies: Vec<super::cookies::CookieRule>,
 }
 
 /// Compile the HTTP declarations of a checked policy.
@@ -279,6 +281,9 @@ pub(crate) fn compile(
                 }
             }
             Item::Cors(c) => out.cors = Some(cors(&scope, c, &mut diags)),
+            Item::Cookies(c) => out
+                .cookies
+                .extend(c.rules.iter().map(super::cookies::CookieRule::from_ast)),
             Item::Hosts(hs) => out
                 .hosts
                 .extend(hs.hosts.iter().map(|s| s.value.to_ascii_lowercase().into())),

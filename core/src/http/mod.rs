@@ -10,11 +10,13 @@
 //! | `check.rs` | the pipeline: prepare (route, preflight, limit keys), store, conclude |
 //! | `headers.rs`, `cors.rs` | response headers: security headers with route overrides, CORS |
 //! | `signature.rs` | webhook signatures over the body; [`Engine::needs_body`] |
+//! | `cookies.rs` | `cookies { }` rules and the `Set-Cookie` rewrite the middlewares call |
 //! | `redirect.rs` | `{host}` (a listed `Host` only) and `{target}` in redirect locations |
 //! | `decision.rs` | [`HttpDecision`], [`HttpTrace`] and their JSON |
 
 mod check;
 pub(crate) mod compile;
+mod cookies;
 mod cors;
 mod decision;
 mod headers;
@@ -24,6 +26,7 @@ mod request;
 mod router;
 mod signature;
 
+pub use cookies::{CookieRule, SameSite};
 pub use decision::{HttpDecision, HttpTrace, LimitTrace, ReqTrace, RouteRef, RouteTrace};
 pub use path::{normalise, NormPath, PathError};
 pub use request::{parse_time, HttpRequest};

@@ -319,6 +319,68 @@ impl Checker<'_> {
         }
     }
 
+    pub(crate) fn cookies(&mut self, c: &CookiesDecl) {
+        let mut names: HashMap<&str, Span> = HashMap::new();
+        for r in &c.rules {
+            if names.insert(r.name.name.as_str(), r.name.span).is_some() {
+                self.diags.push(
+                    Diagnostic::error(
+                        "duplicate",
+                        r.name.span,
+                        format!("cookie `{}` has two rules", r.name.name),
+                    )
+                    .with_help("put every attribute of the cookie on one line"),
+                );
+            }
+            let mut seen: Vec<&str> = Vec::new();
+            let mut secure = false;
+            for a in &r.attrs {
+                let key = a.kind.keyword();
+                if seen.contains(&key) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "duplicate",
+                            a.span,
+                            format!("`{key}` is given twice for cookie `{}`", r.name.name),
+                        )
+                        .with_help("keep one"),
+                    );
+                }
+                seen.push(key);
+                match &a.kind {
+                    CookieAttrKind::Secure => secure = true,
+                    CookieAttrKind::Path(p)
+                        if !p.value.starts_with('/')
+                            || p.value.chars().any(|c| c == ';' || c.is_control()) =>
+                    {
+                        self.diags.push(
+                            Diagnostic::error("invalid-cookie", p.span, format!("`{}` is not a cookie path", p.value))
+                                .with_help("a path starts with `/` and has no `;` or control character, e.g. \"/api/auth/refresh\""),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            let none = r
+                .attrs
+                .iter()
+                .find(|a| a.kind == CookieAttrKind::SameSite(SameSite::None));
+            if let (Some(a), false) = (none, secure) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "insecure-cookie",
+                        a.span,
+                        format!(
+                            "cookie `{}` is `same_site none` without `secure`",
+                            r.name.name
+                        ),
+                    )
+                    .with_help("browsers reject `SameSite=None` without `Secure`: add `secure`"),
+                );
+            }
+        }
+    }
+
     pub(crate) fn hosts(&mut self, h: &HostsDecl) {
         for s in &h.hosts {
             if !valid_host(&s.value) {

@@ -58,6 +58,7 @@ pub fn check(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
             Item::Startup(s) => cx.startup(s),
             Item::Auth(a) => cx.auth(a),
             Item::Hosts(h) => cx.hosts(h),
+            Item::Cookies(c) => cx.cookies(c),
         }
     }
     http::route_conflicts(policy, &mut cx.diags);
