@@ -422,7 +422,7 @@ fn cookies() -> impl Strategy<Value = Item> {
         duration().prop_map(CookieAttrKind::MaxAge),
     ]
     .prop_map(|kind| CookieAttr { kind, span: Z });
-    let name = "[A-Za-z0-9_.-]{1,12}".prop_map(|n| id(n));
+    let name = "[A-Za-z0-9_.-]{1,12}".prop_map(id);
     let rule = (name, prop::collection::vec(attr, 1..4)).prop_map(|(name, attrs)| CookieRule {
         name,
         attrs,

@@ -245,16 +245,14 @@ impl Checker<'_> {
             .zip(scheme_end)
             .map(|(r, s)| match r.strip_prefix("{host}") {
                 Some(_) => s + "{host}".len(),
-                None => s + r.find(|c| matches!(c, '/' | '?' | '{')).unwrap_or(r.len()),
+                None => s + r.find(['/', '?', '{']).unwrap_or(r.len()),
             });
         let host_at = v.find("{host}");
         if let Some(at) = host_at {
             let next = v.get(at + "{host}".len()..).unwrap_or("");
             let well_placed = Some(at) == scheme_end
                 && v.matches("{host}").count() == 1
-                && (next.is_empty()
-                    || next.starts_with(|c| matches!(c, '/' | '?'))
-                    || next == "{target}");
+                && (next.is_empty() || next.starts_with(['/', '?']) || next == "{target}");
             if !well_placed {
                 self.diags.push(
                     Diagnostic::error(
@@ -497,12 +495,15 @@ fn valid_host(h: &str) -> bool {
         Some((n, p)) => (n, Some(p)),
         None => (h, None),
     };
-    let port_ok = port.map_or(true, |p| {
-        !p.is_empty()
-            && p.len() <= 5
-            && p.chars().all(|c| c.is_ascii_digit())
-            && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
-    });
+    let port_ok = match port {
+        None => true,
+        Some(p) => {
+            !p.is_empty()
+                && p.len() <= 5
+                && p.chars().all(|c| c.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
+        }
+    };
     port_ok
         && !name.is_empty()
         && name.len() <= 253
