@@ -6,30 +6,91 @@
 // CORS headers are set on the response (the policy's removals applied when it is sent).
 //
 //   app.use(warden.express(engine, { principal: (req) => req.user ?? null }));
+//
+// Only for a route that verifies a signature over the body (`require signature`,
+// `engine.needsBody`) is the body read here, at most `maxBody` bytes (default 1 MiB; more
+// is a 413 without asking the engine). It is then handed on as `req.rawBody` and
+// `req.body` (a Buffer, as `express.raw()` gives it; `req._body` tells body parsers it
+// was read). Every `Set-Cookie` of an allowed response goes through
+// `engine.enforceSetCookie` (the policy's `cookies` rules) when the policy has any.
 
 function express(engine, options = {}) {
   const { principal, input } = options;
+  const maxBody = options.maxBody ?? 1 << 20;
   return function wardenMiddleware(req, res, next) {
-    let pending;
-    try {
-      // The async path: a Redis rate-limit store is asked off the event loop.
-      pending = engine.checkHttpAsync({
-        method: req.method,
-        path: req.originalUrl || req.url,
-        headers: req.headers,
-        ip: req.socket?.remoteAddress ?? null,
-        principal: principal ? principal(req) ?? null : null,
-        input: input ? input(req) ?? null : null,
-      });
-    } catch (e) {
-      next(e);
+    const path = req.originalUrl || req.url;
+    const check = (body) => {
+      let pending;
+      try {
+        // The async path: a Redis rate-limit store is asked off the event loop.
+        const request = {
+          method: req.method,
+          path,
+          headers: req.headers,
+          ip: req.socket?.remoteAddress ?? null,
+          principal: principal ? principal(req) ?? null : null,
+          input: input ? input(req) ?? null : null,
+        };
+        if (body !== undefined) request.body_base64 = body.toString('base64');
+        pending = engine.checkHttpAsync(request);
+      } catch (e) {
+        next(e);
+        return;
+      }
+      pending.then((d) => answer(engine, d, res, next), next);
+    };
+    if (!engine.needsBody(req.method, path)) {
+      check(undefined);
       return;
     }
-    pending.then((d) => answer(d, res, next), next);
+    readBody(req, maxBody).then((body) => {
+      if (body === null) {
+        res.statusCode = 413;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ error: 'request body too large' }));
+        return;
+      }
+      req.rawBody = body;
+      req.body = body;
+      req._body = true;
+      check(body);
+    }, next);
   };
 }
 
-function answer(d, res, next) {
+/** The whole body as a Buffer, or null once it exceeds `cap` bytes. */
+function readBody(req, cap) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > cap) {
+        done = true;
+        req.pause();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!done) {
+        done = true;
+        resolve(Buffer.concat(chunks));
+      }
+    });
+    req.on('error', (e) => {
+      if (!done) {
+        done = true;
+        reject(e);
+      }
+    });
+  });
+}
+
+function answer(engine, d, res, next) {
   const headers = Object.entries(d.headers);
   for (const [name, value] of headers) res.setHeader(name, value);
   if (!d.allowed || d.status !== 200) {
@@ -42,12 +103,20 @@ function answer(d, res, next) {
     }
     return;
   }
+  const cookies = engine.hasCookieRules;
   // The policy's headers win over the app's: set again, and removals applied, when the
   // head is written.
   const writeHead = res.writeHead;
   res.writeHead = function (...args) {
     for (const name of d.remove) res.removeHeader(name);
     for (const [name, value] of headers) res.setHeader(name, value);
+    if (cookies) {
+      const set = res.getHeader('set-cookie');
+      if (set !== undefined) {
+        const values = Array.isArray(set) ? set : [String(set)];
+        res.setHeader('set-cookie', values.map((v) => engine.enforceSetCookie(v)));
+      }
+    }
     return writeHead.apply(this, args);
   };
   next();

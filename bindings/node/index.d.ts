@@ -73,6 +73,10 @@ export interface HttpRequest {
   input?: Record<string, unknown> | null;
   /** RFC 3339; defaults to now. */
   time?: string;
+  /** The raw body as UTF-8 text (routes with `require signature`). */
+  body?: string;
+  /** The raw body as standard base64, for bytes that are not UTF-8; not with `body`. */
+  body_base64?: string;
 }
 
 export interface HttpDecision {
@@ -94,6 +98,8 @@ export interface HttpDecision {
 export interface ExpressOptions {
   principal?: (req: any) => Principal | null | undefined;
   input?: (req: any) => Record<string, unknown> | null | undefined;
+  /** The most body bytes read for a route with `require signature` (default 1 MiB); more is a 413. */
+  maxBody?: number;
 }
 
 /** Express middleware: refusals answered here, headers added to every response. */
@@ -111,4 +117,10 @@ export class Engine {
   /** `checkHttp` without blocking the event loop (use it with a Redis store). */
   checkHttpAsync(request: HttpRequest): Promise<HttpDecision>;
   reload(pathOrSource?: string | { source: string }): void;
+  /** Whether a route this request meets verifies a signature over the body. */
+  needsBody(method: string, path: string): boolean;
+  /** One outgoing `Set-Cookie` value with the policy's `cookies` rule applied. */
+  enforceSetCookie(value: string): string;
+  /** Whether the policy has a `cookies` block. */
+  readonly hasCookieRules: boolean;
 }

@@ -412,6 +412,21 @@ class Engine {
     return freezeHttp(JSON.parse(text));
   }
 
+  /** Whether a route this request meets verifies a signature over the body. */
+  needsBody(method, path) {
+    return this.#n.needsBody(String(method), String(path));
+  }
+
+  /** One outgoing `Set-Cookie` value with the policy's `cookies` rule applied. */
+  enforceSetCookie(value) {
+    return this.#n.enforceSetCookie(String(value));
+  }
+
+  /** Whether the policy has a `cookies` block (else `Set-Cookie` needs no look). */
+  get hasCookieRules() {
+    return this.#n.hasCookieRules;
+  }
+
   /**
    * Swap in a new policy: the file this engine was loaded from, `path`, or
    * `{ source }` text. On failure the old policy stays and a PolicyError is thrown.

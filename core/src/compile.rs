@@ -496,6 +496,13 @@ fn secrets_outside_rules(policy: &ast::Policy, options: &Options, diags: &mut Ve
                     {
                         visit(e, &mut names);
                     }
+                    if let ast::RouteStmt::Require(ast::Requirement {
+                        kind: ast::ReqKind::Signature(sig),
+                        ..
+                    }) = st
+                    {
+                        visit(&sig.secret, &mut names);
+                    }
                 }
             }
             Item::Headers(h) => h

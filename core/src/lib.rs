@@ -75,6 +75,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{ActionId, Decision, Engine, Options, RuleTrace, Trace, NO_PERMIT};
 pub use error::LoadError;
 pub use eval::Read;
+pub use http::{CookieRule, SameSite};
 pub use http::{HttpDecision, HttpRequest, HttpTrace};
 pub use json::JsonRequest;
 pub use limit::{Admission, LimitSpec, LimitStore, OnStoreError, StoreError};

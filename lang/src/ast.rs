@@ -78,6 +78,8 @@ pub enum Item {
     Startup(StartupDecl),
     Script(ScriptDecl),
     Auth(AuthDecl),
+    Hosts(HostsDecl),
+    Cookies(CookiesDecl),
 }
 
 impl Item {
@@ -94,6 +96,8 @@ impl Item {
             Item::Startup(x) => x.span,
             Item::Script(x) => x.span,
             Item::Auth(x) => x.span,
+            Item::Hosts(x) => x.span,
+            Item::Cookies(x) => x.span,
         }
     }
 }
@@ -306,6 +310,8 @@ pub enum RouteStmt {
         value: Expr,
         span: Span,
     },
+    /// `limit login only`: these limits, and none of the ancestor routes'.
+    LimitOnly(Vec<Ident>, Span),
 }
 
 impl RouteStmt {
@@ -316,6 +322,7 @@ impl RouteStmt {
             RouteStmt::HeaderSet { span, .. }
             | RouteStmt::HeaderDrop { span, .. }
             | RouteStmt::HeaderSetExpr { span, .. } => *span,
+            RouteStmt::LimitOnly(_, s) => *s,
         }
     }
 }
@@ -336,6 +343,21 @@ pub enum ReqKind {
     Role(Vec<Ident>),
     /// A condition over headers, input, principal, request (default failure 400).
     Expr(Expr),
+    /// A webhook signature over the request body (default failure 400).
+    Signature(SignatureReq),
+}
+
+/// `signature stripe(header stripe-signature, secret(NAME)) [tolerance 5m]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignatureReq {
+    /// The signing scheme: `stripe`.
+    pub scheme: Ident,
+    /// The header carrying the signature.
+    pub header: Ident,
+    /// A `secret(NAME)` expression: the signing secret.
+    pub secret: Expr,
+    /// How far the signed timestamp may be from the request's time (default 5m).
+    pub tolerance: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -407,6 +429,77 @@ impl CorsValue {
             CorsValue::Credentials(_) => "credentials",
             CorsValue::MaxAge(_) => "max_age",
             CorsValue::OriginsFrom { .. } => "origins",
+        }
+    }
+}
+
+/// `hosts: "myapp.com", "admin.myapp.com"`: the only `Host` values a redirect's
+/// `{host}` may carry; several lines add up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostsDecl {
+    /// `name` or `name:port`, as written.
+    pub hosts: Vec<StrLit>,
+    pub span: Span,
+}
+
+/// `cookies { NAME: ATTR, ... }`: attributes the hosts' middlewares add to every
+/// outgoing `Set-Cookie` of a listed name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CookiesDecl {
+    pub rules: Vec<CookieRule>,
+    pub span: Span,
+}
+
+/// `refreshToken: http_only, secure, same_site strict, path "/api/auth/refresh", max_age 7d`
+#[derive(Debug, Clone, PartialEq)]
+pub struct CookieRule {
+    /// The cookie's name, case-sensitive.
+    pub name: Ident,
+    pub attrs: Vec<CookieAttr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CookieAttr {
+    pub kind: CookieAttrKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CookieAttrKind {
+    HttpOnly,
+    Secure,
+    SameSite(SameSite),
+    Path(StrLit),
+    /// The longest lifetime the cookie may be given.
+    MaxAge(Duration),
+}
+
+impl CookieAttrKind {
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            CookieAttrKind::HttpOnly => "http_only",
+            CookieAttrKind::Secure => "secure",
+            CookieAttrKind::SameSite(_) => "same_site",
+            CookieAttrKind::Path(_) => "path",
+            CookieAttrKind::MaxAge(_) => "max_age",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SameSite {
+    Strict,
+    Lax,
+    None,
+}
+
+impl SameSite {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SameSite::Strict => "strict",
+            SameSite::Lax => "lax",
+            SameSite::None => "none",
         }
     }
 }

@@ -92,6 +92,15 @@ impl<'a> Printer<'a> {
             Item::Rule(r) => self.simple(0, span, blank, &rule(r)),
             Item::Limit(l) => self.simple(0, span, blank, &limit(l)),
             Item::Script(s) => self.simple(0, span, blank, &format!("script {{{}}}", s.source)),
+            Item::Cookies(c) => {
+                let open = after(span.start, "cookies");
+                let rules: Vec<_> = c.rules.iter().map(|r| (r.span, cookie_rule(r))).collect();
+                self.block(span, open, blank, "cookies", &rules);
+            }
+            Item::Hosts(h) => {
+                let list = join(&h.hosts, |s| string(&s.value));
+                self.simple(0, span, blank, &format!("hosts: {list}"));
+            }
             Item::Shape(s) => self.shape(s, blank),
             Item::Route(r) => {
                 let open = r.patterns.last().map_or(span.start, |p| p.span.end);
@@ -453,6 +462,7 @@ fn route_stmt(s: &RouteStmt) -> String {
         RouteStmt::HeaderSetExpr { name, value, .. } => {
             format!("header set {}: {}", name.name, expr(value))
         }
+        RouteStmt::LimitOnly(names, _) => format!("limit {} only", idents(names)),
         RouteStmt::Require(r) => {
             let mut s = String::from("require ");
             match &r.kind {
@@ -460,6 +470,17 @@ fn route_stmt(s: &RouteStmt) -> String {
                 ReqKind::Role(roles) => {
                     s.push_str("role ");
                     s.push_str(&idents(roles));
+                }
+                ReqKind::Signature(sig) => {
+                    s.push_str(&format!(
+                        "signature {}(header {}, {})",
+                        sig.scheme.name,
+                        sig.header.name,
+                        expr(&sig.secret)
+                    ));
+                    if let Some(t) = &sig.tolerance {
+                        s.push_str(&format!(" tolerance {}", duration(t)));
+                    }
                 }
                 ReqKind::Expr(e) => {
                     let text = expr(e);
@@ -488,6 +509,16 @@ fn route_stmt(s: &RouteStmt) -> String {
             s
         }
     }
+}
+
+fn cookie_rule(r: &CookieRule) -> String {
+    let attrs = join(&r.attrs, |a| match &a.kind {
+        CookieAttrKind::SameSite(s) => format!("same_site {}", s.keyword()),
+        CookieAttrKind::Path(p) => format!("path {}", string(&p.value)),
+        CookieAttrKind::MaxAge(d) => format!("max_age {}", duration(d)),
+        k => k.keyword().to_string(),
+    });
+    format!("{}: {attrs}", r.name.name)
 }
 
 fn starts_with_word(text: &str, word: &str) -> bool {

@@ -174,6 +174,13 @@ fn is_noise(rule: Rule) -> bool {
             | Rule::kw_in
             | Rule::kw_header_safe
             | Rule::if_word
+            | Rule::kw_hosts
+            | Rule::kw_signature
+            | Rule::kw_tolerance
+            | Rule::kw_cookies
+            | Rule::kw_same_site
+            | Rule::kw_cookie_path
+            | Rule::kw_max_age
     )
 }
 
@@ -245,6 +252,11 @@ impl<'l> Lower<'l> {
             Rule::startup_decl => Item::Startup(self.startup_decl(p)?),
             Rule::script_decl => Item::Script(self.script_decl(p)),
             Rule::auth_decl => Item::Auth(self.auth_decl(p)?),
+            Rule::cookies_decl => Item::Cookies(self.cookies_decl(p)?),
+            Rule::hosts_decl => Item::Hosts(HostsDecl {
+                span: span_of(&p),
+                hosts: inner(p).map(|s| self.string(s)).collect(),
+            }),
             _ => return None,
         })
     }
@@ -530,6 +542,9 @@ impl<'l> Lower<'l> {
                             kind = Some(ReqKind::Role(roles.unwrap_or_default()));
                         }
                         Rule::expr => kind = Some(ReqKind::Expr(self.expr(c)?)),
+                        Rule::req_signature => {
+                            kind = Some(ReqKind::Signature(self.signature(c)?));
+                        }
                         Rule::otherwise => otherwise = Some(self.otherwise(c)?),
                         _ => {}
                     }
@@ -541,8 +556,13 @@ impl<'l> Lower<'l> {
                 })
             }
             Rule::limit_ref => {
+                let only = inner(p.clone()).any(|c| c.as_rule() == Rule::limit_only);
                 let names = inner(p).next().map(|l| self.ident_list(l));
-                RouteStmt::Limit(names.unwrap_or_default(), span)
+                if only {
+                    RouteStmt::LimitOnly(names.unwrap_or_default(), span)
+                } else {
+                    RouteStmt::Limit(names.unwrap_or_default(), span)
+                }
             }
             Rule::header_set => {
                 let mut it = inner(p);
@@ -567,6 +587,59 @@ impl<'l> Lower<'l> {
                 RouteStmt::HeaderDrop { name, span }
             }
             _ => return None,
+        })
+    }
+
+    fn cookies_decl(&mut self, p: Pair<'_, Rule>) -> Option<CookiesDecl> {
+        let span = span_of(&p);
+        let mut rules = Vec::new();
+        for r in inner(p) {
+            let rspan = span_of(&r);
+            let mut it = inner(r);
+            let name = self.ident(it.next()?);
+            let mut attrs = Vec::new();
+            for a in it {
+                let aspan = span_of(&a);
+                let a = inner(a).next()?;
+                let kind = match a.as_rule() {
+                    Rule::ca_http_only => CookieAttrKind::HttpOnly,
+                    Rule::ca_secure => CookieAttrKind::Secure,
+                    Rule::ca_same_site => {
+                        CookieAttrKind::SameSite(match inner(a).next()?.as_str() {
+                            "strict" => SameSite::Strict,
+                            "lax" => SameSite::Lax,
+                            _ => SameSite::None,
+                        })
+                    }
+                    Rule::ca_path => CookieAttrKind::Path(self.string(inner(a).next()?)),
+                    Rule::ca_max_age => CookieAttrKind::MaxAge(self.duration(inner(a).next()?)?),
+                    _ => return None,
+                };
+                attrs.push(CookieAttr { kind, span: aspan });
+            }
+            rules.push(CookieRule {
+                name,
+                attrs,
+                span: rspan,
+            });
+        }
+        Some(CookiesDecl { rules, span })
+    }
+
+    fn signature(&mut self, p: Pair<'_, Rule>) -> Option<SignatureReq> {
+        let mut it = inner(p);
+        let scheme = self.ident(it.next()?);
+        let header = self.ident(inner(it.next()?).next()?);
+        let secret = self.primary(it.next()?)?;
+        let tolerance = match it.next() {
+            Some(d) => Some(self.duration(d)?),
+            None => None,
+        };
+        Some(SignatureReq {
+            scheme,
+            header,
+            secret,
+            tolerance,
         })
     }
 

@@ -86,6 +86,25 @@ fn item(item: &mut Item) {
             r.body.iter_mut().for_each(route_stmt);
             r.span = ZERO;
         }
+        Item::Cookies(c) => {
+            for r in &mut c.rules {
+                ident(&mut r.name);
+                for a in &mut r.attrs {
+                    match &mut a.kind {
+                        CookieAttrKind::Path(p) => lit(p),
+                        CookieAttrKind::MaxAge(d) => d.span = ZERO,
+                        _ => {}
+                    }
+                    a.span = ZERO;
+                }
+                r.span = ZERO;
+            }
+            c.span = ZERO;
+        }
+        Item::Hosts(h) => {
+            h.hosts.iter_mut().for_each(lit);
+            h.span = ZERO;
+        }
         Item::Headers(h) => {
             for e in &mut h.entries {
                 ident(&mut e.name);
@@ -198,11 +217,23 @@ fn route_stmt(s: &mut RouteStmt) {
             expr(value);
             *span = ZERO;
         }
+        RouteStmt::LimitOnly(names, span) => {
+            idents(names);
+            *span = ZERO;
+        }
         RouteStmt::Require(r) => {
             match &mut r.kind {
                 ReqKind::Auth => {}
                 ReqKind::Role(roles) => idents(roles),
                 ReqKind::Expr(e) => expr(e),
+                ReqKind::Signature(sig) => {
+                    ident(&mut sig.scheme);
+                    ident(&mut sig.header);
+                    expr(&mut sig.secret);
+                    if let Some(t) = &mut sig.tolerance {
+                        t.span = ZERO;
+                    }
+                }
             }
             match &mut r.otherwise {
                 None => {}

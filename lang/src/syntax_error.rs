@@ -25,6 +25,8 @@ const ITEM_KEYWORDS: &[&str] = &[
     "startup",
     "script",
     "auth",
+    "hosts",
+    "cookies",
 ];
 
 /// Turn the first error of a whole-file parse into diagnostics for every broken item.
@@ -295,6 +297,17 @@ fn phrase(rule: Rule) -> &'static str {
         missing | kw_missing => "`missing`",
         missing_mode => "`skip` or `deny`",
         strict => "`strict`",
+        limit_only => "`only`",
+        hosts_decl | kw_hosts => "a declaration",
+        req_signature | kw_signature => "`signature`",
+        kw_tolerance => "`tolerance`",
+        cookies_decl | kw_cookies => "a declaration",
+        cookie_rule | cookie_name => "a cookie rule such as `session: http_only, secure`",
+        cookie_attr | ca_http_only | ca_secure | ca_same_site | ca_path | ca_max_age
+        | kw_same_site | kw_cookie_path | kw_max_age => {
+            "a cookie attribute (`http_only`, `secure`, `same_site`, `path`, `max_age`)"
+        }
+        same_site_value => "`strict`, `lax` or `none`",
         kw_on => "`on`",
         kw_per => "`per`",
         kw_limit => "`limit`",

@@ -341,6 +341,21 @@ fn route_stmt() -> impl Strategy<Value = RouteStmt> {
                 rhs: Box::new(rhs),
             }))
         }),
+        (
+            ident(),
+            header_name(),
+            ident(),
+            any::<bool>(),
+            prop::option::of(duration())
+        )
+            .prop_map(|(scheme, header, name, optional, tolerance)| {
+                ReqKind::Signature(SignatureReq {
+                    scheme,
+                    header,
+                    secret: e(ExprKind::Secret { name, optional }),
+                    tolerance,
+                })
+            }),
     ];
     prop_oneof![
         Just(RouteStmt::Public(Z)),
@@ -352,6 +367,7 @@ fn route_stmt() -> impl Strategy<Value = RouteStmt> {
             })
         }),
         prop::collection::vec(ident(), 1..3).prop_map(|n| RouteStmt::Limit(n, Z)),
+        prop::collection::vec(ident(), 1..3).prop_map(|n| RouteStmt::LimitOnly(n, Z)),
         (header_name(), string_value()).prop_map(|(name, v)| RouteStmt::HeaderSet {
             name,
             value: lit(v),
@@ -439,6 +455,26 @@ fn cors() -> impl Strategy<Value = Item> {
     prop::collection::vec(entry, 0..5).prop_map(|entries| Item::Cors(CorsDecl { entries, span: Z }))
 }
 
+fn cookies() -> impl Strategy<Value = Item> {
+    let attr = prop_oneof![
+        Just(CookieAttrKind::HttpOnly),
+        Just(CookieAttrKind::Secure),
+        prop::sample::select(vec![SameSite::Strict, SameSite::Lax, SameSite::None])
+            .prop_map(CookieAttrKind::SameSite),
+        string_value().prop_map(|p| CookieAttrKind::Path(lit(p))),
+        duration().prop_map(CookieAttrKind::MaxAge),
+    ]
+    .prop_map(|kind| CookieAttr { kind, span: Z });
+    let name = "[A-Za-z0-9_.-]{1,12}".prop_map(id);
+    let rule = (name, prop::collection::vec(attr, 1..4)).prop_map(|(name, attrs)| CookieRule {
+        name,
+        attrs,
+        span: Z,
+    });
+    prop::collection::vec(rule, 0..3)
+        .prop_map(|rules| Item::Cookies(CookiesDecl { rules, span: Z }))
+}
+
 fn startup() -> impl Strategy<Value = Item> {
     let check = (
         expr(),
@@ -493,6 +529,9 @@ fn item() -> impl Strategy<Value = Vec<Item>> {
         cors().prop_map(|c| vec![c]),
         startup().prop_map(|s| vec![s]),
         script().prop_map(|s| vec![s]),
+        prop::collection::vec(string_value().prop_map(lit), 1..3)
+            .prop_map(|hosts| vec![Item::Hosts(HostsDecl { hosts, span: Z })]),
+        cookies().prop_map(|c| vec![c]),
     ]
 }
 

@@ -364,6 +364,29 @@ impl NativeEngine {
         }
     }
 
+    /// Whether a request with this method and path meets a route that verifies a
+    /// signature over the body (`require signature`): read the body only then.
+    #[napi]
+    pub fn needs_body(&self, method: String, path: String) -> bool {
+        self.plan.load().engine().needs_body(&method, &path)
+    }
+
+    /// One outgoing `Set-Cookie` value with the policy's `cookies` rule for it applied.
+    #[napi]
+    pub fn enforce_set_cookie(&self, value: String) -> String {
+        self.plan
+            .load()
+            .engine()
+            .enforce_set_cookie(&value)
+            .into_owned()
+    }
+
+    /// Whether the policy has a `cookies` block (else `Set-Cookie` needs no look).
+    #[napi(getter)]
+    pub fn has_cookie_rules(&self) -> bool {
+        !self.plan.load().engine().cookie_rules().is_empty()
+    }
+
     /// The policy's file name, as decisions cite it.
     #[napi(getter)]
     pub fn name(&self) -> String {

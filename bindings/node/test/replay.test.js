@@ -148,6 +148,9 @@ for (const { file, doc } of httpFiles) {
         const got = await engine.checkHttpAsync(seq[i].req);
         assert.deepEqual(JSON.parse(JSON.stringify(got)), rust[i], where);
         checkHttpExpect(got, seq[i].expect, where);
+        for (const [app, sent] of Object.entries(seq[i].expect.set_cookie ?? {})) {
+          assert.equal(engine.enforceSetCookie(app), sent, `${where}: ${app}`);
+        }
       }
     }
   });

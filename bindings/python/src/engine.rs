@@ -160,6 +160,22 @@ fn http_request(
     warden::HttpRequest::from_json(&serde_json::Value::Object(obj)).map_err(request_error)
 }
 
+/// The raw body: `bytes` as given, `str` as its UTF-8 bytes.
+fn raw_body(body: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<u8>>> {
+    let Some(b) = body.filter(|b| !b.is_none()) else {
+        return Ok(None);
+    };
+    if let Ok(bytes) = b.cast::<pyo3::types::PyBytes>() {
+        return Ok(Some(bytes.as_bytes().to_vec()));
+    }
+    if let Ok(text) = b.cast::<pyo3::types::PyString>() {
+        return Ok(Some(text.to_str()?.as_bytes().to_vec()));
+    }
+    Err(crate::errors::RequestError::new_err(
+        "`body` must be bytes or str",
+    ))
+}
+
 impl Engine {
     fn wrap(py: Python<'_>, warden: Warden, origin: Origin) -> Engine {
         let plan = PyPlan::new(py, &warden);
@@ -253,7 +269,7 @@ impl Engine {
     /// Decide an HTTP request: route, CORS, rate limits, requirements, response headers.
     /// Arguments as in the HTTP request JSON of CONTRACTS.md (`headers` a dict of str or
     /// list of str, `time` an RFC 3339 timestamp); bad ones raise `RequestError`.
-    #[pyo3(signature = (*, method=None, path=None, headers=None, ip=None, principal=None, input=None, time=None, explain=false))]
+    #[pyo3(signature = (*, method=None, path=None, headers=None, ip=None, principal=None, input=None, time=None, body=None, explain=false))]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
     fn check_http(
         &self,
@@ -265,9 +281,10 @@ impl Engine {
         principal: Option<&Bound<'_, PyAny>>,
         input: Option<&Bound<'_, PyAny>>,
         time: Option<&Bound<'_, PyAny>>,
+        body: Option<&Bound<'_, PyAny>>,
         explain: bool,
     ) -> PyResult<HttpDecision> {
-        let req = http_request([
+        let mut req = http_request([
             ("method", method),
             ("path", path),
             ("headers", headers),
@@ -276,6 +293,7 @@ impl Engine {
             ("input", input),
             ("time", time),
         ])?;
+        req.body = raw_body(body)?;
         let plan = self.plan.load();
         let engine = plan.plan.engine();
         if explain {
@@ -293,7 +311,7 @@ impl Engine {
     /// `check_http` as an awaitable: the engine's async path runs on the module's tokio
     /// runtime, so a Redis round trip never blocks the event loop. Arguments are
     /// converted (and bad ones raise `RequestError`) before anything is awaited.
-    #[pyo3(signature = (*, method=None, path=None, headers=None, ip=None, principal=None, input=None, time=None))]
+    #[pyo3(signature = (*, method=None, path=None, headers=None, ip=None, principal=None, input=None, time=None, body=None))]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
     fn check_http_async<'py>(
         &self,
@@ -305,8 +323,9 @@ impl Engine {
         principal: Option<&Bound<'_, PyAny>>,
         input: Option<&Bound<'_, PyAny>>,
         time: Option<&Bound<'_, PyAny>>,
+        body: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let req = http_request([
+        let mut req = http_request([
             ("method", method),
             ("path", path),
             ("headers", headers),
@@ -315,12 +334,35 @@ impl Engine {
             ("input", input),
             ("time", time),
         ])?;
+        req.body = raw_body(body)?;
         let engine = Arc::clone(self.plan.load().plan.engine());
         crate::runtime::spawn(
             py,
             async move { HttpDecision::new(&engine.check_http_async(&req).await, None) },
             |py, d| Ok(Py::new(py, d)?.into_any()),
         )
+    }
+
+    /// Whether a request with this method and path meets a route that verifies a
+    /// signature over the body (`require signature`): read the body only then.
+    fn needs_body(&self, method: &str, path: &str) -> bool {
+        self.plan.load().plan.engine().needs_body(method, path)
+    }
+
+    /// One outgoing `Set-Cookie` value with the policy's `cookies` rule for it applied.
+    fn enforce_set_cookie(&self, value: &str) -> String {
+        self.plan
+            .load()
+            .plan
+            .engine()
+            .enforce_set_cookie(value)
+            .into_owned()
+    }
+
+    /// Whether the policy has a `cookies` block (else `Set-Cookie` needs no look).
+    #[getter]
+    fn has_cookie_rules(&self) -> bool {
+        !self.plan.load().plan.engine().cookie_rules().is_empty()
     }
 
     /// Swap in a new policy: the file this engine was loaded from (or `path`), or

@@ -8,6 +8,7 @@ test's clock (`start`, `advance`, `at`) as `time`, as `warden test` runs them.
 `WARDEN_REPLAY_DIRS` (os.pathsep-separated) replaces the default directories.
 """
 
+import base64
 import datetime as dt
 import json
 import os
@@ -51,6 +52,15 @@ def duration(text: str) -> dt.timedelta:
     assert m, f"unsupported duration {text!r}"
     unit = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[m[2]]
     return dt.timedelta(**{unit: int(m[1])})
+
+
+def py_kwargs(req: dict[str, Any]) -> dict[str, Any]:
+    """The request JSON as `check_http` keywords: `body_base64` becomes `body` bytes."""
+    if "body_base64" not in req:
+        return req
+    out = {k: v for k, v in req.items() if k != "body_base64"}
+    out["body"] = base64.b64decode(req["body_base64"])
+    return out
 
 
 def http_sequences(doc: dict[str, Any]) -> list[tuple[str, list[tuple[dict[str, Any], dict[str, Any]]]]]:
@@ -172,7 +182,9 @@ def test_replay_http_matches_rust(path: Path) -> None:
         rust = rust_decisions(policy, opts, reqs)
         assert len(rust) == len(seq), name
         for i, ((req, expect), want) in enumerate(zip(seq, rust)):
-            got = engine.check_http(**req).to_dict()
+            got = engine.check_http(**py_kwargs(req)).to_dict()
             where = f"{name} (request {i + 1} of {len(seq)})"
             assert got == want, where
             check_http_expect(got, expect, where)
+            for app, sent in expect.get("set_cookie", {}).items():
+                assert engine.enforce_set_cookie(app) == sent, (where, app)

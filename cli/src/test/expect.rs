@@ -18,6 +18,9 @@ pub struct Expect {
     pub absent: Vec<String>,
     /// Lower-case names the decision must tell the host to drop.
     pub removed: Vec<String>,
+    /// An application's `Set-Cookie` value -> what the middleware sends after the
+    /// policy's `cookies` rules (`Engine::enforce_set_cookie`).
+    pub set_cookie: Vec<(String, String)>,
 }
 
 impl Expect {
@@ -40,7 +43,23 @@ impl Expect {
         if !self.removed.is_empty() {
             out.push("removed");
         }
+        if !self.set_cookie.is_empty() {
+            out.push("set_cookie");
+        }
         out
+    }
+
+    /// Every `set_cookie` pair the engine rewrites otherwise.
+    pub fn cookie_mismatches(&self, engine: &warden::Engine) -> Vec<String> {
+        self.set_cookie
+            .iter()
+            .filter_map(|(app, want)| {
+                let got = engine.enforce_set_cookie(app);
+                (got != want.as_str()).then(|| {
+                    format!("expected Set-Cookie {app:?} to be sent as {want:?}, got {got:?}")
+                })
+            })
+            .collect()
     }
 
     /// Every way `decision` differs from this expectation, as `expected X, got Y`.
@@ -214,6 +233,7 @@ mod tests {
             headers: vec![("x-frame-options".into(), "SAMEORIGIN".into())],
             absent: vec!["x-frame-options".into()],
             removed: vec!["server".into()],
+            set_cookie: Vec::new(),
         };
         assert_eq!(
             e.mismatches(&deny()),

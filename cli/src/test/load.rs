@@ -369,6 +369,12 @@ impl Errors<'_> {
                         .collect();
                     e.absent = lower(&t.absent);
                     e.removed = lower(&t.removed);
+                    e.set_cookie = t
+                        .set_cookie
+                        .iter()
+                        .flatten()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
                 }
             }
         }

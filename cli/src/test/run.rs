@@ -74,7 +74,8 @@ fn request(engine: &Engine, send: &Send) -> Option<Failure> {
             // against the rate limits again and could answer differently.
             let (d, t) = engine.explain_http(req);
             let decision = d.to_json();
-            let mismatches = send.expect.mismatches(&decision);
+            let mut mismatches = send.expect.mismatches(&decision);
+            mismatches.extend(send.expect.cookie_mismatches(engine));
             if mismatches.is_empty() {
                 return None;
             }

@@ -177,6 +177,8 @@ pub struct ExpectTable {
     pub headers: Option<BTreeMap<String, String>>,
     pub absent: Option<Vec<String>>,
     pub removed: Option<Vec<String>>,
+    /// The application's `Set-Cookie` value -> the value the middleware must send.
+    pub set_cookie: Option<BTreeMap<String, String>>,
 }
 
 // By hand rather than `#[serde(untagged)]`: an untagged enum turns a typo inside the

@@ -262,13 +262,20 @@ impl Engine {
                 }
             });
         }
-        // Every matching route's limits count, `public` or not.
+        // Every matching route's limits count, `public` or not, down to the first route
+        // that says `limit ... only`.
         let mut limits: Vec<u32> = Vec::new();
         for &r in &p.chain {
-            for &l in h.routes.get(r as usize).map_or(&[][..], |r| &r.limits) {
+            let Some(route) = h.routes.get(r as usize) else {
+                continue;
+            };
+            for &l in route.limits.iter() {
                 if !limits.contains(&l) {
                     limits.push(l);
                 }
+            }
+            if route.limits_only {
+                break;
             }
         }
         limits.sort_unstable();
@@ -462,6 +469,7 @@ impl Engine {
                     (ReqTest::Auth, 0) => "auth",
                     (ReqTest::Role(_), 1) => "role",
                     (ReqTest::Expr(_), 2) => "expr",
+                    (ReqTest::Signature(_), 2) => "signature",
                     _ => continue,
                 };
                 let (ok, reads) = self.test(req, &mut p, q, tr.is_some());
@@ -515,7 +523,7 @@ impl Engine {
                 self.dynamic_headers(req, &mut p, &mut hs);
                 self.finish(true, 200, hs, &p)
             }
-            Some((q, authn)) => self.refuse(q, authn, hs, &p),
+            Some((q, authn)) => self.refuse(req, q, authn, hs, &p),
         };
         d.authenticated_by = via;
         d.note = note.map(Cow::Owned);
@@ -537,6 +545,16 @@ impl Engine {
         };
         match &q.test {
             ReqTest::Auth => (Some(principal.is_some()), Vec::new()),
+            ReqTest::Signature(sig) => {
+                let ok = sig
+                    .verify(
+                        req.header_value(&sig.header),
+                        req.body.as_deref(),
+                        p.now_us / 1_000_000,
+                    )
+                    .is_ok();
+                (Some(ok), Vec::new())
+            }
             ReqTest::Role(want) => {
                 let t = &self.tables;
                 let ok = principal.is_some_and(|pr| {
@@ -575,6 +593,7 @@ impl Engine {
 
     fn refuse<'e>(
         &'e self,
+        req: &HttpRequest,
         q: &'e CReq,
         authn: Option<Authn>,
         mut hs: HeaderSet<'e>,
@@ -616,7 +635,20 @@ impl Engine {
                     target.push_str(p.norm.query);
                 }
                 let encoded = utf8_percent_encode(&target, COMPONENT).to_string();
-                let loc = location.replace("{path}", &encoded);
+                let mut loc = location.replace("{path}", &encoded);
+                if loc.contains("{host}") {
+                    let Some(host) = super::redirect::listed_host(req, &self.http.hosts) else {
+                        // Echoing an unlisted `Host` would let a client pick the target.
+                        let mut d = self.finish(false, 400, hs, p);
+                        d.reason = Some(Cow::Borrowed(super::redirect::HOST_NOT_ALLOWED));
+                        d.rules.push(&q.loc);
+                        return d;
+                    };
+                    loc = loc.replace("{host}", host);
+                }
+                if loc.contains("{target}") {
+                    loc = loc.replace("{target}", &super::redirect::target(&p.norm));
+                }
                 hs.set(Cow::Borrowed("location"), Cow::Owned(loc.clone()));
                 let mut d = self.finish(false, *status, hs, p);
                 d.reason = Some(reason);

@@ -34,6 +34,8 @@ pub(crate) enum ReqTest {
     /// One of these roles (by inheritance).
     Role(Box<[u32]>),
     Expr(Node),
+    /// `require signature stripe(...)`.
+    Signature(super::signature::StripeSig),
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +68,8 @@ pub(crate) struct CRoute {
     pub header_ops: Box<[HeaderOp]>,
     /// `header set NAME: EXPR` lines, evaluated per admitted request.
     pub dynamic: super::dynamic::RouteDyn,
+    /// `limit ... only`: the limits of less specific routes do not apply.
+    pub limits_only: bool,
 }
 
 #[derive(Debug)]
@@ -88,6 +92,10 @@ pub(crate) struct HttpTables {
     pub limits: Vec<CLimit>,
     pub headers: Vec<(Box<str>, Box<str>)>,
     pub cors: Option<Cors>,
+    /// `hosts:` entries, lower-case: the `Host` values `{host}` may echo.
+    pub hosts: Vec<Box<str>>,
+    /// `cookies { }` rules, in source order.
+    pub cookies: Vec<super::cookies::CookieRule>,
 }
 
 /// Compile the HTTP declarations of a checked policy.
@@ -146,10 +154,12 @@ pub(crate) fn compile(
         let mut dynamic = Vec::new();
         let mut fixed_names: Vec<Box<str>> = Vec::new();
         let mut public = false;
+        let mut limits_only = false;
         for st in &r.body {
             match st {
                 RouteStmt::Public(_) => public = true,
-                RouteStmt::Limit(names, _) => {
+                RouteStmt::Limit(names, _) | RouteStmt::LimitOnly(names, _) => {
+                    limits_only |= matches!(st, RouteStmt::LimitOnly(..));
                     for n in names {
                         match out.limits.iter().position(|l| *l.spec.name == n.name) {
                             Some(i) if !limits.contains(&(i as u32)) => limits.push(i as u32),
@@ -216,6 +226,25 @@ pub(crate) fn compile(
                                 format!("requires role {}", names.join(" or ")),
                             )
                         }
+                        ReqKind::Signature(sig) => {
+                            let secret = match lower::lower(&scope, &[], &sig.secret, &mut diags) {
+                                Some(Node::Const(eval::Konst::Secret(s))) => Some(s),
+                                _ => None,
+                            };
+                            let tolerance_s = sig.tolerance.map_or(300, |d| d.millis() / 1000);
+                            (
+                                ReqTest::Signature(super::signature::StripeSig {
+                                    header: sig.header.name.to_ascii_lowercase().into(),
+                                    secret,
+                                    tolerance_s,
+                                }),
+                                400,
+                                format!(
+                                    "webhook signature ({}, header `{}`) not verified",
+                                    sig.scheme.name, sig.header.name
+                                ),
+                            )
+                        }
                         ReqKind::Expr(e) => match lower::lower(&scope, &[], e, &mut diags) {
                             Some(n) => (
                                 ReqTest::Expr(n),
@@ -238,6 +267,7 @@ pub(crate) fn compile(
                     let needs_principal = match &test {
                         ReqTest::Auth | ReqTest::Role(_) => true,
                         ReqTest::Expr(n) => reads_principal(n),
+                        ReqTest::Signature(_) => false,
                     };
                     reqs.push(CReq {
                         test,
@@ -266,6 +296,7 @@ pub(crate) fn compile(
                 headers: dynamic.into(),
                 fixed_names: fixed_names.into(),
             },
+            limits_only,
         });
     }
     out.router = Router::new(&patterns);
@@ -282,6 +313,12 @@ pub(crate) fn compile(
                 }
             }
             Item::Cors(c) => out.cors = Some(cors(&scope, c, &mut diags)),
+            Item::Cookies(c) => out
+                .cookies
+                .extend(c.rules.iter().map(super::cookies::CookieRule::from_ast)),
+            Item::Hosts(hs) => out
+                .hosts
+                .extend(hs.hosts.iter().map(|s| s.value.to_ascii_lowercase().into())),
             _ => {}
         }
     }

@@ -11,19 +11,26 @@
 //! | `headers.rs`, `cors.rs` | response headers: security headers with route overrides, CORS |
 //! | `dynamic.rs` | `header set NAME: EXPR`: computed per admitted request |
 //! | `origins.rs` | `origins: split(config(NAME), ",")`: CORS origins from a setting |
+//! | `signature.rs` | webhook signatures over the body; [`Engine::needs_body`] |
+//! | `cookies.rs` | `cookies { }` rules and the `Set-Cookie` rewrite the middlewares call |
+//! | `redirect.rs` | `{host}` (a listed `Host` only) and `{target}` in redirect locations |
 //! | `decision.rs` | [`HttpDecision`], [`HttpTrace`] and their JSON |
 
 mod check;
 pub(crate) mod compile;
+mod cookies;
 mod cors;
 mod decision;
 mod dynamic;
 mod headers;
 mod origins;
 mod path;
+mod redirect;
 mod request;
 mod router;
+mod signature;
 
+pub use cookies::{CookieRule, SameSite};
 pub use decision::{HttpDecision, HttpTrace, LimitTrace, ReqTrace, RouteRef, RouteTrace};
 pub(crate) use origins::from_setting as origins_from_setting;
 pub use path::{normalise, NormPath, PathError};

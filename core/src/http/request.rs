@@ -23,6 +23,9 @@ pub struct HttpRequest {
     pub input: Attrs,
     /// The request's time in microseconds since the epoch; `None` uses the engine's clock.
     pub time_us: Option<u64>,
+    /// The raw body, when the host passed it (routes with `require signature` need it:
+    /// see [`crate::Engine::needs_body`]).
+    pub body: Option<Vec<u8>>,
 }
 
 impl HttpRequest {
@@ -57,6 +60,12 @@ impl HttpRequest {
 
     pub fn time_us(mut self, micros: u64) -> Self {
         self.time_us = Some(micros);
+        self
+    }
+
+    /// The raw request body, byte for byte as received.
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = Some(body.into());
         self
     }
 
@@ -98,11 +107,20 @@ impl HttpRequest {
         for key in obj.keys() {
             if !matches!(
                 key.as_str(),
-                "kind" | "method" | "path" | "headers" | "ip" | "principal" | "input" | "time"
+                "kind"
+                    | "method"
+                    | "path"
+                    | "headers"
+                    | "ip"
+                    | "principal"
+                    | "input"
+                    | "time"
+                    | "body"
+                    | "body_base64"
             ) {
                 return Err(RequestError::new(format!(
                     "unknown HTTP request field `{key}`; expected `method`, `path`, `headers`, \
-                     `ip`, `principal`, `input`, `time`"
+                     `ip`, `principal`, `input`, `time`, `body`, `body_base64`"
                 )));
             }
         }
@@ -176,6 +194,7 @@ impl HttpRequest {
                 ))
             }
         };
+        let body = body_from_json(obj.get("body"), obj.get("body_base64"))?;
         Ok(HttpRequest {
             method,
             path,
@@ -184,7 +203,40 @@ impl HttpRequest {
             principal,
             input,
             time_us,
+            body,
         })
+    }
+}
+
+/// `body` (the bytes of a UTF-8 string) or `body_base64` (standard base64, padded, for
+/// any bytes); not both.
+fn body_from_json(
+    text: Option<&Json>,
+    b64: Option<&Json>,
+) -> Result<Option<Vec<u8>>, RequestError> {
+    use base64::Engine as _;
+    match (text, b64) {
+        (None | Some(Json::Null), None | Some(Json::Null)) => Ok(None),
+        (Some(Json::String(s)), None | Some(Json::Null)) => Ok(Some(s.as_bytes().to_vec())),
+        (None | Some(Json::Null), Some(Json::String(s))) => {
+            base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .map(Some)
+                .map_err(|_| {
+                    RequestError::new("`body_base64` must be standard base64 (RFC 4648, padded)")
+                })
+        }
+        (Some(_), Some(_))
+            if !text.is_some_and(Json::is_null) && !b64.is_some_and(Json::is_null) =>
+        {
+            Err(RequestError::new(
+                "give the body once: `body` (text) or `body_base64` (bytes), not both",
+            ))
+        }
+        (Some(_), _) => Err(RequestError::new(
+            "`body` must be a string (UTF-8 text; use `body_base64` for bytes)",
+        )),
+        (_, Some(_)) => Err(RequestError::new("`body_base64` must be a string")),
     }
 }
 
@@ -234,6 +286,18 @@ mod tests {
     }
 
     #[test]
+    fn bodies_come_as_text_or_base64() {
+        let text =
+            HttpRequest::from_json(&json!({"method": "POST", "path": "/", "body": "{\"a\":1}"}));
+        assert_eq!(text.ok().and_then(|r| r.body), Some(b"{\"a\":1}".to_vec()));
+        let bytes =
+            HttpRequest::from_json(&json!({"method": "POST", "path": "/", "body_base64": "AP8K"}));
+        assert_eq!(bytes.ok().and_then(|r| r.body), Some(vec![0, 255, 10]));
+        let none = HttpRequest::from_json(&json!({"method": "POST", "path": "/"}));
+        assert_eq!(none.ok().and_then(|r| r.body), None);
+    }
+
+    #[test]
     fn bad_fields_are_errors_that_say_what_to_fix() {
         for (req, want) in [
             (json!({"path": "/"}), "missing `method`"),
@@ -253,8 +317,20 @@ mod tests {
                 "header `a`",
             ),
             (
-                json!({"method": "GET", "path": "/", "body": 1}),
+                json!({"method": "GET", "path": "/", "bodyy": 1}),
                 "unknown HTTP request field",
+            ),
+            (
+                json!({"method": "GET", "path": "/", "body": 1}),
+                "`body` must be a string",
+            ),
+            (
+                json!({"method": "GET", "path": "/", "body": "a", "body_base64": "YQ=="}),
+                "not both",
+            ),
+            (
+                json!({"method": "GET", "path": "/", "body_base64": "not base64!"}),
+                "standard base64",
             ),
         ] {
             let err = HttpRequest::from_json(&req).err().map(|e| e.message);

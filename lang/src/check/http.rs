@@ -6,6 +6,9 @@ use crate::ast::*;
 use crate::diag::{did_you_mean, Diagnostic};
 use std::collections::HashMap;
 
+/// Webhook signature schemes `require signature` knows.
+pub(crate) const SIGNATURE_SCHEMES: &[&str] = &["stripe"];
+
 /// Methods a route may name.
 pub(crate) const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
@@ -100,7 +103,7 @@ impl Checker<'_> {
                     public = Some(*s);
                 }
                 RouteStmt::Require(req) => self.requirement(req),
-                RouteStmt::Limit(names, _) => {
+                RouteStmt::Limit(names, _) | RouteStmt::LimitOnly(names, _) => {
                     for n in names {
                         if !self.syms.limits.contains_key(&n.name) {
                             let help =
@@ -162,6 +165,7 @@ impl Checker<'_> {
                 }
             }
             ReqKind::Expr(e) => self.expect_bool(e, &Scope::Route),
+            ReqKind::Signature(sig) => self.signature(sig),
         }
         match &req.otherwise {
             Some(Otherwise::Status(code, span)) if !(400..=599).contains(code) => {
@@ -199,7 +203,10 @@ impl Checker<'_> {
 
     fn location(&mut self, loc: &StrLit) {
         let v = &loc.value;
-        if !(v.starts_with('/') || v.starts_with("https://") || v.starts_with("http://"))
+        if !(v.starts_with('/')
+            || v.starts_with("https://")
+            || v.starts_with("http://")
+            || v.starts_with("{target}"))
             || v.starts_with("//")
         {
             self.diags.push(
@@ -216,14 +223,174 @@ impl Checker<'_> {
         while let Some(open) = rest.find('{') {
             let after = &rest[open + 1..];
             let name = after.split('}').next().unwrap_or("");
-            if name != "path" || !after.contains('}') {
+            if !matches!(name, "path" | "host" | "target") || !after.contains('}') {
                 self.diags.push(
                     Diagnostic::error("invalid-redirect", loc.span, format!("unknown placeholder `{{{name}}}` in redirect location"))
-                        .with_help("the only placeholder is `{path}`: the request's path and query, URL-encoded"),
+                        .with_help("placeholders are `{path}` (the path and query as one URL component), `{target}` (the path and query) and `{host}` (a listed host)"),
                 );
                 return;
             }
             rest = &after[name.len() + 1..];
+        }
+        self.location_host_target(loc);
+    }
+
+    /// `{host}` only right after `http(s)://` and with `hosts:` declared; `{target}` only
+    /// at the start or right after an origin, and last: anywhere else the request's
+    /// path could become a host name or a second query.
+    fn location_host_target(&mut self, loc: &StrLit) {
+        let v = loc.value.as_str();
+        let rest = v
+            .strip_prefix("https://")
+            .or_else(|| v.strip_prefix("http://"));
+        let scheme_end = rest.map(|r| v.len() - r.len());
+        // Where the origin (`scheme://host[:port]` or `scheme://{host}`) ends.
+        let origin_end = rest
+            .zip(scheme_end)
+            .map(|(r, s)| match r.strip_prefix("{host}") {
+                Some(_) => s + "{host}".len(),
+                None => s + r.find(['/', '?', '{']).unwrap_or(r.len()),
+            });
+        let host_at = v.find("{host}");
+        if let Some(at) = host_at {
+            let next = v.get(at + "{host}".len()..).unwrap_or("");
+            let well_placed = Some(at) == scheme_end
+                && v.matches("{host}").count() == 1
+                && (next.is_empty() || next.starts_with(['/', '?']) || next == "{target}");
+            if !well_placed {
+                self.diags.push(
+                    Diagnostic::error(
+                        "invalid-redirect",
+                        loc.span,
+                        "`{host}` may only follow `https://` or `http://`, as the whole host",
+                    )
+                    .with_help("write \"https://{host}{target}\" or \"https://{host}/login\""),
+                );
+                return;
+            }
+            if !self.syms.hosts {
+                self.diags.push(
+                    Diagnostic::error("host-without-hosts", loc.span, "`{host}` needs the hosts the policy answers for")
+                        .with_help("declare them, e.g. `hosts: \"myapp.com\", \"admin.myapp.com\"`; any other `Host` is answered 400"),
+                );
+            }
+        }
+        if let Some(at) = v.find("{target}") {
+            let origin_ok = match origin_end {
+                Some(end) if end == at => {
+                    let origin = v.get(..at).unwrap_or("");
+                    host_at.is_some() || valid_origin(origin)
+                }
+                _ => false,
+            };
+            if !(at == 0 || origin_ok) || at + "{target}".len() != v.len() {
+                self.diags.push(
+                    Diagnostic::error("invalid-redirect", loc.span, "`{target}` must start the location or follow its origin, and end it")
+                        .with_help("write \"{target}\" or \"https://myapp.com{target}\"; inside a query, use `{path}`"),
+                );
+            }
+        }
+    }
+
+    fn signature(&mut self, sig: &SignatureReq) {
+        if !SIGNATURE_SCHEMES.contains(&sig.scheme.name.as_str()) {
+            let help = did_you_mean(&sig.scheme.name, SIGNATURE_SCHEMES.iter().copied())
+                .unwrap_or_else(|| format!("schemes are {}", SIGNATURE_SCHEMES.join(", ")));
+            self.diags.push(
+                Diagnostic::error(
+                    "unknown-signature-scheme",
+                    sig.scheme.span,
+                    format!("unknown signature scheme `{}`", sig.scheme.name),
+                )
+                .with_help(help),
+            );
+        }
+        // The grammar admits only `secret(NAME)` here; this checks the name.
+        self.expr(&sig.secret, &Scope::Route);
+        if let Some(t) = &sig.tolerance {
+            if t.millis() < 1000 {
+                self.diags.push(
+                    Diagnostic::error(
+                        "invalid-signature",
+                        t.span,
+                        "a signature tolerance must be at least one second",
+                    )
+                    .with_help("signed timestamps have whole seconds; Stripe's default is `5m`"),
+                );
+            }
+        }
+    }
+
+    pub(crate) fn cookies(&mut self, c: &CookiesDecl) {
+        let mut names: HashMap<&str, Span> = HashMap::new();
+        for r in &c.rules {
+            if names.insert(r.name.name.as_str(), r.name.span).is_some() {
+                self.diags.push(
+                    Diagnostic::error(
+                        "duplicate",
+                        r.name.span,
+                        format!("cookie `{}` has two rules", r.name.name),
+                    )
+                    .with_help("put every attribute of the cookie on one line"),
+                );
+            }
+            let mut seen: Vec<&str> = Vec::new();
+            let mut secure = false;
+            for a in &r.attrs {
+                let key = a.kind.keyword();
+                if seen.contains(&key) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "duplicate",
+                            a.span,
+                            format!("`{key}` is given twice for cookie `{}`", r.name.name),
+                        )
+                        .with_help("keep one"),
+                    );
+                }
+                seen.push(key);
+                match &a.kind {
+                    CookieAttrKind::Secure => secure = true,
+                    CookieAttrKind::Path(p)
+                        if !p.value.starts_with('/')
+                            || p.value.chars().any(|c| c == ';' || c.is_control()) =>
+                    {
+                        self.diags.push(
+                            Diagnostic::error("invalid-cookie", p.span, format!("`{}` is not a cookie path", p.value))
+                                .with_help("a path starts with `/` and has no `;` or control character, e.g. \"/api/auth/refresh\""),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            let none = r
+                .attrs
+                .iter()
+                .find(|a| a.kind == CookieAttrKind::SameSite(SameSite::None));
+            if let (Some(a), false) = (none, secure) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "insecure-cookie",
+                        a.span,
+                        format!(
+                            "cookie `{}` is `same_site none` without `secure`",
+                            r.name.name
+                        ),
+                    )
+                    .with_help("browsers reject `SameSite=None` without `Secure`: add `secure`"),
+                );
+            }
+        }
+    }
+
+    pub(crate) fn hosts(&mut self, h: &HostsDecl) {
+        for s in &h.hosts {
+            if !valid_host(&s.value) {
+                self.diags.push(
+                    Diagnostic::error("invalid-host", s.span, format!("`{}` is not a host name", s.value))
+                        .with_help("write a DNS name or IPv4 address with an optional port, such as \"myapp.com\" or \"myapp.com:8443\", without scheme or path"),
+                );
+            }
         }
     }
 
@@ -373,6 +540,33 @@ impl Checker<'_> {
             );
         }
     }
+}
+
+/// `name[:port]`: dot-separated labels of letters, digits and inner hyphens.
+fn valid_host(h: &str) -> bool {
+    let (name, port) = match h.rsplit_once(':') {
+        Some((n, p)) => (n, Some(p)),
+        None => (h, None),
+    };
+    let port_ok = match port {
+        None => true,
+        Some(p) => {
+            !p.is_empty()
+                && p.len() <= 5
+                && p.chars().all(|c| c.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
+        }
+    };
+    port_ok
+        && !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 /// Whether `o` is `scheme://host[:port]` (also used when the engine splits a setting).

@@ -45,6 +45,7 @@ pub fn check(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
         syms: Symbols::default(),
     };
     cx.syms = declare::symbols(policy, &mut cx.diags);
+    cx.syms.hosts = policy.items.iter().any(|i| matches!(i, Item::Hosts(_)));
     script::check(policy, limits, &mut cx.syms, &mut cx.diags);
     for item in &policy.items {
         match item {
@@ -57,6 +58,8 @@ pub fn check(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
             Item::Cors(c) => cx.cors(c),
             Item::Startup(s) => cx.startup(s),
             Item::Auth(a) => cx.auth(a),
+            Item::Hosts(h) => cx.hosts(h),
+            Item::Cookies(c) => cx.cookies(c),
         }
     }
     http::route_conflicts(policy, &mut cx.diags);
@@ -79,6 +82,8 @@ pub(crate) struct Symbols {
     /// `None` when no `input { }` shape is declared: input fields are unchecked.
     pub input: Option<HashMap<String, (Type, bool)>>,
     pub limits: HashMap<String, Span>,
+    /// The policy declares `hosts:` (so a redirect may use `{host}`).
+    pub hosts: bool,
     /// Script function name -> number of parameters (every overload).
     pub functions: HashMap<String, Vec<usize>>,
 }

@@ -13,6 +13,12 @@ headers the policy removes are dropped.
 `principal` is a callable (sync or async) from the ASGI scope to the principal dict of
 the request JSON, or None for an anonymous caller. `input` likewise gives the request's
 `input` facts (body size, upload prefix ...).
+
+Only for a route that verifies a signature over the body (`require signature`,
+`Engine.needs_body`) is the body read first, at most `max_body` bytes (a longer one is
+answered 413 without asking the engine), and replayed to the app unchanged. Every
+`Set-Cookie` of an allowed response goes through `Engine.enforce_set_cookie` (the
+policy's `cookies` rules) when the policy has any.
 """
 
 from __future__ import annotations
@@ -58,11 +64,20 @@ def _headers(scope: Scope) -> dict[str, list[str]]:
 
 
 class WardenMiddleware:
-    def __init__(self, app: ASGIApp, engine: Engine, *, principal: Hook | None = None, input: Hook | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        engine: Engine,
+        *,
+        principal: Hook | None = None,
+        input: Hook | None = None,
+        max_body: int = 1 << 20,
+    ) -> None:
         self.app = app
         self.engine = engine
         self.principal = principal
         self.input = input
+        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -72,6 +87,14 @@ class WardenMiddleware:
         path = raw.decode("latin-1")
         if scope.get("query_string"):
             path += "?" + scope["query_string"].decode("latin-1")
+        method = scope.get("method", "GET")
+        body: bytes | None = None
+        if self.engine.needs_body(method, path):
+            body = await _read_body(receive, self.max_body)
+            if body is None:
+                await _answer(send, 413, "request body too large", [])
+                return
+            receive = _replay(body, receive)
         d = await self.engine.check_http_async(
             method=scope.get("method", "GET"),
             path=path,
@@ -79,6 +102,7 @@ class WardenMiddleware:
             ip=_ip(scope),
             principal=await _call(self.principal, scope),
             input=await _call(self.input, scope),
+            body=body,
         )
         add = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in d.headers.items()]
         if not d.allowed or d.status != 200:
@@ -88,11 +112,57 @@ class WardenMiddleware:
             await send({"type": "http.response.body", "body": body})
             return
         drop = {n.encode("latin-1") for n in d.remove} | {k for k, _ in add}
+        cookies = self.engine.has_cookie_rules
+        enforce = self.engine.enforce_set_cookie
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in drop]
+                if cookies:
+                    kept = [
+                        (k, enforce(v.decode("latin-1")).encode("latin-1")) if k.lower() == b"set-cookie" else (k, v)
+                        for k, v in kept
+                    ]
                 message = dict(message, headers=kept + add)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+async def _read_body(receive: Receive, cap: int) -> bytes | None:
+    """The whole body, or None once it exceeds `cap` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # http.disconnect: what arrived is all there is
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > cap:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app the body already read, then defers to the server."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _answer(send: Send, status: int, reason: str, headers: list[tuple[bytes, bytes]]) -> None:
+    body = json.dumps({"error": reason}).encode()
+    start = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": start + headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,185 @@
+//! The HTTP statements that closed expressiveness gaps (policies/GAPS.md): each
+//! parses to its syntax tree, checks clean, and formats back to itself.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use warden_lang::ast::{Item, RouteStmt};
+use warden_lang::{diag, format_source, load, Checked, Limits};
+
+fn clean(source: &str) -> Checked {
+    match load(source, &Limits::default()) {
+        Ok(c) => {
+            assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+            c
+        }
+        Err(d) => panic!("{}", diag::render("t.warden", source, &d, false)),
+    }
+}
+
+/// Formatting is the identity on canonical text.
+fn formats_to_itself(source: &str) {
+    assert_eq!(format_source(source, &Limits::default()).unwrap(), source);
+}
+
+fn route_stmts(c: &Checked) -> Vec<&RouteStmt> {
+    c.policy
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Route(r) => Some(r),
+            _ => None,
+        })
+        .flat_map(|r| r.body.iter())
+        .collect()
+}
+
+#[test]
+fn limit_only_parses_checks_and_formats() {
+    let src = "policy p\n\nlimit login: 5 per 1m by ip\nlimit other: 9 per 1m by ip\n\nroute POST /login {\n  limit login, other only\n}\n";
+    let c = clean(src);
+    let stmts = route_stmts(&c);
+    match stmts.as_slice() {
+        [RouteStmt::LimitOnly(names, _)] => {
+            let names: Vec<&str> = names.iter().map(|n| n.name.as_str()).collect();
+            assert_eq!(names, ["login", "other"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    formats_to_itself(src);
+    // Without `only` it stays an ordinary limit statement.
+    let plain = src.replace(" only", "");
+    assert!(matches!(
+        route_stmts(&clean(&plain)).as_slice(),
+        [RouteStmt::Limit(..)]
+    ));
+}
+
+#[test]
+fn limit_only_names_are_checked() {
+    let src = "policy p\nroute /login {\n  limit logn only\n}\n";
+    let diags = load(src, &Limits::default()).unwrap_err();
+    assert_eq!(diags[0].code, "unknown-limit");
+}
+
+#[test]
+fn hosts_and_host_target_placeholders_parse_check_and_format() {
+    let src = "policy p\n\nhosts: \"myapp.com\", \"admin.myapp.com:8443\"\n\nroute /** {\n  require header x-forwarded-proto == \"https\" else redirect 301 \"https://{host}{target}\"\n}\n\nroute /old/** {\n  require false else redirect \"{target}\"\n}\n\nroute /v1/** {\n  require false else redirect \"https://myapp.com{target}\"\n}\n";
+    let c = clean(src);
+    let hosts: Vec<&str> = c
+        .policy
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Hosts(h) => Some(h),
+            _ => None,
+        })
+        .flat_map(|h| h.hosts.iter().map(|s| s.value.as_str()))
+        .collect();
+    assert_eq!(hosts, ["myapp.com", "admin.myapp.com:8443"]);
+    formats_to_itself(src);
+}
+
+#[test]
+fn misplaced_placeholders_and_bad_hosts_are_errors() {
+    for (src, code) in [
+        ("policy p\nhosts: \"a.com\"\nroute /x { require false else redirect \"https://{host}:8080/\" }\n", "invalid-redirect"),
+        ("policy p\nroute /x { require false else redirect \"https://a.com/x{target}\" }\n", "invalid-redirect"),
+        ("policy p\nroute /x { require false else redirect \"{target}/more\" }\n", "invalid-redirect"),
+        ("policy p\nroute /x { require false else redirect \"http://{host}/\" }\n", "host-without-hosts"),
+        ("policy p\nhosts: \"a.com/x\"\n", "invalid-host"),
+        ("policy p\nhosts: \"a.com:99999\"\n", "invalid-host"),
+        ("policy p\nhosts: \"-a.com\"\n", "invalid-host"),
+        ("policy p\nhosts: \"*.a.com\"\n", "invalid-host"),
+    ] {
+        let diags = load(src, &Limits::default()).unwrap_err();
+        assert_eq!(diags[0].code, code, "{src}");
+    }
+}
+
+#[test]
+fn signature_requirements_parse_check_and_format() {
+    let src = "policy p\n\nroute POST /hooks/stripe {\n  public\n  require signature stripe(header stripe-signature, secret(STRIPE_WEBHOOK_SECRET)) tolerance 5m else 400\n  require signature stripe(header stripe-signature, secret(OLD_SECRET)?)\n}\n";
+    let c = clean(src);
+    let sigs: Vec<_> = route_stmts(&c)
+        .into_iter()
+        .filter_map(|s| match s {
+            RouteStmt::Require(r) => match &r.kind {
+                warden_lang::ast::ReqKind::Signature(sig) => Some(sig),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sigs.len(), 2);
+    assert_eq!(sigs[0].scheme.name, "stripe");
+    assert_eq!(sigs[0].header.name, "stripe-signature");
+    assert_eq!(sigs[0].tolerance.map(|d| d.millis()), Some(300_000));
+    assert_eq!(sigs[1].tolerance, None);
+    formats_to_itself(src);
+    // `signature` stays usable as a role name in an expression.
+    clean("policy p\nrole signature\nroute /x {\n  require auth\n}\n");
+}
+
+#[test]
+fn a_signing_key_is_a_named_secret() {
+    let bad = "policy p\nroute /x { require signature stripe(header s, secret(lower_case)) }\n";
+    let diags = load(bad, &Limits::default()).unwrap_err();
+    assert_eq!(diags[0].code, "invalid-secret-name");
+    let literal = "policy p\nroute /x { require signature stripe(header s, \"whsec_1\") }\n";
+    assert!(load(literal, &Limits::default()).is_err());
+}
+
+#[test]
+fn cookie_rules_parse_check_and_format() {
+    let src = "policy p\n\ncookies {\n  refreshToken: http_only, secure, same_site strict, path \"/api/auth/refresh\", max_age 7d\n  __Secure-better-auth.session_token: http_only, secure, same_site lax # Better-auth\n  embed: secure, same_site none\n}\n";
+    let c = clean(src);
+    let rules: Vec<_> = c
+        .policy
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Cookies(c) => Some(c),
+            _ => None,
+        })
+        .flat_map(|c| c.rules.iter())
+        .collect();
+    let names: Vec<&str> = rules.iter().map(|r| r.name.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "refreshToken",
+            "__Secure-better-auth.session_token",
+            "embed"
+        ]
+    );
+    assert_eq!(rules[0].attrs.len(), 5);
+    formats_to_itself(src);
+}
+
+#[test]
+fn cookie_rule_mistakes_are_errors() {
+    for (src, code) in [
+        ("policy p\ncookies {\n  s: secure, secure\n}\n", "duplicate"),
+        (
+            "policy p\ncookies {\n  s: path \"/a;b\"\n}\n",
+            "invalid-cookie",
+        ),
+        (
+            "policy p\ncookies {\n  s: same_site none\n}\n",
+            "insecure-cookie",
+        ),
+    ] {
+        let diags = load(src, &Limits::default()).unwrap_err();
+        assert_eq!(diags[0].code, code, "{src}");
+    }
+    // A syntax error names what a cookie rule may say.
+    let diags = load(
+        "policy p\ncookies {\n  s: httponly\n}\n",
+        &Limits::default(),
+    )
+    .unwrap_err();
+    assert!(
+        diags[0].message.contains("cookie attribute"),
+        "{}",
+        diags[0].message
+    );
+}
