@@ -567,3 +567,45 @@ fn secrets_and_tokens_never_printed() {
         }
     }
 }
+
+/// Seed 000: access (1h) and refresh (7d) tokens signed with one key and one payload.
+const LIFETIME_POLICY: &str = r#"
+policy api
+role user
+principal { id: string, roles: set<role> }
+auth jwt {
+  algorithms: HS256
+  keys: secret(JWT_SECRET)
+  leeway: 30s
+  max_age: 1h
+  require_claim typ == "access"
+}
+"#;
+
+#[test]
+fn max_age_and_required_claims_tell_access_from_refresh_tokens() {
+    let e = Engine::from_source("api.warden", LIFETIME_POLICY, options()).unwrap();
+    let token = |iat: Option<u64>, exp: u64, typ: &str| {
+        let mut c = json!({ "sub": "u1", "role": "user", "exp": exp, "typ": typ });
+        if let Some(iat) = iat {
+            c["iat"] = json!(iat);
+        }
+        e.authenticate(&bearer(&hs(Algorithm::HS256, SECRET, &c)))
+    };
+    let access = token(Some(NOW - 60), NOW - 60 + 3600, "access");
+    assert!(matches!(access, Authn::Principal { .. }), "{access:?}");
+    // The refresh token: same key, 7 days, and its own `typ`.
+    let refresh = token(Some(NOW - 60), NOW - 60 + 7 * 86_400, "refresh");
+    assert_eq!(failed(&refresh), Some(AuthFailure::InvalidToken));
+    // Even labelled `access`, a 7-day token is over the lifetime.
+    let long = token(Some(NOW - 60), NOW - 60 + 7 * 86_400, "access");
+    assert_eq!(failed(&long), Some(AuthFailure::InvalidToken));
+    let no_iat = token(None, NOW + 600, "access");
+    assert_eq!(failed(&no_iat), Some(AuthFailure::InvalidToken));
+    let future = token(Some(NOW + 3600), NOW + 7200, "access");
+    assert_eq!(failed(&future), Some(AuthFailure::InvalidToken));
+    let skewed = token(Some(NOW + 20), NOW + 20 + 3600, "access");
+    assert!(matches!(skewed, Authn::Principal { .. }), "{skewed:?}");
+    let expired = token(Some(NOW - 3700), NOW - 100, "access");
+    assert_eq!(failed(&expired), Some(AuthFailure::TokenExpired));
+}

@@ -472,6 +472,11 @@ pub enum AuthValue {
         keys: Vec<KeyRef>,
         principal: Vec<PrincipalField>,
     },
+    /// `max_age: 1h`: the token must carry `iat`, live at most this long (`exp - iat`)
+    /// and be at most this old (jwt).
+    MaxAge(Duration),
+    /// `require_claim typ == "access"`: the claim must be this string (jwt).
+    RequireClaim { claim: ClaimName, value: StrLit },
 }
 
 impl AuthValue {
@@ -485,6 +490,8 @@ impl AuthValue {
             AuthValue::Leeway(_) => "leeway",
             AuthValue::Claim { .. } => "principal",
             AuthValue::Key { .. } => "key",
+            AuthValue::MaxAge(_) => "max_age",
+            AuthValue::RequireClaim { .. } => "require_claim",
         }
     }
 }

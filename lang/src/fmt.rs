@@ -534,16 +534,7 @@ fn auth_entry(e: &AuthEntry) -> String {
         AuthValue::Audience(xs) => format!("audience: {}", join(xs, |s| string(&s.value))),
         AuthValue::Leeway(d) => format!("leeway: {}", duration(d)),
         AuthValue::Claim { attr, claims } => {
-            let names: Vec<String> = claims
-                .iter()
-                .map(|c| {
-                    if c.quoted {
-                        string(&c.name)
-                    } else {
-                        c.name.clone()
-                    }
-                })
-                .collect();
+            let names: Vec<String> = claims.iter().map(claim_name).collect();
             format!("principal.{}: {}", attr.name, names.join(" ?? "))
         }
         AuthValue::Key {
@@ -559,6 +550,18 @@ fn auth_entry(e: &AuthEntry) -> String {
                 format!("key {} as {{ {fields} }}", keys(ks))
             }
         }
+        AuthValue::MaxAge(d) => format!("max_age: {}", duration(d)),
+        AuthValue::RequireClaim { claim, value } => {
+            format!("require_claim {} == {}", claim_name(claim), string(&value.value))
+        }
+    }
+}
+
+fn claim_name(c: &ClaimName) -> String {
+    if c.quoted {
+        string(&c.name)
+    } else {
+        c.name.clone()
     }
 }
 

@@ -720,6 +720,12 @@ impl<'l> Lower<'l> {
                     }
                     AuthValue::Key { keys, principal }
                 }
+                Rule::auth_max_age => AuthValue::MaxAge(self.duration(parts.next()?)?),
+                Rule::auth_require_claim => {
+                    let claim = self.claim_name(parts.next()?)?;
+                    let value = self.string(parts.next()?);
+                    AuthValue::RequireClaim { claim, value }
+                }
                 _ => return None,
             };
             entries.push(AuthEntry { value, span: espan });

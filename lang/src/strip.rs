@@ -165,6 +165,11 @@ fn auth_value(v: &mut AuthValue) {
                 f.span = ZERO;
             }
         }
+        AuthValue::MaxAge(d) => d.span = ZERO,
+        AuthValue::RequireClaim { claim, value } => {
+            claim.span = ZERO;
+            lit(value);
+        }
     }
 }
 

@@ -127,3 +127,59 @@ auth jwt {
     };
     assert!(!claims[0].quoted && claims[1].quoted);
 }
+
+#[test]
+fn token_lifetime_and_required_claims_round_trip() {
+    let src = r#"policy p
+principal { id: string, roles: set<role> }
+auth jwt {
+  algorithms: HS256
+  keys: secret(JWT_SECRET)
+  max_age:   15m # the issuer's expiresIn
+  require_claim typ=="access"
+  require_claim "https://example.com/kind" == "user"
+}
+"#;
+    let checked = load(src, &Limits::default()).unwrap();
+    let out = format_source(src, &Limits::default()).unwrap();
+    assert!(
+        out.contains("  max_age: 15m # the issuer's expiresIn\n"),
+        "{out}"
+    );
+    assert!(out.contains("  require_claim typ == \"access\"\n"), "{out}");
+    assert!(
+        out.contains("  require_claim \"https://example.com/kind\" == \"user\"\n"),
+        "{out}"
+    );
+    assert_eq!(
+        stripped(&parse(&out, &Limits::default()).unwrap()),
+        stripped(&checked.policy)
+    );
+    let a = auth_items(&checked.policy);
+    let keys: Vec<_> = a[0].entries.iter().map(|e| e.value.key()).collect();
+    assert_eq!(
+        keys,
+        ["algorithms", "keys", "max_age", "require_claim", "require_claim"]
+    );
+    let AuthValue::RequireClaim { claim, value } = &a[0].entries[4].value else {
+        panic!("require_claim");
+    };
+    assert!(claim.quoted);
+    assert_eq!(value.value, "user");
+}
+
+#[test]
+fn lifetime_lines_belong_to_jwt_blocks_once() {
+    let keys = "policy p\nprincipal { id: string, roles: set<role> }\nauth api_key {\n  key secret(K) as { id: \"a\" }\n  max_age: 1h\n}\n";
+    let err = load(keys, &Limits::default()).unwrap_err();
+    assert!(
+        err.iter().any(|d| d.code == "auth-entry-not-allowed"),
+        "{err:?}"
+    );
+    let twice = "policy p\nprincipal { id: string, roles: set<role> }\nauth jwt {\n  algorithms: HS256\n  keys: secret(K)\n  require_claim typ == \"access\"\n  require_claim typ == \"refresh\"\n}\n";
+    let err = load(twice, &Limits::default()).unwrap_err();
+    assert!(
+        err.iter().any(|d| d.code == "duplicate-auth-entry"),
+        "{err:?}"
+    );
+}

@@ -5,6 +5,7 @@
 use super::api_key::{ApiKey, ApiKeys};
 use super::claims::{ClaimMap, ClaimPath};
 use super::jwt::{validation, Jwt, JwtKey};
+use super::lifetime::TokenRules;
 use super::source::Source;
 use super::{Auth, Mechanism};
 use crate::{Options, Principal, Value};
@@ -67,7 +68,7 @@ fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<J
     let mut algs = Vec::new();
     let mut issuer = Vec::new();
     let mut audience = Vec::new();
-    let mut leeway_s = 0.0;
+    let mut rules = TokenRules::default();
     let mut claims = ClaimMap::default();
     let mut refs: Vec<&KeyRef> = Vec::new();
     for e in &a.entries {
@@ -79,7 +80,12 @@ fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<J
             AuthValue::Keys(ks) => refs.extend(ks),
             AuthValue::Issuer(xs) => issuer.extend(xs.iter().map(|s| s.value.clone())),
             AuthValue::Audience(xs) => audience.extend(xs.iter().map(|s| s.value.clone())),
-            AuthValue::Leeway(d) => leeway_s = d.millis() as f64 / 1000.0,
+            AuthValue::Leeway(d) => rules.leeway_s = d.millis() as f64 / 1000.0,
+            AuthValue::MaxAge(d) => rules.max_age_s = Some(d.millis() as f64 / 1000.0),
+            AuthValue::RequireClaim { claim, value } => rules.required.push((
+                ClaimPath::new(&claim.name, claim.quoted),
+                value.value.as_str().into(),
+            )),
             AuthValue::Claim {
                 attr,
                 claims: names,
@@ -173,7 +179,7 @@ fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<J
     }
     Some(Jwt {
         keys,
-        leeway_s,
+        rules,
         claims,
     })
 }

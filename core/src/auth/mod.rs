@@ -6,6 +6,7 @@ mod api_key;
 mod claims;
 mod compile;
 mod jwt;
+mod lifetime;
 mod source;
 
 use crate::http::HttpRequest;

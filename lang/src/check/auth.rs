@@ -58,7 +58,7 @@ impl Checker<'_> {
             };
             if !allowed {
                 let help = match a.kind {
-                    AuthKind::Jwt => "a `jwt` block takes `from`, `algorithms`, `keys`, `issuer`, `audience`, `leeway` and `principal.ATTR: claim` lines",
+                    AuthKind::Jwt => "a `jwt` block takes `from`, `algorithms`, `keys`, `issuer`, `audience`, `leeway`, `max_age`, `require_claim` and `principal.ATTR: claim` lines",
                     AuthKind::ApiKey => "an `api_key` block takes `from` and `key ... as { ... }` lines",
                 };
                 self.diags.push(
@@ -78,6 +78,9 @@ impl Checker<'_> {
             let dup_key = match &e.value {
                 AuthValue::Key { .. } => None,
                 AuthValue::Claim { attr, .. } => Some(format!("principal.{}", attr.name)),
+                AuthValue::RequireClaim { claim, .. } => {
+                    Some(format!("require_claim {}", claim.name))
+                }
                 v => Some(v.key().to_string()),
             };
             if let Some(k) = dup_key {
@@ -115,6 +118,8 @@ impl Checker<'_> {
                 AuthValue::Claim { attr, .. } => {
                     self.principal_attr(attr);
                 }
+                AuthValue::MaxAge(d) => self.max_age(d),
+                AuthValue::RequireClaim { .. } => {}
                 AuthValue::Key {
                     keys: ks,
                     principal,
@@ -157,6 +162,20 @@ impl Checker<'_> {
         }
         if a.kind == AuthKind::Jwt {
             self.algorithms_fit_keys(a, &algorithms, &keys);
+        }
+    }
+
+    /// Token times are whole seconds: a `max_age` under a second refuses every token.
+    fn max_age(&mut self, d: &Duration) {
+        if d.millis() < 1000 {
+            self.diags.push(
+                Diagnostic::error(
+                    "invalid-max-age",
+                    d.span,
+                    "`max_age` must be at least 1s: tokens carry `iat` and `exp` in whole seconds",
+                )
+                .with_help("give the lifetime the issuer signs tokens with, e.g. `max_age: 15m`"),
+            );
         }
     }
 
