@@ -609,3 +609,49 @@ fn max_age_and_required_claims_tell_access_from_refresh_tokens() {
     let expired = token(Some(NOW - 3700), NOW - 100, "access");
     assert_eq!(failed(&expired), Some(AuthFailure::TokenExpired));
 }
+
+/// Seed 003: keys stored as SHA-256 hashes, with revocation.
+const HASHED_POLICY: &str = r#"
+policy api
+role viewer
+principal { id: string, roles: set<role>, api_client: string? }
+auth api_key {
+  key sha256("41bf4934618d406946993c5d0cc73eac10e66971b30baf6b4ce9a9c781057c4f") as { id: "client-7", roles: [viewer], api_client: "client-7" }
+  key sha256("3750b7c1de8e9d9a27dbc57e8029f24ae9a40e15b150b9e7b97f78118d5f9a7b") as { id: "client-3", roles: [viewer] }
+  key secret(RETIRED_KEY) as { id: "retired" }
+  key secret(REPORTING_KEY) as { id: "reporting" }
+  revoked: "client-3", "retired"
+}
+"#;
+
+#[test]
+fn hashed_keys_verify_and_revoked_ids_are_refused() {
+    // RETIRED_KEY is unset: a revoked key's secret need not exist any more.
+    let e = Engine::from_source("api.warden", HASHED_POLICY, options()).unwrap();
+    let key = |k: &str| e.authenticate(&HttpRequest::new("GET", "/").header("x-api-key", k));
+    let Authn::Principal { principal, via } = key("sk_test_client7_0123456789abcdef") else {
+        panic!("the client-7 key should verify");
+    };
+    assert_eq!(principal.id, "client-7");
+    assert_eq!(principal.attrs.get("api_client"), Some(&"client-7".into()));
+    assert_eq!(via, "api_key:client-7");
+    assert!(matches!(key(API_KEY), Authn::Principal { .. }));
+    for refused in [
+        "sk_test_client3_0123456789abcdef",
+        "sk_test_client7_0123456789abcde",
+        "41bf4934618d406946993c5d0cc73eac10e66971b30baf6b4ce9a9c781057c4f",
+    ] {
+        assert_eq!(failed(&key(refused)), Some(AuthFailure::InvalidApiKey), "{refused}");
+    }
+    // Once set again, the retired key is still refused.
+    let e = Engine::from_source(
+        "api.warden",
+        HASHED_POLICY,
+        options().secret("RETIRED_KEY", "retired-key-0123456789abcdef"),
+    )
+    .unwrap();
+    let d = e.authenticate(
+        &HttpRequest::new("GET", "/").header("x-api-key", "retired-key-0123456789abcdef"),
+    );
+    assert_eq!(failed(&d), Some(AuthFailure::InvalidApiKey));
+}

@@ -70,7 +70,10 @@ fn jwt_block_is_parsed_line_by_line() {
 fn api_key_block_maps_keys_to_principals() {
     let p = parse(KEYS, &Limits::default()).unwrap();
     let a = auth_items(&p);
-    let AuthValue::Key { keys, principal } = &a[0].entries[1].value else {
+    let AuthValue::Key {
+        keys, principal, ..
+    } = &a[0].entries[1].value
+    else {
         panic!("key");
     };
     assert_eq!(keys.len(), 2);
@@ -182,4 +185,37 @@ fn lifetime_lines_belong_to_jwt_blocks_once() {
         err.iter().any(|d| d.code == "duplicate-auth-entry"),
         "{err:?}"
     );
+}
+
+#[test]
+fn hashed_keys_and_revocations_round_trip() {
+    let src = r#"policy p
+role viewer
+principal { id: string, roles: set<role> }
+auth api_key {
+  key sha256("9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"),secret(OLD_KEY)? as { id: "client-7", roles: [viewer] }
+  key sha256("60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752") as { id: "client-3" }
+  revoked: "client-3" # `revokedAt` set
+}
+"#;
+    let checked = load(src, &Limits::default()).unwrap();
+    let out = format_source(src, &Limits::default()).unwrap();
+    assert!(
+        out.contains("  key sha256(\"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\"), secret(OLD_KEY)? as { id: \"client-7\", roles: [viewer] }\n"),
+        "{out}"
+    );
+    assert!(out.contains("  revoked: \"client-3\" # `revokedAt` set\n"), "{out}");
+    assert_eq!(
+        stripped(&parse(&out, &Limits::default()).unwrap()),
+        stripped(&checked.policy)
+    );
+    let a = auth_items(&checked.policy);
+    let AuthValue::Key { keys, hashes, .. } = &a[0].entries[0].value else {
+        panic!("key");
+    };
+    assert_eq!((keys.len(), hashes.len()), (1, 1));
+    let AuthValue::Revoked(ids) = &a[0].entries[2].value else {
+        panic!("revoked");
+    };
+    assert_eq!(ids[0].value, "client-3");
 }

@@ -2,7 +2,7 @@
 //! error naming it, never showing a value), PEM and JWKS keys parsed, and each key bound
 //! to the listed algorithms of its own family only.
 
-use super::api_key::{ApiKey, ApiKeys};
+use super::api_key::{parse_sha256, ApiKey, ApiKeys, KeyValue};
 use super::claims::{ClaimMap, ClaimPath};
 use super::jwt::{validation, Jwt, JwtKey};
 use super::lifetime::TokenRules;
@@ -100,7 +100,7 @@ fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<J
                     other => claims.attrs.push((other.into(), paths)),
                 }
             }
-            AuthValue::From(_) | AuthValue::Key { .. } => {}
+            AuthValue::From(_) | AuthValue::Key { .. } | AuthValue::Revoked(_) => {}
         }
     }
     let before = diags.len();
@@ -252,24 +252,59 @@ fn no_key(a: &AuthDecl) -> Diagnostic {
 
 fn api_keys(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<ApiKeys> {
     let before = diags.len();
+    let revoked: Vec<&str> = a
+        .entries
+        .iter()
+        .filter_map(|e| match &e.value {
+            AuthValue::Revoked(ids) => Some(ids.iter().map(|s| s.value.as_str())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
     let mut out = ApiKeys::default();
     for e in &a.entries {
-        let AuthValue::Key { keys, principal } = &e.value else {
+        let AuthValue::Key {
+            keys,
+            principal,
+            hashes,
+        } = &e.value
+        else {
             continue;
         };
         let idx = out.principals.len();
-        out.principals.push(principal_literal(principal));
+        let p = principal_literal(principal);
+        let is_revoked = revoked.contains(&p.id.as_str());
+        for h in hashes {
+            // The checker refuses malformed digests; this is its load-time twin.
+            let Some(digest) = parse_sha256(&h.hex.value) else {
+                diags.push(Diagnostic::error(
+                    "invalid-key-hash",
+                    h.hex.span,
+                    "`sha256(...)` takes the 64 hex digits of a SHA-256",
+                ));
+                continue;
+            };
+            out.keys.push(ApiKey {
+                label: format!("api_key:{}", p.id).into(),
+                value: KeyValue::Sha256(digest),
+                principal: idx,
+                revoked: is_revoked,
+            });
+        }
         for r in keys {
             match options.secret_value(&r.name.name) {
                 Some(value) => out.keys.push(ApiKey {
                     label: format!("api_key:{}", r.name.name).into(),
-                    value,
+                    value: KeyValue::Secret(value),
                     principal: idx,
+                    revoked: is_revoked,
                 }),
-                None if r.optional => {}
+                // A revoked key's secret may already be gone from the deployment.
+                None if r.optional || is_revoked => {}
                 None => diags.push(crate::lower::missing_secret(&r.name)),
             }
         }
+        out.principals.push(p);
     }
     if diags.len() > before {
         return None;

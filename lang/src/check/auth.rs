@@ -53,13 +53,13 @@ impl Checker<'_> {
         for e in &a.entries {
             let allowed = match (&e.value, a.kind) {
                 (AuthValue::From(_), _) => true,
-                (AuthValue::Key { .. }, kind) => kind == AuthKind::ApiKey,
+                (AuthValue::Key { .. } | AuthValue::Revoked(_), kind) => kind == AuthKind::ApiKey,
                 (_, kind) => kind == AuthKind::Jwt,
             };
             if !allowed {
                 let help = match a.kind {
                     AuthKind::Jwt => "a `jwt` block takes `from`, `algorithms`, `keys`, `issuer`, `audience`, `leeway`, `max_age`, `require_claim` and `principal.ATTR: claim` lines",
-                    AuthKind::ApiKey => "an `api_key` block takes `from` and `key ... as { ... }` lines",
+                    AuthKind::ApiKey => "an `api_key` block takes `from`, `key ... as { ... }` and `revoked` lines",
                 };
                 self.diags.push(
                     Diagnostic::error(
@@ -119,12 +119,15 @@ impl Checker<'_> {
                     self.principal_attr(attr);
                 }
                 AuthValue::MaxAge(d) => self.max_age(d),
+                AuthValue::Revoked(ids) => self.revoked_ids(a, ids),
                 AuthValue::RequireClaim { .. } => {}
                 AuthValue::Key {
                     keys: ks,
                     principal,
+                    hashes,
                 } => {
                     has_keys = true;
+                    hashes.iter().for_each(|h| self.key_hash(h));
                     for k in ks {
                         if k.kind != KeyKind::Secret {
                             self.diags.push(
@@ -162,6 +165,59 @@ impl Checker<'_> {
         }
         if a.kind == AuthKind::Jwt {
             self.algorithms_fit_keys(a, &algorithms, &keys);
+        }
+    }
+
+    /// A SHA-256 is 64 hex digits; anything else can never match a key.
+    fn key_hash(&mut self, h: &KeyHash) {
+        let v = &h.hex.value;
+        if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return;
+        }
+        self.diags.push(
+            Diagnostic::error(
+                "invalid-key-hash",
+                h.hex.span,
+                format!(
+                    "`sha256(...)` takes the 64 hex digits of a SHA-256, not {} characters{}",
+                    v.chars().count(),
+                    if v.len() == 64 { " with non-hex ones" } else { "" }
+                ),
+            )
+            .with_help("store `sha256sum` of the key (hex), never the key itself"),
+        );
+    }
+
+    /// Each revoked id must be the `id` of a key of this block: a typo would leave the
+    /// key it meant to revoke accepted.
+    fn revoked_ids(&mut self, a: &AuthDecl, ids: &[StrLit]) {
+        let known: Vec<&str> = a
+            .entries
+            .iter()
+            .filter_map(|e| match &e.value {
+                AuthValue::Key { principal, .. } => principal.iter().find_map(|f| {
+                    match (&*f.name.name, &f.value.kind) {
+                        ("id", ExprKind::Str(s)) => Some(s.as_str()),
+                        _ => None,
+                    }
+                }),
+                _ => None,
+            })
+            .collect();
+        for id in ids {
+            if known.contains(&id.value.as_str()) {
+                continue;
+            }
+            let help = did_you_mean(&id.value, known.iter().copied())
+                .unwrap_or_else(|| "list the `id` of a key of this block".into());
+            self.diags.push(
+                Diagnostic::error(
+                    "unknown-key-id",
+                    id.span,
+                    format!("no key of this `auth api_key` block has the id `{}`", id.value),
+                )
+                .with_help(help),
+            );
         }
     }
 
