@@ -655,3 +655,42 @@ fn hashed_keys_verify_and_revoked_ids_are_refused() {
     );
     assert_eq!(failed(&d), Some(AuthFailure::InvalidApiKey));
 }
+
+/// Seed 001: an Auth.js v5 session cookie, encrypted by `@auth/core` 0.41.3's own
+/// `encode` (secret below, salt `authjs.session-token`, clock at 1767225600).
+const AUTHJS_TOKEN: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIiwia2lkIjoiWGlJTFVmY2x1RjNYVHJYM1BidUhScHhvaGtNYXY2YXkxXzJ2MzJiV1BjcVoxamZhSnlpTVZOUmFTaVYxVUlUWnFfcE4zZXdCQmFjWS00UUhUMzJ0NGcifQ..sbeMIaPVCn-l01TLeL8fUA.VK4SAzoaY_VWr8V6LzoiJVz0GkHrTeGE1g3yiFh9XQzlK6KUivUTqOajD0JWRy06uRTQTAe_yrlcHqz0nvCxqKHwex4Z_qWQsCCL8VE6AfjufRagDxkMnw6fh3eubGy-rjYLahAm2XVhQ4ybX_7qoxRwfyIYYu15hM-tekyIkL-jxeX6sinVAURpwITl9qk1tyKvI8pplGIBZrkT6Bin7A.MUzm0zg4tOdkiXRIcC8HUY7eR8fU0vyPJSfITa_-AnE";
+
+#[test]
+fn auth_js_session_cookies_authenticate() {
+    let policy = r#"
+policy app
+role ADMIN
+principal { id: string, roles: set<role>, email: string? }
+auth nextauth {
+  keys: secret(AUTH_SECRET_NEXT)?, secret(AUTH_SECRET)
+  max_age: 30d
+  principal.email: email
+}
+"#;
+    let mut o = Options::default()
+        .secret("AUTH_SECRET", "test-auth-secret-0123456789abcdef0123456789")
+        .clock(std::sync::Arc::new(ManualClock::new(1_767_225_660 * 1_000_000)));
+    o.secrets_from_env = false;
+    let e = Engine::from_source("app.warden", policy, o).unwrap();
+    let cookie = |c: String| e.authenticate(&HttpRequest::new("GET", "/").header("cookie", c));
+    let Authn::Principal { principal, via } =
+        cookie(format!("theme=dark; authjs.session-token={AUTHJS_TOKEN}"))
+    else {
+        panic!("the Auth.js session should authenticate");
+    };
+    assert_eq!(principal.id, "u-admin");
+    assert_eq!(principal.roles, vec!["ADMIN".to_string()]);
+    assert_eq!(principal.attrs.get("email"), Some(&"ada@lumiere.test".into()));
+    assert_eq!(via, "nextauth:AUTH_SECRET");
+    // Sealed for the plain cookie name: not valid under the `__Secure-` name.
+    let secure = cookie(format!("__Secure-authjs.session-token={AUTHJS_TOKEN}"));
+    assert_eq!(failed(&secure), Some(AuthFailure::InvalidToken));
+    assert!(matches!(cookie("other=1".into()), Authn::Anonymous));
+    let debug = format!("{e:?}");
+    assert!(!debug.contains("test-auth-secret"), "{debug}");
+}

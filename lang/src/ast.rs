@@ -433,6 +433,8 @@ pub enum AuthKind {
     Jwt,
     /// A static API key compared in constant time.
     ApiKey,
+    /// An Auth.js (NextAuth v5) session token: a JWE in a cookie, keyed from a secret.
+    NextAuth,
 }
 
 impl AuthKind {
@@ -440,6 +442,7 @@ impl AuthKind {
         match self {
             AuthKind::Jwt => "jwt",
             AuthKind::ApiKey => "api_key",
+            AuthKind::NextAuth => "nextauth",
         }
     }
 }

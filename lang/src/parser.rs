@@ -665,6 +665,7 @@ impl<'l> Lower<'l> {
         let k = it.next()?;
         let kind = match k.as_str() {
             "jwt" => AuthKind::Jwt,
+            "nextauth" => AuthKind::NextAuth,
             _ => AuthKind::ApiKey,
         };
         let kind_span = span_of(&k);

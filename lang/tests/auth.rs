@@ -219,3 +219,35 @@ auth api_key {
     };
     assert_eq!(ids[0].value, "client-3");
 }
+
+#[test]
+fn nextauth_blocks_take_the_session_settings_only() {
+    let src = r#"policy p
+role ADMIN
+principal { id: string, roles: set<role> }
+auth nextauth {
+  from: cookie __Secure-authjs.session-token
+  keys: secret(AUTH_SECRET),   secret(AUTH_SECRET_PREVIOUS)?
+  max_age: 30d
+  leeway: 15s
+  principal.roles: role
+}
+"#;
+    let checked = load(src, &Limits::default()).unwrap();
+    let a = auth_items(&checked.policy);
+    assert_eq!(a[0].kind, AuthKind::NextAuth);
+    let out = format_source(src, &Limits::default()).unwrap();
+    assert!(out.contains("auth nextauth {\n  from: cookie __Secure-authjs.session-token\n  keys: secret(AUTH_SECRET), secret(AUTH_SECRET_PREVIOUS)?\n"), "{out}");
+    assert_eq!(
+        stripped(&parse(&out, &Limits::default()).unwrap()),
+        stripped(&checked.policy)
+    );
+    for line in ["algorithms: HS256", "issuer: \"x\"", "audience: \"x\"", "revoked: \"a\""] {
+        let bad = src.replace("  max_age: 30d\n", &format!("  {line}\n"));
+        let err = load(&bad, &Limits::default()).unwrap_err();
+        assert!(err.iter().any(|d| d.code == "auth-entry-not-allowed"), "{line}: {err:?}");
+    }
+    let keyless = "policy p\nprincipal { id: string, roles: set<role> }\nauth nextauth {\n  max_age: 30d\n}\n";
+    let err = load(keyless, &Limits::default()).unwrap_err();
+    assert!(err.iter().any(|d| d.code == "missing-auth-keys"), "{err:?}");
+}

@@ -4,6 +4,7 @@
 
 use super::api_key::{parse_sha256, ApiKey, ApiKeys, KeyValue};
 use super::claims::{ClaimMap, ClaimPath};
+use super::jwe::{Jwe, JweKey};
 use super::jwt::{validation, Jwt, JwtKey};
 use super::lifetime::TokenRules;
 use super::source::Source;
@@ -35,10 +36,18 @@ pub(crate) fn compile(policy: &ast::Policy, options: &Options) -> Result<Auth, V
     let mut mechanisms = Vec::new();
     for item in &policy.items {
         let Item::Auth(a) = item else { continue };
+        if a.kind == AuthKind::NextAuth {
+            for (cookie, jwe) in nextauth(a, options, &mut diags) {
+                mechanisms.push((Source::SessionCookie(cookie.into()), Mechanism::NextAuth(jwe)));
+            }
+            continue;
+        }
         let source = source(a);
         let m = match a.kind {
             AuthKind::Jwt => jwt(a, options, &mut diags).map(Mechanism::Jwt),
-            AuthKind::ApiKey => api_keys(a, options, &mut diags).map(Mechanism::ApiKey),
+            AuthKind::ApiKey | AuthKind::NextAuth => {
+                api_keys(a, options, &mut diags).map(Mechanism::ApiKey)
+            }
         };
         if let Some(m) = m {
             mechanisms.push((source, m));
@@ -60,8 +69,85 @@ fn source(a: &AuthDecl) -> Source {
         (Some(CredSource::Header(n)), _) => Source::Header(n.name.to_ascii_lowercase().into()),
         (Some(CredSource::Cookie(n)), _) => Source::Cookie(n.name.as_str().into()),
         (None, AuthKind::Jwt) => Source::Header("authorization".into()),
-        (None, AuthKind::ApiKey) => Source::Header("x-api-key".into()),
+        (None, AuthKind::ApiKey | AuthKind::NextAuth) => Source::Header("x-api-key".into()),
     }
+}
+
+/// The cookies Auth.js v5 writes its session to: `__Secure-` prefixed over HTTPS.
+const SESSION_COOKIES: [&str; 2] = ["__Secure-authjs.session-token", "authjs.session-token"];
+
+/// One mechanism per cookie name: the name is the HKDF salt, so each has its own keys.
+/// Without `from`, both of Auth.js's cookie names are read.
+fn nextauth(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Vec<(String, Jwe)> {
+    // Auth.js decodes with a clock tolerance of 15 s; `leeway` overrides it.
+    let mut rules = TokenRules {
+        leeway_s: 15.0,
+        ..TokenRules::default()
+    };
+    let mut claims = ClaimMap::default();
+    let mut cookies: Vec<String> = Vec::new();
+    let mut refs: Vec<&KeyRef> = Vec::new();
+    for e in &a.entries {
+        match &e.value {
+            AuthValue::From(CredSource::Cookie(n)) => cookies.push(n.name.clone()),
+            AuthValue::Keys(ks) => refs.extend(ks),
+            AuthValue::Leeway(d) => rules.leeway_s = d.millis() as f64 / 1000.0,
+            AuthValue::MaxAge(d) => rules.max_age_s = Some(d.millis() as f64 / 1000.0),
+            AuthValue::RequireClaim { claim, value } => rules.required.push((
+                ClaimPath::new(&claim.name, claim.quoted),
+                value.value.as_str().into(),
+            )),
+            AuthValue::Claim {
+                attr,
+                claims: names,
+            } => {
+                let paths = names
+                    .iter()
+                    .map(|c| ClaimPath::new(&c.name, c.quoted))
+                    .collect();
+                match attr.name.as_str() {
+                    "id" => claims.id = paths,
+                    "roles" => claims.roles = paths,
+                    other => claims.attrs.push((other.into(), paths)),
+                }
+            }
+            _ => {}
+        }
+    }
+    if cookies.is_empty() {
+        cookies = SESSION_COOKIES.iter().map(|c| (*c).to_owned()).collect();
+    }
+    let before = diags.len();
+    let mut secrets = Vec::new();
+    for r in refs {
+        match options.secret_value(&r.name.name) {
+            Some(v) => secrets.push((format!("nextauth:{}", r.name.name), v)),
+            None if r.optional => {}
+            None => diags.push(crate::lower::missing_secret(&r.name)),
+        }
+    }
+    if diags.len() > before {
+        return Vec::new();
+    }
+    if secrets.is_empty() {
+        diags.push(no_key(a));
+        return Vec::new();
+    }
+    cookies
+        .into_iter()
+        .map(|cookie| {
+            let keys = secrets
+                .iter()
+                .filter_map(|(label, v)| JweKey::derive(label, v.expose().as_bytes(), &cookie))
+                .collect();
+            let jwe = Jwe {
+                keys,
+                rules: rules.clone(),
+                claims: claims.clone(),
+            };
+            (cookie, jwe)
+        })
+        .collect()
 }
 
 fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<Jwt> {

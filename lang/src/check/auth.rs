@@ -54,12 +54,21 @@ impl Checker<'_> {
             let allowed = match (&e.value, a.kind) {
                 (AuthValue::From(_), _) => true,
                 (AuthValue::Key { .. } | AuthValue::Revoked(_), kind) => kind == AuthKind::ApiKey,
+                (
+                    AuthValue::Keys(_)
+                    | AuthValue::Leeway(_)
+                    | AuthValue::Claim { .. }
+                    | AuthValue::MaxAge(_)
+                    | AuthValue::RequireClaim { .. },
+                    AuthKind::NextAuth,
+                ) => true,
                 (_, kind) => kind == AuthKind::Jwt,
             };
             if !allowed {
                 let help = match a.kind {
                     AuthKind::Jwt => "a `jwt` block takes `from`, `algorithms`, `keys`, `issuer`, `audience`, `leeway`, `max_age`, `require_claim` and `principal.ATTR: claim` lines",
                     AuthKind::ApiKey => "an `api_key` block takes `from`, `key ... as { ... }` and `revoked` lines",
+                    AuthKind::NextAuth => "a `nextauth` block takes `from: cookie NAME`, `keys`, `leeway`, `max_age`, `require_claim` and `principal.ATTR: claim` lines; the algorithms are Auth.js's own",
                 };
                 self.diags.push(
                     Diagnostic::error(
@@ -98,7 +107,11 @@ impl Checker<'_> {
                 seen.insert(k, e.span);
             }
             match &e.value {
-                AuthValue::From(_) => {}
+                AuthValue::From(src) => {
+                    if a.kind == AuthKind::NextAuth {
+                        self.session_cookie_source(src, e.span);
+                    }
+                }
                 AuthValue::Algorithms(xs) => {
                     for x in xs {
                         if self.algorithm(x) {
@@ -109,7 +122,9 @@ impl Checker<'_> {
                 AuthValue::Keys(ks) => {
                     has_keys = true;
                     for k in ks {
-                        if self.key_name(k) {
+                        if a.kind == AuthKind::NextAuth && k.kind != KeyKind::Secret {
+                            self.session_key_kind(k);
+                        } else if self.key_name(k) {
                             keys.push(k);
                         }
                     }
@@ -152,6 +167,7 @@ impl Checker<'_> {
         if !has_keys {
             let what = match a.kind {
                 AuthKind::Jwt => "a `keys: secret(NAME)` line",
+                AuthKind::NextAuth => "a `keys: secret(AUTH_SECRET)` line",
                 AuthKind::ApiKey => "a `key secret(NAME) as { id: \"...\" }` line",
             };
             self.diags.push(
@@ -166,6 +182,36 @@ impl Checker<'_> {
         if a.kind == AuthKind::Jwt {
             self.algorithms_fit_keys(a, &algorithms, &keys);
         }
+    }
+
+    /// Auth.js keeps its session token in a cookie, and derives the key with the
+    /// cookie's name as the salt: a header has no such name.
+    fn session_cookie_source(&mut self, src: &CredSource, span: Span) {
+        if let CredSource::Header(_) = src {
+            self.diags.push(
+                Diagnostic::error(
+                    "invalid-auth-source",
+                    span,
+                    "an Auth.js session token is read from its cookie, not a header",
+                )
+                .with_help("write `from: cookie authjs.session-token` (or `__Secure-authjs.session-token`), or omit `from` for both"),
+            );
+        }
+    }
+
+    /// Auth.js encrypts sessions with a key derived from a shared secret.
+    fn session_key_kind(&mut self, k: &KeyRef) {
+        self.diags.push(
+            Diagnostic::error(
+                "key-algorithm-mismatch",
+                k.span,
+                format!(
+                    "an Auth.js session is encrypted with a key derived from a shared secret, not a `{}`",
+                    k.kind.keyword()
+                ),
+            )
+            .with_help("write `secret(AUTH_SECRET)`"),
+        );
     }
 
     /// A SHA-256 is 64 hex digits; anything else can never match a key.
