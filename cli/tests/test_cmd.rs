@@ -258,7 +258,10 @@ fn startup_cases_expect_a_load_or_a_load_error() {
     );
     // The load errors are shown under the failure, naming the secret, never its value.
     assert!(out.contains("keys.warden:3:"), "{out}");
-    assert!(!out.contains("short-value") && !out.contains("file-secret"), "{out}");
+    assert!(
+        !out.contains("short-value") && !out.contains("file-secret"),
+        "{out}"
+    );
 
     let (code, out, _) = warden_test(&["startup", "--filter", "passes:"]);
     assert_eq!(code, 0);

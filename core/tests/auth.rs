@@ -641,7 +641,11 @@ fn hashed_keys_verify_and_revoked_ids_are_refused() {
         "sk_test_client7_0123456789abcde",
         "41bf4934618d406946993c5d0cc73eac10e66971b30baf6b4ce9a9c781057c4f",
     ] {
-        assert_eq!(failed(&key(refused)), Some(AuthFailure::InvalidApiKey), "{refused}");
+        assert_eq!(
+            failed(&key(refused)),
+            Some(AuthFailure::InvalidApiKey),
+            "{refused}"
+        );
     }
     // Once set again, the retired key is still refused.
     let e = Engine::from_source(
@@ -674,7 +678,9 @@ auth nextauth {
 "#;
     let mut o = Options::default()
         .secret("AUTH_SECRET", "test-auth-secret-0123456789abcdef0123456789")
-        .clock(std::sync::Arc::new(ManualClock::new(1_767_225_660 * 1_000_000)));
+        .clock(std::sync::Arc::new(ManualClock::new(
+            1_767_225_660 * 1_000_000,
+        )));
     o.secrets_from_env = false;
     let e = Engine::from_source("app.warden", policy, o).unwrap();
     let cookie = |c: String| e.authenticate(&HttpRequest::new("GET", "/").header("cookie", c));
@@ -685,7 +691,10 @@ auth nextauth {
     };
     assert_eq!(principal.id, "u-admin");
     assert_eq!(principal.roles, vec!["ADMIN".to_string()]);
-    assert_eq!(principal.attrs.get("email"), Some(&"ada@lumiere.test".into()));
+    assert_eq!(
+        principal.attrs.get("email"),
+        Some(&"ada@lumiere.test".into())
+    );
     assert_eq!(via, "nextauth:AUTH_SECRET");
     // Sealed for the plain cookie name: not valid under the `__Secure-` name.
     let secure = cookie(format!("__Secure-authjs.session-token={AUTHJS_TOKEN}"));

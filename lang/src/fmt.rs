@@ -561,7 +561,11 @@ fn auth_entry(e: &AuthEntry) -> String {
         }
         AuthValue::MaxAge(d) => format!("max_age: {}", duration(d)),
         AuthValue::RequireClaim { claim, value } => {
-            format!("require_claim {} == {}", claim_name(claim), string(&value.value))
+            format!(
+                "require_claim {} == {}",
+                claim_name(claim),
+                string(&value.value)
+            )
         }
         AuthValue::Revoked(xs) => format!("revoked: {}", join(xs, |s| string(&s.value))),
     }

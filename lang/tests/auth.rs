@@ -162,7 +162,13 @@ auth jwt {
     let keys: Vec<_> = a[0].entries.iter().map(|e| e.value.key()).collect();
     assert_eq!(
         keys,
-        ["algorithms", "keys", "max_age", "require_claim", "require_claim"]
+        [
+            "algorithms",
+            "keys",
+            "max_age",
+            "require_claim",
+            "require_claim"
+        ]
     );
     let AuthValue::RequireClaim { claim, value } = &a[0].entries[4].value else {
         panic!("require_claim");
@@ -204,7 +210,10 @@ auth api_key {
         out.contains("  key sha256(\"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\"), secret(OLD_KEY)? as { id: \"client-7\", roles: [viewer] }\n"),
         "{out}"
     );
-    assert!(out.contains("  revoked: \"client-3\" # `revokedAt` set\n"), "{out}");
+    assert!(
+        out.contains("  revoked: \"client-3\" # `revokedAt` set\n"),
+        "{out}"
+    );
     assert_eq!(
         stripped(&parse(&out, &Limits::default()).unwrap()),
         stripped(&checked.policy)
@@ -242,10 +251,18 @@ auth nextauth {
         stripped(&parse(&out, &Limits::default()).unwrap()),
         stripped(&checked.policy)
     );
-    for line in ["algorithms: HS256", "issuer: \"x\"", "audience: \"x\"", "revoked: \"a\""] {
+    for line in [
+        "algorithms: HS256",
+        "issuer: \"x\"",
+        "audience: \"x\"",
+        "revoked: \"a\"",
+    ] {
         let bad = src.replace("  max_age: 30d\n", &format!("  {line}\n"));
         let err = load(&bad, &Limits::default()).unwrap_err();
-        assert!(err.iter().any(|d| d.code == "auth-entry-not-allowed"), "{line}: {err:?}");
+        assert!(
+            err.iter().any(|d| d.code == "auth-entry-not-allowed"),
+            "{line}: {err:?}"
+        );
     }
     let keyless = "policy p\nprincipal { id: string, roles: set<role> }\nauth nextauth {\n  max_age: 30d\n}\n";
     let err = load(keyless, &Limits::default()).unwrap_err();

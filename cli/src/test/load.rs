@@ -161,7 +161,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Suite, Vec<Diagnostic>> {
                 None
             }
             _ => {
-                errs.at(st.expect.span(), "`expect` of a `[[startup]]` is \"load\" or \"fail\"");
+                errs.at(
+                    st.expect.span(),
+                    "`expect` of a `[[startup]]` is \"load\" or \"fail\"",
+                );
                 None
             }
         };

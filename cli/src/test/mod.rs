@@ -67,7 +67,10 @@ fn run_file(path: &Path, filter: Option<&str>, report: &mut Report) {
         Ok(s) => s,
         Err(diags) => return report.load_error(&file, &file, &text, &diags),
     };
-    let wanted = |name: &str| filter.map_or(true, |f| id(&file, name).contains(f));
+    let wanted = |name: &str| match filter {
+        None => true,
+        Some(f) => id(&file, name).contains(f),
+    };
     let selected: Vec<_> = suite.tests.iter().filter(|c| wanted(&c.name)).collect();
     let startups: Vec<_> = suite.startups.iter().filter(|c| wanted(&c.name)).collect();
     if selected.is_empty() && startups.is_empty() {

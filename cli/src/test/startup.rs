@@ -46,9 +46,7 @@ pub fn case(name: &str, policy: &str, start_us: u64, case: &StartupCase) -> Opti
     let loaded = Engine::from_source(name, policy, options(case, start_us));
     let (mismatch, trace_text, trace) = match (&case.expect, loaded) {
         (StartupExpect::Load, Ok(_)) => return None,
-        (StartupExpect::Fail(because), Err(e)) if mentions(&e.diagnostics, because) => {
-            return None
-        }
+        (StartupExpect::Fail(because), Err(e)) if mentions(&e.diagnostics, because) => return None,
         (StartupExpect::Load, Err(e)) => (
             format!(
                 "expected the policy to load, got {}",

@@ -38,7 +38,10 @@ pub(crate) fn compile(policy: &ast::Policy, options: &Options) -> Result<Auth, V
         let Item::Auth(a) = item else { continue };
         if a.kind == AuthKind::NextAuth {
             for (cookie, jwe) in nextauth(a, options, &mut diags) {
-                mechanisms.push((Source::SessionCookie(cookie.into()), Mechanism::NextAuth(jwe)));
+                mechanisms.push((
+                    Source::SessionCookie(cookie.into()),
+                    Mechanism::NextAuth(jwe),
+                ));
             }
             continue;
         }

@@ -243,11 +243,17 @@ mod tests {
         let got = j.verify(GCM, at(IAT + 60)).map(|(p, _)| (p.id, p.roles));
         assert_eq!(got, Ok(("u-gcm".into(), vec!["VIEWER".into()])));
         let other = jwe(&["another-secret-of-a-rotation-0123456789"], SALT);
-        assert_eq!(other.verify(GCM, at(IAT)).err(), Some(AuthFailure::InvalidToken));
+        assert_eq!(
+            other.verify(GCM, at(IAT)).err(),
+            Some(AuthFailure::InvalidToken)
+        );
         // The header is authenticated: claiming CBC for a GCM body fails.
         let cbc_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"dir","enc":"A256CBC-HS512"}"#);
         let swapped = format!("{cbc_header}{}", &GCM[GCM.find('.').unwrap_or(0)..]);
-        assert_eq!(j.verify(&swapped, at(IAT)).err(), Some(AuthFailure::InvalidToken));
+        assert_eq!(
+            j.verify(&swapped, at(IAT)).err(),
+            Some(AuthFailure::InvalidToken)
+        );
     }
 
     #[test]
@@ -261,19 +267,32 @@ mod tests {
             r#"{"alg":"dir","enc":"A256GCM","crit":["exp"]}"#,
         ] {
             let t = format!("{}{body}", URL_SAFE_NO_PAD.encode(header));
-            assert_eq!(j.verify(&t, at(IAT)).err(), Some(AuthFailure::InvalidToken), "{header}");
+            assert_eq!(
+                j.verify(&t, at(IAT)).err(),
+                Some(AuthFailure::InvalidToken),
+                "{header}"
+            );
         }
     }
 
     #[test]
     fn wrong_secret_salt_or_time_is_refused() {
         let other = jwe(&["another-secret-of-a-rotation-0123456789"], SALT);
-        assert_eq!(other.verify(REAL, at(IAT)).err(), Some(AuthFailure::InvalidToken));
+        assert_eq!(
+            other.verify(REAL, at(IAT)).err(),
+            Some(AuthFailure::InvalidToken)
+        );
         let secure = jwe(&[SECRET], "__Secure-authjs.session-token");
-        assert_eq!(secure.verify(REAL, at(IAT)).err(), Some(AuthFailure::InvalidToken));
+        assert_eq!(
+            secure.verify(REAL, at(IAT)).err(),
+            Some(AuthFailure::InvalidToken)
+        );
         let j = jwe(&[SECRET], SALT);
         let after = IAT + 30 * 86_400 + 15;
-        assert_eq!(j.verify(REAL, at(after)).err(), Some(AuthFailure::TokenExpired));
+        assert_eq!(
+            j.verify(REAL, at(after)).err(),
+            Some(AuthFailure::TokenExpired)
+        );
         assert!(j.verify(REAL, at(after - 1)).is_ok());
     }
 
@@ -295,7 +314,10 @@ mod tests {
             );
         }
         for bad in ["", "a.b.c", "....", &format!("{REAL}.x"), "not a token"] {
-            assert_eq!(j.verify(bad, at(IAT)).err(), Some(AuthFailure::InvalidToken));
+            assert_eq!(
+                j.verify(bad, at(IAT)).err(),
+                Some(AuthFailure::InvalidToken)
+            );
         }
     }
 
@@ -306,7 +328,11 @@ mod tests {
         let k = JweKey::derive("x", SECRET.as_bytes(), SALT).map(|k| k.cbc_hs512);
         let hex: Option<String> = k.map(|k| k.iter().map(|b| format!("{b:02x}")).collect());
         assert_eq!(hex.as_deref(), Some(DERIVED_HEX));
-        assert!(!format!("{:?}", JweKey::derive("nextauth:AUTH_SECRET", SECRET.as_bytes(), SALT)).contains("cbc"));
+        assert!(!format!(
+            "{:?}",
+            JweKey::derive("nextauth:AUTH_SECRET", SECRET.as_bytes(), SALT)
+        )
+        .contains("cbc"));
     }
 
     const DERIVED_HEX: &str = "3820437f0f69bf680eac20ee25c86422e4f61b5312cca38dd011526105a9c67b90e93d1b42d5287865b1d90b9650cff2df1a0773b799b5df9bb4163f850bd321";

@@ -127,9 +127,18 @@ mod tests {
     #[test]
     fn required_claims_must_be_that_string() {
         let r = hour();
-        for typ in [json!("refresh"), json!(null), json!(["access"]), json!("Access")] {
+        for typ in [
+            json!("refresh"),
+            json!(null),
+            json!(["access"]),
+            json!("Access"),
+        ] {
             let c = claims(json!({ "iat": NOW, "exp": NOW + 60, "typ": typ }));
-            assert_eq!(r.check(&c, at(NOW)), Err(AuthFailure::InvalidToken), "{typ}");
+            assert_eq!(
+                r.check(&c, at(NOW)),
+                Err(AuthFailure::InvalidToken),
+                "{typ}"
+            );
         }
         let none = claims(json!({ "iat": NOW, "exp": NOW + 60 }));
         assert_eq!(r.check(&none, at(NOW)), Err(AuthFailure::InvalidToken));
@@ -140,6 +149,9 @@ mod tests {
         let r = TokenRules::default();
         let c = claims(json!({ "exp": NOW + 60 }));
         assert_eq!(r.check(&c, at(NOW)), Ok(()));
-        assert_eq!(r.check(&claims(json!({})), at(NOW)), Err(AuthFailure::InvalidToken));
+        assert_eq!(
+            r.check(&claims(json!({})), at(NOW)),
+            Err(AuthFailure::InvalidToken)
+        );
     }
 }

@@ -94,8 +94,10 @@ mod tests {
             .header("cookie", "authjs.session-token.0=abc");
         assert_eq!(s.read(&chunks).as_deref(), Some("abcdef"));
         // A gap ends the token: `.2` without `.1` is not read.
-        let gap = HttpRequest::new("GET", "/")
-            .header("cookie", "authjs.session-token.0=abc; authjs.session-token.2=ghi");
+        let gap = HttpRequest::new("GET", "/").header(
+            "cookie",
+            "authjs.session-token.0=abc; authjs.session-token.2=ghi",
+        );
         assert_eq!(s.read(&gap).as_deref(), Some("abc"));
         let other = HttpRequest::new("GET", "/").header("cookie", "authjs.session-token2=abc");
         assert_eq!(s.read(&other), None);

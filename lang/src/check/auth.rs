@@ -227,7 +227,11 @@ impl Checker<'_> {
                 format!(
                     "`sha256(...)` takes the 64 hex digits of a SHA-256, not {} characters{}",
                     v.chars().count(),
-                    if v.len() == 64 { " with non-hex ones" } else { "" }
+                    if v.len() == 64 {
+                        " with non-hex ones"
+                    } else {
+                        ""
+                    }
                 ),
             )
             .with_help("store `sha256sum` of the key (hex), never the key itself"),
@@ -241,12 +245,14 @@ impl Checker<'_> {
             .entries
             .iter()
             .filter_map(|e| match &e.value {
-                AuthValue::Key { principal, .. } => principal.iter().find_map(|f| {
-                    match (&*f.name.name, &f.value.kind) {
-                        ("id", ExprKind::Str(s)) => Some(s.as_str()),
-                        _ => None,
-                    }
-                }),
+                AuthValue::Key { principal, .. } => {
+                    principal
+                        .iter()
+                        .find_map(|f| match (&*f.name.name, &f.value.kind) {
+                            ("id", ExprKind::Str(s)) => Some(s.as_str()),
+                            _ => None,
+                        })
+                }
                 _ => None,
             })
             .collect();
@@ -260,7 +266,10 @@ impl Checker<'_> {
                 Diagnostic::error(
                     "unknown-key-id",
                     id.span,
-                    format!("no key of this `auth api_key` block has the id `{}`", id.value),
+                    format!(
+                        "no key of this `auth api_key` block has the id `{}`",
+                        id.value
+                    ),
                 )
                 .with_help(help),
             );
