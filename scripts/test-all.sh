@@ -16,11 +16,6 @@ bash scripts/with-redis.sh cargo test --workspace
 echo "== policy tests: the examples (main job) and the seed apps' policies"
 cargo run -q -p warden-cli -- test examples/ policies/
 
-echo "== the seed policies' startup requirements (load or refuse, through warden eval)"
-cargo build -q -p warden-cli
-WARDEN="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/warden" \
-  bash policies/startup-checks.sh
-
 echo "== Python binding (venv, maturin, pytest; Redis tests under a throwaway Redis)"
 bash scripts/test-python.sh
 

@@ -69,12 +69,14 @@ fn a_directory_runs_every_test_file_under_it_in_name_order() {
         [
             "./bad/expect-typo.test.toml",
             "./bad/semantics.test.toml",
+            "./bad/startup.test.toml",
             "./bad/syntax.test.toml",
             "./bad/typo.test.toml",
             "./broken/broken.test.toml",
             "./failing.test.toml",
             "./missing/missing-policy.test.toml",
             "./passing.test.toml",
+            "./startup/startup.test.toml",
         ]
     );
 }
@@ -238,4 +240,62 @@ fn the_examples_pass() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.contains(" passed, 0 failed"), "{text}");
+}
+
+#[test]
+fn startup_cases_expect_a_load_or_a_load_error() {
+    let (code, out, err) = warden_test(&["startup"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.ends_with("4 passed, 3 failed (1 file)\n"), "{out}");
+    let fails: Vec<&str> = out.lines().filter(|l| l.starts_with("FAIL ")).collect();
+    assert_eq!(
+        fails,
+        [
+            "FAIL startup/startup.test.toml::fails: expects a load, but the secret is short (startup, env production): expected the policy to load, got \"API_SECRET has at least 16 characters\"",
+            "FAIL startup/startup.test.toml::fails: expects a failure, but the policy loads (startup, env production): expected a load error saying \"at least 16 characters\", but the policy loaded",
+            "FAIL startup/startup.test.toml::fails: refused for another reason than the expected one (startup, env production): expected a load error saying \"no such reason\", got \"API_SECRET has at least 16 characters\"",
+        ]
+    );
+    // The load errors are shown under the failure, naming the secret, never its value.
+    assert!(out.contains("keys.warden:3:"), "{out}");
+    assert!(
+        !out.contains("short-value") && !out.contains("file-secret"),
+        "{out}"
+    );
+
+    let (code, out, _) = warden_test(&["startup", "--filter", "passes:"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, "4 passed, 0 failed (1 file)\n");
+
+    let (_, out, _) = warden_test(&["startup", "--format", "json"]);
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 8);
+    assert_eq!(lines[0]["passed"], true);
+    let short = &lines[4];
+    assert_eq!(short["passed"], false);
+    assert_eq!(short["at"], "startup, env production");
+    assert_eq!(
+        short["trace"]["load_errors"][0]["code"],
+        "startup-check-failed"
+    );
+    assert!(!out.contains("short-value"), "{out}");
+    assert_eq!(
+        lines[7]["summary"],
+        serde_json::json!({"passed": 4, "failed": 3, "files": 1, "did_not_load": 0})
+    );
+}
+
+#[test]
+fn startup_cases_are_checked_before_anything_runs() {
+    let (code, out, err) = warden_test(&["bad/startup.test.toml"]);
+    assert_eq!(code, 1);
+    assert_eq!(out, "0 passed, 0 failed (0 files, 1 file did not load)\n");
+    for msg in [
+        "bad/startup.test.toml:5:10: error: `expect` of a `[[startup]]` is \"load\" or \"fail\"",
+        "`expect = \"fail\"` needs `because`",
+        "`because` applies to `expect = \"fail\"` only",
+        "duplicate test name `a load with a reason` (first used on line 12)",
+    ] {
+        assert!(err.contains(msg), "{msg}\n{err}");
+    }
 }

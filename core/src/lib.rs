@@ -42,7 +42,7 @@
 //! | `auth/` | authentication of HTTP requests by the policy's `auth` section |
 //! | `clock.rs` | [`Clock`]: system or manual time for limits and tokens |
 //! | `reload.rs` | [`Warden`]: atomic reload |
-//! | `auth/` | the `auth` blocks: bearer JWTs, API keys, rotation; [`Authn`] |
+//! | `auth/` | the `auth` blocks: bearer JWTs, API keys (or their SHA-256), Auth.js session cookies, rotation; [`Authn`] |
 //! | `startup.rs` | `startup { require ... }` checks, evaluated at load |
 //! | `secret.rs`, `error.rs` | [`Secret`] (never printed), [`LoadError`] |
 //!

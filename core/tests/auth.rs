@@ -567,3 +567,139 @@ fn secrets_and_tokens_never_printed() {
         }
     }
 }
+
+/// Seed 000: access (1h) and refresh (7d) tokens signed with one key and one payload.
+const LIFETIME_POLICY: &str = r#"
+policy api
+role user
+principal { id: string, roles: set<role> }
+auth jwt {
+  algorithms: HS256
+  keys: secret(JWT_SECRET)
+  leeway: 30s
+  max_age: 1h
+  require_claim typ == "access"
+}
+"#;
+
+#[test]
+fn max_age_and_required_claims_tell_access_from_refresh_tokens() {
+    let e = Engine::from_source("api.warden", LIFETIME_POLICY, options()).unwrap();
+    let token = |iat: Option<u64>, exp: u64, typ: &str| {
+        let mut c = json!({ "sub": "u1", "role": "user", "exp": exp, "typ": typ });
+        if let Some(iat) = iat {
+            c["iat"] = json!(iat);
+        }
+        e.authenticate(&bearer(&hs(Algorithm::HS256, SECRET, &c)))
+    };
+    let access = token(Some(NOW - 60), NOW - 60 + 3600, "access");
+    assert!(matches!(access, Authn::Principal { .. }), "{access:?}");
+    // The refresh token: same key, 7 days, and its own `typ`.
+    let refresh = token(Some(NOW - 60), NOW - 60 + 7 * 86_400, "refresh");
+    assert_eq!(failed(&refresh), Some(AuthFailure::InvalidToken));
+    // Even labelled `access`, a 7-day token is over the lifetime.
+    let long = token(Some(NOW - 60), NOW - 60 + 7 * 86_400, "access");
+    assert_eq!(failed(&long), Some(AuthFailure::InvalidToken));
+    let no_iat = token(None, NOW + 600, "access");
+    assert_eq!(failed(&no_iat), Some(AuthFailure::InvalidToken));
+    let future = token(Some(NOW + 3600), NOW + 7200, "access");
+    assert_eq!(failed(&future), Some(AuthFailure::InvalidToken));
+    let skewed = token(Some(NOW + 20), NOW + 20 + 3600, "access");
+    assert!(matches!(skewed, Authn::Principal { .. }), "{skewed:?}");
+    let expired = token(Some(NOW - 3700), NOW - 100, "access");
+    assert_eq!(failed(&expired), Some(AuthFailure::TokenExpired));
+}
+
+/// Seed 003: keys stored as SHA-256 hashes, with revocation.
+const HASHED_POLICY: &str = r#"
+policy api
+role viewer
+principal { id: string, roles: set<role>, api_client: string? }
+auth api_key {
+  key sha256("41bf4934618d406946993c5d0cc73eac10e66971b30baf6b4ce9a9c781057c4f") as { id: "client-7", roles: [viewer], api_client: "client-7" }
+  key sha256("3750b7c1de8e9d9a27dbc57e8029f24ae9a40e15b150b9e7b97f78118d5f9a7b") as { id: "client-3", roles: [viewer] }
+  key secret(RETIRED_KEY) as { id: "retired" }
+  key secret(REPORTING_KEY) as { id: "reporting" }
+  revoked: "client-3", "retired"
+}
+"#;
+
+#[test]
+fn hashed_keys_verify_and_revoked_ids_are_refused() {
+    // RETIRED_KEY is unset: a revoked key's secret need not exist any more.
+    let e = Engine::from_source("api.warden", HASHED_POLICY, options()).unwrap();
+    let key = |k: &str| e.authenticate(&HttpRequest::new("GET", "/").header("x-api-key", k));
+    let Authn::Principal { principal, via } = key("sk_test_client7_0123456789abcdef") else {
+        panic!("the client-7 key should verify");
+    };
+    assert_eq!(principal.id, "client-7");
+    assert_eq!(principal.attrs.get("api_client"), Some(&"client-7".into()));
+    assert_eq!(via, "api_key:client-7");
+    assert!(matches!(key(API_KEY), Authn::Principal { .. }));
+    for refused in [
+        "sk_test_client3_0123456789abcdef",
+        "sk_test_client7_0123456789abcde",
+        "41bf4934618d406946993c5d0cc73eac10e66971b30baf6b4ce9a9c781057c4f",
+    ] {
+        assert_eq!(
+            failed(&key(refused)),
+            Some(AuthFailure::InvalidApiKey),
+            "{refused}"
+        );
+    }
+    // Once set again, the retired key is still refused.
+    let e = Engine::from_source(
+        "api.warden",
+        HASHED_POLICY,
+        options().secret("RETIRED_KEY", "retired-key-0123456789abcdef"),
+    )
+    .unwrap();
+    let d = e.authenticate(
+        &HttpRequest::new("GET", "/").header("x-api-key", "retired-key-0123456789abcdef"),
+    );
+    assert_eq!(failed(&d), Some(AuthFailure::InvalidApiKey));
+}
+
+/// Seed 001: an Auth.js v5 session cookie, encrypted by `@auth/core` 0.41.3's own
+/// `encode` (secret below, salt `authjs.session-token`, clock at 1767225600).
+const AUTHJS_TOKEN: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIiwia2lkIjoiWGlJTFVmY2x1RjNYVHJYM1BidUhScHhvaGtNYXY2YXkxXzJ2MzJiV1BjcVoxamZhSnlpTVZOUmFTaVYxVUlUWnFfcE4zZXdCQmFjWS00UUhUMzJ0NGcifQ..sbeMIaPVCn-l01TLeL8fUA.VK4SAzoaY_VWr8V6LzoiJVz0GkHrTeGE1g3yiFh9XQzlK6KUivUTqOajD0JWRy06uRTQTAe_yrlcHqz0nvCxqKHwex4Z_qWQsCCL8VE6AfjufRagDxkMnw6fh3eubGy-rjYLahAm2XVhQ4ybX_7qoxRwfyIYYu15hM-tekyIkL-jxeX6sinVAURpwITl9qk1tyKvI8pplGIBZrkT6Bin7A.MUzm0zg4tOdkiXRIcC8HUY7eR8fU0vyPJSfITa_-AnE";
+
+#[test]
+fn auth_js_session_cookies_authenticate() {
+    let policy = r#"
+policy app
+role ADMIN
+principal { id: string, roles: set<role>, email: string? }
+auth nextauth {
+  keys: secret(AUTH_SECRET_NEXT)?, secret(AUTH_SECRET)
+  max_age: 30d
+  principal.email: email
+}
+"#;
+    let mut o = Options::default()
+        .secret("AUTH_SECRET", "test-auth-secret-0123456789abcdef0123456789")
+        .clock(std::sync::Arc::new(ManualClock::new(
+            1_767_225_660 * 1_000_000,
+        )));
+    o.secrets_from_env = false;
+    let e = Engine::from_source("app.warden", policy, o).unwrap();
+    let cookie = |c: String| e.authenticate(&HttpRequest::new("GET", "/").header("cookie", c));
+    let Authn::Principal { principal, via } =
+        cookie(format!("theme=dark; authjs.session-token={AUTHJS_TOKEN}"))
+    else {
+        panic!("the Auth.js session should authenticate");
+    };
+    assert_eq!(principal.id, "u-admin");
+    assert_eq!(principal.roles, vec!["ADMIN".to_string()]);
+    assert_eq!(
+        principal.attrs.get("email"),
+        Some(&"ada@lumiere.test".into())
+    );
+    assert_eq!(via, "nextauth:AUTH_SECRET");
+    // Sealed for the plain cookie name: not valid under the `__Secure-` name.
+    let secure = cookie(format!("__Secure-authjs.session-token={AUTHJS_TOKEN}"));
+    assert_eq!(failed(&secure), Some(AuthFailure::InvalidToken));
+    assert!(matches!(cookie("other=1".into()), Authn::Anonymous));
+    let debug = format!("{e:?}");
+    assert!(!debug.contains("test-auth-secret"), "{debug}");
+}

@@ -546,6 +546,8 @@ pub enum AuthKind {
     Jwt,
     /// A static API key compared in constant time.
     ApiKey,
+    /// An Auth.js (NextAuth v5) session token: a JWE in a cookie, keyed from a secret.
+    NextAuth,
 }
 
 impl AuthKind {
@@ -553,6 +555,7 @@ impl AuthKind {
         match self {
             AuthKind::Jwt => "jwt",
             AuthKind::ApiKey => "api_key",
+            AuthKind::NextAuth => "nextauth",
         }
     }
 }
@@ -584,7 +587,16 @@ pub enum AuthValue {
     Key {
         keys: Vec<KeyRef>,
         principal: Vec<PrincipalField>,
+        /// `sha256("...")` keys of the line: the policy holds only their hashes.
+        hashes: Vec<KeyHash>,
     },
+    /// `max_age: 1h`: the token must carry `iat`, live at most this long (`exp - iat`)
+    /// and be at most this old (jwt).
+    MaxAge(Duration),
+    /// `require_claim typ == "access"`: the claim must be this string (jwt).
+    RequireClaim { claim: ClaimName, value: StrLit },
+    /// `revoked: "client-3"`: keys standing for these principal ids are refused (api_key).
+    Revoked(Vec<StrLit>),
 }
 
 impl AuthValue {
@@ -598,6 +610,9 @@ impl AuthValue {
             AuthValue::Leeway(_) => "leeway",
             AuthValue::Claim { .. } => "principal",
             AuthValue::Key { .. } => "key",
+            AuthValue::MaxAge(_) => "max_age",
+            AuthValue::RequireClaim { .. } => "require_claim",
+            AuthValue::Revoked(_) => "revoked",
         }
     }
 }
@@ -639,6 +654,14 @@ impl KeyKind {
             KeyKind::Jwks => "jwks",
         }
     }
+}
+
+/// `sha256("<64 hex digits>")`: an API key known by the SHA-256 of its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyHash {
+    /// The hex digits as written (checked to be 64 hex digits).
+    pub hex: StrLit,
+    pub span: Span,
 }
 
 /// A claim of a token: `sub`, `realm_access.roles` (a nested path) or a quoted name

@@ -568,31 +568,48 @@ fn auth_entry(e: &AuthEntry) -> String {
         AuthValue::Audience(xs) => format!("audience: {}", join(xs, |s| string(&s.value))),
         AuthValue::Leeway(d) => format!("leeway: {}", duration(d)),
         AuthValue::Claim { attr, claims } => {
-            let names: Vec<String> = claims
-                .iter()
-                .map(|c| {
-                    if c.quoted {
-                        string(&c.name)
-                    } else {
-                        c.name.clone()
-                    }
-                })
-                .collect();
+            let names: Vec<String> = claims.iter().map(claim_name).collect();
             format!("principal.{}: {}", attr.name, names.join(" ?? "))
         }
         AuthValue::Key {
             keys: ks,
             principal,
+            hashes,
         } => {
             let fields = join(principal, |f| {
                 format!("{}: {}", f.name.name, expr(&f.value))
             });
+            let mut all: Vec<String> = hashes
+                .iter()
+                .map(|h| format!("sha256({})", string(&h.hex.value)))
+                .collect();
+            if !ks.is_empty() {
+                all.push(keys(ks));
+            }
+            let all = all.join(", ");
             if fields.is_empty() {
-                format!("key {} as {{}}", keys(ks))
+                format!("key {all} as {{}}")
             } else {
-                format!("key {} as {{ {fields} }}", keys(ks))
+                format!("key {all} as {{ {fields} }}")
             }
         }
+        AuthValue::MaxAge(d) => format!("max_age: {}", duration(d)),
+        AuthValue::RequireClaim { claim, value } => {
+            format!(
+                "require_claim {} == {}",
+                claim_name(claim),
+                string(&value.value)
+            )
+        }
+        AuthValue::Revoked(xs) => format!("revoked: {}", join(xs, |s| string(&s.value))),
+    }
+}
+
+fn claim_name(c: &ClaimName) -> String {
+    if c.quoted {
+        string(&c.name)
+    } else {
+        c.name.clone()
     }
 }
 

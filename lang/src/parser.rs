@@ -783,6 +783,7 @@ impl<'l> Lower<'l> {
         let k = it.next()?;
         let kind = match k.as_str() {
             "jwt" => AuthKind::Jwt,
+            "nextauth" => AuthKind::NextAuth,
             _ => AuthKind::ApiKey,
         };
         let kind_span = span_of(&k);
@@ -819,9 +820,15 @@ impl<'l> Lower<'l> {
                 Rule::auth_key => {
                     let mut keys = Vec::new();
                     let mut principal = Vec::new();
+                    let mut hashes = Vec::new();
                     for x in parts {
                         match x.as_rule() {
                             Rule::key_ref => keys.push(self.key_ref(x)?),
+                            Rule::key_hash => {
+                                let hspan = span_of(&x);
+                                let hex = self.string(inner(x).next()?);
+                                hashes.push(KeyHash { hex, span: hspan });
+                            }
                             Rule::principal_field => {
                                 let fspan = span_of(&x);
                                 let mut f = inner(x);
@@ -836,8 +843,19 @@ impl<'l> Lower<'l> {
                             _ => {}
                         }
                     }
-                    AuthValue::Key { keys, principal }
+                    AuthValue::Key {
+                        keys,
+                        principal,
+                        hashes,
+                    }
                 }
+                Rule::auth_max_age => AuthValue::MaxAge(self.duration(parts.next()?)?),
+                Rule::auth_require_claim => {
+                    let claim = self.claim_name(parts.next()?)?;
+                    let value = self.string(parts.next()?);
+                    AuthValue::RequireClaim { claim, value }
+                }
+                Rule::auth_revoked => AuthValue::Revoked(parts.map(|s| self.string(s)).collect()),
                 _ => return None,
             };
             entries.push(AuthEntry { value, span: espan });

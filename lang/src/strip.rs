@@ -185,14 +185,28 @@ fn auth_value(v: &mut AuthValue) {
             attr.span = ZERO;
             claims.iter_mut().for_each(|c| c.span = ZERO);
         }
-        AuthValue::Key { keys, principal } => {
+        AuthValue::Key {
+            keys,
+            principal,
+            hashes,
+        } => {
             keys.iter_mut().for_each(key);
+            for h in hashes {
+                lit(&mut h.hex);
+                h.span = ZERO;
+            }
             for f in principal {
                 f.name.span = ZERO;
                 expr(&mut f.value);
                 f.span = ZERO;
             }
         }
+        AuthValue::MaxAge(d) => d.span = ZERO,
+        AuthValue::RequireClaim { claim, value } => {
+            claim.span = ZERO;
+            lit(value);
+        }
+        AuthValue::Revoked(xs) => xs.iter_mut().for_each(lit),
     }
 }
 

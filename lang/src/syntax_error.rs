@@ -276,11 +276,12 @@ fn phrase(rule: Rule) -> &'static str {
         | headers_decl | cors_decl | startup_decl | script_decl | kw_role | kw_grant
         | kw_principal | kw_resource | kw_context | kw_input | effect | kw_route | kw_headers
         | kw_cors | kw_startup | kw_script | auth_decl | kw_auth => "a declaration",
-        auth_kind => "`jwt` or `api_key`",
+        auth_kind => "`jwt`, `api_key` or `nextauth`",
         auth_from | auth_algorithms | auth_keys | auth_issuer | auth_audience | auth_leeway
-        | auth_claim | auth_key | kw_key => {
-            "an auth setting (`from`, `algorithms`, `keys`, `issuer`, `audience`, `leeway`, `principal.ATTR`, `key`)"
+        | auth_claim | auth_key | kw_key | auth_max_age | auth_require_claim | auth_revoked => {
+            "an auth setting (`from`, `algorithms`, `keys`, `issuer`, `audience`, `leeway`, `max_age`, `require_claim`, `principal.ATTR`, `key`, `revoked`)"
         }
+        key_hash => "`sha256(\"HEX\")`",
         from_header | from_cookie | kw_cookie => "`header NAME` or `cookie NAME`",
         key_ref | key_kind => "`secret(NAME)`, `public_key(NAME)` or `jwks(NAME)`",
         claim_name | claim_path => "a claim name such as `sub`",
@@ -302,7 +303,7 @@ fn phrase(rule: Rule) -> &'static str {
         req_signature | kw_signature => "`signature`",
         kw_tolerance => "`tolerance`",
         cookies_decl | kw_cookies => "a declaration",
-        cookie_rule | cookie_name => "a cookie rule such as `session: http_only, secure`",
+        cookie_rule => "a cookie rule such as `session: http_only, secure`",
         cookie_attr | ca_http_only | ca_secure | ca_same_site | ca_path | ca_max_age
         | kw_same_site | kw_cookie_path | kw_max_age => {
             "a cookie attribute (`http_only`, `secure`, `same_site`, `path`, `max_age`)"
@@ -324,6 +325,7 @@ fn phrase(rule: Rule) -> &'static str {
         status => "a status such as `403`",
         kw_drop => "`drop`",
         header_name => "a header name",
+        cookie_name => "a cookie name",
         header_entry => "a header such as `X-Frame-Options: \"DENY\"`",
         cors_entry | cors_origins | cors_methods | cors_headers | cors_expose
         | cors_credentials | cors_max_age => {

@@ -32,6 +32,25 @@ pub struct Suite {
     pub secrets: Vec<(String, Secret)>,
     pub config: Vec<(String, String)>,
     pub tests: Vec<Case>,
+    /// `[[startup]]` cases, each loaded on an engine of its own.
+    pub startups: Vec<StartupCase>,
+}
+
+/// A `[[startup]]` case with the file's defaults filled in.
+#[derive(Debug)]
+pub struct StartupCase {
+    pub name: String,
+    pub env: String,
+    pub secrets: Vec<(String, Secret)>,
+    pub config: Vec<(String, String)>,
+    pub expect: StartupExpect,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartupExpect {
+    Load,
+    /// Loading fails with an error whose message or code contains this text.
+    Fail(String),
 }
 
 #[derive(Debug)]
@@ -84,23 +103,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Suite, Vec<Diagnostic>> {
         let whole = errs.head(&test.span());
         let before = errs.found.len();
         let (name, fields, steps) = test.into_inner().into_parts();
-        if name.get_ref().trim().is_empty() {
-            errs.at(name.span(), "a test's `name` must not be empty");
-        } else if let Some(first) = names.get(name.get_ref()) {
-            let line = text
-                .get(..first.start)
-                .map_or(0, |t| t.matches('\n').count())
-                + 1;
-            errs.at(
-                name.span(),
-                format!(
-                    "duplicate test name `{}` (first used on line {line})",
-                    name.get_ref()
-                ),
-            );
-        } else {
-            names.insert(name.get_ref().clone(), name.span());
-        }
+        errs.unique_name(&mut names, &name);
         let request = errs.request(fields, whole.clone());
         let steps = match (request, steps) {
             (Some(_), Some(steps)) => {
@@ -129,8 +132,59 @@ pub fn parse(path: &Path, text: &str) -> Result<Suite, Vec<Diagnostic>> {
             steps,
         });
     }
-    if tests.is_empty() && errs.found.is_empty() {
-        errs.at(0..0, "no `[[test]]` in this file");
+    let env = file.env.unwrap_or_else(|| "development".to_owned());
+    let secrets: Vec<(String, Secret)> = file.secrets.into_iter().map(|(k, v)| (k, v.0)).collect();
+    let config: Vec<(String, String)> = file.config.into_iter().collect();
+    let mut startups = Vec::new();
+    for st in file.startups {
+        let whole = errs.head(&st.span());
+        let st = st.into_inner();
+        errs.unique_name(&mut names, &st.name);
+        let expect = match (st.expect.get_ref().as_str(), st.because) {
+            ("load", None) => Some(StartupExpect::Load),
+            ("load", Some(b)) => {
+                errs.at(b.span(), "`because` applies to `expect = \"fail\"` only");
+                None
+            }
+            ("fail", Some(b)) if !b.get_ref().trim().is_empty() => {
+                Some(StartupExpect::Fail(b.into_inner()))
+            }
+            ("fail", _) => {
+                errs.found.push(
+                    Diagnostic::error(
+                        "test-file",
+                        span(whole.clone()),
+                        "`expect = \"fail\"` needs `because`: text the load error must contain",
+                    )
+                    .with_help("quote the startup check's `because`, e.g. `because = \"at least 32 characters\"`"),
+                );
+                None
+            }
+            _ => {
+                errs.at(
+                    st.expect.span(),
+                    "`expect` of a `[[startup]]` is \"load\" or \"fail\"",
+                );
+                None
+            }
+        };
+        let Some(expect) = expect else { continue };
+        startups.push(StartupCase {
+            name: st.name.into_inner(),
+            env: st.env.unwrap_or_else(|| env.clone()),
+            secrets: match st.secrets {
+                Some(s) => s.into_iter().map(|(k, v)| (k, v.0)).collect(),
+                None => secrets.clone(),
+            },
+            config: match st.config {
+                Some(c) => c.into_iter().collect(),
+                None => config.clone(),
+            },
+            expect,
+        });
+    }
+    if tests.is_empty() && startups.is_empty() && errs.found.is_empty() {
+        errs.at(0..0, "no `[[test]]` or `[[startup]]` in this file");
     }
     if !errs.found.is_empty() {
         return Err(errs.found);
@@ -142,11 +196,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Suite, Vec<Diagnostic>> {
         policy_path: dir.join(&policy_name),
         policy_name,
         policy_span,
-        env: file.env.unwrap_or_else(|| "development".to_owned()),
+        env,
         start_us,
-        secrets: file.secrets.into_iter().map(|(k, v)| (k, v.0)).collect(),
-        config: file.config.into_iter().collect(),
+        secrets,
+        config,
         tests,
+        startups,
     })
 }
 
@@ -172,6 +227,28 @@ impl Errors<'_> {
     fn at(&mut self, at: Range<usize>, message: impl Into<String>) {
         self.found
             .push(Diagnostic::error("test-file", span(at), message));
+    }
+
+    /// Test and startup names are one namespace: `--filter` and reports name them alike.
+    fn unique_name(&mut self, names: &mut HashMap<String, Range<usize>>, name: &Spanned<String>) {
+        if name.get_ref().trim().is_empty() {
+            self.at(name.span(), "a test's `name` must not be empty");
+        } else if let Some(first) = names.get(name.get_ref()) {
+            let line = self
+                .text
+                .get(..first.start)
+                .map_or(0, |t| t.matches('\n').count())
+                + 1;
+            self.at(
+                name.span(),
+                format!(
+                    "duplicate test name `{}` (first used on line {line})",
+                    name.get_ref()
+                ),
+            );
+        } else {
+            names.insert(name.get_ref().clone(), name.span());
+        }
     }
 
     fn missing_request(&mut self, at: Range<usize>) {
@@ -542,7 +619,7 @@ mod tests {
         );
         assert_eq!(
             errors("policy = \"p.warden\""),
-            ["no `[[test]]` in this file"]
+            ["no `[[test]]` or `[[startup]]` in this file"]
         );
         assert_eq!(
             errors("policy = \"p.warden\"\n[[test]]\nname = \"t\"\naction = \"a\"\nexpect = {}\n"),

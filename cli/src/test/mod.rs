@@ -7,10 +7,12 @@
 //! | `load.rs` | a test file -> a [`load::Suite`] of requests and expectations, or diagnostics |
 //! | `expect.rs` | expectations checked against the decision JSON |
 //! | `run.rs` | one test on one engine: the virtual clock, steps, repeats |
+//! | `startup.rs` | `[[startup]]` cases: one engine each, expected to load or to fail |
 //! | `trace.rs` | explain traces as text |
 //! | `report.rs` | text and JSON output, the summary and the exit status |
 //!
-//! Each policy is loaded once per test file; tests share the engine.
+//! Each policy is loaded once per test file; tests share the engine. Each `[[startup]]`
+//! case loads it again with its own settings.
 
 mod discover;
 mod expect;
@@ -18,6 +20,7 @@ mod load;
 mod report;
 mod run;
 mod schema;
+mod startup;
 mod trace;
 
 use crate::{source, Format};
@@ -64,15 +67,13 @@ fn run_file(path: &Path, filter: Option<&str>, report: &mut Report) {
         Ok(s) => s,
         Err(diags) => return report.load_error(&file, &file, &text, &diags),
     };
-    let selected: Vec<_> = suite
-        .tests
-        .iter()
-        .filter(|c| match filter {
-            None => true,
-            Some(f) => id(&file, &c.name).contains(f),
-        })
-        .collect();
-    if selected.is_empty() {
+    let wanted = |name: &str| match filter {
+        None => true,
+        Some(f) => id(&file, name).contains(f),
+    };
+    let selected: Vec<_> = suite.tests.iter().filter(|c| wanted(&c.name)).collect();
+    let startups: Vec<_> = suite.startups.iter().filter(|c| wanted(&c.name)).collect();
+    if selected.is_empty() && startups.is_empty() {
         return;
     }
     let clock = Arc::new(ManualClock::new(suite.start_us));
@@ -104,6 +105,14 @@ fn run_file(path: &Path, filter: Option<&str>, report: &mut Report) {
             Err((text, diags)) => return report.load_error(&file, &policy_file, &text, &diags),
         },
     };
+    for case in startups {
+        let failure = startup::case(&suite.policy_name, &policy_text, suite.start_us, case);
+        report.test(&file, &case.name, failure.as_ref());
+    }
+    if selected.is_empty() {
+        report.file_ran();
+        return;
+    }
     // Named as the test file writes it, so that `rule = "NAME:line"` reads the same.
     let engine = match Engine::from_source(&suite.policy_name, &policy_text, options) {
         Ok(e) => e,

@@ -21,6 +21,27 @@ pub struct File {
     pub config: BTreeMap<String, String>,
     #[serde(default, rename = "test")]
     pub tests: Vec<Spanned<Test>>,
+    /// `[[startup]]` cases: the policy loads, or fails to load, with these settings.
+    #[serde(default, rename = "startup")]
+    pub startups: Vec<Spanned<Startup>>,
+}
+
+/// One `[[startup]]`: load the policy with its own environment, secrets and settings,
+/// and expect it to load or to fail `because` of a given reason.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Startup {
+    pub name: Spanned<String>,
+    /// The file's `env` when absent.
+    pub env: Option<String>,
+    /// Replaces the file's `[secrets]` when given (so that a case can leave one unset).
+    pub secrets: Option<BTreeMap<String, SecretValue>>,
+    /// Replaces the file's `[config]` when given.
+    pub config: Option<BTreeMap<String, String>>,
+    /// `"load"` or `"fail"`.
+    pub expect: Spanned<String>,
+    /// With `"fail"`: text that one of the load errors must contain.
+    pub because: Option<Spanned<String>>,
 }
 
 /// A test value for `secret(NAME)`: held as a [`warden::Secret`] from the moment it is

@@ -17,7 +17,7 @@ impl ClaimPath {
         }
     }
 
-    fn get<'c>(&self, claims: &'c serde_json::Map<String, Json>) -> Option<&'c Json> {
+    pub(crate) fn get<'c>(&self, claims: &'c serde_json::Map<String, Json>) -> Option<&'c Json> {
         let (first, rest) = self.0.split_first()?;
         let mut v = claims.get(&**first)?;
         for seg in rest {

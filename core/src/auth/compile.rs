@@ -2,9 +2,11 @@
 //! error naming it, never showing a value), PEM and JWKS keys parsed, and each key bound
 //! to the listed algorithms of its own family only.
 
-use super::api_key::{ApiKey, ApiKeys};
+use super::api_key::{parse_sha256, ApiKey, ApiKeys, KeyValue};
 use super::claims::{ClaimMap, ClaimPath};
+use super::jwe::{Jwe, JweKey};
 use super::jwt::{validation, Jwt, JwtKey};
+use super::lifetime::TokenRules;
 use super::source::Source;
 use super::{Auth, Mechanism};
 use crate::{Options, Principal, Value};
@@ -34,10 +36,21 @@ pub(crate) fn compile(policy: &ast::Policy, options: &Options) -> Result<Auth, V
     let mut mechanisms = Vec::new();
     for item in &policy.items {
         let Item::Auth(a) = item else { continue };
+        if a.kind == AuthKind::NextAuth {
+            for (cookie, jwe) in nextauth(a, options, &mut diags) {
+                mechanisms.push((
+                    Source::SessionCookie(cookie.into()),
+                    Mechanism::NextAuth(jwe),
+                ));
+            }
+            continue;
+        }
         let source = source(a);
         let m = match a.kind {
             AuthKind::Jwt => jwt(a, options, &mut diags).map(Mechanism::Jwt),
-            AuthKind::ApiKey => api_keys(a, options, &mut diags).map(Mechanism::ApiKey),
+            AuthKind::ApiKey | AuthKind::NextAuth => {
+                api_keys(a, options, &mut diags).map(Mechanism::ApiKey)
+            }
         };
         if let Some(m) = m {
             mechanisms.push((source, m));
@@ -59,27 +72,34 @@ fn source(a: &AuthDecl) -> Source {
         (Some(CredSource::Header(n)), _) => Source::Header(n.name.to_ascii_lowercase().into()),
         (Some(CredSource::Cookie(n)), _) => Source::Cookie(n.name.as_str().into()),
         (None, AuthKind::Jwt) => Source::Header("authorization".into()),
-        (None, AuthKind::ApiKey) => Source::Header("x-api-key".into()),
+        (None, AuthKind::ApiKey | AuthKind::NextAuth) => Source::Header("x-api-key".into()),
     }
 }
 
-fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<Jwt> {
-    let mut algs = Vec::new();
-    let mut issuer = Vec::new();
-    let mut audience = Vec::new();
-    let mut leeway_s = 0.0;
+/// The cookies Auth.js v5 writes its session to: `__Secure-` prefixed over HTTPS.
+const SESSION_COOKIES: [&str; 2] = ["__Secure-authjs.session-token", "authjs.session-token"];
+
+/// One mechanism per cookie name: the name is the HKDF salt, so each has its own keys.
+/// Without `from`, both of Auth.js's cookie names are read.
+fn nextauth(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Vec<(String, Jwe)> {
+    // Auth.js decodes with a clock tolerance of 15 s; `leeway` overrides it.
+    let mut rules = TokenRules {
+        leeway_s: 15.0,
+        ..TokenRules::default()
+    };
     let mut claims = ClaimMap::default();
+    let mut cookies: Vec<String> = Vec::new();
     let mut refs: Vec<&KeyRef> = Vec::new();
     for e in &a.entries {
         match &e.value {
-            AuthValue::Algorithms(xs) => {
-                // `none` and unknown names are checker errors; `FromStr` knows neither.
-                algs.extend(xs.iter().filter_map(|x| Algorithm::from_str(&x.name).ok()));
-            }
+            AuthValue::From(CredSource::Cookie(n)) => cookies.push(n.name.clone()),
             AuthValue::Keys(ks) => refs.extend(ks),
-            AuthValue::Issuer(xs) => issuer.extend(xs.iter().map(|s| s.value.clone())),
-            AuthValue::Audience(xs) => audience.extend(xs.iter().map(|s| s.value.clone())),
-            AuthValue::Leeway(d) => leeway_s = d.millis() as f64 / 1000.0,
+            AuthValue::Leeway(d) => rules.leeway_s = d.millis() as f64 / 1000.0,
+            AuthValue::MaxAge(d) => rules.max_age_s = Some(d.millis() as f64 / 1000.0),
+            AuthValue::RequireClaim { claim, value } => rules.required.push((
+                ClaimPath::new(&claim.name, claim.quoted),
+                value.value.as_str().into(),
+            )),
             AuthValue::Claim {
                 attr,
                 claims: names,
@@ -94,7 +114,82 @@ fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<J
                     other => claims.attrs.push((other.into(), paths)),
                 }
             }
-            AuthValue::From(_) | AuthValue::Key { .. } => {}
+            _ => {}
+        }
+    }
+    if cookies.is_empty() {
+        cookies = SESSION_COOKIES.iter().map(|c| (*c).to_owned()).collect();
+    }
+    let before = diags.len();
+    let mut secrets = Vec::new();
+    for r in refs {
+        match options.secret_value(&r.name.name) {
+            Some(v) => secrets.push((format!("nextauth:{}", r.name.name), v)),
+            None if r.optional => {}
+            None => diags.push(crate::lower::missing_secret(&r.name)),
+        }
+    }
+    if diags.len() > before {
+        return Vec::new();
+    }
+    if secrets.is_empty() {
+        diags.push(no_key(a));
+        return Vec::new();
+    }
+    cookies
+        .into_iter()
+        .map(|cookie| {
+            let keys = secrets
+                .iter()
+                .filter_map(|(label, v)| JweKey::derive(label, v.expose().as_bytes(), &cookie))
+                .collect();
+            let jwe = Jwe {
+                keys,
+                rules: rules.clone(),
+                claims: claims.clone(),
+            };
+            (cookie, jwe)
+        })
+        .collect()
+}
+
+fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<Jwt> {
+    let mut algs = Vec::new();
+    let mut issuer = Vec::new();
+    let mut audience = Vec::new();
+    let mut rules = TokenRules::default();
+    let mut claims = ClaimMap::default();
+    let mut refs: Vec<&KeyRef> = Vec::new();
+    for e in &a.entries {
+        match &e.value {
+            AuthValue::Algorithms(xs) => {
+                // `none` and unknown names are checker errors; `FromStr` knows neither.
+                algs.extend(xs.iter().filter_map(|x| Algorithm::from_str(&x.name).ok()));
+            }
+            AuthValue::Keys(ks) => refs.extend(ks),
+            AuthValue::Issuer(xs) => issuer.extend(xs.iter().map(|s| s.value.clone())),
+            AuthValue::Audience(xs) => audience.extend(xs.iter().map(|s| s.value.clone())),
+            AuthValue::Leeway(d) => rules.leeway_s = d.millis() as f64 / 1000.0,
+            AuthValue::MaxAge(d) => rules.max_age_s = Some(d.millis() as f64 / 1000.0),
+            AuthValue::RequireClaim { claim, value } => rules.required.push((
+                ClaimPath::new(&claim.name, claim.quoted),
+                value.value.as_str().into(),
+            )),
+            AuthValue::Claim {
+                attr,
+                claims: names,
+            } => {
+                let paths = names
+                    .iter()
+                    .map(|c| ClaimPath::new(&c.name, c.quoted))
+                    .collect();
+                match attr.name.as_str() {
+                    "id" => claims.id = paths,
+                    "roles" => claims.roles = paths,
+                    other => claims.attrs.push((other.into(), paths)),
+                }
+            }
+            AuthValue::From(_) | AuthValue::Key { .. } | AuthValue::Revoked(_) => {}
         }
     }
     let before = diags.len();
@@ -173,7 +268,7 @@ fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<J
     }
     Some(Jwt {
         keys,
-        leeway_s,
+        rules,
         claims,
     })
 }
@@ -246,24 +341,59 @@ fn no_key(a: &AuthDecl) -> Diagnostic {
 
 fn api_keys(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<ApiKeys> {
     let before = diags.len();
+    let revoked: Vec<&str> = a
+        .entries
+        .iter()
+        .filter_map(|e| match &e.value {
+            AuthValue::Revoked(ids) => Some(ids.iter().map(|s| s.value.as_str())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
     let mut out = ApiKeys::default();
     for e in &a.entries {
-        let AuthValue::Key { keys, principal } = &e.value else {
+        let AuthValue::Key {
+            keys,
+            principal,
+            hashes,
+        } = &e.value
+        else {
             continue;
         };
         let idx = out.principals.len();
-        out.principals.push(principal_literal(principal));
+        let p = principal_literal(principal);
+        let is_revoked = revoked.contains(&p.id.as_str());
+        for h in hashes {
+            // The checker refuses malformed digests; this is its load-time twin.
+            let Some(digest) = parse_sha256(&h.hex.value) else {
+                diags.push(Diagnostic::error(
+                    "invalid-key-hash",
+                    h.hex.span,
+                    "`sha256(...)` takes the 64 hex digits of a SHA-256",
+                ));
+                continue;
+            };
+            out.keys.push(ApiKey {
+                label: format!("api_key:{}", p.id).into(),
+                value: KeyValue::Sha256(digest),
+                principal: idx,
+                revoked: is_revoked,
+            });
+        }
         for r in keys {
             match options.secret_value(&r.name.name) {
                 Some(value) => out.keys.push(ApiKey {
                     label: format!("api_key:{}", r.name.name).into(),
-                    value,
+                    value: KeyValue::Secret(value),
                     principal: idx,
+                    revoked: is_revoked,
                 }),
-                None if r.optional => {}
+                // A revoked key's secret may already be gone from the deployment.
+                None if r.optional || is_revoked => {}
                 None => diags.push(crate::lower::missing_secret(&r.name)),
             }
         }
+        out.principals.push(p);
     }
     if diags.len() > before {
         return None;

@@ -2,6 +2,7 @@
 //! in order (rotation), then `exp`/`nbf` against the engine's clock, never the system's.
 
 use super::claims::ClaimMap;
+use super::lifetime::TokenRules;
 use super::AuthFailure;
 use crate::Principal;
 use jsonwebtoken::errors::ErrorKind;
@@ -32,8 +33,8 @@ impl fmt::Debug for JwtKey {
 #[derive(Debug)]
 pub(crate) struct Jwt {
     pub keys: Vec<JwtKey>,
-    /// Seconds of clock skew allowed on `exp` and `nbf`.
-    pub leeway_s: f64,
+    /// `exp`, `nbf`, `max_age` and `require_claim`.
+    pub rules: TokenRules,
     pub claims: ClaimMap,
 }
 
@@ -89,7 +90,7 @@ impl Jwt {
             }
             match jsonwebtoken::decode::<Claims>(token, &k.key, &k.validation) {
                 Ok(data) => {
-                    self.times(&data.claims, now_us)?;
+                    self.rules.check(&data.claims, now_us)?;
                     let principal = self
                         .claims
                         .principal(&data.claims)
@@ -104,24 +105,5 @@ impl Jwt {
         // No key for the token's algorithm (e.g. `HS256` where only RS256 is listed:
         // the algorithm-confusion attack), or no key's signature matched.
         Err(AuthFailure::InvalidToken)
-    }
-
-    /// `exp` is required; expiry is its own failure so that clients know to refresh.
-    fn times(&self, claims: &Claims, now_us: u64) -> Result<(), AuthFailure> {
-        let now = now_us as f64 / 1e6;
-        let exp = claims
-            .get("exp")
-            .and_then(serde_json::Value::as_f64)
-            .ok_or(AuthFailure::InvalidToken)?;
-        if now >= exp + self.leeway_s {
-            return Err(AuthFailure::TokenExpired);
-        }
-        match claims.get("nbf") {
-            None => Ok(()),
-            Some(n) => match n.as_f64() {
-                Some(nbf) if now + self.leeway_s >= nbf => Ok(()),
-                _ => Err(AuthFailure::InvalidToken),
-            },
-        }
     }
 }

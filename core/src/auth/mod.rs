@@ -1,16 +1,20 @@
 //! Authentication of HTTP requests whose host passes no principal: the policy's `auth`
-//! section (bearer JWTs, API keys) turns credentials into a [`Principal`], or into one
-//! of a small fixed set of failures that never echo the credential.
+//! section (bearer JWTs, API keys, Auth.js session cookies) turns credentials into a
+//! [`Principal`], or into one of a small fixed set of failures that never echo the
+//! credential.
 
 mod api_key;
 mod claims;
 mod compile;
+mod jwe;
 mod jwt;
+mod lifetime;
 mod source;
 
 use crate::http::HttpRequest;
 use crate::Principal;
 use api_key::ApiKeys;
+use jwe::Jwe;
 use jwt::Jwt;
 use source::Source;
 
@@ -59,6 +63,8 @@ pub(crate) struct Auth {
 enum Mechanism {
     Jwt(Jwt),
     ApiKey(ApiKeys),
+    /// An Auth.js session cookie (`auth nextauth`), one per cookie name.
+    NextAuth(Jwe),
 }
 
 impl Auth {
@@ -87,8 +93,9 @@ impl Auth {
                 continue;
             };
             let outcome = match m {
-                Mechanism::Jwt(j) => j.verify(cred, now_us),
-                Mechanism::ApiKey(k) => k.verify(cred).ok_or(AuthFailure::InvalidApiKey),
+                Mechanism::Jwt(j) => j.verify(&cred, now_us),
+                Mechanism::ApiKey(k) => k.verify(&cred).ok_or(AuthFailure::InvalidApiKey),
+                Mechanism::NextAuth(j) => j.verify(&cred, now_us),
             };
             match outcome {
                 Ok((principal, via)) => {

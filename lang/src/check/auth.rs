@@ -53,13 +53,22 @@ impl Checker<'_> {
         for e in &a.entries {
             let allowed = match (&e.value, a.kind) {
                 (AuthValue::From(_), _) => true,
-                (AuthValue::Key { .. }, kind) => kind == AuthKind::ApiKey,
+                (AuthValue::Key { .. } | AuthValue::Revoked(_), kind) => kind == AuthKind::ApiKey,
+                (
+                    AuthValue::Keys(_)
+                    | AuthValue::Leeway(_)
+                    | AuthValue::Claim { .. }
+                    | AuthValue::MaxAge(_)
+                    | AuthValue::RequireClaim { .. },
+                    AuthKind::NextAuth,
+                ) => true,
                 (_, kind) => kind == AuthKind::Jwt,
             };
             if !allowed {
                 let help = match a.kind {
-                    AuthKind::Jwt => "a `jwt` block takes `from`, `algorithms`, `keys`, `issuer`, `audience`, `leeway` and `principal.ATTR: claim` lines",
-                    AuthKind::ApiKey => "an `api_key` block takes `from` and `key ... as { ... }` lines",
+                    AuthKind::Jwt => "a `jwt` block takes `from`, `algorithms`, `keys`, `issuer`, `audience`, `leeway`, `max_age`, `require_claim` and `principal.ATTR: claim` lines",
+                    AuthKind::ApiKey => "an `api_key` block takes `from`, `key ... as { ... }` and `revoked` lines",
+                    AuthKind::NextAuth => "a `nextauth` block takes `from: cookie NAME`, `keys`, `leeway`, `max_age`, `require_claim` and `principal.ATTR: claim` lines; the algorithms are Auth.js's own",
                 };
                 self.diags.push(
                     Diagnostic::error(
@@ -78,6 +87,9 @@ impl Checker<'_> {
             let dup_key = match &e.value {
                 AuthValue::Key { .. } => None,
                 AuthValue::Claim { attr, .. } => Some(format!("principal.{}", attr.name)),
+                AuthValue::RequireClaim { claim, .. } => {
+                    Some(format!("require_claim {}", claim.name))
+                }
                 v => Some(v.key().to_string()),
             };
             if let Some(k) = dup_key {
@@ -95,7 +107,11 @@ impl Checker<'_> {
                 seen.insert(k, e.span);
             }
             match &e.value {
-                AuthValue::From(_) => {}
+                AuthValue::From(src) => {
+                    if a.kind == AuthKind::NextAuth {
+                        self.session_cookie_source(src, e.span);
+                    }
+                }
                 AuthValue::Algorithms(xs) => {
                     for x in xs {
                         if self.algorithm(x) {
@@ -106,7 +122,9 @@ impl Checker<'_> {
                 AuthValue::Keys(ks) => {
                     has_keys = true;
                     for k in ks {
-                        if self.key_name(k) {
+                        if a.kind == AuthKind::NextAuth && k.kind != KeyKind::Secret {
+                            self.session_key_kind(k);
+                        } else if self.key_name(k) {
                             keys.push(k);
                         }
                     }
@@ -115,11 +133,16 @@ impl Checker<'_> {
                 AuthValue::Claim { attr, .. } => {
                     self.principal_attr(attr);
                 }
+                AuthValue::MaxAge(d) => self.max_age(d),
+                AuthValue::Revoked(ids) => self.revoked_ids(a, ids),
+                AuthValue::RequireClaim { .. } => {}
                 AuthValue::Key {
                     keys: ks,
                     principal,
+                    hashes,
                 } => {
                     has_keys = true;
+                    hashes.iter().for_each(|h| self.key_hash(h));
                     for k in ks {
                         if k.kind != KeyKind::Secret {
                             self.diags.push(
@@ -144,6 +167,7 @@ impl Checker<'_> {
         if !has_keys {
             let what = match a.kind {
                 AuthKind::Jwt => "a `keys: secret(NAME)` line",
+                AuthKind::NextAuth => "a `keys: secret(AUTH_SECRET)` line",
                 AuthKind::ApiKey => "a `key secret(NAME) as { id: \"...\" }` line",
             };
             self.diags.push(
@@ -157,6 +181,112 @@ impl Checker<'_> {
         }
         if a.kind == AuthKind::Jwt {
             self.algorithms_fit_keys(a, &algorithms, &keys);
+        }
+    }
+
+    /// Auth.js keeps its session token in a cookie, and derives the key with the
+    /// cookie's name as the salt: a header has no such name.
+    fn session_cookie_source(&mut self, src: &CredSource, span: Span) {
+        if let CredSource::Header(_) = src {
+            self.diags.push(
+                Diagnostic::error(
+                    "invalid-auth-source",
+                    span,
+                    "an Auth.js session token is read from its cookie, not a header",
+                )
+                .with_help("write `from: cookie authjs.session-token` (or `__Secure-authjs.session-token`), or omit `from` for both"),
+            );
+        }
+    }
+
+    /// Auth.js encrypts sessions with a key derived from a shared secret.
+    fn session_key_kind(&mut self, k: &KeyRef) {
+        self.diags.push(
+            Diagnostic::error(
+                "key-algorithm-mismatch",
+                k.span,
+                format!(
+                    "an Auth.js session is encrypted with a key derived from a shared secret, not a `{}`",
+                    k.kind.keyword()
+                ),
+            )
+            .with_help("write `secret(AUTH_SECRET)`"),
+        );
+    }
+
+    /// A SHA-256 is 64 hex digits; anything else can never match a key.
+    fn key_hash(&mut self, h: &KeyHash) {
+        let v = &h.hex.value;
+        if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return;
+        }
+        self.diags.push(
+            Diagnostic::error(
+                "invalid-key-hash",
+                h.hex.span,
+                format!(
+                    "`sha256(...)` takes the 64 hex digits of a SHA-256, not {} characters{}",
+                    v.chars().count(),
+                    if v.len() == 64 {
+                        " with non-hex ones"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+            .with_help("store `sha256sum` of the key (hex), never the key itself"),
+        );
+    }
+
+    /// Each revoked id must be the `id` of a key of this block: a typo would leave the
+    /// key it meant to revoke accepted.
+    fn revoked_ids(&mut self, a: &AuthDecl, ids: &[StrLit]) {
+        let known: Vec<&str> = a
+            .entries
+            .iter()
+            .filter_map(|e| match &e.value {
+                AuthValue::Key { principal, .. } => {
+                    principal
+                        .iter()
+                        .find_map(|f| match (&*f.name.name, &f.value.kind) {
+                            ("id", ExprKind::Str(s)) => Some(s.as_str()),
+                            _ => None,
+                        })
+                }
+                _ => None,
+            })
+            .collect();
+        for id in ids {
+            if known.contains(&id.value.as_str()) {
+                continue;
+            }
+            let help = did_you_mean(&id.value, known.iter().copied())
+                .unwrap_or_else(|| "list the `id` of a key of this block".into());
+            self.diags.push(
+                Diagnostic::error(
+                    "unknown-key-id",
+                    id.span,
+                    format!(
+                        "no key of this `auth api_key` block has the id `{}`",
+                        id.value
+                    ),
+                )
+                .with_help(help),
+            );
+        }
+    }
+
+    /// Token times are whole seconds: a `max_age` under a second refuses every token.
+    fn max_age(&mut self, d: &Duration) {
+        if d.millis() < 1000 {
+            self.diags.push(
+                Diagnostic::error(
+                    "invalid-max-age",
+                    d.span,
+                    "`max_age` must be at least 1s: tokens carry `iat` and `exp` in whole seconds",
+                )
+                .with_help("give the lifetime the issuer signs tokens with, e.g. `max_age: 15m`"),
+            );
         }
     }
 

@@ -1,0 +1,339 @@
+//! Auth.js (NextAuth v5) session tokens: JWE compact serialisation with `alg: dir` and
+//! `enc: A256CBC-HS512` (what `@auth/core` encodes) or `A256GCM` (which it also
+//! decodes), under a key derived from the secret with HKDF-SHA256, salt = the cookie
+//! name, info = `Auth.js Generated Encryption Key (<salt>)`.
+
+use super::claims::ClaimMap;
+use super::lifetime::TokenRules;
+use super::AuthFailure;
+use crate::Principal;
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use cbc::cipher::{block_padding::Pkcs7, BlockDecryptMut, KeyIvInit};
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use serde_json::Value as Json;
+use sha2::{Sha256, Sha512};
+use std::fmt;
+
+/// Auth.js chunks cookies at 4 KiB; sixteen chunks is far beyond any real session.
+const MAX_TOKEN_BYTES: usize = 64 * 1024;
+
+/// The keys one secret yields for one cookie name (the HKDF salt).
+pub(crate) struct JweKey {
+    /// `nextauth:AUTH_SECRET`.
+    pub label: Box<str>,
+    /// A256CBC-HS512: MAC key (first half) then AES-256 key.
+    cbc_hs512: [u8; 64],
+    /// A256GCM.
+    gcm: [u8; 32],
+}
+
+// The derived keys decrypt every session: only the label is ever printed.
+impl fmt::Debug for JweKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JweKey")
+            .field("label", &self.label)
+            .finish_non_exhaustive()
+    }
+}
+
+fn hkdf(secret: &[u8], salt: &str, out: &mut [u8]) -> bool {
+    let info = format!("Auth.js Generated Encryption Key ({salt})");
+    Hkdf::<Sha256>::new(Some(salt.as_bytes()), secret)
+        .expand(info.as_bytes(), out)
+        .is_ok()
+}
+
+impl JweKey {
+    /// Derive the keys of `secret` for the cookie `salt`, as `@auth/core` does.
+    pub(crate) fn derive(label: &str, secret: &[u8], salt: &str) -> Option<JweKey> {
+        let mut key = JweKey {
+            label: label.into(),
+            cbc_hs512: [0; 64],
+            gcm: [0; 32],
+        };
+        (hkdf(secret, salt, &mut key.cbc_hs512) && hkdf(secret, salt, &mut key.gcm)).then_some(key)
+    }
+}
+
+/// A compiled `auth nextauth { ... }` block for one cookie name.
+#[derive(Debug)]
+pub(crate) struct Jwe {
+    pub keys: Vec<JweKey>,
+    pub rules: TokenRules,
+    pub claims: ClaimMap,
+}
+
+/// The protected header's algorithms: the only ones accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Enc {
+    A256CbcHs512,
+    A256Gcm,
+}
+
+/// The five parts of a compact JWE, decoded; `aad` is the header as sent.
+struct Parts<'t> {
+    aad: &'t [u8],
+    enc: Enc,
+    iv: Vec<u8>,
+    ciphertext: Vec<u8>,
+    tag: Vec<u8>,
+}
+
+fn b64(s: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(s).ok()
+}
+
+fn parts(token: &str) -> Option<Parts<'_>> {
+    let mut it = token.split('.');
+    let (h, k, iv, ct, tag) = (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
+    // `dir` carries no encrypted key.
+    if it.next().is_some() || !k.is_empty() {
+        return None;
+    }
+    let header: serde_json::Map<String, Json> = serde_json::from_slice(&b64(h)?).ok()?;
+    // Compression and critical extensions are not Auth.js's and are refused unread.
+    if header.contains_key("zip") || header.contains_key("crit") {
+        return None;
+    }
+    if header.get("alg")?.as_str()? != "dir" {
+        return None;
+    }
+    let enc = match header.get("enc")?.as_str()? {
+        "A256CBC-HS512" => Enc::A256CbcHs512,
+        "A256GCM" => Enc::A256Gcm,
+        _ => return None,
+    };
+    Some(Parts {
+        aad: h.as_bytes(),
+        enc,
+        iv: b64(iv)?,
+        ciphertext: b64(ct)?,
+        tag: b64(tag)?,
+    })
+}
+
+/// RFC 7518 §5.2.2.2: the tag is the first half of HMAC-SHA-512 over
+/// AAD || IV || ciphertext || AL, checked (in constant time) before decrypting.
+fn cbc_hs512(key: &[u8; 64], p: &Parts<'_>) -> Option<Vec<u8>> {
+    let (mac_key, enc_key) = key.split_at(32);
+    if p.iv.len() != 16 || p.tag.len() != 32 {
+        return None;
+    }
+    let mut mac = <Hmac<Sha512> as Mac>::new_from_slice(mac_key).ok()?;
+    mac.update(p.aad);
+    mac.update(&p.iv);
+    mac.update(&p.ciphertext);
+    let al = (p.aad.len() as u64).checked_mul(8)?;
+    mac.update(&al.to_be_bytes());
+    mac.verify_truncated_left(&p.tag).ok()?;
+    cbc::Decryptor::<aes::Aes256>::new_from_slices(enc_key, &p.iv)
+        .ok()?
+        .decrypt_padded_vec_mut::<Pkcs7>(&p.ciphertext)
+        .ok()
+}
+
+fn a256gcm(key: &[u8; 32], p: &Parts<'_>) -> Option<Vec<u8>> {
+    if p.iv.len() != 12 || p.tag.len() != 16 {
+        return None;
+    }
+    let cipher = Aes256Gcm::new_from_slice(key).ok()?;
+    let mut msg = p.ciphertext.clone();
+    msg.extend_from_slice(&p.tag);
+    cipher
+        .decrypt(
+            Nonce::from_slice(&p.iv),
+            Payload {
+                msg: &msg,
+                aad: p.aad,
+            },
+        )
+        .ok()
+}
+
+impl Jwe {
+    /// Decrypt `token` with each key in turn (rotation); then the claims as `auth jwt`.
+    pub(crate) fn verify(
+        &self,
+        token: &str,
+        now_us: u64,
+    ) -> Result<(Principal, &str), AuthFailure> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthFailure::InvalidToken);
+        }
+        let p = parts(token).ok_or(AuthFailure::InvalidToken)?;
+        for k in &self.keys {
+            let plain = match p.enc {
+                Enc::A256CbcHs512 => cbc_hs512(&k.cbc_hs512, &p),
+                Enc::A256Gcm => a256gcm(&k.gcm, &p),
+            };
+            // Authenticated encryption: another key of the rotation may have sealed it.
+            let Some(plain) = plain else { continue };
+            let claims: serde_json::Map<String, Json> =
+                serde_json::from_slice(&plain).map_err(|_| AuthFailure::InvalidToken)?;
+            self.rules.check(&claims, now_us)?;
+            let principal = self
+                .claims
+                .principal(&claims)
+                .ok_or(AuthFailure::InvalidToken)?;
+            return Ok((principal, &k.label));
+        }
+        Err(AuthFailure::InvalidToken)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "test-auth-secret-0123456789abcdef0123456789";
+    const SALT: &str = "authjs.session-token";
+    /// `@auth/core` 0.41.3 `encode({ token: { name: "Ada", email: "ada@lumiere.test",
+    /// sub: "u-admin", role: "ADMIN" }, secret: SECRET, salt: SALT })` with the clock at
+    /// 1767225600 (iat; exp = iat + 30 days).
+    const REAL: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIiwia2lkIjoiWGlJTFVmY2x1RjNYVHJYM1BidUhScHhvaGtNYXY2YXkxXzJ2MzJiV1BjcVoxamZhSnlpTVZOUmFTaVYxVUlUWnFfcE4zZXdCQmFjWS00UUhUMzJ0NGcifQ..sbeMIaPVCn-l01TLeL8fUA.VK4SAzoaY_VWr8V6LzoiJVz0GkHrTeGE1g3yiFh9XQzlK6KUivUTqOajD0JWRy06uRTQTAe_yrlcHqz0nvCxqKHwex4Z_qWQsCCL8VE6AfjufRagDxkMnw6fh3eubGy-rjYLahAm2XVhQ4ybX_7qoxRwfyIYYu15hM-tekyIkL-jxeX6sinVAURpwITl9qk1tyKvI8pplGIBZrkT6Bin7A.MUzm0zg4tOdkiXRIcC8HUY7eR8fU0vyPJSfITa_-AnE";
+    const IAT: u64 = 1_767_225_600;
+
+    fn jwe(secrets: &[&str], salt: &str) -> Jwe {
+        Jwe {
+            keys: secrets
+                .iter()
+                .filter_map(|s| JweKey::derive("nextauth:AUTH_SECRET", s.as_bytes(), salt))
+                .collect(),
+            rules: TokenRules {
+                leeway_s: 15.0,
+                max_age_s: Some(30.0 * 86_400.0),
+                required: Vec::new(),
+            },
+            claims: ClaimMap::default(),
+        }
+    }
+
+    fn at(s: u64) -> u64 {
+        s * 1_000_000
+    }
+
+    #[test]
+    fn a_token_of_the_real_library_decrypts() {
+        let j = jwe(&["another-secret-of-a-rotation-0123456789", SECRET], SALT);
+        let got = j
+            .verify(REAL, at(IAT + 60))
+            .map(|(p, via)| (p.id, p.roles, via.to_owned()));
+        assert_eq!(
+            got,
+            Ok((
+                "u-admin".into(),
+                vec!["ADMIN".into()],
+                "nextauth:AUTH_SECRET".into()
+            ))
+        );
+    }
+
+    /// `jose` `EncryptJWT({ sub: "u-gcm", role: "VIEWER" })` with `enc: A256GCM` under the
+    /// 32-byte key of the same derivation (`@auth/core`'s `decode` accepts it);
+    /// iat = IAT, exp = IAT + 1h.
+    const GCM: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..y9DBTEfBz76gXTGW.ITSTZkVSJcr6cfxF_k-Sl2DEk6pNC_slPWMlQI7WSw6inADbU0DUPf-HG2wgZUCG6NkXJS3BeWlEqx4wD4dwlVg.4sAmsMAGVfqx-uruRIKRLA";
+
+    #[test]
+    fn an_a256gcm_token_decrypts_too() {
+        let j = jwe(&[SECRET], SALT);
+        let got = j.verify(GCM, at(IAT + 60)).map(|(p, _)| (p.id, p.roles));
+        assert_eq!(got, Ok(("u-gcm".into(), vec!["VIEWER".into()])));
+        let other = jwe(&["another-secret-of-a-rotation-0123456789"], SALT);
+        assert_eq!(
+            other.verify(GCM, at(IAT)).err(),
+            Some(AuthFailure::InvalidToken)
+        );
+        // The header is authenticated: claiming CBC for a GCM body fails.
+        let cbc_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"dir","enc":"A256CBC-HS512"}"#);
+        let swapped = format!("{cbc_header}{}", &GCM[GCM.find('.').unwrap_or(0)..]);
+        assert_eq!(
+            j.verify(&swapped, at(IAT)).err(),
+            Some(AuthFailure::InvalidToken)
+        );
+    }
+
+    #[test]
+    fn only_dir_without_zip_or_crit_is_read() {
+        let j = jwe(&[SECRET], SALT);
+        let body = &GCM[GCM.find('.').unwrap_or(0)..];
+        for header in [
+            r#"{"alg":"A256KW","enc":"A256GCM"}"#,
+            r#"{"alg":"dir","enc":"A128GCM"}"#,
+            r#"{"alg":"dir","enc":"A256GCM","zip":"DEF"}"#,
+            r#"{"alg":"dir","enc":"A256GCM","crit":["exp"]}"#,
+        ] {
+            let t = format!("{}{body}", URL_SAFE_NO_PAD.encode(header));
+            assert_eq!(
+                j.verify(&t, at(IAT)).err(),
+                Some(AuthFailure::InvalidToken),
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_secret_salt_or_time_is_refused() {
+        let other = jwe(&["another-secret-of-a-rotation-0123456789"], SALT);
+        assert_eq!(
+            other.verify(REAL, at(IAT)).err(),
+            Some(AuthFailure::InvalidToken)
+        );
+        let secure = jwe(&[SECRET], "__Secure-authjs.session-token");
+        assert_eq!(
+            secure.verify(REAL, at(IAT)).err(),
+            Some(AuthFailure::InvalidToken)
+        );
+        let j = jwe(&[SECRET], SALT);
+        let after = IAT + 30 * 86_400 + 15;
+        assert_eq!(
+            j.verify(REAL, at(after)).err(),
+            Some(AuthFailure::TokenExpired)
+        );
+        assert!(j.verify(REAL, at(after - 1)).is_ok());
+    }
+
+    #[test]
+    fn tampering_anywhere_is_refused() {
+        let j = jwe(&[SECRET], SALT);
+        let segs: Vec<&str> = REAL.split('.').collect();
+        for i in [0usize, 2, 3, 4] {
+            let mut s: Vec<String> = segs.iter().map(|x| (*x).to_owned()).collect();
+            let seg = &mut s[i];
+            // Flip one base64 character in the middle of the segment.
+            let mid = seg.len() / 2;
+            let c = if &seg[mid..=mid] == "A" { "B" } else { "A" };
+            seg.replace_range(mid..=mid, c);
+            assert_eq!(
+                j.verify(&s.join("."), at(IAT)).err(),
+                Some(AuthFailure::InvalidToken),
+                "segment {i}"
+            );
+        }
+        for bad in ["", "a.b.c", "....", &format!("{REAL}.x"), "not a token"] {
+            assert_eq!(
+                j.verify(bad, at(IAT)).err(),
+                Some(AuthFailure::InvalidToken)
+            );
+        }
+    }
+
+    #[test]
+    fn the_key_derivation_matches_auth_js() {
+        // `hkdf("sha256", SECRET, SALT, "Auth.js Generated Encryption Key (" + SALT + ")", 64)`
+        // from `@panva/hkdf`, as `@auth/core` calls it, printed in hex.
+        let k = JweKey::derive("x", SECRET.as_bytes(), SALT).map(|k| k.cbc_hs512);
+        let hex: Option<String> = k.map(|k| k.iter().map(|b| format!("{b:02x}")).collect());
+        assert_eq!(hex.as_deref(), Some(DERIVED_HEX));
+        assert!(!format!(
+            "{:?}",
+            JweKey::derive("nextauth:AUTH_SECRET", SECRET.as_bytes(), SALT)
+        )
+        .contains("cbc"));
+    }
+
+    const DERIVED_HEX: &str = "3820437f0f69bf680eac20ee25c86422e4f61b5312cca38dd011526105a9c67b90e93d1b42d5287865b1d90b9650cff2df1a0773b799b5df9bb4163f850bd321";
+}
