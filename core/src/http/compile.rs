@@ -2,7 +2,7 @@
 //! lowered to programs, limit specs, and the header and CORS values folded at load.
 
 use super::cors::Cors;
-use super::headers::HeaderOp;
+use super::headers::{HeaderOp, HeaderPlan};
 use super::router::Router;
 use crate::compile::Tables;
 use crate::eval::{self, Konst};
@@ -64,6 +64,8 @@ pub(crate) struct CRoute {
     pub reqs: Box<[CReq]>,
     pub limits: Box<[u32]>,
     pub header_ops: Box<[HeaderOp]>,
+    /// The `headers` block with `header_ops` applied; `None` without header changes.
+    pub plan: Option<HeaderPlan>,
 }
 
 #[derive(Debug)]
@@ -85,6 +87,8 @@ pub(crate) struct HttpTables {
     pub router: Router,
     pub limits: Vec<CLimit>,
     pub headers: Vec<(Box<str>, Box<str>)>,
+    /// `headers` alone, for chains where no route changes headers.
+    pub plan: HeaderPlan,
     pub cors: Option<Cors>,
 }
 
@@ -234,6 +238,7 @@ pub(crate) fn compile(
             reqs: reqs.into(),
             limits: limits.into(),
             header_ops: header_ops.into(),
+            plan: None,
         });
     }
     out.router = Router::new(&patterns);
@@ -251,6 +256,12 @@ pub(crate) fn compile(
             }
             Item::Cors(c) => out.cors = Some(cors(&scope, c, &mut diags)),
             _ => {}
+        }
+    }
+    out.plan = HeaderPlan::new(&out.headers, &[]);
+    for r in &mut out.routes {
+        if !r.header_ops.is_empty() {
+            r.plan = Some(HeaderPlan::new(&out.headers, &r.header_ops));
         }
     }
     if diags.iter().any(Diagnostic::is_error) {
