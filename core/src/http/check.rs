@@ -703,7 +703,10 @@ fn decision<'e>(
 fn write_counter(out: &mut String, name: &str, remaining: u64, t: u64) {
     let mut digits = itoa::Buffer::new();
     if out.is_empty() {
-        out.reserve(name.len() + 32);
+        // One allocation of the right size (`reserve` on an empty String costs more).
+        if out.capacity() == 0 {
+            *out = String::with_capacity(name.len() + 48);
+        }
     } else {
         out.push_str(", ");
     }

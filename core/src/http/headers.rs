@@ -98,16 +98,23 @@ impl<'e> HeaderSet<'e> {
     }
 
     /// Add or replace a header.
+    #[inline]
     pub fn set(&mut self, name: Cow<'e, str>, value: Cow<'e, str>) {
         let bit = name_bit(&name);
+        if (self.mask | self.added) & bit == 0 {
+            // Neither planned (so not removed either) nor set before: a new header.
+            self.added |= bit;
+            self.add.push((name, value));
+        } else {
+            self.replace(bit, name, value);
+        }
+    }
+
+    /// [`HeaderSet::set`] for a name that may be present already.
+    #[cold]
+    fn replace(&mut self, bit: u64, name: Cow<'e, str>, value: Cow<'e, str>) {
+        self.added |= bit;
         let from = if self.mask & bit == 0 {
-            // Not a planned name, so not a removed one either.
-            if self.added & bit == 0 {
-                // Nor one set before: a new header.
-                self.added |= bit;
-                self.add.push((name, value));
-                return;
-            }
             self.planned
         } else {
             self.remove.retain(|r| **r != *name);
@@ -179,7 +186,10 @@ mod tests {
             hs.set(Cow::Borrowed("x-new"), Cow::Borrowed("2"));
             hs.set(Cow::Borrowed("vary"), Cow::Borrowed("Origin"));
             hs.set(Cow::Borrowed("vary"), Cow::Borrowed("Cookie"));
-            hs.set(Cow::Borrowed("x-frame-options"), Cow::Borrowed("SAMEORIGIN"));
+            hs.set(
+                Cow::Borrowed("x-frame-options"),
+                Cow::Borrowed("SAMEORIGIN"),
+            );
         }
         assert_eq!((&p.add, &p.remove), (&h.add, &h.remove));
         assert_eq!(p.add.len(), 4);

@@ -137,9 +137,8 @@ fn scan(b: &[u8]) -> (usize, bool, bool) {
     let mut seg_start = 1;
     let mut i = 1;
     // Whether `b[seg_start..i]` is an empty or dot segment.
-    let dot_or_empty = |seg_start: usize, i: usize| {
-        matches!(b.get(seg_start..i), Some(b"" | b"." | b".."))
-    };
+    let dot_or_empty =
+        |seg_start: usize, i: usize| matches!(b.get(seg_start..i), Some(b"" | b"." | b".."));
     while let Some(&c) = b.get(i) {
         match CLASS[usize::from(c)] {
             PLAIN => {}

@@ -24,12 +24,13 @@ struct Lits {
 }
 
 impl Lits {
-    fn child(&self, seg: &str) -> Option<usize> {
+    fn child(&self, seg: &[u8]) -> Option<usize> {
         let same = |i: &usize| {
-            self.list
-                .get(*i)
-                .filter(|(l, _)| l.len() == seg.len() && l.eq_ignore_ascii_case(seg))
-                .map(|&(_, c)| c)
+            let (l, c) = self.list.get(*i)?;
+            // `l` is lower-case already: fold only the segment.
+            let l = l.as_bytes();
+            (l.len() == seg.len() && l.iter().zip(seg).all(|(a, b)| *a == b.to_ascii_lowercase()))
+                .then_some(*c)
         };
         match &self.table {
             Some(t) => t.get(&fold(seg))?.iter().find_map(same),
@@ -38,7 +39,7 @@ impl Lits {
     }
 
     fn insert(&mut self, seg: &str, next: usize) -> usize {
-        match self.child(seg) {
+        match self.child(seg.as_bytes()) {
             Some(c) => c,
             None => {
                 self.list.push((seg.to_ascii_lowercase().into(), next));
@@ -52,7 +53,7 @@ impl Lits {
         if self.list.len() > FEW {
             let mut t: HashMap<u64, Vec<usize>, _> = HashMap::default();
             for (i, (l, _)) in self.list.iter().enumerate() {
-                t.entry(fold(l)).or_default().push(i);
+                t.entry(fold(l.as_bytes())).or_default().push(i);
             }
             self.table = Some(t);
         }
@@ -127,7 +128,7 @@ impl Router {
     /// [`Router::matching`] into a reused buffer (cleared first).
     pub fn matching_into(&self, path: &str, out: &mut Vec<u32>) {
         out.clear();
-        self.walk(0, path.trim_start_matches('/'), out);
+        self.walk(0, path.trim_start_matches('/').as_bytes(), out);
     }
 
     /// [`Router::matching`] into inline storage: no allocation for a few matches.
@@ -137,7 +138,7 @@ impl Router {
         out: &mut SmallVec<A>,
     ) {
         out.clear();
-        self.walk(0, path.trim_start_matches('/'), out);
+        self.walk(0, path.trim_start_matches('/').as_bytes(), out);
     }
 
     /// Depth first, in specificity order, so the result needs no sort: at one node a
@@ -146,7 +147,10 @@ impl Router {
     /// matching patterns agree rank for rank until the node where they part, so this
     /// order at every node is the documented order overall; patterns of one shape end
     /// in the same list, in insertion order.
-    fn walk(&self, at: usize, rest: &str, out: &mut impl Sink) {
+    ///
+    /// Bytes rather than `str`: segments are split at the ASCII `/` and compared byte
+    /// for byte, so no slicing needs a char-boundary check.
+    fn walk(&self, at: usize, rest: &[u8], out: &mut impl Sink) {
         let Some(node) = self.nodes.get(at) else {
             return;
         };
@@ -155,14 +159,12 @@ impl Router {
             out.push_all(&node.glob);
             return;
         }
-        // A byte search: `/` is ASCII, and `str::split_once` costs far more on short
-        // segments.
-        let (seg, tail) = match rest.bytes().position(|b| b == b'/') {
+        let (seg, tail) = match rest.iter().position(|&b| b == b'/') {
             Some(i) => (
                 rest.get(..i).unwrap_or_default(),
                 rest.get(i + 1..).unwrap_or_default(),
             ),
-            None => (rest, ""),
+            None => (rest, &[][..]),
         };
         if let Some(c) = node.lit.child(seg) {
             self.walk(c, tail, out);
@@ -197,9 +199,9 @@ impl<A: smallvec::Array<Item = u32>> Sink for SmallVec<A> {
 /// FxHash of the ASCII-lower-cased bytes: a segment's table key whatever its case,
 /// without lower-casing a copy. Not keyed: the tables are fixed at load, so no client
 /// can grow a bucket.
-fn fold(seg: &str) -> u64 {
+fn fold(seg: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
-    seg.bytes().fold(0, |h, b| {
+    seg.iter().fold(0, |h, &b| {
         (h.rotate_left(5) ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(K)
     })
 }

@@ -22,7 +22,7 @@ use ahash::RandomState;
 use lru::LruCache;
 use std::collections::VecDeque;
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::num::NonZeroUsize;
 use std::sync::{Mutex, PoisonError};
 
@@ -135,7 +135,7 @@ impl MemoryStore {
             h.write_u8(0);
             h.write(spec.name.as_bytes());
             h.write_u8(0);
-            key.hash(&mut h);
+            h.write(key);
             h.finish()
         };
         u128::from(feed(a)) | (u128::from(feed(b)) << 64)
