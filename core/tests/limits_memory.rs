@@ -122,9 +122,11 @@ fn a_check_on_a_known_key_allocates_nothing() {
             }
         }
         let stats = region.change();
-        if quietest.map_or(true, |q| {
-            stats.allocations + stats.reallocations < q.allocations + q.reallocations
-        }) {
+        let quieter = match quietest {
+            None => true,
+            Some(q) => stats.allocations + stats.reallocations < q.allocations + q.reallocations,
+        };
+        if quieter {
             quietest = Some(stats);
         }
     }
