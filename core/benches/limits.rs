@@ -4,7 +4,7 @@
 //! check, sync and async, 100 concurrent async checks, and a bare PING on the same
 //! connection kind for the round-trip floor.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{black_box, criterion_group, Criterion};
 use std::sync::atomic::{AtomicU64, Ordering};
 use warden::limit::MemoryStore;
 use warden::{LimitSpec, LimitStore};
@@ -170,4 +170,34 @@ fn redis(c: &mut Criterion) {
 fn redis(_: &mut Criterion) {}
 
 criterion_group!(benches, memory, redis);
-criterion_main!(benches);
+
+fn main() {
+    // Instruction counting (docs/BENCHMARKS.md, Rate limits): `LIMIT_CALLS=CASE:N` runs
+    // N memory-store checks of one case (`gcra`, `log`, `new`) and exits, for
+    // `valgrind --tool=callgrind` at two values of N.
+    if let Ok(arg) = std::env::var("LIMIT_CALLS") {
+        let (case, n) = arg.split_once(':').unwrap_or((&arg, "10000"));
+        let n = n.parse::<usize>().unwrap_or(10_000);
+        let store = MemoryStore::new(100_000);
+        let s = match case {
+            "log" => spec("login", 5, true),
+            _ => spec("api", 60, false),
+        };
+        let keys = clients(if case == "new" { 200_000 } else { 1_024 });
+        if case == "new" {
+            // Fill the store first, so every counted check inserts and evicts.
+            for k in keys.iter().take(100_000) {
+                black_box(store.check(&s, k, T0).ok());
+            }
+        }
+        let mask = keys.len();
+        for i in 0..n {
+            let k = &keys[(i + 100_000 * usize::from(case == "new")) % mask];
+            let t = T0 + 1_000 * i as u64;
+            black_box(store.check(&s, black_box(k), t).ok());
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

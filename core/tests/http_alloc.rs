@@ -38,7 +38,9 @@ fn check_http_allocations_stay_bounded() {
     let unmatched = HttpRequest::new("GET", "/assets/app.js");
     let (a, b) = (allocations(&e, &limited), allocations(&e, &unmatched));
     eprintln!("allocations: limited route {a}, no route {b}");
-    // Was 15 and 2 before the allocation work (docs/BENCHMARKS.md, HTTP).
-    assert!(a <= 9, "limited route: {a} allocations");
-    assert!(b <= 2, "no route: {b} allocations");
+    // Was 15 and 2 before the allocation work, then 9 and 2 (docs/BENCHMARKS.md, HTTP).
+    // What is left is what the decision owns: its header list and the `RateLimit`
+    // value (the echoed origin is borrowed from the policy's list).
+    assert!(a <= 2, "limited route: {a} allocations");
+    assert!(b <= 1, "no route: {b} allocations");
 }

@@ -102,18 +102,35 @@ fn a_check_on_a_known_key_allocates_nothing() {
             }
         }
     }
-    let region = Region::new(GLOBAL);
+    assert_eq!(store.len(), 1_000, "every key fits: none is evicted");
+    // The counters are process-wide: the test harness's own start-up bookkeeping on its
+    // main thread can land in one measured pass (the warm-up above takes milliseconds).
+    // An allocation on the store's hit path would show in every pass, so the quietest
+    // of three passes is the store's figure.
+    let mut quietest: Option<Stats> = None;
     let mut allowed = 0;
-    for round in 0..20u64 {
-        for i in 0..500u32 {
-            let n = ip(i, &mut buf);
-            for s in &specs {
-                let now = T0 + 10 + round * 7_000_000;
-                allowed += usize::from(store.check(s, &buf[..n], now).unwrap().allowed);
+    for pass in 0..3u64 {
+        let region = Region::new(GLOBAL);
+        allowed = 0;
+        for round in 0..20u64 {
+            for i in 0..500u32 {
+                let n = ip(i, &mut buf);
+                for s in &specs {
+                    let now = T0 + 10 + (pass * 20 + round) * 7_000_000;
+                    allowed += usize::from(store.check(s, &buf[..n], now).unwrap().allowed);
+                }
             }
         }
+        let stats = region.change();
+        let quieter = match quietest {
+            None => true,
+            Some(q) => stats.allocations + stats.reallocations < q.allocations + q.reallocations,
+        };
+        if quieter {
+            quietest = Some(stats);
+        }
     }
-    let stats = region.change();
+    let stats = quietest.unwrap();
     assert_eq!(stats.allocations, 0, "{stats:?}");
     assert_eq!(stats.reallocations, 0, "{stats:?}");
     // Both admissions and refusals happened.

@@ -2,7 +2,7 @@
 //! lowered to programs, limit specs, and the header and CORS values folded at load.
 
 use super::cors::Cors;
-use super::headers::HeaderOp;
+use super::headers::{HeaderOp, HeaderPlan};
 use super::router::Router;
 use crate::compile::Tables;
 use crate::eval::{self, Konst};
@@ -70,6 +70,8 @@ pub(crate) struct CRoute {
     pub dynamic: super::dynamic::RouteDyn,
     /// `limit ... only`: the limits of less specific routes do not apply.
     pub limits_only: bool,
+    /// The `headers` block with `header_ops` applied; `None` without header changes.
+    pub plan: Option<HeaderPlan>,
 }
 
 #[derive(Debug)]
@@ -91,6 +93,8 @@ pub(crate) struct HttpTables {
     pub router: Router,
     pub limits: Vec<CLimit>,
     pub headers: Vec<(Box<str>, Box<str>)>,
+    /// `headers` alone, for chains where no route changes headers.
+    pub plan: HeaderPlan,
     pub cors: Option<Cors>,
     /// `hosts:` entries, lower-case: the `Host` values `{host}` may echo.
     pub hosts: Vec<Box<str>>,
@@ -297,6 +301,7 @@ pub(crate) fn compile(
                 fixed_names: fixed_names.into(),
             },
             limits_only,
+            plan: None,
         });
     }
     out.router = Router::new(&patterns);
@@ -320,6 +325,12 @@ pub(crate) fn compile(
                 .hosts
                 .extend(hs.hosts.iter().map(|s| s.value.to_ascii_lowercase().into())),
             _ => {}
+        }
+    }
+    out.plan = HeaderPlan::new(&out.headers, &[]);
+    for r in &mut out.routes {
+        if !r.header_ops.is_empty() {
+            r.plan = Some(HeaderPlan::new(&out.headers, &r.header_ops));
         }
     }
     if diags.iter().any(Diagnostic::is_error) {

@@ -89,7 +89,11 @@ impl Cors {
         let value = if self.any && !self.credentials {
             Cow::Borrowed("*")
         } else {
-            Cow::Owned(origin.to_owned())
+            // The listed spelling when it is the request's, byte for byte: no copy.
+            match self.origins.iter().find(|o| ***o == *origin) {
+                Some(listed) => Cow::Borrowed(&**listed),
+                None => Cow::Owned(origin.to_owned()),
+            }
         };
         h.set(Cow::Borrowed("access-control-allow-origin"), value);
         if self.credentials {

@@ -1,5 +1,9 @@
 //! Security headers: the `headers` block folded at load, and per-route `header set` /
 //! `header drop` applied on top, least specific route first (the most specific wins).
+//!
+//! The usual chain has at most one route with header changes, so the result is known at
+//! load: a [`HeaderPlan`] per such route (and one for the `headers` block alone), which a
+//! request copies as borrowed values instead of applying each change again.
 
 use std::borrow::Cow;
 
@@ -10,15 +14,56 @@ pub(crate) enum HeaderOp {
     Drop(Box<str>),
 }
 
-/// The headers of one response being built, with the names the host must remove.
+/// Response headers decided at load: the `headers` block with one route's changes.
 #[derive(Debug, Default)]
+pub(crate) struct HeaderPlan {
+    add: Box<[(Box<str>, Box<str>)]>,
+    remove: Box<[Box<str>]>,
+    /// [`name_bit`] of every name in `add` and `remove`.
+    mask: u64,
+}
+
+impl HeaderPlan {
+    /// The `headers` block, then `ops` in order.
+    pub fn new(global: &[(Box<str>, Box<str>)], ops: &[HeaderOp]) -> HeaderPlan {
+        let mut hs = HeaderSet::base(global, 0);
+        ops.iter().for_each(|op| hs.apply(op));
+        let add: Box<[(Box<str>, Box<str>)]> = hs
+            .add
+            .into_iter()
+            .map(|(n, v)| (Box::from(&*n), Box::from(&*v)))
+            .collect();
+        let remove: Box<[Box<str>]> = hs.remove.into_iter().map(Box::from).collect();
+        let mask = add
+            .iter()
+            .map(|(n, _)| n)
+            .chain(remove.iter())
+            .fold(0, |m, n| m | name_bit(n));
+        HeaderPlan { add, remove, mask }
+    }
+}
+
+/// One of 64 buckets of header names (length and last byte): lets [`HeaderSet::set`]
+/// skip the planned headers when none can have the name being set.
+fn name_bit(name: &str) -> u64 {
+    let last = name.as_bytes().last().copied().unwrap_or(0);
+    1 << ((name.len() * 7 + usize::from(last)) % 64)
+}
+
+/// The headers of one response being built, with the names the host must remove.
+#[derive(Debug)]
 pub(crate) struct HeaderSet<'e> {
     pub add: Vec<(Cow<'e, str>, Cow<'e, str>)>,
     pub remove: Vec<&'e str>,
+    /// `add[..planned]` came from a plan whose names are summarised by `mask`; entries
+    /// after it were set during the request, with names summarised by `added`.
+    planned: usize,
+    mask: u64,
+    added: u64,
 }
 
 impl<'e> HeaderSet<'e> {
-    /// Start from the policy's `headers` block.
+    /// Start from the policy's `headers` block, to apply route changes to.
     pub fn base(global: &'e [(Box<str>, Box<str>)], extra: usize) -> Self {
         let mut add = Vec::with_capacity(global.len() + extra);
         add.extend(
@@ -29,19 +74,66 @@ impl<'e> HeaderSet<'e> {
         HeaderSet {
             add,
             remove: Vec::new(),
+            planned: 0,
+            mask: u64::MAX,
+            added: 0,
+        }
+    }
+
+    /// Start from a plan, with room for `extra` more headers.
+    pub fn planned(plan: &'e HeaderPlan, extra: usize) -> Self {
+        let mut add = Vec::with_capacity(plan.add.len() + extra);
+        add.extend(
+            plan.add
+                .iter()
+                .map(|(n, v)| (Cow::Borrowed(&**n), Cow::Borrowed(&**v))),
+        );
+        HeaderSet {
+            planned: add.len(),
+            add,
+            remove: plan.remove.iter().map(|n| &**n).collect(),
+            mask: plan.mask,
+            added: 0,
         }
     }
 
     /// Add or replace a header.
+    #[inline]
     pub fn set(&mut self, name: Cow<'e, str>, value: Cow<'e, str>) {
-        self.remove.retain(|r| **r != *name);
-        match self.add.iter_mut().find(|(n, _)| *n == name) {
+        let bit = name_bit(&name);
+        if (self.mask | self.added) & bit == 0 {
+            // Neither planned (so not removed either) nor set before: a new header.
+            self.added |= bit;
+            self.add.push((name, value));
+        } else {
+            self.replace(bit, name, value);
+        }
+    }
+
+    /// [`HeaderSet::set`] for a name that may be present already.
+    #[cold]
+    fn replace(&mut self, bit: u64, name: Cow<'e, str>, value: Cow<'e, str>) {
+        self.added |= bit;
+        let from = if self.mask & bit == 0 {
+            self.planned
+        } else {
+            self.remove.retain(|r| **r != *name);
+            0
+        };
+        match self
+            .add
+            .get_mut(from..)
+            .and_then(|added| added.iter_mut().find(|(n, _)| *n == name))
+        {
             Some(slot) => slot.1 = value,
             None => self.add.push((name, value)),
         }
     }
 
     pub fn apply(&mut self, op: &'e HeaderOp) {
+        // Changes after a plan would make its summary stale.
+        self.planned = 0;
+        self.mask = u64::MAX;
         match op {
             HeaderOp::Set(n, v) => self.set(Cow::Borrowed(n), Cow::Borrowed(v)),
             HeaderOp::Drop(n) => {
@@ -85,5 +177,22 @@ mod tests {
             ]
         );
         assert_eq!(h.remove, vec!["x-frame-options"]);
+        // The plan of the same changes gives the same headers, and later sets replace,
+        // append, and take a name off the removed list as on the general path.
+        let plan = HeaderPlan::new(&global, &ops);
+        let mut p = HeaderSet::planned(&plan, 2);
+        assert_eq!((&p.add, &p.remove), (&h.add, &h.remove));
+        for hs in [&mut h, &mut p] {
+            hs.set(Cow::Borrowed("x-new"), Cow::Borrowed("2"));
+            hs.set(Cow::Borrowed("vary"), Cow::Borrowed("Origin"));
+            hs.set(Cow::Borrowed("vary"), Cow::Borrowed("Cookie"));
+            hs.set(
+                Cow::Borrowed("x-frame-options"),
+                Cow::Borrowed("SAMEORIGIN"),
+            );
+        }
+        assert_eq!((&p.add, &p.remove), (&h.add, &h.remove));
+        assert_eq!(p.add.len(), 4);
+        assert!(p.remove.is_empty());
     }
 }

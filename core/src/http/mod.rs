@@ -37,9 +37,9 @@ pub use path::{normalise, NormPath, PathError};
 pub use request::{parse_time, HttpRequest};
 pub use router::Router;
 
-use crate::limit::{Admission, LimitStore, StoreError};
+use crate::limit::{LimitStore, StoreError};
 use crate::Engine;
-use check::{LimitKey, Phase1};
+use check::{Answers, LimitKey, Phase1};
 
 impl Engine {
     /// Decide an HTTP request: normalise, route, CORS, rate limits, authentication,
@@ -60,15 +60,15 @@ impl Engine {
     pub async fn check_http_async<'e>(&'e self, req: &HttpRequest) -> HttpDecision<'e> {
         match self.prepare(req, None) {
             Phase1::Done(d) => d,
-            Phase1::Pending(p) => {
-                let mut answers = Vec::with_capacity(p.keys.len());
+            Phase1::Pending(mut p) => {
+                let mut answers = Answers::new();
                 for k in &p.keys {
                     answers.push(match self.limit_target(k) {
                         Ok((store, spec)) => store.check_async(spec, &k.key, p.now_us()).await,
                         Err(e) => Err(e),
                     });
                 }
-                self.conclude(req, p, answers, None)
+                self.conclude(req, &mut p, answers, None)
             }
         }
     }
@@ -84,8 +84,8 @@ impl Engine {
     fn run_http(&self, req: &HttpRequest, mut tr: Option<&mut HttpTrace>) -> HttpDecision<'_> {
         match self.prepare(req, tr.as_deref_mut()) {
             Phase1::Done(d) => d,
-            Phase1::Pending(p) => {
-                let answers: Vec<Result<Admission, StoreError>> = p
+            Phase1::Pending(mut p) => {
+                let answers: Answers = p
                     .keys
                     .iter()
                     .map(|k| {
@@ -93,7 +93,7 @@ impl Engine {
                         store.check(spec, &k.key, p.now_us())
                     })
                     .collect();
-                self.conclude(req, p, answers, tr)
+                self.conclude(req, &mut p, answers, tr)
             }
         }
     }

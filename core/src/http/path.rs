@@ -47,23 +47,28 @@ impl fmt::Display for PathError {
 
 /// Normalise a request target (`/path?query`).
 pub fn normalise(target: &str) -> Result<NormPath<'_>, PathError> {
-    // A fragment never reaches a server; if a client sends one, it is not part of the path.
-    // Byte searches: `#` and `?` are ASCII, so their positions are char boundaries.
-    let target = match target.bytes().position(|b| b == b'#') {
-        Some(i) => target.get(..i).unwrap_or_default(),
-        None => target,
-    };
-    let (raw, query) = match target.bytes().position(|b| b == b'?') {
-        Some(i) => (
-            target.get(..i).unwrap_or_default(),
-            target.get(i + 1..).unwrap_or_default(),
-        ),
-        None => (target, ""),
+    // One pass finds where the path ends and whether it is already canonical.
+    let (end, canonical, non_ascii) = scan(target.as_bytes());
+    // `?` and `#` are ASCII, so `end` and `end + 1` are char boundaries.
+    let raw = target.get(..end).unwrap_or_default();
+    // C1 controls (U+0080..U+009F) are only reachable through multi-byte characters.
+    let canonical = canonical && !(non_ascii && raw.chars().any(char::is_control));
+    let query = match target.as_bytes().get(end) {
+        // A fragment never reaches a server; if a client sends one, it is not part of
+        // the path, nor of the query.
+        Some(b'?') => {
+            let q = target.get(end + 1..).unwrap_or_default();
+            match q.bytes().position(|b| b == b'#') {
+                Some(i) => q.get(..i).unwrap_or_default(),
+                None => q,
+            }
+        }
+        _ => "",
     };
     if !raw.starts_with('/') && !raw.starts_with('\\') {
         return Err(PathError::NotAbsolute);
     }
-    if is_canonical(raw) {
+    if canonical {
         return Ok(NormPath {
             path: Cow::Borrowed(raw),
             query,
@@ -95,34 +100,65 @@ pub fn normalise(target: &str) -> Result<NormPath<'_>, PathError> {
     })
 }
 
-/// Already what [`normalise`] would produce: nothing to decode, no separator other than
+/// How [`scan`] treats a byte of the target.
+const PLAIN: u8 = 0;
+const SLASH: u8 = 1;
+/// `?` or `#`: the path ends.
+const STOP: u8 = 2;
+/// `%`, `\\` or a control character: the path needs the slow route (or is refused).
+const SLOW: u8 = 3;
+/// Part of a multi-byte character.
+const HIGH: u8 = 4;
+
+static CLASS: [u8; 256] = {
+    let mut t = [PLAIN; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = match i as u8 {
+            b'/' => SLASH,
+            b'?' | b'#' => STOP,
+            b'%' | b'\\' | 0x00..=0x1f | 0x7f => SLOW,
+            0x80..=0xff => HIGH,
+            _ => PLAIN,
+        };
+        i += 1;
+    }
+    t
+};
+
+/// The length of the path part of `target` (up to `?` or `#`), and whether that path is
+/// already what [`normalise`] would produce: nothing to decode, no separator other than
 /// single `/`, no dot-segment, no trailing slash, no control character. One pass over
-/// the bytes: this runs on every request.
-fn is_canonical(raw: &str) -> bool {
-    if raw == "/" {
-        return true;
-    }
-    let b = raw.as_bytes();
-    if b.first() != Some(&b'/') {
-        return false;
-    }
+/// the bytes with a table lookup each: this runs on every request. C1 controls are left
+/// to the caller, which is told whether there are bytes beyond ASCII at all.
+fn scan(b: &[u8]) -> (usize, bool, bool) {
+    let mut canonical = b.first() == Some(&b'/');
     let mut non_ascii = false;
     let mut seg_start = 1;
-    for i in 1..=b.len() {
-        match b.get(i) {
-            None | Some(b'/') => {
-                if matches!(b.get(seg_start..i), Some(b"" | b"." | b"..") | None) {
-                    return false;
-                }
+    let mut i = 1;
+    // Whether `b[seg_start..i]` is an empty or dot segment.
+    let dot_or_empty =
+        |seg_start: usize, i: usize| matches!(b.get(seg_start..i), Some(b"" | b"." | b".."));
+    while let Some(&c) = b.get(i) {
+        match CLASS[usize::from(c)] {
+            PLAIN => {}
+            SLASH => {
+                canonical &= !dot_or_empty(seg_start, i);
                 seg_start = i + 1;
             }
-            Some(b'%' | b'\\') => return false,
-            Some(&c) if c < 0x20 || c == 0x7f => return false,
-            Some(&c) => non_ascii |= c >= 0x80,
+            STOP => break,
+            HIGH => non_ascii = true,
+            _ => canonical = false,
         }
+        i += 1;
     }
-    // C1 controls (U+0080..U+009F) are only reachable through multi-byte characters.
-    !non_ascii || !raw.chars().any(char::is_control)
+    let end = i.min(b.len());
+    // The root alone is canonical; any other path ending in an empty or dot segment is
+    // not.
+    if end > 1 {
+        canonical &= !dot_or_empty(seg_start, end);
+    }
+    (end, canonical, non_ascii)
 }
 
 /// Percent-decode once. Escapes of `/` and `\` are refused rather than decoded: treating
@@ -206,6 +242,12 @@ mod tests {
             Ok(("/b".into(), "x=%2F&y=1".into()))
         );
         assert_eq!(norm("/b?"), Ok(("/b".into(), String::new())));
+        assert_eq!(norm("/b?x=1#f"), Ok(("/b".into(), "x=1".into())));
+        assert_eq!(norm("/b#f?x=1"), Ok(("/b".into(), String::new())));
+        assert_eq!(norm("/?x"), Ok(("/".into(), "x".into())));
+        assert_eq!(norm("?/b"), Err(PathError::NotAbsolute));
+        assert_eq!(norm("#/b"), Err(PathError::NotAbsolute));
+        assert_eq!(norm(""), Err(PathError::NotAbsolute));
     }
 
     #[test]

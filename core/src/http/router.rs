@@ -6,17 +6,63 @@
 //! segment by segment from the left: a literal beats `:name`, which beats the end of a
 //! pattern, which beats `**`. Ties (same shape) keep insertion order.
 
-use crate::compile::FxMap;
-use std::cmp::Ordering;
+use smallvec::SmallVec;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
-const LIT: u8 = 3;
-const PARAM: u8 = 2;
-const END: u8 = 1;
-const GLOB: u8 = 0;
+/// Literal children past which a node looks a segment up by hash instead of comparing
+/// it with each (a length check settles most comparisons, so a short list is cheaper).
+const FEW: usize = 8;
+
+/// A node's literal children, lower-case, compared ASCII-case-insensitively.
+#[derive(Debug, Default)]
+struct Lits {
+    list: Vec<(Box<str>, usize)>,
+    /// For a long list: positions in `list` by [`fold`] of the literal (a bucket holds
+    /// two only on a 64-bit collision).
+    table: Option<HashMap<u64, Vec<usize>, BuildHasherDefault<Folded>>>,
+}
+
+impl Lits {
+    fn child(&self, seg: &[u8]) -> Option<usize> {
+        let same = |i: &usize| {
+            let (l, c) = self.list.get(*i)?;
+            // `l` is lower-case already: fold only the segment.
+            let l = l.as_bytes();
+            (l.len() == seg.len() && l.iter().zip(seg).all(|(a, b)| *a == b.to_ascii_lowercase()))
+                .then_some(*c)
+        };
+        match &self.table {
+            Some(t) => t.get(&fold(seg))?.iter().find_map(same),
+            None => (0..self.list.len()).find_map(|i| same(&i)),
+        }
+    }
+
+    fn insert(&mut self, seg: &str, next: usize) -> usize {
+        match self.child(seg.as_bytes()) {
+            Some(c) => c,
+            None => {
+                self.list.push((seg.to_ascii_lowercase().into(), next));
+                next
+            }
+        }
+    }
+
+    /// Index a long list once every pattern is in.
+    fn seal(&mut self) {
+        if self.list.len() > FEW {
+            let mut t: HashMap<u64, Vec<usize>, _> = HashMap::default();
+            for (i, (l, _)) in self.list.iter().enumerate() {
+                t.entry(fold(l.as_bytes())).or_default().push(i);
+            }
+            self.table = Some(t);
+        }
+    }
+}
 
 #[derive(Debug, Default)]
 struct Node {
-    lit: FxMap<usize>,
+    lit: Lits,
     param: Option<usize>,
     /// Patterns ending here with `**`.
     glob: Vec<u32>,
@@ -28,7 +74,6 @@ struct Node {
 #[derive(Debug, Default)]
 pub struct Router {
     nodes: Vec<Node>,
-    ranks: Vec<Box<[u8]>>,
 }
 
 impl Router {
@@ -36,24 +81,21 @@ impl Router {
     pub fn new<S: AsRef<str>>(patterns: &[S]) -> Router {
         let mut r = Router {
             nodes: vec![Node::default()],
-            ranks: Vec::with_capacity(patterns.len()),
         };
         for (i, p) in patterns.iter().enumerate() {
             r.insert(i as u32, p.as_ref());
         }
+        r.nodes.iter_mut().for_each(|n| n.lit.seal());
         r
     }
 
     fn insert(&mut self, id: u32, pattern: &str) {
         let mut at = 0usize;
-        let mut ranks = Vec::new();
         for seg in pattern.split('/').filter(|s| !s.is_empty()) {
             if seg == "**" {
-                ranks.push(GLOB);
                 if let Some(n) = self.nodes.get_mut(at) {
                     n.glob.push(id);
                 }
-                self.ranks.push(ranks.into());
                 return;
             }
             let next = self.nodes.len();
@@ -61,14 +103,9 @@ impl Router {
                 return;
             };
             let child = if seg.starts_with(':') {
-                ranks.push(PARAM);
                 *node.param.get_or_insert(next)
             } else {
-                ranks.push(LIT);
-                *node
-                    .lit
-                    .entry(seg.to_ascii_lowercase().into_boxed_str())
-                    .or_insert(next)
+                node.lit.insert(seg, next)
             };
             if child == next {
                 self.nodes.push(Node::default());
@@ -78,7 +115,6 @@ impl Router {
         if let Some(n) = self.nodes.get_mut(at) {
             n.end.push(id);
         }
-        self.ranks.push(ranks.into());
     }
 
     /// Every pattern matching `path` (normalised: `/`-separated, no empty segments),
@@ -92,63 +128,102 @@ impl Router {
     /// [`Router::matching`] into a reused buffer (cleared first).
     pub fn matching_into(&self, path: &str, out: &mut Vec<u32>) {
         out.clear();
-        self.walk(0, path.trim_start_matches('/'), out);
-        if out.len() > 1 {
-            out.sort_by(|&a, &b| self.cmp(a, b));
-        }
+        self.walk(0, path.trim_start_matches('/').as_bytes(), out);
     }
 
-    fn walk(&self, at: usize, rest: &str, out: &mut Vec<u32>) {
+    /// [`Router::matching`] into inline storage: no allocation for a few matches.
+    pub(crate) fn matching_inline<A: smallvec::Array<Item = u32>>(
+        &self,
+        path: &str,
+        out: &mut SmallVec<A>,
+    ) {
+        out.clear();
+        self.walk(0, path.trim_start_matches('/').as_bytes(), out);
+    }
+
+    /// Depth first, in specificity order, so the result needs no sort: at one node a
+    /// literal child beats the `:param` child, which beats a pattern ending here (only
+    /// when the path ends here, where no child can match), which beats `**`. Two
+    /// matching patterns agree rank for rank until the node where they part, so this
+    /// order at every node is the documented order overall; patterns of one shape end
+    /// in the same list, in insertion order.
+    ///
+    /// Bytes rather than `str`: segments are split at the ASCII `/` and compared byte
+    /// for byte, so no slicing needs a char-boundary check.
+    fn walk(&self, at: usize, rest: &[u8], out: &mut impl Sink) {
         let Some(node) = self.nodes.get(at) else {
             return;
         };
-        out.extend_from_slice(&node.glob);
         if rest.is_empty() {
-            out.extend_from_slice(&node.end);
+            out.push_all(&node.end);
+            out.push_all(&node.glob);
             return;
         }
-        // A byte search: `/` is ASCII, and `str::split_once` costs far more on short
-        // segments.
-        let (seg, tail) = match rest.bytes().position(|b| b == b'/') {
+        let (seg, tail) = match rest.iter().position(|&b| b == b'/') {
             Some(i) => (
                 rest.get(..i).unwrap_or_default(),
                 rest.get(i + 1..).unwrap_or_default(),
             ),
-            None => (rest, ""),
+            None => (rest, &[][..]),
         };
-        if let Some(&c) = lookup(&node.lit, seg) {
+        if let Some(c) = node.lit.child(seg) {
             self.walk(c, tail, out);
         }
         if let Some(c) = node.param {
             self.walk(c, tail, out);
         }
-    }
-
-    /// `Less` when `a` is more specific than `b`.
-    fn cmp(&self, a: u32, b: u32) -> Ordering {
-        let (ra, rb) = (self.rank(a), self.rank(b));
-        let n = ra.len().max(rb.len());
-        for i in 0..n {
-            let x = ra.get(i).copied().unwrap_or(END);
-            let y = rb.get(i).copied().unwrap_or(END);
-            if x != y {
-                return y.cmp(&x);
-            }
-        }
-        a.cmp(&b)
-    }
-
-    fn rank(&self, id: u32) -> &[u8] {
-        self.ranks.get(id as usize).map_or(&[], |r| r)
+        out.push_all(&node.glob);
     }
 }
 
-/// Case-insensitive lookup without allocating for the common all-lower-case segment.
-fn lookup<'m>(map: &'m FxMap<usize>, seg: &str) -> Option<&'m usize> {
-    if seg.bytes().any(|b| b.is_ascii_uppercase()) {
-        map.get(seg.to_ascii_lowercase().as_str())
-    } else {
-        map.get(seg)
+/// Where the walk appends matches: a reused `Vec` or inline storage.
+trait Sink {
+    fn push_all(&mut self, ids: &[u32]);
+}
+
+impl Sink for Vec<u32> {
+    fn push_all(&mut self, ids: &[u32]) {
+        self.extend_from_slice(ids);
+    }
+}
+
+impl<A: smallvec::Array<Item = u32>> Sink for SmallVec<A> {
+    fn push_all(&mut self, ids: &[u32]) {
+        // Most nodes end no pattern: `extend_from_slice` costs a reserve even then.
+        for &id in ids {
+            self.push(id);
+        }
+    }
+}
+
+/// FxHash of the ASCII-lower-cased bytes: a segment's table key whatever its case,
+/// without lower-casing a copy. Not keyed: the tables are fixed at load, so no client
+/// can grow a bucket.
+fn fold(seg: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    seg.iter().fold(0, |h, &b| {
+        (h.rotate_left(5) ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(K)
+    })
+}
+
+/// The table's hasher: its keys are [`fold`]s already.
+#[derive(Debug, Default, Clone, Copy)]
+struct Folded(u64);
+
+impl Hasher for Folded {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write_u64(&mut self, h: u64) {
+        self.0 = h;
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys reach this hasher; fold anything else rather than panic.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
     }
 }
 
@@ -164,6 +239,18 @@ mod tests {
         assert_eq!(r.matching("/API/Admin/x"), vec![1, 0, 4]);
         assert_eq!(r.matching("/"), vec![4]);
         assert_eq!(r.matching("/other"), vec![4]);
+    }
+
+    #[test]
+    fn literals_match_in_any_case_in_short_and_long_lists() {
+        let mut patterns: Vec<String> = (0..20).map(|i| format!("/api/r{i}/Items")).collect();
+        patterns.push("/api/R7/admin".into());
+        let r = Router::new(&patterns);
+        assert_eq!(r.matching("/API/r7/ITEMS"), vec![7]);
+        assert_eq!(r.matching("/api/r7/Admin"), vec![20]);
+        assert_eq!(r.matching("/api/R19/items"), vec![19]);
+        assert!(r.matching("/api/r77/items").is_empty());
+        assert!(r.matching("/api/r7/item").is_empty());
     }
 
     #[test]

@@ -1,11 +1,16 @@
 //! `MemoryStore`: rate-limit state in this process, bounded, sharded by a keyed hash.
 //!
-//! Each shard is a `Mutex<LruCache>` keyed by `policy \0 limit \0 key` (names cannot
-//! hold NUL, so limits never share an entry). The key is assembled in a per-shard
-//! scratch buffer, so a check on a known key allocates nothing; a new key allocates its
-//! entry. The shard is chosen by a hash keyed at random per store, so a client cannot
-//! pick keys that all land in one shard, and the shards' own tables use a second,
-//! independent key.
+//! A check hashes `(policy, limit, key)` once, into 128 bits from two independently
+//! keyed hashers (random per store). The first 64 bits pick the shard and the slot in
+//! the shard's table; the shard's `LruCache` holds the 128-bit hash itself as the key,
+//! never the key bytes: entries are small and fixed-size, client material (API keys,
+//! addresses) is not kept in memory, and a check on a known key allocates nothing.
+//!
+//! Two different keys share a budget only if their 128-bit hashes collide. The seeds are
+//! random per store and never leave it, so a client cannot search for a collision
+//! offline; by chance, among a million live keys the probability is about
+//! 10^12 / 2^129, below 10^-26. Exact key bytes would buy nothing measurable for a
+//! `MemoryStore`'s bounded, process-local state.
 //!
 //! The bound is total: `max_keys` is split across the shards and each evicts its least
 //! recently used key. Eviction forgets a key's history, which can only admit more
@@ -17,6 +22,7 @@ use ahash::RandomState;
 use lru::LruCache;
 use std::collections::VecDeque;
 use std::fmt;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::num::NonZeroUsize;
 use std::sync::{Mutex, PoisonError};
 
@@ -35,24 +41,41 @@ enum State {
     Log(VecDeque<u64>),
 }
 
-#[derive(Debug)]
-struct Shard {
-    entries: LruCache<Vec<u8>, State, RandomState>,
-    /// Where the lookup key is built: reused, so hits do not allocate.
-    scratch: Vec<u8>,
+/// The tables' hasher: the keys are already keyed hashes, so their low 64 bits are the
+/// table hash as they are (hashing them again would only cost time).
+#[derive(Debug, Default, Clone, Copy)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write_u128(&mut self, h: u128) {
+        self.0 = h as u64;
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u128` keys reach this hasher; fold anything else rather than panic.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
 }
+
+type Shard = LruCache<u128, State, BuildHasherDefault<Prehashed>>;
 
 /// An in-process [`LimitStore`] holding at most `max_keys` keys in total.
 pub struct MemoryStore {
     shards: Box<[Mutex<Shard>]>,
-    /// Picks the shard; independent of the shards' table hashers.
-    router: RandomState,
+    /// Two independently keyed hashers: 128 bits of key identity per check.
+    seeds: [RandomState; 2],
     max_keys: usize,
 }
 
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never the keys: they are client material (addresses, API keys).
+        // Never the seeds: with them a client could search for colliding keys.
         f.debug_struct("MemoryStore")
             .field("shards", &self.shards.len())
             .field("max_keys", &self.max_keys)
@@ -75,18 +98,15 @@ impl MemoryStore {
         let shards = (0..n)
             .map(|i| {
                 let cap = max_keys / n + usize::from(i < max_keys % n);
-                Mutex::new(Shard {
-                    entries: LruCache::with_hasher(
-                        NonZeroUsize::new(cap).unwrap_or(NonZeroUsize::MIN),
-                        RandomState::new(),
-                    ),
-                    scratch: Vec::new(),
-                })
+                Mutex::new(LruCache::with_hasher(
+                    NonZeroUsize::new(cap).unwrap_or(NonZeroUsize::MIN),
+                    BuildHasherDefault::default(),
+                ))
             })
             .collect();
         MemoryStore {
             shards,
-            router: RandomState::new(),
+            seeds: [RandomState::new(), RandomState::new()],
             max_keys,
         }
     }
@@ -98,23 +118,37 @@ impl MemoryStore {
 
     /// Keys currently held, over all shards.
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| lock(s).entries.len()).sum()
+        self.shards.iter().map(|s| lock(s).len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    fn shard(&self, spec: &LimitSpec, key: &[u8]) -> &Mutex<Shard> {
-        let h = self
-            .router
-            .hash_one((spec.policy.as_bytes(), spec.name.as_bytes(), key));
-        // The mask keeps the index below the shard count, a power of two.
-        let i = (h as usize) & (self.shards.len() - 1);
+    /// The 128-bit identity of `(policy, limit, key)`. Names cannot hold NUL and the key
+    /// comes last, so the NUL-separated stream is unambiguous.
+    fn identity(&self, spec: &LimitSpec, key: &[u8]) -> u128 {
+        let [a, b] = &self.seeds;
+        let feed = |s: &RandomState| {
+            let mut h = s.build_hasher();
+            h.write(spec.policy.as_bytes());
+            h.write_u8(0);
+            h.write(spec.name.as_bytes());
+            h.write_u8(0);
+            h.write(key);
+            h.finish()
+        };
+        u128::from(feed(a)) | (u128::from(feed(b)) << 64)
+    }
+
+    fn shard(&self, id: u128) -> &Mutex<Shard> {
+        // Bits 32.. of the table hash: independent of the bits the table itself uses
+        // (the low bits for the slot, the top seven for the tag). The mask keeps the
+        // index below the shard count, a power of two.
+        let i = ((id >> 32) as usize) & (self.shards.len() - 1);
         &self.shards[i]
     }
 }
-
 /// A poisoned shard only means another thread panicked mid-check; its state is still a
 /// valid timestamp or log, so keep serving.
 fn lock(m: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
@@ -123,14 +157,7 @@ fn lock(m: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
 
 impl LimitStore for MemoryStore {
     fn check(&self, spec: &LimitSpec, key: &[u8], now_us: u64) -> Result<Admission, StoreError> {
-        let mut guard = lock(self.shard(spec, key));
-        let Shard { entries, scratch } = &mut *guard;
-        scratch.clear();
-        scratch.extend_from_slice(spec.policy.as_bytes());
-        scratch.push(0);
-        scratch.extend_from_slice(spec.name.as_bytes());
-        scratch.push(0);
-        scratch.extend_from_slice(key);
+        let id = self.identity(spec, key);
         let fresh = || {
             if spec.strict {
                 State::Log(VecDeque::new())
@@ -138,14 +165,14 @@ impl LimitStore for MemoryStore {
                 State::Gcra(now_us)
             }
         };
-        // Copies the key only when it is new.
-        let state = entries.get_or_insert_mut_ref(scratch.as_slice(), fresh);
+        let mut shard = lock(self.shard(id));
+        let state = shard.get_or_insert_mut(id, fresh);
         Ok(apply(spec, state, now_us))
     }
 
     fn clear(&self) {
         for shard in self.shards.iter() {
-            lock(shard).entries.clear();
+            lock(shard).clear();
         }
     }
 }
