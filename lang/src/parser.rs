@@ -117,17 +117,40 @@ fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let mut end = text.len();
     loop {
         end = text[..end].trim_end().len();
-        let comment = pair
-            .clone()
-            .into_inner()
-            .flatten()
-            .find(|c| c.as_rule() == Rule::COMMENT && c.as_span().end() - s.start() == end);
-        match comment {
-            Some(c) => end = c.as_span().start() - s.start(),
+        // A comment runs to the end of its line: none can end here unless the last
+        // line holds a `#`, which spares the walk for nearly every pair.
+        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        if !text[line_start..end].contains('#') {
+            break;
+        }
+        match comment_ending_at(pair, s.start() + end) {
+            Some(start) => end = start - s.start(),
             None => break,
         }
     }
     Span::new(s.start() as u32, (s.start() + end) as u32)
+}
+
+/// Start of the comment pair that ends at byte `at` inside `pair`'s subtree. Siblings
+/// do not overlap, so only the child holding `at` is walked, from the last one back.
+fn comment_ending_at(pair: &Pair<'_, Rule>, at: usize) -> Option<usize> {
+    let mut node = pair.clone();
+    'descend: loop {
+        for c in node.clone().into_inner().rev() {
+            let span = c.as_span();
+            if span.end() < at {
+                return None;
+            }
+            if c.as_rule() == Rule::COMMENT && span.end() == at {
+                return Some(span.start());
+            }
+            if span.start() < at {
+                node = c;
+                continue 'descend;
+            }
+        }
+        return None;
+    }
 }
 
 /// Keywords and comments carry no content for the tree.

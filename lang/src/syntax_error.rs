@@ -31,9 +31,6 @@ const ITEM_KEYWORDS: &[&str] = &[
 
 /// Turn the first error of a whole-file parse into diagnostics for every broken item.
 pub(crate) fn recover(source: &str, first: Error<Rule>, limits: &Limits) -> Vec<Diagnostic> {
-    // Record the literal tokens (`:`, `)`, `}` ...) each failed attempt wanted, so that
-    // "expected ..." can name them; only while recovering, as it slows parsing 3x.
-    let _detail = ErrorDetail::on();
     let mut diags = Vec::new();
     let starts = item_starts(source);
     // Text before the first item keyword is the header.
@@ -47,7 +44,18 @@ pub(crate) fn recover(source: &str, first: Error<Rule>, limits: &Limits) -> Vec<
         if !header && text.trim().is_empty() {
             continue;
         }
-        if let Err(e) = parse_fragment(text, header) {
+        // Most items of a broken file are fine: check each at full speed, and parse
+        // again with error detail only the broken ones.
+        if parse_fragment(text, header).is_ok() {
+            continue;
+        }
+        let detailed = {
+            // Record the literal tokens (`:`, `)`, `}` ...) each failed attempt wanted,
+            // so that "expected ..." can name them; only here, as it slows parsing 3x.
+            let _detail = ErrorDetail::on();
+            parse_fragment(text, header)
+        };
+        if let Err(e) = detailed {
             diags.push(to_diagnostic(source, &e, start, end));
             if diags.len() >= limits.max_syntax_errors {
                 break;

@@ -43,6 +43,7 @@ pub fn check(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
         limits,
         diags: Vec::new(),
         syms: Symbols::default(),
+        regexes: HashMap::new(),
     };
     cx.syms = declare::symbols(policy, &mut cx.diags);
     cx.syms.hosts = policy.items.iter().any(|i| matches!(i, Item::Hosts(_)));
@@ -92,6 +93,9 @@ pub(crate) struct Checker<'a> {
     pub limits: &'a Limits,
     pub diags: Vec<Diagnostic>,
     pub syms: Symbols,
+    /// Regex pattern text -> why it does not compile (`None`: it does). A policy
+    /// repeats the same patterns across rules; each is compiled once.
+    pub regexes: HashMap<String, Option<types::RegexError>>,
 }
 
 impl Checker<'_> {

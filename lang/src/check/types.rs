@@ -606,35 +606,54 @@ impl Checker<'_> {
     }
 
     fn regex(&mut self, re: &StrLit) {
-        let built = regex::RegexBuilder::new(&re.value)
-            .size_limit(self.limits.max_regex_bytes)
-            .build();
-        if let Err(e) = built {
-            let (code, msg, help) = match e {
-                regex::Error::CompiledTooBig(n) => (
-                    "regex-too-large",
-                    format!("regular expression compiles to more than {n} bytes"),
-                    "simplify it, or raise `Limits::max_regex_bytes`".to_string(),
-                ),
-                other => {
-                    // The crate's message ends with a line `error: WHAT`; the lines above
-                    // it repeat the pattern, which the snippet already shows.
-                    let text = other.to_string();
-                    let last = text.lines().last().unwrap_or("").trim();
-                    let what = last.strip_prefix("error: ").unwrap_or(last);
-                    (
-                        "invalid-regex",
-                        format!("invalid regular expression: {what}"),
-                        "regexes use the syntax of the Rust `regex` crate \
-                         (no look-around, no backreferences)"
-                            .to_string(),
-                    )
-                }
-            };
+        let error = match self.regexes.get(&re.value) {
+            Some(cached) => cached.clone(),
+            None => {
+                let error = compile_error(&re.value, self.limits.max_regex_bytes);
+                self.regexes.insert(re.value.clone(), error.clone());
+                error
+            }
+        };
+        if let Some(e) = error {
             self.diags
-                .push(Diagnostic::error(code, re.span, msg).with_help(help));
+                .push(Diagnostic::error(e.code, re.span, e.message).with_help(e.help));
         }
     }
+}
+
+/// Why a regex literal does not compile, without its position (each use has its own).
+#[derive(Debug, Clone)]
+pub(crate) struct RegexError {
+    code: &'static str,
+    message: String,
+    help: &'static str,
+}
+
+fn compile_error(pattern: &str, max_bytes: usize) -> Option<RegexError> {
+    let e = regex::RegexBuilder::new(pattern)
+        .size_limit(max_bytes)
+        .build()
+        .err()?;
+    Some(match e {
+        regex::Error::CompiledTooBig(n) => RegexError {
+            code: "regex-too-large",
+            message: format!("regular expression compiles to more than {n} bytes"),
+            help: "simplify it, or raise `Limits::max_regex_bytes`",
+        },
+        other => {
+            // The crate's message ends with a line `error: WHAT`; the lines above
+            // it repeat the pattern, which the snippet already shows.
+            let text = other.to_string();
+            let last = text.lines().last().unwrap_or("").trim();
+            let what = last.strip_prefix("error: ").unwrap_or(last);
+            RegexError {
+                code: "invalid-regex",
+                message: format!("invalid regular expression: {what}"),
+                help: "regexes use the syntax of the Rust `regex` crate \
+                       (no look-around, no backreferences)",
+            }
+        }
+    })
 }
 
 fn load_only(span: Span, what: &str) -> Diagnostic {
