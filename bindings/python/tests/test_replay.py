@@ -32,12 +32,27 @@ KEYS = ("principal", "action", "resource", "context")
 
 
 def auth_cases(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every authorization request of a test file: single tests and sequence steps."""
+    """Every authorization request of a test file: single tests and sequence steps.
+
+    `warden test` runs each test on an engine whose clock is the test's clock, which
+    `now` reads when a request has no `context.time`. The engines here (the binding's
+    and `warden eval`'s) run on the system clock, so a request without `context.time`
+    is given the test's clock as `context.time`, which `now` reads first."""
     out = []
+    start = instant(doc.get("start", "2026-01-01T00:00:00Z"))
     for t in doc.get("test", []):
+        clock = start
         for step in [t, *t.get("steps", [])]:
+            if "advance" in step:
+                clock += duration(step["advance"])
+            if "at" in step:
+                clock = instant(step["at"])
             if "action" in step:
-                out.append({"name": t.get("name", "?"), **step, **{k: t[k] for k in ("because", "rule") if k in t and k not in step}})
+                case = {"name": t.get("name", "?"), **step, **{k: t[k] for k in ("because", "rule") if k in t and k not in step}}
+                context = dict(case.get("context") or {})
+                context.setdefault("time", clock.isoformat().replace("+00:00", "Z"))
+                case["context"] = context
+                out.append(case)
     return out
 
 
