@@ -23,13 +23,23 @@ const files = dirs
   .sort();
 const KEYS = ['principal', 'action', 'resource', 'context'];
 
+// Every authorization request of a test file. `warden test` runs each test on an
+// engine whose clock is the test's clock, which `now` reads when a request has no
+// `context.time`; the engines here (the addon's and `warden eval`'s) run on the system
+// clock, so a request without `context.time` is given the test's clock there.
 function authCases(doc) {
   const out = [];
+  const start = instant(doc.start ?? '2026-01-01T00:00:00Z').getTime();
   for (const t of doc.test ?? []) {
+    let clock = start;
     for (const step of [t, ...(t.steps ?? [])]) {
+      if ('advance' in step) clock += durationMs(step.advance);
+      if ('at' in step) clock = instant(step.at).getTime();
       if ('action' in step) {
         const c = { name: t.name ?? '?', ...step };
         for (const k of ['because', 'rule']) if (k in t && !(k in c)) c[k] = t[k];
+        const time = new Date(clock).toISOString().replace('.000Z', 'Z');
+        c.context = { time, ...(c.context ?? {}) };
         out.push(c);
       }
     }
