@@ -185,6 +185,36 @@ impl Engine {
             plan: ArcSwap::from_pointee(plan),
         }
     }
+
+    /// May `principal` do `action` on `resource` in `context`? Dicts in the shape of the
+    /// request JSON; only the attributes the policy reads are converted. This is
+    /// `Engine.authorize`; its Python entry point is in `fastcall.rs`.
+    pub(crate) fn authorize_args(
+        &self,
+        py: Python<'_>,
+        action: Option<&Bound<'_, PyAny>>,
+        principal: Option<&Bound<'_, PyAny>>,
+        resource: Option<&Bound<'_, PyAny>>,
+        context: Option<&Bound<'_, PyAny>>,
+        explain: bool,
+    ) -> PyResult<Py<Decision>> {
+        let plan = self.plan.load();
+        let fill = |s: &mut warden_host::Scratch| {
+            convert::fill(&plan.keys, s, principal, action, resource, context)
+        };
+        if explain {
+            let (v, trace) = plan.plan.explain(fill).map_err(request_error)?;
+            let json = serde_json::to_value(&trace)
+                .map_err(|e| crate::errors::RequestError::new_err(e.to_string()))?;
+            let trace = json_to_py(py, &json)?.unbind();
+            return Py::new(py, plan.fresh(py, v, Some(trace)));
+        }
+        let v = match plan.action_id(action) {
+            Some(id) => plan.plan.decide_action(id, fill),
+            None => plan.plan.decide(fill),
+        };
+        plan.decision(py, v.map_err(request_error)?)
+    }
 }
 
 #[pymethods]
@@ -234,36 +264,6 @@ impl Engine {
             Ok(w) => Ok(Engine::wrap(py, w, Origin::Source(name))),
             Err(e) => Err(policy_error(py, &e)),
         }
-    }
-
-    /// May `principal` do `action` on `resource` in `context`? Dicts in the shape of the
-    /// request JSON; only the attributes the policy reads are converted.
-    #[pyo3(signature = (*, action=None, principal=None, resource=None, context=None, explain=false))]
-    fn authorize(
-        &self,
-        py: Python<'_>,
-        action: Option<&Bound<'_, PyAny>>,
-        principal: Option<&Bound<'_, PyAny>>,
-        resource: Option<&Bound<'_, PyAny>>,
-        context: Option<&Bound<'_, PyAny>>,
-        explain: bool,
-    ) -> PyResult<Py<Decision>> {
-        let plan = self.plan.load();
-        let fill = |s: &mut warden_host::Scratch| {
-            convert::fill(&plan.keys, s, principal, action, resource, context)
-        };
-        if explain {
-            let (v, trace) = plan.plan.explain(fill).map_err(request_error)?;
-            let json = serde_json::to_value(&trace)
-                .map_err(|e| crate::errors::RequestError::new_err(e.to_string()))?;
-            let trace = json_to_py(py, &json)?.unbind();
-            return Py::new(py, plan.fresh(py, v, Some(trace)));
-        }
-        let v = match plan.action_id(action) {
-            Some(id) => plan.plan.decide_action(id, fill),
-            None => plan.plan.decide(fill),
-        };
-        plan.decision(py, v.map_err(request_error)?)
     }
 
     /// Decide an HTTP request: route, CORS, rate limits, requirements, response headers.

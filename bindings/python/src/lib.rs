@@ -6,6 +6,7 @@
 //! | --- | --- |
 //! | `engine.rs` | `Engine`: load, authorize, check_http(_async), explain, reload |
 //! | `convert.rs` | dicts -> the plan's reused request; JSON -> Python |
+//! | `fastcall.rs` | the raw entry point of `Engine.authorize` (keywords matched by identity) |
 //! | `decision.rs` | `Decision`, `HttpDecision`, `Diagnostic` |
 //! | `errors.rs` | `WardenError`, `PolicyError`, `RequestError`, `ConfigError` |
 //! | `runtime.rs` | the tokio runtime of `check_http_async`, results handed to asyncio |
@@ -14,6 +15,7 @@ mod convert;
 mod decision;
 mod engine;
 mod errors;
+mod fastcall;
 mod runtime;
 
 use pyo3::prelude::*;
@@ -22,6 +24,7 @@ use pyo3::prelude::*;
 fn _warden(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<engine::Engine>()?;
+    fastcall::install(&py.get_type::<engine::Engine>())?;
     m.add_class::<decision::Decision>()?;
     m.add_class::<decision::HttpDecision>()?;
     m.add_class::<decision::Diagnostic>()?;

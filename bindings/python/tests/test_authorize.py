@@ -1,5 +1,7 @@
 """authorize from plain dicts: decisions, frozen cached results, explain, reads."""
 
+import inspect
+
 import pytest
 
 import warden
@@ -103,3 +105,28 @@ def test_action_cache_follows_reload() -> None:
     assert e.authorize(principal=p, action=action)
     e.reload(source="policy p\nrole r\ngrant r: a:read\n")
     assert not e.authorize(principal=p, action=action)
+
+
+def test_keyword_arguments_are_parsed_like_a_python_signature(tour: warden.Engine) -> None:
+    # `authorize` is a raw fastcall method: keywords are matched by identity, then by
+    # value; everything else is the TypeError of a keyword-only signature.
+    want = tour.authorize(principal=EDITOR, action="posts:write", resource=OWN_POST)
+    runtime = {"".join(["act", "ion"]): "posts:write", "".join(["princ", "ipal"]): EDITOR}
+    assert tour.authorize(resource=OWN_POST, **runtime) is want
+    assert tour.authorize(**{"action": "posts:write", "principal": EDITOR, "resource": OWN_POST}) is want
+    assert tour.authorize(action="posts:write", principal=EDITOR, resource=OWN_POST, context=None, explain=False) is want
+    with pytest.raises(TypeError, match="0 positional arguments but 1 were given"):
+        tour.authorize("posts:write")  # type: ignore[misc]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'actions'"):
+        tour.authorize(actions="posts:write")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="argument 'explain'"):
+        tour.authorize(action="posts:write", explain=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="doesn't apply"):
+        warden.Engine.authorize(object(), action="posts:write")  # type: ignore[arg-type]
+    with pytest.raises(warden.RequestError, match="missing `action`"):
+        tour.authorize(principal=EDITOR)
+    sig = inspect.signature(warden.Engine.authorize)
+    assert [(p.name, p.kind, p.default) for p in sig.parameters.values()][1:] == [
+        (n, inspect.Parameter.KEYWORD_ONLY, d)
+        for n, d in [("action", None), ("principal", None), ("resource", None), ("context", None), ("explain", False)]
+    ]
