@@ -94,26 +94,10 @@ fn nextauth(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Vec
         match &e.value {
             AuthValue::From(CredSource::Cookie(n)) => cookies.push(n.name.clone()),
             AuthValue::Keys(ks) => refs.extend(ks),
-            AuthValue::Leeway(d) => rules.leeway_s = d.millis() as f64 / 1000.0,
-            AuthValue::MaxAge(d) => rules.max_age_s = Some(d.millis() as f64 / 1000.0),
-            AuthValue::RequireClaim { claim, value } => rules.required.push((
-                ClaimPath::new(&claim.name, claim.quoted),
-                value.value.as_str().into(),
-            )),
-            AuthValue::Claim {
-                attr,
-                claims: names,
-            } => {
-                let paths = names
-                    .iter()
-                    .map(|c| ClaimPath::new(&c.name, c.quoted))
-                    .collect();
-                match attr.name.as_str() {
-                    "id" => claims.id = paths,
-                    "roles" => claims.roles = paths,
-                    other => claims.attrs.push((other.into(), paths)),
-                }
-            }
+            AuthValue::Leeway(_)
+            | AuthValue::MaxAge(_)
+            | AuthValue::RequireClaim { .. }
+            | AuthValue::Claim { .. } => token_entry(&e.value, &mut rules, &mut claims),
             _ => {}
         }
     }
@@ -169,26 +153,10 @@ fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<J
             AuthValue::Keys(ks) => refs.extend(ks),
             AuthValue::Issuer(xs) => issuer.extend(xs.iter().map(|s| s.value.clone())),
             AuthValue::Audience(xs) => audience.extend(xs.iter().map(|s| s.value.clone())),
-            AuthValue::Leeway(d) => rules.leeway_s = d.millis() as f64 / 1000.0,
-            AuthValue::MaxAge(d) => rules.max_age_s = Some(d.millis() as f64 / 1000.0),
-            AuthValue::RequireClaim { claim, value } => rules.required.push((
-                ClaimPath::new(&claim.name, claim.quoted),
-                value.value.as_str().into(),
-            )),
-            AuthValue::Claim {
-                attr,
-                claims: names,
-            } => {
-                let paths = names
-                    .iter()
-                    .map(|c| ClaimPath::new(&c.name, c.quoted))
-                    .collect();
-                match attr.name.as_str() {
-                    "id" => claims.id = paths,
-                    "roles" => claims.roles = paths,
-                    other => claims.attrs.push((other.into(), paths)),
-                }
-            }
+            AuthValue::Leeway(_)
+            | AuthValue::MaxAge(_)
+            | AuthValue::RequireClaim { .. }
+            | AuthValue::Claim { .. } => token_entry(&e.value, &mut rules, &mut claims),
             AuthValue::From(_) | AuthValue::Key { .. } | AuthValue::Revoked(_) => {}
         }
     }
@@ -436,5 +404,33 @@ fn literal(e: &ast::Expr) -> Value {
         }
         ExprKind::List(xs) => Value::List(xs.iter().map(literal).collect()),
         _ => Value::Null,
+    }
+}
+
+/// The entries `auth jwt` and `auth nextauth` share: token lifetime rules and the
+/// claim mapping.
+fn token_entry(v: &AuthValue, rules: &mut TokenRules, claims: &mut ClaimMap) {
+    match v {
+        AuthValue::Leeway(d) => rules.leeway_s = d.millis() as f64 / 1000.0,
+        AuthValue::MaxAge(d) => rules.max_age_s = Some(d.millis() as f64 / 1000.0),
+        AuthValue::RequireClaim { claim, value } => rules.required.push((
+            ClaimPath::new(&claim.name, claim.quoted),
+            value.value.as_str().into(),
+        )),
+        AuthValue::Claim {
+            attr,
+            claims: names,
+        } => {
+            let paths = names
+                .iter()
+                .map(|c| ClaimPath::new(&c.name, c.quoted))
+                .collect();
+            match attr.name.as_str() {
+                "id" => claims.id = paths,
+                "roles" => claims.roles = paths,
+                other => claims.attrs.push((other.into(), paths)),
+            }
+        }
+        _ => {}
     }
 }
