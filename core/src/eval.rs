@@ -224,7 +224,15 @@ pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
             v => v,
         },
         Node::Bin(op, a, b) => {
-            let (l, r) = (eval(cx, a), eval(cx, b));
+            let l = eval(cx, a);
+            // `input.size <= 10MB` and its kin: a number against a constant needs no
+            // second dispatch (the same answer as `order`).
+            if let (V::Num(x), Node::Const(Konst::Num(y))) = (&l, &**b) {
+                if let Some(o) = num_order(*op, *x, *y) {
+                    return V::Bool(o);
+                }
+            }
+            let r = eval(cx, b);
             if matches!(l, V::Missing) || matches!(r, V::Missing) {
                 return V::Missing;
             }
@@ -660,14 +668,20 @@ fn binary<'a>(cx: &Cx<'a>, op: BinOp, l: V<'a>, r: V<'a>) -> V<'a> {
     }
 }
 
+/// `x op y` for the ordering operators; `None` for any other operator.
+fn num_order(op: BinOp, x: f64, y: f64) -> Option<bool> {
+    Some(match op {
+        BinOp::Lt => x < y,
+        BinOp::Le => x <= y,
+        BinOp::Gt => x > y,
+        BinOp::Ge => x >= y,
+        _ => return None,
+    })
+}
+
 fn order(cx: &Cx<'_>, op: BinOp, l: &V<'_>, r: &V<'_>) -> Option<bool> {
     if let (V::Num(x), V::Num(y)) = (l, r) {
-        return Some(match op {
-            BinOp::Lt => x < y,
-            BinOp::Le => x <= y,
-            BinOp::Gt => x > y,
-            _ => x >= y,
-        });
+        return num_order(op, *x, *y);
     }
     if !is_roleish(l) && !is_roleish(r) {
         return None;

@@ -44,20 +44,19 @@ impl IpText {
         use std::fmt::Write;
         let mut s = ArrayString::new();
         match ip {
-            // Dotted decimal by hand: `fmt` costs ~1000 instructions per request here.
+            // Dotted decimal from a table: `fmt` costs ~1000 instructions per request
+            // here, and dividing each octet by 100 and 10 is a visible share too.
             IpAddr::V4(v4) => {
-                let digit = |d: u8| char::from(b'0' + d);
                 for (i, o) in v4.octets().into_iter().enumerate() {
                     if i > 0 {
                         let _ = s.try_push('.');
                     }
-                    if o >= 100 {
-                        let _ = s.try_push(digit(o / 100));
+                    let Some((digits, n)) = OCTET.get(usize::from(o)) else {
+                        continue;
+                    };
+                    for &d in digits.get(..usize::from(*n)).unwrap_or_default() {
+                        let _ = s.try_push(char::from(d));
                     }
-                    if o >= 10 {
-                        let _ = s.try_push(digit(o / 10 % 10));
-                    }
-                    let _ = s.try_push(digit(o % 10));
                 }
             }
             // 45 bytes at most: `write!` cannot run out of room.
@@ -73,6 +72,24 @@ impl IpText {
     }
 }
 
+/// Each octet's decimal digits and their count, for [`IpText::new`].
+static OCTET: [([u8; 3], u8); 256] = {
+    let mut t = [([0u8; 3], 0u8); 256];
+    let mut i = 0;
+    while i < 256 {
+        let (h, d, u) = ((i / 100) as u8, (i / 10 % 10) as u8, (i % 10) as u8);
+        t[i] = if i >= 100 {
+            ([b'0' + h, b'0' + d, b'0' + u], 3)
+        } else if i >= 10 {
+            ([b'0' + d, b'0' + u, 0], 2)
+        } else {
+            ([b'0' + u, 0, 0], 1)
+        };
+        i += 1;
+    }
+    t
+};
+
 /// Key bytes: inline up to `s:` and an IPv4 address, a short IPv6 prefix or API key.
 pub(crate) type KeyBytes = SmallVec<[u8; 32]>;
 
@@ -87,14 +104,14 @@ pub(crate) type Answers = SmallVec<[Result<Admission, StoreError>; 2]>;
 pub(crate) struct LimitKey {
     pub limit: u32,
     pub key: KeyBytes,
-    /// The key for traces: redacted when it came from a header or a secret.
-    pub shown: String,
 }
 
 /// The authentication outcome, computed at most once per request.
 #[derive(Debug, Default)]
 pub(crate) struct Who {
-    authn: Option<Authn>,
+    /// Boxed: most requests never authenticate here (the host passes the principal),
+    /// and an inline `Authn` would make every [`Prepared`] larger to move.
+    authn: Option<Box<Authn>>,
 }
 
 /// Phase 1's result when the request needs the store.
@@ -111,6 +128,9 @@ pub(crate) struct Prepared<'r> {
     pub(super) who: Who,
     pub(super) now_us: u64,
     pub keys: SmallVec<[LimitKey; 2]>,
+    /// Each key as traces show it (redacted when it came from a header or a secret);
+    /// empty unless tracing.
+    shown: Vec<String>,
 }
 
 #[allow(
@@ -144,8 +164,8 @@ impl Engine {
         }
         let authn = who
             .authn
-            .get_or_insert_with(|| self.auth.authenticate(req, now_us));
-        match authn {
+            .get_or_insert_with(|| Box::new(self.auth.authenticate(req, now_us)));
+        match &**authn {
             Authn::Principal { principal, .. } => Some(principal),
             Authn::Anonymous | Authn::Failed(_) => None,
         }
@@ -225,7 +245,7 @@ impl Engine {
                 .collect();
             t.cors = match (&h.cors, cors) {
                 (None, _) | (_, Verdict::NoOrigin) => "none",
-                (_, Verdict::Allowed(_)) => "allowed",
+                (_, Verdict::Allowed(..)) => "allowed",
                 (_, Verdict::Refused) => "refused",
             };
             t.principal = "not needed".into();
@@ -240,6 +260,7 @@ impl Engine {
             who: Who::default(),
             now_us: self.now_us(req),
             keys: SmallVec::new(),
+            shown: Vec::new(),
         };
         if let (Some(c), true) = (&h.cors, Cors::is_preflight(req)) {
             if let Some(t) = tr {
@@ -247,8 +268,8 @@ impl Engine {
             }
             let mut hs = self.route_headers(&p.chain);
             return Phase1::Done(match cors {
-                Verdict::Allowed(origin) => {
-                    c.preflight(origin, &mut hs);
+                Verdict::Allowed(origin, listed) => {
+                    c.preflight(origin, listed, &mut hs);
                     self.finish(true, 204, hs, &p)
                 }
                 _ => {
@@ -294,15 +315,26 @@ impl Engine {
                 ip: p.ip.as_ref().map(IpText::as_str),
                 principal,
             };
-            let key = self.limit_key(l, &view, &lim.key, tracing);
+            let (key, shown) = self.limit_key(l, &view, &lim.key, tracing);
             p.keys.push(key);
+            if tracing {
+                p.shown.push(shown);
+            }
         }
         Phase1::Pending(p)
     }
 
     /// Evaluate a key: `s:TEXT` or `n:NUMBER`; the client's IPv6 address by its prefix;
     /// a missing key is the one shared key `missing` (see docs/LANGUAGE.md, Limits).
-    fn limit_key(&self, limit: u32, view: &HttpView<'_>, node: &Node, tracing: bool) -> LimitKey {
+    /// Also the key as a trace shows it: empty unless tracing, so that no request
+    /// pays for text only a trace reads.
+    fn limit_key(
+        &self,
+        limit: u32,
+        view: &HttpView<'_>,
+        node: &Node,
+        tracing: bool,
+    ) -> (LimitKey, String) {
         let cx = Cx {
             t: Some(&self.tables),
             req: None,
@@ -317,40 +349,38 @@ impl Engine {
         let (key, shown) = match value {
             V::Str(s) if Some(&*s) == view.ip => {
                 let k = match view.req.ip {
-                    Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                    Some(IpAddr::V6(v6)) => Cow::Owned(match v6.to_ipv4_mapped() {
                         Some(v4) => v4.to_string(),
                         None => v6_prefix(v6, self.ipv6_prefix),
-                    },
-                    _ => s.into_owned(),
+                    }),
+                    _ => s,
                 };
-                (prefixed("s:", &k), k)
+                (prefixed("s:", &k), shown_if(tracing, || k.to_string()))
             }
             V::Str(s) => {
-                let shown = if !tracing {
-                    String::new()
-                } else if redact {
-                    "<redacted>".into()
-                } else {
-                    s.to_string()
-                };
+                let shown = shown_if(tracing, || {
+                    if redact {
+                        "<redacted>".into()
+                    } else {
+                        s.to_string()
+                    }
+                });
                 (prefixed("s:", &s), shown)
             }
-            V::Secret(s) => (prefixed("s:", &s), "<redacted>".into()),
+            V::Secret(s) => (
+                prefixed("s:", &s),
+                shown_if(tracing, || "<redacted>".into()),
+            ),
             V::Num(n) => (
                 KeyBytes::from_vec(format!("n:{n}").into_bytes()),
-                n.to_string(),
+                shown_if(tracing, || n.to_string()),
             ),
             _ => (
                 KeyBytes::from_slice(b"missing"),
-                "missing (one shared key)".into(),
+                shown_if(tracing, || "missing (one shared key)".into()),
             ),
         };
-        LimitKey {
-            limit,
-            key,
-            // Only traces show keys; skip the copy otherwise.
-            shown: if tracing { shown } else { String::new() },
-        }
+        (LimitKey { limit, key }, shown)
     }
 
     /// Phase 3: store answers (one per `p.keys`, in order) -> the decision.
@@ -376,7 +406,7 @@ impl Engine {
         let mut policy_many = String::new();
         // The `RateLimit` value, written in place (no per-limit Strings to join).
         let mut counters = String::new();
-        for (k, answer) in p.keys.iter().zip(answers) {
+        for (i, (k, answer)) in p.keys.iter().zip(answers).enumerate() {
             let Some(lim) = h.limits.get(k.limit as usize) else {
                 continue;
             };
@@ -426,7 +456,7 @@ impl Engine {
                 t.limits.push(LimitTrace {
                     limit: lim.spec.name.to_string(),
                     rule: lim.loc.to_string(),
-                    key: k.shown.clone(),
+                    key: p.shown.get(i).cloned().unwrap_or_default(),
                     outcome: outcome.into_owned(),
                     remaining,
                 });
@@ -470,14 +500,13 @@ impl Engine {
                 .iter()
                 .take(applies)
                 .filter_map(|&r| h.routes.get(r as usize))
-                .flat_map(|r| r.reqs.iter());
+                .flat_map(|r| r.pass_reqs(pass));
             for q in reqs {
-                let kind = match (&q.test, pass) {
-                    (ReqTest::Auth, 0) => "auth",
-                    (ReqTest::Role(_), 1) => "role",
-                    (ReqTest::Expr(_), 2) => "expr",
-                    (ReqTest::Signature(_), 2) => "signature",
-                    _ => continue,
+                let kind = match &q.test {
+                    ReqTest::Auth => "auth",
+                    ReqTest::Role(_) => "role",
+                    ReqTest::Expr(_) => "expr",
+                    ReqTest::Signature(_) => "signature",
                 };
                 let (ok, reads) = self.test(req, p, q, tr.is_some());
                 if let Some(t) = tr.as_deref_mut() {
@@ -493,7 +522,7 @@ impl Engine {
                     });
                 }
                 if ok != Some(true) && failure.is_none() {
-                    let failed_auth = match (&q.test, &p.who.authn) {
+                    let failed_auth = match (&q.test, p.who.authn.as_deref()) {
                         (ReqTest::Auth | ReqTest::Role(_), Some(a @ Authn::Failed(_))) => {
                             Some(a.clone())
                         }
@@ -513,7 +542,7 @@ impl Engine {
         }
         p.chain = chain;
         if let Some(t) = tr {
-            t.principal = match (&req.principal, &p.who.authn) {
+            t.principal = match (&req.principal, p.who.authn.as_deref()) {
                 (Some(_), _) => "host".into(),
                 (None, None) => "not needed".into(),
                 (None, Some(Authn::Anonymous)) => "anonymous".into(),
@@ -521,7 +550,7 @@ impl Engine {
                 (None, Some(Authn::Principal { via, .. })) => format!("auth: {via}"),
             };
         }
-        let via = match &p.who.authn {
+        let via = match p.who.authn.as_deref() {
             Some(Authn::Principal { via, .. }) if req.principal.is_none() => Some(via.clone()),
             _ => None,
         };
@@ -765,6 +794,15 @@ fn challenge(f: AuthFailure) -> Cow<'static, str> {
             "Bearer error=\"invalid_token\", error_description=\"{}\"",
             f.code()
         )),
+    }
+}
+
+/// `text()` when tracing, else nothing (no allocation).
+fn shown_if(tracing: bool, text: impl FnOnce() -> String) -> String {
+    if tracing {
+        text()
+    } else {
+        String::new()
     }
 }
 

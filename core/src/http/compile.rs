@@ -56,6 +56,30 @@ pub(crate) struct CReq {
     pub needs_principal: bool,
 }
 
+impl CReq {
+    /// When the requirement is tested: 0 `auth`, 1 roles, 2 expressions and signatures.
+    pub fn pass(&self) -> usize {
+        match self.test {
+            ReqTest::Auth => 0,
+            ReqTest::Role(_) => 1,
+            ReqTest::Expr(_) | ReqTest::Signature(_) => 2,
+        }
+    }
+}
+
+impl CRoute {
+    /// The requirements tested in `pass` (see [`CReq::pass`]).
+    pub fn pass_reqs(&self, pass: usize) -> &[CReq] {
+        let [a, r] = self.pass_ends;
+        let range = match pass {
+            0 => 0..a,
+            1 => a..r,
+            _ => r..self.reqs.len(),
+        };
+        self.reqs.get(range).unwrap_or_default()
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct CRoute {
     pub loc: Box<str>,
@@ -63,7 +87,11 @@ pub(crate) struct CRoute {
     /// Method bits; 0 = every method.
     pub methods: u8,
     pub public: bool,
+    /// Requirements in the order they are tested: `auth`, then roles, then the rest
+    /// (source order within each); `reqs[..pass_ends[0]]` are `auth`,
+    /// `reqs[pass_ends[0]..pass_ends[1]]` roles.
     pub reqs: Box<[CReq]>,
+    pub pass_ends: [usize; 2],
     pub limits: Box<[u32]>,
     pub header_ops: Box<[HeaderOp]>,
     /// `header set NAME: EXPR` lines, evaluated per admitted request.
@@ -284,6 +312,12 @@ pub(crate) fn compile(
             }
         }
         let methods = r.methods.iter().fold(0u8, |m, x| m | method_bit(&x.name));
+        // Stable: source order within each pass.
+        reqs.sort_by_key(CReq::pass);
+        let pass_ends = [
+            reqs.iter().take_while(|q| q.pass() < 1).count(),
+            reqs.iter().take_while(|q| q.pass() < 2).count(),
+        ];
         for (pi, p) in r.patterns.iter().enumerate() {
             out.pattern_route.push((route_id, pi as u32));
             patterns.push(p.text.clone());
@@ -294,6 +328,7 @@ pub(crate) fn compile(
             methods,
             public,
             reqs: reqs.into(),
+            pass_ends,
             limits: limits.into(),
             header_ops: header_ops.into(),
             dynamic: super::dynamic::RouteDyn {

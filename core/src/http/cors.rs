@@ -25,7 +25,9 @@ pub(crate) struct Cors {
 pub(crate) enum Verdict<'r> {
     /// No `Origin` header: not a cross-origin request.
     NoOrigin,
-    Allowed(&'r str),
+    /// The request's origin, and the index of the listed origin spelled the same byte
+    /// for byte (whose text the answer then borrows).
+    Allowed(&'r str, Option<u32>),
     Refused,
 }
 
@@ -34,8 +36,12 @@ impl Cors {
         let Some(origin) = req.header_value("origin") else {
             return Verdict::NoOrigin;
         };
+        // Listed origins are lower-case, as browsers send them: try bytes first.
+        if let Some(i) = self.origins.iter().position(|o| **o == *origin) {
+            return Verdict::Allowed(origin, Some(i as u32));
+        }
         if self.any || self.origins.iter().any(|o| o.eq_ignore_ascii_case(origin)) {
-            Verdict::Allowed(origin)
+            Verdict::Allowed(origin, None)
         } else {
             Verdict::Refused
         }
@@ -51,8 +57,8 @@ impl Cors {
     /// Headers for an actual (non-preflight) response.
     pub fn actual<'e>(&'e self, v: Verdict<'_>, h: &mut HeaderSet<'e>) {
         self.vary(h);
-        if let Verdict::Allowed(origin) = v {
-            self.allow_origin(origin, h);
+        if let Verdict::Allowed(origin, listed) = v {
+            self.allow_origin(origin, listed, h);
             if let Some(e) = &self.expose {
                 h.set(
                     Cow::Borrowed("access-control-expose-headers"),
@@ -63,9 +69,9 @@ impl Cors {
     }
 
     /// Headers answering a preflight from an allowed origin.
-    pub fn preflight<'e>(&'e self, origin: &str, h: &mut HeaderSet<'e>) {
+    pub fn preflight<'e>(&'e self, origin: &str, listed: Option<u32>, h: &mut HeaderSet<'e>) {
         self.vary(h);
-        self.allow_origin(origin, h);
+        self.allow_origin(origin, listed, h);
         if let Some(m) = &self.methods {
             h.set(
                 Cow::Borrowed("access-control-allow-methods"),
@@ -83,14 +89,14 @@ impl Cors {
         }
     }
 
-    fn allow_origin<'e>(&'e self, origin: &str, h: &mut HeaderSet<'e>) {
+    fn allow_origin<'e>(&'e self, origin: &str, listed: Option<u32>, h: &mut HeaderSet<'e>) {
         // With `"*"` and no credentials, answer `*`: the response is the same for
         // every origin and caches may share it.
         let value = if self.any && !self.credentials {
             Cow::Borrowed("*")
         } else {
             // The listed spelling when it is the request's, byte for byte: no copy.
-            match self.origins.iter().find(|o| ***o == *origin) {
+            match listed.and_then(|i| self.origins.get(i as usize)) {
                 Some(listed) => Cow::Borrowed(&**listed),
                 None => Cow::Owned(origin.to_owned()),
             }

@@ -18,24 +18,30 @@ const FEW: usize = 8;
 #[derive(Debug, Default)]
 struct Lits {
     list: Vec<(Box<str>, usize)>,
-    /// For a long list: positions in `list` by [`fold`] of the literal (a bucket holds
-    /// two only on a 64-bit collision).
-    table: Option<HashMap<u64, Vec<usize>, BuildHasherDefault<Folded>>>,
+    /// For a long list: the first position in `list` of each literal's [`fold`] (two
+    /// literals share one only on a 64-bit collision, which falls back to the scan).
+    table: Option<HashMap<u64, u32, BuildHasherDefault<Folded>>>,
 }
 
 impl Lits {
+    #[inline]
     fn child(&self, seg: &[u8]) -> Option<usize> {
-        let same = |i: &usize| {
-            let (l, c) = self.list.get(*i)?;
-            // `l` is lower-case already: fold only the segment.
+        // Request paths are mostly lower-case like the literals: bytes first, then
+        // without case (a mismatch of equal length usually fails on the first byte).
+        let same = |(l, c): &(Box<str>, usize)| {
             let l = l.as_bytes();
-            (l.len() == seg.len() && l.iter().zip(seg).all(|(a, b)| *a == b.to_ascii_lowercase()))
-                .then_some(*c)
+            (l.len() == seg.len() && (l == seg || l.eq_ignore_ascii_case(seg))).then_some(*c)
         };
-        match &self.table {
-            Some(t) => t.get(&fold(seg))?.iter().find_map(same),
-            None => (0..self.list.len()).find_map(|i| same(&i)),
+        if let Some(t) = &self.table {
+            let found = t
+                .get(&fold(seg))
+                .and_then(|&i| self.list.get(i as usize))
+                .and_then(same);
+            if found.is_some() {
+                return found;
+            }
         }
+        self.list.iter().find_map(same)
     }
 
     fn insert(&mut self, seg: &str, next: usize) -> usize {
@@ -51,9 +57,9 @@ impl Lits {
     /// Index a long list once every pattern is in.
     fn seal(&mut self) {
         if self.list.len() > FEW {
-            let mut t: HashMap<u64, Vec<usize>, _> = HashMap::default();
+            let mut t: HashMap<u64, u32, _> = HashMap::default();
             for (i, (l, _)) in self.list.iter().enumerate() {
-                t.entry(fold(l.as_bytes())).or_default().push(i);
+                t.entry(fold(l.as_bytes())).or_insert(i as u32);
             }
             self.table = Some(t);
         }
@@ -166,8 +172,10 @@ impl Router {
             ),
             None => (rest, &[][..]),
         };
-        if let Some(c) = node.lit.child(seg) {
-            self.walk(c, tail, out);
+        if !node.lit.list.is_empty() {
+            if let Some(c) = node.lit.child(seg) {
+                self.walk(c, tail, out);
+            }
         }
         if let Some(c) = node.param {
             self.walk(c, tail, out);
@@ -200,10 +208,13 @@ impl<A: smallvec::Array<Item = u32>> Sink for SmallVec<A> {
 /// without lower-casing a copy. Not keyed: the tables are fixed at load, so no client
 /// can grow a bucket.
 fn fold(seg: &[u8]) -> u64 {
+    seg.iter().fold(0, |h, &b| fold_step(h, b))
+}
+
+#[inline]
+fn fold_step(h: u64, b: u8) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
-    seg.iter().fold(0, |h, &b| {
-        (h.rotate_left(5) ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(K)
-    })
+    (h.rotate_left(5) ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(K)
 }
 
 /// The table's hasher: its keys are [`fold`]s already.
