@@ -76,8 +76,8 @@ pub(crate) struct HttpView<'a> {
     pub path: &'a str,
     /// The raw query, without `?`.
     pub query: &'a str,
-    /// The client address as text.
-    pub ip: Option<&'a str>,
+    /// The client address (as text on demand).
+    pub ip: &'a crate::http::ClientIp,
     /// The host's principal or the one `auth` produced; `None`: anonymous.
     pub principal: Option<&'a Principal>,
 }
@@ -189,7 +189,7 @@ pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
         Node::Ip => {
             let v = cx
                 .http
-                .and_then(|h| h.ip)
+                .and_then(|h| h.ip.text())
                 .map_or(V::Missing, |ip| V::Str(Cow::Borrowed(ip)));
             if let Some(rec) = cx.rec {
                 let value = render(cx, &v);
@@ -430,7 +430,10 @@ fn load<'a>(cx: &Cx<'a>, root: Root, path: &'a [Box<str>], hint: Hint) -> V<'a> 
             (Some(h), "method") => V::Str(Cow::Borrowed(&h.req.method)),
             (Some(h), "path") => V::Str(Cow::Borrowed(h.path)),
             (Some(h), "query") => V::Str(Cow::Borrowed(h.query)),
-            (Some(h), "ip") => h.ip.map_or(V::Missing, |ip| V::Str(Cow::Borrowed(ip))),
+            (Some(h), "ip") => {
+                h.ip.text()
+                    .map_or(V::Missing, |ip| V::Str(Cow::Borrowed(ip)))
+            }
             _ => V::Missing,
         },
     };

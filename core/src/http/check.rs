@@ -22,7 +22,7 @@ use arrayvec::ArrayString;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use smallvec::SmallVec;
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::net::IpAddr;
 use warden_lang::ast::Root;
 
@@ -72,6 +72,34 @@ impl IpText {
     }
 }
 
+/// The client address, and its text once something reads it: most requests' limit
+/// keys and requirements never do (`principal.client ?? ip` with a client).
+#[derive(Debug)]
+pub(crate) struct ClientIp {
+    addr: Option<IpAddr>,
+    text: OnceCell<IpText>,
+}
+
+impl ClientIp {
+    pub(crate) fn new(addr: Option<IpAddr>) -> ClientIp {
+        ClientIp {
+            addr,
+            text: OnceCell::new(),
+        }
+    }
+
+    /// The address as text; `None` when the host gave none.
+    pub(crate) fn text(&self) -> Option<&str> {
+        let addr = self.addr?;
+        Some(self.text.get_or_init(|| IpText::new(addr)).as_str())
+    }
+
+    /// The text if something read it already (without making it).
+    fn peek(&self) -> Option<&str> {
+        self.text.get().map(IpText::as_str)
+    }
+}
+
 /// Each octet's decimal digits and their count, for [`IpText::new`].
 static OCTET: [([u8; 3], u8); 256] = {
     let mut t = [([0u8; 3], 0u8); 256];
@@ -118,7 +146,7 @@ pub(crate) struct Who {
 #[derive(Debug)]
 pub(crate) struct Prepared<'r> {
     pub(super) norm: NormPath<'r>,
-    pub(super) ip: Option<IpText>,
+    pub(super) ip: ClientIp,
     /// Matching routes, most specific first; `.1` is the pattern of the winner.
     pub(super) chain: Chain,
     pattern: u32,
@@ -251,7 +279,7 @@ impl Engine {
             t.principal = "not needed".into();
         }
         let mut p = Prepared {
-            ip: req.ip.map(IpText::new),
+            ip: ClientIp::new(req.ip),
             norm,
             chain,
             pattern,
@@ -312,7 +340,7 @@ impl Engine {
                 req,
                 path: &p.norm.path,
                 query: p.norm.query,
-                ip: p.ip.as_ref().map(IpText::as_str),
+                ip: &p.ip,
                 principal,
             };
             let (key, shown) = self.limit_key(l, &view, &lim.key, tracing);
@@ -347,7 +375,7 @@ impl Engine {
         let redact = tracing && matches!(key_source(&cx, node), Node::Header(_) | Node::Cookie(_));
         let value = quick_key(view, node).unwrap_or_else(|| eval::eval(&cx, node));
         let (key, shown) = match value {
-            V::Str(s) if Some(&*s) == view.ip => {
+            V::Str(s) if Some(&*s) == view.ip.peek() => {
                 let k = match view.req.ip {
                     Some(IpAddr::V6(v6)) => Cow::Owned(match v6.to_ipv4_mapped() {
                         Some(v4) => v4.to_string(),
@@ -606,7 +634,7 @@ impl Engine {
                     req,
                     path: &p.norm.path,
                     query: p.norm.query,
-                    ip: p.ip.as_ref().map(IpText::as_str),
+                    ip: &p.ip,
                     principal,
                 };
                 let rec = RefCell::new(Vec::new());
@@ -850,7 +878,10 @@ fn quick_key<'a>(view: &HttpView<'a>, node: &'a Node) -> Option<V<'a>> {
         .principal
         .map_or(V::Missing, |p| crate::subject::Who::Built(p).get(name));
     Some(match from_principal {
-        V::Missing => view.ip.map_or(V::Missing, |ip| V::Str(Cow::Borrowed(ip))),
+        V::Missing => view
+            .ip
+            .text()
+            .map_or(V::Missing, |ip| V::Str(Cow::Borrowed(ip))),
         v => v,
     })
 }
@@ -943,12 +974,13 @@ mod tests {
             .attr("api_client", "acme")
             .attr("n", 3.0);
         for principal in [Some(&someone), None] {
-            for ip in [Some("203.0.113.7"), None] {
+            for ip in ["203.0.113.7".parse().ok(), None] {
+                let ip = super::ClientIp::new(ip);
                 let view = HttpView {
                     req: &req,
                     path: "/",
                     query: "",
-                    ip,
+                    ip: &ip,
                     principal,
                 };
                 let cx = Cx {
@@ -966,11 +998,12 @@ mod tests {
             }
         }
         // Other shapes (a role hint, a longer path, no `?? ip`) go to `eval`.
+        let no_ip = super::ClientIp::new(None);
         let view = HttpView {
             req: &req,
             path: "/",
             query: "",
-            ip: None,
+            ip: &no_ip,
             principal: Some(&someone),
         };
         let two = Node::Load {

@@ -2,7 +2,7 @@
 //! literal. Literal `header set`s stay folded at load; routes without an expression pay
 //! nothing here.
 
-use super::check::{IpText, Prepared};
+use super::check::Prepared;
 use super::headers::HeaderSet;
 use super::HttpRequest;
 use crate::eval::{self, Cx, HttpView, V};
@@ -79,7 +79,7 @@ impl Engine {
             req,
             path: &p.norm.path,
             query: p.norm.query,
-            ip: p.ip.as_ref().map(IpText::as_str),
+            ip: &p.ip,
             principal,
         };
         let cx = Cx {

@@ -39,6 +39,7 @@ pub use router::Router;
 
 use crate::limit::{LimitStore, StoreError};
 use crate::Engine;
+pub(crate) use check::ClientIp;
 use check::{Answers, LimitKey, Phase1};
 
 impl Engine {
@@ -85,14 +86,14 @@ impl Engine {
         match self.prepare(req, tr.as_deref_mut()) {
             Phase1::Done(d) => d,
             Phase1::Pending(mut p) => {
-                let answers: Answers = p
-                    .keys
-                    .iter()
-                    .map(|k| {
-                        let (store, spec) = self.limit_target(k)?;
-                        store.check(spec, &k.key, p.now_us())
-                    })
-                    .collect();
+                // A loop rather than `collect`: `SmallVec`'s `Extend` costs more here.
+                let mut answers = Answers::new();
+                for k in &p.keys {
+                    answers.push(match self.limit_target(k) {
+                        Ok((store, spec)) => store.check(spec, &k.key, p.now_us()),
+                        Err(e) => Err(e),
+                    });
+                }
                 self.conclude(req, &mut p, answers, tr)
             }
         }
