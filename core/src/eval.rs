@@ -672,7 +672,7 @@ fn binary<'a>(cx: &Cx<'a>, op: BinOp, l: V<'a>, r: V<'a>) -> V<'a> {
 }
 
 /// `x op y` for the ordering operators; `None` for any other operator.
-fn num_order(op: BinOp, x: f64, y: f64) -> Option<bool> {
+pub(crate) fn num_order(op: BinOp, x: f64, y: f64) -> Option<bool> {
     Some(match op {
         BinOp::Lt => x < y,
         BinOp::Le => x <= y,

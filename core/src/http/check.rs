@@ -14,10 +14,10 @@ use super::headers::HeaderSet;
 use super::path::{normalise, NormPath};
 use super::HttpRequest;
 use crate::auth::{AuthFailure, Authn};
-use crate::eval::{self, Cx, HttpView, V};
+use crate::eval::{self, Cx, HttpView, Konst, V};
 use crate::limit::{Admission, OnStoreError, StoreError};
 use crate::lower::{Hint, Node};
-use crate::{Engine, Principal};
+use crate::{Engine, Principal, Value};
 use arrayvec::ArrayString;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use smallvec::SmallVec;
@@ -142,7 +142,9 @@ pub(crate) struct Who {
     authn: Option<Box<Authn>>,
 }
 
-/// Phase 1's result when the request needs the store.
+/// The state of one request between the phases, filled in place by the driver's
+/// `Prepared::new` and [`Engine::prepare`]: it is a few hundred bytes, and moving it
+/// between the phases was a visible share of a request.
 #[derive(Debug)]
 pub(crate) struct Prepared<'r> {
     pub(super) norm: NormPath<'r>,
@@ -159,18 +161,31 @@ pub(crate) struct Prepared<'r> {
     /// Each key as traces show it (redacted when it came from a header or a secret);
     /// empty unless tracing.
     shown: Vec<String>,
+    /// The store's answers, one per `keys` entry, pushed by the driver.
+    pub answers: Answers,
 }
 
-#[allow(
-    clippy::large_enum_variant,
-    reason = "moved once per request; a box would cost an allocation each time"
-)]
-pub(crate) enum Phase1<'e, 'r> {
-    Done(HttpDecision<'e>),
-    Pending(Prepared<'r>),
-}
+impl<'r> Prepared<'r> {
+    /// Blank state for `req`; [`Engine::prepare`] fills it.
+    pub(crate) fn new(req: &'r HttpRequest) -> Prepared<'r> {
+        Prepared {
+            norm: NormPath {
+                path: Cow::Borrowed("/"),
+                query: "",
+            },
+            ip: ClientIp::new(req.ip),
+            chain: Chain::new(),
+            pattern: 0,
+            applies: 0,
+            cors: Verdict::NoOrigin,
+            who: Who::default(),
+            now_us: 0,
+            keys: SmallVec::new(),
+            shown: Vec::new(),
+            answers: Answers::new(),
+        }
+    }
 
-impl Prepared<'_> {
     pub(crate) fn now_us(&self) -> u64 {
         self.now_us
     }
@@ -199,12 +214,15 @@ impl Engine {
         }
     }
 
-    /// Phase 1.
+    /// Phase 1, into `p` (from `Prepared::new(req)`): the decision when the request is
+    /// answered without the store (a bad path, a preflight), else `None` with the keys
+    /// to count in `p.keys`.
     pub(crate) fn prepare<'e, 'r>(
         &'e self,
         req: &'r HttpRequest,
         mut tr: Option<&mut HttpTrace>,
-    ) -> Phase1<'e, 'r> {
+        p: &mut Prepared<'r>,
+    ) -> Option<HttpDecision<'e>> {
         let h = &self.http;
         let tracing = tr.is_some();
         let norm = match normalise(&req.path) {
@@ -215,7 +233,7 @@ impl Engine {
                 }
                 let mut d = self.base_decision(false, 400, &[], None);
                 d.reason = Some(Cow::Owned(e.to_string()));
-                return Phase1::Done(d);
+                return Some(d);
             }
         };
         // Pattern ids become route ids in place: one buffer for both.
@@ -278,31 +296,25 @@ impl Engine {
             };
             t.principal = "not needed".into();
         }
-        let mut p = Prepared {
-            ip: ClientIp::new(req.ip),
-            norm,
-            chain,
-            pattern,
-            applies,
-            cors,
-            who: Who::default(),
-            now_us: self.now_us(req),
-            keys: SmallVec::new(),
-            shown: Vec::new(),
-        };
+        p.norm = norm;
+        p.chain = chain;
+        p.pattern = pattern;
+        p.applies = applies;
+        p.cors = cors;
+        p.now_us = self.now_us(req);
         if let (Some(c), true) = (&h.cors, Cors::is_preflight(req)) {
             if let Some(t) = tr {
                 t.preflight = true;
             }
             let mut hs = self.route_headers(&p.chain);
-            return Phase1::Done(match cors {
+            return Some(match cors {
                 Verdict::Allowed(origin, listed) => {
                     c.preflight(origin, listed, &mut hs);
-                    self.finish(true, 204, hs, &p)
+                    self.finish(true, 204, hs, p)
                 }
                 _ => {
                     c.actual(Verdict::Refused, &mut hs);
-                    let mut d = self.finish(false, 403, hs, &p);
+                    let mut d = self.finish(false, 403, hs, p);
                     d.reason = Some(Cow::Borrowed(
                         "CORS preflight from an origin the policy does not allow",
                     ));
@@ -349,7 +361,7 @@ impl Engine {
                 p.shown.push(shown);
             }
         }
-        Phase1::Pending(p)
+        None
     }
 
     /// Evaluate a key: `s:TEXT` or `n:NUMBER`; the client's IPv6 address by its prefix;
@@ -411,12 +423,11 @@ impl Engine {
         (LimitKey { limit, key }, shown)
     }
 
-    /// Phase 3: store answers (one per `p.keys`, in order) -> the decision.
+    /// Phase 3: store answers (`p.answers`, one per `p.keys`, in order) -> the decision.
     pub(crate) fn conclude<'e>(
         &'e self,
         req: &HttpRequest,
         p: &mut Prepared<'_>,
-        answers: Answers,
         mut tr: Option<&mut HttpTrace>,
     ) -> HttpDecision<'e> {
         let h = &self.http;
@@ -434,13 +445,14 @@ impl Engine {
         let mut policy_many = String::new();
         // The `RateLimit` value, written in place (no per-limit Strings to join).
         let mut counters = String::new();
-        for (i, (k, answer)) in p.keys.iter().zip(answers).enumerate() {
+        for (i, (k, answer)) in p.keys.iter().zip(p.answers.iter()).enumerate() {
             let Some(lim) = h.limits.get(k.limit as usize) else {
                 continue;
             };
             let answer = match (answer, self.on_store_error, &self.fallback) {
+                (Ok(a), _, _) => Ok(*a),
                 (Err(_), OnStoreError::Fallback, Some(f)) => f.check(&lim.spec, &k.key, p.now_us),
-                (a, _, _) => a,
+                (Err(e), _, _) => Err(e.clone()),
             };
             match policy_one {
                 None => policy_one = Some(&lim.policy_item),
@@ -630,6 +642,11 @@ impl Engine {
                 (Some(ok), Vec::new())
             }
             ReqTest::Expr(node) => {
+                if !trace {
+                    if let Some(v) = input_compare(req, node) {
+                        return (v, Vec::new());
+                    }
+                }
                 let view = HttpView {
                     req,
                     path: &p.norm.path,
@@ -886,6 +903,35 @@ fn quick_key<'a>(view: &HttpView<'a>, node: &'a Node) -> Option<V<'a>> {
     })
 }
 
+/// `input.NAME <op> NUMBER` (`<`, `<=`, `>`, `>=`), the usual body-size check, without
+/// the general evaluator: the same answer as `eval`, where an input that is absent or
+/// not a number makes the comparison missing. `None` for any other shape.
+fn input_compare(req: &HttpRequest, node: &Node) -> Option<Option<bool>> {
+    let Node::Bin(op, a, b) = node else {
+        return None;
+    };
+    let (
+        Node::Load {
+            root: Root::Input,
+            path,
+            hint: Hint::Plain,
+        },
+        Node::Const(Konst::Num(k)),
+    ) = (&**a, &**b)
+    else {
+        return None;
+    };
+    let [name] = &**path else {
+        return None;
+    };
+    // Not an ordering (`==`, `in` ...): the evaluator decides.
+    eval::num_order(*op, 0.0, 0.0)?;
+    Some(match req.input.get(name) {
+        Some(Value::Number(x)) => eval::num_order(*op, *x, *k),
+        _ => None,
+    })
+}
+
 /// Which part of a `a ?? b ?? c` key supplied the value (to redact header keys).
 fn key_source<'a>(cx: &Cx<'a>, node: &'a Node) -> &'a Node {
     match node {
@@ -1017,6 +1063,86 @@ mod tests {
             load("api_client", Hint::Plain),
         ] {
             assert!(super::quick_key(&view, &other).is_none());
+        }
+    }
+
+    #[test]
+    fn input_compare_agrees_with_eval() {
+        use crate::eval::{eval, Cx, HttpView, Konst};
+        use crate::lower::{Hint, Node};
+        use crate::HttpRequest;
+        use warden_lang::ast::BinOp;
+        use warden_lang::ast::Root;
+        let load = |root, name: &str| Node::Load {
+            root,
+            path: vec![Box::from(name)].into_boxed_slice(),
+            hint: Hint::Plain,
+        };
+        let num = |k: f64| Node::Const(Konst::Num(k));
+        let reqs = [
+            HttpRequest::new("POST", "/").input("size", 2048.0),
+            HttpRequest::new("POST", "/").input("size", 1e9),
+            HttpRequest::new("POST", "/").input("size", "big"),
+            HttpRequest::new("POST", "/").input("size", true),
+            HttpRequest::new("POST", "/"),
+        ];
+        let ops = [
+            BinOp::Lt,
+            BinOp::Le,
+            BinOp::Gt,
+            BinOp::Ge,
+            BinOp::Eq,
+            BinOp::Ne,
+        ];
+        let no_ip = super::ClientIp::new(None);
+        for req in &reqs {
+            let view = HttpView {
+                req,
+                path: "/",
+                query: "",
+                ip: &no_ip,
+                principal: None,
+            };
+            let cx = Cx {
+                t: None,
+                req: None,
+                http: Some(&view),
+                rec: None,
+                pmask: None,
+                clock: None,
+            };
+            for op in ops {
+                let node = Node::Bin(
+                    op,
+                    Box::new(load(Root::Input, "size")),
+                    Box::new(num(2048.0)),
+                );
+                let general = match eval(&cx, &node) {
+                    crate::eval::V::Bool(b) => Some(b),
+                    _ => None,
+                };
+                match super::input_compare(req, &node) {
+                    Some(quick) => assert_eq!(quick, general, "{op:?} on {:?}", req.input),
+                    None => assert!(matches!(op, BinOp::Eq | BinOp::Ne), "{op:?} is an ordering"),
+                }
+            }
+        }
+        // Other shapes go to `eval`.
+        let req = &reqs[0];
+        for other in [
+            Node::Bin(
+                BinOp::Le,
+                Box::new(load(Root::Principal, "size")),
+                Box::new(num(1.0)),
+            ),
+            Node::Bin(
+                BinOp::Le,
+                Box::new(num(1.0)),
+                Box::new(load(Root::Input, "size")),
+            ),
+            load(Root::Input, "size"),
+        ] {
+            assert!(super::input_compare(req, &other).is_none());
         }
     }
 

@@ -40,7 +40,7 @@ pub use router::Router;
 use crate::limit::{LimitStore, StoreError};
 use crate::Engine;
 pub(crate) use check::ClientIp;
-use check::{Answers, LimitKey, Phase1};
+use check::{LimitKey, Prepared};
 
 impl Engine {
     /// Decide an HTTP request: normalise, route, CORS, rate limits, authentication,
@@ -59,19 +59,19 @@ impl Engine {
     /// [`Engine::check_http`] for async hosts: the store is asked with
     /// [`LimitStore::check_async`], so a networked store never blocks the runtime.
     pub async fn check_http_async<'e>(&'e self, req: &HttpRequest) -> HttpDecision<'e> {
-        match self.prepare(req, None) {
-            Phase1::Done(d) => d,
-            Phase1::Pending(mut p) => {
-                let mut answers = Answers::new();
-                for k in &p.keys {
-                    answers.push(match self.limit_target(k) {
-                        Ok((store, spec)) => store.check_async(spec, &k.key, p.now_us()).await,
-                        Err(e) => Err(e),
-                    });
-                }
-                self.conclude(req, &mut p, answers, None)
-            }
+        let mut p = Prepared::new(req);
+        if let Some(d) = self.prepare(req, None, &mut p) {
+            return d;
         }
+        for i in 0..p.keys.len() {
+            let answer = match p.keys.get(i).map(|k| (k, self.limit_target(k))) {
+                Some((k, Ok((store, spec)))) => store.check_async(spec, &k.key, p.now_us()).await,
+                Some((_, Err(e))) => Err(e),
+                None => continue,
+            };
+            p.answers.push(answer);
+        }
+        self.conclude(req, &mut p, None)
     }
 
     /// Forget every rate-limit key (of the store and of the fallback store).
@@ -83,20 +83,17 @@ impl Engine {
     }
 
     fn run_http(&self, req: &HttpRequest, mut tr: Option<&mut HttpTrace>) -> HttpDecision<'_> {
-        match self.prepare(req, tr.as_deref_mut()) {
-            Phase1::Done(d) => d,
-            Phase1::Pending(mut p) => {
-                // A loop rather than `collect`: `SmallVec`'s `Extend` costs more here.
-                let mut answers = Answers::new();
-                for k in &p.keys {
-                    answers.push(match self.limit_target(k) {
-                        Ok((store, spec)) => store.check(spec, &k.key, p.now_us()),
-                        Err(e) => Err(e),
-                    });
-                }
-                self.conclude(req, &mut p, answers, tr)
-            }
+        let mut p = Prepared::new(req);
+        if let Some(d) = self.prepare(req, tr.as_deref_mut(), &mut p) {
+            return d;
         }
+        for k in &p.keys {
+            p.answers.push(match self.limit_target(k) {
+                Ok((store, spec)) => store.check(spec, &k.key, p.now_us),
+                Err(e) => Err(e),
+            });
+        }
+        self.conclude(req, &mut p, tr)
     }
 
     /// The store and spec that count one key.
