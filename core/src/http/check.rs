@@ -530,56 +530,62 @@ impl Engine {
             d.note = note.map(Cow::Owned);
             return d;
         }
-        // Requirements: every `require auth`, then every role, then expressions.
-        let applies = p.applies;
-        let mut failure: Option<(&'e CReq, Option<Authn>)> = None;
+        // Requirements: every `require auth`, then every role, then expressions. The
+        // first to fail decides; a trace tests them all.
+        let tracing = tr.is_some();
+        let mut failed: Option<&'e CReq> = None;
         // Taken out for the passes: testing needs `p` mutably (authentication).
         let chain = std::mem::take(&mut p.chain);
+        let applying = chain.get(..p.applies).unwrap_or_default();
         for pass in 0..3 {
-            let reqs = chain
-                .iter()
-                .take(applies)
-                .filter_map(|&r| h.routes.get(r as usize))
-                .flat_map(|r| r.pass_reqs(pass));
-            for q in reqs {
-                let kind = match &q.test {
-                    ReqTest::Auth => "auth",
-                    ReqTest::Role(_) => "role",
-                    ReqTest::Expr(_) => "expr",
-                    ReqTest::Signature(_) => "signature",
+            for &r in applying {
+                let Some(route) = h.routes.get(r as usize) else {
+                    continue;
                 };
-                let (ok, reads) = self.test(req, p, q, tr.is_some());
-                if let Some(t) = tr.as_deref_mut() {
-                    t.requirements.push(ReqTrace {
-                        rule: q.loc.to_string(),
-                        kind,
-                        value: match ok {
-                            Some(true) => "true",
-                            Some(false) => "false",
-                            None => "missing",
-                        },
-                        reads,
-                    });
-                }
-                if ok != Some(true) && failure.is_none() {
-                    let failed_auth = match (&q.test, p.who.authn.as_deref()) {
-                        (ReqTest::Auth | ReqTest::Role(_), Some(a @ Authn::Failed(_))) => {
-                            Some(a.clone())
-                        }
-                        // With `auth` blocks there was a credential to present.
-                        (ReqTest::Auth, _) if !self.auth.is_empty() => {
-                            Some(Authn::Failed(AuthFailure::MissingToken))
-                        }
-                        (ReqTest::Auth, _) => Some(Authn::Anonymous),
-                        _ => None,
-                    };
-                    failure = Some((q, failed_auth));
+                for q in route.pass_reqs(pass) {
+                    let (ok, reads) = self.test(req, p, q, tracing);
+                    if let Some(t) = tr.as_deref_mut() {
+                        t.requirements.push(ReqTrace {
+                            rule: q.loc.to_string(),
+                            kind: match &q.test {
+                                ReqTest::Auth => "auth",
+                                ReqTest::Role(_) => "role",
+                                ReqTest::Expr(_) => "expr",
+                                ReqTest::Signature(_) => "signature",
+                            },
+                            value: match ok {
+                                Some(true) => "true",
+                                Some(false) => "false",
+                                None => "missing",
+                            },
+                            reads,
+                        });
+                    }
+                    if ok != Some(true) && failed.is_none() {
+                        failed = Some(q);
+                    }
                 }
             }
-            if failure.is_some() && tr.is_none() {
+            // The rest of the failing pass still runs (it may authenticate, which the
+            // decision reports); later passes only for a trace.
+            if failed.is_some() && !tracing {
                 break;
             }
         }
+        // Authentication runs at most once, before any `auth` or role requirement is
+        // tested, so its outcome now is what it was when the failure was found.
+        let failure = failed.map(|q| {
+            let failed_auth = match (&q.test, p.who.authn.as_deref()) {
+                (ReqTest::Auth | ReqTest::Role(_), Some(a @ Authn::Failed(_))) => Some(a.clone()),
+                // With `auth` blocks there was a credential to present.
+                (ReqTest::Auth, _) if !self.auth.is_empty() => {
+                    Some(Authn::Failed(AuthFailure::MissingToken))
+                }
+                (ReqTest::Auth, _) => Some(Authn::Anonymous),
+                _ => None,
+            };
+            (q, failed_auth)
+        });
         p.chain = chain;
         if let Some(t) = tr {
             t.principal = match (&req.principal, p.who.authn.as_deref()) {

@@ -426,6 +426,7 @@ fn cors(scope: &lower::Scope<'_>, c: &ast::CorsDecl, diags: &mut Vec<Diagnostic>
             },
         }
     }
+    out.seal();
     out
 }
 

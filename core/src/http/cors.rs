@@ -1,7 +1,7 @@
 //! CORS: the `cors` block folded at load (lines with `if` kept or dropped), then per
 //! request: headers for an allowed origin, and the answer to a preflight.
 
-use super::headers::HeaderSet;
+use super::headers::{name_bit, HeaderSet};
 use super::HttpRequest;
 use std::borrow::Cow;
 
@@ -18,7 +18,15 @@ pub(crate) struct Cors {
     pub credentials: bool,
     /// Seconds, as text.
     pub max_age: Option<Box<str>>,
+    /// The headers of an actual response from each listed origin (by index), made by
+    /// [`Cors::seal`]: a request from a listed origin appends them in one go.
+    actual_for: Vec<Headers>,
+    /// [`name_bit`] of the names in `actual_for`.
+    actual_mask: u64,
 }
+
+/// A fixed list of response headers: (lower-case name, value).
+type Headers = Box<[(Box<str>, Box<str>)]>;
 
 /// What CORS says about one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,8 +62,41 @@ impl Cors {
             && req.header_value("access-control-request-method").is_some()
     }
 
+    /// Build the per-origin header lists, once the block is folded.
+    pub fn seal(&mut self) {
+        let lists: Vec<Headers> = (0..self.origins.len())
+            .map(|i| {
+                let mut h = HeaderSet::base(&[], 0);
+                if let Some(o) = self.origins.get(i) {
+                    self.actual_each(Verdict::Allowed(o, Some(i as u32)), &mut h);
+                }
+                h.add
+                    .iter()
+                    .map(|(n, v)| (Box::from(&**n), Box::from(&**v)))
+                    .collect()
+            })
+            .collect();
+        self.actual_mask = lists
+            .iter()
+            .flat_map(|l| l.iter())
+            .fold(0, |m, (n, _)| m | name_bit(n));
+        self.actual_for = lists;
+    }
+
     /// Headers for an actual (non-preflight) response.
     pub fn actual<'e>(&'e self, v: Verdict<'_>, h: &mut HeaderSet<'e>) {
+        if let Verdict::Allowed(_, Some(i)) = v {
+            if let Some(list) = self.actual_for.get(i as usize) {
+                if h.append_new(list, self.actual_mask) {
+                    return;
+                }
+            }
+        }
+        self.actual_each(v, h);
+    }
+
+    /// [`Cors::actual`] one header at a time.
+    fn actual_each<'e>(&'e self, v: Verdict<'_>, h: &mut HeaderSet<'e>) {
         self.vary(h);
         if let Verdict::Allowed(origin, listed) = v {
             self.allow_origin(origin, listed, h);
@@ -115,5 +156,53 @@ impl Cors {
         if !self.any || self.credentials {
             h.set(Cow::Borrowed("vary"), Cow::Borrowed("Origin"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::headers::{HeaderOp, HeaderPlan};
+
+    fn cors() -> Cors {
+        let mut c = Cors {
+            origins: vec!["https://a.example".into(), "https://b.example".into()],
+            expose: Some("X-Total".into()),
+            credentials: true,
+            ..Cors::default()
+        };
+        c.seal();
+        c
+    }
+
+    /// The prebuilt lists give what setting each header gives, and step aside when the
+    /// plan already holds one of their names.
+    #[test]
+    fn prebuilt_headers_match_one_at_a_time() {
+        let c = cors();
+        let global: Vec<(Box<str>, Box<str>)> = vec![("x-frame-options".into(), "DENY".into())];
+        let plain = HeaderPlan::new(&global, &[]);
+        let with_vary = HeaderPlan::new(&global, &[HeaderOp::Set("vary".into(), "Cookie".into())]);
+        for plan in [&plain, &with_vary] {
+            for (i, origin) in ["https://a.example", "https://b.example"]
+                .iter()
+                .enumerate()
+            {
+                let v = Verdict::Allowed(origin, Some(i as u32));
+                let mut fast = HeaderSet::planned(plan, 6);
+                c.actual(v, &mut fast);
+                let mut slow = HeaderSet::planned(plan, 6);
+                c.actual_each(v, &mut slow);
+                assert_eq!(fast.add, slow.add);
+                assert!(fast.add.contains(&(
+                    Cow::Borrowed("access-control-allow-origin"),
+                    Cow::Borrowed(*origin)
+                )));
+            }
+        }
+        // With the route's `Vary` planned, the answer's `Vary` replaces it, once.
+        let mut h = HeaderSet::planned(&with_vary, 6);
+        c.actual(Verdict::Allowed("https://a.example", Some(0)), &mut h);
+        assert_eq!(h.add.iter().filter(|(n, _)| n == "vary").count(), 1);
     }
 }

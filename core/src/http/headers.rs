@@ -45,7 +45,7 @@ impl HeaderPlan {
 
 /// One of 64 buckets of header names (length and last byte): lets [`HeaderSet::set`]
 /// skip the planned headers when none can have the name being set.
-fn name_bit(name: &str) -> u64 {
+pub(crate) fn name_bit(name: &str) -> u64 {
     let last = name.as_bytes().last().copied().unwrap_or(0);
     1 << ((name.len() * 7 + usize::from(last)) % 64)
 }
@@ -95,6 +95,22 @@ impl<'e> HeaderSet<'e> {
             mask: plan.mask,
             added: 0,
         }
+    }
+
+    /// Append headers that cannot be in the set yet: the set holds no name whose bit
+    /// is in `mask`, the union of the entries' [`name_bit`]s. Returns `false`, having
+    /// done nothing, when it might (then [`HeaderSet::set`] each).
+    pub fn append_new(&mut self, entries: &'e [(Box<str>, Box<str>)], mask: u64) -> bool {
+        if (self.mask | self.added) & mask != 0 {
+            return false;
+        }
+        self.added |= mask;
+        self.add.extend(
+            entries
+                .iter()
+                .map(|(n, v)| (Cow::Borrowed(&**n), Cow::Borrowed(&**v))),
+        );
+        true
     }
 
     /// Add or replace a header.
