@@ -142,6 +142,14 @@ pub(crate) struct Who {
     authn: Option<Box<Authn>>,
 }
 
+/// What a requirement reads of the request besides the principal.
+#[derive(Clone, Copy)]
+pub(super) struct Facts<'a> {
+    norm: &'a NormPath<'a>,
+    ip: &'a ClientIp,
+    now_us: u64,
+}
+
 /// The state of one request between the phases, filled in place by the driver's
 /// `Prepared::new` and [`Engine::prepare`]: it is a few hundred bytes, and moving it
 /// between the phases was a visible share of a request.
@@ -225,7 +233,7 @@ impl Engine {
     ) -> Option<HttpDecision<'e>> {
         let h = &self.http;
         let tracing = tr.is_some();
-        let norm = match normalise(&req.path) {
+        p.norm = match normalise(&req.path) {
             Ok(n) => n,
             Err(e) => {
                 if let Some(t) = tr.as_deref_mut() {
@@ -237,8 +245,8 @@ impl Engine {
             }
         };
         // Pattern ids become route ids in place: one buffer for both.
-        let mut chain = Chain::new();
-        h.router.matching_inline(&norm.path, &mut chain);
+        let chain = &mut p.chain;
+        h.router.matching_inline(&p.norm.path, chain);
         let bit = method_bit(&req.method);
         let mut kept = 0;
         let mut pattern = 0;
@@ -270,12 +278,13 @@ impl Engine {
             .iter()
             .position(|&r| h.routes.get(r as usize).is_some_and(|r| r.public))
             .map_or(chain.len(), |i| i + 1);
-        let cors = match &h.cors {
+        p.cors = match &h.cors {
             Some(c) => c.verdict(req),
             None => Verdict::NoOrigin,
         };
+        let chain = &p.chain;
         if let Some(t) = tr.as_deref_mut() {
-            t.path = norm.path.to_string();
+            t.path = p.norm.path.to_string();
             t.routes = chain
                 .iter()
                 .enumerate()
@@ -289,25 +298,22 @@ impl Engine {
                     })
                 })
                 .collect();
-            t.cors = match (&h.cors, cors) {
+            t.cors = match (&h.cors, p.cors) {
                 (None, _) | (_, Verdict::NoOrigin) => "none",
                 (_, Verdict::Allowed(..)) => "allowed",
                 (_, Verdict::Refused) => "refused",
             };
             t.principal = "not needed".into();
         }
-        p.norm = norm;
-        p.chain = chain;
         p.pattern = pattern;
         p.applies = applies;
-        p.cors = cors;
         p.now_us = self.now_us(req);
         if let (Some(c), true) = (&h.cors, Cors::is_preflight(req)) {
             if let Some(t) = tr {
                 t.preflight = true;
             }
             let mut hs = self.route_headers(&p.chain);
-            return Some(match cors {
+            return Some(match p.cors {
                 Verdict::Allowed(origin, listed) => {
                     c.preflight(origin, listed, &mut hs);
                     self.finish(true, 204, hs, p)
@@ -534,16 +540,19 @@ impl Engine {
         // first to fail decides; a trace tests them all.
         let tracing = tr.is_some();
         let mut failed: Option<&'e CReq> = None;
-        // Taken out for the passes: testing needs `p` mutably (authentication).
-        let chain = std::mem::take(&mut p.chain);
-        let applying = chain.get(..p.applies).unwrap_or_default();
+        let applying = p.chain.get(..p.applies).unwrap_or_default();
+        let at = Facts {
+            norm: &p.norm,
+            ip: &p.ip,
+            now_us: p.now_us,
+        };
         for pass in 0..3 {
             for &r in applying {
                 let Some(route) = h.routes.get(r as usize) else {
                     continue;
                 };
                 for q in route.pass_reqs(pass) {
-                    let (ok, reads) = self.test(req, p, q, tracing);
+                    let (ok, reads) = self.test(req, &mut p.who, at, q, tracing);
                     if let Some(t) = tr.as_deref_mut() {
                         t.requirements.push(ReqTrace {
                             rule: q.loc.to_string(),
@@ -586,7 +595,6 @@ impl Engine {
             };
             (q, failed_auth)
         });
-        p.chain = chain;
         if let Some(t) = tr {
             t.principal = match (&req.principal, p.who.authn.as_deref()) {
                 (Some(_), _) => "host".into(),
@@ -616,12 +624,13 @@ impl Engine {
     fn test(
         &self,
         req: &HttpRequest,
-        p: &mut Prepared<'_>,
+        who: &mut Who,
+        at: Facts<'_>,
         q: &CReq,
         trace: bool,
     ) -> (Option<bool>, Vec<crate::Read>) {
         let principal = if q.needs_principal {
-            self.principal_of(req, &mut p.who, p.now_us)
+            self.principal_of(req, who, at.now_us)
         } else {
             req.principal.as_ref()
         };
@@ -632,7 +641,7 @@ impl Engine {
                     .verify(
                         req.header_value(&sig.header),
                         req.body.as_deref(),
-                        p.now_us / 1_000_000,
+                        at.now_us / 1_000_000,
                     )
                     .is_ok();
                 (Some(ok), Vec::new())
@@ -655,9 +664,9 @@ impl Engine {
                 }
                 let view = HttpView {
                     req,
-                    path: &p.norm.path,
-                    query: p.norm.query,
-                    ip: &p.ip,
+                    path: &at.norm.path,
+                    query: at.norm.query,
+                    ip: at.ip,
                     principal,
                 };
                 let rec = RefCell::new(Vec::new());
