@@ -26,11 +26,12 @@ struct Lits {
 impl Lits {
     #[inline]
     fn child(&self, seg: &[u8]) -> Option<usize> {
-        // Request paths are mostly lower-case like the literals: bytes first, then
-        // without case (a mismatch of equal length usually fails on the first byte).
+        // `l` is lower-case already: fold only the segment. A loop, not `==`: segments
+        // are a few bytes, and a `memcmp` call costs more than comparing them.
         let same = |(l, c): &(Box<str>, usize)| {
             let l = l.as_bytes();
-            (l.len() == seg.len() && (l == seg || l.eq_ignore_ascii_case(seg))).then_some(*c)
+            (l.len() == seg.len() && l.iter().zip(seg).all(|(a, b)| *a == b.to_ascii_lowercase()))
+                .then_some(*c)
         };
         if let Some(t) = &self.table {
             let found = t
