@@ -892,20 +892,10 @@ fn quick_key<'a>(view: &HttpView<'a>, node: &'a Node) -> Option<V<'a>> {
     let Node::Coalesce(a, b) = node else {
         return None;
     };
-    let (
-        Node::Load {
-            root: Root::Principal,
-            path,
-            hint: Hint::Plain,
-        },
-        Node::Ip,
-    ) = (&**a, &**b)
-    else {
+    if !matches!(**b, Node::Ip) {
         return None;
-    };
-    let [name] = &**path else {
-        return None;
-    };
+    }
+    let name = plain_attr(a, Root::Principal)?;
     let from_principal = view
         .principal
         .map_or(V::Missing, |p| crate::subject::Who::Built(p).get(name));
@@ -918,6 +908,22 @@ fn quick_key<'a>(view: &HttpView<'a>, node: &'a Node) -> Option<V<'a>> {
     })
 }
 
+/// `NAME` when `node` reads `root.NAME`: one name, no declared role hint (the shape
+/// the shortcuts above `eval` handle).
+fn plain_attr(node: &Node, root: Root) -> Option<&str> {
+    match node {
+        Node::Load {
+            root: r,
+            path,
+            hint: Hint::Plain,
+        } if *r == root => match &**path {
+            [name] => Some(name),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// `input.NAME <op> NUMBER` (`<`, `<=`, `>`, `>=`), the usual body-size check, without
 /// the general evaluator: the same answer as `eval`, where an input that is absent or
 /// not a number makes the comparison missing. `None` for any other shape.
@@ -925,20 +931,10 @@ fn input_compare(req: &HttpRequest, node: &Node) -> Option<Option<bool>> {
     let Node::Bin(op, a, b) = node else {
         return None;
     };
-    let (
-        Node::Load {
-            root: Root::Input,
-            path,
-            hint: Hint::Plain,
-        },
-        Node::Const(Konst::Num(k)),
-    ) = (&**a, &**b)
-    else {
+    let Node::Const(Konst::Num(k)) = &**b else {
         return None;
     };
-    let [name] = &**path else {
-        return None;
-    };
+    let name = plain_attr(a, Root::Input)?;
     // Not an ordering (`==`, `in` ...): the evaluator decides.
     eval::num_order(*op, 0.0, 0.0)?;
     Some(match req.input.get(name) {
@@ -1012,9 +1008,21 @@ mod tests {
         assert_eq!(super::IpText::new(v6).as_str(), "2001:db8::1");
     }
 
+    /// An evaluation context over an HTTP view alone (no tables, no clock).
+    fn bare_cx<'a>(view: &'a crate::eval::HttpView<'a>) -> crate::eval::Cx<'a> {
+        crate::eval::Cx {
+            t: None,
+            req: None,
+            http: Some(view),
+            rec: None,
+            pmask: None,
+            clock: None,
+        }
+    }
+
     #[test]
     fn quick_key_agrees_with_eval() {
-        use crate::eval::{eval, Cx, HttpView};
+        use crate::eval::{eval, HttpView};
         use crate::lower::{Hint, Node};
         use crate::{HttpRequest, Principal};
         use warden_lang::ast::Root;
@@ -1044,14 +1052,7 @@ mod tests {
                     ip: &ip,
                     principal,
                 };
-                let cx = Cx {
-                    t: None,
-                    req: None,
-                    http: Some(&view),
-                    rec: None,
-                    pmask: None,
-                    clock: None,
-                };
+                let cx = bare_cx(&view);
                 for k in &keys {
                     let quick = super::quick_key(&view, k).map(|v| format!("{v:?}"));
                     assert_eq!(quick, Some(format!("{:?}", eval(&cx, k))));
@@ -1083,7 +1084,7 @@ mod tests {
 
     #[test]
     fn input_compare_agrees_with_eval() {
-        use crate::eval::{eval, Cx, HttpView, Konst};
+        use crate::eval::{eval, HttpView, Konst};
         use crate::lower::{Hint, Node};
         use crate::HttpRequest;
         use warden_lang::ast::BinOp;
@@ -1118,14 +1119,7 @@ mod tests {
                 ip: &no_ip,
                 principal: None,
             };
-            let cx = Cx {
-                t: None,
-                req: None,
-                http: Some(&view),
-                rec: None,
-                pmask: None,
-                clock: None,
-            };
+            let cx = bare_cx(&view);
             for op in ops {
                 let node = Node::Bin(
                     op,
