@@ -285,6 +285,9 @@ impl Engine {
             diags.sort_by_key(|d| (d.span.start, d.span.end));
             return Err(err(diags));
         }
+        // `SystemClock` calibrates on its first read (once per process): let a load pay
+        // for it rather than the first request.
+        let _ = options.clock.now_micros();
         Ok(Engine {
             name: name.to_owned(),
             tables,
