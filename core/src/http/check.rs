@@ -142,12 +142,29 @@ pub(crate) struct Who {
     authn: Option<Box<Authn>>,
 }
 
-/// What a requirement reads of the request besides the principal.
+/// What expressions read of the request besides the principal.
 #[derive(Clone, Copy)]
 pub(super) struct Facts<'a> {
     norm: &'a NormPath<'a>,
     ip: &'a ClientIp,
-    now_us: u64,
+    pub now_us: u64,
+}
+
+impl<'a> Facts<'a> {
+    /// The request as an expression reads it, with `principal`.
+    pub(super) fn view(
+        self,
+        req: &'a HttpRequest,
+        principal: Option<&'a Principal>,
+    ) -> HttpView<'a> {
+        HttpView {
+            req,
+            path: &self.norm.path,
+            query: self.norm.query,
+            ip: self.ip,
+            principal,
+        }
+    }
 }
 
 /// The state of one request between the phases, filled in place by the driver's
@@ -197,6 +214,17 @@ impl<'r> Prepared<'r> {
     pub(crate) fn now_us(&self) -> u64 {
         self.now_us
     }
+
+    /// The state borrowed apart: what expressions read, the principal slot that
+    /// authentication fills (mutably, at most once), and the matching routes.
+    pub(super) fn parts(&mut self) -> (Facts<'_>, &mut Who, &[u32]) {
+        let at = Facts {
+            norm: &self.norm,
+            ip: &self.ip,
+            now_us: self.now_us,
+        };
+        (at, &mut self.who, &self.chain)
+    }
 }
 
 impl Engine {
@@ -219,6 +247,23 @@ impl Engine {
         match &**authn {
             Authn::Principal { principal, .. } => Some(principal),
             Authn::Anonymous | Authn::Failed(_) => None,
+        }
+    }
+
+    /// The principal an expression reads: the host's, or, when it `needs` one and the
+    /// host gave none, the one the policy's `auth` section produces (authenticating at
+    /// most once per request).
+    pub(super) fn principal_if<'a>(
+        &self,
+        needs: bool,
+        req: &'a HttpRequest,
+        who: &'a mut Who,
+        now_us: u64,
+    ) -> Option<&'a Principal> {
+        if needs {
+            self.principal_of(req, who, now_us)
+        } else {
+            req.principal.as_ref()
         }
     }
 
@@ -349,19 +394,9 @@ impl Engine {
             let Some(lim) = h.limits.get(l as usize) else {
                 continue;
             };
-            let principal = if lim.key_needs_principal {
-                self.principal_of(req, &mut p.who, p.now_us)
-            } else {
-                req.principal.as_ref()
-            };
-            let view = HttpView {
-                req,
-                path: &p.norm.path,
-                query: p.norm.query,
-                ip: &p.ip,
-                principal,
-            };
-            let (key, shown) = self.limit_key(l, &view, &lim.key, tracing);
+            let (at, who, _) = p.parts();
+            let principal = self.principal_if(lim.key_needs_principal, req, who, at.now_us);
+            let (key, shown) = self.limit_key(l, &at.view(req, principal), &lim.key, tracing);
             p.keys.push(key);
             if tracing {
                 p.shown.push(shown);
@@ -540,19 +575,16 @@ impl Engine {
         // first to fail decides; a trace tests them all.
         let tracing = tr.is_some();
         let mut failed: Option<&'e CReq> = None;
-        let applying = p.chain.get(..p.applies).unwrap_or_default();
-        let at = Facts {
-            norm: &p.norm,
-            ip: &p.ip,
-            now_us: p.now_us,
-        };
+        let applies = p.applies;
+        let (at, who, chain) = p.parts();
+        let applying = chain.get(..applies).unwrap_or_default();
         for pass in 0..3 {
             for &r in applying {
                 let Some(route) = h.routes.get(r as usize) else {
                     continue;
                 };
                 for q in route.pass_reqs(pass) {
-                    let (ok, reads) = self.test(req, &mut p.who, at, q, tracing);
+                    let (ok, reads) = self.test(req, who, at, q, tracing);
                     if let Some(t) = tr.as_deref_mut() {
                         t.requirements.push(ReqTrace {
                             rule: q.loc.to_string(),
@@ -629,11 +661,7 @@ impl Engine {
         q: &CReq,
         trace: bool,
     ) -> (Option<bool>, Vec<crate::Read>) {
-        let principal = if q.needs_principal {
-            self.principal_of(req, who, at.now_us)
-        } else {
-            req.principal.as_ref()
-        };
+        let principal = self.principal_if(q.needs_principal, req, who, at.now_us);
         match &q.test {
             ReqTest::Auth => (Some(principal.is_some()), Vec::new()),
             ReqTest::Signature(sig) => {
@@ -662,13 +690,7 @@ impl Engine {
                         return (v, Vec::new());
                     }
                 }
-                let view = HttpView {
-                    req,
-                    path: &at.norm.path,
-                    query: at.norm.query,
-                    ip: at.ip,
-                    principal,
-                };
+                let view = at.view(req, principal);
                 let rec = RefCell::new(Vec::new());
                 let cx = Cx {
                     t: Some(&self.tables),

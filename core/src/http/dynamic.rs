@@ -2,10 +2,10 @@
 //! literal. Literal `header set`s stay folded at load; routes without an expression pay
 //! nothing here.
 
-use super::check::Prepared;
+use super::check::{Facts, Prepared, Who};
 use super::headers::HeaderSet;
 use super::HttpRequest;
-use crate::eval::{self, Cx, HttpView, V};
+use crate::eval::{self, Cx, V};
 use crate::lower::Node;
 use crate::Engine;
 use std::borrow::Cow;
@@ -40,7 +40,7 @@ impl Engine {
         hs: &mut HeaderSet<'e>,
     ) {
         let routes = &self.http.routes;
-        let chain = std::mem::take(&mut p.chain);
+        let (at, who, chain) = p.parts();
         for (i, &r) in chain.iter().enumerate().rev() {
             let Some(route) = routes.get(r as usize) else {
                 continue;
@@ -55,33 +55,23 @@ impl Engine {
                 if overridden {
                     continue;
                 }
-                if let Some(v) = self.header_value(req, p, h) {
+                if let Some(v) = self.header_value(req, who, at, h) {
                     hs.set(Cow::Borrowed(&h.name), Cow::Owned(v));
                 }
             }
         }
-        p.chain = chain;
     }
 
     /// The value of one computed header, made a valid header value; `None`: not set.
     fn header_value(
         &self,
         req: &HttpRequest,
-        p: &mut Prepared<'_>,
+        who: &mut Who,
+        at: Facts<'_>,
         h: &DynHeader,
     ) -> Option<String> {
-        let principal = if h.needs_principal {
-            self.principal_of(req, &mut p.who, p.now_us)
-        } else {
-            req.principal.as_ref()
-        };
-        let view = HttpView {
-            req,
-            path: &p.norm.path,
-            query: p.norm.query,
-            ip: &p.ip,
-            principal,
-        };
+        let principal = self.principal_if(h.needs_principal, req, who, at.now_us);
+        let view = at.view(req, principal);
         let cx = Cx {
             t: Some(&self.tables),
             req: None,
