@@ -8,7 +8,7 @@ for f in ../examples/*.warden; do
   base=$(basename "$f" .warden)
   cp "$f" "seeds/$base.warden"
   awk -v out="seeds/$base" '
-    /^(role|grant|principal|resource|context|input|allow|deny|limit|route|headers|cors|startup|script)([^A-Za-z0-9_]|$)/ {
+    /^(role|grant|principal|resource|context|input|allow|deny|limit|route|headers|cors|startup|script|auth|hosts|cookies)([^A-Za-z0-9_]|$)/ {
       n++; file = sprintf("%s-item%02d.warden", out, n); print "policy seed\n" > file
     }
     n && !/^#/ { print >> file }
