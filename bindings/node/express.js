@@ -107,7 +107,14 @@ function answer(engine, d, res, next) {
   // The policy's headers win over the app's: set again, and removals applied, when the
   // head is written.
   const writeHead = res.writeHead;
-  res.writeHead = function (...args) {
+  res.writeHead = function (statusCode, ...rest) {
+    // Headers handed to writeHead itself (`res.writeHead(200, { 'Set-Cookie': ... })`)
+    // would be merged by Node after this point, past the policy: take them in first.
+    const last = rest[rest.length - 1];
+    if (last !== null && typeof last === 'object') {
+      rest.pop();
+      adoptHeaders(res, last);
+    }
     for (const name of d.remove) res.removeHeader(name);
     for (const [name, value] of headers) res.setHeader(name, value);
     if (cookies) {
@@ -117,9 +124,31 @@ function answer(engine, d, res, next) {
         res.setHeader('set-cookie', values.map((v) => engine.enforceSetCookie(v)));
       }
     }
-    return writeHead.apply(this, args);
+    return writeHead.call(this, statusCode, ...rest);
   };
   next();
+}
+
+// Set on `res` the headers of a writeHead call: an object, or Node's flat array
+// (`[name, value, name, value, ...]`), where a repeated name (Set-Cookie) keeps every
+// value.
+function adoptHeaders(res, headers) {
+  if (!Array.isArray(headers)) {
+    for (const [name, value] of Object.entries(headers)) {
+      if (value !== undefined) res.setHeader(name, value);
+    }
+    return;
+  }
+  const byName = new Map();
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = String(headers[i]).toLowerCase();
+    const values = byName.get(name) || [];
+    values.push(...(Array.isArray(headers[i + 1]) ? headers[i + 1] : [headers[i + 1]]));
+    byName.set(name, values);
+  }
+  for (const [name, values] of byName) {
+    res.setHeader(name, values.length === 1 ? values[0] : values.map(String));
+  }
 }
 
 module.exports = { express };

@@ -49,6 +49,15 @@ function app(options) {
     res.cookie('theme', 'dark');
     res.send('ok');
   });
+  // Headers handed to writeHead directly, as an object and as Node's flat array.
+  a.post('/login-raw', (req, res) => {
+    res.writeHead(200, { 'Set-Cookie': ['session=raw', 'theme=light'], 'Content-Type': 'text/plain' });
+    res.end('ok');
+  });
+  a.post('/login-flat', (req, res) => {
+    res.writeHead(200, 'OK', ['Set-Cookie', 'session=flat', 'Set-Cookie', 'theme=flat', 'Content-Type', 'text/plain']);
+    res.end('ok');
+  });
   return a;
 }
 
@@ -92,5 +101,20 @@ test('Set-Cookie headers get the policy attributes', async () => {
     const cookies = r.headers.getSetCookie();
     assert.ok(cookies.includes('session=abc; Path=/; HttpOnly; Secure; SameSite=Lax'), cookies.join(' | '));
     assert.ok(cookies.includes('theme=dark; Path=/'), cookies.join(' | '));
+  });
+});
+
+test('Set-Cookie handed to res.writeHead gets the policy attributes too', async () => {
+  await withServer(app(), async (base) => {
+    for (const [path, session, theme] of [
+      ['/login-raw', 'session=raw', 'theme=light'],
+      ['/login-flat', 'session=flat', 'theme=flat'],
+    ]) {
+      const r = await fetch(`${base}${path}`, { method: 'POST' });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('content-type'), 'text/plain');
+      const cookies = r.headers.getSetCookie();
+      assert.deepEqual(cookies, [`${session}; HttpOnly; Secure; SameSite=Lax`, theme], path);
+    }
   });
 });

@@ -103,6 +103,10 @@ test('express middleware in a real app', async () => {
   app.get('/', (req, res) => {
     res.set('x-frame-options', 'SAMEORIGIN').set('x-app', '1').send('home');
   });
+  app.get('/raw', (req, res) => {
+    res.writeHead(200, { 'X-Frame-Options': 'SAMEORIGIN', 'X-App': '2' });
+    res.end('raw');
+  });
   app.get('/api/admin/users', (req, res) => res.send('admin area'));
   app.post('/api/auth/login', (req, res) => res.send('logged in'));
   await withServer(app, async (base) => {
@@ -111,6 +115,11 @@ test('express middleware in a real app', async () => {
     assert.equal(await r.text(), 'home');
     assert.equal(r.headers.get('x-frame-options'), 'DENY');
     assert.equal(r.headers.get('x-app'), '1');
+    // Headers handed to writeHead itself yield to the policy's as well.
+    r = await fetch(`${base}/raw`);
+    assert.equal(await r.text(), 'raw');
+    assert.equal(r.headers.get('x-frame-options'), 'DENY');
+    assert.equal(r.headers.get('x-app'), '2');
     r = await fetch(`${base}/api/admin/users`);
     assert.equal(r.status, 401);
     assert.ok('error' in (await r.json()));
