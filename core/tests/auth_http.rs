@@ -242,7 +242,7 @@ fn example_startup_checks_refuse_placeholders_in_production() {
     let err = Engine::from_file(&path, opts("production", "dev-secret-key")).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("12-startup-checks.warden:14:3: error: AUTH_SECRET must be at least 32 characters in production"), "{text}");
-    assert!(text.contains("12-startup-checks.warden:16:3: error: AUTH_SECRET is still the development placeholder"), "{text}");
+    assert!(text.contains("12-startup-checks.warden:17:3: error: AUTH_SECRET is still the development placeholder"), "{text}");
     assert_eq!(err.diagnostics.len(), 2, "{text}");
     Engine::from_file(&path, opts("development", "dev-secret-key")).unwrap();
     Engine::from_file(

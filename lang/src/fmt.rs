@@ -539,17 +539,31 @@ fn header_entry(e: &HeaderEntry) -> String {
     s
 }
 
+/// Like a rule: one line when it fits (inside the block's indent), else `if` and
+/// `because` on lines of their own.
 fn startup_check(c: &StartupCheck) -> String {
-    let mut s = format!("require {}", expr(&c.expr));
+    let mut head = format!("require {}", expr(&c.expr));
+    let mut clauses = Vec::new();
     if let Some(cond) = &c.cond {
-        s.push_str(" if ");
-        s.push_str(&expr(cond));
+        clauses.push(format!("if {}", expr(cond)));
     }
     if let Some(b) = &c.because {
-        s.push_str(" because ");
-        s.push_str(&string(&b.value));
+        clauses.push(format!("because {}", string(&b.value)));
     }
-    s
+    let one_line = std::iter::once(head.clone())
+        .chain(clauses.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if INDENT.len() + width(&one_line) <= MAX_WIDTH {
+        return one_line;
+    }
+    for c in clauses {
+        head.push('\n');
+        head.push_str(INDENT);
+        head.push_str(INDENT);
+        head.push_str(&c);
+    }
+    head
 }
 
 fn auth_entry(e: &AuthEntry) -> String {

@@ -637,12 +637,25 @@ fn example_files_round_trip() {
 }
 
 /// The tour is written in canonical form already.
+/// The examples policy authors start from, and the seed apps' policies, are written the
+/// way `warden fmt` writes them.
 #[test]
-fn tour_is_canonical() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/00-tour.warden");
-    let text = std::fs::read_to_string(path).unwrap();
-    let once = format_source(&text, &Limits::default()).unwrap();
-    assert_eq!(once, text);
+fn examples_and_policies_are_canonical() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut seen = 0;
+    for dir in ["examples", "policies"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("warden") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let once = format_source(&text, &Limits::default()).unwrap();
+            assert!(once == text, "`warden fmt {}` changes it", path.display());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 19, "only {seen} policies found");
 }
 
 fn fmt(src: &str) -> String {
@@ -684,6 +697,14 @@ fn minimal_parentheses() {
         let out = fmt(&format!("policy p\nallow r if {src}\n"));
         assert_eq!(out, format!("policy p\n\nallow r if {want}\n"), "{src}");
     }
+}
+
+#[test]
+fn long_startup_checks_break_before_clauses_like_rules() {
+    let src = "policy p\nstartup {\n  require secret(AUTH_SECRET).len >= 32 if env == \"production\" because \"AUTH_SECRET must be at least 32 characters\"\n  require secret(B) != \"x\" because \"short\"\n}\n";
+    let want = "policy p\n\nstartup {\n  require secret(AUTH_SECRET).len >= 32\n    if env == \"production\"\n    because \"AUTH_SECRET must be at least 32 characters\"\n  require secret(B) != \"x\" because \"short\"\n}\n";
+    assert_eq!(fmt(src), want);
+    assert_eq!(fmt(want), want);
 }
 
 #[test]
