@@ -174,8 +174,9 @@ impl<'a> Facts<'a> {
 pub(crate) struct Prepared<'r> {
     pub(super) norm: NormPath<'r>,
     pub(super) ip: ClientIp,
-    /// Matching routes, most specific first; `.1` is the pattern of the winner.
+    /// Matching routes, most specific first.
     pub(super) chain: Chain,
+    /// Which of the winning route's patterns matched.
     pattern: u32,
     /// Routes `chain[..applies]` contribute requirements (a `public` route cuts).
     applies: usize,
