@@ -8,6 +8,7 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const expressApp = require('express');
 const warden = require('..');
+const { withServer } = require('./support');
 
 const SECRET = 'whsec_test_0123456789';
 const POLICY = `policy hooks
@@ -27,17 +28,6 @@ function engine() {
 function stripeHeader(body, secret = SECRET, t = Math.floor(Date.now() / 1000)) {
   const sig = crypto.createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
   return `t=${t},v1=${sig}`;
-}
-
-async function withServer(app, fn) {
-  const server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  try {
-    await fn(`http://127.0.0.1:${server.address().port}`);
-  } finally {
-    await new Promise((resolve) => server.close(resolve));
-  }
 }
 
 function app(options) {

@@ -6,6 +6,7 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const expressApp = require('express');
 const warden = require('..');
+const { withServer } = require('./support');
 
 const { Engine, RequestError } = warden;
 const TOUR = path.join(__dirname, '..', '..', '..', 'examples', '00-tour.warden');
@@ -85,17 +86,6 @@ test('explain and bad requests', () => {
   ];
   for (const [req, re] of cases) assert.throws(() => e.checkHttp(req), (err) => err instanceof RequestError && re.test(err.message), String(re));
 });
-
-async function withServer(app, fn) {
-  const server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  try {
-    await fn(`http://127.0.0.1:${server.address().port}`);
-  } finally {
-    await new Promise((resolve) => server.close(resolve));
-  }
-}
 
 test('express middleware in a real app', async () => {
   const app = expressApp();
