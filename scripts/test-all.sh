@@ -10,8 +10,8 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
-echo "== cargo test (a throwaway redis-server for the shared rate-limit store)"
-bash scripts/with-redis.sh cargo test --workspace
+echo "== cargo test (throwaway redis-server for the shared rate-limit store, PostgreSQL for the data-filter tests)"
+bash scripts/with-redis.sh bash scripts/with-postgres.sh cargo test --workspace
 
 echo "== policy tests: the examples (main job) and the seed apps' policies"
 cargo run -q -p warden-cli -- test examples/ policies/

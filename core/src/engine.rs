@@ -430,7 +430,7 @@ impl Engine {
         self.tables.type_id(s.resource_type())
     }
 
-    fn first_grant(&self, class: u32, who: Option<Who<'_>>, pmask: Option<u64>) -> u32 {
+    pub(crate) fn first_grant(&self, class: u32, who: Option<Who<'_>>, pmask: Option<u64>) -> u32 {
         let t = &self.tables;
         if let Some(m) = pmask {
             let mut best = NO_GRANT;

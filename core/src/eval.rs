@@ -375,7 +375,7 @@ fn to_dynamic(cx: &Cx<'_>, v: &V<'_>) -> Option<rhai::Dynamic> {
     })
 }
 
-fn konst(k: &Konst) -> V<'_> {
+pub(crate) fn konst(k: &Konst) -> V<'_> {
     match k {
         Konst::Missing => V::Missing,
         Konst::Bool(b) => V::Bool(*b),
@@ -640,7 +640,7 @@ fn subset(cx: &Cx<'_>, a: &V<'_>, b: &V<'_>) -> Option<bool> {
     }
 }
 
-fn binary<'a>(cx: &Cx<'a>, op: BinOp, l: V<'a>, r: V<'a>) -> V<'a> {
+pub(crate) fn binary<'a>(cx: &Cx<'a>, op: BinOp, l: V<'a>, r: V<'a>) -> V<'a> {
     let b = |o: Option<bool>| o.map_or(V::Missing, V::Bool);
     match op {
         BinOp::Eq => b(equal(cx, &l, &r)),

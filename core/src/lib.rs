@@ -36,6 +36,7 @@
 //! | `eval.rs` | evaluating programs: values or missing |
 //! | `forms.rs` | `now`, `header_safe`, roles held per organization |
 //! | `script.rs` | Rhai script functions, sandboxed |
+//! | `filter/` | [`Engine::residual`]: data filtering, the condition on `resource.*` under which `authorize` allows, as SQL or JSON |
 //! | `cache.rs` | the optional LRU decision cache |
 //! | `http/` | [`Engine::check_http`]: path normalisation, route trie, requirements, limits, security headers, CORS, [`HttpDecision`] (table in `http/mod.rs`) |
 //! | `limit/` | [`LimitStore`] and the rate-limit stores |
@@ -57,6 +58,7 @@ mod compile;
 mod engine;
 mod error;
 mod eval;
+pub mod filter;
 mod forms;
 pub mod http;
 mod json;
