@@ -64,11 +64,9 @@ impl Value {
             Value::Number(n) => serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number),
             Value::String(s) => Json::String(s.clone()),
             Value::List(l) => Json::Array(l.iter().map(Value::to_json).collect()),
-            Value::Map(m) => Json::Object(
-                m.0.iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect(),
-            ),
+            Value::Map(m) => {
+                Json::Object(m.0.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 

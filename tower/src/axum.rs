@@ -50,7 +50,11 @@ impl Authorizer {
         if let Some(p) = &self.principal {
             req = req.principal(p.clone());
         }
-        let d = self.admitted.engine().authorize(&req);
+        self.decide(&req)
+    }
+
+    fn decide(&self, req: &warden::Request) -> Result<(), Refused> {
+        let d = self.admitted.engine().authorize(req);
         if d.allowed {
             return Ok(());
         }
@@ -58,6 +62,15 @@ impl Authorizer {
             self.principal.is_some(),
             d.reason.unwrap_or("forbidden"),
         ))
+    }
+
+    /// `Ok` when the principal may do `action` (no resource: a permission check).
+    pub fn authorize_action(&self, action: &str) -> Result<(), Refused> {
+        let mut req = warden::Request::new(action);
+        if let Some(p) = &self.principal {
+            req = req.principal(p.clone());
+        }
+        self.decide(&req)
     }
 
     /// The principal the checks are made for.

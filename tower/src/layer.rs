@@ -23,6 +23,7 @@ use warden::{Engine, HttpDecision, Principal, Value, Warden};
 pub type WardenBody<B> = Either<B, Full<Bytes>>;
 
 type Hook<T> = Arc<dyn Fn(&Parts) -> T + Send + Sync>;
+type BodyHook = Arc<dyn Fn(&Parts, &Bytes) -> Vec<(String, Value)> + Send + Sync>;
 
 /// Where the layer gets its policy: a fixed engine, or a [`Warden`] whose policy can be
 /// reloaded while requests are served (each request keeps the engine it started with).
@@ -59,10 +60,8 @@ impl Source {
 /// policy api
 /// role user
 /// principal { id: string }
-/// http {
-///   route "/health" public
-///   route "/api/**" { require auth }
-/// }
+/// route /health { public }
+/// route /api/** { require auth }
 /// "#, Options::default()).map_err(|e| e.to_string())?;
 /// let app = axum::Router::new()
 ///     .route("/health", axum::routing::get(|| async { "ok" }))
@@ -75,6 +74,7 @@ pub struct WardenLayer {
     source: Source,
     principal: Option<Hook<Option<Principal>>>,
     input: Option<Hook<Vec<(String, Value)>>>,
+    body_input: Option<BodyHook>,
     client_ip: Hook<Option<IpAddr>>,
     deny: DenyBody,
     max_body: usize,
@@ -106,6 +106,7 @@ impl WardenLayer {
             source,
             principal: None,
             input: None,
+            body_input: None,
             client_ip: Arc::new(peer_ip),
             deny: Arc::new(error_body),
             max_body: 1 << 20,
@@ -129,6 +130,17 @@ impl WardenLayer {
         F: Fn(&Parts) -> Vec<(String, Value)> + Send + Sync + 'static,
     {
         self.input = Some(Arc::new(f));
+        self
+    }
+
+    /// `input` facts read from the body (the fields a route's requirements validate).
+    /// With it, a request that carries a body is read first (at most
+    /// [`WardenLayer::max_body`] bytes, else 413) and replayed to the service unchanged.
+    pub fn body_input<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Parts, &Bytes) -> Vec<(String, Value)> + Send + Sync + 'static,
+    {
+        self.body_input = Some(Arc::new(f));
         self
     }
 
@@ -296,9 +308,16 @@ where
                     hreq.input.set(k, v);
                 }
             }
-            let body = if engine.needs_body(&hreq.method, &hreq.path) {
+            let has_body = !body.is_end_stream();
+            let for_input = layer.body_input.as_ref().filter(|_| has_body);
+            let body = if for_input.is_some() || engine.needs_body(&hreq.method, &hreq.path) {
                 match read_body(body, layer.max_body).await {
                     Ok(bytes) => {
+                        if let Some(f) = for_input {
+                            for (k, v) in f(&parts, &bytes) {
+                                hreq.input.set(k, v);
+                            }
+                        }
                         hreq.body = Some(bytes.to_vec());
                         Either::Right(Full::new(bytes))
                     }

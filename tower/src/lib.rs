@@ -14,9 +14,7 @@
 //! policy api
 //! role user
 //! principal { id: string }
-//! http {
-//!   route "/api/**" { require auth }
-//! }
+//! route /api/** { require auth }
 //! "#, Options::default()).map_err(|e| e.to_string())?;
 //!
 //! async fn me(Authenticated(user): Authenticated) -> String {

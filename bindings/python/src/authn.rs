@@ -54,7 +54,10 @@ impl Authentication {
         Ok(format!(
             "Authentication(principal={}, via={}, error={})",
             py_repr(py, self.principal.as_ref().map(|p| p.bind(py).clone()))?,
-            py_repr(py, self.via.as_deref().map(|s| PyString::new(py, s).into_any()))?,
+            py_repr(
+                py,
+                self.via.as_deref().map(|s| PyString::new(py, s).into_any())
+            )?,
             py_repr(py, self.error.map(|s| PyString::new(py, s).into_any()))?,
         ))
     }

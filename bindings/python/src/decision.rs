@@ -1,9 +1,9 @@
 //! The frozen result objects: `Decision` (one cached instance per distinct answer of an
 //! engine; explain answers carry a `trace`) and `Diagnostic`.
 
+use crate::authn::py_repr;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
-use crate::authn::py_repr;
 use warden_host::{Diag, OwnedDecision};
 
 /// The answer to an authorization request. Immutable; equal answers of one engine are
@@ -62,7 +62,9 @@ impl Decision {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let show = |s: &Option<Py<PyString>>| py_repr(py, s.as_ref().map(|s| s.bind(py).clone().into_any()));
+        let show = |s: &Option<Py<PyString>>| {
+            py_repr(py, s.as_ref().map(|s| s.bind(py).clone().into_any()))
+        };
         Ok(format!(
             "Decision(allowed={}, status={}, reason={}, rule={})",
             py_bool(self.allowed),
@@ -247,7 +249,8 @@ impl HttpDecision {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let text = |s: &Option<String>| py_repr(py, s.as_deref().map(|s| PyString::new(py, s).into_any()));
+        let text =
+            |s: &Option<String>| py_repr(py, s.as_deref().map(|s| PyString::new(py, s).into_any()));
         Ok(format!(
             "HttpDecision(allowed={}, status={}, reason={}, location={})",
             py_bool(self.allowed),

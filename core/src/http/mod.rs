@@ -37,8 +37,8 @@ pub use decision::{HttpDecision, HttpTrace, LimitTrace, ReqTrace, RouteRef, Rout
 pub(crate) use origins::from_setting as origins_from_setting;
 pub use path::{normalise, NormPath, PathError};
 pub use request::HttpRequest;
-pub use time::parse_time;
 pub use router::Router;
+pub use time::parse_time;
 
 use crate::limit::{LimitStore, StoreError};
 use crate::Engine;

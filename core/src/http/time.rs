@@ -143,7 +143,10 @@ mod tests {
 
     #[test]
     fn keeps_fractions_to_the_microsecond() {
-        assert_eq!(parse_time("2026-11-22T10:00:00.5Z").ok(), Some(AT + 500_000));
+        assert_eq!(
+            parse_time("2026-11-22T10:00:00.5Z").ok(),
+            Some(AT + 500_000)
+        );
         assert_eq!(
             parse_time("2026-11-22T10:00:00.123456789Z").ok(),
             Some(AT + 123_456)
@@ -157,7 +160,12 @@ mod tests {
 
     #[test]
     fn refuses_naive_and_malformed_times_saying_why() {
-        let why = |t: &str| parse_time(t).err().map(|e| e.to_string()).unwrap_or_default();
+        let why = |t: &str| {
+            parse_time(t)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
         assert!(why("2026-11-22 10:00:00").contains("has no UTC offset"));
         assert!(why("2026-11-22T10:00:00").contains("has no UTC offset"));
         assert!(why("2026-11-22T10:00:00+0200").contains("malformed UTC offset"));

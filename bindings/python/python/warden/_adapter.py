@@ -34,9 +34,9 @@ class WardenState:
     `request.warden` in Django).
 
     `decision` is the `HttpDecision` of the request. `principal` is the host's
-    principal (from the adapter's `principal=` hook) or else, computed on first use,
-    the one the policy's `auth` blocks find in the request's credentials; None for an
-    anonymous caller.
+    principal (from the adapter's `principal=` hook) or else, when the hook gave None
+    or there is none, the one the policy's `auth` blocks find in the request's
+    credentials (computed on first use); None for an anonymous caller.
     """
 
     __slots__ = ("decision", "_engine", "_headers", "_principal")
@@ -51,7 +51,8 @@ class WardenState:
         self.decision = decision
         self._engine = engine
         self._headers = headers
-        self._principal = principal
+        # A hook's None means what it means to the engine: the `auth` blocks decide.
+        self._principal = UNSET if principal is None else principal
 
     @property
     def principal(self) -> dict[str, Any] | None:
