@@ -17,7 +17,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
-use tower::{Service, ServiceBuilder, ServiceExt};
+use tower::{ServiceBuilder, ServiceExt};
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::GovernorLayer;
 use tower_http::cors::CorsLayer;
@@ -300,12 +300,9 @@ fn bench(c: &mut Criterion) {
     ] {
         g.bench_function(format!("{name}/GET /api/posts (JWT + role + CORS)"), |b| {
             b.to_async(&rt).iter(|| async {
-                let mut svc = app.clone();
-                let res = svc
-                    .ready()
-                    .await
-                    .unwrap()
-                    .call(request(Method::GET, "/api/posts", &headers))
+                let res = app
+                    .clone()
+                    .oneshot(request(Method::GET, "/api/posts", &headers))
                     .await
                     .unwrap();
                 assert_eq!(res.status(), StatusCode::OK);

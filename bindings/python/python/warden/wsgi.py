@@ -77,7 +77,11 @@ def request_args(environ: Mapping[str, Any]) -> dict[str, Any]:
     # engine decodes exactly what the app routes on (a `%2F` the server decoded to `/`
     # is a `/` for both).
     raw = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) or "/"
-    path = quote(raw.encode("latin-1"), safe="/:@!$&'()*+,;=-._~")
+    try:
+        encoded = raw.encode("latin-1")
+    except UnicodeEncodeError:  # a server that broke PEP 3333 by decoding as UTF-8
+        encoded = raw.encode("utf-8", "surrogateescape")
+    path = quote(encoded, safe="/:@!$&'()*+,;=-._~")
     if environ.get("QUERY_STRING"):
         path += "?" + environ["QUERY_STRING"]
     return {
