@@ -60,7 +60,7 @@ fn residuals(c: &mut Criterion) {
             "users:read",
             "user",
             Principal::new("u1")
-                .role("coach")
+                .role("manager")
                 .attr("org", "o1")
                 .attr("org_roles", org_roles),
         ),
@@ -69,7 +69,7 @@ fn residuals(c: &mut Criterion) {
             seed("coaching-app"),
             "files:attach",
             "mentorship",
-            Principal::new("u1").role("coach").attr("org", "o1"),
+            Principal::new("u1").role("manager").attr("org", "o1"),
         ),
         (
             "lumiere earnings:view (owner)",
@@ -83,7 +83,7 @@ fn residuals(c: &mut Criterion) {
             seed("security-patterns"),
             "posts:write",
             "post",
-            Principal::new("u1").role("user"),
+            Principal::new("u1").role("editor"),
         ),
         (
             "nestflux users:read (self)",
@@ -204,7 +204,7 @@ fn load_and_authorize(engine: &Engine, db: &Connection, who: &Principal) -> usiz
 
 fn list_query(c: &mut Criterion) {
     let engine = seed("security-patterns");
-    let who = Principal::new("u7").role("user");
+    let who = Principal::new("u7").role("editor");
     let map = ColumnMap::new("posts").column("author", "author", ColumnType::String);
     let indexed = posts(true);
     let scan = posts(false);

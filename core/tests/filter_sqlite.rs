@@ -291,3 +291,46 @@ fn unmapped_attributes_are_an_error_not_a_filter() {
     );
     assert_eq!(f.params, vec![SqlParam::Text("u1".into())]);
 }
+
+#[test]
+fn the_json_entry_point_reads_requests_as_authorize_does() {
+    use serde_json::json;
+    use warden::filter::{residual_json, FilterError};
+    let src = "policy p\nrole m\ngrant m: a\nresource doc { owner: string }\n\
+               deny a on doc unless resource.owner == principal.id\n";
+    let engine = Engine::from_source("p.warden", src, Options::default()).unwrap();
+    let out = residual_json(
+        &engine,
+        &json!({
+            "action": "a", "resource_type": "doc",
+            "principal": {"id": "u1", "roles": ["m"]},
+            "sql": {"dialect": "sqlite", "columns": {"table": "docs", "columns": {
+                "owner": {"column": "owner_id", "type": "string"}}}}
+        }),
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        json!({
+            "residual": {"kind": "conditional",
+                         "condition": {"cmp": {"attr": "owner", "op": "eq", "value": "u1"}}},
+            "sql": "(\"docs\".\"owner_id\" IS NOT NULL AND \"docs\".\"owner_id\" = ?)",
+            "params": ["u1"]
+        })
+    );
+    // Anonymous: no grant, nothing allowed.
+    let out = residual_json(&engine, &json!({"action": "a", "resource_type": "doc"})).unwrap();
+    assert_eq!(out, json!({"residual": {"kind": "never"}}));
+    for bad in [
+        json!([]),
+        json!({"action": "a"}),
+        json!({"action": "a", "resource_type": "doc", "principal": {"roles": "m"}}),
+        json!({"action": "a", "resource_type": "doc", "extra": 1}),
+        json!({"action": "a", "resource_type": "doc", "sql": {"dialect": "oracle", "columns": {"table": "t", "columns": {}}}}),
+    ] {
+        assert!(
+            matches!(residual_json(&engine, &bad), Err(FilterError::Request(_))),
+            "{bad}"
+        );
+    }
+}

@@ -14,6 +14,7 @@
 //! | `mod.rs` | [`Residual`], [`Cond`], [`CannotFilter`], [`Engine::residual`]: rules combined |
 //! | `partial.rs` | one condition program -> when it is true, when it is false |
 //! | `sql.rs` | [`Residual::to_sql`]: parameterized `WHERE` fragments, [`ColumnMap`] |
+//! | `json.rs` | [`residual_json`]: the JSON request the bindings and the CLI share |
 //!
 //! Missing attributes: a condition over a resource attribute is neither true nor false
 //! when the attribute is missing (absent or null) or of another kind than it is compared
@@ -21,9 +22,11 @@
 //! missing attribute, and [`Cond::Not`] is plain negation; an allow rule's condition
 //! becomes "true", a deny's (with the default `missing deny`) "not false".
 
+mod json;
 mod partial;
 mod sql;
 
+pub use json::{residual_json, FilterError};
 pub use sql::{ColumnMap, ColumnSpec, ColumnType, Dialect, SqlFilter, SqlParam};
 
 use crate::compile::NO_GRANT;
