@@ -276,16 +276,17 @@ impl Engine {
     /// policy docs
     /// role member
     /// grant member: posts:read
-    /// deny posts:read unless resource.author == principal.id or resource.public == true
+    /// resource post { author: string, public: bool }
+    /// deny posts:read on post unless resource.author == principal.id or resource.public == true
     /// "#, Options::default()).map_err(|e| e.to_string())?;
     /// let me = Principal::new("u1").role("member");
     /// let r = engine.residual("posts:read", "post", Some(&me), &Attrs::new())
     ///     .map_err(|e| e.to_string())?;
     /// let map = ColumnMap::new("posts")
     ///     .column("author", "author_id", ColumnType::String)
-    ///     .column("public", "public", ColumnType::Bool);
+    ///     .column("public", "public", ColumnType::Boolean);
     /// let sql = r.to_sql(&map, Dialect::Postgres, 1).map_err(|e| e.to_string())?;
-    /// assert_eq!(sql.params.len(), 2);
+    /// assert_eq!(sql.params.len(), 3); // u1, u1 again (for "not the author"), true
     /// assert!(sql.sql.contains("\"posts\".\"author_id\" = $1"));
     /// # Ok::<(), String>(())
     /// ```
