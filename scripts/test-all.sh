@@ -14,7 +14,7 @@ echo "== cargo test (a throwaway redis-server for the shared rate-limit store)"
 bash scripts/with-redis.sh cargo test --workspace
 
 echo "== policy tests: the examples (main job) and the seed apps' policies"
-cargo run -q -p warden-cli -- test examples/ policies/
+cargo run -q --bin warden -- test examples/ policies/
 
 echo "== Python binding (venv, maturin, pytest; Redis tests under a throwaway Redis)"
 bash scripts/test-python.sh
