@@ -255,7 +255,7 @@ impl NativeEngine {
         Ok(serde_json::json!({ "index": v.index, "trace": trace }).to_string())
     }
 
-    /// Decide an HTTP request given as the HTTP request JSON of CONTRACTS.md (text, from
+    /// Decide an HTTP request given as the HTTP request JSON of docs/JSON.md (text, from
     /// `JSON.stringify`); answers the decision JSON (with `trace` when explaining).
     #[napi]
     pub fn check_http(&self, request: String, explain: bool) -> napi::Result<String> {

@@ -46,7 +46,7 @@ impl Decision {
         PyTuple::new(py, self.rule.iter().map(|r| r.clone_ref(py)))
     }
 
-    /// The decision JSON of CONTRACTS.md as a dict.
+    /// The decision JSON of docs/JSON.md as a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         d.set_item("allowed", self.allowed)?;
@@ -195,7 +195,7 @@ impl HttpDecision {
         PyTuple::new(py, &self.remove)
     }
 
-    /// The decision JSON of CONTRACTS.md (with `route`, `remove`, `note`) as a dict.
+    /// The decision JSON of docs/JSON.md (with `route`, `remove`, `note`) as a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         crate::convert::json_to_py(py, &self.json)
     }

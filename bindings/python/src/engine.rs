@@ -267,7 +267,7 @@ impl Engine {
     }
 
     /// Decide an HTTP request: route, CORS, rate limits, requirements, response headers.
-    /// Arguments as in the HTTP request JSON of CONTRACTS.md (`headers` a dict of str or
+    /// Arguments as in the HTTP request JSON of docs/JSON.md (`headers` a dict of str or
     /// list of str, `time` an RFC 3339 timestamp); bad ones raise `RequestError`.
     #[pyo3(signature = (*, method=None, path=None, headers=None, ip=None, principal=None, input=None, time=None, body=None, explain=false))]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
