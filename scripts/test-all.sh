@@ -16,8 +16,11 @@ bash scripts/with-redis.sh cargo test --workspace
 echo "== policy tests: the examples (main job) and the seed apps' policies"
 cargo run -q --bin warden -- test examples/ policies/
 
-echo "== Python binding (venv, maturin, pytest; Redis tests under a throwaway Redis)"
+echo "== Python binding (venv, the release wheel built once, pytest; Redis tests under a throwaway Redis)"
 bash scripts/test-python.sh
 
-echo "== Node binding (cargo-built addon, npm ci, node --test)"
+echo "== Node binding (npm ci, napi build once, node --test)"
 bash scripts/test-node.sh
+
+echo "== packages: cargo publish --dry-run, the wheel and npm tarballs installed outside the repository, the README's getting started"
+bash scripts/test-packages.sh
