@@ -6,8 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MATURIN=${1:?usage: scripts/build-wheel.sh MATURIN}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
-OUT=$CARGO_TARGET_DIR/wheels
+TARGET=${CARGO_TARGET_DIR:-$PWD/target}
+OUT=$TARGET/wheels
+# A target directory of its own: `napi build` (scripts/test-node.sh) builds for the same
+# target triple without zig's compiler wrappers, and in one shared directory each build
+# would find the other's C dependencies (ring) stale and rebuild everything after them.
+export CARGO_TARGET_DIR=$TARGET/wheel-build
 VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' bindings/Cargo.toml | head -1)
 # The interpreter only names the ABI floor of an abi3 wheel: any CPython 3.10+ will do.
 # --zig: zig links against glibc 2.28's symbols, so the wheel is manylinux_2_28 (the
