@@ -99,6 +99,17 @@ echo "$(basename "$SDIST"): $(wc -l < "$WORK/sdist.txt") files"
 echo "== npm packages"
 (cd bindings/node && npm ci --no-audit --no-fund --silent --ignore-scripts && npm run -s build)
 ADDON=$(node -e "console.log(require('./bindings/node/binding').platformTriple())")
+# Every source file of the package is in it (package.json `files`): all but the tests,
+# benches, Rust sources and the platform packages' folders.
+(cd bindings/node && npm pack --dry-run --json 2>/dev/null) | node -e "
+  const packed = new Set(JSON.parse(require('node:fs').readFileSync(0, 'utf8'))[0].files.map((f) => f.path));
+  const want = require('node:child_process').execFileSync('git', ['ls-files'], { cwd: 'bindings/node', encoding: 'utf8' })
+    .split('\n').filter((f) => f && !/^(test|bench|src|npm)\//.test(f) && !/^(Cargo\.toml|build\.rs|package-lock\.json)$/.test(f));
+  const missing = want.filter((f) => !packed.has(f));
+  if (missing.length) { console.error('npm pack leaves out ' + missing.join(', ') + ': list them in package.json files'); process.exit(1); }
+  if (!packed.has('warden.$ADDON.node')) { console.error('npm pack leaves out the addon warden.$ADDON.node'); process.exit(1); }
+  console.log('npm pack: ' + [...packed].join(' '));
+"
 mkdir -p "$WORK/npm"
 # 1. `npm pack` of the package as built: the addon inside, installable on its own.
 (cd bindings/node && npm pack --silent --pack-destination "$WORK/npm" >/dev/null)
@@ -109,7 +120,7 @@ cp -r "bindings/node/npm/$ADDON" "$WORK/npm/platform"
 cp "bindings/node/warden.$ADDON.node" "$WORK/npm/platform/"
 (cd "$WORK/npm/platform" && npm pack --silent --pack-destination "$WORK/npm" >/dev/null)
 mkdir "$WORK/npm/main"
-(cd bindings/node && cp package.json index.js index.d.ts express.js binding.js install.js "$WORK/npm/main/")
+(cd bindings/node && cp package.json ./*.js ./*.d.ts "$WORK/npm/main/")
 (cd "$WORK/npm/main" && node -e "
   const fs = require('node:fs');
   const p = JSON.parse(fs.readFileSync('package.json', 'utf8'));
