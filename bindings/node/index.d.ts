@@ -105,15 +105,44 @@ export type AuthnOutcome =
   | { readonly outcome: 'anonymous' }
   | { readonly outcome: 'failed'; readonly code: 'missing_token' | 'token_expired' | 'invalid_token' | 'invalid_api_key' };
 
-export interface ExpressOptions {
-  principal?: (req: any) => Principal | null | undefined;
-  input?: (req: any) => Record<string, unknown> | null | undefined;
+/** The request as the Express middleware reads it (Express's `Request` is one). */
+export type ExpressRequest = import('node:http').IncomingMessage & {
+  originalUrl?: string;
+  /** Set by the middleware on an admitted request. */
+  warden?: WardenState;
+};
+export type ExpressResponse = import('node:http').ServerResponse;
+
+export interface ExpressOptions<Req extends ExpressRequest = ExpressRequest> {
+  /** The principal when the app authenticates itself (else the policy's `auth` section). */
+  principal?: (req: Req) => Principal | null | undefined;
+  input?: (req: Req) => Record<string, unknown> | null | undefined;
   /** The most body bytes read for a route with `require signature` (default 1 MiB); more is a 413. */
   maxBody?: number;
+  /**
+   * Answer a refusal, redirect or preflight yourself (default: `{ error: reason }` JSON,
+   * or an empty body); the status and the decision's headers are already set.
+   */
+  onDeny?: (decision: HttpDecision, req: Req, res: ExpressResponse) => void;
 }
 
-/** Express middleware: refusals answered here, headers added to every response. */
-export function express(engine: Engine, options?: ExpressOptions): (req: any, res: any, next: (err?: unknown) => void) => void;
+/**
+ * Express middleware: refusals answered here, headers added to every response, and
+ * `req.warden = { principal, decision }` on admitted requests.
+ */
+export function express<Req extends ExpressRequest = ExpressRequest>(
+  engine: Engine,
+  options?: ExpressOptions<Req>,
+): (req: Req, res: ExpressResponse, next: (err?: unknown) => void) => void;
+
+declare global {
+  // Express's own Request type (@types/express) gains `warden`.
+  namespace Express {
+    interface Request {
+      warden?: WardenState;
+    }
+  }
+}
 
 export class Engine {
   private constructor();

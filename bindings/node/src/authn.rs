@@ -11,13 +11,9 @@ fn value(v: &Value) -> Json {
         Value::Number(n) => serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number),
         Value::String(s) => Json::String(s.clone()),
         Value::List(items) => Json::Array(items.iter().map(value).collect()),
-        Value::Map(attrs) => Json::Object(
-            attrs
-                .0
-                .iter()
-                .map(|(k, v)| (k.clone(), value(v)))
-                .collect(),
-        ),
+        Value::Map(attrs) => {
+            Json::Object(attrs.0.iter().map(|(k, v)| (k.clone(), value(v))).collect())
+        }
     }
 }
 
@@ -74,7 +70,10 @@ pub(crate) fn with_principal(mut out: Json, req: &HttpRequest, via: Option<Strin
             req.principal.as_ref().map_or(Json::Null, principal),
         );
         if via.is_some() {
-            o.insert("authenticated_by".into(), via.map_or(Json::Null, Json::String));
+            o.insert(
+                "authenticated_by".into(),
+                via.map_or(Json::Null, Json::String),
+            );
         }
     }
     out
