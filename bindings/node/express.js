@@ -100,6 +100,8 @@ function answer(engine, d, req, res, next, onDeny) {
   const headers = Object.entries(d.headers);
   for (const [name, value] of headers) setPolicyHeader(res, name, value);
   if (!d.allowed || d.status !== 200) {
+    // Answered here: the policy's removals (X-Powered-By ...) apply to refusals too.
+    for (const name of d.remove) res.removeHeader(name);
     res.statusCode = d.status;
     if (onDeny) {
       // The app shapes the answer; the status and the decision's headers are already set.

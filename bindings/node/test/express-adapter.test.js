@@ -29,6 +29,11 @@ test('express: req.warden carries the principal the policy verified', async () =
     assert.deepEqual(await r.json(), { principal: { id: 'u1', roles: ['user'], email: 'u1@example.com' }, by: 'jwt:JWT_SECRET' });
     const anon = await fetch(`${base}/public`);
     assert.deepEqual(await anon.json(), { principal: null });
+    // A refusal answered by the middleware drops X-Powered-By as an admitted response does.
+    const refused = await fetch(`${base}/api/me`);
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers.get('x-powered-by'), null);
+    assert.equal(anon.headers.get('x-powered-by'), null);
   });
 });
 
