@@ -53,7 +53,11 @@ async function readCapped(request, cap) {
     if (done) return Buffer.concat(chunks, size);
     size += value.byteLength;
     if (size > cap) {
-      await reader.cancel().catch(() => {});
+      // The request is refused: the app's branch is cancelled too, so the source stops
+      // (and the server can drop the upload). Not awaited: a tee branch's cancel
+      // settles only once both branches are cancelled.
+      reader.cancel().catch(() => {});
+      if (request.body !== null && !request.body.locked) request.body.cancel().catch(() => {});
       return null;
     }
     chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));

@@ -119,6 +119,15 @@ test('a signed route reads the body (the app still gets it); an unsigned one 400
     const r = await post({ 'stripe-signature': stripeSignature(big) }, big);
     assert.equal(r.status, 413);
     assert.deepEqual(await r.json(), { error: 'request body too large' });
+    // A body far over the cap, in many chunks, is refused as soon as the cap is passed.
+    const huge = 'x'.repeat(1 << 20);
+    const refused = await fetch(`${base}/api/hooks/stripe`, {
+      method: 'POST',
+      headers: { 'stripe-signature': stripeSignature(huge) },
+      body: huge,
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(refused.status, 413);
     assert.equal(called, 1);
   });
 });

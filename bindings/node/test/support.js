@@ -9,6 +9,8 @@ async function withServer(app, fn) {
   try {
     await fn(`http://127.0.0.1:${server.address().port}`);
   } finally {
+    // Connections still open (an upload refused half-way, keep-alive) would hold close().
+    server.closeAllConnections?.();
     await new Promise((resolve) => server.close(resolve));
   }
 }
