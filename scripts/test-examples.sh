@@ -13,6 +13,7 @@ if [ ! -f bindings/node/warden.node ]; then
 fi
 
 cd examples/apps
+export NEXT_TELEMETRY_DISABLED=1
 echo "== npm ci (examples/apps workspace)"
 npm ci --no-audit --no-fund --silent
 echo "== build"
