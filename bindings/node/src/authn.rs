@@ -1,36 +1,8 @@
 //! Authentication for the Node API: `Engine::authenticate` as JSON, and the principal
 //! handed back with an HTTP decision, so a host never decodes a credential twice.
 
-use serde_json::{json, Map, Value as Json};
-use warden::{Authn, Engine, HttpRequest, Principal, Value};
-
-fn value(v: &Value) -> Json {
-    match v {
-        Value::Null => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Number(n) => serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number),
-        Value::String(s) => Json::String(s.clone()),
-        Value::List(items) => Json::Array(items.iter().map(value).collect()),
-        Value::Map(attrs) => {
-            Json::Object(attrs.0.iter().map(|(k, v)| (k.clone(), value(v))).collect())
-        }
-    }
-}
-
-/// A principal in the shape of the request JSON: `{ id, roles, ...attributes }`.
-pub(crate) fn principal(p: &Principal) -> Json {
-    let mut o = Map::new();
-    // Attributes first, so a claim mapped to `id` or `roles` cannot shadow the real ones.
-    for (k, v) in &p.attrs.0 {
-        o.insert(k.clone(), value(v));
-    }
-    o.insert("id".into(), Json::String(p.id.clone()));
-    o.insert(
-        "roles".into(),
-        Json::Array(p.roles.iter().cloned().map(Json::String).collect()),
-    );
-    Json::Object(o)
-}
+use serde_json::{json, Value as Json};
+use warden::{Authn, Engine, HttpRequest};
 
 /// The outcome of authenticating: `{ outcome: "principal", principal, via }`,
 /// `{ outcome: "anonymous" }` or `{ outcome: "failed", code }`. Never a token or key.
@@ -38,7 +10,7 @@ pub(crate) fn outcome(a: &Authn) -> Json {
     match a {
         Authn::Anonymous => json!({ "outcome": "anonymous" }),
         Authn::Principal { principal: p, via } => {
-            json!({ "outcome": "principal", "principal": principal(p), "via": via })
+            json!({ "outcome": "principal", "principal": p.to_json(), "via": via })
         }
         Authn::Failed(f) => json!({ "outcome": "failed", "code": f.code() }),
     }
@@ -67,7 +39,9 @@ pub(crate) fn with_principal(mut out: Json, req: &HttpRequest, via: Option<Strin
     if let Some(o) = out.as_object_mut() {
         o.insert(
             "principal".into(),
-            req.principal.as_ref().map_or(Json::Null, principal),
+            req.principal
+                .as_ref()
+                .map_or(Json::Null, warden::Principal::to_json),
         );
         if via.is_some() {
             o.insert(
