@@ -9,7 +9,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Controller, Get, Post, Put, Param, Body, Module, Injectable, Inject, UsePipes, BadRequestException } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
-const { WardenModule, WardenService, Principal, WARDEN_ENGINE } = require('../nest');
+const { WardenModule, WardenService, Principal, WardenState, WARDEN_ENGINE } = require('../nest');
 const { Engine, PolicyError } = require('..');
 const { ADAPTERS, SECRETS, jwt } = require('./support');
 
@@ -46,8 +46,8 @@ class ApiController {
   constructor(posts) {
     this.posts = posts;
   }
-  me(user, id) {
-    return { user, id };
+  me(user, id, state) {
+    return { user, id, by: state.decision.authenticated_by };
   }
   update(user, id) {
     return this.posts.update(user, id);
@@ -64,6 +64,7 @@ Inject(PostsService)(ApiController, undefined, 0);
 method(ApiController, 'me', Get('me'));
 param(ApiController, 'me', 0, Principal());
 param(ApiController, 'me', 1, Principal('id'));
+param(ApiController, 'me', 2, WardenState());
 method(ApiController, 'update', Put('posts/:id'));
 param(ApiController, 'update', 0, Principal());
 param(ApiController, 'update', 1, Param('id'));
@@ -93,7 +94,7 @@ test('nest: 401/403 in Nest\'s error shape, @Principal(), resource-level checks 
     assert.equal(anon.headers.get('www-authenticate'), 'Bearer');
 
     const me = await fetch(`${base}/api/me`, { headers: { authorization: USER } });
-    assert.deepEqual(await me.json(), { user: { id: 'u1', roles: ['user'] }, id: 'u1' });
+    assert.deepEqual(await me.json(), { user: { id: 'u1', roles: ['user'] }, id: 'u1', by: 'jwt:JWT_SECRET' });
 
     const admin = await fetch(`${base}/api/admin/users`, { headers: { authorization: USER } });
     assert.equal(admin.status, 403);
