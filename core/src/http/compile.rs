@@ -131,6 +131,10 @@ pub(crate) struct HttpTables {
     pub hosts: Vec<Box<str>>,
     /// `cookies { }` rules, in source order.
     pub cookies: Vec<super::cookies::CookieRule>,
+    /// Whether any route verifies a signature over the body: when none does,
+    /// `Engine::needs_body` answers without normalising or matching the path (hosts ask
+    /// it on every request).
+    pub any_signature: bool,
 }
 
 /// Compile the HTTP declarations of a checked policy.
@@ -389,6 +393,11 @@ pub(crate) fn compile(
             r.plan = Some(HeaderPlan::new(&out.headers, &r.header_ops));
         }
     }
+    out.any_signature = out.routes.iter().any(|r| {
+        r.reqs
+            .iter()
+            .any(|q| matches!(q.test, ReqTest::Signature(_)))
+    });
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
