@@ -126,7 +126,8 @@ pub struct LimitTrace {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReqTrace {
     pub rule: String,
-    /// `auth`, `role`, or `expr`.
+    /// `first` (a `require first`, tested before CORS, limits and authentication),
+    /// `auth`, `role`, `expr` or `signature`.
     pub kind: &'static str,
     /// `true`, `false` or `missing`.
     pub value: &'static str,
