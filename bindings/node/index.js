@@ -1,12 +1,10 @@
 'use strict';
-// Package `warden`: the Engine class over the native addon `warden.node`, error classes,
-// and the Express middleware. Only the attributes the policy reads are taken from the
+// Package `warden-policy`: the Engine class over the native addon (`binding.js` finds
+// this platform's), error classes, and the Express middleware. Only the attributes the policy reads are taken from the
 // caller's objects (see `slots()`), packed into one string for the addon, and answered
 // with a small integer that indexes frozen decision objects cached per engine.
 
-const path = require('node:path');
-
-const native = require(process.env.WARDEN_NODE_ADDON || path.join(__dirname, 'warden.node'));
+const native = require('./binding').load();
 
 /** Base class of every error this package throws. */
 class WardenError extends Error {
@@ -412,6 +410,25 @@ class Engine {
     return freezeHttp(JSON.parse(text));
   }
 
+  /**
+   * Authenticate an HTTP request (`{ method, path, headers, time }`) with the policy's
+   * `auth` blocks, for hosts that only need identity: `{ outcome: 'principal', principal,
+   * via }`, `{ outcome: 'anonymous' }` or `{ outcome: 'failed', code }` (a reason code,
+   * never the credential).
+   */
+  authenticate(request) {
+    if (!isObject(request)) throw new RequestError('an HTTP request must be an object');
+    let text;
+    try {
+      text = this.#n.authenticate(JSON.stringify({ method: 'GET', path: '/', ...request }));
+    } catch (e) {
+      throw new RequestError(e.message);
+    }
+    const out = JSON.parse(text);
+    if (out.principal) out.principal = Object.freeze(out.principal);
+    return Object.freeze(out);
+  }
+
   /** Whether a route this request meets verifies a signature over the body. */
   needsBody(method, path) {
     return this.#n.needsBody(String(method), String(path));
@@ -444,6 +461,7 @@ class Engine {
 }
 
 function freezeHttp(out) {
+  if (out.principal) out.principal = Object.freeze(out.principal);
   out.rules = Object.freeze(out.rules);
   out.remove = Object.freeze(out.remove);
   out.headers = Object.freeze(out.headers);
@@ -453,3 +471,5 @@ function freezeHttp(out) {
 module.exports = { Engine, WardenError, PolicyError, RequestError, ConfigError };
 // Loaded after the exports it uses.
 module.exports.express = require('./express').express;
+module.exports.fetchGuard = require('./fetch').fetchGuard;
+module.exports.hono = require('./hono').hono;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use warden::limit::{RedisOptions, RedisStore};
 use warden::{Engine, HttpRequest, OnStoreError, Options, Request};
 
-/// Exit codes of CONTRACTS.md.
+/// Exit codes of docs/JSON.md.
 const DECIDED: u8 = 0;
 const BAD_POLICY: u8 = 1;
 const BAD_REQUEST: u8 = 2;

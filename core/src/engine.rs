@@ -155,7 +155,7 @@ impl Decision<'_> {
         self.rule.into_iter()
     }
 
-    /// The decision JSON of CONTRACTS.md.
+    /// The decision JSON of docs/JSON.md.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "allowed": self.allowed,
@@ -381,7 +381,7 @@ impl Engine {
         self.decide(class, req)
     }
 
-    /// Decide a request given as the request JSON of CONTRACTS.md, read in place: the
+    /// Decide a request given as the request JSON of docs/JSON.md, read in place: the
     /// same decision as `authorize(&Request::from_json(json)?)`, without copying the
     /// request (no allocation, with the cache off). A bad request is the error of
     /// [`Request::from_json`]; the host then denies.

@@ -84,3 +84,8 @@ pub use limit::{Admission, LimitSpec, LimitStore, OnStoreError, StoreError};
 pub use reload::Warden;
 pub use request::{Attrs, Principal, Request, RequestError, Resource, Value};
 pub use secret::Secret;
+
+// The README's example (what crates.io shows) runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctest;

@@ -212,7 +212,7 @@ impl Request {
         self
     }
 
-    /// Build from the request JSON of CONTRACTS.md. `kind` may be omitted or be
+    /// Build from the request JSON of docs/JSON.md. `kind` may be omitted or be
     /// `"authorization"`; HTTP requests are answered by a different entry point.
     /// Copies every string; [`crate::Engine::authorize_json`] decides the same JSON in
     /// place, without copying.

@@ -342,7 +342,7 @@ fn attrs_json(a: &Attrs) -> serde_json::Map<String, serde_json::Value> {
         .collect()
 }
 
-/// The request JSON of CONTRACTS.md for a generated request.
+/// The request JSON of docs/JSON.md for a generated request.
 fn to_json(req: &Request) -> serde_json::Value {
     let mut o = serde_json::Map::new();
     o.insert("action".into(), req.action.as_str().into());

@@ -345,6 +345,10 @@ pub enum ReqKind {
     Expr(Expr),
     /// A webhook signature over the request body (default failure 400).
     Signature(SignatureReq),
+    /// `require first EXPR`: a condition over the request tested before the CORS
+    /// answer, rate limits and authentication (transport checks: scheme, host); it
+    /// cannot read the principal (default failure 400).
+    First(Expr),
 }
 
 /// `signature stripe(header stripe-signature, secret(NAME)) [tolerance 5m]`
@@ -410,6 +414,8 @@ pub enum CorsValue {
     Expose(Vec<Ident>),
     Credentials(bool),
     MaxAge(Duration),
+    /// `refuse_unlisted: true`: a request whose `Origin` is not listed is refused (403).
+    RefuseUnlisted(bool),
     /// `origins: split(config(NAME), ",") [?? "https://a", ...]`: the setting's elements,
     /// trimmed and checked at load; the fallback when the setting is absent.
     OriginsFrom {
@@ -428,6 +434,7 @@ impl CorsValue {
             CorsValue::Expose(_) => "expose",
             CorsValue::Credentials(_) => "credentials",
             CorsValue::MaxAge(_) => "max_age",
+            CorsValue::RefuseUnlisted(_) => "refuse_unlisted",
             CorsValue::OriginsFrom { .. } => "origins",
         }
     }
@@ -576,9 +583,9 @@ pub enum AuthValue {
     /// `keys: secret(A), secret(B)?` (jwt)
     Keys(Vec<KeyRef>),
     /// `issuer: "..."`: the `iss` claim must be one of these (jwt).
-    Issuer(Vec<StrLit>),
+    Issuer(Vec<AuthText>),
     /// `audience: "..."`: the `aud` claim must contain one of these (jwt).
-    Audience(Vec<StrLit>),
+    Audience(Vec<AuthText>),
     /// `leeway: 30s`: clock skew allowed on `exp` and `nbf` (jwt).
     Leeway(Duration),
     /// `principal.ATTR: claim ?? claim` (jwt).
@@ -615,6 +622,16 @@ impl AuthValue {
             AuthValue::Revoked(_) => "revoked",
         }
     }
+}
+
+/// A text value of an auth line: written in the policy, or a host setting read when
+/// the policy loads (`issuer: config(OIDC_ISSUER)`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthText {
+    /// `"https://auth.example.com"`
+    Lit(StrLit),
+    /// `config(NAME)`: the setting's value (unset: a `missing-config` load error).
+    Config(Ident),
 }
 
 /// Where a credential is read from.

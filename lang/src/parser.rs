@@ -568,6 +568,10 @@ impl<'l> Lower<'l> {
                         Rule::req_signature => {
                             kind = Some(ReqKind::Signature(self.signature(c)?));
                         }
+                        Rule::req_first => {
+                            let e = inner(c).find(|x| x.as_rule() == Rule::expr)?;
+                            kind = Some(ReqKind::First(self.expr(e)?));
+                        }
                         Rule::otherwise => otherwise = Some(self.otherwise(c)?),
                         _ => {}
                     }
@@ -759,6 +763,9 @@ impl<'l> Lower<'l> {
                     CorsValue::Credentials(inner(v).next().is_some_and(|b| b.as_str() == "true"))
                 }
                 Rule::cors_max_age => CorsValue::MaxAge(self.duration(inner(v).next()?)?),
+                Rule::cors_refuse_unlisted => {
+                    CorsValue::RefuseUnlisted(inner(v).next().is_some_and(|b| b.as_str() == "true"))
+                }
                 _ => return None,
             };
             let cond = match it.next() {
@@ -832,8 +839,12 @@ impl<'l> Lower<'l> {
                 Rule::auth_keys => {
                     AuthValue::Keys(parts.map(|k| self.key_ref(k)).collect::<Option<_>>()?)
                 }
-                Rule::auth_issuer => AuthValue::Issuer(parts.map(|s| self.string(s)).collect()),
-                Rule::auth_audience => AuthValue::Audience(parts.map(|s| self.string(s)).collect()),
+                Rule::auth_issuer => {
+                    AuthValue::Issuer(parts.map(|s| self.auth_text(s)).collect::<Option<_>>()?)
+                }
+                Rule::auth_audience => {
+                    AuthValue::Audience(parts.map(|s| self.auth_text(s)).collect::<Option<_>>()?)
+                }
                 Rule::auth_leeway => AuthValue::Leeway(self.duration(parts.next()?)?),
                 Rule::auth_claim => {
                     let attr = self.ident(parts.next()?);
@@ -906,6 +917,14 @@ impl<'l> Lower<'l> {
             name,
             optional,
             span,
+        })
+    }
+
+    /// `"text"` or `config(NAME)` in an auth line.
+    fn auth_text(&mut self, p: Pair<'_, Rule>) -> Option<AuthText> {
+        Some(match p.as_rule() {
+            Rule::config => AuthText::Config(self.ident(inner(p).next()?)),
+            _ => AuthText::Lit(self.string(p)),
         })
     }
 

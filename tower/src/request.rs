@@ -18,10 +18,12 @@ pub(crate) fn http_request(parts: &Parts, ip: Option<IpAddr>) -> HttpRequest {
     let mut req = HttpRequest::new(parts.method.as_str(), path);
     req.headers.reserve(parts.headers.len());
     for (name, value) in &parts.headers {
-        req.headers.push((
-            name.as_str().to_owned(),
-            String::from_utf8_lossy(value.as_bytes()).into_owned(),
-        ));
+        // Visible ASCII (nearly every value) is copied as is; anything else lossily.
+        let value = match value.to_str() {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        };
+        req.headers.push((name.as_str().to_owned(), value));
     }
     req.ip = ip;
     req

@@ -311,3 +311,16 @@ async fn admitted_requests_carry_the_principal_and_get_the_headers() {
     assert_eq!(status, 200);
     assert_eq!(headers["x-who"], "-");
 }
+
+#[tokio::test]
+async fn a_credential_that_is_not_utf8_is_refused_not_skipped() {
+    let (addr, calls) = serve(1024).await;
+    let mut req = request(Method::GET, "/private/x", &[], b"");
+    let mut key = b"tower-test-key-1".to_vec();
+    key.push(0xff);
+    req.headers_mut()
+        .insert("x-api-key", HeaderValue::from_bytes(&key).unwrap());
+    let (status, ..) = send(addr, req).await;
+    assert_eq!(status, 401);
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}

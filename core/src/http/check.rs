@@ -354,6 +354,11 @@ impl Engine {
         p.pattern = pattern;
         p.applies = applies;
         p.now_us = self.now_us(req);
+        // `require first`: transport checks run before anything else looks at the
+        // request, as a redirect middleware mounted first does.
+        if let Some(d) = self.test_first(req, tr.as_deref_mut(), p) {
+            return Some(d);
+        }
         if let (Some(c), true) = (&h.cors, Cors::is_preflight(req)) {
             if let Some(t) = tr {
                 t.preflight = true;
@@ -373,6 +378,19 @@ impl Engine {
                     d
                 }
             });
+        }
+        // `refuse_unlisted`: an origin the block does not list ends the request here, as
+        // the `cors` package's erroring origin callback does; no quota is spent.
+        if let (Some(c), Verdict::Refused) = (&h.cors, p.cors) {
+            if c.refuse_unlisted {
+                let mut hs = self.route_headers(&p.chain);
+                c.actual(Verdict::Refused, &mut hs);
+                let mut d = self.finish(false, 403, hs, p);
+                d.reason = Some(Cow::Borrowed(
+                    "request from an origin the policy's cors block does not list",
+                ));
+                return Some(d);
+            }
         }
         // Every matching route's limits count, `public` or not, down to the first route
         // that says `limit ... only`.
@@ -404,6 +422,52 @@ impl Engine {
             }
         }
         None
+    }
+
+    /// The `require first` lines of every matching route, most specific route first,
+    /// in source order: the first that fails decides (a trace records each one tested).
+    fn test_first<'e>(
+        &'e self,
+        req: &HttpRequest,
+        mut tr: Option<&mut HttpTrace>,
+        p: &mut Prepared<'_>,
+    ) -> Option<HttpDecision<'e>> {
+        let h = &self.http;
+        let tracing = tr.is_some();
+        let mut failed: Option<&'e CReq> = None;
+        {
+            let (at, who, chain) = p.parts();
+            'routes: for &r in chain {
+                let Some(route) = h.routes.get(r as usize) else {
+                    continue;
+                };
+                for q in route.first.iter() {
+                    let (ok, reads) = self.test(req, who, at, q, tracing);
+                    if let Some(t) = tr.as_deref_mut() {
+                        t.requirements.push(ReqTrace {
+                            rule: q.loc.to_string(),
+                            kind: "first",
+                            value: match ok {
+                                Some(true) => "true",
+                                Some(false) => "false",
+                                None => "missing",
+                            },
+                            reads,
+                        });
+                    }
+                    if ok != Some(true) {
+                        failed = Some(q);
+                        break 'routes;
+                    }
+                }
+            }
+        }
+        let q = failed?;
+        let mut hs = self.route_headers(&p.chain);
+        if let Some(c) = &h.cors {
+            c.actual(Verdict::Refused, &mut hs);
+        }
+        Some(self.refuse(req, q, None, hs, p))
     }
 
     /// Evaluate a key: `s:TEXT` or `n:NUMBER`; the client's IPv6 address by its prefix;

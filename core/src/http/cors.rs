@@ -18,6 +18,9 @@ pub(crate) struct Cors {
     pub credentials: bool,
     /// Seconds, as text.
     pub max_age: Option<Box<str>>,
+    /// `refuse_unlisted: true`: a request from an origin not listed is answered 403,
+    /// as the `cors` package's origin callback erroring (`next(err)`) ends it.
+    pub refuse_unlisted: bool,
     /// The headers of an actual response from each listed origin (by index), made by
     /// [`Cors::seal`]: a request from a listed origin appends them in one go.
     actual_for: Vec<Headers>,

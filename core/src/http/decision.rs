@@ -1,5 +1,5 @@
 //! [`HttpDecision`] and the explain [`HttpTrace`]: what `check_http` answers, with the
-//! Decision JSON of CONTRACTS.md plus HTTP-only fields.
+//! Decision JSON of docs/JSON.md plus HTTP-only fields.
 
 use serde::ser::{SerializeMap, SerializeStruct, Serializer};
 use std::borrow::Cow;
@@ -50,7 +50,7 @@ impl HttpDecision<'_> {
             .map(|(_, v)| &**v)
     }
 
-    /// The Decision JSON of CONTRACTS.md, with `route`, `remove`, `authenticated_by`
+    /// The Decision JSON of docs/JSON.md, with `route`, `remove`, `authenticated_by`
     /// and `note` added.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
@@ -126,7 +126,8 @@ pub struct LimitTrace {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReqTrace {
     pub rule: String,
-    /// `auth`, `role`, or `expr`.
+    /// `first` (a `require first`, tested before CORS, limits and authentication),
+    /// `auth`, `role`, `expr` or `signature`.
     pub kind: &'static str,
     /// `true`, `false` or `missing`.
     pub value: &'static str,

@@ -107,6 +107,9 @@ impl Engine {
     /// not normalise needs no body (it is answered 400 anyway).
     pub fn needs_body(&self, method: &str, path: &str) -> bool {
         let h = &self.http;
+        if !h.any_signature {
+            return false;
+        }
         let Ok(norm) = normalise(path) else {
             return false;
         };

@@ -165,6 +165,7 @@ impl Checker<'_> {
                 }
             }
             ReqKind::Expr(e) => self.expect_bool(e, &Scope::Route),
+            ReqKind::First(e) => self.expect_bool(e, &Scope::RouteFirst),
             ReqKind::Signature(sig) => self.signature(sig),
         }
         match &req.otherwise {
@@ -520,7 +521,10 @@ impl Checker<'_> {
                 CorsValue::Credentials(true) => credentials = Some(e.span),
                 _ => {}
             }
-            let single = matches!(e.value, CorsValue::Credentials(_) | CorsValue::MaxAge(_));
+            let single = matches!(
+                e.value,
+                CorsValue::Credentials(_) | CorsValue::MaxAge(_) | CorsValue::RefuseUnlisted(_)
+            );
             if single && e.cond.is_none() && singles.insert(e.value.key(), e.span).is_some() {
                 self.diags.push(
                     Diagnostic::error(

@@ -12,6 +12,9 @@ pub(crate) enum Scope<'a> {
     Rule { on: &'a [Ident], types_ok: bool },
     /// A route requirement: principal, input, headers, ip, request.
     Route,
+    /// A `require first` requirement: like a route, but tested before authentication,
+    /// so the principal is not available.
+    RouteFirst,
     /// A limit key: like a route, it reads the HTTP request.
     LimitKey,
     /// Folded when the engine loads: env, secrets, literals (startup, cors, headers).
@@ -246,7 +249,7 @@ impl Checker<'_> {
 
     fn http_only(&mut self, e: &Expr, scope: &Scope<'_>) -> Option<()> {
         match scope {
-            Scope::Route | Scope::LimitKey => Some(()),
+            Scope::Route | Scope::RouteFirst | Scope::LimitKey => Some(()),
             Scope::Rule { .. } => {
                 self.diags.push(
                     Diagnostic::error(
@@ -268,9 +271,22 @@ impl Checker<'_> {
     fn path(&mut self, p: &Path, span: Span, scope: &Scope<'_>) -> Option<Ty> {
         let allowed = match (p.root, scope) {
             (_, Scope::Load) => false,
+            (Root::Principal, Scope::RouteFirst) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "principal-before-auth",
+                        span,
+                        "`require first` is tested before authentication; it cannot read the principal",
+                    )
+                    .with_help("check the principal with a plain `require` (tested after authentication)"),
+                );
+                return None;
+            }
             (Root::Principal, _) => true,
             (Root::Resource | Root::Context, Scope::Rule { .. }) => true,
-            (Root::Input | Root::Request, Scope::Route | Scope::LimitKey) => true,
+            (Root::Input | Root::Request, Scope::Route | Scope::RouteFirst | Scope::LimitKey) => {
+                true
+            }
             _ => false,
         };
         if !allowed {
@@ -283,7 +299,7 @@ impl Checker<'_> {
                     "`{}` is part of an HTTP request; rules read principal, resource and context",
                     p.root.keyword()
                 ),
-                Scope::Route | Scope::LimitKey => format!(
+                Scope::Route | Scope::RouteFirst | Scope::LimitKey => format!(
                     "`{}` is not available in a route or limit; they read principal, input, header, ip and request",
                     p.root.keyword()
                 ),
