@@ -32,7 +32,8 @@ pub struct HttpDecision<'e> {
     pub route: Option<RouteRef<'e>>,
     /// When the policy's `auth` section produced the principal: how (`jwt:NAME#1`).
     pub authenticated_by: Option<String>,
-    /// Set when a rate-limit store failed and the request was admitted anyway.
+    /// Set when a rate-limit store failed (the request admitted anyway, or refused 503):
+    /// what failed, for the decision log. Hosts never send it to the client.
     pub note: Option<Cow<'e, str>>,
 }
 

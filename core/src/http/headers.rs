@@ -7,6 +7,9 @@
 
 use std::borrow::Cow;
 
+/// Removed from every response unless the policy sets it.
+pub(crate) const POWERED_BY: &str = "x-powered-by";
+
 /// A route's change to the security headers. Names are lower-case.
 #[derive(Debug, Clone)]
 pub(crate) enum HeaderOp {
@@ -71,9 +74,16 @@ impl<'e> HeaderSet<'e> {
                 .iter()
                 .map(|(n, v)| (Cow::Borrowed(&**n), Cow::Borrowed(&**v))),
         );
+        // `X-Powered-By` names the app's framework to attackers (helmet removes it): it
+        // goes unless the policy gives it a value of its own.
+        let remove = if global.iter().any(|(n, _)| **n == *POWERED_BY) {
+            Vec::new()
+        } else {
+            vec![POWERED_BY]
+        };
         HeaderSet {
             add,
-            remove: Vec::new(),
+            remove,
             planned: 0,
             mask: u64::MAX,
             added: 0,
@@ -146,11 +156,32 @@ impl<'e> HeaderSet<'e> {
         }
     }
 
+    /// Add `token` to a comma-separated list header such as `Vary`, keeping the tokens
+    /// already there (a route's own `header set Vary: "Cookie"` and CORS's `Origin`
+    /// both hold: replacing either would let a cache serve one user's answer to
+    /// another).
+    pub fn merge(&mut self, name: &'e str, token: &'e str) {
+        let slot = self.add.iter_mut().find(|(n, _)| *n == name);
+        match slot {
+            Some((_, v)) => {
+                if !v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)) {
+                    *v = Cow::Owned(format!("{v}, {token}"));
+                }
+            }
+            None => self.set(Cow::Borrowed(name), Cow::Borrowed(token)),
+        }
+    }
+
     pub fn apply(&mut self, op: &'e HeaderOp) {
         // Changes after a plan would make its summary stale.
         self.planned = 0;
         self.mask = u64::MAX;
         match op {
+            HeaderOp::Set(n, v) if &**n == "vary" => {
+                for t in v.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                    self.merge("vary", t);
+                }
+            }
             HeaderOp::Set(n, v) => self.set(Cow::Borrowed(n), Cow::Borrowed(v)),
             HeaderOp::Drop(n) => {
                 self.add.retain(|(x, _)| **x != **n);
