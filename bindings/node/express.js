@@ -91,8 +91,13 @@ function readBody(req, cap) {
 }
 
 function answer(engine, d, res, next) {
-  const headers = Object.entries(d.headers);
+  // `vary` is merged into the app's own, never replaced: a replaced `Vary: Cookie` lets a
+  // cache serve one user's answer to another.
+  const headers = Object.entries(d.headers).filter(([name]) => name !== 'vary');
+  const vary = d.headers.vary;
   for (const [name, value] of headers) res.setHeader(name, value);
+  if (vary !== undefined) mergeVary(res, vary);
+  for (const name of d.remove) res.removeHeader(name);
   if (!d.allowed || d.status !== 200) {
     res.statusCode = d.status;
     if (d.status === 204 || d.status === 304 || (d.status >= 300 && d.status < 400)) {
@@ -104,6 +109,26 @@ function answer(engine, d, res, next) {
     return;
   }
   const cookies = engine.hasCookieRules;
+  // Every `Set-Cookie` goes through the policy's rules as it is set, whoever sets it and
+  // whenever: middleware registered before this one (express-session) wraps `writeHead`
+  // itself and adds its cookie after our `writeHead` wrapper has run, but it sets it
+  // with `res.setHeader` (or `appendHeader`), which is looked up on `res` at call time.
+  if (cookies) {
+    const enforce = (value) =>
+      Array.isArray(value) ? value.map((v) => engine.enforceSetCookie(String(v))) : engine.enforceSetCookie(String(value));
+    const setHeader = res.setHeader;
+    res.setHeader = function (name, value) {
+      if (String(name).toLowerCase() === 'set-cookie') value = enforce(value);
+      return setHeader.call(this, name, value);
+    };
+    if (typeof res.appendHeader === 'function') {
+      const appendHeader = res.appendHeader;
+      res.appendHeader = function (name, value) {
+        if (String(name).toLowerCase() === 'set-cookie') value = enforce(value);
+        return appendHeader.call(this, name, value);
+      };
+    }
+  }
   // The policy's headers win over the app's: set again, and removals applied, when the
   // head is written.
   const writeHead = res.writeHead;
@@ -117,12 +142,11 @@ function answer(engine, d, res, next) {
     }
     for (const name of d.remove) res.removeHeader(name);
     for (const [name, value] of headers) res.setHeader(name, value);
+    if (vary !== undefined) mergeVary(res, vary);
     if (cookies) {
+      // Cookies set before this middleware ran (enforcing twice changes nothing).
       const set = res.getHeader('set-cookie');
-      if (set !== undefined) {
-        const values = Array.isArray(set) ? set : [String(set)];
-        res.setHeader('set-cookie', values.map((v) => engine.enforceSetCookie(v)));
-      }
+      if (set !== undefined) res.setHeader('set-cookie', set);
     }
     return writeHead.call(this, statusCode, ...rest);
   };
@@ -149,6 +173,22 @@ function adoptHeaders(res, headers) {
   for (const [name, values] of byName) {
     res.setHeader(name, values.length === 1 ? values[0] : values.map(String));
   }
+}
+
+// Add the tokens of `value` to the response's `Vary`, keeping the app's (`*` stays `*`).
+function mergeVary(res, value) {
+  const have = res.getHeader('vary');
+  const list = (v) =>
+    (Array.isArray(v) ? v.join(',') : String(v ?? ''))
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
+  const tokens = list(have);
+  if (tokens.includes('*')) return;
+  for (const t of list(value)) {
+    if (!tokens.some((x) => x.toLowerCase() === t.toLowerCase())) tokens.push(t);
+  }
+  res.setHeader('vary', tokens.join(', '));
 }
 
 module.exports = { express };

@@ -5,8 +5,9 @@ warden's own runtime thread, never blocking the event loop).
 A refusal (401, 403, 413, 429, a redirect, a CORS preflight answer ...) is answered here
 with the decision's status, headers (`location`, `retry-after`, CORS) and a JSON body
 `{"error": reason}`; an allowed request goes on to the app, and the decision's
-security and CORS headers are added to its response (replacing the app's own) while the
-headers the policy removes are dropped.
+security and CORS headers are added to its response (replacing the app's own, except
+`Vary`, whose values are merged) while the headers the policy removes are dropped
+(`X-Powered-By` among them unless the policy sets it).
 
     app = WardenMiddleware(app, engine, principal=lambda scope: scope.get("user"))
 
@@ -104,7 +105,10 @@ class WardenMiddleware:
             input=await _call(self.input, scope),
             body=body,
         )
-        add = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in d.headers.items()]
+        add = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in d.headers.items() if k != "vary"]
+        vary = d.headers.get("vary")
+        if vary is not None and (not d.allowed or d.status != 200):
+            add.append((b"vary", vary.encode("latin-1")))
         if not d.allowed or d.status != 200:
             body = b"" if d.status in (204, 304) or 300 <= d.status < 400 else json.dumps({"error": d.reason}).encode()
             start = [(b"content-type", b"application/json")] if body else []
@@ -123,10 +127,30 @@ class WardenMiddleware:
                         (k, enforce(v.decode("latin-1")).encode("latin-1")) if k.lower() == b"set-cookie" else (k, v)
                         for k, v in kept
                     ]
+                if vary is not None:
+                    kept = _merge_vary(kept, vary)
                 message = dict(message, headers=kept + add)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _merge_vary(headers: list[tuple[bytes, bytes]], vary: str) -> list[tuple[bytes, bytes]]:
+    """The app's headers with the decision's `Vary` tokens merged into its own `Vary`
+    (never replacing it: a replaced `Vary: Cookie` lets a cache serve one user's answer
+    to another); `*` stays `*`."""
+    tokens: list[str] = []
+    rest: list[tuple[bytes, bytes]] = []
+    for k, v in headers:
+        if k.lower() == b"vary":
+            tokens += [t.strip() for t in v.decode("latin-1").split(",") if t.strip()]
+        else:
+            rest.append((k, v))
+    if "*" not in tokens:
+        for t in (t.strip() for t in vary.split(",")):
+            if t and t.lower() not in (x.lower() for x in tokens):
+                tokens.append(t)
+    return rest + [(b"vary", ", ".join(tokens).encode("latin-1"))]
 
 
 async def _read_body(receive: Receive, cap: int) -> bytes | None:
