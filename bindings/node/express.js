@@ -11,11 +11,17 @@
 // `engine.needsBody`) is the body read here, at most `maxBody` bytes (default 1 MiB; more
 // is a 413 without asking the engine). It is then handed on as `req.rawBody` and
 // `req.body` (a Buffer, as `express.raw()` gives it; `req._body` tells body parsers it
-// was read). Every `Set-Cookie` of an allowed response goes through
+// was read). An admitted request carries `req.warden = { principal, decision }`: the
+// principal the policy's `auth` section verified (or the host's), so handlers never
+// decode the token again. `onDeny(decision, req, res)` shapes refusals (status and the
+// decision's headers are set before it is called). Every `Set-Cookie` of an allowed response goes through
 // `engine.enforceSetCookie` (the policy's `cookies` rules) when the policy has any.
 
+const { mergeVary } = require('./fetch');
+
 function express(engine, options = {}) {
-  const { principal, input } = options;
+  const { principal, input, onDeny } = options;
+  if (onDeny !== undefined && typeof onDeny !== 'function') throw new TypeError('`onDeny` must be a function (decision, req, res)');
   const maxBody = options.maxBody ?? 1 << 20;
   return function wardenMiddleware(req, res, next) {
     const path = req.originalUrl || req.url;
@@ -37,7 +43,7 @@ function express(engine, options = {}) {
         next(e);
         return;
       }
-      pending.then((d) => answer(engine, d, res, next), next);
+      pending.then((d) => answer(engine, d, req, res, next, onDeny), next);
     };
     if (!engine.needsBody(req.method, path)) {
       check(undefined);
@@ -90,6 +96,7 @@ function readBody(req, cap) {
   });
 }
 
+<<<<<<< HEAD
 function answer(engine, d, res, next) {
   // `vary` is merged into the app's own, never replaced: a replaced `Vary: Cookie` lets a
   // cache serve one user's answer to another.
@@ -98,8 +105,24 @@ function answer(engine, d, res, next) {
   for (const [name, value] of headers) res.setHeader(name, value);
   if (vary !== undefined) mergeVary(res, vary);
   for (const name of d.remove) res.removeHeader(name);
+=======
+function answer(engine, d, req, res, next, onDeny) {
+  const headers = Object.entries(d.headers);
+  for (const [name, value] of headers) setPolicyHeader(res, name, value);
+>>>>>>> main
   if (!d.allowed || d.status !== 200) {
+    // Answered here: the policy's removals (X-Powered-By ...) apply to refusals too.
+    for (const name of d.remove) res.removeHeader(name);
     res.statusCode = d.status;
+    if (onDeny) {
+      // The app shapes the answer; the status and the decision's headers are already set.
+      try {
+        onDeny(d, req, res);
+      } catch (e) {
+        next(e);
+      }
+      return;
+    }
     if (d.status === 204 || d.status === 304 || (d.status >= 300 && d.status < 400)) {
       res.end();
     } else {
@@ -108,6 +131,8 @@ function answer(engine, d, res, next) {
     }
     return;
   }
+  // What the handlers read: who (verified once, here) and why.
+  req.warden = Object.freeze({ principal: d.principal ?? null, decision: d });
   const cookies = engine.hasCookieRules;
   // Every `Set-Cookie` goes through the policy's rules as it is set, whoever sets it and
   // whenever: middleware registered before this one (express-session) wraps `writeHead`
@@ -141,8 +166,12 @@ function answer(engine, d, res, next) {
       adoptHeaders(res, last);
     }
     for (const name of d.remove) res.removeHeader(name);
+<<<<<<< HEAD
     for (const [name, value] of headers) res.setHeader(name, value);
     if (vary !== undefined) mergeVary(res, vary);
+=======
+    for (const [name, value] of headers) setPolicyHeader(res, name, value);
+>>>>>>> main
     if (cookies) {
       // Cookies set before this middleware ran (enforcing twice changes nothing).
       const set = res.getHeader('set-cookie');
@@ -151,6 +180,17 @@ function answer(engine, d, res, next) {
     return writeHead.call(this, statusCode, ...rest);
   };
   next();
+}
+
+// The policy's header replaces the app's, except `Vary`, which is merged: a cache
+// must vary on the app's reasons (Accept-Encoding, Cookie) as well as on Origin.
+function setPolicyHeader(res, name, value) {
+  if (name === 'vary') {
+    const theirs = res.getHeader('vary');
+    res.setHeader('vary', mergeVary(Array.isArray(theirs) ? theirs.join(', ') : theirs === undefined ? '' : String(theirs), value));
+  } else {
+    res.setHeader(name, value);
+  }
 }
 
 // Set on `res` the headers of a writeHead call: an object, or Node's flat array
