@@ -96,20 +96,9 @@ function readBody(req, cap) {
   });
 }
 
-<<<<<<< HEAD
-function answer(engine, d, res, next) {
-  // `vary` is merged into the app's own, never replaced: a replaced `Vary: Cookie` lets a
-  // cache serve one user's answer to another.
-  const headers = Object.entries(d.headers).filter(([name]) => name !== 'vary');
-  const vary = d.headers.vary;
-  for (const [name, value] of headers) res.setHeader(name, value);
-  if (vary !== undefined) mergeVary(res, vary);
-  for (const name of d.remove) res.removeHeader(name);
-=======
 function answer(engine, d, req, res, next, onDeny) {
   const headers = Object.entries(d.headers);
   for (const [name, value] of headers) setPolicyHeader(res, name, value);
->>>>>>> main
   if (!d.allowed || d.status !== 200) {
     // Answered here: the policy's removals (X-Powered-By ...) apply to refusals too.
     for (const name of d.remove) res.removeHeader(name);
@@ -166,12 +155,7 @@ function answer(engine, d, req, res, next, onDeny) {
       adoptHeaders(res, last);
     }
     for (const name of d.remove) res.removeHeader(name);
-<<<<<<< HEAD
-    for (const [name, value] of headers) res.setHeader(name, value);
-    if (vary !== undefined) mergeVary(res, vary);
-=======
     for (const [name, value] of headers) setPolicyHeader(res, name, value);
->>>>>>> main
     if (cookies) {
       // Cookies set before this middleware ran (enforcing twice changes nothing).
       const set = res.getHeader('set-cookie');
@@ -213,22 +197,6 @@ function adoptHeaders(res, headers) {
   for (const [name, values] of byName) {
     res.setHeader(name, values.length === 1 ? values[0] : values.map(String));
   }
-}
-
-// Add the tokens of `value` to the response's `Vary`, keeping the app's (`*` stays `*`).
-function mergeVary(res, value) {
-  const have = res.getHeader('vary');
-  const list = (v) =>
-    (Array.isArray(v) ? v.join(',') : String(v ?? ''))
-      .split(',')
-      .map((t) => t.trim())
-      .filter(Boolean);
-  const tokens = list(have);
-  if (tokens.includes('*')) return;
-  for (const t of list(value)) {
-    if (!tokens.some((x) => x.toLowerCase() === t.toLowerCase())) tokens.push(t);
-  }
-  res.setHeader('vary', tokens.join(', '));
 }
 
 module.exports = { express };

@@ -3,21 +3,15 @@
 warden's own runtime thread, never blocking the event loop).
 
 A refusal (401, 403, 413, 429, a redirect, a CORS preflight answer ...) is answered here
-<<<<<<< HEAD
-with the decision's status, headers (`location`, `retry-after`, CORS) and a JSON body
-`{"error": reason}`; an allowed request goes on to the app, and the decision's
-security and CORS headers are added to its response (replacing the app's own, except
-`Vary`, whose values are merged) while the headers the policy removes are dropped
-(`X-Powered-By` among them unless the policy sets it).
-=======
 with the decision's status, headers (`location`, `retry-after`, CORS) and the body
 `deny_body(decision)` builds: `{"error": reason}` unless told otherwise
 (`warden.asgi.detail_body` gives FastAPI's `{"detail": reason}`; a `bytes` result is
 sent as is). An allowed request goes on to the app with `scope["state"]["warden"]`, a
 `WardenState` (`request.state.warden` in Starlette and FastAPI: the decision, the
 principal, `authorize()`), and the decision's security and CORS headers are added to
-its response (replacing the app's own) while the headers the policy removes are dropped.
->>>>>>> main
+its response (replacing the app's own, except `Vary`, whose values are merged) while
+the headers the policy removes are dropped (`X-Powered-By` among them unless the
+policy sets it).
 
     app = WardenMiddleware(app, engine, principal=lambda scope: scope.get("user"))
 
@@ -142,8 +136,6 @@ class WardenMiddleware:
         )
         add = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in d.headers.items() if k != "vary"]
         vary = d.headers.get("vary")
-        if vary is not None and (not d.allowed or d.status != 200):
-            add.append((b"vary", vary.encode("latin-1")))
         if not d.allowed or d.status != 200:
             parts, body = deny_parts(d, self.deny_body)
             start = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in parts]
