@@ -60,11 +60,9 @@ fn lower_compares_case_blind_and_stays_quiet() {
     ] {
         assert!(warnings(body).is_empty(), "{body}");
     }
-    let canonical = format!(
-        "{SHAPES}\ndeny files:serve on file if lower(resource.mime) starts_with \"image/svg\"\n"
-    );
+    let canonical = "policy p\n\nresource file { mime: string }\ninput { mime: string?, content_type: string? }\n\ndeny files:serve on file if lower(resource.mime) starts_with \"image/svg\"\n";
     assert_eq!(
-        format_source(&canonical, &Limits::default()).unwrap(),
+        format_source(canonical, &Limits::default()).unwrap(),
         canonical
     );
     // `lower` takes text.

@@ -25,7 +25,8 @@ pub struct HttpDecision<'e> {
     /// Headers the host adds to the response (names lower-case; replace on conflict).
     pub headers: Vec<(Cow<'e, str>, Cow<'e, str>)>,
     /// Headers the host removes from the response, even when the application set them.
-    pub remove: Vec<&'e str>,
+    /// Borrowed in the usual case (`x-powered-by` alone): no allocation.
+    pub remove: Cow<'e, [&'e str]>,
     /// A redirect's target (also in `headers` as `location`).
     pub location: Option<String>,
     /// The most specific matching route; `None` when no route matches.

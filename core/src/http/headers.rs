@@ -10,6 +10,10 @@ use std::borrow::Cow;
 /// Removed from every response unless the policy sets it.
 pub(crate) const POWERED_BY: &str = "x-powered-by";
 
+/// The removals of a policy without `header drop`: borrowed, so that the usual request
+/// allocates nothing for them.
+const ONLY_POWERED_BY: &[&str] = &[POWERED_BY];
+
 /// A route's change to the security headers. Names are lower-case.
 #[derive(Debug, Clone)]
 pub(crate) enum HeaderOp {
@@ -36,7 +40,7 @@ impl HeaderPlan {
             .into_iter()
             .map(|(n, v)| (Box::from(&*n), Box::from(&*v)))
             .collect();
-        let remove: Box<[Box<str>]> = hs.remove.into_iter().map(Box::from).collect();
+        let remove: Box<[Box<str>]> = hs.remove.iter().map(|n| Box::from(*n)).collect();
         let mask = add
             .iter()
             .map(|(n, _)| n)
@@ -57,7 +61,7 @@ pub(crate) fn name_bit(name: &str) -> u64 {
 #[derive(Debug)]
 pub(crate) struct HeaderSet<'e> {
     pub add: Vec<(Cow<'e, str>, Cow<'e, str>)>,
-    pub remove: Vec<&'e str>,
+    pub remove: Cow<'e, [&'e str]>,
     /// `add[..planned]` came from a plan whose names are summarised by `mask`; entries
     /// after it were set during the request, with names summarised by `added`.
     planned: usize,
@@ -76,11 +80,11 @@ impl<'e> HeaderSet<'e> {
         );
         // `X-Powered-By` names the app's framework to attackers (helmet removes it): it
         // goes unless the policy gives it a value of its own.
-        let remove = if global.iter().any(|(n, _)| **n == *POWERED_BY) {
-            Vec::new()
+        let remove = Cow::Borrowed(if global.iter().any(|(n, _)| **n == *POWERED_BY) {
+            &[][..]
         } else {
-            vec![POWERED_BY]
-        };
+            ONLY_POWERED_BY
+        });
         HeaderSet {
             add,
             remove,
@@ -101,7 +105,11 @@ impl<'e> HeaderSet<'e> {
         HeaderSet {
             planned: add.len(),
             add,
-            remove: plan.remove.iter().map(|n| &**n).collect(),
+            remove: match &*plan.remove {
+                [] => Cow::Borrowed(&[][..]),
+                [only] if **only == *POWERED_BY => Cow::Borrowed(ONLY_POWERED_BY),
+                many => Cow::Owned(many.iter().map(|n| &**n).collect()),
+            },
             mask: plan.mask,
             added: 0,
         }
@@ -143,7 +151,9 @@ impl<'e> HeaderSet<'e> {
         let from = if self.mask & bit == 0 {
             self.planned
         } else {
-            self.remove.retain(|r| **r != *name);
+            if self.remove.contains(&&*name) {
+                self.remove.to_mut().retain(|r| **r != *name);
+            }
             0
         };
         match self
@@ -186,7 +196,7 @@ impl<'e> HeaderSet<'e> {
             HeaderOp::Drop(n) => {
                 self.add.retain(|(x, _)| **x != **n);
                 if !self.remove.contains(&&**n) {
-                    self.remove.push(n);
+                    self.remove.to_mut().push(n);
                 }
             }
         }
@@ -240,6 +250,6 @@ mod tests {
         }
         assert_eq!((&p.add, &p.remove), (&h.add, &h.remove));
         assert_eq!(p.add.len(), 4);
-        assert!(p.remove.is_empty());
+        assert_eq!(p.remove, vec![POWERED_BY]);
     }
 }
