@@ -53,7 +53,8 @@ enum Command {
         #[arg(long)]
         env: Option<String>,
         /// A secret as NAME=VALUE; otherwise read from the environment variable NAME.
-        #[arg(long = "secret", value_name = "NAME=VALUE")]
+        // A value may start with `-`: clap would otherwise echo it in its error.
+        #[arg(long = "secret", value_name = "NAME=VALUE", allow_hyphen_values = true)]
         secrets: Vec<String>,
         /// A non-secret setting for `config(NAME)` as NAME=VALUE; otherwise read from
         /// the environment variable NAME.

@@ -780,6 +780,59 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// Call `f` on this expression and every expression inside it, outermost first.
+    pub fn walk(&self, f: &mut impl FnMut(&Expr)) {
+        f(self);
+        match &self.kind {
+            ExprKind::Str(_)
+            | ExprKind::Num(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Size { .. }
+            | ExprKind::Duration { .. }
+            | ExprKind::Path(_)
+            | ExprKind::Header(_)
+            | ExprKind::Cookie(_)
+            | ExprKind::Ip
+            | ExprKind::Env
+            | ExprKind::Secret { .. }
+            | ExprKind::Config(_)
+            | ExprKind::RoleName(_)
+            | ExprKind::Now => {}
+            ExprKind::List(items) | ExprKind::Call { args: items, .. } => {
+                items.iter().for_each(|e| e.walk(f));
+            }
+            ExprKind::Not(e)
+            | ExprKind::Len(e)
+            | ExprKind::IsInt(e)
+            | ExprKind::Lower(e)
+            | ExprKind::Matches { expr: e, .. }
+            | ExprKind::Is { expr: e, .. } => e.walk(f),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                lhs.walk(f);
+                rhs.walk(f);
+            }
+            ExprKind::IfElse {
+                cond,
+                then,
+                otherwise,
+            } => {
+                cond.walk(f);
+                then.walk(f);
+                otherwise.walk(f);
+            }
+            ExprKind::HeaderSafe { text, max } => {
+                text.walk(f);
+                max.walk(f);
+            }
+            ExprKind::IsIn { expr, org, .. } => {
+                expr.walk(f);
+                org.walk(f);
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExprKind {
     Str(String),
@@ -857,6 +910,8 @@ pub enum ExprKind {
         text: Box<Expr>,
         max: Box<Expr>,
     },
+    /// `lower(text)`: the text with ASCII letters in lower case.
+    Lower(Box<Expr>),
     /// `principal is manager in resource.org`: a role held in one organization
     /// (`principal.org_roles`).
     IsIn {

@@ -800,6 +800,11 @@ fn write_expr(out: &mut String, e: &Expr) {
             out.push_str(" else ");
             write_expr(out, otherwise);
         }
+        ExprKind::Lower(inner) => {
+            out.push_str("lower(");
+            write_expr(out, inner);
+            out.push(')');
+        }
         ExprKind::HeaderSafe { text, max } => {
             out.push_str("header_safe(");
             write_expr(out, text);

@@ -196,6 +196,7 @@ fn is_noise(rule: Rule) -> bool {
             | Rule::kw_then
             | Rule::kw_in
             | Rule::kw_header_safe
+            | Rule::kw_lower
             | Rule::if_word
             | Rule::kw_hosts
             | Rule::kw_signature
@@ -1282,6 +1283,7 @@ impl<'l> Lower<'l> {
                     otherwise: Box::new(otherwise),
                 }
             }
+            Rule::lower => ExprKind::Lower(Box::new(self.expr(inner(p).next()?)?)),
             Rule::header_safe => {
                 let mut it = inner(p);
                 let text = self.expr(it.next()?)?;

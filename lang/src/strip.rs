@@ -291,7 +291,10 @@ fn expr(e: &mut Expr) {
             ident(func);
             args.iter_mut().for_each(expr);
         }
-        ExprKind::Not(inner) | ExprKind::Len(inner) | ExprKind::IsInt(inner) => expr(inner),
+        ExprKind::Not(inner)
+        | ExprKind::Len(inner)
+        | ExprKind::IsInt(inner)
+        | ExprKind::Lower(inner) => expr(inner),
         ExprKind::Binary { lhs, rhs, .. } => {
             expr(lhs);
             expr(rhs);

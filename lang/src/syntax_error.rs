@@ -344,7 +344,9 @@ fn phrase(rule: Rule) -> &'static str {
         script_block => "`{`",
         expr | paren | list | env | ip | secret | config | header_ref | cookie_ref | call | path | root
         | kw_secret | kw_config | cookie_word => "an expression",
-        if_expr | if_word | now | header_safe | kw_header_safe => "an expression",
+        if_expr | if_word | now | header_safe | kw_header_safe | lower | kw_lower => {
+            "an expression"
+        }
         kw_then => "`then`",
         origins_split => "`split(config(NAME), \",\")`",
         secret_optional => "`?`",

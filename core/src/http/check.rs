@@ -11,7 +11,7 @@ use super::compile::{method_bit, CReq, Otherwise, ReqTest};
 use super::cors::{Cors, Verdict};
 use super::decision::{HttpDecision, HttpTrace, LimitTrace, ReqTrace, RouteRef, RouteTrace};
 use super::headers::HeaderSet;
-use super::path::{normalise, NormPath};
+use super::path::{normalise, NormPath, PathError};
 use super::HttpRequest;
 use crate::auth::{AuthFailure, Authn};
 use crate::eval::{self, Cx, HttpView, Konst, V};
@@ -197,7 +197,9 @@ impl<'r> Prepared<'r> {
         Prepared {
             norm: NormPath {
                 path: Cow::Borrowed("/"),
+                raw: "/",
                 query: "",
+                exact_check: false,
             },
             ip: ClientIp::new(req.ip),
             chain: Chain::new(),
@@ -279,20 +281,31 @@ impl Engine {
     ) -> Option<HttpDecision<'e>> {
         let h = &self.http;
         let tracing = tr.is_some();
+        let refused = |e: PathError, tr: Option<&mut HttpTrace>| {
+            if let Some(t) = tr {
+                t.path = format!("refused: {e}");
+            }
+            let mut d = self.base_decision(false, 400, &[], None);
+            d.reason = Some(Cow::Owned(e.to_string()));
+            d
+        };
         p.norm = match normalise(&req.path) {
             Ok(n) => n,
-            Err(e) => {
-                if let Some(t) = tr.as_deref_mut() {
-                    t.path = format!("refused: {e}");
-                }
-                let mut d = self.base_decision(false, 400, &[], None);
-                d.reason = Some(Cow::Owned(e.to_string()));
-                return Some(d);
-            }
+            Err(e) => return Some(refused(e, tr)),
         };
         // Pattern ids become route ids in place: one buffer for both.
         let chain = &mut p.chain;
         h.router.matching_inline(&p.norm.path, chain);
+        // The path rule: a case-sensitive router on the raw path (axum) must dispatch
+        // what this case-insensitive match on the decoded path found (Express folds
+        // case, Starlette decodes), or the spelling is refused.
+        if p.norm.exact_check {
+            let mut exact = Chain::new();
+            h.router.matching_exact(p.norm.raw, &mut exact);
+            if exact != *chain {
+                return Some(refused(PathError::Ambiguous, tr));
+            }
+        }
         let bit = method_bit(&req.method);
         let mut kept = 0;
         let mut pattern = 0;
@@ -623,7 +636,10 @@ impl Engine {
         }
         if let Some((loc, why)) = failed {
             let mut d = self.finish(false, 503, hs, p);
-            d.reason = Some(Cow::Owned(why));
+            // The client learns only that the service is unavailable: which store
+            // failed, and how, is internal (the trace and `note`, for the decision log).
+            d.reason = Some(Cow::Borrowed("service temporarily unavailable"));
+            d.note = Some(Cow::Owned(why));
             d.rules.push(loc);
             return d;
         }

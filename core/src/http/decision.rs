@@ -25,7 +25,8 @@ pub struct HttpDecision<'e> {
     /// Headers the host adds to the response (names lower-case; replace on conflict).
     pub headers: Vec<(Cow<'e, str>, Cow<'e, str>)>,
     /// Headers the host removes from the response, even when the application set them.
-    pub remove: Vec<&'e str>,
+    /// Borrowed in the usual case (`x-powered-by` alone): no allocation.
+    pub remove: Cow<'e, [&'e str]>,
     /// A redirect's target (also in `headers` as `location`).
     pub location: Option<String>,
     /// The most specific matching route; `None` when no route matches.
@@ -37,7 +38,8 @@ pub struct HttpDecision<'e> {
     /// credential again); `None` when the host passed one or none was looked for.
     /// Not part of the decision JSON.
     pub principal: Option<crate::Principal>,
-    /// Set when a rate-limit store failed and the request was admitted anyway.
+    /// Set when a rate-limit store failed (the request admitted anyway, or refused 503):
+    /// what failed, for the decision log. Hosts never send it to the client.
     pub note: Option<Cow<'e, str>>,
 }
 

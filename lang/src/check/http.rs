@@ -682,6 +682,9 @@ fn pattern_shape(text: &str) -> String {
 /// Two routes with the same pattern shape and overlapping methods conflict.
 pub(crate) fn route_conflicts(policy: &Policy, diags: &mut Vec<Diagnostic>) {
     let mut seen: HashMap<(String, String), Span> = HashMap::new();
+    // The shapes in `seen`, so that a route for every method finds a clash in one
+    // lookup (a scan of `seen` made loading n such routes quadratic).
+    let mut shapes: std::collections::HashSet<String> = std::collections::HashSet::new();
     for item in &policy.items {
         let Item::Route(r) = item else { continue };
         let methods: Vec<String> = if r.methods.is_empty() {
@@ -694,7 +697,7 @@ pub(crate) fn route_conflicts(policy: &Policy, diags: &mut Vec<Diagnostic>) {
             let shape = pattern_shape(&p.text);
             for m in &methods {
                 let clash = if m == "*" {
-                    seen.keys().any(|(s, _)| *s == shape)
+                    shapes.contains(&shape)
                 } else {
                     seen.contains_key(&(shape.clone(), m.clone()))
                         || seen.contains_key(&(shape.clone(), "*".into()))
@@ -718,6 +721,7 @@ pub(crate) fn route_conflicts(policy: &Policy, diags: &mut Vec<Diagnostic>) {
         }
         // A route's own repeated patterns are reported by `route`, not as a conflict.
         for key in mine {
+            shapes.insert(key.0.clone());
             seen.insert(key, r.span);
         }
     }

@@ -226,6 +226,11 @@ impl Checker<'_> {
                 otherwise,
             } => self.if_else(cond, then, otherwise, scope),
             ExprKind::HeaderSafe { text, max } => self.header_safe(text, max, scope),
+            ExprKind::Lower(inner) => {
+                let t = self.expr(inner, scope)?;
+                self.operand(inner, &t, &[Ty::Str], "`lower`")?;
+                Some(Ty::Str)
+            }
             ExprKind::IsIn { expr, role, org } => self.is_in(expr, role, org, scope),
             ExprKind::Len(inner) => {
                 let t = self.expr(inner, scope)?;
@@ -435,6 +440,27 @@ impl Checker<'_> {
         let mut ok = true;
         for a in args {
             ok &= self.expr(a, scope).is_some();
+            // A script could compare a secret in variable time, or return it (or its
+            // length, or a character of it) as plain text that reaches a header, a
+            // redirect or a trace: no secret-derived value is ever passed to one.
+            if let Some(span) = secret_in(a) {
+                ok = false;
+                self.diags.push(
+                    Diagnostic::error(
+                        "secret-to-script",
+                        span,
+                        format!(
+                            "a secret cannot be passed to script function `{}`",
+                            func.name
+                        ),
+                    )
+                    .with_label("secret")
+                    .with_help(
+                        "build the value in the policy instead (`\"Bearer \" + secret(NAME)`): \
+                         there it stays a secret, compared in constant time and never shown",
+                    ),
+                );
+            }
         }
         match self.syms.functions.get(&func.name) {
             Some(arities) if arities.contains(&args.len()) => ok.then_some(Ty::Any),
@@ -701,4 +727,16 @@ fn lookup(
             .with_help(help))
         }
     }
+}
+
+/// The span of a `secret(NAME)` anywhere inside `e`: its value, or anything built from
+/// it, would be secret.
+pub(crate) fn secret_in(e: &Expr) -> Option<Span> {
+    let mut found = None;
+    e.walk(&mut |x| {
+        if found.is_none() && matches!(x.kind, ExprKind::Secret { .. }) {
+            found = Some(x.span);
+        }
+    });
+    found
 }
