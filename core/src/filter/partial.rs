@@ -123,6 +123,7 @@ fn reads_resource(n: &Node) -> bool {
         | Node::Is(a, _)
         | Node::IsInt(a)
         | Node::HeaderSafe(a, _)
+        | Node::Lower(a)
         | Node::IsIn(_, a) => reads_resource(a),
         Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) | Node::Bin(_, a, b) => {
             reads_resource(a) || reads_resource(b)
@@ -155,6 +156,7 @@ fn resource_loads<'a>(n: &'a Node, out: &mut Vec<(&'a [Box<str>], Hint)>) {
         | Node::Is(a, _)
         | Node::IsInt(a)
         | Node::HeaderSafe(a, _)
+        | Node::Lower(a)
         | Node::IsIn(_, a) => resource_loads(a, out),
         Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) | Node::Bin(_, a, b) => {
             resource_loads(a, out);
