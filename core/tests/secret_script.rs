@@ -39,10 +39,12 @@ fn a_secret_passed_to_a_script_never_loads_and_never_leaks() {
 
 #[test]
 fn the_value_built_in_the_policy_loads_and_compares() {
-    let engine = load("route /cron { require header authorization == \"Bearer \" + secret(CRON_SECRET) }");
+    let engine =
+        load("route /cron { require header authorization == \"Bearer \" + secret(CRON_SECRET) }");
     assert!(engine.is_ok(), "{:?}", engine.err());
     if let Ok(e) = engine {
-        let good = HttpRequest::new("GET", "/cron").header("authorization", format!("Bearer {SECRET}"));
+        let good =
+            HttpRequest::new("GET", "/cron").header("authorization", format!("Bearer {SECRET}"));
         assert!(e.check_http(&good).allowed);
         let bad = HttpRequest::new("GET", "/cron").header("authorization", "Bearer guess");
         assert!(!e.check_http(&bad).allowed);
