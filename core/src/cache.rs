@@ -54,7 +54,9 @@ struct Key {
 /// Hit and miss counts since the engine loaded.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CacheStats {
+    /// Decisions answered from the cache.
     pub hits: u64,
+    /// Decisions computed (and then cached, unless they read `now`).
     pub misses: u64,
 }
 

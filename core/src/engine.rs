@@ -71,30 +71,37 @@ impl Default for Options {
 }
 
 impl Options {
+    /// Set [`Options::env`].
     pub fn env(mut self, env: impl Into<String>) -> Self {
         self.env = env.into();
         self
     }
+    /// Add a secret, read by `secret(NAME)` and by `auth` keys.
     pub fn secret(mut self, name: impl Into<String>, value: impl Into<Secret>) -> Self {
         self.secrets.insert(name.into(), value.into());
         self
     }
+    /// Add a setting, read by `config(NAME)`.
     pub fn config(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.config.insert(name.into(), value.into());
         self
     }
+    /// Set [`Options::cache_size`] (0: no decision cache).
     pub fn cache_size(mut self, entries: usize) -> Self {
         self.cache_size = entries;
         self
     }
+    /// Set the clock (a [`crate::ManualClock`] in tests).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
+    /// Set the rate-limit store (e.g. a shared [`crate::limit::RedisStore`]).
     pub fn store(mut self, store: Arc<dyn LimitStore>) -> Self {
         self.store = Some(store);
         self
     }
+    /// Set what a request gets when the store fails.
     pub fn on_store_error(mut self, on: OnStoreError) -> Self {
         self.on_store_error = on;
         self
@@ -137,6 +144,7 @@ pub(crate) struct Verdict {
 /// building it allocates nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision<'e> {
+    /// Whether the request may proceed.
     pub allowed: bool,
     /// 200 or 403.
     pub status: u16,
@@ -180,7 +188,9 @@ impl serde::Serialize for Decision<'_> {
 /// Explain mode: everything that was looked at, with the attribute values read.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Trace {
+    /// The action asked for.
     pub action: String,
+    /// The resource's type (`None`: no resource).
     pub resource_type: Option<String>,
     /// The principal's declared roles (`None`: anonymous).
     pub roles: Option<Vec<String>>,
@@ -190,14 +200,18 @@ pub struct Trace {
     pub rules: Vec<RuleTrace>,
 }
 
+/// One rule of an explain [`Trace`]: how its condition evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RuleTrace {
+    /// The rule as `file:line`.
     pub rule: String,
+    /// `allow` or `deny`.
     pub effect: &'static str,
     /// `none` (no condition), `true`, `false` or `missing`.
     pub condition: &'static str,
     /// allow: it permits; deny: it denies.
     pub matched: bool,
+    /// The attributes the condition read, with their values (secrets redacted).
     pub reads: Vec<Read>,
 }
 

@@ -64,7 +64,9 @@ pub(crate) enum List<'a> {
 /// One attribute read, for explain traces.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Read {
+    /// The attribute as written, e.g. `resource.owner` or `header x-api-key`.
     pub attribute: String,
+    /// Its value as text: `missing`, or `<redacted>` for secrets, headers and cookies.
     pub value: String,
 }
 

@@ -49,6 +49,7 @@
 //! Architecture invariants: `authorize` takes `&self`, holds no lock (with the cache
 //! off) and never allocates; nothing on the request path walks the syntax tree;
 //! `check_http` and `check_http_async` share every step but the store calls.
+#![warn(missing_docs)]
 
 mod auth;
 mod cache;

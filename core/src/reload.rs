@@ -14,6 +14,7 @@ pub struct Warden {
 }
 
 impl Warden {
+    /// Serve `engine`; later reloads load with `options`.
     pub fn new(engine: Engine, options: Options) -> Self {
         Warden {
             current: ArcSwap::from_pointee(engine),
@@ -21,11 +22,13 @@ impl Warden {
         }
     }
 
+    /// Load a policy file ([`Engine::from_file`]) and serve it.
     pub fn from_file(path: impl AsRef<Path>, options: Options) -> Result<Self, LoadError> {
         let engine = Engine::from_file(path, options.clone())?;
         Ok(Warden::new(engine, options))
     }
 
+    /// Load a policy from text ([`Engine::from_source`]) and serve it.
     pub fn from_source(name: &str, text: &str, options: Options) -> Result<Self, LoadError> {
         let engine = Engine::from_source(name, text, options.clone())?;
         Ok(Warden::new(engine, options))

@@ -21,9 +21,14 @@ use source::Source;
 /// Why a request's credentials were refused. The reason codes are a public contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuthFailure {
+    /// No credential where one was required (`missing_token`).
     MissingToken,
+    /// A token past its `exp`, or before its `nbf`, or older than `max_age`
+    /// (`token_expired`).
     TokenExpired,
+    /// A token that does not verify or lacks a required claim (`invalid_token`).
     InvalidToken,
+    /// An API key that matches no listed key (`invalid_api_key`).
     InvalidApiKey,
 }
 
@@ -47,7 +52,12 @@ pub enum Authn {
     Anonymous,
     /// Credentials verified. `via` names the mechanism and the matched secret by its
     /// label (e.g. `"jwt:JWT_SECRET#1"`), never by value.
-    Principal { principal: Principal, via: String },
+    Principal {
+        /// Who the credential says the caller is.
+        principal: Principal,
+        /// The mechanism and key label that verified it.
+        via: String,
+    },
     /// Credentials presented and refused.
     Failed(AuthFailure),
 }

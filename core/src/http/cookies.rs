@@ -10,8 +10,11 @@ use warden_lang::ast;
 /// The `SameSite` value a rule imposes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SameSite {
+    /// `SameSite=Strict`: never sent on cross-site requests.
     Strict,
+    /// `SameSite=Lax`: sent on top-level cross-site navigations only.
     Lax,
+    /// `SameSite=None`: sent cross-site (requires `Secure`).
     None,
 }
 
@@ -31,9 +34,13 @@ impl SameSite {
 pub struct CookieRule {
     /// The cookie's name (case-sensitive).
     pub name: String,
+    /// Impose `HttpOnly`.
     pub http_only: bool,
+    /// Impose `Secure`.
     pub secure: bool,
+    /// Impose this `SameSite`, when set.
     pub same_site: Option<SameSite>,
+    /// Impose this `Path`, when set.
     pub path: Option<String>,
     /// The longest `Max-Age` allowed, in seconds.
     pub max_age: Option<u64>,

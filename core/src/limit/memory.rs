@@ -121,6 +121,7 @@ impl MemoryStore {
         self.shards.iter().map(|s| lock(s).len()).sum()
     }
 
+    /// No key is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

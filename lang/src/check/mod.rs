@@ -19,7 +19,9 @@ use std::collections::HashMap;
 /// A policy that parsed and checked without errors, with any warnings.
 #[derive(Debug, Clone)]
 pub struct Checked {
+    /// The syntax tree, safe to compile.
     pub policy: Policy,
+    /// Warnings only (a policy with errors is not `Checked`).
     pub warnings: Vec<Diagnostic>,
 }
 
