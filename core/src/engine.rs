@@ -379,6 +379,28 @@ impl Engine {
     }
 
     /// Decide a request. Never allocates (with the cache off) and never panics.
+    ///
+    /// ```
+    /// use warden::{Engine, Options, Principal, Request, Resource};
+    ///
+    /// let engine = Engine::from_source("blog.warden", r#"
+    /// policy blog
+    /// role reader
+    /// grant reader: posts:read
+    /// "#, Options::default()).map_err(|e| e.to_string())?;
+    ///
+    /// let read = Request::new("posts:read")
+    ///     .principal(Principal::new("u1").role("reader"))
+    ///     .resource(Resource::new("post", "p1"));
+    /// let d = engine.authorize(&read);
+    /// assert!(d.allowed);
+    /// assert_eq!(d.rule, Some("blog.warden:4"));
+    ///
+    /// let d = engine.authorize(&Request::new("posts:delete").principal(Principal::new("u1")));
+    /// assert_eq!((d.allowed, d.status), (false, 403));
+    /// assert_eq!(d.reason, Some(warden::NO_PERMIT));
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn authorize(&self, req: &Request) -> Decision<'_> {
         let class = self.tables.action_class(&req.action);
         self.decide(class, req)
@@ -399,6 +421,29 @@ impl Engine {
     /// same decision as `authorize(&Request::from_json(json)?)`, without copying the
     /// request (no allocation, with the cache off). A bad request is the error of
     /// [`Request::from_json`]; the host then denies.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use warden::{Engine, Options};
+    ///
+    /// let engine = Engine::from_source("blog.warden", r#"
+    /// policy blog
+    /// role reader
+    /// grant reader: posts:read
+    /// "#, Options::default()).map_err(|e| e.to_string())?;
+    ///
+    /// let d = engine.authorize_json(&json!({
+    ///     "principal": { "id": "u1", "roles": ["reader"] },
+    ///     "action": "posts:read",
+    ///     "resource": { "type": "post", "id": "p1" },
+    /// })).map_err(|e| e.message)?;
+    /// assert!(d.allowed);
+    ///
+    /// // A malformed request is an error value, never a panic: the host denies.
+    /// let bad = engine.authorize_json(&json!({ "action": 42 }));
+    /// assert!(bad.is_err());
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn authorize_json(&self, json: &serde_json::Value) -> Result<Decision<'_>, RequestError> {
         JsonRequest::parse(json).map(|q| self.authorize_json_request(&q))
     }
@@ -430,6 +475,34 @@ impl Engine {
     /// Authenticate an HTTP request with the policy's `auth` blocks, at the request's
     /// `time` or else the engine's clock; the host's own principal, if any, is ignored.
     /// Failures carry a reason code only: never the token or a key.
+    ///
+    /// ```
+    /// use warden::{AuthFailure, Authn, Engine, HttpRequest, Options};
+    ///
+    /// let engine = Engine::from_source("api.warden", r#"
+    /// policy api
+    /// role reporter
+    /// principal { id: string, roles: set<role> }
+    /// auth api_key {
+    ///   from: header x-api-key
+    ///   key secret(REPORTING_KEY) as { id: "reporting", roles: [reporter] }
+    /// }
+    /// "#, Options::default().secret("REPORTING_KEY", "k3y-of-at-least-24-characters"))
+    /// .map_err(|e| e.to_string())?;
+    ///
+    /// let req = HttpRequest::new("GET", "/reports").header("x-api-key", "k3y-of-at-least-24-characters");
+    /// let Authn::Principal { principal, via } = engine.authenticate(&req) else {
+    ///     return Err("not authenticated".into());
+    /// };
+    /// assert_eq!(principal.id, "reporting");
+    /// assert_eq!(principal.roles, ["reporter"]);
+    /// assert_eq!(via, "api_key:REPORTING_KEY");
+    ///
+    /// let wrong = HttpRequest::new("GET", "/reports").header("x-api-key", "guess");
+    /// assert_eq!(engine.authenticate(&wrong), Authn::Failed(AuthFailure::InvalidApiKey));
+    /// assert_eq!(engine.authenticate(&HttpRequest::new("GET", "/")), Authn::Anonymous);
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn authenticate(&self, req: &crate::HttpRequest) -> Authn {
         let now = req.time_us.unwrap_or_else(|| self.clock.now_micros());
         self.auth.authenticate(req, now)

@@ -45,6 +45,39 @@ use check::{LimitKey, Prepared};
 impl Engine {
     /// Decide an HTTP request: normalise, route, CORS, rate limits, authentication,
     /// requirements, response headers. Never panics; bad input is a 400.
+    ///
+    /// ```
+    /// use warden::{Engine, HttpRequest, Options, Principal};
+    ///
+    /// let engine = Engine::from_source("shop.warden", r#"
+    /// policy shop
+    /// role staff
+    /// headers {
+    ///   X-Content-Type-Options: "nosniff"
+    /// }
+    /// route /admin/** {
+    ///   require role staff
+    /// }
+    /// route GET /account/** {
+    ///   require auth else redirect "/login?next={path}"
+    /// }
+    /// "#, Options::default()).map_err(|e| e.to_string())?;
+    ///
+    /// let staff = HttpRequest::new("GET", "/admin/users").principal(Principal::new("u1").role("staff"));
+    /// let d = engine.check_http(&staff);
+    /// assert_eq!((d.allowed, d.status), (true, 200));
+    /// // Security headers for the host to add to the response.
+    /// assert_eq!(d.header("x-content-type-options"), Some("nosniff"));
+    ///
+    /// let d = engine.check_http(&HttpRequest::new("GET", "/account/orders"));
+    /// assert_eq!(d.status, 302);
+    /// assert_eq!(d.header("location"), Some("/login?next=%2Faccount%2Forders"));
+    ///
+    /// let d = engine.check_http(&HttpRequest::new("GET", "/admin/users"));
+    /// assert_eq!((d.allowed, d.status), (false, 403));
+    /// assert_eq!(d.rules, ["shop.warden:8"]); // the `require` line
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn check_http(&self, req: &HttpRequest) -> HttpDecision<'_> {
         self.run_http(req, None)
     }
@@ -58,6 +91,30 @@ impl Engine {
 
     /// [`Engine::check_http`] for async hosts: the store is asked with
     /// [`LimitStore::check_async`], so a networked store never blocks the runtime.
+    ///
+    /// ```
+    /// use warden::{Engine, HttpRequest, Options};
+    ///
+    /// let engine = Engine::from_source("api.warden", r#"
+    /// policy api
+    /// limit login: 2 per 1m by ip strict
+    /// route POST /login {
+    ///   limit login
+    /// }
+    /// "#, Options::default()).map_err(|e| e.to_string())?;
+    ///
+    /// let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?;
+    /// let login = HttpRequest::new("POST", "/login").ip([192, 0, 2, 7].into());
+    /// let statuses: Vec<u16> = rt.block_on(async {
+    ///     let mut out = Vec::new();
+    ///     for _ in 0..3 {
+    ///         out.push(engine.check_http_async(&login).await.status);
+    ///     }
+    ///     out
+    /// });
+    /// assert_eq!(statuses, [200, 200, 429]);
+    /// # Ok::<(), String>(())
+    /// ```
     pub async fn check_http_async<'e>(&'e self, req: &HttpRequest) -> HttpDecision<'e> {
         let mut p = Prepared::new(req);
         if let Some(d) = self.prepare(req, None, &mut p) {
