@@ -5,9 +5,9 @@
 //! get equal decisions, so a hit is always correct. Building the key allocates, which
 //! is why the cache is off by default (see docs/BENCHMARKS.md).
 
-use crate::compile::Tables;
-use crate::engine::Verdict;
+use crate::authorize::Verdict;
 use crate::request::{Request, Value};
+use crate::tables::Tables;
 use lru::LruCache;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -51,35 +51,56 @@
 //! `check_http` and `check_http_async` share every step but the store calls.
 #![warn(missing_docs)]
 
-mod auth;
-mod cache;
+// Bottom layer first (docs/ARCHITECTURE.md, "Layers"; `core/tests/tidy.rs` checks it).
 mod clock;
-mod compile;
-mod engine;
 mod error;
+mod secret;
+
+mod client_ip;
+mod http_request;
+mod json;
+mod request;
+
+pub mod limit;
+
+mod options;
+
+mod program;
+mod script;
+mod subject;
+mod tables;
+mod value;
+
+mod cx;
 mod eval;
 mod forms;
-pub mod http;
-mod json;
-pub mod limit;
+
+mod compile;
 mod lower;
+
+mod authorize;
+mod cache;
+
+mod auth;
+
+pub mod http;
+
+mod engine;
 mod reload;
-mod request;
-mod script;
-mod secret;
 mod startup;
-mod subject;
 
 pub use auth::{AuthFailure, Authn};
+pub use authorize::{Decision, RuleTrace, Trace, NO_PERMIT};
 pub use cache::CacheStats;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use engine::{ActionId, Decision, Engine, Options, RuleTrace, Trace, NO_PERMIT};
+pub use cx::Read;
+pub use engine::{ActionId, Engine};
 pub use error::LoadError;
-pub use eval::Read;
 pub use http::{CookieRule, SameSite};
 pub use http::{HttpDecision, HttpRequest, HttpTrace};
 pub use json::JsonRequest;
 pub use limit::{Admission, LimitSpec, LimitStore, OnStoreError, StoreError};
+pub use options::Options;
 pub use reload::Warden;
 pub use request::{Attrs, Principal, Request, RequestError, Resource, Value};
 pub use secret::Secret;

@@ -3,7 +3,6 @@
 //! Hosts build a [`Request`] once (from `serde_json` or field by field) and may reuse it;
 //! the engine only reads it, so `authorize` never copies or allocates on its account.
 
-use crate::json::{JsonPrincipal, JsonRequest};
 use serde_json::Value as Json;
 use std::fmt;
 
@@ -203,14 +202,6 @@ impl Request {
         self.context.set(name, value);
         self
     }
-
-    /// Build from the request JSON of CONTRACTS.md. `kind` may be omitted or be
-    /// `"authorization"`; HTTP requests are answered by a different entry point.
-    /// Copies every string; [`crate::Engine::authorize_json`] decides the same JSON in
-    /// place, without copying.
-    pub fn from_json(json: &Json) -> Result<Request, RequestError> {
-        JsonRequest::parse(json).map(|q| q.to_request())
-    }
 }
 
 pub(crate) type JsonObject = serde_json::Map<String, Json>;
@@ -222,10 +213,6 @@ pub(crate) fn attrs_from_json(obj: &JsonObject, skip: &[&str]) -> Attrs {
             .map(|(k, v)| (k.clone(), Value::from_json(v)))
             .collect(),
     )
-}
-
-pub(crate) fn principal_from_json(p: &JsonObject) -> Result<Principal, RequestError> {
-    JsonPrincipal::parse(p).map(|p| p.to_principal())
 }
 
 /// A request that cannot be read; the message says what to fix.

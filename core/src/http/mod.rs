@@ -1,169 +1,49 @@
 //! The HTTP layer: route table, requirements, security headers, CORS and rate limits,
-//! answering `Engine::check_http`.
+//! answering `Engine::check_http` through [`Pipeline`](pipeline::Pipeline).
 //!
 //! | module | owns |
 //! | --- | --- |
-//! | `request.rs` | [`HttpRequest`]: host input, from JSON or built by hand |
 //! | `path.rs` | path normalisation (decoding, dot-segments, separators) |
 //! | `router.rs` | [`Router`]: the pattern trie, every match most specific first |
-//! | `compile.rs` | routes, limits, headers, cors -> tables, at load |
-//! | `check.rs` | the pipeline: prepare (route, preflight, limit keys), store, conclude |
 //! | `headers.rs`, `cors.rs` | response headers: security headers with route overrides, CORS |
-//! | `dynamic.rs` | `header set NAME: EXPR`: computed per admitted request |
-//! | `origins.rs` | `origins: split(config(NAME), ",")`: CORS origins from a setting |
-//! | `signature.rs` | webhook signatures over the body; [`Engine::needs_body`] |
+//! | `signature.rs` | webhook signatures over the body |
 //! | `cookies.rs` | `cookies { }` rules and the `Set-Cookie` rewrite the middlewares call |
 //! | `redirect.rs` | `{host}` (a listed `Host` only) and `{target}` in redirect locations |
+//! | `origins.rs` | `origins: split(config(NAME), ",")`: CORS origins from a setting |
+//! | `dynamic.rs` | `header set NAME: EXPR`: computed per admitted request |
+//! | `compile.rs` | routes, limits, headers, cors -> tables, at load |
 //! | `decision.rs` | [`HttpDecision`], [`HttpTrace`] and their JSON |
+//! | `state.rs` | the per-request state between the phases: `Prepared`, what expressions read |
+//! | `pipeline.rs` | `Pipeline`: what a request reads of an engine; the blocking and async drivers |
+//! | `respond.rs` | response headers of the matched routes, the decision they go into |
+//! | `shortcuts.rs` | the usual limit key and body-size check without the general evaluator |
+//! | `prepare.rs` | phase 1: path, routes, CORS preflight, limit keys |
+//! | `conclude.rs` | phase 2: store answers -> 429/503, requirements, refusal or headers |
+//!
+//! [`HttpRequest`] (host input) lives with the other requests, below evaluation; it is
+//! re-exported here.
 
-mod check;
 pub(crate) mod compile;
-mod cookies;
+mod conclude;
+pub(crate) mod cookies;
 mod cors;
 mod decision;
 mod dynamic;
 mod headers;
 mod origins;
 mod path;
+pub(crate) mod pipeline;
+pub(crate) mod prepare;
 mod redirect;
-mod request;
+mod respond;
 mod router;
+mod shortcuts;
 mod signature;
+mod state;
 
+pub use crate::http_request::{parse_time, HttpRequest};
 pub use cookies::{CookieRule, SameSite};
 pub use decision::{HttpDecision, HttpTrace, LimitTrace, ReqTrace, RouteRef, RouteTrace};
 pub(crate) use origins::from_setting as origins_from_setting;
 pub use path::{normalise, NormPath, PathError};
-pub use request::{parse_time, HttpRequest};
 pub use router::Router;
-
-use crate::limit::{LimitStore, StoreError};
-use crate::Engine;
-pub(crate) use check::ClientIp;
-use check::{LimitKey, Prepared};
-
-impl Engine {
-    /// Decide an HTTP request: normalise, route, CORS, rate limits, authentication,
-    /// requirements, response headers. Never panics; bad input is a 400.
-    ///
-    /// ```
-    /// use warden::{Engine, HttpRequest, Options, Principal};
-    ///
-    /// let engine = Engine::from_source("shop.warden", r#"
-    /// policy shop
-    /// role staff
-    /// headers {
-    ///   X-Content-Type-Options: "nosniff"
-    /// }
-    /// route /admin/** {
-    ///   require role staff
-    /// }
-    /// route GET /account/** {
-    ///   require auth else redirect "/login?next={path}"
-    /// }
-    /// "#, Options::default()).map_err(|e| e.to_string())?;
-    ///
-    /// let staff = HttpRequest::new("GET", "/admin/users").principal(Principal::new("u1").role("staff"));
-    /// let d = engine.check_http(&staff);
-    /// assert_eq!((d.allowed, d.status), (true, 200));
-    /// // Security headers for the host to add to the response.
-    /// assert_eq!(d.header("x-content-type-options"), Some("nosniff"));
-    ///
-    /// let d = engine.check_http(&HttpRequest::new("GET", "/account/orders"));
-    /// assert_eq!(d.status, 302);
-    /// assert_eq!(d.header("location"), Some("/login?next=%2Faccount%2Forders"));
-    ///
-    /// let d = engine.check_http(&HttpRequest::new("GET", "/admin/users"));
-    /// assert_eq!((d.allowed, d.status), (false, 403));
-    /// assert_eq!(d.rules, ["shop.warden:8"]); // the `require` line
-    /// # Ok::<(), String>(())
-    /// ```
-    pub fn check_http(&self, req: &HttpRequest) -> HttpDecision<'_> {
-        self.run_http(req, None)
-    }
-
-    /// The same decision as [`Engine::check_http`] (and the same counting), with the trace.
-    pub fn explain_http(&self, req: &HttpRequest) -> (HttpDecision<'_>, HttpTrace) {
-        let mut trace = HttpTrace::default();
-        let d = self.run_http(req, Some(&mut trace));
-        (d, trace)
-    }
-
-    /// [`Engine::check_http`] for async hosts: the store is asked with
-    /// [`LimitStore::check_async`], so a networked store never blocks the runtime.
-    ///
-    /// ```
-    /// use warden::{Engine, HttpRequest, Options};
-    ///
-    /// let engine = Engine::from_source("api.warden", r#"
-    /// policy api
-    /// limit login: 2 per 1m by ip strict
-    /// route POST /login {
-    ///   limit login
-    /// }
-    /// "#, Options::default()).map_err(|e| e.to_string())?;
-    ///
-    /// let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?;
-    /// let login = HttpRequest::new("POST", "/login").ip([192, 0, 2, 7].into());
-    /// let statuses: Vec<u16> = rt.block_on(async {
-    ///     let mut out = Vec::new();
-    ///     for _ in 0..3 {
-    ///         out.push(engine.check_http_async(&login).await.status);
-    ///     }
-    ///     out
-    /// });
-    /// assert_eq!(statuses, [200, 200, 429]);
-    /// # Ok::<(), String>(())
-    /// ```
-    pub async fn check_http_async<'e>(&'e self, req: &HttpRequest) -> HttpDecision<'e> {
-        let mut p = Prepared::new(req);
-        if let Some(d) = self.prepare(req, None, &mut p) {
-            return d;
-        }
-        for i in 0..p.keys.len() {
-            let answer = match p.keys.get(i).map(|k| (k, self.limit_target(k))) {
-                Some((k, Ok((store, spec)))) => store.check_async(spec, &k.key, p.now_us()).await,
-                Some((_, Err(e))) => Err(e),
-                None => continue,
-            };
-            p.answers.push(answer);
-        }
-        self.conclude(req, &mut p, None)
-    }
-
-    /// Forget every rate-limit key (of the store and of the fallback store).
-    pub fn reset_limits(&self) {
-        self.store.clear();
-        if let Some(f) = &self.fallback {
-            f.clear();
-        }
-    }
-
-    fn run_http(&self, req: &HttpRequest, mut tr: Option<&mut HttpTrace>) -> HttpDecision<'_> {
-        let mut p = Prepared::new(req);
-        if let Some(d) = self.prepare(req, tr.as_deref_mut(), &mut p) {
-            return d;
-        }
-        for k in &p.keys {
-            p.answers.push(match self.limit_target(k) {
-                Ok((store, spec)) => store.check(spec, &k.key, p.now_us),
-                Err(e) => Err(e),
-            });
-        }
-        self.conclude(req, &mut p, tr)
-    }
-
-    /// The store and spec that count one key.
-    fn limit_target(
-        &self,
-        k: &LimitKey,
-    ) -> Result<(&dyn LimitStore, &crate::LimitSpec), StoreError> {
-        let spec = self
-            .http
-            .limits
-            .get(k.limit as usize)
-            .map(|l| &l.spec)
-            .ok_or_else(|| StoreError::Unavailable("unknown limit".into()))?;
-        Ok((&*self.store, spec))
-    }
-}

@@ -2,7 +2,7 @@
 //! (never `none`, never an HMAC algorithm with a public key), claim mappings and API-key
 //! principals against the `principal { ... }` shape.
 
-use super::Checker;
+use super::checker::Checker;
 use crate::ast::*;
 use crate::diag::{did_you_mean, Diagnostic};
 use std::collections::HashMap;

@@ -1,6 +1,7 @@
 //! The HTTP request a host passes to `check_http`: owned values, from JSON or built by hand.
 
-use crate::request::{attrs_from_json, principal_from_json, Attrs, Principal, RequestError};
+use crate::json::principal_from_json;
+use crate::request::{attrs_from_json, Attrs, Principal, RequestError};
 use serde_json::Value as Json;
 use std::net::IpAddr;
 
