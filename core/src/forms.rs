@@ -17,8 +17,7 @@ pub(crate) fn now(cx: &Cx<'_>) -> V<'static> {
             V::Missing => {}
             V::Num(n) if n.is_finite() => return V::Num(n),
             V::Str(s) => {
-                return crate::http_request::parse_time(&s)
-                    .map_or(V::Missing, |us| V::Num(secs(us)))
+                return crate::time::parse_time(&s).map_or(V::Missing, |us| V::Num(secs(us)))
             }
             _ => return V::Missing,
         }

@@ -60,6 +60,7 @@ mod client_ip;
 mod http_request;
 mod json;
 mod request;
+mod time;
 
 pub mod limit;
 

@@ -20,8 +20,8 @@
 //! | `prepare.rs` | phase 1: path, routes, CORS preflight, limit keys |
 //! | `conclude.rs` | phase 2: store answers -> 429/503, requirements, refusal or headers |
 //!
-//! [`HttpRequest`] (host input) lives with the other requests, below evaluation; it is
-//! re-exported here.
+//! [`HttpRequest`] (host input) and [`parse_time`] (RFC 3339 timestamps) live with the
+//! other requests, below evaluation; they are re-exported here.
 
 pub(crate) mod compile;
 mod conclude;
@@ -41,7 +41,8 @@ mod shortcuts;
 mod signature;
 mod state;
 
-pub use crate::http_request::{parse_time, HttpRequest};
+pub use crate::http_request::HttpRequest;
+pub use crate::time::parse_time;
 pub use cookies::{CookieRule, SameSite};
 pub use decision::{HttpDecision, HttpTrace, LimitTrace, ReqTrace, RouteRef, RouteTrace};
 pub(crate) use origins::from_setting as origins_from_setting;
