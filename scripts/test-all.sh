@@ -10,6 +10,9 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+echo "== cargo doc (every warning denied: missing docs, broken or private links)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
 echo "== cargo test (a throwaway redis-server for the shared rate-limit store)"
 bash scripts/with-redis.sh cargo test --workspace
 
