@@ -6,8 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
-cargo build -q --release --manifest-path bindings/Cargo.toml -p warden-node
-cp "$CARGO_TARGET_DIR/release/libwarden_node.so" bindings/node/warden.node
+(cd bindings/node && npm ci --no-audit --no-fund --silent --ignore-scripts && npm run -s build)
 cd bindings/node/bench/hosts
 # `warden` is installed as a copy of bindings/node (.npmrc install-links), addon included.
 npm ci --no-audit --no-fund --silent

@@ -13,16 +13,16 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo doc (every warning denied: missing docs, broken or private links)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
-echo "== cargo test (a throwaway redis-server for the shared rate-limit store)"
-bash scripts/with-redis.sh cargo test --workspace
+echo "== cargo test (throwaway redis-server for the shared rate-limit store, PostgreSQL for the data-filter tests)"
+bash scripts/with-redis.sh bash scripts/with-postgres.sh cargo test --workspace
 
 echo "== policy tests: the examples (main job) and the seed apps' policies"
-cargo run -q -p warden-cli -- test examples/ policies/
+cargo run -q --bin warden -- test examples/ policies/
 
-echo "== Python binding (venv, maturin, pytest; Redis tests under a throwaway Redis)"
+echo "== Python binding (venv, the release wheel built once, pytest; Redis tests under a throwaway Redis)"
 bash scripts/test-python.sh
 
-echo "== Node binding (cargo-built addon, npm ci, node --test)"
+echo "== Node binding (npm ci, napi build once, node --test)"
 bash scripts/test-node.sh
 
 echo "== Example apps (one npm workspace; each app's HTTP suite against it running on loopback)"

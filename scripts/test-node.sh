@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The Node binding: clippy, `cargo build --release` of the addon copied to
-# bindings/node/warden.node, `npm ci` (express, smol-toml, casbin: test and bench
-# packages, locked in package-lock.json), then `node --test` (incl. the replay of every
+# The Node binding: clippy, `npm ci` (@napi-rs/cli, and express, smol-toml, casbin: test
+# and bench packages, locked in package-lock.json), the addon built once by
+# `napi build --platform --release` (bindings/node/warden.<platform>.node, the file
+# scripts/test-packages.sh packs), then `node --test` (incl. the replay of every
 # examples/*.test.toml against `warden eval`). Needs node 18+, npm, cargo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,16 +15,17 @@ echo "== clippy (bindings workspace: host, node)"
 # registers nothing, so every export would look dead.
 cargo clippy --release --manifest-path bindings/Cargo.toml -p warden-host -p warden-node -- -D warnings
 
-echo "== addon"
-cargo build -q --release --manifest-path bindings/Cargo.toml -p warden-node
-cp "$TARGET/release/libwarden_node.so" bindings/node/warden.node
+echo "== npm ci"
+# --ignore-scripts: the package's install script would build the addon itself when it
+# finds none; here it is built next, explicitly.
+(cd bindings/node && npm ci --no-audit --no-fund --silent --ignore-scripts)
+
+echo "== addon: napi build --platform --release (fat LTO: several minutes from scratch)"
+(cd bindings/node && npm run -s build)
 
 echo "== warden CLI (the Rust side of the replay)"
-cargo build -q -p warden-cli
+cargo build -q --bin warden
 export WARDEN_BIN=$TARGET/debug/warden
-
-echo "== npm ci"
-(cd bindings/node && npm ci --no-audit --no-fund --silent)
 
 echo "== node --test"
 # Under a throwaway redis-server (WARDEN_REDIS_URL) for test/redis.test.js.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The Python binding: clippy, a fresh venv, `maturin develop --release`, pytest (incl.
-# the replay of every examples/*.test.toml against `warden eval`). Fails on any failure,
-# and on pytest's exit 5 (nothing collected). Needs python3 (3.10+) with venv, cargo,
-# and the PyPI registry.
+# The Python binding: clippy, a fresh venv, the release wheel (`maturin build --release`,
+# built once: scripts/test-packages.sh installs the same file outside the repository)
+# installed into it, pytest (incl. the replay of every examples/*.test.toml against
+# `warden eval`). Fails on any failure, and on pytest's exit 5 (nothing collected).
+# Needs python3 (3.10+) with venv, cargo, and the PyPI registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -17,15 +18,16 @@ echo "== cargo test -p warden-host"
 cargo test -q --manifest-path bindings/Cargo.toml -p warden-host
 
 echo "== warden CLI (the Rust side of the replay)"
-cargo build -q -p warden-cli
+cargo build -q --bin warden
 export WARDEN_BIN=$TARGET/debug/warden
 
 echo "== venv $VENV"
 python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q -r bindings/python/requirements-dev.txt
 
-echo "== maturin develop --release"
-(cd bindings/python && VIRTUAL_ENV=$VENV PATH=$VENV/bin:$PATH maturin develop --release -q)
+echo "== wheel: maturin build --release (fat LTO: several minutes from scratch, cargo shows progress)"
+WHEEL=$(bash scripts/build-wheel.sh "$VENV/bin/maturin")
+"$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$WHEEL"
 
 echo "== pytest"
 # Exit 5 (no tests collected) is non-zero too, so `set -e` fails on it.

@@ -2,7 +2,7 @@
 # Runs CMD... with a throwaway Redis on a free loopback port, exported to it as
 # WARDEN_REDIS_URL; the Redis is stopped (by its pid) when CMD exits.
 #
-#   scripts/with-redis.sh cargo test -p warden --test redis
+#   scripts/with-redis.sh cargo test -p warden-policy --test redis
 #
 # Uses redis-server from PATH; installs the Debian package when it is missing and this
 # runs as root. Persistence is off: nothing is written to disk.

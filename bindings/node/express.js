@@ -123,6 +123,26 @@ function answer(engine, d, req, res, next, onDeny) {
   // What the handlers read: who (verified once, here) and why.
   req.warden = Object.freeze({ principal: d.principal ?? null, decision: d });
   const cookies = engine.hasCookieRules;
+  // Every `Set-Cookie` goes through the policy's rules as it is set, whoever sets it and
+  // whenever: middleware registered before this one (express-session) wraps `writeHead`
+  // itself and adds its cookie after our `writeHead` wrapper has run, but it sets it
+  // with `res.setHeader` (or `appendHeader`), which is looked up on `res` at call time.
+  if (cookies) {
+    const enforce = (value) =>
+      Array.isArray(value) ? value.map((v) => engine.enforceSetCookie(String(v))) : engine.enforceSetCookie(String(value));
+    const setHeader = res.setHeader;
+    res.setHeader = function (name, value) {
+      if (String(name).toLowerCase() === 'set-cookie') value = enforce(value);
+      return setHeader.call(this, name, value);
+    };
+    if (typeof res.appendHeader === 'function') {
+      const appendHeader = res.appendHeader;
+      res.appendHeader = function (name, value) {
+        if (String(name).toLowerCase() === 'set-cookie') value = enforce(value);
+        return appendHeader.call(this, name, value);
+      };
+    }
+  }
   // The policy's headers win over the app's: set again, and removals applied, when the
   // head is written.
   const writeHead = res.writeHead;
@@ -137,11 +157,9 @@ function answer(engine, d, req, res, next, onDeny) {
     for (const name of d.remove) res.removeHeader(name);
     for (const [name, value] of headers) setPolicyHeader(res, name, value);
     if (cookies) {
+      // Cookies set before this middleware ran (enforcing twice changes nothing).
       const set = res.getHeader('set-cookie');
-      if (set !== undefined) {
-        const values = Array.isArray(set) ? set : [String(set)];
-        res.setHeader('set-cookie', values.map((v) => engine.enforceSetCookie(v)));
-      }
+      if (set !== undefined) res.setHeader('set-cookie', set);
     }
     return writeHead.call(this, statusCode, ...rest);
   };

@@ -1,12 +1,10 @@
 'use strict';
-// Package `warden`: the Engine class over the native addon `warden.node`, error classes,
-// and the Express middleware. Only the attributes the policy reads are taken from the
+// Package `warden-policy`: the Engine class over the native addon (`binding.js` finds
+// this platform's), error classes, and the Express middleware. Only the attributes the policy reads are taken from the
 // caller's objects (see `slots()`), packed into one string for the addon, and answered
 // with a small integer that indexes frozen decision objects cached per engine.
 
-const path = require('node:path');
-
-const native = require(process.env.WARDEN_NODE_ADDON || path.join(__dirname, 'warden.node'));
+const native = require('./binding').load();
 
 /** Base class of every error this package throws. */
 class WardenError extends Error {

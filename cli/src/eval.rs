@@ -8,7 +8,7 @@ use std::sync::Arc;
 use warden::limit::{RedisOptions, RedisStore};
 use warden::{Engine, HttpRequest, OnStoreError, Options, Request};
 
-/// Exit codes of CONTRACTS.md.
+/// Exit codes of docs/JSON.md.
 const DECIDED: u8 = 0;
 const BAD_POLICY: u8 = 1;
 const BAD_REQUEST: u8 = 2;
@@ -48,10 +48,13 @@ pub fn run(args: &Args) -> u8 {
         options.env.clone_from(env);
     }
     for s in &args.secrets {
-        // Only the name is ever echoed back: the value is a secret.
+        // Nothing of the argument is echoed back: without `=`, it may well be the
+        // value itself (`--secret S3CR3T`).
         let Some((name, value)) = s.split_once('=') else {
-            let name = s.split('=').next().unwrap_or_default();
-            eprintln!("error: `--secret {name}` must be NAME=VALUE");
+            eprintln!(
+                "error: a `--secret` argument must be NAME=VALUE; the one given has no `=` \
+                 (it is not shown, as it may be the secret itself)"
+            );
             return BAD_REQUEST;
         };
         options = options.secret(name, value);

@@ -2,6 +2,7 @@
 
 mod check;
 mod eval;
+mod filter;
 mod fmt;
 mod source;
 mod test;
@@ -52,7 +53,8 @@ enum Command {
         #[arg(long)]
         env: Option<String>,
         /// A secret as NAME=VALUE; otherwise read from the environment variable NAME.
-        #[arg(long = "secret", value_name = "NAME=VALUE")]
+        // A value may start with `-`: clap would otherwise echo it in its error.
+        #[arg(long = "secret", value_name = "NAME=VALUE", allow_hyphen_values = true)]
         secrets: Vec<String>,
         /// A non-secret setting for `config(NAME)` as NAME=VALUE; otherwise read from
         /// the environment variable NAME.
@@ -71,6 +73,43 @@ enum Command {
         /// What a request gets when the Redis store fails.
         #[arg(long, value_enum, default_value_t = eval::StoreErrorChoice::FailClosed)]
         on_store_error: eval::StoreErrorChoice,
+    },
+    /// The condition under which an action is allowed on a resource type for one
+    /// principal (data filtering): always, never, or a condition over `resource.*`,
+    /// as JSON or a parameterized SQL `WHERE` fragment. Exit 3: a rule cannot filter.
+    Filter {
+        #[arg(long)]
+        policy: PathBuf,
+        /// The principal as JSON (`{"id": "u1", "roles": ["member"]}`) or @FILE;
+        /// omitted: anonymous.
+        #[arg(long)]
+        principal: Option<String>,
+        #[arg(long)]
+        action: String,
+        /// The resource type.
+        #[arg(long = "type", value_name = "TYPE")]
+        resource_type: String,
+        /// The context as a JSON object or @FILE.
+        #[arg(long)]
+        context: Option<String>,
+        /// Also print the residual as a SQL fragment in this dialect.
+        #[arg(long, value_enum)]
+        sql: Option<filter::SqlChoice>,
+        /// The column map (JSON or @FILE): {"table": T, "columns": {ATTR: {"column": C, "type": "string"}}}.
+        #[arg(long)]
+        columns: Option<String>,
+        /// The first PostgreSQL placeholder number ($N).
+        #[arg(long, default_value_t = 1)]
+        first_param: usize,
+        /// The deployment environment that `env` evaluates to.
+        #[arg(long)]
+        env: Option<String>,
+        /// A secret as NAME=VALUE; otherwise read from the environment variable NAME.
+        #[arg(long = "secret", value_name = "NAME=VALUE")]
+        secrets: Vec<String>,
+        /// A setting for `config(NAME)` as NAME=VALUE.
+        #[arg(long = "config", value_name = "NAME=VALUE")]
+        config: Vec<String>,
     },
     /// Run policy test files (`*.test.toml`, see docs/TESTING.md) under each path.
     Test {
@@ -107,6 +146,31 @@ fn main() -> ExitCode {
             explain,
             redis_url,
             on_store_error,
+        }),
+        Command::Filter {
+            policy,
+            principal,
+            action,
+            resource_type,
+            context,
+            sql,
+            columns,
+            first_param,
+            env,
+            secrets,
+            config,
+        } => filter::run(&filter::Args {
+            policy,
+            env,
+            secrets,
+            config,
+            principal,
+            action,
+            resource_type,
+            context,
+            sql,
+            columns,
+            first_param,
         }),
         Command::Test {
             paths,

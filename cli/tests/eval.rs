@@ -119,6 +119,42 @@ fn secrets_from_flag_or_environment_never_echoed() {
     );
 }
 
+/// `--secret VALUE` without `NAME=`: the argument may be the secret itself, so no part
+/// of it appears in any output (issue 15).
+#[test]
+fn a_secret_without_a_name_is_not_echoed() {
+    let dir = std::env::temp_dir().join(format!("warden-eval-n-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("cron.warden");
+    std::fs::write(
+        &p,
+        "policy c
+allow cron:run
+",
+    )
+    .unwrap();
+    let policy = p.to_str().unwrap();
+    let req = r#"{"action": "cron:run"}"#;
+    for arg in ["S3CR3T", "S3CR3T;x", "--S3CR3T"] {
+        let flag = format!("--secret={arg}");
+        for args in [
+            vec!["--policy", policy, "--secret", arg],
+            vec!["--policy", policy, flag.as_str()],
+            vec!["--policy", policy, "--secret", arg, "--explain"],
+        ] {
+            let (code, out, err) = eval(&args, req, &[]);
+            assert_ne!(code, 0, "{args:?}");
+            assert!(
+                !out.contains("S3CR3T") && !err.contains("S3CR3T"),
+                "{args:?}: {out} {err}"
+            );
+            if !arg.starts_with("--") {
+                assert!(err.contains("NAME=VALUE"), "{err}");
+            }
+        }
+    }
+}
+
 #[test]
 fn http_requests_get_http_decisions() {
     let (code, out, err) = eval(
@@ -150,14 +186,28 @@ fn http_requests_get_http_decisions() {
 fn http_explain_adds_the_trace() {
     let (code, out, err) = eval(
         &["--policy", TOUR, "--explain"],
-        r#"{"method": "GET", "path": "/API/admin/x", "principal": {"id": "u1", "roles": ["viewer"]}}"#,
+        r#"{"method": "GET", "path": "/api/admin/x", "principal": {"id": "u1", "roles": ["viewer"]}}"#,
         &[],
     );
     assert_eq!(code, 0, "{err}");
     let d: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(d["status"], 403);
-    assert_eq!(d["trace"]["path"], "/API/admin/x");
+    assert_eq!(d["trace"]["path"], "/api/admin/x");
     assert_eq!(d["trace"]["routes"][0]["pattern"], "/api/admin/**");
+    // A case that would route elsewhere on a case-sensitive router is refused, and the
+    // trace says why (the path rule).
+    let (code, out, err) = eval(
+        &["--policy", TOUR, "--explain"],
+        r#"{"method": "GET", "path": "/API/admin/x", "principal": {"id": "u1", "roles": ["viewer"]}}"#,
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let d: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(d["status"], 400);
+    assert!(
+        d["trace"]["path"].as_str().unwrap().starts_with("refused:"),
+        "{d}"
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Authentication cost: one HS256 bearer token verified by `Engine::authenticate`, and
 //! the same request through `Engine::check_http` (route match + authentication + role).
 //!
-//! Run: `cargo bench -p warden --bench auth`.
+//! Run: `cargo bench -p warden-policy --bench auth`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};

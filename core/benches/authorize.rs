@@ -1,6 +1,6 @@
 //! `authorize` on the docs-app workload, next to the same rules written by hand in Rust.
 //!
-//! Run: `cargo bench -p warden --bench authorize`. Besides criterion's groups it prints
+//! Run: `cargo bench -p warden-policy --bench authorize`. Besides criterion's groups it prints
 //! the engine / hand-written ratio and the 1- vs 2-thread throughput; `AUTHZ_CALLS`
 //! (see [`count_calls`]) runs one configuration for instruction counting instead, and
 //! `AUTHZ_WORKING_SET` (see [`working_set`]) times the paths on a smaller working set.

@@ -1,7 +1,7 @@
 //! `check_http` on a generated 200-route policy with security headers, CORS and one
 //! rate limit (the engine's default in-memory store).
 //!
-//! Run: `cargo bench -p warden --bench http`. Figures in docs/BENCHMARKS.md (`## HTTP`).
+//! Run: `cargo bench -p warden-policy --bench http`. Figures in docs/BENCHMARKS.md (`## HTTP`).
 
 use criterion::{black_box, Criterion};
 use std::fmt::Write;

@@ -1,6 +1,6 @@
 //! Rate-limit store costs: one in-memory check (GCRA and sliding log, on a known key
 //! and on a stream of new keys through a full store); with `WARDEN_REDIS_URL` set
-//! (`scripts/with-redis.sh cargo bench -p warden --bench limits`), one Redis-backed
+//! (`scripts/with-redis.sh cargo bench -p warden-policy --bench limits`), one Redis-backed
 //! check, sync and async, 100 concurrent async checks, and a bare PING on the same
 //! connection kind for the round-trip floor.
 

@@ -2,7 +2,7 @@
 //! deterministic binary to count the router's instructions with
 //! `valgrind --tool=callgrind` (run at two values of N and subtract).
 //!
-//! `cargo build --release -p warden --example router_calls`, then
+//! `cargo build --release -p warden-policy --example router_calls`, then
 //! `valgrind --tool=callgrind target/release/examples/router_calls N [PATH]`.
 #![allow(clippy::unwrap_used, reason = "measurement tool")]
 

@@ -49,7 +49,7 @@ impl Decision<'_> {
         self.rule.into_iter()
     }
 
-    /// The decision JSON of CONTRACTS.md.
+    /// The decision JSON of docs/JSON.md.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "allowed": self.allowed,
@@ -114,7 +114,7 @@ impl<'t> Authz<'t> {
         self.t.type_id(s.resource_type())
     }
 
-    fn first_grant(&self, class: u32, who: Option<Who<'_>>, pmask: Option<u64>) -> u32 {
+    pub(crate) fn first_grant(&self, class: u32, who: Option<Who<'_>>, pmask: Option<u64>) -> u32 {
         let t = self.t;
         if let Some(m) = pmask {
             let mut best = NO_GRANT;

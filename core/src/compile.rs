@@ -328,7 +328,7 @@ fn secrets_outside_rules(policy: &ast::Policy, options: &Options, diags: &mut Ve
             Item::Route(r) => {
                 for st in &r.body {
                     if let ast::RouteStmt::Require(ast::Requirement {
-                        kind: ast::ReqKind::Expr(e),
+                        kind: ast::ReqKind::Expr(e) | ast::ReqKind::First(e),
                         ..
                     }) = st
                     {

@@ -226,7 +226,7 @@ impl Engine {
         self.decide(class, req)
     }
 
-    /// Decide a request given as the request JSON of CONTRACTS.md, read in place: the
+    /// Decide a request given as the request JSON of docs/JSON.md, read in place: the
     /// same decision as `authorize(&Request::from_json(json)?)`, without copying the
     /// request (no allocation, with the cache off). A bad request is the error of
     /// [`Request::from_json`]; the host then denies.
@@ -283,7 +283,7 @@ impl Engine {
 
     /// What `authorize` reads of this engine.
     #[inline]
-    fn authz(&self) -> Authz<'_> {
+    pub(crate) fn authz(&self) -> Authz<'_> {
         Authz {
             t: &self.tables,
             clock: &*self.clock,

@@ -222,6 +222,12 @@ pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
             Some(false) => eval(cx, b),
             None => V::Missing,
         },
+        // A secret stays one (compared in constant time, never shown).
+        Node::Lower(a) => match eval(cx, a) {
+            V::Str(s) => V::Str(lower_ascii(s)),
+            V::Secret(s) => V::Secret(lower_ascii(s)),
+            _ => V::Missing,
+        },
         Node::HeaderSafe(a, max) => match eval(cx, a) {
             // Secret-derived text never goes into a response.
             V::Str(s) => V::Str(Cow::Owned(crate::forms::header_safe(&s, *max))),
@@ -231,6 +237,17 @@ pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
             let org = eval(cx, org);
             crate::forms::is_in(cx, *role, &org)
         }
+    }
+}
+
+/// ASCII letters in lower case, borrowing when there is none to change. Only ASCII:
+/// the values compared case-blind (MIME types, header tokens, schemes) are ASCII, and
+/// Unicode case folding would let look-alikes (`K`, the Kelvin sign) compare equal.
+fn lower_ascii(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        s
     }
 }
 
@@ -260,7 +277,10 @@ fn to_dynamic(cx: &Cx<'_>, v: &V<'_>) -> Option<rhai::Dynamic> {
         V::Missing => return None,
         V::Bool(b) => Dynamic::from(*b),
         V::Num(n) => Dynamic::from(*n),
-        V::Str(s) | V::Secret(s) => Dynamic::from(s.to_string()),
+        V::Str(s) => Dynamic::from(s.to_string()),
+        // The checker refuses `secret(...)` in a call's arguments (`secret-to-script`);
+        // should one arrive anyway, the call is missing rather than see it.
+        V::Secret(_) => return None,
         V::Role(r) => name(*r)?,
         V::Roles(rs) => {
             let t = cx.t?;
@@ -293,7 +313,7 @@ fn to_dynamic(cx: &Cx<'_>, v: &V<'_>) -> Option<rhai::Dynamic> {
     })
 }
 
-fn konst(k: &Konst) -> V<'_> {
+pub(crate) fn konst(k: &Konst) -> V<'_> {
     match k {
         Konst::Missing => V::Missing,
         Konst::Bool(b) => V::Bool(*b),
@@ -526,7 +546,7 @@ fn subset(cx: &Cx<'_>, a: &V<'_>, b: &V<'_>) -> Option<bool> {
     }
 }
 
-fn binary<'a>(cx: &Cx<'a>, op: BinOp, l: V<'a>, r: V<'a>) -> V<'a> {
+pub(crate) fn binary<'a>(cx: &Cx<'a>, op: BinOp, l: V<'a>, r: V<'a>) -> V<'a> {
     let b = |o: Option<bool>| o.map_or(V::Missing, V::Bool);
     match op {
         BinOp::Eq => b(equal(cx, &l, &r)),

@@ -99,7 +99,7 @@ impl HttpRequest {
             .map(|(_, v)| v.trim().trim_matches('"'))
     }
 
-    /// Build from the HTTP request JSON of CONTRACTS.md (`kind` may be omitted or be
+    /// Build from the HTTP request JSON of docs/JSON.md (`kind` may be omitted or be
     /// `"http"`). `time` is an RFC 3339 timestamp.
     pub fn from_json(json: &Json) -> Result<HttpRequest, RequestError> {
         let obj = json

@@ -9,7 +9,7 @@ use crate::request::{attrs_from_json, JsonObject, Principal, Request, RequestErr
 use serde_json::Value as Json;
 use std::borrow::Cow;
 
-/// An authorization request borrowed from its JSON (the shape of CONTRACTS.md), checked
+/// An authorization request borrowed from its JSON (the shape of docs/JSON.md), checked
 /// as [`Request::from_json`] checks it. Decide it with [`crate::Engine::authorize_json_request`],
 /// or in one step from the JSON with [`crate::Engine::authorize_json`].
 #[derive(Debug, Clone, PartialEq)]

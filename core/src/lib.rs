@@ -25,26 +25,23 @@
 //! # Ok::<(), String>(())
 //! ```
 //!
-//! | module | owns |
-//! | --- | --- |
-//! | `engine.rs` | [`Engine`], [`Options`], [`Decision`], explain [`Trace`]: the public surface |
-//! | `request.rs` | [`Request`], [`Value`], [`Attrs`]: host input, from JSON or built by hand |
-//! | `json.rs` | [`JsonRequest`]: the request JSON checked once and read in place ([`Engine::authorize_json`]) |
-//! | `subject.rs` | what evaluation reads of a request, built or JSON |
-//! | `compile.rs` | interning, role closure, role x action grant table, rule index |
-//! | `lower.rs` | conditions -> `Node` programs; `env`, secrets, regexes folded in |
-//! | `eval.rs` | evaluating programs: values or missing |
-//! | `forms.rs` | `now`, `header_safe`, roles held per organization |
-//! | `script.rs` | Rhai script functions, sandboxed |
-//! | `cache.rs` | the optional LRU decision cache |
-//! | `http/` | [`Engine::check_http`]: path normalisation, route trie, requirements, limits, security headers, CORS, [`HttpDecision`] (table in `http/mod.rs`) |
-//! | `limit/` | [`LimitStore`] and the rate-limit stores |
-//! | `auth/` | authentication of HTTP requests by the policy's `auth` section |
-//! | `clock.rs` | [`Clock`]: system or manual time for limits and tokens |
-//! | `reload.rs` | [`Warden`]: atomic reload |
-//! | `auth/` | the `auth` blocks: bearer JWTs, API keys (or their SHA-256), Auth.js session cookies, rotation; [`Authn`] |
-//! | `startup.rs` | `startup { require ... }` checks, evaluated at load |
-//! | `secret.rs`, `error.rs` | [`Secret`] (never printed), [`LoadError`] |
+//! The modules, bottom layer first: each imports only from its own layer or those
+//! below (docs/ARCHITECTURE.md, "Layers"; checked by `tests/tidy.rs`).
+//!
+//! | layer | modules | owns |
+//! | --- | --- | --- |
+//! | base | `secret`, `error`, `clock` | [`Secret`] (never printed), [`LoadError`], [`Clock`] |
+//! | requests | `request`, `json`, `time`, `http_request`, `client_ip` | [`Request`], [`Value`], [`Attrs`], [`JsonRequest`], [`HttpRequest`]: what hosts pass in |
+//! | limits | `limit/` | [`LimitStore`], GCRA and sliding log, the memory and Redis stores |
+//! | options | `options` | [`Options`]: how an engine is loaded |
+//! | programs | `program`, `value`, `subject`, `script`, `tables` | lowered programs, run-time values, Rhai scripts, the decision tables |
+//! | evaluation | `cx`, `forms`, `eval` | evaluating programs over a request's facts: values or missing |
+//! | compiler | `lower`, `compile` | syntax tree -> programs and tables, at load |
+//! | authorization | `authorize`, `cache` | [`Decision`], explain [`Trace`], the optional decision cache |
+//! | authentication | `auth/` | the `auth` blocks: bearer JWTs, API keys, Auth.js session cookies -> [`Principal`]; [`Authn`] |
+//! | HTTP | `http/` | [`Engine::check_http`]: path rule, route trie, requirements, limits, headers, CORS, [`HttpDecision`] (table in `http/mod.rs`) |
+//! | facade | `engine`, `startup`, `reload` | [`Engine`], `startup { require ... }` checks, [`Warden`]: atomic reload |
+//! | data filtering | `filter/` | [`Engine::residual`]: the condition on `resource.*` under which `authorize` allows, as SQL or JSON |
 //!
 //! Architecture invariants: `authorize` takes `&self`, holds no lock (with the cache
 //! off) and never allocates; nothing on the request path walks the syntax tree;
@@ -74,6 +71,7 @@ mod value;
 
 mod cx;
 mod eval;
+pub mod filter;
 mod forms;
 
 mod compile;
@@ -105,3 +103,8 @@ pub use options::Options;
 pub use reload::Warden;
 pub use request::{Attrs, Principal, Request, RequestError, Resource, Value};
 pub use secret::Secret;
+
+// The README's example (what crates.io shows) runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctest;

@@ -196,6 +196,7 @@ fn lower_expr(
             then,
             otherwise,
         } => Node::IfElse(go(cond, diags), go(then, diags), go(otherwise, diags)),
+        ExprKind::Lower(e) => Node::Lower(go(e, diags)),
         ExprKind::HeaderSafe { text, max } => {
             let limit = match max.kind {
                 // The checker allows 1..=8192; a tree compiled unchecked is clamped.
@@ -264,7 +265,7 @@ fn fold(node: Node) -> Node {
     let is_const = |n: &Node| matches!(n, Node::Const(k) if !matches!(k, Konst::Role(_)));
     let foldable = match &node {
         Node::Not(a) | Node::Len(a) | Node::Matches(a, _) => is_const(a),
-        Node::IsInt(a) | Node::HeaderSafe(a, _) => is_const(a),
+        Node::IsInt(a) | Node::HeaderSafe(a, _) | Node::Lower(a) => is_const(a),
         Node::IfElse(a, b, c) => is_const(a) && is_const(b) && is_const(c),
         Node::Is(..) | Node::IsIn(..) | Node::Now => false,
         Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) | Node::Bin(_, a, b) => {
@@ -296,7 +297,7 @@ pub(crate) fn reads(node: &Node, out: &mut Vec<AttrPath>) {
         Node::Principal => out.push((Root::Principal, Box::new(["roles".into()]))),
         Node::List(items) | Node::Call(_, items) => items.iter().for_each(|n| reads(n, out)),
         Node::Not(a) | Node::Len(a) | Node::Matches(a, _) | Node::Is(a, _) => reads(a, out),
-        Node::IsInt(a) | Node::HeaderSafe(a, _) => reads(a, out),
+        Node::IsInt(a) | Node::HeaderSafe(a, _) | Node::Lower(a) => reads(a, out),
         Node::IfElse(a, b, c) => {
             reads(a, out);
             reads(b, out);
@@ -320,25 +321,5 @@ pub(crate) fn reads(node: &Node, out: &mut Vec<AttrPath>) {
 /// Whether a node reads `now`: its value changes with the clock, so a decision that
 /// depends on it is never cached.
 pub(crate) fn reads_now(node: &Node) -> bool {
-    match node {
-        Node::Now => true,
-        Node::Const(_)
-        | Node::Load { .. }
-        | Node::Principal
-        | Node::Header(_)
-        | Node::Cookie(_)
-        | Node::Ip => false,
-        Node::List(items) | Node::Call(_, items) => items.iter().any(reads_now),
-        Node::Not(a)
-        | Node::Len(a)
-        | Node::Matches(a, _)
-        | Node::Is(a, _)
-        | Node::IsInt(a)
-        | Node::HeaderSafe(a, _)
-        | Node::IsIn(_, a) => reads_now(a),
-        Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) | Node::Bin(_, a, b) => {
-            reads_now(a) || reads_now(b)
-        }
-        Node::IfElse(a, b, c) => reads_now(a) || reads_now(b) || reads_now(c),
-    }
+    matches!(node, Node::Now) || node.children().any(reads_now)
 }

@@ -65,8 +65,42 @@ pub(crate) enum Node {
     IfElse(Box<Node>, Box<Node>, Box<Node>),
     /// `header_safe(text, max)`; `max` checked to be 1..=8192 at load.
     HeaderSafe(Box<Node>, usize),
+    /// `lower(text)`
+    Lower(Box<Node>),
     /// `principal is ROLE in ORG`: role id and the organization.
     IsIn(u32, Box<Node>),
+}
+
+impl Node {
+    /// The node's operands, in order. The one place that knows every variant's
+    /// shape, so a walker over programs (what a rule reads, whether it reads `now`,
+    /// what the data filter sees) cannot miss a node added later.
+    pub(crate) fn children(&self) -> impl Iterator<Item = &Node> {
+        let none: [Option<&Node>; 3] = [None; 3];
+        let (items, operands): (&[Node], [Option<&Node>; 3]) = match self {
+            Node::Const(_)
+            | Node::Load { .. }
+            | Node::Principal
+            | Node::Header(_)
+            | Node::Cookie(_)
+            | Node::Ip
+            | Node::Now => (&[], none),
+            Node::List(items) | Node::Call(_, items) => (items, none),
+            Node::Not(a)
+            | Node::Len(a)
+            | Node::Matches(a, _)
+            | Node::Is(a, _)
+            | Node::IsInt(a)
+            | Node::HeaderSafe(a, _)
+            | Node::Lower(a)
+            | Node::IsIn(_, a) => (&[], [Some(a), None, None]),
+            Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) | Node::Bin(_, a, b) => {
+                (&[], [Some(a), Some(b), None])
+            }
+            Node::IfElse(a, b, c) => (&[], [Some(a), Some(b), Some(c)]),
+        };
+        items.iter().chain(operands.into_iter().flatten())
+    }
 }
 
 /// An attribute path as a rule reads it: `resource.owner.id` is `(Resource, [owner, id])`.

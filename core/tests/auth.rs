@@ -703,3 +703,45 @@ auth nextauth {
     let debug = format!("{e:?}");
     assert!(!debug.contains("test-auth-secret"), "{debug}");
 }
+
+/// A token signed with the right key whose header names a critical extension: RFC 7515
+/// §4.1.11 requires refusing it, since this verifier implements none. At the HTTP level
+/// a route that requires authentication answers 401.
+#[test]
+fn a_token_naming_a_crit_extension_is_refused() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let key = EncodingKey::from_secret(SECRET.as_bytes());
+    let sign = |header: &str| {
+        let head = format!(
+            "{}.{}",
+            b64.encode(header),
+            b64.encode(claims().to_string())
+        );
+        let sig = jsonwebtoken::crypto::sign(head.as_bytes(), &key, Algorithm::HS256).unwrap();
+        format!("{head}.{sig}")
+    };
+    let e = engine(options());
+    let plain = sign(r#"{"alg":"HS256","typ":"JWT"}"#);
+    assert!(matches!(
+        e.authenticate(&bearer(&plain)),
+        Authn::Principal { .. }
+    ));
+    for header in [
+        r#"{"alg":"HS256","typ":"JWT","crit":["exp"],"exp":1}"#,
+        r#"{"alg":"HS256","crit":["http://example.com/ext"],"http://example.com/ext":true}"#,
+        r#"{"alg":"HS256","crit":[]}"#,
+    ] {
+        let token = sign(header);
+        assert_eq!(
+            failed(&e.authenticate(&bearer(&token))),
+            Some(AuthFailure::InvalidToken),
+            "{header}"
+        );
+        let src = format!("{POLICY}\nroute /api/** {{ require auth }}\n");
+        let http = Engine::from_source("api.warden", &src, options()).unwrap();
+        let d = http.check_http(&bearer(&token));
+        assert_eq!(d.status, 401, "{header}");
+        assert_eq!(http.check_http(&bearer(&plain)).status, 200);
+    }
+}

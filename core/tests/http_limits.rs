@@ -174,10 +174,21 @@ fn store_failure_fails_closed_by_default() {
     let d = e.check_http(&login("203.0.113.7"));
     assert_eq!(d.status, 503);
     assert!(!d.allowed);
+    // The client learns nothing of what failed (issue 15); the decision log does.
     let reason = d.reason.as_deref().unwrap();
-    assert!(reason.contains("rate-limit store unavailable"), "{reason}");
-    assert!(!reason.contains("203.0.113.7"), "{reason}");
+    assert_eq!(reason, "service temporarily unavailable");
+    let note = d.note.as_deref().unwrap();
+    assert!(note.contains("rate-limit store unavailable"), "{note}");
+    assert!(!note.contains("203.0.113.7"), "{note}");
     assert_eq!(d.rules, vec!["app.warden:7"]);
+    let (_, trace) = e.explain_http(&login("203.0.113.7"));
+    assert!(
+        trace.limits[0]
+            .outcome
+            .contains("rate-limit store unavailable"),
+        "{:?}",
+        trace.limits
+    );
     // Routes without limits never touch the store.
     assert!(e.check_http(&HttpRequest::new("GET", "/about")).allowed);
 }

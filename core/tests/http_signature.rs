@@ -86,7 +86,9 @@ fn the_json_body_fields_carry_the_same_bytes() {
 fn needs_body_names_only_routes_with_a_signature() {
     let e = engine();
     assert!(e.needs_body("POST", "/hooks/stripe"));
-    assert!(e.needs_body("post", "/HOOKS/./stripe?x=1"));
+    assert!(e.needs_body("post", "/hooks/stripe/?x=1"));
+    // Refused 400 by the path rule before any body is read.
+    assert!(!e.needs_body("post", "/hooks/./stripe"));
     assert!(!e.needs_body("GET", "/hooks/stripe"));
     assert!(!e.needs_body("POST", "/hooks"));
     assert!(!e.needs_body("POST", "/%zz"));

@@ -1,4 +1,4 @@
-//! The Redis store against a real Redis (`scripts/with-redis.sh cargo test -p warden
+//! The Redis store against a real Redis (`scripts/with-redis.sh cargo test -p warden-policy
 //! --test redis`): the memory store's cases, the Lua script against the Rust
 //! algorithms on random arrivals, two instances hammering one key, a Redis killed and
 //! restarted, a server that never answers, and `SCRIPT FLUSH`.

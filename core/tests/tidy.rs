@@ -14,8 +14,10 @@
 //! module; `#[cfg(test)]` items are skipped (a module's tests may build an `Engine`).
 //! `mod x;` declarations are not imports: a parent may declare lower modules.
 //!
-//! Run `TIDY_PRINT=1 cargo test -p warden --test tidy -- --nocapture` to print the
+//! Run `TIDY_PRINT=1 cargo test -p warden-policy --test tidy -- --nocapture` to print the
 //! module graph.
+
+#![allow(clippy::panic, reason = "tests")]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

@@ -3,7 +3,7 @@
 //! The policy mixes what real ones hold: a role DAG, grants, shapes, allow and deny
 //! rules whose conditions use comparisons, `in`, `contains`, `starts_with`, `matches`,
 //! `??`, `is` and `.len`, limits, routes with requirements, headers and cors.
-//! Run: `cargo bench -p warden-lang --bench parse`.
+//! Run: `cargo bench -p warden-policy-lang --bench parse`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};

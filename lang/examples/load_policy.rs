@@ -2,7 +2,7 @@
 //! small deterministic binary to count instructions of `warden_lang::load` with
 //! `valgrind --tool=callgrind` (criterion timings are noise on a shared machine).
 //!
-//! `cargo build --release -p warden-lang --example load_policy`, then
+//! `cargo build --release -p warden-policy-lang --example load_policy`, then
 //! `valgrind --tool=callgrind target/release/examples/load_policy [FILE...]`.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "measurement tool")]
 

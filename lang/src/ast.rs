@@ -15,6 +15,7 @@ pub struct Span {
 }
 
 impl Span {
+    /// A span over bytes `start..end` of the source.
     pub const fn new(start: u32, end: u32) -> Self {
         Self { start, end }
     }
@@ -428,6 +429,10 @@ pub enum ReqKind {
     Expr(Expr),
     /// A webhook signature over the request body (default failure 400).
     Signature(SignatureReq),
+    /// `require first EXPR`: a condition over the request tested before the CORS
+    /// answer, rate limits and authentication (transport checks: scheme, host); it
+    /// cannot read the principal (default failure 400).
+    First(Expr),
 }
 
 /// `signature stripe(header stripe-signature, secret(NAME)) [tolerance 5m]`
@@ -516,6 +521,8 @@ pub enum CorsValue {
     Credentials(bool),
     /// `max_age: DURATION` of a preflight answer
     MaxAge(Duration),
+    /// `refuse_unlisted: true`: a request whose `Origin` is not listed is refused (403).
+    RefuseUnlisted(bool),
     /// `origins: split(config(NAME), ",") [?? "https://a", ...]`: the setting's elements,
     /// trimmed and checked at load; the fallback when the setting is absent.
     OriginsFrom {
@@ -538,6 +545,7 @@ impl CorsValue {
             CorsValue::Expose(_) => "expose",
             CorsValue::Credentials(_) => "credentials",
             CorsValue::MaxAge(_) => "max_age",
+            CorsValue::RefuseUnlisted(_) => "refuse_unlisted",
             CorsValue::OriginsFrom { .. } => "origins",
         }
     }
@@ -721,13 +729,18 @@ pub enum AuthValue {
     /// `keys: secret(A), secret(B)?` (jwt)
     Keys(Vec<KeyRef>),
     /// `issuer: "..."`: the `iss` claim must be one of these (jwt).
-    Issuer(Vec<StrLit>),
+    Issuer(Vec<AuthText>),
     /// `audience: "..."`: the `aud` claim must contain one of these (jwt).
-    Audience(Vec<StrLit>),
+    Audience(Vec<AuthText>),
     /// `leeway: 30s`: clock skew allowed on `exp` and `nbf` (jwt).
     Leeway(Duration),
     /// `principal.ATTR: claim ?? claim` (jwt).
-    Claim { attr: Ident, claims: Vec<ClaimName> },
+    Claim {
+        /// The principal attribute set.
+        attr: Ident,
+        /// The claims read, first present wins.
+        claims: Vec<ClaimName>,
+    },
     /// `key secret(A), secret(B)? as { id: "svc", roles: [r] }` (api_key).
     Key {
         /// The keys.
@@ -741,7 +754,12 @@ pub enum AuthValue {
     /// and be at most this old (jwt).
     MaxAge(Duration),
     /// `require_claim typ == "access"`: the claim must be this string (jwt).
-    RequireClaim { claim: ClaimName, value: StrLit },
+    RequireClaim {
+        /// The claim.
+        claim: ClaimName,
+        /// The value it must hold.
+        value: StrLit,
+    },
     /// `revoked: "client-3"`: keys standing for these principal ids are refused (api_key).
     Revoked(Vec<StrLit>),
 }
@@ -763,6 +781,16 @@ impl AuthValue {
             AuthValue::Revoked(_) => "revoked",
         }
     }
+}
+
+/// A text value of an auth line: written in the policy, or a host setting read when
+/// the policy loads (`issuer: config(OIDC_ISSUER)`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthText {
+    /// `"https://auth.example.com"`
+    Lit(StrLit),
+    /// `config(NAME)`: the setting's value (unset: a `missing-config` load error).
+    Config(Ident),
 }
 
 /// Where a credential is read from.
@@ -942,6 +970,59 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// Call `f` on this expression and every expression inside it, outermost first.
+    pub fn walk(&self, f: &mut impl FnMut(&Expr)) {
+        f(self);
+        match &self.kind {
+            ExprKind::Str(_)
+            | ExprKind::Num(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Size { .. }
+            | ExprKind::Duration { .. }
+            | ExprKind::Path(_)
+            | ExprKind::Header(_)
+            | ExprKind::Cookie(_)
+            | ExprKind::Ip
+            | ExprKind::Env
+            | ExprKind::Secret { .. }
+            | ExprKind::Config(_)
+            | ExprKind::RoleName(_)
+            | ExprKind::Now => {}
+            ExprKind::List(items) | ExprKind::Call { args: items, .. } => {
+                items.iter().for_each(|e| e.walk(f));
+            }
+            ExprKind::Not(e)
+            | ExprKind::Len(e)
+            | ExprKind::IsInt(e)
+            | ExprKind::Lower(e)
+            | ExprKind::Matches { expr: e, .. }
+            | ExprKind::Is { expr: e, .. } => e.walk(f),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                lhs.walk(f);
+                rhs.walk(f);
+            }
+            ExprKind::IfElse {
+                cond,
+                then,
+                otherwise,
+            } => {
+                cond.walk(f);
+                then.walk(f);
+                otherwise.walk(f);
+            }
+            ExprKind::HeaderSafe { text, max } => {
+                text.walk(f);
+                max.walk(f);
+            }
+            ExprKind::IsIn { expr, org, .. } => {
+                expr.walk(f);
+                org.walk(f);
+            }
+        }
+    }
+}
+
 /// The kinds of expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExprKind {
@@ -1045,6 +1126,8 @@ pub enum ExprKind {
         /// The longest result, in characters.
         max: Box<Expr>,
     },
+    /// `lower(text)`: the text with ASCII letters in lower case.
+    Lower(Box<Expr>),
     /// `principal is manager in resource.org`: a role held in one organization
     /// (`principal.org_roles`).
     IsIn {

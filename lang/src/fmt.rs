@@ -482,11 +482,19 @@ fn route_stmt(s: &RouteStmt) -> String {
                         s.push_str(&format!(" tolerance {}", duration(t)));
                     }
                 }
+                ReqKind::First(e) => {
+                    s.push_str("first ");
+                    s.push_str(&expr(e));
+                }
                 ReqKind::Expr(e) => {
                     let text = expr(e);
-                    // `require auth ...` and `require role ...` are the other two forms: a
-                    // condition that starts with such a bare name needs parentheses.
-                    if starts_with_word(&text, "auth") || starts_with_word(&text, "role") {
+                    // `require auth ...`, `require role ...` and `require first ...` are
+                    // the other forms: a condition that starts with such a bare name
+                    // needs parentheses.
+                    if ["auth", "role", "first"]
+                        .iter()
+                        .any(|w| starts_with_word(&text, w))
+                    {
                         s.push_str(&format!("({text})"));
                     } else {
                         s.push_str(&text);
@@ -578,8 +586,8 @@ fn auth_entry(e: &AuthEntry) -> String {
         AuthValue::From(CredSource::Cookie(n)) => format!("from: cookie {}", n.name),
         AuthValue::Algorithms(xs) => format!("algorithms: {}", idents(xs)),
         AuthValue::Keys(ks) => format!("keys: {}", keys(ks)),
-        AuthValue::Issuer(xs) => format!("issuer: {}", join(xs, |s| string(&s.value))),
-        AuthValue::Audience(xs) => format!("audience: {}", join(xs, |s| string(&s.value))),
+        AuthValue::Issuer(xs) => format!("issuer: {}", join(xs, auth_text)),
+        AuthValue::Audience(xs) => format!("audience: {}", join(xs, auth_text)),
         AuthValue::Leeway(d) => format!("leeway: {}", duration(d)),
         AuthValue::Claim { attr, claims } => {
             let names: Vec<String> = claims.iter().map(claim_name).collect();
@@ -619,6 +627,13 @@ fn auth_entry(e: &AuthEntry) -> String {
     }
 }
 
+fn auth_text(t: &AuthText) -> String {
+    match t {
+        AuthText::Lit(s) => string(&s.value),
+        AuthText::Config(n) => format!("config({})", n.name),
+    }
+}
+
 fn claim_name(c: &ClaimName) -> String {
     if c.quoted {
         string(&c.name)
@@ -631,7 +646,7 @@ fn cors_entry(e: &CorsEntry) -> String {
     let values = match &e.value {
         CorsValue::Origins(xs) => join(xs, |s| string(&s.value)),
         CorsValue::Methods(xs) | CorsValue::Headers(xs) | CorsValue::Expose(xs) => idents(xs),
-        CorsValue::Credentials(b) => b.to_string(),
+        CorsValue::Credentials(b) | CorsValue::RefuseUnlisted(b) => b.to_string(),
         CorsValue::MaxAge(d) => duration(d),
         CorsValue::OriginsFrom {
             setting,
@@ -784,6 +799,11 @@ fn write_expr(out: &mut String, e: &Expr) {
             write_expr(out, then);
             out.push_str(" else ");
             write_expr(out, otherwise);
+        }
+        ExprKind::Lower(inner) => {
+            out.push_str("lower(");
+            write_expr(out, inner);
+            out.push(')');
         }
         ExprKind::HeaderSafe { text, max } => {
             out.push_str("header_safe(");

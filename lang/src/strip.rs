@@ -123,7 +123,7 @@ fn item(item: &mut Item) {
                     CorsValue::Methods(xs) | CorsValue::Headers(xs) | CorsValue::Expose(xs) => {
                         idents(xs)
                     }
-                    CorsValue::Credentials(_) => {}
+                    CorsValue::Credentials(_) | CorsValue::RefuseUnlisted(_) => {}
                     CorsValue::MaxAge(d) => d.span = ZERO,
                     CorsValue::OriginsFrom {
                         setting,
@@ -179,7 +179,14 @@ fn auth_value(v: &mut AuthValue) {
         AuthValue::From(CredSource::Header(n) | CredSource::Cookie(n)) => n.span = ZERO,
         AuthValue::Algorithms(xs) => idents(xs),
         AuthValue::Keys(ks) => ks.iter_mut().for_each(key),
-        AuthValue::Issuer(xs) | AuthValue::Audience(xs) => xs.iter_mut().for_each(lit),
+        AuthValue::Issuer(xs) | AuthValue::Audience(xs) => {
+            for x in xs {
+                match x {
+                    AuthText::Lit(s) => lit(s),
+                    AuthText::Config(n) => n.span = ZERO,
+                }
+            }
+        }
         AuthValue::Leeway(d) => d.span = ZERO,
         AuthValue::Claim { attr, claims } => {
             attr.span = ZERO;
@@ -239,7 +246,7 @@ fn route_stmt(s: &mut RouteStmt) {
             match &mut r.kind {
                 ReqKind::Auth => {}
                 ReqKind::Role(roles) => idents(roles),
-                ReqKind::Expr(e) => expr(e),
+                ReqKind::Expr(e) | ReqKind::First(e) => expr(e),
                 ReqKind::Signature(sig) => {
                     ident(&mut sig.scheme);
                     ident(&mut sig.header);
@@ -284,7 +291,10 @@ fn expr(e: &mut Expr) {
             ident(func);
             args.iter_mut().for_each(expr);
         }
-        ExprKind::Not(inner) | ExprKind::Len(inner) | ExprKind::IsInt(inner) => expr(inner),
+        ExprKind::Not(inner)
+        | ExprKind::Len(inner)
+        | ExprKind::IsInt(inner)
+        | ExprKind::Lower(inner) => expr(inner),
         ExprKind::Binary { lhs, rhs, .. } => {
             expr(lhs);
             expr(rhs);

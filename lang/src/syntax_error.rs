@@ -328,6 +328,7 @@ fn phrase(rule: Rule) -> &'static str {
         }
         req_auth => "`auth`",
         req_role => "`role`",
+        req_first | kw_first => "`first`",
         otherwise | kw_else => "`else`",
         redirect | kw_redirect => "`redirect`",
         status => "a status such as `403`",
@@ -336,14 +337,16 @@ fn phrase(rule: Rule) -> &'static str {
         cookie_name => "a cookie name",
         header_entry => "a header such as `X-Frame-Options: \"DENY\"`",
         cors_entry | cors_origins | cors_methods | cors_headers | cors_expose
-        | cors_credentials | cors_max_age => {
-            "a cors setting (`origins`, `methods`, `headers`, `expose`, `credentials`, `max_age`)"
+        | cors_credentials | cors_max_age | cors_refuse_unlisted => {
+            "a cors setting (`origins`, `methods`, `headers`, `expose`, `credentials`, `max_age`, `refuse_unlisted`)"
         }
         startup_check => "`require`",
         script_block => "`{`",
         expr | paren | list | env | ip | secret | config | header_ref | cookie_ref | call | path | root
         | kw_secret | kw_config | cookie_word => "an expression",
-        if_expr | if_word | now | header_safe | kw_header_safe => "an expression",
+        if_expr | if_word | now | header_safe | kw_header_safe | lower | kw_lower => {
+            "an expression"
+        }
         kw_then => "`then`",
         origins_split => "`split(config(NAME), \",\")`",
         secret_optional => "`?`",

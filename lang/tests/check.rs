@@ -211,7 +211,7 @@ route GET, HEAD /api/docs/:id, /api/docs/:id/raw {
 route POST /api/docs/:id {
   require role admin else 404
   require input.size <= 5MB else 413
-  require header content-type starts_with \"application/json\" else 415
+  require lower(header content-type) starts_with \"application/json\" else 415
   limit api, upload
   header set Cache-Control: \"no-store\"
   header drop Server

@@ -2,7 +2,7 @@
 //! parses to its syntax tree, checks clean, and formats back to itself.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use warden_lang::ast::{Item, RouteStmt};
+use warden_lang::ast::{AuthText, AuthValue, CorsValue, Item, ReqKind, RouteStmt};
 use warden_lang::{diag, format_source, load, Checked, Limits};
 
 fn clean(source: &str) -> Checked {
@@ -182,4 +182,108 @@ fn cookie_rule_mistakes_are_errors() {
         "{}",
         diags[0].message
     );
+}
+
+#[test]
+fn require_first_parses_checks_and_formats() {
+    let src = "policy p\n\nhosts: \"a.example\"\n\nroute /** {\n  require first env != \"production\" or header x-forwarded-proto == \"https\" else redirect 301 \"https://{host}{target}\"\n  require first request.method != \"TRACE\" else 405\n}\n";
+    let c = clean(src);
+    match route_stmts(&c).as_slice() {
+        [RouteStmt::Require(a), RouteStmt::Require(b)] => {
+            assert!(matches!(a.kind, ReqKind::First(_)), "{:?}", a.kind);
+            assert!(matches!(b.kind, ReqKind::First(_)), "{:?}", b.kind);
+        }
+        other => panic!("{other:?}"),
+    }
+    formats_to_itself(src);
+}
+
+#[test]
+fn require_first_cannot_read_the_principal() {
+    for cond in [
+        "principal.id == \"u1\"",
+        "principal is admin",
+        "header x-forwarded-proto == \"https\" or principal is admin",
+    ] {
+        let src = format!("policy p\nrole admin\nroute /** {{\n  require first {cond}\n}}\n");
+        let diags = load(&src, &Limits::default()).unwrap_err();
+        assert_eq!(diags[0].code, "principal-before-auth", "{cond}");
+        assert!(diags[0].message.contains("before authentication"), "{cond}");
+    }
+    // The same condition in a plain `require` is fine.
+    clean("policy p\nrole admin\nroute /** {\n  require principal is admin\n}\n");
+}
+
+#[test]
+fn a_condition_starting_with_the_word_first_keeps_its_meaning() {
+    // A role named `first` in a plain requirement: the formatter parenthesises it, so
+    // the text never turns into `require first ...`.
+    let src = "policy p\nrole first\nprincipal { id: string, roles: set<role> }\nroute /x {\n  require (first in principal.roles)\n}\n";
+    let c = clean(src);
+    assert!(matches!(
+        route_stmts(&c).as_slice(),
+        [RouteStmt::Require(r)] if matches!(r.kind, ReqKind::Expr(_))
+    ));
+    let formatted = format_source(src, &Limits::default()).unwrap();
+    assert!(
+        formatted.contains("require (first in principal.roles)"),
+        "{formatted}"
+    );
+}
+
+#[test]
+fn refuse_unlisted_parses_formats_and_is_set_once() {
+    let src = "policy p\n\ncors {\n  origins: \"https://a.example\"\n  refuse_unlisted: true\n}\n";
+    let c = clean(src);
+    let cors = c
+        .policy
+        .items
+        .iter()
+        .find_map(|i| match i {
+            Item::Cors(c) => Some(c),
+            _ => None,
+        })
+        .unwrap();
+    assert!(cors
+        .entries
+        .iter()
+        .any(|e| e.value == CorsValue::RefuseUnlisted(true)));
+    formats_to_itself(src);
+    let twice = src.replace(
+        "  refuse_unlisted: true\n",
+        "  refuse_unlisted: true\n  refuse_unlisted: false\n",
+    );
+    let diags = load(&twice, &Limits::default()).unwrap_err();
+    assert_eq!(diags[0].code, "duplicate");
+}
+
+#[test]
+fn issuer_and_audience_read_settings() {
+    let src = "policy p\n\nprincipal { id: string, roles: set<role> }\n\nauth jwt {\n  algorithms: RS256\n  keys: jwks(OIDC_JWKS)\n  issuer: config(OIDC_ISSUER), \"https://old.example\"\n  audience: config(OIDC_AUDIENCE)\n}\n";
+    let c = clean(src);
+    let auth = c
+        .policy
+        .items
+        .iter()
+        .find_map(|i| match i {
+            Item::Auth(a) => Some(a),
+            _ => None,
+        })
+        .unwrap();
+    let issuer = auth
+        .entries
+        .iter()
+        .find_map(|e| match &e.value {
+            AuthValue::Issuer(xs) => Some(xs),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        matches!(&issuer[..], [AuthText::Config(n), AuthText::Lit(s)]
+        if n.name == "OIDC_ISSUER" && s.value == "https://old.example")
+    );
+    formats_to_itself(src);
+    let bad = src.replace("config(OIDC_AUDIENCE)", "config(oidc_audience)");
+    let diags = load(&bad, &Limits::default()).unwrap_err();
+    assert_eq!(diags[0].code, "invalid-config-name");
 }

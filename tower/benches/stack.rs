@@ -4,7 +4,7 @@
 //! The two answer the same statuses and headers (asserted before measuring); both are
 //! measured in one run.
 //!
-//!     cargo bench -p warden-tower --bench stack
+//!     cargo bench -p warden-policy-tower --bench stack
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -2,7 +2,7 @@
 // Node: Warden's `authorize` from plain objects next to casbin's `enforceSync` on the
 // docs-app workload (core/benches/docs_app.rs). Both are first checked to agree with
 // the hand-written rules on every request; then each is timed (best of 5 rounds).
-// Run: scripts/bench-node.sh (needs warden.node built in release and `npm ci`).
+// Run: scripts/bench-node.sh (needs the addon built in release, `npm run build`, and `npm ci`).
 // Counting mode, for instruction counts under callgrind (timings on a shared machine
 // are noise): `node bench/bench.js --count VARIANT N` decides the workload once, then
 // makes N calls of VARIANT (`warden`, `noop`) and exits; (count(N) - count(0)) / N is

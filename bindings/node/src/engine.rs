@@ -256,7 +256,7 @@ impl NativeEngine {
         Ok(serde_json::json!({ "index": v.index, "trace": trace }).to_string())
     }
 
-    /// Decide an HTTP request given as the HTTP request JSON of CONTRACTS.md (text, from
+    /// Decide an HTTP request given as the HTTP request JSON of docs/JSON.md (text, from
     /// `JSON.stringify`); answers the decision JSON (with `trace` when explaining) and
     /// `principal`: the host's, or the one the policy's `auth` section verified.
     #[napi]

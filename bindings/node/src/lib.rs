@@ -1,6 +1,6 @@
-//! Node addon `warden.node`: the native half of package `warden`; `index.js` is the
-//! public API (the `Engine` class, error classes, the Express middleware). Glue only:
-//! every decision is made by the `warden` crate.
+//! Node addon `warden.<platform>.node`: the native half of npm package `warden-policy`;
+//! `index.js` is the public API (the `Engine` class, error classes, the Express
+//! middleware). Glue only: every decision is made by the `warden` crate.
 //!
 //! | module | owns |
 //! | --- | --- |

@@ -83,7 +83,7 @@ def world(n_cases: int = 4096) -> tuple[list[User], list[Post], list[Case]]:
 
 
 def request(users: list[User], posts: list[Post], c: Case) -> dict:
-    """The request as dicts, the way a Python host has it (the JSON of CONTRACTS.md)."""
+    """The request as dicts, the way a Python host has it (the JSON of docs/JSON.md)."""
     u = users[c.user]
     if c.post is not None:
         p = posts[c.post]

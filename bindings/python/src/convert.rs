@@ -2,7 +2,7 @@
 //! and JSON values -> Python objects (traces, HTTP decisions).
 //!
 //! The rules are those of `warden::Request::from_json` on the request JSON of
-//! CONTRACTS.md, with Python's types for JSON's: `dict` for objects, `list`/`tuple`
+//! docs/JSON.md, with Python's types for JSON's: `dict` for objects, `list`/`tuple`
 //! (and `set`/`frozenset`) for arrays, `str`, `int`/`float`, `bool`, `None`.
 
 use pyo3::prelude::*;

@@ -1,4 +1,4 @@
-//! What a test expects of a decision, checked against the decision JSON of CONTRACTS.md
+//! What a test expects of a decision, checked against the decision JSON of docs/JSON.md
 //! (the same contract for authorization and HTTP decisions).
 
 use serde_json::Value as Json;

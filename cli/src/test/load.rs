@@ -510,7 +510,7 @@ impl Errors<'_> {
     }
 }
 
-/// TOML -> the request JSON of CONTRACTS.md; a TOML date-time becomes its RFC 3339 text.
+/// TOML -> the request JSON of docs/JSON.md; a TOML date-time becomes its RFC 3339 text.
 pub fn to_json(v: &toml::Value) -> Json {
     match v {
         toml::Value::String(s) => Json::String(s.clone()),

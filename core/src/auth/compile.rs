@@ -15,7 +15,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use std::str::FromStr;
 use warden_lang::ast::{
-    self, AuthDecl, AuthKind, AuthValue, CredSource, ExprKind, Item, KeyKind, KeyRef,
+    self, AuthDecl, AuthKind, AuthText, AuthValue, CredSource, ExprKind, Item, KeyKind, KeyRef,
 };
 use warden_lang::Diagnostic;
 
@@ -138,6 +138,29 @@ fn nextauth(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Vec
         .collect()
 }
 
+/// The values of an `issuer` or `audience` line: literals, and settings read now. An
+/// unset setting is `missing-config`; an empty one would demand an empty claim, so it
+/// is refused too (`invalid-config`), naming the setting.
+fn texts(xs: &[AuthText], options: &Options, out: &mut Vec<String>, diags: &mut Vec<Diagnostic>) {
+    for x in xs {
+        match x {
+            AuthText::Lit(s) => out.push(s.value.clone()),
+            AuthText::Config(name) => match options.config_value(&name.name) {
+                None => diags.push(crate::lower::missing_config(name)),
+                Some(v) if v.trim().is_empty() => diags.push(
+                    Diagnostic::error(
+                        "invalid-config",
+                        name.span,
+                        format!("setting `{}` is empty", name.name),
+                    )
+                    .with_help("set it to the issuer or audience the tokens carry"),
+                ),
+                Some(v) => out.push(v.trim().to_string()),
+            },
+        }
+    }
+}
+
 fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<Jwt> {
     let mut algs = Vec::new();
     let mut issuer = Vec::new();
@@ -152,8 +175,8 @@ fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<J
                 algs.extend(xs.iter().filter_map(|x| Algorithm::from_str(&x.name).ok()));
             }
             AuthValue::Keys(ks) => refs.extend(ks),
-            AuthValue::Issuer(xs) => issuer.extend(xs.iter().map(|s| s.value.clone())),
-            AuthValue::Audience(xs) => audience.extend(xs.iter().map(|s| s.value.clone())),
+            AuthValue::Issuer(xs) => texts(xs, options, &mut issuer, diags),
+            AuthValue::Audience(xs) => texts(xs, options, &mut audience, diags),
             AuthValue::Leeway(_)
             | AuthValue::MaxAge(_)
             | AuthValue::RequireClaim { .. }

@@ -64,6 +64,21 @@ pub(crate) fn validation(algs: &[Algorithm], issuer: &[String], audience: &[Stri
 
 type Claims = serde_json::Map<String, serde_json::Value>;
 
+/// Whether the token's protected header has a `crit` member. This verifier implements
+/// no extension, so any critical one is unknown to it, and RFC 7515 §4.1.11 says the
+/// token must then be refused (`jsonwebtoken` ignores the member). A header that does
+/// not decode counts as naming one: the caller refuses either way.
+fn names_crit(token: &str) -> bool {
+    use base64::Engine as _;
+    let Some(head) = token.split('.').next() else {
+        return true;
+    };
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(head) else {
+        return true;
+    };
+    serde_json::from_slice::<Claims>(&bytes).map_or(true, |h| h.contains_key("crit"))
+}
+
 /// Longer tokens are refused before any decoding: real ones are a few hundred bytes,
 /// and servers cap a header line at 8-16 KiB anyway.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -79,6 +94,9 @@ impl Jwt {
             return Err(AuthFailure::InvalidToken);
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthFailure::InvalidToken)?;
+        if names_crit(token) {
+            return Err(AuthFailure::InvalidToken);
+        }
         for k in &self.keys {
             if !k.validation.algorithms.contains(&header.alg) {
                 continue;

@@ -93,6 +93,9 @@ pub(crate) struct CRoute {
     /// `reqs[pass_ends[0]..pass_ends[1]]` roles.
     pub reqs: Box<[CReq]>,
     pub pass_ends: [usize; 2],
+    /// `require first` lines, in source order: tested before the CORS answer, rate
+    /// limits and authentication, for every matching route (`public` cuts none).
+    pub first: Box<[CReq]>,
     pub limits: Box<[u32]>,
     pub header_ops: Box<[HeaderOp]>,
     /// `header set NAME: EXPR` lines, evaluated per admitted request.
@@ -129,6 +132,10 @@ pub(crate) struct HttpTables {
     pub hosts: Vec<Box<str>>,
     /// `cookies { }` rules, in source order.
     pub cookies: Vec<super::cookies::CookieRule>,
+    /// Whether any route verifies a signature over the body: when none does,
+    /// `Engine::needs_body` answers without normalising or matching the path (hosts ask
+    /// it on every request).
+    pub any_signature: bool,
 }
 
 /// Compile the HTTP declarations of a checked policy.
@@ -182,6 +189,7 @@ pub(crate) fn compile(
         let Item::Route(r) = item else { continue };
         let route_id = out.routes.len() as u32;
         let mut reqs = Vec::new();
+        let mut first = Vec::new();
         let mut limits = Vec::new();
         let mut header_ops = Vec::new();
         let mut dynamic = Vec::new();
@@ -278,14 +286,16 @@ pub(crate) fn compile(
                                 ),
                             )
                         }
-                        ReqKind::Expr(e) => match lower::lower(&scope, &[], e, &mut diags) {
-                            Some(n) => (
-                                ReqTest::Expr(n),
-                                400,
-                                format!("requirement `{}` not met", text(e.span)),
-                            ),
-                            None => continue,
-                        },
+                        ReqKind::Expr(e) | ReqKind::First(e) => {
+                            match lower::lower(&scope, &[], e, &mut diags) {
+                                Some(n) => (
+                                    ReqTest::Expr(n),
+                                    400,
+                                    format!("requirement `{}` not met", text(e.span)),
+                                ),
+                                None => continue,
+                            }
+                        }
                     };
                     let otherwise = match &req.otherwise {
                         None => Otherwise::Status(default_status),
@@ -302,13 +312,27 @@ pub(crate) fn compile(
                         ReqTest::Expr(n) => reads_principal(n),
                         ReqTest::Signature(_) => false,
                     };
-                    reqs.push(CReq {
+                    let q = CReq {
                         test,
                         otherwise,
                         loc: l,
                         reason: reason.into(),
                         needs_principal,
-                    });
+                    };
+                    if matches!(req.kind, ReqKind::First(_)) {
+                        // The checker refuses a principal read here; a program that
+                        // still reads one must not authenticate before the CORS answer.
+                        if q.needs_principal {
+                            diags.push(Diagnostic::error(
+                                "principal-before-auth",
+                                req.span,
+                                "`require first` cannot read the principal",
+                            ));
+                        }
+                        first.push(q);
+                    } else {
+                        reqs.push(q);
+                    }
                 }
             }
         }
@@ -330,6 +354,7 @@ pub(crate) fn compile(
             public,
             reqs: reqs.into(),
             pass_ends,
+            first: first.into(),
             limits: limits.into(),
             header_ops: header_ops.into(),
             dynamic: super::dynamic::RouteDyn {
@@ -369,6 +394,11 @@ pub(crate) fn compile(
             r.plan = Some(HeaderPlan::new(&out.headers, &r.header_ops));
         }
     }
+    out.any_signature = out.routes.iter().any(|r| {
+        r.reqs
+            .iter()
+            .any(|q| matches!(q.test, ReqTest::Signature(_)))
+    });
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
@@ -409,6 +439,7 @@ fn cors(scope: &lower::Scope<'_>, c: &ast::CorsDecl, diags: &mut Vec<Diagnostic>
             CorsValue::Expose(hs) => extend(&mut out.expose, join(hs)),
             CorsValue::Credentials(b) => out.credentials = *b,
             CorsValue::MaxAge(d) => out.max_age = Some((d.millis() / 1000).to_string().into()),
+            CorsValue::RefuseUnlisted(b) => out.refuse_unlisted = *b,
             CorsValue::OriginsFrom {
                 setting,
                 separator,

@@ -114,7 +114,10 @@ impl<'e> Pipeline<'e> {
         }
         if let Some((loc, why)) = failed {
             let mut d = self.finish(false, 503, hs, p);
-            d.reason = Some(Cow::Owned(why));
+            // The client learns only that the service is unavailable: which store
+            // failed, and how, is internal (the trace and `note`, for the decision log).
+            d.reason = Some(Cow::Borrowed("service temporarily unavailable"));
+            d.note = Some(Cow::Owned(why));
             d.rules.push(loc);
             return d;
         }

@@ -18,6 +18,9 @@ pub(crate) struct Cors {
     pub credentials: bool,
     /// Seconds, as text.
     pub max_age: Option<Box<str>>,
+    /// `refuse_unlisted: true`: a request from an origin not listed is answered 403,
+    /// as the `cors` package's origin callback erroring (`next(err)`) ends it.
+    pub refuse_unlisted: bool,
     /// The headers of an actual response from each listed origin (by index), made by
     /// [`Cors::seal`]: a request from a listed origin appends them in one go.
     actual_for: Vec<Headers>,
@@ -154,7 +157,7 @@ impl Cors {
     /// The answer depends on `Origin` unless it is `*` for everyone.
     fn vary<'e>(&'e self, h: &mut HeaderSet<'e>) {
         if !self.any || self.credentials {
-            h.set(Cow::Borrowed("vary"), Cow::Borrowed("Origin"));
+            h.merge("vary", "Origin");
         }
     }
 }
@@ -200,9 +203,13 @@ mod tests {
                 )));
             }
         }
-        // With the route's `Vary` planned, the answer's `Vary` replaces it, once.
+        // With the route's `Vary` planned, `Origin` joins it: one header, both values.
         let mut h = HeaderSet::planned(&with_vary, 6);
         c.actual(Verdict::Allowed("https://a.example", Some(0)), &mut h);
-        assert_eq!(h.add.iter().filter(|(n, _)| n == "vary").count(), 1);
+        let vary: Vec<_> = h.add.iter().filter(|(n, _)| n == "vary").collect();
+        assert_eq!(
+            vary,
+            [&(Cow::Borrowed("vary"), Cow::Borrowed("Cookie, Origin"))]
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! [`HttpDecision`] and the explain [`HttpTrace`]: what `check_http` answers, with the
-//! Decision JSON of CONTRACTS.md plus HTTP-only fields.
+//! Decision JSON of docs/JSON.md plus HTTP-only fields.
 
 use serde::ser::{SerializeMap, SerializeStruct, Serializer};
 use std::borrow::Cow;
@@ -30,7 +30,8 @@ pub struct HttpDecision<'e> {
     /// Headers the host adds to the response (names lower-case; replace on conflict).
     pub headers: Vec<(Cow<'e, str>, Cow<'e, str>)>,
     /// Headers the host removes from the response, even when the application set them.
-    pub remove: Vec<&'e str>,
+    /// Borrowed in the usual case (`x-powered-by` alone): no allocation.
+    pub remove: Cow<'e, [&'e str]>,
     /// A redirect's target (also in `headers` as `location`).
     pub location: Option<String>,
     /// The most specific matching route; `None` when no route matches.
@@ -42,7 +43,8 @@ pub struct HttpDecision<'e> {
     /// credential again); `None` when the host passed one or none was looked for.
     /// Not part of the decision JSON.
     pub principal: Option<crate::Principal>,
-    /// Set when a rate-limit store failed and the request was admitted anyway.
+    /// Set when a rate-limit store failed (the request admitted anyway, or refused 503):
+    /// what failed, for the decision log. Hosts never send it to the client.
     pub note: Option<Cow<'e, str>>,
 }
 
@@ -55,7 +57,7 @@ impl HttpDecision<'_> {
             .map(|(_, v)| &**v)
     }
 
-    /// The Decision JSON of CONTRACTS.md, with `route`, `remove`, `authenticated_by`
+    /// The Decision JSON of docs/JSON.md, with `route`, `remove`, `authenticated_by`
     /// and `note` added.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
@@ -145,6 +147,7 @@ pub struct LimitTrace {
 pub struct ReqTrace {
     /// The `require` line as `file:line`.
     pub rule: String,
+    /// `first` (a `require first`, tested before CORS, limits and authentication),
     /// `auth`, `role`, `expr` or `signature`.
     pub kind: &'static str,
     /// `true`, `false` or `missing`.

@@ -7,6 +7,13 @@
 
 use std::borrow::Cow;
 
+/// Removed from every response unless the policy sets it.
+pub(crate) const POWERED_BY: &str = "x-powered-by";
+
+/// The removals of a policy without `header drop`: borrowed, so that the usual request
+/// allocates nothing for them.
+const ONLY_POWERED_BY: &[&str] = &[POWERED_BY];
+
 /// A route's change to the security headers. Names are lower-case.
 #[derive(Debug, Clone)]
 pub(crate) enum HeaderOp {
@@ -33,7 +40,7 @@ impl HeaderPlan {
             .into_iter()
             .map(|(n, v)| (Box::from(&*n), Box::from(&*v)))
             .collect();
-        let remove: Box<[Box<str>]> = hs.remove.into_iter().map(Box::from).collect();
+        let remove: Box<[Box<str>]> = hs.remove.iter().map(|n| Box::from(*n)).collect();
         let mask = add
             .iter()
             .map(|(n, _)| n)
@@ -54,7 +61,7 @@ pub(crate) fn name_bit(name: &str) -> u64 {
 #[derive(Debug)]
 pub(crate) struct HeaderSet<'e> {
     pub add: Vec<(Cow<'e, str>, Cow<'e, str>)>,
-    pub remove: Vec<&'e str>,
+    pub remove: Cow<'e, [&'e str]>,
     /// `add[..planned]` came from a plan whose names are summarised by `mask`; entries
     /// after it were set during the request, with names summarised by `added`.
     planned: usize,
@@ -71,9 +78,16 @@ impl<'e> HeaderSet<'e> {
                 .iter()
                 .map(|(n, v)| (Cow::Borrowed(&**n), Cow::Borrowed(&**v))),
         );
+        // `X-Powered-By` names the app's framework to attackers (helmet removes it): it
+        // goes unless the policy gives it a value of its own.
+        let remove = Cow::Borrowed(if global.iter().any(|(n, _)| **n == *POWERED_BY) {
+            &[][..]
+        } else {
+            ONLY_POWERED_BY
+        });
         HeaderSet {
             add,
-            remove: Vec::new(),
+            remove,
             planned: 0,
             mask: u64::MAX,
             added: 0,
@@ -91,7 +105,11 @@ impl<'e> HeaderSet<'e> {
         HeaderSet {
             planned: add.len(),
             add,
-            remove: plan.remove.iter().map(|n| &**n).collect(),
+            remove: match &*plan.remove {
+                [] => Cow::Borrowed(&[][..]),
+                [only] if **only == *POWERED_BY => Cow::Borrowed(ONLY_POWERED_BY),
+                many => Cow::Owned(many.iter().map(|n| &**n).collect()),
+            },
             mask: plan.mask,
             added: 0,
         }
@@ -133,7 +151,9 @@ impl<'e> HeaderSet<'e> {
         let from = if self.mask & bit == 0 {
             self.planned
         } else {
-            self.remove.retain(|r| **r != *name);
+            if self.remove.contains(&&*name) {
+                self.remove.to_mut().retain(|r| **r != *name);
+            }
             0
         };
         match self
@@ -146,16 +166,37 @@ impl<'e> HeaderSet<'e> {
         }
     }
 
+    /// Add `token` to a comma-separated list header such as `Vary`, keeping the tokens
+    /// already there (a route's own `header set Vary: "Cookie"` and CORS's `Origin`
+    /// both hold: replacing either would let a cache serve one user's answer to
+    /// another).
+    pub fn merge(&mut self, name: &'e str, token: &'e str) {
+        let slot = self.add.iter_mut().find(|(n, _)| *n == name);
+        match slot {
+            Some((_, v)) => {
+                if !v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)) {
+                    *v = Cow::Owned(format!("{v}, {token}"));
+                }
+            }
+            None => self.set(Cow::Borrowed(name), Cow::Borrowed(token)),
+        }
+    }
+
     pub fn apply(&mut self, op: &'e HeaderOp) {
         // Changes after a plan would make its summary stale.
         self.planned = 0;
         self.mask = u64::MAX;
         match op {
+            HeaderOp::Set(n, v) if &**n == "vary" => {
+                for t in v.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                    self.merge("vary", t);
+                }
+            }
             HeaderOp::Set(n, v) => self.set(Cow::Borrowed(n), Cow::Borrowed(v)),
             HeaderOp::Drop(n) => {
                 self.add.retain(|(x, _)| **x != **n);
                 if !self.remove.contains(&&**n) {
-                    self.remove.push(n);
+                    self.remove.to_mut().push(n);
                 }
             }
         }
@@ -192,7 +233,7 @@ mod tests {
                 (Cow::Borrowed("x-new"), Cow::Borrowed("1")),
             ]
         );
-        assert_eq!(h.remove, vec!["x-frame-options"]);
+        assert_eq!(h.remove, vec![POWERED_BY, "x-frame-options"]);
         // The plan of the same changes gives the same headers, and later sets replace,
         // append, and take a name off the removed list as on the general path.
         let plan = HeaderPlan::new(&global, &ops);
@@ -209,6 +250,6 @@ mod tests {
         }
         assert_eq!((&p.add, &p.remove), (&h.add, &h.remove));
         assert_eq!(p.add.len(), 4);
-        assert!(p.remove.is_empty());
+        assert_eq!(p.remove, vec![POWERED_BY]);
     }
 }

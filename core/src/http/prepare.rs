@@ -1,13 +1,13 @@
 //! Phase 1 of `check_http`: normalise the path, match routes, answer a CORS preflight,
 //! evaluate the limit keys (authenticating first only if a key reads the principal).
 
-use super::compile::{method_bit, HttpTables, ReqTest};
+use super::compile::{method_bit, CReq, HttpTables, ReqTest};
 use super::cors::{Cors, Verdict};
-use super::decision::{HttpDecision, HttpTrace, RouteTrace};
-use super::path::normalise;
+use super::decision::{HttpDecision, HttpTrace, ReqTrace, RouteTrace};
+use super::path::{normalise, PathError};
 use super::pipeline::Pipeline;
 use super::shortcuts::quick_key;
-use super::state::{KeyBytes, LimitKey, Prepared};
+use super::state::{Chain, KeyBytes, LimitKey, Prepared};
 use crate::cx::{Cx, HttpView};
 use crate::eval;
 use crate::http_request::HttpRequest;
@@ -29,20 +29,31 @@ impl<'e> Pipeline<'e> {
     ) -> Option<HttpDecision<'e>> {
         let h = self.http;
         let tracing = tr.is_some();
+        let refused = |e: PathError, tr: Option<&mut HttpTrace>| {
+            if let Some(t) = tr {
+                t.path = format!("refused: {e}");
+            }
+            let mut d = self.base_decision(false, 400, &[], None);
+            d.reason = Some(Cow::Owned(e.to_string()));
+            d
+        };
         p.norm = match normalise(&req.path) {
             Ok(n) => n,
-            Err(e) => {
-                if let Some(t) = tr.as_deref_mut() {
-                    t.path = format!("refused: {e}");
-                }
-                let mut d = self.base_decision(false, 400, &[], None);
-                d.reason = Some(Cow::Owned(e.to_string()));
-                return Some(d);
-            }
+            Err(e) => return Some(refused(e, tr)),
         };
         // Pattern ids become route ids in place: one buffer for both.
         let chain = &mut p.chain;
         h.router.matching_inline(&p.norm.path, chain);
+        // The path rule: a case-sensitive router on the raw path (axum) must dispatch
+        // what this case-insensitive match on the decoded path found (Express folds
+        // case, Starlette decodes), or the spelling is refused.
+        if p.norm.exact_check {
+            let mut exact = Chain::new();
+            h.router.matching_exact(p.norm.raw, &mut exact);
+            if exact != *chain {
+                return Some(refused(PathError::Ambiguous, tr));
+            }
+        }
         let bit = method_bit(&req.method);
         let mut kept = 0;
         let mut pattern = 0;
@@ -104,6 +115,11 @@ impl<'e> Pipeline<'e> {
         p.pattern = pattern;
         p.applies = applies;
         p.now_us = self.now_us(req);
+        // `require first`: transport checks run before anything else looks at the
+        // request, as a redirect middleware mounted first does.
+        if let Some(d) = self.test_first(req, tr.as_deref_mut(), p) {
+            return Some(d);
+        }
         if let (Some(c), true) = (&h.cors, Cors::is_preflight(req)) {
             if let Some(t) = tr {
                 t.preflight = true;
@@ -123,6 +139,19 @@ impl<'e> Pipeline<'e> {
                     d
                 }
             });
+        }
+        // `refuse_unlisted`: an origin the block does not list ends the request here, as
+        // the `cors` package's erroring origin callback does; no quota is spent.
+        if let (Some(c), Verdict::Refused) = (&h.cors, p.cors) {
+            if c.refuse_unlisted {
+                let mut hs = self.route_headers(&p.chain);
+                c.actual(Verdict::Refused, &mut hs);
+                let mut d = self.finish(false, 403, hs, p);
+                d.reason = Some(Cow::Borrowed(
+                    "request from an origin the policy's cors block does not list",
+                ));
+                return Some(d);
+            }
         }
         // Every matching route's limits count, `public` or not, down to the first route
         // that says `limit ... only`.
@@ -154,6 +183,52 @@ impl<'e> Pipeline<'e> {
             }
         }
         None
+    }
+
+    /// The `require first` lines of every matching route, most specific route first,
+    /// in source order: the first that fails decides (a trace records each one tested).
+    fn test_first(
+        &self,
+        req: &HttpRequest,
+        mut tr: Option<&mut HttpTrace>,
+        p: &mut Prepared<'_>,
+    ) -> Option<HttpDecision<'e>> {
+        let h = self.http;
+        let tracing = tr.is_some();
+        let mut failed: Option<&'e CReq> = None;
+        {
+            let (at, who, chain) = p.parts();
+            'routes: for &r in chain {
+                let Some(route) = h.routes.get(r as usize) else {
+                    continue;
+                };
+                for q in route.first.iter() {
+                    let (ok, reads) = self.test(req, who, at, q, tracing);
+                    if let Some(t) = tr.as_deref_mut() {
+                        t.requirements.push(ReqTrace {
+                            rule: q.loc.to_string(),
+                            kind: "first",
+                            value: match ok {
+                                Some(true) => "true",
+                                Some(false) => "false",
+                                None => "missing",
+                            },
+                            reads,
+                        });
+                    }
+                    if ok != Some(true) {
+                        failed = Some(q);
+                        break 'routes;
+                    }
+                }
+            }
+        }
+        let q = failed?;
+        let mut hs = self.route_headers(&p.chain);
+        if let Some(c) = &h.cors {
+            c.actual(Verdict::Refused, &mut hs);
+        }
+        Some(self.refuse(req, q, None, hs, p))
     }
 
     /// Evaluate a key: `s:TEXT` or `n:NUMBER`; the client's IPv6 address by its prefix;
@@ -269,6 +344,9 @@ fn v6_prefix(ip: std::net::Ipv6Addr, bits: u8) -> String {
 /// (`require signature`): hosts read and pass the body only then. A path that does
 /// not normalise needs no body (it is answered 400 anyway).
 pub(crate) fn needs_body(h: &HttpTables, method: &str, path: &str) -> bool {
+    if !h.any_signature {
+        return false;
+    }
     let Ok(norm) = normalise(path) else {
         return false;
     };

@@ -18,9 +18,11 @@ const FEW: usize = 8;
 #[derive(Debug, Default)]
 struct Lits {
     list: Vec<(Box<str>, usize)>,
-    /// For a long list: the first position in `list` of each literal's [`fold`] (two
-    /// literals share one only on a 64-bit collision, which falls back to the scan).
-    table: Option<HashMap<u64, u32, BuildHasherDefault<Folded>>>,
+    /// For a long list: the positions in `list` of the literals of each [`fold`] (more
+    /// than one only on a 64-bit collision). Kept up to date while patterns are
+    /// inserted, so that building a node of n literals costs O(n), and a segment that
+    /// matches none costs one lookup, not a scan.
+    table: Option<HashMap<u64, SmallVec<[u32; 1]>, BuildHasherDefault<Folded>>>,
 }
 
 impl Lits {
@@ -33,37 +35,33 @@ impl Lits {
             (l.len() == seg.len() && l.iter().zip(seg).all(|(a, b)| *a == b.to_ascii_lowercase()))
                 .then_some(*c)
         };
-        if let Some(t) = &self.table {
-            let found = t
-                .get(&fold(seg))
-                .and_then(|&i| self.list.get(i as usize))
-                .and_then(same);
-            if found.is_some() {
-                return found;
-            }
+        match &self.table {
+            Some(t) => t
+                .get(&fold(seg))?
+                .iter()
+                .find_map(|&i| self.list.get(i as usize).and_then(same)),
+            None => self.list.iter().find_map(same),
         }
-        self.list.iter().find_map(same)
     }
 
     fn insert(&mut self, seg: &str, next: usize) -> usize {
-        match self.child(seg.as_bytes()) {
-            Some(c) => c,
-            None => {
-                self.list.push((seg.to_ascii_lowercase().into(), next));
-                next
-            }
+        if let Some(c) = self.child(seg.as_bytes()) {
+            return c;
         }
-    }
-
-    /// Index a long list once every pattern is in.
-    fn seal(&mut self) {
-        if self.list.len() > FEW {
-            let mut t: HashMap<u64, u32, _> = HashMap::default();
-            for (i, (l, _)) in self.list.iter().enumerate() {
-                t.entry(fold(l.as_bytes())).or_insert(i as u32);
+        let at = self.list.len() as u32;
+        self.list.push((seg.to_ascii_lowercase().into(), next));
+        match &mut self.table {
+            Some(t) => t.entry(fold(seg.as_bytes())).or_default().push(at),
+            None if self.list.len() > FEW => {
+                let mut t: HashMap<u64, SmallVec<[u32; 1]>, _> = HashMap::default();
+                for (i, (l, _)) in self.list.iter().enumerate() {
+                    t.entry(fold(l.as_bytes())).or_default().push(i as u32);
+                }
+                self.table = Some(t);
             }
-            self.table = Some(t);
+            None => {}
         }
+        next
     }
 }
 
@@ -75,6 +73,9 @@ struct Node {
     glob: Vec<u32>,
     /// Patterns ending exactly here.
     end: Vec<u32>,
+    /// The spellings of the literal segment that leads here, as the patterns write
+    /// them (one, unless patterns differ in case): for [`Router::matching_exact`].
+    spelled: Vec<Box<str>>,
 }
 
 /// A compiled set of patterns (`/api/**`, `/users/:id`, `/`), identified by their index.
@@ -92,7 +93,6 @@ impl Router {
         for (i, p) in patterns.iter().enumerate() {
             r.insert(i as u32, p.as_ref());
         }
-        r.nodes.iter_mut().for_each(|n| n.lit.seal());
         r
     }
 
@@ -109,13 +109,19 @@ impl Router {
             let Some(node) = self.nodes.get_mut(at) else {
                 return;
             };
-            let child = if seg.starts_with(':') {
-                *node.param.get_or_insert(next)
-            } else {
+            let literal = !seg.starts_with(':');
+            let child = if literal {
                 node.lit.insert(seg, next)
+            } else {
+                *node.param.get_or_insert(next)
             };
             if child == next {
                 self.nodes.push(Node::default());
+            }
+            if let Some(n) = self.nodes.get_mut(child).filter(|_| literal) {
+                if !n.spelled.iter().any(|s| **s == *seg) {
+                    n.spelled.push(seg.into());
+                }
             }
             at = child;
         }
@@ -148,6 +154,43 @@ impl Router {
         self.walk(0, path.trim_start_matches('/').as_bytes(), out);
     }
 
+    /// [`Router::matching`] as a router that compares literal segments case-sensitively
+    /// and byte for byte would see `raw` (the path as received: a segment holding a
+    /// percent-escape then matches no literal, since patterns hold none). The engine
+    /// refuses a request when this and its own match disagree (the path rule).
+    pub(crate) fn matching_exact<A: smallvec::Array<Item = u32>>(
+        &self,
+        raw: &str,
+        out: &mut SmallVec<A>,
+    ) {
+        out.clear();
+        self.walk_exact(0, raw.trim_start_matches('/').as_bytes(), out);
+    }
+
+    fn walk_exact(&self, at: usize, rest: &[u8], out: &mut impl Sink) {
+        let Some(node) = self.nodes.get(at) else {
+            return;
+        };
+        if rest.is_empty() {
+            out.push_all(&node.end);
+            out.push_all(&node.glob);
+            return;
+        }
+        let (seg, tail) = split_segment(rest);
+        let exact = node.lit.child(seg).filter(|&c| {
+            self.nodes
+                .get(c)
+                .is_some_and(|n| n.spelled.iter().any(|s| s.as_bytes() == seg))
+        });
+        if let Some(c) = exact {
+            self.walk_exact(c, tail, out);
+        }
+        if let Some(c) = node.param {
+            self.walk_exact(c, tail, out);
+        }
+        out.push_all(&node.glob);
+    }
+
     /// Depth first, in specificity order, so the result needs no sort: at one node a
     /// literal child beats the `:param` child, which beats a pattern ending here (only
     /// when the path ends here, where no child can match), which beats `**`. Two
@@ -166,13 +209,7 @@ impl Router {
             out.push_all(&node.glob);
             return;
         }
-        let (seg, tail) = match rest.iter().position(|&b| b == b'/') {
-            Some(i) => (
-                rest.get(..i).unwrap_or_default(),
-                rest.get(i + 1..).unwrap_or_default(),
-            ),
-            None => (rest, &[][..]),
-        };
+        let (seg, tail) = split_segment(rest);
         if !node.lit.list.is_empty() {
             if let Some(c) = node.lit.child(seg) {
                 self.walk(c, tail, out);
@@ -182,6 +219,18 @@ impl Router {
             self.walk(c, tail, out);
         }
         out.push_all(&node.glob);
+    }
+}
+
+/// The first segment of `rest` and what follows its `/`.
+#[inline]
+fn split_segment(rest: &[u8]) -> (&[u8], &[u8]) {
+    match rest.iter().position(|&b| b == b'/') {
+        Some(i) => (
+            rest.get(..i).unwrap_or_default(),
+            rest.get(i + 1..).unwrap_or_default(),
+        ),
+        None => (rest, &[][..]),
     }
 }
 
@@ -272,5 +321,31 @@ mod tests {
         assert_eq!(r.matching("/a"), vec![1]);
         assert_eq!(r.matching("/a/b/c"), vec![1]);
         assert!(r.matching("/b").is_empty());
+    }
+
+    #[test]
+    fn exact_matching_is_case_sensitive_and_takes_escaped_segments_for_parameters() {
+        let r = Router::new(&["/api/admin/**", "/api/:id", "/API/Docs", "/**"]);
+        let exact = |p: &str| {
+            let mut out: SmallVec<[u32; 8]> = SmallVec::new();
+            r.matching_exact(p, &mut out);
+            out.into_vec()
+        };
+        assert_eq!(exact("/api/admin"), r.matching("/api/admin"));
+        // `/API/Docs` makes `API` a spelling of the first segment's node.
+        assert_eq!(exact("/Api/admin"), vec![3]);
+        assert_eq!(exact("/API/admin"), vec![0, 1, 3]);
+        assert_eq!(exact("/API/Docs"), vec![2, 1, 3]);
+        assert_eq!(exact("/api/Docs"), vec![2, 1, 3]);
+        assert_eq!(exact("/api/%61dmin"), vec![1, 3]);
+    }
+
+    #[test]
+    fn long_lists_find_hits_in_any_case_and_misses() {
+        let patterns: Vec<String> = (0..50_000).map(|i| format!("/r{i}/x")).collect();
+        let r = Router::new(&patterns);
+        assert_eq!(r.matching("/r49999/x"), vec![49_999]);
+        assert_eq!(r.matching("/R123/X"), vec![123]);
+        assert!(r.matching("/r50000/x").is_empty());
     }
 }

@@ -17,7 +17,7 @@ use std::borrow::Cow;
 pub(crate) type KeyBytes = SmallVec<[u8; 32]>;
 
 /// The routes matching one request, most specific first: inline for usual depths.
-type Chain = SmallVec<[u32; 8]>;
+pub(super) type Chain = SmallVec<[u32; 8]>;
 
 /// The store's answers, one per (limit, key) in order.
 pub(crate) type Answers = SmallVec<[Result<Admission, StoreError>; 2]>;
@@ -92,7 +92,9 @@ impl<'r> Prepared<'r> {
         Prepared {
             norm: NormPath {
                 path: Cow::Borrowed("/"),
+                raw: "/",
                 query: "",
+                exact_check: false,
             },
             ip: ClientIp::new(req.ip),
             chain: Chain::new(),

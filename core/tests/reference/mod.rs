@@ -270,6 +270,10 @@ impl<'p> Reference<'p> {
                 RV::Roles(l) => RV::Num(l.len() as f64),
                 _ => RV::Missing,
             },
+            ExprKind::Lower(x) => match self.eval(on, x, req) {
+                RV::Str(s) => RV::Str(s.to_ascii_lowercase()),
+                _ => RV::Missing,
+            },
             ExprKind::IsInt(x) => match self.eval(on, x, req) {
                 RV::Num(n) => RV::Bool(n.is_finite() && n == n.trunc()),
                 _ => RV::Missing,

@@ -3,6 +3,7 @@
 //! principals against the `principal { ... }` shape.
 
 use super::checker::Checker;
+use super::types::Scope;
 use crate::ast::*;
 use crate::diag::{did_you_mean, Diagnostic};
 use std::collections::HashMap;
@@ -129,7 +130,19 @@ impl Checker<'_> {
                         }
                     }
                 }
-                AuthValue::Issuer(_) | AuthValue::Audience(_) | AuthValue::Leeway(_) => {}
+                AuthValue::Issuer(xs) | AuthValue::Audience(xs) => {
+                    for x in xs {
+                        if let AuthText::Config(name) = x {
+                            // The same name rules as `config(NAME)` in expressions.
+                            let e = Expr {
+                                kind: ExprKind::Config(name.clone()),
+                                span: name.span,
+                            };
+                            self.expr(&e, &Scope::Load);
+                        }
+                    }
+                }
+                AuthValue::Leeway(_) => {}
                 AuthValue::Claim { attr, .. } => {
                     self.principal_attr(attr);
                 }

@@ -165,6 +165,7 @@ impl Checker<'_> {
                 }
             }
             ReqKind::Expr(e) => self.expect_bool(e, &Scope::Route),
+            ReqKind::First(e) => self.expect_bool(e, &Scope::RouteFirst),
             ReqKind::Signature(sig) => self.signature(sig),
         }
         match &req.otherwise {
@@ -520,7 +521,10 @@ impl Checker<'_> {
                 CorsValue::Credentials(true) => credentials = Some(e.span),
                 _ => {}
             }
-            let single = matches!(e.value, CorsValue::Credentials(_) | CorsValue::MaxAge(_));
+            let single = matches!(
+                e.value,
+                CorsValue::Credentials(_) | CorsValue::MaxAge(_) | CorsValue::RefuseUnlisted(_)
+            );
             if single && e.cond.is_none() && singles.insert(e.value.key(), e.span).is_some() {
                 self.diags.push(
                     Diagnostic::error(
@@ -678,6 +682,9 @@ fn pattern_shape(text: &str) -> String {
 /// Two routes with the same pattern shape and overlapping methods conflict.
 pub(crate) fn route_conflicts(policy: &Policy, diags: &mut Vec<Diagnostic>) {
     let mut seen: HashMap<(String, String), Span> = HashMap::new();
+    // The shapes in `seen`, so that a route for every method finds a clash in one
+    // lookup (a scan of `seen` made loading n such routes quadratic).
+    let mut shapes: std::collections::HashSet<String> = std::collections::HashSet::new();
     for item in &policy.items {
         let Item::Route(r) = item else { continue };
         let methods: Vec<String> = if r.methods.is_empty() {
@@ -690,7 +697,7 @@ pub(crate) fn route_conflicts(policy: &Policy, diags: &mut Vec<Diagnostic>) {
             let shape = pattern_shape(&p.text);
             for m in &methods {
                 let clash = if m == "*" {
-                    seen.keys().any(|(s, _)| *s == shape)
+                    shapes.contains(&shape)
                 } else {
                     seen.contains_key(&(shape.clone(), m.clone()))
                         || seen.contains_key(&(shape.clone(), "*".into()))
@@ -714,6 +721,7 @@ pub(crate) fn route_conflicts(policy: &Policy, diags: &mut Vec<Diagnostic>) {
         }
         // A route's own repeated patterns are reported by `route`, not as a conflict.
         for key in mine {
+            shapes.insert(key.0.clone());
             seen.insert(key, r.span);
         }
     }

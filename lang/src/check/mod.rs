@@ -5,6 +5,7 @@
 //! `http` checks limits, routes, headers and cors, `script` compiles Rhai blocks.
 
 mod auth;
+pub mod case;
 mod checker;
 mod declare;
 mod forms;
@@ -70,6 +71,7 @@ pub fn check(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
         }
     }
     http::route_conflicts(policy, &mut cx.diags);
+    cx.diags.extend(case::case_sensitive(policy));
     let mut diags = cx.diags;
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     diags.dedup();

@@ -12,6 +12,9 @@ pub(crate) enum Scope<'a> {
     Rule { on: &'a [Ident], types_ok: bool },
     /// A route requirement: principal, input, headers, ip, request.
     Route,
+    /// A `require first` requirement: like a route, but tested before authentication,
+    /// so the principal is not available.
+    RouteFirst,
     /// A limit key: like a route, it reads the HTTP request.
     LimitKey,
     /// Folded when the engine loads: env, secrets, literals (startup, cors, headers).
@@ -223,6 +226,11 @@ impl Checker<'_> {
                 otherwise,
             } => self.if_else(cond, then, otherwise, scope),
             ExprKind::HeaderSafe { text, max } => self.header_safe(text, max, scope),
+            ExprKind::Lower(inner) => {
+                let t = self.expr(inner, scope)?;
+                self.operand(inner, &t, &[Ty::Str], "`lower`")?;
+                Some(Ty::Str)
+            }
             ExprKind::IsIn { expr, role, org } => self.is_in(expr, role, org, scope),
             ExprKind::Len(inner) => {
                 let t = self.expr(inner, scope)?;
@@ -246,7 +254,7 @@ impl Checker<'_> {
 
     fn http_only(&mut self, e: &Expr, scope: &Scope<'_>) -> Option<()> {
         match scope {
-            Scope::Route | Scope::LimitKey => Some(()),
+            Scope::Route | Scope::RouteFirst | Scope::LimitKey => Some(()),
             Scope::Rule { .. } => {
                 self.diags.push(
                     Diagnostic::error(
@@ -268,9 +276,22 @@ impl Checker<'_> {
     fn path(&mut self, p: &Path, span: Span, scope: &Scope<'_>) -> Option<Ty> {
         let allowed = match (p.root, scope) {
             (_, Scope::Load) => false,
+            (Root::Principal, Scope::RouteFirst) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "principal-before-auth",
+                        span,
+                        "`require first` is tested before authentication; it cannot read the principal",
+                    )
+                    .with_help("check the principal with a plain `require` (tested after authentication)"),
+                );
+                return None;
+            }
             (Root::Principal, _) => true,
             (Root::Resource | Root::Context, Scope::Rule { .. }) => true,
-            (Root::Input | Root::Request, Scope::Route | Scope::LimitKey) => true,
+            (Root::Input | Root::Request, Scope::Route | Scope::RouteFirst | Scope::LimitKey) => {
+                true
+            }
             _ => false,
         };
         if !allowed {
@@ -283,7 +304,7 @@ impl Checker<'_> {
                     "`{}` is part of an HTTP request; rules read principal, resource and context",
                     p.root.keyword()
                 ),
-                Scope::Route | Scope::LimitKey => format!(
+                Scope::Route | Scope::RouteFirst | Scope::LimitKey => format!(
                     "`{}` is not available in a route or limit; they read principal, input, header, ip and request",
                     p.root.keyword()
                 ),
@@ -419,6 +440,27 @@ impl Checker<'_> {
         let mut ok = true;
         for a in args {
             ok &= self.expr(a, scope).is_some();
+            // A script could compare a secret in variable time, or return it (or its
+            // length, or a character of it) as plain text that reaches a header, a
+            // redirect or a trace: no secret-derived value is ever passed to one.
+            if let Some(span) = secret_in(a) {
+                ok = false;
+                self.diags.push(
+                    Diagnostic::error(
+                        "secret-to-script",
+                        span,
+                        format!(
+                            "a secret cannot be passed to script function `{}`",
+                            func.name
+                        ),
+                    )
+                    .with_label("secret")
+                    .with_help(
+                        "build the value in the policy instead (`\"Bearer \" + secret(NAME)`): \
+                         there it stays a secret, compared in constant time and never shown",
+                    ),
+                );
+            }
         }
         match self.syms.functions.get(&func.name) {
             Some(arities) if arities.contains(&args.len()) => ok.then_some(Ty::Any),
@@ -677,4 +719,16 @@ fn lookup(
             .with_help(help))
         }
     }
+}
+
+/// The span of a `secret(NAME)` anywhere inside `e`: its value, or anything built from
+/// it, would be secret.
+pub(crate) fn secret_in(e: &Expr) -> Option<Span> {
+    let mut found = None;
+    e.walk(&mut |x| {
+        if found.is_none() && matches!(x.kind, ExprKind::Secret { .. }) {
+            found = Some(x.span);
+        }
+    });
+    found
 }

@@ -38,8 +38,12 @@ impl<'l> Lower<'l> {
                 Rule::auth_keys => {
                     AuthValue::Keys(parts.map(|k| self.key_ref(k)).collect::<Option<_>>()?)
                 }
-                Rule::auth_issuer => AuthValue::Issuer(parts.map(|s| self.string(s)).collect()),
-                Rule::auth_audience => AuthValue::Audience(parts.map(|s| self.string(s)).collect()),
+                Rule::auth_issuer => {
+                    AuthValue::Issuer(parts.map(|s| self.auth_text(s)).collect::<Option<_>>()?)
+                }
+                Rule::auth_audience => {
+                    AuthValue::Audience(parts.map(|s| self.auth_text(s)).collect::<Option<_>>()?)
+                }
                 Rule::auth_leeway => AuthValue::Leeway(self.duration(parts.next()?)?),
                 Rule::auth_claim => {
                     let attr = self.ident(parts.next()?);
@@ -112,6 +116,14 @@ impl<'l> Lower<'l> {
             name,
             optional,
             span,
+        })
+    }
+
+    /// `"text"` or `config(NAME)` in an auth line.
+    fn auth_text(&mut self, p: Pair<'_, Rule>) -> Option<AuthText> {
+        Some(match p.as_rule() {
+            Rule::config => AuthText::Config(self.ident(inner(p).next()?)),
+            _ => AuthText::Lit(self.string(p)),
         })
     }
 

@@ -261,6 +261,7 @@ impl<'l> Lower<'l> {
                     otherwise: Box::new(otherwise),
                 }
             }
+            Rule::lower => ExprKind::Lower(Box::new(self.expr(inner(p).next()?)?)),
             Rule::header_safe => {
                 let mut it = inner(p);
                 let text = self.expr(it.next()?)?;

@@ -80,6 +80,10 @@ impl<'l> Lower<'l> {
                         Rule::req_signature => {
                             kind = Some(ReqKind::Signature(self.signature(c)?));
                         }
+                        Rule::req_first => {
+                            let e = inner(c).find(|x| x.as_rule() == Rule::expr)?;
+                            kind = Some(ReqKind::First(self.expr(e)?));
+                        }
                         Rule::otherwise => otherwise = Some(self.otherwise(c)?),
                         _ => {}
                     }
@@ -271,6 +275,9 @@ impl<'l> Lower<'l> {
                     CorsValue::Credentials(inner(v).next().is_some_and(|b| b.as_str() == "true"))
                 }
                 Rule::cors_max_age => CorsValue::MaxAge(self.duration(inner(v).next()?)?),
+                Rule::cors_refuse_unlisted => {
+                    CorsValue::RefuseUnlisted(inner(v).next().is_some_and(|b| b.as_str() == "true"))
+                }
                 _ => return None,
             };
             let cond = match it.next() {

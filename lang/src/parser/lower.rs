@@ -94,6 +94,7 @@ pub(super) fn is_noise(rule: Rule) -> bool {
             | Rule::kw_then
             | Rule::kw_in
             | Rule::kw_header_safe
+            | Rule::kw_lower
             | Rule::if_word
             | Rule::kw_hosts
             | Rule::kw_signature

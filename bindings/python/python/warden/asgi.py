@@ -9,7 +9,9 @@ with the decision's status, headers (`location`, `retry-after`, CORS) and the bo
 sent as is). An allowed request goes on to the app with `scope["state"]["warden"]`, a
 `WardenState` (`request.state.warden` in Starlette and FastAPI: the decision, the
 principal, `authorize()`), and the decision's security and CORS headers are added to
-its response (replacing the app's own) while the headers the policy removes are dropped.
+its response (replacing the app's own, except `Vary`, whose values are merged) while
+the headers the policy removes are dropped (`X-Powered-By` among them unless the
+policy sets it).
 
     app = WardenMiddleware(app, engine, principal=lambda scope: scope.get("user"))
 
@@ -132,7 +134,8 @@ class WardenMiddleware:
             input=facts,
             body=body,
         )
-        add = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in d.headers.items()]
+        add = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in d.headers.items() if k != "vary"]
+        vary = d.headers.get("vary")
         if not d.allowed or d.status != 200:
             parts, body = deny_parts(d, self.deny_body)
             start = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in parts]
@@ -154,10 +157,30 @@ class WardenMiddleware:
                         (k, enforce(v.decode("latin-1")).encode("latin-1")) if k.lower() == b"set-cookie" else (k, v)
                         for k, v in kept
                     ]
+                if vary is not None:
+                    kept = _merge_vary(kept, vary)
                 message = dict(message, headers=kept + add)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _merge_vary(headers: list[tuple[bytes, bytes]], vary: str) -> list[tuple[bytes, bytes]]:
+    """The app's headers with the decision's `Vary` tokens merged into its own `Vary`
+    (never replacing it: a replaced `Vary: Cookie` lets a cache serve one user's answer
+    to another); `*` stays `*`."""
+    tokens: list[str] = []
+    rest: list[tuple[bytes, bytes]] = []
+    for k, v in headers:
+        if k.lower() == b"vary":
+            tokens += [t.strip() for t in v.decode("latin-1").split(",") if t.strip()]
+        else:
+            rest.append((k, v))
+    if "*" not in tokens:
+        for t in (t.strip() for t in vary.split(",")):
+            if t and t.lower() not in (x.lower() for x in tokens):
+                tokens.append(t)
+    return rest + [(b"vary", ", ".join(tokens).encode("latin-1"))]
 
 
 async def _read_body(receive: Receive, cap: int) -> bytes | None:
