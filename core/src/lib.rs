@@ -64,6 +64,7 @@ pub mod http;
 mod json;
 pub mod limit;
 mod lower;
+mod proxies;
 mod reload;
 mod request;
 mod script;

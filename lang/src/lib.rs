@@ -2,6 +2,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod ast;
+pub mod cidr;
 pub mod diag;
 pub mod fmt;
 pub mod limits;
