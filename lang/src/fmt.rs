@@ -122,6 +122,15 @@ impl<'a> Printer<'a> {
                     .collect();
                 self.block(span, open, blank, "headers", &entries);
             }
+            Item::Proxies(p) => {
+                let open = after(span.start, "proxies");
+                let entries: Vec<_> = p
+                    .entries
+                    .iter()
+                    .map(|e| (e.span, proxies_entry(e)))
+                    .collect();
+                self.block(span, open, blank, "proxies", &entries);
+            }
             Item::Cors(c) => {
                 let open = after(span.start, "cors");
                 let entries: Vec<_> = c.entries.iter().map(|e| (e.span, cors_entry(e))).collect();
@@ -640,6 +649,20 @@ fn claim_name(c: &ClaimName) -> String {
     } else {
         c.name.clone()
     }
+}
+
+fn proxies_entry(e: &ProxiesEntry) -> String {
+    let values = match &e.value {
+        ProxiesValue::Trusted(xs) => join(xs, |s| string(&s.value)),
+        ProxiesValue::Hops { value, .. } => value.to_string(),
+        ProxiesValue::Header(h) => h.name.clone(),
+    };
+    let mut s = format!("{}: {values}", e.value.key());
+    if let Some(c) = &e.cond {
+        s.push_str(" if ");
+        s.push_str(&expr(c));
+    }
+    s
 }
 
 fn cors_entry(e: &CorsEntry) -> String {

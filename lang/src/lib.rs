@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod ast;
+pub mod cidr;
 pub mod diag;
 pub mod fmt;
 pub mod limits;
