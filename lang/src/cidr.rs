@@ -42,24 +42,33 @@ impl Cidr {
                 "`{addr_text}` is not an IPv4 or IPv6 address (write `10.0.0.0/8`, `fd00::/8` or one address)"
             ))
         })?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let (max, family) = if addr.is_ipv4() {
+            (32, "IPv4")
+        } else {
+            (128, "IPv6")
+        };
+        let too_long = || {
+            err(format!(
+                "the prefix length `/{}` is larger than {max}, the bits of an {family} address",
+                prefix_text.unwrap_or_default()
+            ))
+        };
+        let not_a_number = || {
+            err(format!(
+                "`/{}` is not a prefix length (a number from 0 to {max})",
+                prefix_text.unwrap_or_default()
+            ))
+        };
+        // Digits only: `u8::from_str` would also take a leading `+`.
         let prefix = match prefix_text {
             None => max,
-            // Digits only: `u8::from_str` would also take a leading `+`.
-            Some(p) if !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) => {
-                match p.parse::<u8>() {
-                    Ok(n) if n <= max => n,
-                    _ => return Err(err(format!(
-                        "the prefix length `/{p}` is larger than {max}, the bits of an {} address",
-                        if max == 32 { "IPv4" } else { "IPv6" }
-                    ))),
-                }
+            Some(p) if p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()) => {
+                return Err(not_a_number())
             }
-            Some(p) => {
-                return Err(err(format!(
-                    "`/{p}` is not a prefix length (a number from 0 to {max})"
-                )))
-            }
+            Some(p) => match p.parse::<u8>() {
+                Ok(n) if n <= max => n,
+                _ => return Err(too_long()),
+            },
         };
         let cidr = Cidr { addr, prefix };
         let network = cidr.network();
