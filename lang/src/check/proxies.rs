@@ -68,17 +68,15 @@ impl Checker<'_> {
                 }
             }
             let single = !matches!(e.value, ProxiesValue::Trusted(_));
-            if single && e.cond.is_none() {
-                if singles.insert(e.value.key(), e.span).is_some() {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "duplicate",
-                            e.span,
-                            format!("`{}` is set twice", e.value.key()),
-                        )
-                        .with_help("keep one, or make one conditional with `if env ...`"),
-                    );
-                }
+            if single && e.cond.is_none() && singles.insert(e.value.key(), e.span).is_some() {
+                self.diags.push(
+                    Diagnostic::error(
+                        "duplicate",
+                        e.span,
+                        format!("`{}` is set twice", e.value.key()),
+                    )
+                    .with_help("keep one, or make one conditional with `if env ...`"),
+                );
             }
         }
         if !says_who {
