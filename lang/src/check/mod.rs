@@ -10,6 +10,8 @@ mod checker;
 mod declare;
 mod forms;
 pub(crate) mod http;
+mod paths;
+pub(crate) mod patterns;
 pub(crate) mod script;
 mod symbols;
 mod types;
@@ -70,7 +72,7 @@ pub fn check(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
             Item::Cookies(c) => cx.cookies(c),
         }
     }
-    http::route_conflicts(policy, &mut cx.diags);
+    patterns::route_conflicts(policy, &mut cx.diags);
     cx.diags.extend(case::case_sensitive(policy));
     let mut diags = cx.diags;
     diags.sort_by_key(|d| (d.span.start, d.span.end));
