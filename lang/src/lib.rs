@@ -11,7 +11,7 @@ mod parser;
 mod strip;
 mod syntax_error;
 
-pub use check::http::valid_origin;
+pub use check::patterns::valid_origin;
 pub use check::script::sandbox as script_sandbox;
 pub use check::{check, load, Checked};
 pub use diag::{Diagnostic, Severity};

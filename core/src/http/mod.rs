@@ -1,5 +1,5 @@
 //! The HTTP layer: route table, requirements, security headers, CORS and rate limits,
-//! answering `Engine::check_http` through [`Pipeline`](pipeline::Pipeline).
+//! answering `Engine::check_http` through `pipeline::Pipeline`.
 //!
 //! | module | owns |
 //! | --- | --- |

@@ -10,6 +10,8 @@ mod checker;
 mod declare;
 mod forms;
 pub(crate) mod http;
+mod paths;
+pub(crate) mod patterns;
 mod proxies;
 pub(crate) mod script;
 mod symbols;
@@ -72,7 +74,7 @@ pub fn check(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
             Item::Proxies(p) => cx.proxies(p),
         }
     }
-    http::route_conflicts(policy, &mut cx.diags);
+    patterns::route_conflicts(policy, &mut cx.diags);
     proxies::one_block(policy, &mut cx.diags);
     cx.diags.extend(case::case_sensitive(policy));
     let mut diags = cx.diags;
