@@ -24,3 +24,6 @@ bash scripts/test-node.sh
 
 echo "== Example apps (one npm workspace; each app's HTTP suite against it running on loopback)"
 bash scripts/test-examples.sh
+
+echo "== Packages as users get them (the wheel and addon built above, installed outside the repository; cargo publish --dry-run; the README's getting started)"
+bash scripts/test-packages.sh
