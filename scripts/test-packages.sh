@@ -81,8 +81,13 @@ echo "== cargo publish --dry-run (lang, core, cli, tower: packaged and built as 
 # One command for the workspace: cargo orders the crates by dependency and resolves each
 # one's dependencies on the others against the packages it just made, so the unpublished
 # path dependencies need no registry. --allow-dirty only so that a working copy with
-# edits can run this too; CI's is clean.
-cargo publish --dry-run --workspace --allow-dirty --quiet || fail "cargo publish --dry-run failed"
+# edits can run this too; CI's is clean. A CARGO_HOME of its own: cargo unpacks the
+# crates it just packaged into CARGO_HOME/registry/src under a name that does not change
+# between runs and reuses an unpacked copy it finds there, so with the user's CARGO_HOME
+# a previous run's sources of warden-policy-lang 0.1.0 would be verified instead of
+# this checkout's.
+CARGO_HOME="$WORK/cargo-home" cargo publish --dry-run --workspace --allow-dirty --quiet ||
+  fail "cargo publish --dry-run failed"
 
 echo "== wheel $(basename "$WHEEL")"
 NAME=$(basename "$WHEEL")

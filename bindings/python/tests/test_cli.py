@@ -11,7 +11,7 @@ import pytest
 
 from warden import _warden
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parents[3]
 
 VERSION = next(
     line.split('"')[1]
