@@ -119,7 +119,7 @@ with zipfile.ZipFile(sys.argv[1]) as z:
         assert not extra, f"{n} is not stripped: {extra}"
         print(f"{n}: stripped")
     entry = z.read(next(n for n in z.namelist() if n.endswith(".dist-info/entry_points.txt"))).decode()
-    assert "warden = warden._cli:main" in entry, f"no `warden` script in the wheel:\n{entry}"
+    assert "warden=warden._cli:main" in entry.replace(" ", ""), f"no `warden` script in the wheel:\n{entry}"
 EOF
 mkdir -p "$WORK/wheelhouse"
 cp "$WHEEL" "$WORK/wheelhouse/"
@@ -169,7 +169,7 @@ echo "== sdist (the Rust crates it builds from are inside)"
 SDIST=$(ls "$WORK"/sdist/warden_policy-*.tar.gz)
 tar -tzf "$SDIST" > "$WORK/sdist.txt"
 for f in pyproject.toml core/Cargo.toml lang/Cargo.toml cli/Cargo.toml cli/src/lib.rs bindings/host/Cargo.toml \
-  bindings/python/Cargo.toml bindings/python/python/warden/__init__.py bindings/python/python/warden/_cli.py \
+  bindings/python/Cargo.toml python/warden/__init__.py python/warden/_cli.py \
   lang/src/grammar.pest; do
   grep -q "/$f\$" "$WORK/sdist.txt" || fail "$f is missing from $(basename "$SDIST")"
 done
