@@ -52,6 +52,7 @@ fn options() -> RedisOptions {
         command_timeout: Duration::from_millis(200),
         reconnect_backoff: Duration::from_millis(50),
         pool_size: 16,
+        ca_file: None,
     }
 }
 
@@ -192,7 +193,8 @@ fn keys_are_hashed_and_expire() {
     let mut con = raw(&format!("{url}/8"));
     let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut con).unwrap();
     assert_eq!(keys, [RedisStore::redis_key(&s, b"secret-api-key")]);
-    assert!(keys[0].starts_with("warden:app:api:") && !keys[0].contains("secret"));
+    assert!(keys[0].starts_with("warden:app:api:{") && keys[0].ends_with('}'));
+    assert!(!keys[0].contains("secret"));
     let ttl: i64 = redis::cmd("PTTL").arg(&keys[0]).query(&mut con).unwrap();
     // The time until the quota is whole (one interval, 6 ms) plus a second for skew.
     assert!(ttl > 900 && ttl <= 1_006, "{ttl}");
