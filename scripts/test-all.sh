@@ -10,6 +10,9 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+echo "== cargo doc (every warning denied: missing docs, broken or private links)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
 echo "== cargo test (throwaway Redis servers for the shared rate-limit store: plain, TLS, a 3-master cluster with replicas; PostgreSQL for the data-filter tests)"
 bash scripts/with-redis.sh bash scripts/with-redis-tls.sh bash scripts/with-redis-cluster.sh \
   bash scripts/with-postgres.sh cargo test --workspace
