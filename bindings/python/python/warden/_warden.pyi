@@ -208,3 +208,7 @@ class Engine:
     @property
     def reads(self) -> dict[str, list[str]]:
         """The attributes the policy reads, by root (`principal`, `resource`, `context`)."""
+
+def cli_main(argv: list[str]) -> int:
+    """Run the `warden` command line on `argv` (program name first); return its exit
+    status. The wheel's `warden` script (`warden._cli`) calls it."""

@@ -1,4 +1,9 @@
-//! The `warden` command line: one module per subcommand.
+//! The `warden` command line: one module per subcommand, behind [`run`].
+//!
+//! A library so that the command ships in more than one shape: the `warden` binary
+//! (`src/bin/warden.rs`) and the `warden` script of the Python wheel (the module calls
+//! [`run`] with the script's arguments) are the same command.
+#![warn(missing_docs)]
 
 mod check;
 mod eval;
@@ -8,8 +13,8 @@ mod source;
 mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -23,7 +28,7 @@ struct Cli {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Text,
     Json,
 }
@@ -136,8 +141,24 @@ enum Command {
     },
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
+/// Runs the command line on `args` (the first one is the program name, as in
+/// `std::env::args_os`) and returns the process exit status: 0 success, 1 a failed check
+/// or test, 2 a usage error (clap's message is printed), 3 a rule that cannot filter.
+/// `--help` and `--version` print and return 0: nothing here exits the process, so a
+/// host (the Python wheel's `warden` script) keeps control of its own shutdown.
+pub fn run<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // To stderr for errors, stdout for --help / --version, as `parse` would.
+            let _ = e.print();
+            return u8::try_from(e.exit_code()).unwrap_or(2);
+        }
+    };
     let code = match cli.command {
         Command::Check { files, format } => check::run(&files, format),
         Command::Fmt { files, check } => fmt::run(&files, check),
@@ -199,5 +220,5 @@ fn main() -> ExitCode {
             format,
         }),
     };
-    ExitCode::from(code)
+    code
 }
