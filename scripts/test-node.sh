@@ -43,4 +43,5 @@ export WARDEN_BIN=$TARGET/debug/warden
 
 echo "== node --test"
 # Under a throwaway redis-server (WARDEN_REDIS_URL) for test/redis.test.js.
-bash scripts/with-redis.sh bash -c 'cd bindings/node && node --test test/*.test.js'
+bash scripts/with-redis.sh bash scripts/with-redis-tls.sh bash scripts/with-redis-cluster.sh \
+  bash -c 'cd bindings/node && node --test test/*.test.js'

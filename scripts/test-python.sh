@@ -37,6 +37,8 @@ cp "$WHEEL" "$TARGET/dist/"
 
 echo "== pytest"
 # Exit 5 (no tests collected) is non-zero too, so `set -e` fails on it.
-# Under a throwaway redis-server (WARDEN_REDIS_URL) for tests/test_redis.py; the
+# Under throwaway Redis servers (WARDEN_REDIS_URL, a TLS one and a cluster) for
+# tests/test_redis.py; the
 # FastAPI example app's suite (uvicorn on loopback) runs in the same venv.
-bash scripts/with-redis.sh "$VENV/bin/python" -m pytest -q bindings/python/tests examples/apps/fastapi
+bash scripts/with-redis.sh bash scripts/with-redis-tls.sh bash scripts/with-redis-cluster.sh \
+  "$VENV/bin/python" -m pytest -q bindings/python/tests examples/apps/fastapi

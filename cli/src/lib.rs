@@ -71,10 +71,23 @@ enum Command {
         /// Add the explain trace to each decision.
         #[arg(long)]
         explain: bool,
-        /// Count rate limits in this Redis (`redis://host:port/db`), shared with every
-        /// engine using it, instead of in this process's memory.
+        /// Count rate limits in this Redis (`redis://host:port/db`, or `rediss://` for
+        /// TLS), shared with every engine using it, instead of in this process's memory.
         #[arg(long, value_name = "URL")]
         redis_url: Option<String>,
+        /// Count rate limits in this Redis Cluster: seed node URLs, comma-separated
+        /// (one live seed is enough; the other nodes are discovered).
+        #[arg(
+            long,
+            value_name = "URL[,URL...]",
+            value_delimiter = ',',
+            conflicts_with = "redis_url"
+        )]
+        redis_cluster: Vec<String>,
+        /// For `rediss://`: trust only the CA certificate(s) in this PEM file instead of
+        /// the system's trust store. Certificate verification cannot be turned off.
+        #[arg(long, value_name = "FILE")]
+        redis_ca: Option<PathBuf>,
         /// What a request gets when the Redis store fails.
         #[arg(long, value_enum, default_value_t = eval::StoreErrorChoice::FailClosed)]
         on_store_error: eval::StoreErrorChoice,
@@ -157,6 +170,8 @@ where
             request,
             explain,
             redis_url,
+            redis_cluster,
+            redis_ca,
             on_store_error,
         } => eval::run(&eval::Args {
             policy,
@@ -166,6 +181,8 @@ where
             request,
             explain,
             redis_url,
+            redis_cluster,
+            redis_ca,
             on_store_error,
         }),
         Command::Filter {
