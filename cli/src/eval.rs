@@ -21,6 +21,9 @@ pub struct Args {
     pub request: Option<PathBuf>,
     pub explain: bool,
     pub redis_url: Option<String>,
+    /// Seed URLs of a Redis Cluster (empty: none).
+    pub redis_cluster: Vec<String>,
+    pub redis_ca: Option<PathBuf>,
     pub on_store_error: StoreErrorChoice,
 }
 
@@ -67,15 +70,27 @@ pub fn run(args: &Args) -> u8 {
         options = options.config(name, value);
     }
     options = options.on_store_error(args.on_store_error.into());
-    if let Some(url) = &args.redis_url {
-        // The URL may carry a password: only the store's error is printed, never the URL.
-        match RedisStore::open(url, RedisOptions::default()) {
-            Ok(store) => options = options.store(Arc::new(store)),
-            Err(err) => {
-                eprintln!("error: --redis-url: {err}");
-                return BAD_REQUEST;
-            }
+    let redis = RedisOptions {
+        ca_file: args.redis_ca.clone(),
+        ..RedisOptions::default()
+    };
+    // The URLs may carry a password: only the store's error is printed, never a URL.
+    let store = match (&args.redis_url, &args.redis_cluster[..]) {
+        (Some(url), _) => Some(("--redis-url", RedisStore::open(url, redis))),
+        (None, []) if args.redis_ca.is_some() => {
+            eprintln!("error: --redis-ca needs --redis-url or --redis-cluster");
+            return BAD_REQUEST;
         }
+        (None, []) => None,
+        (None, seeds) => Some(("--redis-cluster", RedisStore::open_cluster(seeds, redis))),
+    };
+    match store {
+        Some((_, Ok(store))) => options = options.store(Arc::new(store)),
+        Some((flag, Err(err))) => {
+            eprintln!("error: {flag}: {err}");
+            return BAD_REQUEST;
+        }
+        None => {}
     }
     let engine = match Engine::from_file(&args.policy, options) {
         Ok(e) => e,

@@ -12,8 +12,10 @@
 //! | `authn.rs` | `Authentication`: what `Engine.authenticate` found |
 //! | `time.rs` | `time=`: aware `datetime` or RFC 3339 text |
 //! | `runtime.rs` | the tokio runtime of `check_http_async`, results handed to asyncio |
+//! | `cli.rs` | `cli_main`: the `warden` command line, for the wheel's `warden` script |
 
 mod authn;
+mod cli;
 mod convert;
 mod decision;
 mod engine;
@@ -37,5 +39,6 @@ fn _warden(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PolicyError", py.get_type::<errors::PolicyError>())?;
     m.add("RequestError", py.get_type::<errors::RequestError>())?;
     m.add("ConfigError", py.get_type::<errors::ConfigError>())?;
+    m.add_function(wrap_pyfunction!(cli::cli_main, m)?)?;
     Ok(())
 }

@@ -5,7 +5,7 @@
 
 import crypto from 'node:crypto';
 import express, { type Request, type Response } from 'express';
-import { Engine, express as warden } from 'warden';
+import { Engine, express as warden } from 'warden-policy';
 
 interface Post {
   id: string;

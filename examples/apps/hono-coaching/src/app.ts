@@ -6,7 +6,7 @@
 // inputs.
 
 import { Hono } from 'hono';
-import { Engine, hono as warden, type Principal, type WardenState, type HonoContextLike } from 'warden';
+import { Engine, hono as warden, type Principal, type WardenState, type HonoContextLike } from 'warden-policy';
 
 type Env = { Variables: { warden: WardenState } };
 

@@ -3,7 +3,7 @@
 
 import path from 'node:path';
 import { serve } from '@hono/node-server';
-import { Engine } from 'warden';
+import { Engine } from 'warden-policy';
 import { createApp } from './app';
 
 const POLICY = process.env.WARDEN_POLICY ?? path.join(__dirname, '..', '..', '..', '..', 'policies', 'coaching-app.warden');

@@ -1,4 +1,9 @@
-//! The `warden` command line: one module per subcommand.
+//! The `warden` command line: one module per subcommand, behind [`run`].
+//!
+//! A library so that the command ships in more than one shape: the `warden` binary
+//! (`src/bin/warden.rs`) and the `warden` script of the Python wheel (the module calls
+//! [`run`] with the script's arguments) are the same command.
+#![warn(missing_docs)]
 
 mod check;
 mod eval;
@@ -8,8 +13,8 @@ mod source;
 mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -23,7 +28,7 @@ struct Cli {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Text,
     Json,
 }
@@ -66,10 +71,23 @@ enum Command {
         /// Add the explain trace to each decision.
         #[arg(long)]
         explain: bool,
-        /// Count rate limits in this Redis (`redis://host:port/db`), shared with every
-        /// engine using it, instead of in this process's memory.
+        /// Count rate limits in this Redis (`redis://host:port/db`, or `rediss://` for
+        /// TLS), shared with every engine using it, instead of in this process's memory.
         #[arg(long, value_name = "URL")]
         redis_url: Option<String>,
+        /// Count rate limits in this Redis Cluster: seed node URLs, comma-separated
+        /// (one live seed is enough; the other nodes are discovered).
+        #[arg(
+            long,
+            value_name = "URL[,URL...]",
+            value_delimiter = ',',
+            conflicts_with = "redis_url"
+        )]
+        redis_cluster: Vec<String>,
+        /// For `rediss://`: trust only the CA certificate(s) in this PEM file instead of
+        /// the system's trust store. Certificate verification cannot be turned off.
+        #[arg(long, value_name = "FILE")]
+        redis_ca: Option<PathBuf>,
         /// What a request gets when the Redis store fails.
         #[arg(long, value_enum, default_value_t = eval::StoreErrorChoice::FailClosed)]
         on_store_error: eval::StoreErrorChoice,
@@ -123,8 +141,24 @@ enum Command {
     },
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
+/// Runs the command line on `args` (the first one is the program name, as in
+/// `std::env::args_os`) and returns the process exit status: 0 success, 1 a failed check
+/// or test, 2 a usage error (clap's message is printed), 3 a rule that cannot filter.
+/// `--help` and `--version` print and return 0: nothing here exits the process, so a
+/// host (the Python wheel's `warden` script) keeps control of its own shutdown.
+pub fn run<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // To stderr for errors, stdout for --help / --version, as `parse` would.
+            let _ = e.print();
+            return u8::try_from(e.exit_code()).unwrap_or(2);
+        }
+    };
     let code = match cli.command {
         Command::Check { files, format } => check::run(&files, format),
         Command::Fmt { files, check } => fmt::run(&files, check),
@@ -136,6 +170,8 @@ fn main() -> ExitCode {
             request,
             explain,
             redis_url,
+            redis_cluster,
+            redis_ca,
             on_store_error,
         } => eval::run(&eval::Args {
             policy,
@@ -145,6 +181,8 @@ fn main() -> ExitCode {
             request,
             explain,
             redis_url,
+            redis_cluster,
+            redis_ca,
             on_store_error,
         }),
         Command::Filter {
@@ -182,5 +220,5 @@ fn main() -> ExitCode {
             format,
         }),
     };
-    ExitCode::from(code)
+    code
 }
