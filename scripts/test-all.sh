@@ -16,6 +16,9 @@ bash scripts/with-redis.sh cargo test --workspace
 echo "== policy tests: the examples (main job) and the seed apps' policies"
 cargo run -q -p warden-cli -- test examples/ policies/
 
+echo "== lint: the examples and the seed apps' policies are lint-clean (or justified)"
+cargo run -q -p warden-cli -- lint examples/ policies/
+
 echo "== Python binding (venv, maturin, pytest; Redis tests under a throwaway Redis)"
 bash scripts/test-python.sh
 
