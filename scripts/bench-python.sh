@@ -9,3 +9,7 @@ python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q -r bindings/python/requirements-dev.txt -r bindings/python/bench/requirements.txt
 (cd bindings/python && VIRTUAL_ENV=$VENV PATH=$VENV/bin:$PATH maturin develop --release -q)
 "$VENV/bin/python" bindings/python/bench/bench.py
+# FastAPI + Warden vs CORSMiddleware + slowapi + PyJWT + roles + headers, under uvicorn,
+# requests/s by wrk (same answers asserted first).
+command -v wrk >/dev/null || { echo "bench-python.sh: wrk is required (apt-get install wrk)" >&2; exit 1; }
+"$VENV/bin/python" bindings/python/bench/http_stack.py

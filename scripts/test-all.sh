@@ -24,3 +24,6 @@ bash scripts/test-python.sh
 
 echo "== Node binding (cargo-built addon, npm ci, node --test)"
 bash scripts/test-node.sh
+
+echo "== Example apps (one npm workspace; each app's HTTP suite against it running on loopback)"
+bash scripts/test-examples.sh

@@ -29,5 +29,6 @@ echo "== maturin develop --release"
 
 echo "== pytest"
 # Exit 5 (no tests collected) is non-zero too, so `set -e` fails on it.
-# Under a throwaway redis-server (WARDEN_REDIS_URL) for tests/test_redis.py.
-bash scripts/with-redis.sh "$VENV/bin/python" -m pytest -q bindings/python/tests
+# Under a throwaway redis-server (WARDEN_REDIS_URL) for tests/test_redis.py; the
+# FastAPI example app's suite (uvicorn on loopback) runs in the same venv.
+bash scripts/with-redis.sh "$VENV/bin/python" -m pytest -q bindings/python/tests examples/apps/fastapi

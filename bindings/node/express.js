@@ -11,11 +11,17 @@
 // `engine.needsBody`) is the body read here, at most `maxBody` bytes (default 1 MiB; more
 // is a 413 without asking the engine). It is then handed on as `req.rawBody` and
 // `req.body` (a Buffer, as `express.raw()` gives it; `req._body` tells body parsers it
-// was read). Every `Set-Cookie` of an allowed response goes through
+// was read). An admitted request carries `req.warden = { principal, decision }`: the
+// principal the policy's `auth` section verified (or the host's), so handlers never
+// decode the token again. `onDeny(decision, req, res)` shapes refusals (status and the
+// decision's headers are set before it is called). Every `Set-Cookie` of an allowed response goes through
 // `engine.enforceSetCookie` (the policy's `cookies` rules) when the policy has any.
 
+const { mergeVary } = require('./fetch');
+
 function express(engine, options = {}) {
-  const { principal, input } = options;
+  const { principal, input, onDeny } = options;
+  if (onDeny !== undefined && typeof onDeny !== 'function') throw new TypeError('`onDeny` must be a function (decision, req, res)');
   const maxBody = options.maxBody ?? 1 << 20;
   return function wardenMiddleware(req, res, next) {
     const path = req.originalUrl || req.url;
@@ -37,7 +43,7 @@ function express(engine, options = {}) {
         next(e);
         return;
       }
-      pending.then((d) => answer(engine, d, res, next), next);
+      pending.then((d) => answer(engine, d, req, res, next, onDeny), next);
     };
     if (!engine.needsBody(req.method, path)) {
       check(undefined);
@@ -90,11 +96,22 @@ function readBody(req, cap) {
   });
 }
 
-function answer(engine, d, res, next) {
+function answer(engine, d, req, res, next, onDeny) {
   const headers = Object.entries(d.headers);
-  for (const [name, value] of headers) res.setHeader(name, value);
+  for (const [name, value] of headers) setPolicyHeader(res, name, value);
   if (!d.allowed || d.status !== 200) {
+    // Answered here: the policy's removals (X-Powered-By ...) apply to refusals too.
+    for (const name of d.remove) res.removeHeader(name);
     res.statusCode = d.status;
+    if (onDeny) {
+      // The app shapes the answer; the status and the decision's headers are already set.
+      try {
+        onDeny(d, req, res);
+      } catch (e) {
+        next(e);
+      }
+      return;
+    }
     if (d.status === 204 || d.status === 304 || (d.status >= 300 && d.status < 400)) {
       res.end();
     } else {
@@ -103,6 +120,8 @@ function answer(engine, d, res, next) {
     }
     return;
   }
+  // What the handlers read: who (verified once, here) and why.
+  req.warden = Object.freeze({ principal: d.principal ?? null, decision: d });
   const cookies = engine.hasCookieRules;
   // The policy's headers win over the app's: set again, and removals applied, when the
   // head is written.
@@ -116,7 +135,7 @@ function answer(engine, d, res, next) {
       adoptHeaders(res, last);
     }
     for (const name of d.remove) res.removeHeader(name);
-    for (const [name, value] of headers) res.setHeader(name, value);
+    for (const [name, value] of headers) setPolicyHeader(res, name, value);
     if (cookies) {
       const set = res.getHeader('set-cookie');
       if (set !== undefined) {
@@ -127,6 +146,17 @@ function answer(engine, d, res, next) {
     return writeHead.call(this, statusCode, ...rest);
   };
   next();
+}
+
+// The policy's header replaces the app's, except `Vary`, which is merged: a cache
+// must vary on the app's reasons (Accept-Encoding, Cookie) as well as on Origin.
+function setPolicyHeader(res, name, value) {
+  if (name === 'vary') {
+    const theirs = res.getHeader('vary');
+    res.setHeader('vary', mergeVary(Array.isArray(theirs) ? theirs.join(', ') : theirs === undefined ? '' : String(theirs), value));
+  } else {
+    res.setHeader(name, value);
+  }
 }
 
 // Set on `res` the headers of a writeHead call: an object, or Node's flat array

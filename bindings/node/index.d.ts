@@ -92,18 +92,57 @@ export interface HttpDecision {
   readonly location: string | null;
   readonly route: { rule: string; pattern: string } | null;
   readonly note: string | null;
+  /** The host's principal, or the one the policy's `auth` section verified, or null. */
+  readonly principal: Readonly<Principal> | null;
+  /** How the policy's `auth` section verified the principal (`jwt:JWT_SECRET`), or null. */
+  readonly authenticated_by: string | null;
   readonly trace?: Record<string, unknown>;
 }
 
-export interface ExpressOptions {
-  principal?: (req: any) => Principal | null | undefined;
-  input?: (req: any) => Record<string, unknown> | null | undefined;
+/** What `Engine#authenticate` found; a failure names a reason code, never the credential. */
+export type AuthnOutcome =
+  | { readonly outcome: 'principal'; readonly principal: Readonly<Principal>; readonly via: string }
+  | { readonly outcome: 'anonymous' }
+  | { readonly outcome: 'failed'; readonly code: 'missing_token' | 'token_expired' | 'invalid_token' | 'invalid_api_key' };
+
+/** The request as the Express middleware reads it (Express's `Request` is one). */
+export type ExpressRequest = import('node:http').IncomingMessage & {
+  originalUrl?: string;
+  /** Set by the middleware on an admitted request. */
+  warden?: WardenState;
+};
+export type ExpressResponse = import('node:http').ServerResponse;
+
+export interface ExpressOptions<Req extends ExpressRequest = ExpressRequest> {
+  /** The principal when the app authenticates itself (else the policy's `auth` section). */
+  principal?: (req: Req) => Principal | null | undefined;
+  input?: (req: Req) => Record<string, unknown> | null | undefined;
   /** The most body bytes read for a route with `require signature` (default 1 MiB); more is a 413. */
   maxBody?: number;
+  /**
+   * Answer a refusal, redirect or preflight yourself (default: `{ error: reason }` JSON,
+   * or an empty body); the status and the decision's headers are already set.
+   */
+  onDeny?: (decision: HttpDecision, req: Req, res: ExpressResponse) => void;
 }
 
-/** Express middleware: refusals answered here, headers added to every response. */
-export function express(engine: Engine, options?: ExpressOptions): (req: any, res: any, next: (err?: unknown) => void) => void;
+/**
+ * Express middleware: refusals answered here, headers added to every response, and
+ * `req.warden = { principal, decision }` on admitted requests.
+ */
+export function express<Req extends ExpressRequest = ExpressRequest>(
+  engine: Engine,
+  options?: ExpressOptions<Req>,
+): (req: Req, res: ExpressResponse, next: (err?: unknown) => void) => void;
+
+declare global {
+  // Express's own Request type (@types/express) gains `warden`.
+  namespace Express {
+    interface Request {
+      warden?: WardenState;
+    }
+  }
+}
 
 export class Engine {
   private constructor();
@@ -117,6 +156,11 @@ export class Engine {
   /** `checkHttp` without blocking the event loop (use it with a Redis store). */
   checkHttpAsync(request: HttpRequest): Promise<HttpDecision>;
   reload(pathOrSource?: string | { source: string }): void;
+  /**
+   * Identity only: the policy's `auth` blocks applied to the request's headers (and
+   * `time`); no route, limit or requirement is looked at.
+   */
+  authenticate(request: Pick<HttpRequest, 'headers' | 'time'> & Partial<Pick<HttpRequest, 'method' | 'path'>>): AuthnOutcome;
   /** Whether a route this request meets verifies a signature over the body. */
   needsBody(method: string, path: string): boolean;
   /** One outgoing `Set-Cookie` value with the policy's `cookies` rule applied. */
@@ -124,3 +168,75 @@ export class Engine {
   /** Whether the policy has a `cookies` block. */
   readonly hasCookieRules: boolean;
 }
+
+/** What an adapter hands the app for an admitted request. */
+export interface WardenState {
+  readonly principal: Readonly<Principal> | null;
+  readonly decision: HttpDecision;
+}
+
+/** The answer to a refusal, a redirect or a preflight (default: status, headers, `{ error }`). */
+export type FetchDeny = (decision: HttpDecision, request: Request) => Response;
+
+export interface FetchGuardOptions {
+  /** The principal when the host authenticates itself (else the policy's `auth` section). */
+  principal?: (request: Request) => Principal | null | undefined | Promise<Principal | null | undefined>;
+  /** `input.*` of requirements, e.g. fields of the JSON body. */
+  input?: (request: Request) => Record<string, unknown> | null | undefined | Promise<Record<string, unknown> | null | undefined>;
+  /** The peer address (Fetch requests carry none); the engine applies trusted proxies. */
+  ip?: (request: Request) => string | null | undefined;
+  /** The most body bytes read for a route with `require signature` (default 1 MiB); more is a 413. */
+  maxBody?: number;
+  onDeny?: FetchDeny;
+}
+
+/** Per-call overrides of `FetchGuard#check`. */
+export interface FetchCheckAt {
+  ip?: string | null;
+  principal?: Principal | null;
+  input?: Record<string, unknown> | null;
+}
+
+/** One request's verdict. */
+export interface FetchCheck {
+  /** False when the adapter answers (a refusal, a redirect, a CORS preflight). */
+  readonly allowed: boolean;
+  readonly decision: HttpDecision;
+  readonly principal: Readonly<Principal> | null;
+  /** The answer to send instead of the app's; null when `allowed`. */
+  response(): Response | null;
+  /** The app's response with the policy's headers, removals, `Vary` and cookie rules. */
+  apply(response: Response): Response;
+}
+
+export interface FetchGuard {
+  check(request: Request, at?: FetchCheckAt): Promise<FetchCheck>;
+  /** A WinterCG handler behind the policy: `export default { fetch: guard.handle(app) }`. */
+  handle<A extends unknown[]>(
+    app: (request: Request, check: FetchCheck, ...rest: A) => Response | Promise<Response>,
+  ): (request: Request, ...rest: A) => Promise<Response>;
+}
+
+/** The Fetch-API adapter: Next.js `proxy.ts` (Node.js runtime), Hono, Bun, Deno, workers. */
+export function fetchGuard(engine: Engine, options?: FetchGuardOptions): FetchGuard;
+
+/** The part of Hono's `Context` the middleware uses. */
+export interface HonoContextLike {
+  req: { raw: Request };
+  env?: unknown;
+  res: Response;
+  set(key: 'warden', value: WardenState): void;
+}
+
+export interface HonoOptions extends Omit<FetchGuardOptions, 'ip' | 'principal' | 'input'> {
+  /** The peer address; default: @hono/node-server's `c.env.incoming.socket.remoteAddress`. */
+  ip?: (c: HonoContextLike) => string | null | undefined;
+  principal?: (c: HonoContextLike) => Principal | null | undefined | Promise<Principal | null | undefined>;
+  input?: (c: HonoContextLike) => Record<string, unknown> | null | undefined | Promise<Record<string, unknown> | null | undefined>;
+}
+
+/**
+ * Hono middleware: `app.use('*', hono(engine))`; handlers read `c.get('warden')`
+ * (declare `Variables: { warden: WardenState }` on the app).
+ */
+export function hono(engine: Engine, options?: HonoOptions): (c: HonoContextLike, next: () => Promise<void>) => Promise<Response | void>;

@@ -412,6 +412,25 @@ class Engine {
     return freezeHttp(JSON.parse(text));
   }
 
+  /**
+   * Authenticate an HTTP request (`{ method, path, headers, time }`) with the policy's
+   * `auth` blocks, for hosts that only need identity: `{ outcome: 'principal', principal,
+   * via }`, `{ outcome: 'anonymous' }` or `{ outcome: 'failed', code }` (a reason code,
+   * never the credential).
+   */
+  authenticate(request) {
+    if (!isObject(request)) throw new RequestError('an HTTP request must be an object');
+    let text;
+    try {
+      text = this.#n.authenticate(JSON.stringify({ method: 'GET', path: '/', ...request }));
+    } catch (e) {
+      throw new RequestError(e.message);
+    }
+    const out = JSON.parse(text);
+    if (out.principal) out.principal = Object.freeze(out.principal);
+    return Object.freeze(out);
+  }
+
   /** Whether a route this request meets verifies a signature over the body. */
   needsBody(method, path) {
     return this.#n.needsBody(String(method), String(path));
@@ -444,6 +463,7 @@ class Engine {
 }
 
 function freezeHttp(out) {
+  if (out.principal) out.principal = Object.freeze(out.principal);
   out.rules = Object.freeze(out.rules);
   out.remove = Object.freeze(out.remove);
   out.headers = Object.freeze(out.headers);
@@ -453,3 +473,5 @@ function freezeHttp(out) {
 module.exports = { Engine, WardenError, PolicyError, RequestError, ConfigError };
 // Loaded after the exports it uses.
 module.exports.express = require('./express').express;
+module.exports.fetchGuard = require('./fetch').fetchGuard;
+module.exports.hono = require('./hono').hono;

@@ -53,6 +53,23 @@ impl<T: Into<Value>> From<Vec<T>> for Value {
 }
 
 impl Value {
+    /// Convert to JSON; whole numbers within ±2^53 become JSON integers.
+    pub fn to_json(&self) -> Json {
+        match self {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Number(n) if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0 => {
+                Json::from(*n as i64)
+            }
+            Value::Number(n) => serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number),
+            Value::String(s) => Json::String(s.clone()),
+            Value::List(l) => Json::Array(l.iter().map(Value::to_json).collect()),
+            Value::Map(m) => {
+                Json::Object(m.0.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
+        }
+    }
+
     /// Convert from JSON; objects become [`Value::Map`].
     pub fn from_json(json: &Json) -> Value {
         match json {
@@ -125,6 +142,21 @@ impl Principal {
     pub fn attr(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
         self.attrs.set(name, value);
         self
+    }
+
+    /// The principal as the request JSON writes it: `{"id": .., "roles": [..], ATTR: ..}`
+    /// (what hosts hand their handlers after [`crate::Engine::authenticate`]).
+    pub fn to_json(&self) -> Json {
+        let mut m = serde_json::Map::new();
+        for (k, v) in &self.attrs.0 {
+            m.insert(k.clone(), v.to_json());
+        }
+        m.insert("id".into(), Json::String(self.id.clone()));
+        m.insert(
+            "roles".into(),
+            Json::Array(self.roles.iter().cloned().map(Json::String).collect()),
+        );
+        Json::Object(m)
     }
 }
 

@@ -54,6 +54,14 @@ fn now_is_context_time_then_the_clock() {
     clock.set(T0 * 1_000_000);
     early.context = Attrs::new().with("time", true);
     assert!(!e.authorize(&early).allowed);
+    // An offset is honoured: 10:00:01+01:00 is 09:00:01Z (1h01s after issue: denied),
+    // and a time without one names no instant: missing too, never read as UTC.
+    early.context = Attrs::new().with("time", "2027-01-15T10:00:01+01:00");
+    assert!(!e.authorize(&early).allowed);
+    early.context = Attrs::new().with("time", "2027-01-15T09:59:00+01:00");
+    assert!(e.authorize(&early).allowed, "08:59:00Z is 59m after issue");
+    early.context = Attrs::new().with("time", "2027-01-15 08:59:00");
+    assert!(!e.authorize(&early).allowed, "a naive time is missing");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `NativeEngine`: a loaded policy (a `warden::Warden`, so it can be reloaded). `index.js`
 //! wraps it in the public `Engine` class.
 
+use crate::authn;
 use crate::packed;
 use crate::raw::Js;
 use arc_swap::ArcSwap;
@@ -256,13 +257,16 @@ impl NativeEngine {
     }
 
     /// Decide an HTTP request given as the HTTP request JSON of CONTRACTS.md (text, from
-    /// `JSON.stringify`); answers the decision JSON (with `trace` when explaining).
+    /// `JSON.stringify`); answers the decision JSON (with `trace` when explaining) and
+    /// `principal`: the host's, or the one the policy's `auth` section verified.
     #[napi]
     pub fn check_http(&self, request: String, explain: bool) -> napi::Result<String> {
-        let req = http_request(&request)?;
+        let mut req = http_request(&request)?;
         let plan = self.plan.load();
         let engine = plan.engine();
         let out = if explain {
+            // The trace shows the check's own authentication; the principal is looked
+            // up beside it.
             let (d, trace) = engine.explain_http(&req);
             let mut j = d.to_json();
             if let Some(o) = j.as_object_mut() {
@@ -271,9 +275,16 @@ impl NativeEngine {
                     serde_json::to_value(&trace).unwrap_or(serde_json::Value::Null),
                 );
             }
+            let via = authn::pre_authenticate(engine, &mut req);
+            let had = j.get("authenticated_by").cloned();
+            let mut j = authn::with_principal(j, &req, via);
+            if let (Some(o), Some(had)) = (j.as_object_mut(), had) {
+                o.insert("authenticated_by".into(), had);
+            }
             j
         } else {
-            engine.check_http(&req).to_json()
+            let via = authn::pre_authenticate(engine, &mut req);
+            authn::with_principal(engine.check_http(&req).to_json(), &req, via)
         };
         Ok(out.to_string())
     }
@@ -286,11 +297,22 @@ impl NativeEngine {
         env: &'env Env,
         request: String,
     ) -> napi::Result<PromiseRaw<'env, String>> {
-        let req = http_request(&request)?;
+        let mut req = http_request(&request)?;
         let engine = Arc::clone(self.plan.load().engine());
-        env.spawn_future(
-            async move { Ok(engine.check_http_async(&req).await.to_json().to_string()) },
-        )
+        // Verifying a credential is CPU work: done here, only the store is awaited.
+        let via = authn::pre_authenticate(&engine, &mut req);
+        env.spawn_future(async move {
+            let d = engine.check_http_async(&req).await.to_json();
+            Ok(authn::with_principal(d, &req, via).to_string())
+        })
+    }
+
+    /// Authenticate an HTTP request (`method`, `path`, `headers`, `time` are read) with
+    /// the policy's `auth` blocks: the outcome JSON of `authn.rs`.
+    #[napi]
+    pub fn authenticate(&self, request: String) -> napi::Result<String> {
+        let req = http_request(&request)?;
+        Ok(authn::outcome(&self.plan.load().engine().authenticate(&req)).to_string())
     }
 
     /// The fast path of `authorize` for the plan in force (see `fast.rs`):

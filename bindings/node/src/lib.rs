@@ -4,6 +4,7 @@
 //!
 //! | module | owns |
 //! | --- | --- |
+//! | `authn.rs` | `authenticate` as JSON; the principal handed back with an HTTP decision |
 //! | `engine.rs` | `NativeEngine`: load (failures as data), decide, explain, reload |
 //! | `packed.rs` | the one-string request `index.js` sends -> the plan's reused request, by the rules of the request JSON |
 //! | `fast.rs` | the fast path: requests as string ids in a buffer shared with `index.js`, decided by a raw N-API function |
@@ -12,6 +13,7 @@
 //! `unsafe` is confined to `raw.rs`, `fast.rs` and the one call that hands `fast.rs`
 //! its env.
 
+mod authn;
 mod engine;
 mod fast;
 mod packed;

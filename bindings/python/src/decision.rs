@@ -1,6 +1,7 @@
 //! The frozen result objects: `Decision` (one cached instance per distinct answer of an
 //! engine; explain answers carry a `trace`) and `Diagnostic`.
 
+use crate::authn::py_repr;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use warden_host::{Diag, OwnedDecision};
@@ -46,7 +47,7 @@ impl Decision {
         PyTuple::new(py, self.rule.iter().map(|r| r.clone_ref(py)))
     }
 
-    /// The decision JSON of CONTRACTS.md as a dict.
+    /// The decision as a dict: `allowed`, `status`, `reason`, `rules`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         d.set_item("allowed", self.allowed)?;
@@ -60,19 +61,39 @@ impl Decision {
         self.allowed
     }
 
-    fn __repr__(&self, py: Python<'_>) -> String {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let show = |s: &Option<Py<PyString>>| {
-            s.as_ref().map_or("None".to_owned(), |s| {
-                format!("{:?}", s.bind(py).to_string())
-            })
+            py_repr(py, s.as_ref().map(|s| s.bind(py).clone().into_any()))
         };
-        format!(
+        Ok(format!(
             "Decision(allowed={}, status={}, reason={}, rule={})",
-            if self.allowed { "True" } else { "False" },
+            py_bool(self.allowed),
             self.status,
-            show(&self.reason),
-            show(&self.rule)
-        )
+            show(&self.reason)?,
+            show(&self.rule)?
+        ))
+    }
+
+    /// `allowed (file:line)` or `denied: REASON (file:line)`.
+    fn __str__(&self, py: Python<'_>) -> String {
+        let rule = self
+            .rule
+            .as_ref()
+            .map(|r| format!(" ({})", r.bind(py)))
+            .unwrap_or_default();
+        match (&self.reason, self.allowed) {
+            (_, true) => format!("allowed{rule}"),
+            (Some(r), false) => format!("denied: {}{rule}", r.bind(py)),
+            (None, false) => format!("denied{rule}"),
+        }
+    }
+}
+
+fn py_bool(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
     }
 }
 
@@ -111,11 +132,17 @@ impl From<Diag> for Diagnostic {
 
 #[pymethods]
 impl Diagnostic {
-    fn __repr__(&self) -> String {
-        format!(
-            "Diagnostic({}:{}:{}: {} [{}]: {})",
-            self.file, self.line, self.column, self.severity, self.code, self.message
-        )
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let text = |s: &str| py_repr(py, Some(PyString::new(py, s).into_any()));
+        Ok(format!(
+            "Diagnostic(file={}, line={}, column={}, severity={}, code={}, message={})",
+            text(&self.file)?,
+            self.line,
+            self.column,
+            text(self.severity)?,
+            text(self.code)?,
+            text(&self.message)?
+        ))
     }
 
     fn __str__(&self) -> String {
@@ -142,6 +169,10 @@ pub struct HttpDecision {
     /// Set when a rate-limit store failed and the request was admitted anyway.
     #[pyo3(get)]
     note: Option<String>,
+    /// When the policy's `auth` blocks produced the principal: how (`"jwt:NAME#1"`).
+    #[pyo3(get)]
+    authenticated_by: Option<String>,
+    principal: Option<serde_json::Value>,
     rules: Vec<String>,
     headers: Vec<(String, String)>,
     remove: Vec<String>,
@@ -158,6 +189,8 @@ impl HttpDecision {
             reason: d.reason.as_deref().map(str::to_owned),
             location: d.location.clone(),
             note: d.note.as_deref().map(str::to_owned),
+            authenticated_by: d.authenticated_by.clone(),
+            principal: d.principal.as_ref().map(warden::Principal::to_json),
             rules: d.rules.iter().map(|r| r.to_string()).collect(),
             headers: d
                 .headers
@@ -179,6 +212,16 @@ impl HttpDecision {
         PyTuple::new(py, &self.rules)
     }
 
+    /// The principal the policy's `auth` blocks verified for an admitted request, as
+    /// a dict; None when the host passed one or the route needed none.
+    #[getter]
+    fn principal<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.principal
+            .as_ref()
+            .map(|p| crate::convert::json_to_py(py, p))
+            .transpose()
+    }
+
     /// Headers to add to the response (lower-case names; they replace the app's own).
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -195,7 +238,8 @@ impl HttpDecision {
         PyTuple::new(py, &self.remove)
     }
 
-    /// The decision JSON of CONTRACTS.md (with `route`, `remove`, `note`) as a dict.
+    /// The decision as a dict: `allowed`, `status`, `reason`, `rules`, `headers`,
+    /// `location`, `route`, `remove`, `authenticated_by`, `note`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         crate::convert::json_to_py(py, &self.json)
     }
@@ -204,12 +248,26 @@ impl HttpDecision {
         self.allowed
     }
 
-    fn __repr__(&self) -> String {
-        format!(
-            "HttpDecision(allowed={}, status={}, reason={:?})",
-            if self.allowed { "True" } else { "False" },
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let text =
+            |s: &Option<String>| py_repr(py, s.as_deref().map(|s| PyString::new(py, s).into_any()));
+        Ok(format!(
+            "HttpDecision(allowed={}, status={}, reason={}, location={})",
+            py_bool(self.allowed),
             self.status,
-            self.reason
-        )
+            text(&self.reason)?,
+            text(&self.location)?
+        ))
+    }
+
+    /// `200 allowed`, `302 redirect to LOCATION` or `401 refused: REASON`.
+    fn __str__(&self) -> String {
+        match (&self.location, &self.reason) {
+            _ if self.allowed && self.status == 200 => "200 allowed".to_owned(),
+            (Some(l), _) => format!("{} redirect to {l}", self.status),
+            (None, Some(r)) => format!("{} refused: {r}", self.status),
+            (None, None) if self.allowed => format!("{} answered", self.status),
+            (None, None) => format!("{} refused", self.status),
+        }
     }
 }

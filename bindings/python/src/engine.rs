@@ -149,6 +149,10 @@ fn http_request(
     let mut obj = serde_json::Map::new();
     for (key, v) in args {
         if let Some(v) = v.filter(|v| !v.is_none()) {
+            if key == "time" {
+                obj.insert(key.into(), crate::time::rfc3339(v)?.into());
+                continue;
+            }
             let what = warden_host::Path {
                 root: key,
                 name: "",
@@ -267,8 +271,9 @@ impl Engine {
     }
 
     /// Decide an HTTP request: route, CORS, rate limits, requirements, response headers.
-    /// Arguments as in the HTTP request JSON of CONTRACTS.md (`headers` a dict of str or
-    /// list of str, `time` an RFC 3339 timestamp); bad ones raise `RequestError`.
+    /// `headers` is a dict of str or list of str, `principal` and `input` dicts, `body`
+    /// bytes or str, `time` an aware `datetime` or an RFC 3339 string with a UTC
+    /// offset; bad ones (a naive time too) raise `RequestError`.
     #[pyo3(signature = (*, method=None, path=None, headers=None, ip=None, principal=None, input=None, time=None, body=None, explain=false))]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
     fn check_http(
@@ -341,6 +346,35 @@ impl Engine {
             async move { HttpDecision::new(&engine.check_http_async(&req).await, None) },
             |py, d| Ok(Py::new(py, d)?.into_any()),
         )
+    }
+
+    /// Authenticate a request with the policy's `auth` blocks only (bearer JWTs, API
+    /// keys, Auth.js session cookies), without routes, limits or requirements: what
+    /// `check_http` would use as the principal. Arguments as for `check_http`.
+    #[pyo3(signature = (*, headers=None, method=None, path=None, ip=None, time=None))]
+    fn authenticate(
+        &self,
+        py: Python<'_>,
+        headers: Option<&Bound<'_, PyAny>>,
+        method: Option<&Bound<'_, PyAny>>,
+        path: Option<&Bound<'_, PyAny>>,
+        ip: Option<&Bound<'_, PyAny>>,
+        time: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<crate::authn::Authentication> {
+        let get = PyString::new(py, "GET");
+        let root = PyString::new(py, "/");
+        let req = http_request([
+            ("method", Some(method.unwrap_or(get.as_any()))),
+            ("path", Some(path.unwrap_or(root.as_any()))),
+            ("headers", headers),
+            ("ip", ip),
+            ("principal", None),
+            ("input", None),
+            ("time", time),
+        ])?;
+        let engine = Arc::clone(self.plan.load().plan.engine());
+        let outcome = py.detach(move || engine.authenticate(&req));
+        crate::authn::Authentication::new(py, outcome)
     }
 
     /// Whether a request with this method and path meets a route that verifies a

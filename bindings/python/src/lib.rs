@@ -9,14 +9,18 @@
 //! | `fastcall.rs` | the raw entry point of `Engine.authorize` (keywords matched by identity) |
 //! | `decision.rs` | `Decision`, `HttpDecision`, `Diagnostic` |
 //! | `errors.rs` | `WardenError`, `PolicyError`, `RequestError`, `ConfigError` |
+//! | `authn.rs` | `Authentication`: what `Engine.authenticate` found |
+//! | `time.rs` | `time=`: aware `datetime` or RFC 3339 text |
 //! | `runtime.rs` | the tokio runtime of `check_http_async`, results handed to asyncio |
 
+mod authn;
 mod convert;
 mod decision;
 mod engine;
 mod errors;
 mod fastcall;
 mod runtime;
+mod time;
 
 use pyo3::prelude::*;
 
@@ -28,6 +32,7 @@ fn _warden(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<decision::Decision>()?;
     m.add_class::<decision::HttpDecision>()?;
     m.add_class::<decision::Diagnostic>()?;
+    m.add_class::<authn::Authentication>()?;
     m.add("WardenError", py.get_type::<errors::WardenError>())?;
     m.add("PolicyError", py.get_type::<errors::PolicyError>())?;
     m.add("RequestError", py.get_type::<errors::RequestError>())?;

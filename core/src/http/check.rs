@@ -649,6 +649,12 @@ impl Engine {
             Some((q, authn)) => self.refuse(req, q, authn, hs, p),
         };
         d.authenticated_by = via;
+        if d.allowed && req.principal.is_none() {
+            // Moved, not cloned: the request's authentication is finished.
+            if let Some(Authn::Principal { principal, .. }) = p.who.authn.take().map(|a| *a) {
+                d.principal = Some(principal);
+            }
+        }
         d.note = note.map(Cow::Owned);
         d
     }

@@ -14,7 +14,7 @@ pub struct RouteRef<'e> {
 /// The answer to an HTTP request. Static texts borrow from the engine; only
 /// per-request values (an echoed origin, a redirect location, rate-limit counters) are
 /// owned.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct HttpDecision<'e> {
     pub allowed: bool,
     /// 200 allowed, 204 a preflight answer, 3xx a redirect, 4xx/5xx a refusal.
@@ -32,6 +32,11 @@ pub struct HttpDecision<'e> {
     pub route: Option<RouteRef<'e>>,
     /// When the policy's `auth` section produced the principal: how (`jwt:NAME#1`).
     pub authenticated_by: Option<String>,
+    /// The principal the policy's `auth` section produced for an admitted request
+    /// (handed to handlers by the host adapters, so they need not verify the
+    /// credential again); `None` when the host passed one or none was looked for.
+    /// Not part of the decision JSON.
+    pub principal: Option<crate::Principal>,
     /// Set when a rate-limit store failed and the request was admitted anyway.
     pub note: Option<Cow<'e, str>>,
 }

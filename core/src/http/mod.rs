@@ -14,6 +14,7 @@
 //! | `signature.rs` | webhook signatures over the body; [`Engine::needs_body`] |
 //! | `cookies.rs` | `cookies { }` rules and the `Set-Cookie` rewrite the middlewares call |
 //! | `redirect.rs` | `{host}` (a listed `Host` only) and `{target}` in redirect locations |
+//! | `time.rs` | [`parse_time`]: RFC 3339 timestamps, with a UTC offset |
 //! | `decision.rs` | [`HttpDecision`], [`HttpTrace`] and their JSON |
 
 mod check;
@@ -29,13 +30,15 @@ mod redirect;
 mod request;
 mod router;
 mod signature;
+mod time;
 
 pub use cookies::{CookieRule, SameSite};
 pub use decision::{HttpDecision, HttpTrace, LimitTrace, ReqTrace, RouteRef, RouteTrace};
 pub(crate) use origins::from_setting as origins_from_setting;
 pub use path::{normalise, NormPath, PathError};
-pub use request::{parse_time, HttpRequest};
+pub use request::HttpRequest;
 pub use router::Router;
+pub use time::parse_time;
 
 use crate::limit::{LimitStore, StoreError};
 use crate::Engine;

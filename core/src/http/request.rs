@@ -1,5 +1,6 @@
 //! The HTTP request a host passes to `check_http`: owned values, from JSON or built by hand.
 
+use super::time::parse_time;
 use crate::request::{attrs_from_json, principal_from_json, Attrs, Principal, RequestError};
 use serde_json::Value as Json;
 use std::net::IpAddr;
@@ -238,20 +239,6 @@ fn body_from_json(
         )),
         (_, Some(_)) => Err(RequestError::new("`body_base64` must be a string")),
     }
-}
-
-/// An RFC 3339 timestamp as microseconds since the epoch.
-pub fn parse_time(t: &str) -> Result<u64, RequestError> {
-    let bad = || {
-        RequestError::new(format!(
-            "`time` {t:?} is not an RFC 3339 timestamp such as \"2026-11-22T10:00:00Z\""
-        ))
-    };
-    let at = humantime::parse_rfc3339_weak(t).map_err(|_| bad())?;
-    let d = at
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|_| bad())?;
-    u64::try_from(d.as_micros()).map_err(|_| bad())
 }
 
 /// RFC 9110 `token` characters, as a method name must be.

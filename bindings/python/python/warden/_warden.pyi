@@ -1,3 +1,4 @@
+from datetime import datetime
 from os import PathLike
 from collections.abc import Awaitable
 from typing import Any, Final, Literal, Mapping, final
@@ -19,8 +20,13 @@ class RequestError(WardenError):
 class ConfigError(WardenError):
     """An engine option that cannot be honoured."""
 
+Time = datetime | str
+"""An aware `datetime` or an RFC 3339 string with a UTC offset (`Z` or `+HH:MM`)."""
+
 @final
 class Diagnostic:
+    """One problem of a policy, with its position (1-based line and column)."""
+
     file: Final[str]
     line: Final[int]
     column: Final[int]
@@ -30,9 +36,13 @@ class Diagnostic:
     code: Final[str]
     message: Final[str]
     help: Final[str | None]
+    def __str__(self) -> str:
+        """`file:line:column: severity: message`."""
 
 @final
 class Decision:
+    """The answer to `Engine.authorize`. True when allowed."""
+
     allowed: Final[bool]
     status: Final[int]
     reason: Final[str | None]
@@ -40,30 +50,60 @@ class Decision:
     trace: Final[dict[str, Any] | None]
     @property
     def rules(self) -> tuple[str, ...]: ...
-    def to_dict(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The decision as a dict: `allowed`, `status`, `reason`, `rules`."""
     def __bool__(self) -> bool: ...
+    def __str__(self) -> str:
+        """`allowed (file:line)` or `denied: REASON (file:line)`."""
 
 @final
 class HttpDecision:
+    """The answer to `Engine.check_http`: 200 allowed, 204 a preflight answer, 3xx a
+    redirect, 4xx/5xx a refusal. True when allowed."""
+
     allowed: Final[bool]
     status: Final[int]
     reason: Final[str | None]
     location: Final[str | None]
     note: Final[str | None]
+    authenticated_by: Final[str | None]
     trace: Final[dict[str, Any] | None]
     @property
-    def rules(self) -> tuple[str, ...]: ...
+    def principal(self) -> dict[str, Any] | None:
+        """The principal the policy's `auth` blocks verified (admitted requests)."""
     @property
-    def headers(self) -> dict[str, str]: ...
+    def rules(self) -> tuple[str, ...]:
+        """The deciding requirements or limits as `file:line`."""
     @property
-    def remove(self) -> tuple[str, ...]: ...
-    def to_dict(self) -> dict[str, Any]: ...
+    def headers(self) -> dict[str, str]:
+        """Headers to add to the response (lower-case names; they replace the app's own)."""
+    @property
+    def remove(self) -> tuple[str, ...]:
+        """Headers to remove from the response, even when the application set them."""
+    def to_dict(self) -> dict[str, Any]:
+        """The decision as a dict, with `route`, `remove`, `authenticated_by` and `note`."""
+    def __bool__(self) -> bool: ...
+    def __str__(self) -> str:
+        """`200 allowed`, `302 redirect to LOCATION` or `401 refused: REASON`."""
+
+@final
+class Authentication:
+    """What `Engine.authenticate` found: a `principal` (and `via`, the `auth` block
+    and key label that verified it), or an `error` code for refused credentials, or
+    neither for an anonymous request. True when a principal was found."""
+
+    principal: Final[dict[str, Any] | None]
+    via: Final[str | None]
+    error: Final[Literal["missing_token", "token_expired", "invalid_token", "invalid_api_key"] | None]
     def __bool__(self) -> bool: ...
 
 OnStoreError = Literal["fail_closed", "fail_open", "fallback"]
 
 @final
 class Engine:
+    """A loaded policy answering `authorize`, `check_http` and `authenticate`;
+    `reload` swaps in a new policy atomically."""
+
     @staticmethod
     def from_file(
         path: str | PathLike[str],
@@ -74,7 +114,8 @@ class Engine:
         redis_url: str | None = None,
         on_store_error: OnStoreError | None = None,
         cache_size: int | None = None,
-    ) -> Engine: ...
+    ) -> Engine:
+        """Load and check a policy file; `PolicyError` lists its problems."""
     @staticmethod
     def from_source(
         name: str,
@@ -86,7 +127,8 @@ class Engine:
         redis_url: str | None = None,
         on_store_error: OnStoreError | None = None,
         cache_size: int | None = None,
-    ) -> Engine: ...
+    ) -> Engine:
+        """Load and check policy text named `name` (as decisions cite it)."""
     def authorize(
         self,
         *,
@@ -95,7 +137,8 @@ class Engine:
         resource: Mapping[str, Json] | None = None,
         context: Mapping[str, Json] | None = None,
         explain: bool = False,
-    ) -> Decision: ...
+    ) -> Decision:
+        """May `principal` do `action` on `resource`? `explain=True` adds a `trace`."""
     def check_http(
         self,
         *,
@@ -105,10 +148,13 @@ class Engine:
         ip: str | None = None,
         principal: Mapping[str, Json] | None = None,
         input: Mapping[str, Json] | None = None,
-        time: str | None = None,
+        time: Time | None = None,
         body: bytes | str | None = None,
         explain: bool = False,
-    ) -> HttpDecision: ...
+    ) -> HttpDecision:
+        """Decide an HTTP request: route, CORS, rate limits, authentication,
+        requirements, response headers. `time` is an aware `datetime` or RFC 3339
+        text; a naive one raises `RequestError`."""
     def check_http_async(
         self,
         *,
@@ -118,17 +164,37 @@ class Engine:
         ip: str | None = None,
         principal: Mapping[str, Json] | None = None,
         input: Mapping[str, Json] | None = None,
-        time: str | None = None,
+        time: Time | None = None,
         body: bytes | str | None = None,
-    ) -> Awaitable[HttpDecision]: ...
-    def needs_body(self, method: str, path: str) -> bool: ...
-    def enforce_set_cookie(self, value: str) -> str: ...
+    ) -> Awaitable[HttpDecision]:
+        """`check_http` as an awaitable: a Redis rate-limit store is asked without
+        blocking the event loop."""
+    def authenticate(
+        self,
+        *,
+        headers: Mapping[str, str | list[str]] | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        ip: str | None = None,
+        time: Time | None = None,
+    ) -> Authentication:
+        """Authenticate a request with the policy's `auth` blocks only: the principal
+        `check_http` would use."""
+    def needs_body(self, method: str, path: str) -> bool:
+        """Whether the route verifies a signature over the body (read it only then)."""
+    def enforce_set_cookie(self, value: str) -> str:
+        """One `Set-Cookie` value with the policy's `cookies` rule for it applied."""
     @property
-    def has_cookie_rules(self) -> bool: ...
-    def reload(self, path: str | PathLike[str] | None = None, *, source: str | None = None) -> None: ...
+    def has_cookie_rules(self) -> bool:
+        """Whether the policy has a `cookies` block."""
+    def reload(self, path: str | PathLike[str] | None = None, *, source: str | None = None) -> None:
+        """Swap in a new policy; on error the old one stays and `PolicyError` is raised."""
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The policy's file name, as decisions cite it."""
     @property
-    def warnings(self) -> list[Diagnostic]: ...
+    def warnings(self) -> list[Diagnostic]:
+        """Checker warnings of the policy in force."""
     @property
-    def reads(self) -> dict[str, list[str]]: ...
+    def reads(self) -> dict[str, list[str]]:
+        """The attributes the policy reads, by root (`principal`, `resource`, `context`)."""

@@ -3,16 +3,25 @@
 warden's own runtime thread, never blocking the event loop).
 
 A refusal (401, 403, 413, 429, a redirect, a CORS preflight answer ...) is answered here
-with the decision's status, headers (`location`, `retry-after`, CORS) and a JSON body
-`{"error": reason}`; an allowed request goes on to the app, and the decision's
-security and CORS headers are added to its response (replacing the app's own) while the
-headers the policy removes are dropped.
+with the decision's status, headers (`location`, `retry-after`, CORS) and the body
+`deny_body(decision)` builds: `{"error": reason}` unless told otherwise
+(`warden.asgi.detail_body` gives FastAPI's `{"detail": reason}`; a `bytes` result is
+sent as is). An allowed request goes on to the app with `scope["state"]["warden"]`, a
+`WardenState` (`request.state.warden` in Starlette and FastAPI: the decision, the
+principal, `authorize()`), and the decision's security and CORS headers are added to
+its response (replacing the app's own) while the headers the policy removes are dropped.
 
     app = WardenMiddleware(app, engine, principal=lambda scope: scope.get("user"))
 
 `principal` is a callable (sync or async) from the ASGI scope to the principal dict of
-the request JSON, or None for an anonymous caller. `input` likewise gives the request's
-`input` facts (body size, upload prefix ...).
+the request JSON, or None for an anonymous caller: the hook for apps whose identity
+comes from their own session layer (put that layer's middleware outside this one).
+Without it the policy's `auth` blocks authenticate the request, and
+`request.state.warden.principal` is what they found. `input` likewise gives the
+request's `input` facts (body size, upload prefix ...). `body_input(scope, body)` gives `input`
+facts read from the body (the fields a route's requirements validate): with it, a
+request that carries a body is read first (at most `max_body` bytes) and replayed to
+the app unchanged.
 
 Only for a route that verifies a signature over the body (`require signature`,
 `Engine.needs_body`) is the body read first, at most `max_body` bytes (a longer one is
@@ -25,11 +34,13 @@ from __future__ import annotations
 
 import inspect
 import ipaddress
-import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from ._adapter import UNSET, DenyBody, Refusal, WardenState, deny_parts, detail_body, error_body
 from ._warden import Engine
+
+__all__ = ["WardenMiddleware", "WardenState", "detail_body", "error_body"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -37,6 +48,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Hook = Callable[[Scope], Any]
+BodyHook = Callable[[Scope, bytes], Any]
 
 
 async def _call(hook: Hook | None, scope: Scope) -> Any:
@@ -64,6 +76,8 @@ def _headers(scope: Scope) -> dict[str, list[str]]:
 
 
 class WardenMiddleware:
+    """ASGI middleware applying a Warden policy to every HTTP request (see the module doc)."""
+
     def __init__(
         self,
         app: ASGIApp,
@@ -71,12 +85,16 @@ class WardenMiddleware:
         *,
         principal: Hook | None = None,
         input: Hook | None = None,
+        body_input: BodyHook | None = None,
+        deny_body: DenyBody = error_body,
         max_body: int = 1 << 20,
     ) -> None:
         self.app = app
         self.engine = engine
         self.principal = principal
         self.input = input
+        self.body_input = body_input
+        self.deny_body = deny_body
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -89,28 +107,41 @@ class WardenMiddleware:
             path += "?" + scope["query_string"].decode("latin-1")
         method = scope.get("method", "GET")
         body: bytes | None = None
-        if self.engine.needs_body(method, path):
+        headers = _headers(scope)
+        wants_body = self.body_input is not None and ("content-length" in headers or "transfer-encoding" in headers)
+        if wants_body or self.engine.needs_body(method, path):
             body = await _read_body(receive, self.max_body)
             if body is None:
-                await _answer(send, 413, "request body too large", [])
+                parts, out = deny_parts(Refusal(413, "request body too large"), self.deny_body)  # type: ignore[arg-type]
+                await send({"type": "http.response.start", "status": 413, "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in parts]})
+                await send({"type": "http.response.body", "body": out})
                 return
             receive = _replay(body, receive)
+        who = await _call(self.principal, scope) if self.principal is not None else UNSET
+        facts = await _call(self.input, scope)
+        if wants_body and body is not None:
+            extra = self.body_input(scope, body)  # type: ignore[misc]
+            if extra:
+                facts = {**(facts or {}), **extra}
         d = await self.engine.check_http_async(
             method=scope.get("method", "GET"),
             path=path,
-            headers=_headers(scope),
+            headers=headers,
             ip=_ip(scope),
-            principal=await _call(self.principal, scope),
-            input=await _call(self.input, scope),
+            principal=None if who is UNSET else who,
+            input=facts,
             body=body,
         )
         add = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in d.headers.items()]
         if not d.allowed or d.status != 200:
-            body = b"" if d.status in (204, 304) or 300 <= d.status < 400 else json.dumps({"error": d.reason}).encode()
-            start = [(b"content-type", b"application/json")] if body else []
-            await send({"type": "http.response.start", "status": d.status, "headers": start + add + [(b"content-length", str(len(body)).encode())]})
+            parts, body = deny_parts(d, self.deny_body)
+            start = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in parts]
+            await send({"type": "http.response.start", "status": d.status, "headers": start})
             await send({"type": "http.response.body", "body": body})
             return
+        # `request.state.warden` in Starlette: a server's lifespan state is copied per
+        # request into scope["state"], so this never leaks into another request.
+        scope.setdefault("state", {})["warden"] = WardenState(self.engine, d, headers, who)
         drop = {n.encode("latin-1") for n in d.remove} | {k for k, _ in add}
         cookies = self.engine.has_cookie_rules
         enforce = self.engine.enforce_set_cookie
@@ -159,10 +190,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-
-async def _answer(send: Send, status: int, reason: str, headers: list[tuple[bytes, bytes]]) -> None:
-    body = json.dumps({"error": reason}).encode()
-    start = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": start + headers})
-    await send({"type": "http.response.body", "body": body})

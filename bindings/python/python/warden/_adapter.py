@@ -1,0 +1,145 @@
+"""What the ASGI, WSGI and Django adapters share: the per-request `WardenState` the
+handlers read, the deny answer (status, headers, body) and the response header merge.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ._warden import Decision, Engine, HttpDecision
+
+DenyBody = Callable[[HttpDecision], Any]
+"""Builds the body of a refusal: a JSON-serialisable value, or `bytes` sent as is."""
+
+
+def error_body(decision: HttpDecision) -> dict[str, Any]:
+    """The default refusal body: `{"error": reason}`."""
+    return {"error": decision.reason}
+
+
+def detail_body(decision: HttpDecision) -> dict[str, Any]:
+    """FastAPI's and Django REST framework's shape: `{"detail": reason}`."""
+    return {"detail": decision.reason}
+
+
+UNSET: Any = object()
+"""The principal of a request whose host hook did not give one (then `auth` blocks do)."""
+
+
+class WardenState:
+    """What Warden decided about the current request, handed to the handlers
+    (`request.state.warden` in Starlette/FastAPI, `environ["warden"]` under WSGI,
+    `request.warden` in Django).
+
+    `decision` is the `HttpDecision` of the request. `principal` is the host's
+    principal (from the adapter's `principal=` hook) or else, when the hook gave None
+    or there is none, the one the policy's `auth` blocks find in the request's
+    credentials (computed on first use); None for an anonymous caller.
+    """
+
+    __slots__ = ("decision", "_engine", "_headers", "_principal")
+
+    def __init__(
+        self,
+        engine: Engine,
+        decision: HttpDecision,
+        headers: Mapping[str, list[str]],
+        principal: Mapping[str, Any] | None = UNSET,
+    ) -> None:
+        self.decision = decision
+        self._engine = engine
+        self._headers = headers
+        # A hook's None means what it means to the engine: the `auth` blocks decide.
+        self._principal = UNSET if principal is None else principal
+
+    @property
+    def principal(self) -> dict[str, Any] | None:
+        """The caller as a principal dict (`id`, `roles`, attributes), or None."""
+        if self._principal is UNSET:
+            if self.decision.authenticated_by is not None:
+                self._principal = self.decision.principal  # verified by check_http
+            else:
+                # Only when asked: most handlers of public routes never look.
+                self._principal = self._engine.authenticate(headers=self._headers).principal
+        return self._principal  # type: ignore[no-any-return]
+
+    def authorize(
+        self,
+        action: str,
+        resource: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        """`Engine.authorize` of `action` on `resource` by this request's principal."""
+        return self._engine.authorize(
+            principal=self.principal, action=action, resource=resource, context=context
+        )
+
+    def __repr__(self) -> str:
+        shown = "<not computed>" if self._principal is UNSET else repr(self._principal)
+        return f"WardenState(decision={self.decision!r}, principal={shown})"
+
+
+def deny_parts(decision: HttpDecision, deny_body: DenyBody) -> tuple[list[tuple[str, str]], bytes]:
+    """The headers and body of a refusal, redirect or preflight answer."""
+    headers = list(decision.headers.items())
+    status = decision.status
+    if status in (204, 304) or 300 <= status < 400:
+        return headers + [("content-length", "0")], b""
+    out = deny_body(decision)
+    if isinstance(out, bytes):
+        body = out
+    else:
+        body = json.dumps(out).encode()
+        headers.insert(0, ("content-type", "application/json"))
+    return headers + [("content-length", str(len(body)))], body
+
+
+def merge_headers(
+    engine: Engine, decision: HttpDecision, headers: Iterable[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """An allowed response's headers with the decision applied: the policy's headers
+    replace the app's own (but `Vary` tokens are merged, so the app's stay), the ones
+    it removes are dropped, and every `Set-Cookie` gets the policy's `cookies` rules."""
+    add = decision.headers
+    drop = {n.lower() for n in decision.remove} | {n for n in add if n != "vary"}
+    cookies = engine.has_cookie_rules
+    kept: list[tuple[str, str]] = []
+    vary: list[str] = []
+    for name, value in headers:
+        low = name.lower()
+        if low in drop:
+            continue
+        if low == "vary" and "vary" in add:
+            vary.extend(t.strip() for t in value.split(",") if t.strip())
+            continue
+        if cookies and low == "set-cookie":
+            value = engine.enforce_set_cookie(value)
+        kept.append((name, value))
+    for name, value in add.items():
+        if name == "vary":
+            seen = {t.lower() for t in vary}
+            vary.extend(t.strip() for t in value.split(",") if t.strip() and t.strip().lower() not in seen)
+            value = ", ".join(vary)
+        kept.append((name, value))
+    return kept
+
+
+class Refusal:
+    """A refusal decided before the engine is asked (a body over `max_body`), shaped
+    like the `HttpDecision` a `deny_body` callable reads."""
+
+    allowed = False
+    location: str | None = None
+    note: str | None = None
+    rules: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+    def __init__(self, status: int, reason: str) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"Refusal(status={self.status}, reason={self.reason!r})"

@@ -1,0 +1,218 @@
+"""Seed 003 ("Security Patterns") users/posts API on FastAPI, with Warden doing what the
+seed's Express middlewares do: `policies/security-patterns.warden` authenticates
+(bearer JWT, API keys), enforces roles, rate limits, CORS, the security headers, the
+HTTPS redirect in production and the cookie flags; the handlers only load data and
+ask for resource-level checks.
+
+    WARDEN_ENV=development JWT_SECRET=... JWT_REFRESH_SECRET=... uvicorn app:app
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from pydantic import BaseModel, Field
+
+from warden import Engine
+from warden.asgi import WardenMiddleware, detail_body
+from warden.fastapi import Authorize, current_principal, require_principal
+
+POLICY = Path(__file__).resolve().parents[3] / "policies" / "security-patterns.warden"
+JWT_SECRET = os.environ["JWT_SECRET"]
+
+engine = Engine.from_file(
+    POLICY,
+    env=os.environ.get("WARDEN_ENV", "development"),
+    secrets={"JWT_SECRET": JWT_SECRET, "JWT_REFRESH_SECRET": os.environ["JWT_REFRESH_SECRET"]},
+)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def access_token(user_id: str, role: str, lifetime: int = 15 * 60) -> str:
+    """An HS256 JWT like the seed's `jwt.sign({ sub, role }, JWT_SECRET, { expiresIn: "15m" })`."""
+    now = int(time.time())
+    head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = _b64(json.dumps({"sub": user_id, "role": role, "iat": now, "exp": now + lifetime}).encode())
+    sig = hmac.new(JWT_SECRET.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{_b64(sig)}"
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return salt.hex() + ":" + digest.hex()
+
+
+def verify_password(password: str, stored: str) -> bool:
+    salt, _ = stored.split(":")
+    return hmac.compare_digest(hash_password(password, bytes.fromhex(salt)), stored)
+
+
+USERS: dict[str, dict[str, Any]] = {
+    "u1": {"id": "u1", "email": "ed@example.com", "name": "Ed", "role": "editor", "password": hash_password("correct horse battery")},
+    "u2": {"id": "u2", "email": "vi@example.com", "name": "Vi", "role": "viewer", "password": hash_password("viewer password 1")},
+    "u3": {"id": "u3", "email": "eve@example.com", "name": "Eve", "role": "editor", "password": hash_password("another editor pw")},
+    "a1": {"id": "a1", "email": "ad@example.com", "name": "Ad", "role": "admin", "password": hash_password("admin password 1")},
+}
+POSTS: dict[str, dict[str, Any]] = {
+    "p1": {"id": "p1", "author": "u1", "title": "Hello", "body": "first"},
+    "p2": {"id": "p2", "author": "u3", "title": "Other", "body": "second"},
+}
+REFRESH: dict[str, str] = {}
+
+
+def body_input(scope: dict[str, Any], body: bytes) -> dict[str, Any] | None:
+    """The `input` facts of `POST /api/users` (the password's length only, never the password)."""
+    if scope["path"] != "/api/users":
+        return None
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    facts = {k: data[k] for k in ("email", "name", "age") if k in data}
+    if isinstance(data.get("password"), str):
+        facts["password_length"] = len(data["password"])
+    return facts
+
+
+app = FastAPI()
+app.add_middleware(WardenMiddleware, engine=engine, deny_body=detail_body, body_input=body_input)
+
+
+class Login(BaseModel):
+    email: str
+    password: str
+
+
+class NewUser(BaseModel):
+    email: str = Field(max_length=255)
+    name: str = Field(min_length=1, max_length=100)
+    age: int | None = Field(default=None, ge=13, le=150)
+    password: str = Field(min_length=12, max_length=128)
+
+
+class PostUpdate(BaseModel):
+    title: str | None = None
+    body: str | None = None
+
+
+@app.post("/api/auth/login")
+def login(form: Login, response: Response) -> dict[str, str]:
+    user = next((u for u in USERS.values() if u["email"] == form.email), None)
+    if user is None or not verify_password(form.password, user["password"]):
+        raise HTTPException(401, detail="Invalid email or password")
+    token = secrets.token_urlsafe(24)
+    REFRESH[token] = user["id"]
+    # The flags are the policy's business: Warden adds HttpOnly, Secure, SameSite, Path, Max-Age.
+    response.set_cookie("refreshToken", token)
+    return {"accessToken": access_token(user["id"], user["role"])}
+
+
+@app.post("/api/auth/refresh")
+def refresh(request: Request) -> dict[str, str]:
+    user_id = REFRESH.get(request.cookies.get("refreshToken", ""))
+    if user_id is None:
+        raise HTTPException(401, detail="Invalid refresh token")
+    user = USERS[user_id]
+    return {"accessToken": access_token(user["id"], user["role"])}
+
+
+@app.get("/api/me")
+def me(principal: dict[str, Any] = Depends(require_principal)) -> dict[str, Any]:
+    return {"id": principal["id"], "roles": principal["roles"]}
+
+
+@app.get("/api/whoami")
+def whoami(principal: dict[str, Any] | None = Depends(current_principal)) -> dict[str, Any]:
+    return {"id": principal["id"] if principal else None}
+
+
+def load_post(post_id: str) -> dict[str, Any]:
+    post = POSTS.get(post_id)
+    if post is None:
+        raise HTTPException(404, detail="Not found")
+    return post
+
+
+def post_resource(post: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "post", "id": post["id"], "author": post["author"]}
+
+
+@app.get("/api/posts")
+def list_posts(_: Any = Depends(Authorize("posts:read"))) -> list[dict[str, Any]]:
+    return list(POSTS.values())
+
+
+@app.get("/api/posts/{post_id}")
+def get_post(post: dict[str, Any] = Depends(Authorize("posts:read", resource=load_post, to_resource=post_resource))) -> dict[str, Any]:
+    return post
+
+
+@app.put("/api/posts/{post_id}")
+def update_post(
+    change: PostUpdate,
+    post: dict[str, Any] = Depends(Authorize("posts:write", resource=load_post, to_resource=post_resource)),
+) -> dict[str, Any]:
+    post.update(change.model_dump(exclude_none=True))
+    return post
+
+
+@app.delete("/api/posts/{post_id}", status_code=204)
+def delete_post(
+    post: dict[str, Any] = Depends(Authorize("posts:delete", resource=load_post, to_resource=post_resource)),
+) -> None:
+    POSTS.pop(post["id"], None)
+
+
+def load_user(user_id: str) -> dict[str, Any]:
+    user = USERS.get(user_id)
+    if user is None:
+        raise HTTPException(404, detail="Not found")
+    return user
+
+
+def user_resource(user: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "user", "id": user["id"]}
+
+
+@app.get("/api/users/{user_id}")
+def get_user(user: dict[str, Any] = Depends(Authorize("users:read", resource=load_user, to_resource=user_resource))) -> dict[str, Any]:
+    return {k: user[k] for k in ("id", "email", "name", "role")}
+
+
+@app.post("/api/users", status_code=201)
+def create_user(new: NewUser, _: Any = Depends(Authorize("users:write"))) -> dict[str, Any]:
+    uid = "u" + secrets.token_hex(4)
+    USERS[uid] = {"id": uid, "email": new.email, "name": new.name.strip(), "role": "viewer", "password": hash_password(new.password)}
+    return {"id": uid, "email": new.email, "name": new.name.strip()}
+
+
+@app.delete("/api/users/{user_id}", status_code=204)
+def delete_user(user: dict[str, Any] = Depends(Authorize("users:delete", resource=load_user, to_resource=user_resource))) -> None:
+    USERS.pop(user["id"], None)
+
+
+@app.get("/api/v1/reports")
+def reports(request: Request) -> dict[str, Any]:
+    principal = request.state.warden.principal
+    return {"client": principal["api_client"], "reports": []}
+
+
+@app.get("/health")
+def health(response: Response) -> dict[str, str]:
+    response.headers["X-Powered-By"] = "FastAPI"  # the policy drops it
+    return {"status": "ok"}

@@ -1,0 +1,132 @@
+// The Coaching App's backend (seed 004) on Hono, with Warden in front of every route:
+// requireAuth, requireRole('platform_admin'), Better-auth's auth rate limit,
+// secureHeaders, cors and the session cookie flags all come from
+// policies/coaching-app.warden. The handlers keep only what needs the app's data: the
+// org-scoped user lookup (a resource-level check) and the file's Content-Disposition
+// inputs.
+
+import { Hono } from 'hono';
+import { Engine, hono as warden, type Principal, type WardenState, type HonoContextLike } from 'warden';
+
+type Env = { Variables: { warden: WardenState } };
+
+interface User {
+  id: string;
+  email: string;
+  password: string;
+  roles: string[];
+  org?: string;
+  org_roles?: Record<string, string[]>;
+}
+
+interface StoredFile {
+  id: string;
+  org: string;
+  mime: string;
+  filename: string;
+}
+
+// A stand-in for Better-auth's user table and sessions (opaque bearer tokens).
+const USERS: User[] = [
+  { id: 'pa1', email: 'admin@coaching.test', password: 'platform-admin-pw', roles: ['platform_admin'] },
+  { id: 'oa1', email: 'orgadmin@coaching.test', password: 'org-admin-pw', roles: ['org_admin'], org: 'o1', org_roles: { o1: ['org_admin'] } },
+  { id: 'm1', email: 'member@coaching.test', password: 'member-pw', roles: ['member'], org: 'o1', org_roles: { o1: ['member'] } },
+  { id: 'm2', email: 'other@coaching.test', password: 'other-pw', roles: ['member'], org: 'o2', org_roles: { o2: ['member'] } },
+];
+
+const FILES: Record<string, StoredFile> = {
+  f1: { id: 'f1', org: 'o1', mime: 'image/png', filename: 'logo.png' },
+  f2: { id: 'f2', org: 'o1', mime: 'text/html', filename: 'evil"\r\nSet-Cookie: x=1.html' },
+};
+
+function principalOf(u: User): Principal {
+  const p: Principal = { id: u.id, roles: u.roles };
+  if (u.org !== undefined) p.org = u.org;
+  if (u.org_roles !== undefined) p.org_roles = u.org_roles;
+  return p;
+}
+
+export function createApp(engine: Engine): Hono<Env> {
+  const sessions = new Map<string, User>();
+  const app = new Hono<Env>();
+
+  const bearer = (c: HonoContextLike): User | undefined => {
+    const h = c.req.raw.headers.get('authorization') ?? '';
+    return h.startsWith('Bearer ') ? sessions.get(h.slice(7)) : undefined;
+  };
+
+  app.use(
+    '*',
+    warden(engine, {
+      // The session Better-auth would look up from the opaque token.
+      principal: (c) => {
+        const u = bearer(c);
+        return u ? principalOf(u) : null;
+      },
+      // What the policy's requirements read: the JSON body of the validated routes, and
+      // the stored file's type and name for its Content-Disposition.
+      input: async (c) => {
+        const { pathname } = new URL(c.req.raw.url);
+        if (c.req.raw.method === 'POST' && pathname === '/api/organizations') {
+          return (await c.req.raw.clone().json().catch(() => ({}))) as Record<string, unknown>;
+        }
+        const m = /^\/api\/files\/([^/]+)\/stream$/.exec(pathname);
+        const f = m ? FILES[m[1]] : undefined;
+        return f ? { mime: f.mime, filename: f.filename } : null;
+      },
+    }),
+  );
+
+  app.get('/api/health', (c) => c.json({ status: 'ok' }));
+
+  app.post('/api/auth/sign-in/email', async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { email?: string; password?: string };
+    const u = USERS.find((x) => x.email === body.email && x.password === body.password);
+    if (!u) return c.json({ error: 'invalid credentials' }, 401);
+    const token = crypto.randomUUID();
+    sessions.set(token, u);
+    // Better-auth's cookie; the policy's `cookies` rule adds HttpOnly, Secure, SameSite=Lax.
+    c.header('set-cookie', `better-auth.session_token=${token}; Path=/`, { append: true });
+    return c.json({ token });
+  });
+
+  // The principal Warden handed over.
+  app.get('/api/me', (c) => c.json({ user: c.get('warden').principal }));
+
+  // Only platform_admin gets here (`require role platform_admin`).
+  app.get('/api/organizations', (c) => c.json({ organizations: ['o1', 'o2'] }));
+
+  // name and slug were validated by the policy before this runs.
+  app.post('/api/organizations', async (c) => {
+    const body = (await c.req.json()) as { name: string; slug: string };
+    return c.json({ created: body.slug }, 201);
+  });
+
+  // Organization-scoped, with the ceiling: a resource-level check against the user row.
+  app.get('/api/users/:id', (c) => {
+    const u = USERS.find((x) => x.id === c.req.param('id'));
+    if (!u) return c.json({ error: 'not found' }, 404);
+    const d = engine.authorize({
+      action: 'users:read',
+      principal: c.get('warden').principal,
+      resource: { type: 'user', id: u.id, org: u.org ?? null, role: u.roles[0] },
+    });
+    if (!d.allowed) return c.json({ error: d.reason }, 403);
+    return c.json({ id: u.id, email: u.email });
+  });
+
+  app.get('/api/files/:fileId/stream', (c) => {
+    const f = FILES[c.req.param('fileId')];
+    if (!f) return c.json({ error: 'not found' }, 404);
+    const d = engine.authorize({
+      action: 'files:read',
+      principal: c.get('warden').principal,
+      resource: { type: 'file', id: f.id, org: f.org, mime: f.mime },
+    });
+    if (!d.allowed) return c.json({ error: d.reason }, 403);
+    // Content-Disposition is the policy's (computed from the file's type and name).
+    return c.body(`contents of ${f.id}`, 200, { 'content-type': f.mime });
+  });
+
+  return app;
+}

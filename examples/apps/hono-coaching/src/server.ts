@@ -1,0 +1,23 @@
+// Start the Coaching App backend: the seed's policy from policies/, secrets and
+// settings from the environment (as the seed's deployment checklist has them).
+
+import path from 'node:path';
+import { serve } from '@hono/node-server';
+import { Engine } from 'warden';
+import { createApp } from './app';
+
+const POLICY = process.env.WARDEN_POLICY ?? path.join(__dirname, '..', '..', '..', '..', 'policies', 'coaching-app.warden');
+
+const env = (names: string[]): Record<string, string> =>
+  Object.fromEntries(names.flatMap((n) => (process.env[n] === undefined ? [] : [[n, process.env[n] as string]])));
+
+// A policy that does not load stops the server here, with every diagnostic.
+const engine = Engine.fromFile(POLICY, {
+  env: process.env.NODE_ENV ?? 'development',
+  secrets: env(['BETTER_AUTH_SECRET', 'CLIENT_API_KEY', 'DATABASE_URL', 'MINIO_ACCESS_KEY', 'MINIO_SECRET_KEY']),
+  config: env(['BETTER_AUTH_URL', 'CORS_ORIGIN', 'SMTP_SECURE', 'SMTP_PORT']),
+});
+
+serve({ fetch: createApp(engine).fetch, port: Number(process.env.PORT ?? 3001), hostname: '127.0.0.1' }, (info) => {
+  console.log(`listening on http://127.0.0.1:${info.port}`);
+});

@@ -1,0 +1,142 @@
+'use strict';
+// The Coaching App (seed 004) as it runs: `node dist/server.js` on loopback, in
+// production mode, one test per concern of the seed's security page.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { start } = require('../../support/run');
+
+const ENV = {
+  NODE_ENV: 'production',
+  BETTER_AUTH_SECRET: 'example-better-auth-secret-0123456789abcdef',
+  CLIENT_API_KEY: 'example-client-api-key-0123456789abcdef',
+  DATABASE_URL: 'postgresql://coaching_app:pw@localhost:5432/coaching_app',
+  MINIO_ACCESS_KEY: 'example-minio-access',
+  MINIO_SECRET_KEY: 'example-minio-secret',
+  BETTER_AUTH_URL: 'https://api.coaching.test',
+  CORS_ORIGIN: 'https://app.coaching.test',
+  SMTP_SECURE: 'true',
+  SMTP_PORT: '465',
+};
+
+let app;
+test.before(async () => {
+  app = await start(path.join(__dirname, '..', 'dist', 'server.js'), ENV);
+});
+test.after(() => app.stop());
+
+const get = (p, token, headers = {}) =>
+  fetch(`${app.base}${p}`, { headers: token ? { authorization: `Bearer ${token}`, ...headers } : headers });
+
+async function signIn(email, password) {
+  const r = await fetch(`${app.base}/api/auth/sign-in/email`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  assert.equal(r.status, 200);
+  return { token: (await r.json()).token, cookies: r.headers.getSetCookie() };
+}
+
+test('seed 004 "All /api/* routes require a valid bearer token": 401 without one', async () => {
+  assert.equal((await get('/api/me')).status, 401);
+  assert.equal((await get('/api/me', 'not-a-session')).status, 401);
+  const health = await get('/api/health');
+  assert.equal(health.status, 200);
+  assert.deepEqual(await health.json(), { status: 'ok' });
+});
+
+test('the principal reaches the handler; "Secure, HttpOnly, SameSite=Lax on session cookies"', async () => {
+  const { token, cookies } = await signIn('member@coaching.test', 'member-pw');
+  assert.deepEqual(cookies, [`better-auth.session_token=${token}; Path=/; HttpOnly; Secure; SameSite=Lax`]);
+  const me = await get('/api/me', token);
+  assert.equal(me.status, 200);
+  assert.deepEqual(await me.json(), { user: { id: 'm1', roles: ['member'], org: 'o1', org_roles: { o1: ['member'] } } });
+});
+
+test('seed 004 "Only platform_admin can list all organizations": 403 for others', async () => {
+  const member = await signIn('member@coaching.test', 'member-pw');
+  const orgAdmin = await signIn('orgadmin@coaching.test', 'org-admin-pw');
+  const admin = await signIn('admin@coaching.test', 'platform-admin-pw');
+  assert.equal((await get('/api/organizations', member.token)).status, 403);
+  assert.equal((await get('/api/organizations', orgAdmin.token)).status, 403);
+  const ok = await get('/api/organizations', admin.token);
+  assert.equal(ok.status, 200);
+  assert.deepEqual(await ok.json(), { organizations: ['o1', 'o2'] });
+});
+
+test('seed 004 org scope and ceiling: a resource-level check in the handler', async () => {
+  const orgAdmin = await signIn('orgadmin@coaching.test', 'org-admin-pw');
+  assert.equal((await get('/api/users/m1', orgAdmin.token)).status, 200);
+  const foreign = await get('/api/users/m2', orgAdmin.token);
+  assert.equal(foreign.status, 403);
+  assert.deepEqual(await foreign.json(), { error: 'the requesting user must belong to the target organization' });
+  const member = await signIn('member@coaching.test', 'member-pw');
+  const up = await get('/api/users/oa1', member.token);
+  assert.equal(up.status, 403);
+});
+
+test('seed 004 createOrgSchema: name and slug validated before the handler (400)', async () => {
+  const { token } = await signIn('member@coaching.test', 'member-pw');
+  const post = (body) =>
+    fetch(`${app.base}/api/organizations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  assert.equal((await post({ name: 'Acme', slug: 'Not A Slug' })).status, 400);
+  assert.equal((await post({ name: '', slug: 'acme' })).status, 400);
+  const ok = await post({ name: 'Acme', slug: 'acme' });
+  assert.equal(ok.status, 201);
+  assert.deepEqual(await ok.json(), { created: 'acme' });
+});
+
+test('seed 004 Content-Disposition: attachment for non-media, sanitized filename', async () => {
+  const { token } = await signIn('member@coaching.test', 'member-pw');
+  const png = await get('/api/files/f1/stream', token);
+  assert.equal(png.headers.get('content-disposition'), 'inline; filename="logo.png"');
+  const html = await get('/api/files/f2/stream', token);
+  assert.equal(html.status, 200);
+  assert.equal(html.headers.get('content-disposition'), 'attachment; filename="evil___Set-Cookie: x=1.html"');
+});
+
+test('seed 004 hono/secure-headers: the table of headers on every response', async () => {
+  const r = await get('/api/health');
+  assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(r.headers.get('x-frame-options'), 'DENY');
+  assert.equal(r.headers.get('x-xss-protection'), '1; mode=block');
+  assert.equal(r.headers.get('referrer-policy'), 'no-referrer');
+  assert.equal(r.headers.get('strict-transport-security'), 'max-age=15552000; includeSubDomains');
+});
+
+test('seed 004 CORS_ORIGIN: a preflight from it is answered, from elsewhere refused', async () => {
+  const pre = (origin) =>
+    fetch(`${app.base}/api/me`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
+  const ok = await pre('https://app.coaching.test');
+  assert.equal(ok.status, 204);
+  assert.equal(ok.headers.get('access-control-allow-origin'), 'https://app.coaching.test');
+  assert.equal(ok.headers.get('access-control-allow-credentials'), 'true');
+  assert.match(ok.headers.get('access-control-allow-headers'), /Authorization/);
+  const evil = await pre('https://evil.example');
+  assert.equal(evil.headers.get('access-control-allow-origin'), null);
+  assert.notEqual(evil.status, 200);
+});
+
+// Last: it spends the loopback address's auth budget.
+test('seed 004 "10 requests per IP per 60-second window" on auth endpoints: 429', async () => {
+  const attempt = () =>
+    fetch(`${app.base}/api/auth/sign-in/email`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const statuses = [];
+  // The sign-ins of the tests above count too: at most 10 pass in the window.
+  for (let i = 0; i < 11; i++) statuses.push((await attempt()).status);
+  assert.ok(statuses.includes(429), `statuses: ${statuses}`);
+  const r = await attempt();
+  assert.equal(r.status, 429);
+  assert.ok(Number(r.headers.get('retry-after')) > 0);
+  assert.match(r.headers.get('ratelimit'), /"auth";r=0;t=\d+/);
+  assert.match(r.headers.get('ratelimit-policy'), /"auth";q=10;w=60/);
+});

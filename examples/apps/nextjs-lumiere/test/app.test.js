@@ -1,0 +1,120 @@
+'use strict';
+// Lumiere (seed 001) as it runs: `next build` output served by `node server.js` on
+// loopback, proxy.ts in front of every route. One test per concern of the seed.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const path = require('node:path');
+const { start } = require('../../support/run');
+
+const ENV = {
+  NODE_ENV: 'production',
+  AUTH_SECRET: 'example-auth-secret-0123456789abcdef0123',
+  CRON_SECRET: 'example-cron-secret',
+  STRIPE_WEBHOOK_SECRET: 'whsec_example',
+  DATABASE_URL: 'postgresql://lumiere:pw@db:5432/lumiere?sslmode=require',
+};
+
+const b64url = (b) => Buffer.from(b).toString('base64url');
+
+/** An Auth.js v5 session cookie (JWE, dir + A256GCM under the HKDF-derived key), as @auth/core writes it. */
+function session(claims, name = 'authjs.session-token', secret = ENV.AUTH_SECRET) {
+  const key = Buffer.from(crypto.hkdfSync('sha256', secret, name, `Auth.js Generated Encryption Key (${name})`, 32));
+  const now = Math.floor(Date.now() / 1000);
+  const header = b64url(JSON.stringify({ alg: 'dir', enc: 'A256GCM' }));
+  const iv = crypto.randomBytes(12);
+  const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(header));
+  const body = Buffer.concat([cipher.update(JSON.stringify({ iat: now, exp: now + 3600, jti: crypto.randomUUID(), ...claims })), cipher.final()]);
+  return `${name}=${header}..${b64url(iv)}.${b64url(body)}.${b64url(cipher.getAuthTag())}`;
+}
+
+const ARTIST = session({ sub: 'u1', role: 'ARTIST' });
+const CONTRIBUTOR = session({ sub: 'c1', role: 'CONTRIBUTOR' });
+const ADMIN = session({ sub: 'a1', role: 'ADMIN' });
+
+let app;
+test.before(async () => {
+  app = await start(path.join(__dirname, '..', 'server.js'), ENV);
+});
+test.after(() => app.stop());
+
+// Where a redirect points, as a path (Next.js makes the Location absolute).
+const where = (r) => {
+  const u = new URL(r.headers.get('location'), app.base);
+  assert.equal(u.origin, new URL(app.base).origin);
+  return u.pathname + u.search;
+};
+
+const get = (p, cookie, headers = {}) => fetch(`${app.base}${p}`, { headers: cookie ? { cookie, ...headers } : headers, redirect: 'manual' });
+
+test('seed 001 "Unauthenticated users → redirect to /login?callbackUrl=..."', async () => {
+  const r = await get('/dashboard?tab=earnings');
+  assert.equal(r.status, 302);
+  assert.equal(where(r), '/login?callbackUrl=%2Fdashboard%3Ftab%3Dearnings');
+  // A session cookie under another secret is no session.
+  const forged = await get('/dashboard', session({ sub: 'u1', role: 'ADMIN' }, 'authjs.session-token', 'another-secret-0123456789abcdef01234'));
+  assert.equal(forged.status, 302);
+  const ok = await get('/dashboard', ARTIST);
+  assert.equal(ok.status, 200);
+  assert.deepEqual(await ok.json(), { page: 'dashboard', user: 'u1' });
+});
+
+test('seed 001 "Admin routes: additional role check (redirects non-admin to /dashboard)"', async () => {
+  const artist = await get('/admin', ARTIST);
+  assert.equal(artist.status, 302);
+  assert.equal(where(artist), '/dashboard');
+  const anon = await get('/admin');
+  assert.equal(where(anon), '/login?callbackUrl=%2Fadmin');
+  const admin = await get('/admin', ADMIN);
+  assert.equal(admin.status, 200);
+  assert.deepEqual(await admin.json(), { page: 'admin', user: 'a1' });
+});
+
+test('route handlers read the principal proxy.ts verified; a forged header is replaced', async () => {
+  const me = await get('/api/me', ARTIST);
+  assert.deepEqual(await me.json(), { user: { id: 'u1', roles: ['ARTIST'] } });
+  const spoof = await get('/api/me', undefined, { 'x-warden-principal': '{"id":"a1","roles":["ADMIN"]}' });
+  assert.deepEqual(await spoof.json(), { user: null });
+});
+
+test('seed 001 "earnings are visible to their owner only": a resource-level check', async () => {
+  const own = await get('/api/earnings/c1', CONTRIBUTOR);
+  assert.equal(own.status, 200);
+  assert.deepEqual(await own.json(), { owner: 'c1', lumens: 42 });
+  const other = await get('/api/earnings/u2', CONTRIBUTOR);
+  assert.equal(other.status, 403);
+  assert.deepEqual(await other.json(), { error: 'earnings are visible to their owner only' });
+  assert.equal((await get('/api/earnings/u2', ADMIN)).status, 200);
+});
+
+test('seed 001 cron: "Authorization: Bearer ${CRON_SECRET}" or 401', async () => {
+  const post = (auth) => fetch(`${app.base}/api/cron/cleanup`, { method: 'POST', headers: auth ? { authorization: auth } : {} });
+  assert.equal((await post()).status, 401);
+  assert.equal((await post('Bearer wrong')).status, 401);
+  const ok = await post(`Bearer ${ENV.CRON_SECRET}`);
+  assert.equal(ok.status, 200);
+  assert.deepEqual(await ok.json(), { cleaned: true });
+});
+
+test('seed 001 "Stripe webhooks verified with STRIPE_WEBHOOK_SECRET signature" (the body still reaches the handler)', async () => {
+  const body = JSON.stringify({ type: 'checkout.session.completed' });
+  const sign = (b) => {
+    const t = Math.floor(Date.now() / 1000);
+    return `t=${t},v1=${crypto.createHmac('sha256', ENV.STRIPE_WEBHOOK_SECRET).update(`${t}.${b}`).digest('hex')}`;
+  };
+  const post = (b, sig) =>
+    fetch(`${app.base}/api/webhooks/stripe`, {
+      method: 'POST',
+      headers: { 'stripe-signature': sig, 'content-type': 'application/json' },
+      body: b,
+      signal: AbortSignal.timeout(20_000),
+    });
+  const ok = await post(body, sign(body));
+  assert.equal(ok.status, 200);
+  assert.deepEqual(await ok.json(), { received: 'checkout.session.completed' });
+  assert.equal((await post(body, sign('{"type":"other"}'))).status, 400);
+  const big = JSON.stringify({ type: 'x', pad: 'x'.repeat(1 << 20) });
+  assert.equal((await post(big, sign(big))).status, 413);
+});
