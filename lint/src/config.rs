@@ -79,9 +79,11 @@ impl Config {
                 "error" => Some(Severity::Error),
                 "warning" => Some(Severity::Warning),
                 "off" => None,
-                other => return Err(format!(
+                other => {
+                    return Err(format!(
                     "severity of `{id}` must be \"error\", \"warning\" or \"off\", not `{other}`"
-                )),
+                ))
+                }
             };
             cfg.overrides.insert(id.clone(), sev);
         }
