@@ -1,8 +1,7 @@
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
-
 //! Every lint flags its dedicated bad example (`tests/bad/*.warden`) exactly where the
 //! file's `# expect: ID, ...` comments say, and nowhere else. A trailing `# expect:`
 //! is about its own line; one on a line of its own, about the next line.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 use warden_lang::diag::LineIndex;
