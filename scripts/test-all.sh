@@ -16,6 +16,9 @@ bash scripts/with-redis.sh bash scripts/with-postgres.sh cargo test --workspace
 echo "== policy tests: the examples (main job) and the seed apps' policies"
 cargo run -q --bin warden -- test examples/ policies/
 
+echo "== lint: the examples and the seed apps' policies are lint-clean (or justified)"
+cargo run -q --bin warden -- lint examples/ policies/
+
 echo "== Python binding (venv, the release wheel built once, pytest; Redis tests under a throwaway Redis)"
 bash scripts/test-python.sh
 
