@@ -63,6 +63,38 @@ pub(crate) enum Node {
     IsIn(u32, Box<Node>),
 }
 
+impl Node {
+    /// The node's operands, in order. The one place that knows every variant's
+    /// shape, so a walker over programs (what a rule reads, whether it reads `now`,
+    /// what the data filter sees) cannot miss a node added later.
+    pub(crate) fn children(&self) -> impl Iterator<Item = &Node> {
+        let none: [Option<&Node>; 3] = [None; 3];
+        let (items, operands): (&[Node], [Option<&Node>; 3]) = match self {
+            Node::Const(_)
+            | Node::Load { .. }
+            | Node::Principal
+            | Node::Header(_)
+            | Node::Cookie(_)
+            | Node::Ip
+            | Node::Now => (&[], none),
+            Node::List(items) | Node::Call(_, items) => (items, none),
+            Node::Not(a)
+            | Node::Len(a)
+            | Node::Matches(a, _)
+            | Node::Is(a, _)
+            | Node::IsInt(a)
+            | Node::HeaderSafe(a, _)
+            | Node::Lower(a)
+            | Node::IsIn(_, a) => (&[], [Some(a), None, None]),
+            Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) | Node::Bin(_, a, b) => {
+                (&[], [Some(a), Some(b), None])
+            }
+            Node::IfElse(a, b, c) => (&[], [Some(a), Some(b), Some(c)]),
+        };
+        items.iter().chain(operands.into_iter().flatten())
+    }
+}
+
 /// An attribute path as a rule reads it: `resource.owner.id` is `(Resource, [owner, id])`.
 pub(crate) type AttrPath = (Root, Box<[Box<str>]>);
 
@@ -383,26 +415,5 @@ pub(crate) fn reads(node: &Node, out: &mut Vec<AttrPath>) {
 /// Whether a node reads `now`: its value changes with the clock, so a decision that
 /// depends on it is never cached.
 pub(crate) fn reads_now(node: &Node) -> bool {
-    match node {
-        Node::Now => true,
-        Node::Const(_)
-        | Node::Load { .. }
-        | Node::Principal
-        | Node::Header(_)
-        | Node::Cookie(_)
-        | Node::Ip => false,
-        Node::List(items) | Node::Call(_, items) => items.iter().any(reads_now),
-        Node::Not(a)
-        | Node::Len(a)
-        | Node::Matches(a, _)
-        | Node::Is(a, _)
-        | Node::IsInt(a)
-        | Node::HeaderSafe(a, _)
-        | Node::Lower(a)
-        | Node::IsIn(_, a) => reads_now(a),
-        Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) | Node::Bin(_, a, b) => {
-            reads_now(a) || reads_now(b)
-        }
-        Node::IfElse(a, b, c) => reads_now(a) || reads_now(b) || reads_now(c),
-    }
+    matches!(node, Node::Now) || node.children().any(reads_now)
 }

@@ -109,26 +109,7 @@ fn reads_resource(n: &Node) -> bool {
             path,
             ..
         } => path.first().is_none_or(|p| &**p != "type"),
-        Node::Const(_)
-        | Node::Load { .. }
-        | Node::Principal
-        | Node::Header(_)
-        | Node::Cookie(_)
-        | Node::Ip
-        | Node::Now => false,
-        Node::List(items) | Node::Call(_, items) => items.iter().any(reads_resource),
-        Node::Not(a)
-        | Node::Len(a)
-        | Node::Matches(a, _)
-        | Node::Is(a, _)
-        | Node::IsInt(a)
-        | Node::HeaderSafe(a, _)
-        | Node::Lower(a)
-        | Node::IsIn(_, a) => reads_resource(a),
-        Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) | Node::Bin(_, a, b) => {
-            reads_resource(a) || reads_resource(b)
-        }
-        Node::IfElse(a, b, c) => reads_resource(a) || reads_resource(b) || reads_resource(c),
+        _ => n.children().any(reads_resource),
     }
 }
 
@@ -140,33 +121,7 @@ fn resource_loads<'a>(n: &'a Node, out: &mut Vec<(&'a [Box<str>], Hint)>) {
             path,
             hint,
         } if path.first().is_some_and(|p| &**p != "type") => out.push((path, *hint)),
-        Node::Const(_)
-        | Node::Load { .. }
-        | Node::Principal
-        | Node::Header(_)
-        | Node::Cookie(_)
-        | Node::Ip
-        | Node::Now => {}
-        Node::List(items) | Node::Call(_, items) => {
-            items.iter().for_each(|x| resource_loads(x, out))
-        }
-        Node::Not(a)
-        | Node::Len(a)
-        | Node::Matches(a, _)
-        | Node::Is(a, _)
-        | Node::IsInt(a)
-        | Node::HeaderSafe(a, _)
-        | Node::Lower(a)
-        | Node::IsIn(_, a) => resource_loads(a, out),
-        Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) | Node::Bin(_, a, b) => {
-            resource_loads(a, out);
-            resource_loads(b, out);
-        }
-        Node::IfElse(a, b, c) => {
-            resource_loads(a, out);
-            resource_loads(b, out);
-            resource_loads(c, out);
-        }
+        _ => n.children().for_each(|c| resource_loads(c, out)),
     }
 }
 

@@ -15,6 +15,8 @@ interface User {
   email: string;
   password: string;
   roles: string[];
+  /** Better-auth's `user.emailVerified` (requireEmailVerification in production). */
+  emailVerified: boolean;
   org?: string;
   org_roles?: Record<string, string[]>;
 }
@@ -28,10 +30,10 @@ interface StoredFile {
 
 // A stand-in for Better-auth's user table and sessions (opaque bearer tokens).
 const USERS: User[] = [
-  { id: 'pa1', email: 'admin@coaching.test', password: 'platform-admin-pw', roles: ['platform_admin'] },
-  { id: 'oa1', email: 'orgadmin@coaching.test', password: 'org-admin-pw', roles: ['org_admin'], org: 'o1', org_roles: { o1: ['org_admin'] } },
-  { id: 'm1', email: 'member@coaching.test', password: 'member-pw', roles: ['member'], org: 'o1', org_roles: { o1: ['member'] } },
-  { id: 'm2', email: 'other@coaching.test', password: 'other-pw', roles: ['member'], org: 'o2', org_roles: { o2: ['member'] } },
+  { id: 'pa1', email: 'admin@coaching.test', password: 'platform-admin-pw', emailVerified: true, roles: ['platform_admin'] },
+  { id: 'oa1', email: 'orgadmin@coaching.test', password: 'org-admin-pw', emailVerified: true, roles: ['org_admin'], org: 'o1', org_roles: { o1: ['org_admin'] } },
+  { id: 'm1', email: 'member@coaching.test', password: 'member-pw', emailVerified: true, roles: ['member'], org: 'o1', org_roles: { o1: ['member'] } },
+  { id: 'm2', email: 'other@coaching.test', password: 'other-pw', emailVerified: true, roles: ['member'], org: 'o2', org_roles: { o2: ['member'] } },
 ];
 
 const FILES: Record<string, StoredFile> = {
@@ -40,7 +42,7 @@ const FILES: Record<string, StoredFile> = {
 };
 
 function principalOf(u: User): Principal {
-  const p: Principal = { id: u.id, roles: u.roles };
+  const p: Principal = { id: u.id, roles: u.roles, email_verified: u.emailVerified };
   if (u.org !== undefined) p.org = u.org;
   if (u.org_roles !== undefined) p.org_roles = u.org_roles;
   return p;

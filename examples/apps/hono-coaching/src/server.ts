@@ -14,8 +14,8 @@ const env = (names: string[]): Record<string, string> =>
 // A policy that does not load stops the server here, with every diagnostic.
 const engine = Engine.fromFile(POLICY, {
   env: process.env.NODE_ENV ?? 'development',
-  secrets: env(['BETTER_AUTH_SECRET', 'CLIENT_API_KEY', 'DATABASE_URL', 'MINIO_ACCESS_KEY', 'MINIO_SECRET_KEY']),
-  config: env(['BETTER_AUTH_URL', 'CORS_ORIGIN', 'SMTP_SECURE', 'SMTP_PORT']),
+  secrets: env(['BETTER_AUTH_SECRET', 'CLIENT_API_KEY', 'DATABASE_URL', 'MINIO_ACCESS_KEY', 'MINIO_SECRET_KEY', 'SMTP_PASS']),
+  config: env(['BETTER_AUTH_URL', 'CORS_ORIGIN', 'SMTP_SECURE', 'SMTP_PORT', 'SMTP_HOST']),
 });
 
 serve({ fetch: createApp(engine).fetch, port: Number(process.env.PORT ?? 3001), hostname: '127.0.0.1' }, (info) => {

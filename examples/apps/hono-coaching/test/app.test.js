@@ -18,6 +18,9 @@ const ENV = {
   CORS_ORIGIN: 'https://app.coaching.test',
   SMTP_SECURE: 'true',
   SMTP_PORT: '465',
+  // seed 004: "SMTP credentials are production credentials, not dev placeholders"
+  SMTP_HOST: 'smtp.coaching.test',
+  SMTP_PASS: 'example-smtp-pass-0123456789',
 };
 
 let app;
@@ -29,7 +32,16 @@ test.after(() => app.stop());
 const get = (p, token, headers = {}) =>
   fetch(`${app.base}${p}`, { headers: token ? { authorization: `Bearer ${token}`, ...headers } : headers });
 
+// Better-auth's own sign-in limit (3 per 10 s per client, which the policy keeps)
+// would refuse a fresh sign-in per test, so each user signs in once and the
+// session is reused, as a browser would.
+const sessions = new Map();
 async function signIn(email, password) {
+  if (!sessions.has(email)) sessions.set(email, freshSignIn(email, password));
+  return sessions.get(email);
+}
+
+async function freshSignIn(email, password) {
   const r = await fetch(`${app.base}/api/auth/sign-in/email`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -52,7 +64,7 @@ test('the principal reaches the handler; "Secure, HttpOnly, SameSite=Lax on sess
   assert.deepEqual(cookies, [`better-auth.session_token=${token}; Path=/; HttpOnly; Secure; SameSite=Lax`]);
   const me = await get('/api/me', token);
   assert.equal(me.status, 200);
-  assert.deepEqual(await me.json(), { user: { id: 'm1', roles: ['member'], org: 'o1', org_roles: { o1: ['member'] } } });
+  assert.deepEqual(await me.json(), { user: { id: 'm1', roles: ['member'], email_verified: true, org: 'o1', org_roles: { o1: ['member'] } } });
 });
 
 test('seed 004 "Only platform_admin can list all organizations": 403 for others', async () => {

@@ -79,7 +79,11 @@ test('seed 000 LoginDto (whitelist, forbidNonWhitelisted, IsEmail, MinLength 8):
 test('seed 000 helmet: CSP, HSTS and the rest; no X-Powered-By', async () => {
   const r = await call('/health');
   assert.equal(r.status, 200);
-  assert.equal(r.headers.get('content-security-policy'), "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'; img-src 'self' data: https:");
+  // helmet merges the seed's directives with its defaults (useDefaults since helmet 5).
+  assert.equal(
+    r.headers.get('content-security-policy'),
+    "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';img-src 'self' data: https:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' 'unsafe-inline';upgrade-insecure-requests",
+  );
   assert.equal(r.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains');
   assert.equal(r.headers.get('x-frame-options'), 'SAMEORIGIN');
   assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
