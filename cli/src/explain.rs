@@ -66,6 +66,25 @@ fn verdict(decision: &Value) -> String {
     s
 }
 
+/// Who asked, as a trace saw it: anonymous, no declared role, or the roles.
+pub fn principal_roles(t: &Trace) -> String {
+    match &t.roles {
+        None => "principal: anonymous".to_owned(),
+        Some(r) if r.is_empty() => "principal: no declared role".to_owned(),
+        Some(r) => format!("principal roles: {}", r.join(", ")),
+    }
+}
+
+/// What a rule did to the decision: its effect and whether its condition held.
+pub fn rule_outcome(effect: &str, matched: bool) -> &'static str {
+    match (effect, matched) {
+        ("allow", true) => "permits",
+        ("allow", false) => "does not permit",
+        (_, true) => "denies",
+        (_, false) => "does not deny",
+    }
+}
+
 /// An authorization decision and its trace.
 pub fn authz(decision: &Value, t: &Trace) -> String {
     let on = t
@@ -73,11 +92,7 @@ pub fn authz(decision: &Value, t: &Trace) -> String {
         .as_deref()
         .map_or_else(String::new, |r| format!(" on {r}"));
     let mut root = Node::new(format!("{} — {}{on}", verdict(decision), t.action));
-    root = root.child(Node::new(match &t.roles {
-        None => "principal: anonymous".to_owned(),
-        Some(r) if r.is_empty() => "principal: no declared role".to_owned(),
-        Some(r) => format!("principal roles: {}", r.join(", ")),
-    }));
+    root = root.child(Node::new(principal_roles(t)));
     root = root.child(Node::new(match &t.grant {
         Some(g) => format!("grant {g}: covers the action"),
         None => "grant: none covers the action for these roles".to_owned(),
@@ -87,15 +102,12 @@ pub fn authz(decision: &Value, t: &Trace) -> String {
         rules = rules.child(Node::new("none applies to this action and resource type"));
     }
     for r in &t.rules {
-        let outcome = match (r.effect, r.matched) {
-            ("allow", true) => "permits",
-            ("allow", false) => "does not permit",
-            (_, true) => "denies",
-            (_, false) => "does not deny",
-        };
         let n = Node::new(format!(
-            "{} {}: condition {}, {outcome}",
-            r.effect, r.rule, r.condition
+            "{} {}: condition {}, {}",
+            r.effect,
+            r.rule,
+            r.condition,
+            rule_outcome(r.effect, r.matched)
         ));
         rules = rules.child(reads(n, &r.reads));
     }
@@ -125,7 +137,18 @@ pub fn http(decision: &Value, t: &HttpTrace) -> String {
     }
     root = root.child(routes);
     let preflight = if t.preflight { " (preflight)" } else { "" };
-    root = root.child(Node::new(format!("cors: {}{preflight}", t.cors)));
+    // A request refused before CORS or authentication ran leaves these empty.
+    let or_not_run = |s: &str| {
+        if s.is_empty() {
+            "not reached".to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    root = root.child(Node::new(format!(
+        "cors: {}{preflight}",
+        or_not_run(t.cors)
+    )));
     let mut limits = Node::new("limits");
     if t.limits.is_empty() {
         limits = limits.child(Node::new("none counts this request"));
@@ -140,7 +163,10 @@ pub fn http(decision: &Value, t: &HttpTrace) -> String {
         )));
     }
     root = root.child(limits);
-    root = root.child(Node::new(format!("principal: {}", t.principal)));
+    root = root.child(Node::new(format!(
+        "principal: {}",
+        or_not_run(&t.principal)
+    )));
     let mut reqs = Node::new("requirements");
     if t.requirements.is_empty() {
         reqs = reqs.child(Node::new("none tested"));

@@ -137,7 +137,13 @@ pub fn lint_text(text: &str, config: &Config) -> Vec<Diagnostic> {
     match warden_lang::load(text, &Limits::default()) {
         Err(d) => d,
         Ok(checked) => {
-            let mut diags = checked.warnings;
+            // A checker warning that is also a lint (`case-sensitive-compare`) comes
+            // from the lint, where a suppression or the project config applies to it.
+            let mut diags: Vec<Diagnostic> = checked
+                .warnings
+                .into_iter()
+                .filter(|d| warden_lint::registry::find(d.code).is_none())
+                .collect();
             diags.extend(warden_lint::lint(&checked.policy, text, config));
             diags.sort_by_key(|d| (d.span.start, d.span.end));
             diags

@@ -2,8 +2,8 @@
 
 mod check;
 mod eval;
-mod filter;
 mod explain;
+mod filter;
 mod fmt;
 mod inputs;
 mod lint;

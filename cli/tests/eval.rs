@@ -197,7 +197,7 @@ fn http_explain_adds_the_trace() {
     // A case that would route elsewhere on a case-sensitive router is refused, and the
     // trace says why (the path rule).
     let (code, out, err) = eval(
-        &["--policy", TOUR, "--explain"],
+        &["--policy", TOUR, "--explain", "--format", "json"],
         r#"{"method": "GET", "path": "/API/admin/x", "principal": {"id": "u1", "roles": ["viewer"]}}"#,
         &[],
     );
@@ -208,6 +208,16 @@ fn http_explain_adds_the_trace() {
         d["trace"]["path"].as_str().unwrap().starts_with("refused:"),
         "{d}"
     );
+    // The tree says what did not run rather than leaving a blank.
+    let (code, out, err) = eval(
+        &["--policy", TOUR, "--explain"],
+        r#"{"method": "GET", "path": "/API/admin/x", "principal": {"id": "u1", "roles": ["viewer"]}}"#,
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("DENY 400"), "{out}");
+    assert!(out.contains("├─ cors: not reached\n"), "{out}");
+    assert!(out.contains("├─ principal: not reached\n"), "{out}");
 }
 
 #[test]

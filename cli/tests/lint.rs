@@ -162,6 +162,32 @@ fn standard_input_is_linted_under_its_given_name() {
     );
 }
 
+/// `case-sensitive-compare` is the checker's analysis (a warning of `warden check`) and a
+/// lint: `warden lint` reports it once, and a suppression silences it.
+#[test]
+fn a_checker_warning_that_is_a_lint_is_reported_once_and_suppressible() {
+    let policy = "policy p\nrole r\ngrant r: files:get\nresource file { mime: string }\n\
+                  deny files:get on file\n  if resource.mime starts_with \"image/svg\"\n";
+    let (code, out, err) = warden(&["lint", "--format", "json", "-"], Some(policy));
+    assert_eq!(code, 1, "{err}");
+    let all: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let codes: Vec<&str> = all.iter().filter_map(|d| d["code"].as_str()).collect();
+    assert_eq!(codes, ["case-sensitive-compare"], "{out}");
+    let suppressed = policy.replace(
+        "deny files:get",
+        "# lint: allow(case-sensitive-compare) the host lower-cases types\ndeny files:get",
+    );
+    let (code, out, err) = warden(&["lint", "--format", "json", "-"], Some(&suppressed));
+    assert_eq!(code, 0, "{out}{err}");
+    // `warden check` still shows the checker's warning.
+    let (code, _, err) = warden(&["check", "-"], Some(&suppressed));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("case-sensitive-compare") || err.contains("case-sensitively"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_project_config_turns_lints_off() {
     let dir = std::env::temp_dir().join(format!("warden-lint-{}", std::process::id()));

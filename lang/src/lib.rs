@@ -9,6 +9,7 @@ mod parser;
 mod strip;
 mod syntax_error;
 
+pub use check::case::case_sensitive;
 pub use check::http::valid_origin;
 pub use check::script::sandbox as script_sandbox;
 pub use check::{check, load, Checked};

@@ -36,6 +36,17 @@ struct PolicyCoverage {
     hit: BTreeSet<(&'static str, usize)>,
 }
 
+impl PolicyCoverage {
+    /// (exercised, total) entries of one kind.
+    fn count(&self, kind: &str) -> (usize, usize) {
+        let of_kind = || self.entries.iter().filter(|e| e.kind == kind);
+        let hit = of_kind()
+            .filter(|e| self.hit.contains(&(e.kind, e.line)))
+            .count();
+        (hit, of_kind().count())
+    }
+}
+
 /// Coverage of every policy the run loaded.
 #[derive(Debug, Default)]
 pub struct Coverage {
@@ -77,12 +88,7 @@ impl Coverage {
             let counts: Vec<String> = KINDS
                 .iter()
                 .filter_map(|k| {
-                    let total = p.entries.iter().filter(|e| e.kind == *k).count();
-                    let hit = p
-                        .entries
-                        .iter()
-                        .filter(|e| e.kind == *k && p.hit.contains(&(e.kind, e.line)))
-                        .count();
+                    let (hit, total) = p.count(k);
                     (total > 0).then(|| format!("{k}s {hit}/{total}"))
                 })
                 .collect();
@@ -115,12 +121,7 @@ impl Coverage {
                 let name = path.strip_prefix(cwd).unwrap_or(path).display().to_string();
                 let mut totals = serde_json::Map::new();
                 for k in KINDS {
-                    let total = p.entries.iter().filter(|e| e.kind == *k).count();
-                    let hit = p
-                        .entries
-                        .iter()
-                        .filter(|e| e.kind == *k && p.hit.contains(&(e.kind, e.line)))
-                        .count();
+                    let (hit, total) = p.count(k);
                     totals.insert(format!("{k}s"), json!({ "covered": hit, "total": total }));
                 }
                 let uncovered: Vec<Json> = p

@@ -13,8 +13,9 @@ declare_lint! {
     /// - a plain `http://` origin other than `localhost`/`127.0.0.1`/`[::1]` on a line
     ///   without `if` (anyone on the network path can inject script into that origin);
     /// - origins read from a setting (`split(config(NAME), ",")`) when no `startup`
-    ///   check reads `cors_origins()`: the engine checks each element's form
-    ///   (`scheme://host[:port]`), not its scheme or that it belongs to the app.
+    ///   check reads `cors_origins()`: at load the engine checks that each element is
+    ///   an origin (`scheme://host[:port]`), not that it is `https` or the app's own,
+    ///   so the deployment, not the policy, decides who reads credentialed answers.
     ///
     /// Fix: list the production origins with `https://`, keep development origins on
     /// lines with `if env != "production"`, and check a setting-driven list at load,
@@ -65,7 +66,7 @@ pub(crate) fn check(policy: &Policy, out: &mut Vec<Finding>) {
                             CORS_CREDENTIALS_BROAD_ORIGINS.id,
                             setting.span,
                             format!(
-                                "origins allowed with credentials come from setting `{}`, which nothing checks at load",
+                                "origins allowed with credentials come from setting `{}`: the engine checks their form at load, nothing checks their scheme or owner",
                                 setting.name
                             ),
                         )
