@@ -7,6 +7,7 @@ mod filter;
 mod fmt;
 mod inputs;
 mod lint;
+mod lsp;
 mod sarif;
 mod source;
 mod test;
@@ -173,6 +174,9 @@ enum Command {
         #[arg(long)]
         watch: bool,
     },
+    /// A language server over standard input and output (diagnostics from check and
+    /// lint, formatting, hover, go to definition), for editors.
+    Lsp,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -282,6 +286,7 @@ fn main() -> ExitCode {
             };
             watch::maybe(watch, &args.paths, || test::run(&args))
         }
+        Command::Lsp => lsp::run(),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "warden", &mut std::io::stdout());
