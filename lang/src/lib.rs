@@ -1,5 +1,6 @@
 //! Warden policy language front-end: grammar, syntax tree, diagnostics, checker, formatter.
 #![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 pub mod ast;
 pub mod diag;

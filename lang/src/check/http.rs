@@ -1,7 +1,7 @@
 //! HTTP-side declarations: limits, routes (patterns, methods, requirements), headers, cors.
 
+use super::checker::Checker;
 use super::types::{Scope, Ty};
-use super::Checker;
 use crate::ast::*;
 use crate::diag::{did_you_mean, Diagnostic};
 use std::collections::HashMap;

@@ -1,6 +1,6 @@
 //! Expression checking: what each scope may read, attribute lookups, operator types, regexes.
 
-use super::Checker;
+use super::checker::{Checker, RegexError};
 use crate::ast::*;
 use crate::diag::{did_you_mean, Diagnostic};
 use std::collections::HashMap;
@@ -661,14 +661,6 @@ impl Checker<'_> {
                 .push(Diagnostic::error(e.code, re.span, e.message).with_help(e.help));
         }
     }
-}
-
-/// Why a regex literal does not compile, without its position (each use has its own).
-#[derive(Debug, Clone)]
-pub(crate) struct RegexError {
-    code: &'static str,
-    message: String,
-    help: &'static str,
 }
 
 fn compile_error(pattern: &str, max_bytes: usize) -> Option<RegexError> {
