@@ -20,6 +20,12 @@ bash scripts/with-redis.sh bash scripts/with-redis-tls.sh bash scripts/with-redi
 echo "== policy tests: the examples (main job) and the seed apps' policies"
 cargo run -q --bin warden -- test examples/ policies/
 
+echo "== lint: the examples and the seed apps' policies are lint-clean (or justified)"
+cargo run -q --bin warden -- lint examples/ policies/
+
+echo "== editors: the VS Code extension's grammar (npm ci, vscode-tmgrammar-test)"
+bash scripts/test-editors.sh
+
 echo "== Python binding (venv, the release wheel built once, pytest; Redis tests under a throwaway Redis)"
 bash scripts/test-python.sh
 

@@ -20,6 +20,8 @@ pub struct Args {
     pub config: Vec<String>,
     pub request: Option<PathBuf>,
     pub explain: bool,
+    /// `None`: text trees with `--explain`, else JSON lines.
+    pub format: Option<crate::Format>,
     pub redis_url: Option<String>,
     /// Seed URLs of a Redis Cluster (empty: none).
     pub redis_cluster: Vec<String>,
@@ -113,10 +115,20 @@ pub fn run(args: &Args) -> u8 {
             return BAD_REQUEST;
         }
     };
+    let text = args.format.unwrap_or(if args.explain {
+        crate::Format::Text
+    } else {
+        crate::Format::Json
+    }) == crate::Format::Text;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for (i, json) in requests.iter().enumerate() {
-        let line = match decide(&engine, json, args.explain) {
+        let decided = if text {
+            decide_text(&engine, json, args.explain).map(serde_json::Value::String)
+        } else {
+            decide(&engine, json, args.explain)
+        };
+        let line = match decided {
             Ok(line) => line,
             Err(message) => {
                 let _ = out.flush();
@@ -124,7 +136,11 @@ pub fn run(args: &Args) -> u8 {
                 return BAD_REQUEST;
             }
         };
-        if writeln!(out, "{line}").is_err() {
+        let written = match line {
+            serde_json::Value::String(tree) => write!(out, "{tree}"),
+            json => writeln!(out, "{json}"),
+        };
+        if written.is_err() {
             return BAD_REQUEST;
         }
     }
@@ -174,6 +190,28 @@ fn decide(
         d.to_json(),
         serde_json::to_value(trace).unwrap_or_default(),
     ))
+}
+
+/// A decision as text: with `explain`, the tree of everything looked at; without, the
+/// tree's first line.
+fn decide_text(engine: &Engine, json: &serde_json::Value, explain: bool) -> Result<String, String> {
+    let tree = if is_http(json) {
+        let req = HttpRequest::from_json(json).map_err(|e| e.message)?;
+        let (d, trace) = engine.explain_http(&req);
+        crate::explain::http(&d.to_json(), &trace)
+    } else {
+        let req = Request::from_json(json).map_err(|e| e.message)?;
+        let (d, trace) = engine.explain(&req);
+        crate::explain::authz(&d.to_json(), &trace)
+    };
+    Ok(if explain {
+        tree
+    } else {
+        tree.lines()
+            .next()
+            .map(|l| format!("{l}\n"))
+            .unwrap_or_default()
+    })
 }
 
 fn read_input(path: Option<&Path>) -> Result<String, String> {

@@ -7,12 +7,18 @@
 
 mod check;
 mod eval;
+mod explain;
 mod filter;
 mod fmt;
+mod inputs;
+mod lint;
+mod lsp;
+mod sarif;
 mod source;
 mod test;
+mod watch;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -20,7 +26,7 @@ use std::path::PathBuf;
 #[command(
     name = "warden",
     version,
-    about = "Policy-as-code for web apps: check, format, evaluate and test Warden policies"
+    about = "Policy-as-code for web apps: check, format, lint, evaluate and test Warden policies"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -35,20 +41,56 @@ pub(crate) enum Format {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Parse and check policy files; print every diagnostic.
+    /// Parse and check policies (files, folders of `*.warden`, or `-` for standard
+    /// input); print every diagnostic.
     Check {
         #[arg(required = true)]
-        files: Vec<PathBuf>,
+        paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// The file name standard input stands for, in messages.
+        #[arg(long, value_name = "NAME")]
+        stdin_filename: Option<String>,
+        /// Check again whenever a file under the paths changes.
+        #[arg(long)]
+        watch: bool,
     },
-    /// Rewrite policy files in canonical form; with `--check`, show a diff and exit 1 instead.
+    /// Rewrite policies in canonical form (`-`: standard input to standard output);
+    /// with `--check`, show a diff and exit 1 instead.
     Fmt {
         #[arg(required = true)]
-        files: Vec<PathBuf>,
+        paths: Vec<PathBuf>,
         /// Change nothing; print what would change and exit 1 if anything would.
         #[arg(long)]
         check: bool,
+        /// The file name standard input stands for, in messages.
+        #[arg(long, value_name = "NAME")]
+        stdin_filename: Option<String>,
+    },
+    /// Security and correctness lints over policies that check (see `--list`).
+    Lint {
+        #[arg(required_unless_present_any = ["list", "explain"])]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = lint::LintFormat::Text)]
+        format: lint::LintFormat,
+        /// The file name standard input stands for, in messages and to find `warden.toml`.
+        #[arg(long, value_name = "NAME")]
+        stdin_filename: Option<String>,
+        /// Use this `warden.toml` instead of the nearest one above each policy.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The findings that make the exit status 1.
+        #[arg(long, value_enum, default_value_t = lint::FailOn::Warning)]
+        fail_on: lint::FailOn,
+        /// List every lint and exit.
+        #[arg(long)]
+        list: bool,
+        /// Print a lint's documentation and exit.
+        #[arg(long, value_name = "LINT-ID")]
+        explain: Option<String>,
+        /// Lint again whenever a file under the paths changes.
+        #[arg(long)]
+        watch: bool,
     },
     /// Decide authorization requests (JSON object, array or JSON lines) against a policy.
     Eval {
@@ -68,9 +110,13 @@ enum Command {
         /// A request file, or `-` (the default) for standard input.
         #[arg(long)]
         request: Option<PathBuf>,
-        /// Add the explain trace to each decision.
+        /// Explain each decision: a tree naming every rule, route, limit and header
+        /// decision with `file:line` (`--format json`: the trace as JSON in each decision).
         #[arg(long)]
         explain: bool,
+        /// Decisions as JSON lines (the default) or, with `--explain`, as text trees.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
         /// Count rate limits in this Redis (`redis://host:port/db`, or `rediss://` for
         /// TLS), shared with every engine using it, instead of in this process's memory.
         #[arg(long, value_name = "URL")]
@@ -138,6 +184,21 @@ enum Command {
         filter: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Report which rules, grants, routes, limits and headers the tests exercised,
+        /// and list those none did.
+        #[arg(long)]
+        coverage: bool,
+        /// Run again whenever a file under the paths changes.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// A language server over standard input and output (diagnostics from check and
+    /// lint, formatting, hover, go to definition), for editors.
+    Lsp,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -160,8 +221,44 @@ where
         }
     };
     let code = match cli.command {
-        Command::Check { files, format } => check::run(&files, format),
-        Command::Fmt { files, check } => fmt::run(&files, check),
+        Command::Check {
+            paths,
+            format,
+            stdin_filename,
+            watch,
+        } => watch::maybe(watch, &paths, || {
+            check::run(&paths, format, stdin_filename.as_deref())
+        }),
+        Command::Fmt {
+            paths,
+            check,
+            stdin_filename,
+        } => fmt::run(&paths, check, stdin_filename.as_deref()),
+        Command::Lint {
+            paths,
+            format,
+            stdin_filename,
+            config,
+            fail_on,
+            list,
+            explain,
+            watch,
+        } => {
+            if list {
+                lint::list()
+            } else if let Some(id) = explain {
+                lint::explain(&id)
+            } else {
+                let args = lint::Args {
+                    paths,
+                    format,
+                    stdin_filename,
+                    config,
+                    fail_on,
+                };
+                watch::maybe(watch, &args.paths, || lint::run(&args))
+            }
+        }
         Command::Eval {
             policy,
             env,
@@ -169,6 +266,7 @@ where
             config,
             request,
             explain,
+            format,
             redis_url,
             redis_cluster,
             redis_ca,
@@ -180,6 +278,7 @@ where
             config,
             request,
             explain,
+            format,
             redis_url,
             redis_cluster,
             redis_ca,
@@ -214,11 +313,23 @@ where
             paths,
             filter,
             format,
-        } => test::run(&test::Args {
-            paths,
-            filter,
-            format,
-        }),
+            coverage,
+            watch,
+        } => {
+            let args = test::Args {
+                paths,
+                filter,
+                format,
+                coverage,
+            };
+            watch::maybe(watch, &args.paths, || test::run(&args))
+        }
+        Command::Lsp => lsp::run(),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "warden", &mut std::io::stdout());
+            0
+        }
     };
     code
 }
