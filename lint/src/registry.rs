@@ -1,5 +1,5 @@
 //! Every lint: a stable id, a default severity, a one-line summary and its documentation,
-//! which is the doc comment of the lint's constant (see [`declare_lint!`]).
+//! which is the doc comment of the lint's constant (see `declare_lint!`).
 //!
 //! Ids are kebab-case and never change meaning: suppressions and project configs name
 //! them. A retired lint's id is not reused.
