@@ -12,7 +12,7 @@
 //! that never saw the script, e.g. a promoted replica) by loading the script on every
 //! node and retrying.
 
-use super::RedisOptions;
+use super::options::RedisOptions;
 use redis::aio::MultiplexedConnection;
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConnection};
 use redis::{
