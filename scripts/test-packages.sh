@@ -36,6 +36,23 @@ fail() {
   exit 1
 }
 
+# Each step says how long it took, in wall time and in CPU time (user + system of the
+# commands it ran), which is what predicts a less busy machine's wall time
+# (docs/TESTING.md has the figures).
+step_name=""
+step() { # NAME: ends the step under way (printing its times), then starts NAME if given
+  local now cpu
+  now=$(date +%s)
+  # `times` run here, not in a $(...) subshell (whose counts start at 0).
+  times > "$WORK/times.txt"
+  cpu=$(tail -1 "$WORK/times.txt" | awk '{ n = 0; for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); n += t[1] * 60 + t[2] } printf "%d", n }')
+  if [ -n "$step_name" ]; then echo "-- $step_name: $((now - step_start)) s (CPU $((cpu - step_cpu)) s)"; fi
+  step_name=${1%% (*}
+  step_start=$now
+  step_cpu=$cpu
+  if [ -n "$1" ]; then echo "== $1"; fi
+}
+
 WHEEL=${WARDEN_WHEEL:-$(ls "$TARGET"/dist/warden_policy-"$VERSION"-*.whl 2>/dev/null | head -1)}
 [ -n "$WHEEL" ] && [ -f "$WHEEL" ] || fail "no wheel in $TARGET/dist: run scripts/test-python.sh first (or set WARDEN_WHEEL)"
 [ -x "$VENV/bin/auditwheel" ] || fail "no auditwheel in $VENV: run scripts/test-python.sh first (or set WARDEN_PY_VENV)"
@@ -77,19 +94,35 @@ route /admin/** {
 }
 EOF
 
-echo "== cargo publish --dry-run (lang, core, cli, tower: packaged and built as crates.io would)"
+step "cargo publish --dry-run (lang, lint, core, cli, tower: packaged and built as crates.io would)"
 # One command for the workspace: cargo orders the crates by dependency and resolves each
-# one's dependencies on the others against the packages it just made, so the unpublished
-# path dependencies need no registry. --allow-dirty only so that a working copy with
-# edits can run this too; CI's is clean. A CARGO_HOME of its own: cargo unpacks the
-# crates it just packaged into CARGO_HOME/registry/src under a name that does not change
-# between runs and reuses an unpacked copy it finds there, so with the user's CARGO_HOME
-# a previous run's sources of warden-policy-lang 0.1.0 would be verified instead of
-# this checkout's.
-CARGO_HOME="$WORK/cargo-home" cargo publish --dry-run --workspace --allow-dirty --quiet ||
-  fail "cargo publish --dry-run failed"
+# one's dependencies on the others against the packages it just made (a temporary
+# registry in $TARGET/package/tmp-registry), so the unpublished path dependencies need
+# no registry. --allow-dirty only so that a working copy with edits can run this too;
+# CI's is clean.
+#
+# It builds in $TARGET, with the user's CARGO_HOME, so the crates.io dependencies
+# `cargo test` built are reused, not built again (a fresh CARGO_HOME would unpack them
+# under other paths, which cargo counts as changed sources). What must NOT be reused is
+# this checkout's own crates as the temporary registry serves them: cargo unpacks them
+# into CARGO_HOME/registry/src/-HASH/ (HASH from the temporary registry's path), keeps
+# an unpacked copy it finds there, and judges the build of a registry package by file
+# dates that packaging fixes (2006): the same path would give last run's sources and
+# builds. So the target directory is reached through a link made for this run: a new
+# registry path, a new HASH, freshly unpacked sources that cargo builds again; the
+# unpacked copy is removed afterwards.
+CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
+rm -rf "$TARGET/package"
+ln -s "$TARGET" "$WORK/target"
+ls -d "$CARGO_HOME_DIR"/registry/src/-* > "$WORK/unpacked-before.txt" 2> /dev/null || true
+publish_rc=0
+CARGO_TARGET_DIR="$WORK/target" cargo publish --dry-run --workspace --allow-dirty --quiet || publish_rc=$?
+for d in "$CARGO_HOME_DIR"/registry/src/-*; do
+  if [ -d "$d" ] && ! grep -qxF "$d" "$WORK/unpacked-before.txt"; then rm -rf "$d"; fi
+done
+[ "$publish_rc" = 0 ] || fail "cargo publish --dry-run failed"
 
-echo "== wheel $(basename "$WHEEL")"
+step "wheel $(basename "$WHEEL")"
 NAME=$(basename "$WHEEL")
 SIZE=$(stat -c %s "$WHEEL")
 echo "$NAME: $SIZE bytes"
@@ -164,7 +197,7 @@ python3 -m venv "$WORK/venv-wheel"
 "$WORK/venv-wheel/bin/pip" install -q --disable-pip-version-check "$WHEEL"
 check_venv "$WORK/venv-wheel"
 
-echo "== sdist (the Rust crates it builds from are inside)"
+step "sdist (the Rust crates it builds from are inside)"
 (cd bindings/python && "$VENV/bin/maturin" sdist --out "$WORK/sdist" > /dev/null)
 SDIST=$(ls "$WORK"/sdist/warden_policy-*.tar.gz)
 tar -tzf "$SDIST" > "$WORK/sdist.txt"
@@ -175,7 +208,7 @@ for f in pyproject.toml core/Cargo.toml lang/Cargo.toml cli/Cargo.toml cli/src/l
 done
 echo "$(basename "$SDIST"): $(wc -l < "$WORK/sdist.txt") files"
 if [ "${WARDEN_SDIST_BUILD:-0}" = 1 ]; then
-  echo "== sdist: pip install into a fresh venv (compiles the engine from source: many minutes)"
+  step "sdist: pip install into a fresh venv (compiles the engine from source: many minutes)"
   python3 -m venv "$WORK/venv-sdist"
   start=$(date +%s)
   # Its own target directory, as on a user's machine (no build of this checkout reused).
@@ -190,7 +223,7 @@ else
   echo "(building the sdist from source is skipped: WARDEN_SDIST_BUILD=1 runs it)"
 fi
 
-echo "== npm packages"
+step "npm packages"
 # The glibc floor of the Linux addon: what a machine needs to load the prebuilt package.
 if [ "$ADDON" = linux-x64-gnu ]; then
   command -v objdump > /dev/null || fail "objdump (binutils) is needed for the addon's glibc floor"
@@ -267,7 +300,7 @@ ls "$WORK"/from-registry/node_modules/warden-policy/*.node > /dev/null 2>&1 &&
   fail "the published main package carries an addon itself"
 check_project "$WORK/from-registry"
 
-echo "== TypeScript: the package's types, as a consumer compiles against them"
+step "TypeScript: the package's types, as a consumer compiles against them"
 (cd "$WORK/from-registry" && npm install --silent --registry "$(cat "$WORK/registry.url")" \
   typescript@5.9.3 @types/node@20.19.43)
 cat > "$WORK/from-registry/consumer.ts" <<'EOF'
@@ -301,7 +334,7 @@ fi
 grep -q "TS2322" "$WORK/misuse.txt" || fail "tsc rejected misuse.ts for another reason: $(cat "$WORK/misuse.txt")"
 echo "tsc --noEmit misuse.ts: rejected ($(grep -o 'TS2322' "$WORK/misuse.txt" | head -1))"
 
-echo "== README getting started (in $WORK/readme)"
+step "README getting started (in $WORK/readme)"
 mkdir -p "$WORK/readme/.cargo"
 cat > "$WORK/readme/.cargo/config.toml" <<EOF
 [patch.crates-io]
@@ -313,4 +346,5 @@ env \
   npm_config_registry="$(cat "$WORK/registry.url")" \
   CARGO_INSTALL_ROOT="$WORK/cargo-root" PATH="$WORK/cargo-root/bin:$PATH" \
   python3 scripts/packages/readme_run.py README.md "$WORK/readme"
+step ""
 echo "test-packages: all passed"

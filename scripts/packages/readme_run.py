@@ -26,6 +26,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 MARKER = re.compile(r"^<!-- readme: (file|append|serve|in the repository)\s*(\S*)\s*-->$")
@@ -167,7 +168,9 @@ def main() -> int:
             for name, body in shared.items():
                 (cwd / name).write_text("\n".join(body) + "\n", encoding="utf-8")
         (cwd / "readme-section.sh").write_text(text, encoding="utf-8")
+        start = time.monotonic()
         r = subprocess.run(["bash", "readme-section.sh"], cwd=cwd, env=os.environ)
+        print(f"-- README: {title}: {time.monotonic() - start:.0f} s", flush=True)
         if r.returncode != 0:
             print(f"readme: section {title!r} failed (exit {r.returncode}); its script: {cwd}/readme-section.sh", file=sys.stderr)
             return 1
