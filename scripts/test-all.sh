@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test of the project, in the order a failure is cheapest to see.
-# Exits non-zero on the first failure.
+# Exits non-zero on the first failure (the last two suites, run side by side, both end first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,5 +32,24 @@ bash scripts/test-python.sh
 echo "== Node binding (npm ci, napi build once, node --test)"
 bash scripts/test-node.sh
 
+# The last two suites only read what the ones above built (the addon, the wheel, the
+# debug build): they run side by side, the packages' suite niced so that the example
+# apps' HTTP suites keep the CPU, and its output held in a log printed whole when both
+# have ended. Either failing fails this script.
+echo "== Packages as users get them (scripts/test-packages.sh: started now, its output after the example apps')"
+PACKAGES_LOG=$(mktemp "${TMPDIR:-/tmp}/warden-test-packages.XXXXXX")
+nice -n 10 bash scripts/test-packages.sh > "$PACKAGES_LOG" 2>&1 &
+packages_pid=$!
+
 echo "== Example apps (one npm workspace; each app's HTTP suite against it running on loopback)"
-bash scripts/test-examples.sh
+examples_rc=0
+bash scripts/test-examples.sh || examples_rc=$?
+
+packages_rc=0
+wait "$packages_pid" || packages_rc=$?
+echo "== Packages as users get them (scripts/test-packages.sh: the cargo crates, the wheel, the sdist, the npm packages, the README's getting started)"
+cat "$PACKAGES_LOG"
+rm -f "$PACKAGES_LOG"
+if [ "$examples_rc" != 0 ]; then echo "test-all: scripts/test-examples.sh failed (exit $examples_rc)" >&2; fi
+if [ "$packages_rc" != 0 ]; then echo "test-all: scripts/test-packages.sh failed (exit $packages_rc)" >&2; fi
+[ "$examples_rc" = 0 ] && [ "$packages_rc" = 0 ]
