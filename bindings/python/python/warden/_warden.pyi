@@ -198,3 +198,11 @@ class Engine:
     @property
     def reads(self) -> dict[str, list[str]]:
         """The attributes the policy reads, by root (`principal`, `resource`, `context`)."""
+
+class CannotFilter(WardenError):
+    """A rule no filter can express; `rule` is its `file:line` (see `warden.filter`)."""
+
+    rule: str
+
+def _residual_json(engine: Engine, request: str) -> str:
+    """Answer a filter request given as JSON text (used by `warden.filter`)."""
