@@ -4,7 +4,8 @@
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { Engine } from 'warden';
-import { createApp } from './app';
+import { createApp, directoryUsers } from './app';
+import { openDirectory } from './directory';
 
 const POLICY = process.env.WARDEN_POLICY ?? path.join(__dirname, '..', '..', '..', '..', 'policies', 'coaching-app.warden');
 
@@ -18,6 +19,8 @@ const engine = Engine.fromFile(POLICY, {
   config: env(['BETTER_AUTH_URL', 'CORS_ORIGIN', 'SMTP_SECURE', 'SMTP_PORT', 'SMTP_HOST']),
 });
 
-serve({ fetch: createApp(engine).fetch, port: Number(process.env.PORT ?? 3001), hostname: '127.0.0.1' }, (info) => {
-  console.log(`listening on http://127.0.0.1:${info.port}`);
+void openDirectory(directoryUsers()).then((directory) => {
+  serve({ fetch: createApp(engine, directory).fetch, port: Number(process.env.PORT ?? 3001), hostname: '127.0.0.1' }, (info) => {
+    console.log(`listening on http://127.0.0.1:${info.port}`);
+  });
 });

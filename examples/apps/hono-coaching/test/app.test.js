@@ -89,6 +89,57 @@ test('seed 004 org scope and ceiling: a resource-level check in the handler', as
   assert.equal(up.status, 403);
 });
 
+test('list endpoint: GET /api/users pages through exactly the users authorize lets the caller read', async () => {
+  // The same policy and directory, decided one user at a time here (what GET
+  // /api/users/:id answers); the app filters in SQLite through Drizzle instead.
+  const { Engine } = require('warden');
+  const { seedDirectory } = require('../dist/directory');
+  const { directoryUsers } = require('../dist/app');
+  const policy = path.join(__dirname, '..', '..', '..', '..', 'policies', 'coaching-app.warden');
+  const secrets = Object.fromEntries(['BETTER_AUTH_SECRET', 'CLIENT_API_KEY', 'DATABASE_URL', 'MINIO_ACCESS_KEY', 'MINIO_SECRET_KEY', 'SMTP_PASS'].map((k) => [k, ENV[k]]));
+  const config = Object.fromEntries(['BETTER_AUTH_URL', 'CORS_ORIGIN', 'SMTP_SECURE', 'SMTP_PORT', 'SMTP_HOST'].map((k) => [k, ENV[k]]));
+  const engine = Engine.fromFile(policy, { env: 'production', secrets, config });
+  const directory = seedDirectory(directoryUsers());
+  assert.equal((await get('/api/users')).status, 401);
+  const sizes = {};
+  for (const [email, password] of [
+    ['admin@coaching.test', 'platform-admin-pw'],
+    ['orgadmin@coaching.test', 'org-admin-pw'],
+    ['member@coaching.test', 'member-pw'],
+  ]) {
+    const { token } = await signIn(email, password);
+    const principal = (await (await get('/api/me', token)).json()).user;
+    const want = directory
+      .filter((u) => {
+        const resource = { type: 'user', id: u.id, role: u.role };
+        if (u.org !== null) resource.org = u.org;
+        return engine.authorize({ principal, action: 'users:read', resource }).allowed;
+      })
+      .map((u) => u.id)
+      .sort();
+    const got = [];
+    for (let offset = 0; ; offset += 15) {
+      const r = await get(`/api/users?limit=15&offset=${offset}`, token);
+      assert.equal(r.status, 200);
+      const page = (await r.json()).users;
+      // Every page but the last is full: the filter runs before LIMIT/OFFSET.
+      if (got.length + page.length < want.length) assert.equal(page.length, 15, `${email} at ${offset}`);
+      got.push(...page.map((u) => u.id));
+      if (page.length < 15) break;
+    }
+    assert.deepEqual(got, want, email);
+    sizes[principal.id] = got.length;
+  }
+  // The platform admin reads everyone; the org admin their organization's users up to
+  // org_admin (no platform admin, no one from o2, o3 or without an organization); a
+  // member has no users:read at all.
+  assert.equal(sizes.pa1, directory.length);
+  const o1 = directory.filter((u) => u.org === 'o1' && u.role !== 'platform_admin');
+  assert.equal(sizes.oa1, o1.length);
+  assert.ok(sizes.oa1 > 15 && sizes.oa1 < directory.length);
+  assert.equal(sizes.m1, 0);
+});
+
 test('seed 004 createOrgSchema: name and slug validated before the handler (400)', async () => {
   const { token } = await signIn('member@coaching.test', 'member-pw');
   const post = (body) =>

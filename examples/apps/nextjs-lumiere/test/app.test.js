@@ -89,6 +89,46 @@ test('seed 001 "earnings are visible to their owner only": a resource-level chec
   assert.equal((await get('/api/earnings/u2', ADMIN)).status, 200);
 });
 
+test('list endpoint: GET /api/earnings pages through exactly the statements authorize lets the caller view', async () => {
+  // The statements are the app's (lib/earnings.ts, seeded the same way here); the same
+  // policy decides each one here, as /api/earnings/[userId] does. The app filters in SQLite.
+  const { Engine } = require('warden');
+  const OWNERS = ['c1', 'c2', 'u1', 'c1', 'a1', 'c3', 'c1'];
+  const statements = Array.from({ length: 90 }, (_, i) => ({ id: `e${String(i + 1).padStart(3, '0')}`, owner: OWNERS[(i * 3) % OWNERS.length] }));
+  const engine = Engine.fromFile(path.join(__dirname, '..', '..', '..', '..', 'policies', 'lumiere.warden'), {
+    env: 'production',
+    secrets: { AUTH_SECRET: ENV.AUTH_SECRET, CRON_SECRET: ENV.CRON_SECRET, STRIPE_WEBHOOK_SECRET: ENV.STRIPE_WEBHOOK_SECRET, DATABASE_URL: ENV.DATABASE_URL },
+  });
+  const sizes = {};
+  for (const [who, cookie, principal] of [
+    ['c1', CONTRIBUTOR, { id: 'c1', roles: ['CONTRIBUTOR'] }],
+    ['u1', ARTIST, { id: 'u1', roles: ['ARTIST'] }],
+    ['a1', ADMIN, { id: 'a1', roles: ['ADMIN'] }],
+  ]) {
+    // The principal the proxy hands the handler is the session's: checked, not assumed.
+    const want = statements
+      .filter((s) => engine.authorize({ principal, action: 'earnings:view', resource: { type: 'earnings', id: s.id, owner: s.owner } }).allowed)
+      .map((s) => s.id)
+      .sort();
+    const got = [];
+    for (let offset = 0; ; offset += 12) {
+      const r = await get(`/api/earnings?limit=12&offset=${offset}`, cookie);
+      assert.equal(r.status, 200);
+      const page = (await r.json()).earnings;
+      // Every page but the last is full: the filter runs before LIMIT/OFFSET.
+      if (got.length + page.length < want.length) assert.equal(page.length, 12, `${who} at ${offset}`);
+      got.push(...page.map((s) => s.id));
+      if (page.length < 12) break;
+    }
+    assert.deepEqual(got, want, who);
+    sizes[who] = got.length;
+  }
+  // The contributor sees their own, an artist (no earnings:view) none, the admin all.
+  assert.deepEqual(sizes, { c1: statements.filter((s) => s.owner === 'c1').length, u1: 0, a1: 90 });
+  assert.ok(sizes.c1 > 12);
+  assert.equal((await get('/api/earnings')).status, 401);
+});
+
 test('seed 001 cron: "Authorization: Bearer ${CRON_SECRET}" or 401', async () => {
   const post = (auth) => fetch(`${app.base}/api/cron/cleanup`, { method: 'POST', headers: auth ? { authorization: auth } : {} });
   assert.equal((await post()).status, 401);

@@ -1,0 +1,24 @@
+import { CannotFilter } from 'warden';
+import { viewableStatements } from '../../../lib/earnings';
+import { principalOf, wardenEngine } from '../../../lib/warden';
+
+/** `?limit=` and `?offset=`: whole numbers in range, else the defaults. */
+function pageOf(url: URL): { limit: number; offset: number } {
+  const num = (v: string | null, dflt: number, max: number) => Math.min(v !== null && /^\d{1,6}$/.test(v) ? Number(v) : dflt, max);
+  return { limit: Math.max(1, num(url.searchParams.get('limit'), 20, 100)), offset: num(url.searchParams.get('offset'), 0, 1_000_000) };
+}
+
+// The list twin of /api/earnings/[userId]: the statements the caller may view, filtered
+// by SQLite with the policy's own "owner or ADMIN" rule, paged after it.
+export async function GET(request: Request): Promise<Response> {
+  const principal = principalOf(request);
+  if (!principal) return Response.json({ error: 'unauthorized' }, { status: 401 });
+  const { limit, offset } = pageOf(new URL(request.url));
+  try {
+    return Response.json({ earnings: await viewableStatements(wardenEngine(), principal, limit, offset), limit, offset });
+  } catch (e) {
+    // A policy rule no SQL can express: never a wrong page.
+    if (e instanceof CannotFilter) return Response.json({ error: 'this list cannot be filtered' }, { status: 500 });
+    throw e;
+  }
+}
