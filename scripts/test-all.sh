@@ -10,6 +10,9 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+echo "== cargo doc (every warning denied: missing docs, broken or private links)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
 echo "== cargo test (throwaway redis-server for the shared rate-limit store, PostgreSQL for the data-filter tests)"
 bash scripts/with-redis.sh bash scripts/with-postgres.sh cargo test --workspace
 

@@ -5,9 +5,9 @@
 //! get equal decisions, so a hit is always correct. Building the key allocates, which
 //! is why the cache is off by default (see docs/BENCHMARKS.md).
 
-use crate::compile::Tables;
-use crate::engine::Verdict;
+use crate::authorize::Verdict;
 use crate::request::{Request, Value};
+use crate::tables::Tables;
 use lru::LruCache;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,7 +54,9 @@ struct Key {
 /// Hit and miss counts since the engine loaded.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CacheStats {
+    /// Decisions answered from the cache.
     pub hits: u64,
+    /// Decisions computed (and then cached, unless they read `now`).
     pub misses: u64,
 }
 

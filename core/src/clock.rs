@@ -17,7 +17,7 @@ pub trait Clock: Send + Sync + fmt::Debug {
 ///
 /// Read on every `check_http`, so it is read cheaply: the CPU's invariant time-stamp
 /// counter through `quanta` (calibrated once per process, on first use), anchored to
-/// `SystemTime` and re-anchored every [`RESYNC_US`], so that it follows the wall
+/// `SystemTime` and re-anchored every 100 ms, so that it follows the wall
 /// clock's adjustments within that delay. Where the counter is unusable, `quanta` reads
 /// the OS monotonic clock instead. A re-anchoring can move the time back by the drift
 /// accumulated since the last one (microseconds), which the rate-limit algorithms take
@@ -95,14 +95,17 @@ fn system_micros() -> u64 {
 pub struct ManualClock(AtomicU64);
 
 impl ManualClock {
+    /// A clock standing at `micros` microseconds since the Unix epoch.
     pub fn new(micros: u64) -> Self {
         ManualClock(AtomicU64::new(micros))
     }
 
+    /// Move the clock to `micros` (backwards too).
     pub fn set(&self, micros: u64) {
         self.0.store(micros, Ordering::SeqCst);
     }
 
+    /// Move the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         let us = u64::try_from(by.as_micros()).unwrap_or(u64::MAX);
         self.0.fetch_add(us, Ordering::SeqCst);

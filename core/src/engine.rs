@@ -1,205 +1,28 @@
-//! `Engine`: load and compile a policy, then answer `authorize` with `&self`, lock-free.
+//! `Engine`, the facade: load and compile a policy, then answer `authorize` (through
+//! `authorize.rs`) and `check_http` (through `http::Pipeline`) with `&self`, lock-free.
 
 use crate::auth::{Auth, Authn};
+use crate::authorize::{Authz, Decision, Trace};
 use crate::cache::{Cache, CacheStats};
-use crate::compile::{self, Tables, NO_GRANT};
-use crate::eval::{self, Cx, Read};
+use crate::clock::Clock;
+use crate::compile;
+use crate::error::LoadError;
 use crate::http::compile::HttpTables;
+use crate::http::pipeline::Pipeline;
+use crate::http::{CookieRule, HttpDecision, HttpRequest, HttpTrace};
 use crate::json::JsonRequest;
 use crate::limit::{LimitStore, MemoryStore, OnStoreError};
+use crate::options::Options;
 use crate::request::{Request, RequestError};
-use crate::subject::{Subject, Who};
-use crate::{Clock, LoadError, Secret, SystemClock};
-use serde::ser::{SerializeStruct, Serializer};
-use std::collections::HashMap;
+use crate::subject::Subject;
+use crate::tables::Tables;
+use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use warden_lang::ast::{Effect, Root, Span};
-use warden_lang::{Diagnostic, Limits};
-
-/// How an engine is loaded. `Options::default()` is env `development`, no secrets
-/// (environment variables are read), no decision cache, the system clock and a private
-/// in-memory rate-limit store of 100,000 keys.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// The deployment environment that `env` evaluates to; folded at load.
-    pub env: String,
-    /// Host-supplied secrets by name.
-    pub secrets: HashMap<String, Secret>,
-    /// Host-supplied non-secret settings by name, read by `config(NAME)`; unlike
-    /// secrets, their values may appear in diagnostics.
-    pub config: HashMap<String, String>,
-    /// Read `secret(NAME)` and `config(NAME)` from the environment variable `NAME`
-    /// when not in `secrets` / `config`.
-    pub secrets_from_env: bool,
-    /// Decision-cache entries; 0 turns the cache off (the default: see docs/BENCHMARKS.md).
-    pub cache_size: usize,
-    /// Front-end bounds (source size, nesting, regex size ...).
-    pub limits: Limits,
-    /// "Now" for rate limits and token expiry, when a request carries no time.
-    pub clock: Arc<dyn Clock>,
-    /// Where rate-limit state lives; `None` is a private in-memory store bounded by
-    /// `limit_keys`.
-    pub store: Option<Arc<dyn LimitStore>>,
-    /// What a request gets when the store fails (default: fail closed).
-    pub on_store_error: OnStoreError,
-    /// Most keys the in-memory store keeps; least recently used keys go first.
-    pub limit_keys: usize,
-    /// IPv6 clients are keyed by this prefix length (64: one host cannot rotate
-    /// addresses within its /64 past a limit).
-    pub ipv6_prefix: u8,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            env: "development".into(),
-            secrets: HashMap::new(),
-            config: HashMap::new(),
-            secrets_from_env: true,
-            cache_size: 0,
-            limits: Limits::default(),
-            clock: Arc::new(SystemClock),
-            store: None,
-            on_store_error: OnStoreError::default(),
-            limit_keys: 100_000,
-            ipv6_prefix: 64,
-        }
-    }
-}
-
-impl Options {
-    pub fn env(mut self, env: impl Into<String>) -> Self {
-        self.env = env.into();
-        self
-    }
-    pub fn secret(mut self, name: impl Into<String>, value: impl Into<Secret>) -> Self {
-        self.secrets.insert(name.into(), value.into());
-        self
-    }
-    pub fn config(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.config.insert(name.into(), value.into());
-        self
-    }
-    pub fn cache_size(mut self, entries: usize) -> Self {
-        self.cache_size = entries;
-        self
-    }
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-    pub fn store(mut self, store: Arc<dyn LimitStore>) -> Self {
-        self.store = Some(store);
-        self
-    }
-    pub fn on_store_error(mut self, on: OnStoreError) -> Self {
-        self.on_store_error = on;
-        self
-    }
-
-    pub(crate) fn secret_value(&self, name: &str) -> Option<Secret> {
-        self.secrets.get(name).cloned().or_else(|| {
-            self.secrets_from_env
-                .then(|| crate::lower::secret_from_env(name))
-                .flatten()
-        })
-    }
-
-    pub(crate) fn config_value(&self, name: &str) -> Option<String> {
-        self.config.get(name).cloned().or_else(|| {
-            self.secrets_from_env
-                .then(|| std::env::var(name).ok())
-                .flatten()
-        })
-    }
-}
-
-/// What decided a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum By {
-    /// No grant or allow rule applies.
-    Default,
-    Grant(u32),
-    Rule(u32),
-}
-
-/// A decision without its strings: what the cache stores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct Verdict {
-    pub allowed: bool,
-    pub by: By,
-}
-
-/// The answer to an authorization request. Borrows its texts from the engine, so that
-/// building it allocates nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Decision<'e> {
-    pub allowed: bool,
-    /// 200 or 403.
-    pub status: u16,
-    /// For a denial: the deciding deny's `because`, or "no grant or allow rule applies".
-    pub reason: Option<&'e str>,
-    /// The deciding grant or rule as `file:line`; `None` for a default deny.
-    pub rule: Option<&'e str>,
-}
-
-/// The reason of a default deny.
-pub const NO_PERMIT: &str = "no grant or allow rule applies";
-
-impl Decision<'_> {
-    /// The deciding rules as `file:line` (zero or one today; a list in the JSON contract).
-    pub fn rules(&self) -> impl Iterator<Item = &str> {
-        self.rule.into_iter()
-    }
-
-    /// The decision JSON of docs/JSON.md.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "allowed": self.allowed,
-            "status": self.status,
-            "reason": self.reason,
-            "rules": self.rule.into_iter().collect::<Vec<_>>(),
-        })
-    }
-}
-
-impl serde::Serialize for Decision<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Decision", 4)?;
-        st.serialize_field("allowed", &self.allowed)?;
-        st.serialize_field("status", &self.status)?;
-        st.serialize_field("reason", &self.reason)?;
-        st.serialize_field("rules", &self.rule.into_iter().collect::<Vec<_>>())?;
-        st.end()
-    }
-}
-
-/// Explain mode: everything that was looked at, with the attribute values read.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Trace {
-    pub action: String,
-    pub resource_type: Option<String>,
-    /// The principal's declared roles (`None`: anonymous).
-    pub roles: Option<Vec<String>>,
-    /// The first grant covering the action for one of those roles, by inheritance.
-    pub grant: Option<String>,
-    /// Every rule applicable to (action, resource type), in source order.
-    pub rules: Vec<RuleTrace>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RuleTrace {
-    pub rule: String,
-    pub effect: &'static str,
-    /// `none` (no condition), `true`, `false` or `missing`.
-    pub condition: &'static str,
-    /// allow: it permits; deny: it denies.
-    pub matched: bool,
-    pub reads: Vec<Read>,
-}
+use warden_lang::ast::{Root, Span};
+use warden_lang::Diagnostic;
 
 /// An action name resolved once, to skip the lookup on later requests.
 /// Valid for the engine that made it; another engine falls back to the request's name.
@@ -365,6 +188,28 @@ impl Engine {
     }
 
     /// Decide a request. Never allocates (with the cache off) and never panics.
+    ///
+    /// ```
+    /// use warden::{Engine, Options, Principal, Request, Resource};
+    ///
+    /// let engine = Engine::from_source("blog.warden", r#"
+    /// policy blog
+    /// role reader
+    /// grant reader: posts:read
+    /// "#, Options::default()).map_err(|e| e.to_string())?;
+    ///
+    /// let read = Request::new("posts:read")
+    ///     .principal(Principal::new("u1").role("reader"))
+    ///     .resource(Resource::new("post", "p1"));
+    /// let d = engine.authorize(&read);
+    /// assert!(d.allowed);
+    /// assert_eq!(d.rule, Some("blog.warden:4"));
+    ///
+    /// let d = engine.authorize(&Request::new("posts:delete").principal(Principal::new("u1")));
+    /// assert_eq!((d.allowed, d.status), (false, 403));
+    /// assert_eq!(d.reason, Some(warden::NO_PERMIT));
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn authorize(&self, req: &Request) -> Decision<'_> {
         let class = self.tables.action_class(&req.action);
         self.decide(class, req)
@@ -385,6 +230,29 @@ impl Engine {
     /// same decision as `authorize(&Request::from_json(json)?)`, without copying the
     /// request (no allocation, with the cache off). A bad request is the error of
     /// [`Request::from_json`]; the host then denies.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use warden::{Engine, Options};
+    ///
+    /// let engine = Engine::from_source("blog.warden", r#"
+    /// policy blog
+    /// role reader
+    /// grant reader: posts:read
+    /// "#, Options::default()).map_err(|e| e.to_string())?;
+    ///
+    /// let d = engine.authorize_json(&json!({
+    ///     "principal": { "id": "u1", "roles": ["reader"] },
+    ///     "action": "posts:read",
+    ///     "resource": { "type": "post", "id": "p1" },
+    /// })).map_err(|e| e.message)?;
+    /// assert!(d.allowed);
+    ///
+    /// // A malformed request is an error value, never a panic: the host denies.
+    /// let bad = engine.authorize_json(&json!({ "action": 42 }));
+    /// assert!(bad.is_err());
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn authorize_json(&self, json: &serde_json::Value) -> Result<Decision<'_>, RequestError> {
         JsonRequest::parse(json).map(|q| self.authorize_json_request(&q))
     }
@@ -395,28 +263,70 @@ impl Engine {
             // Cache keys own their values: build them from an owned request.
             return self.authorize(&req.to_request());
         }
+        let a = self.authz();
         let s = Subject::Json(req);
         let class = self.tables.action_class(s.action());
-        let ty = self.type_of(s);
-        self.decision(self.verdict(class, ty, s))
+        let ty = a.type_of(s);
+        a.decision(a.verdict(class, ty, s))
     }
 
     fn decide(&self, class: u32, req: &Request) -> Decision<'_> {
+        let a = self.authz();
         let s = Subject::Built(req);
-        let ty = self.type_of(s);
+        let ty = a.type_of(s);
         let verdict = match &self.cache {
-            Some(cache) => {
-                cache.get_or(&self.tables, class, ty, req, || self.verdict(class, ty, s))
-            }
-            None => self.verdict(class, ty, s),
+            Some(cache) => cache.get_or(&self.tables, class, ty, req, || a.verdict(class, ty, s)),
+            None => a.verdict(class, ty, s),
         };
-        self.decision(verdict)
+        a.decision(verdict)
+    }
+
+    /// What `authorize` reads of this engine.
+    #[inline]
+    pub(crate) fn authz(&self) -> Authz<'_> {
+        Authz {
+            t: &self.tables,
+            clock: &*self.clock,
+        }
+    }
+
+    /// Decide and explain: the same decision as `authorize`, with the full trace.
+    pub fn explain(&self, req: &Request) -> (Decision<'_>, Trace) {
+        self.authz().explain(req)
     }
 
     /// Authenticate an HTTP request with the policy's `auth` blocks, at the request's
     /// `time` or else the engine's clock; the host's own principal, if any, is ignored.
     /// Failures carry a reason code only: never the token or a key.
-    pub fn authenticate(&self, req: &crate::HttpRequest) -> Authn {
+    ///
+    /// ```
+    /// use warden::{AuthFailure, Authn, Engine, HttpRequest, Options};
+    ///
+    /// let engine = Engine::from_source("api.warden", r#"
+    /// policy api
+    /// role reporter
+    /// principal { id: string, roles: set<role> }
+    /// auth api_key {
+    ///   from: header x-api-key
+    ///   key secret(REPORTING_KEY) as { id: "reporting", roles: [reporter] }
+    /// }
+    /// "#, Options::default().secret("REPORTING_KEY", "k3y-of-at-least-24-characters"))
+    /// .map_err(|e| e.to_string())?;
+    ///
+    /// let req = HttpRequest::new("GET", "/reports").header("x-api-key", "k3y-of-at-least-24-characters");
+    /// let Authn::Principal { principal, via } = engine.authenticate(&req) else {
+    ///     return Err("not authenticated".into());
+    /// };
+    /// assert_eq!(principal.id, "reporting");
+    /// assert_eq!(principal.roles, ["reporter"]);
+    /// assert_eq!(via, "api_key:REPORTING_KEY");
+    ///
+    /// let wrong = HttpRequest::new("GET", "/reports").header("x-api-key", "guess");
+    /// assert_eq!(engine.authenticate(&wrong), Authn::Failed(AuthFailure::InvalidApiKey));
+    /// assert_eq!(engine.authenticate(&HttpRequest::new("GET", "/")), Authn::Anonymous);
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn authenticate(&self, req: &HttpRequest) -> Authn {
         let now = req.time_us.unwrap_or_else(|| self.clock.now_micros());
         self.auth.authenticate(req, now)
     }
@@ -425,173 +335,123 @@ impl Engine {
     pub fn cache_stats(&self) -> CacheStats {
         self.cache.as_ref().map(Cache::stats).unwrap_or_default()
     }
+}
 
-    fn type_of(&self, s: Subject<'_>) -> u32 {
-        self.tables.type_id(s.resource_type())
-    }
-
-    pub(crate) fn first_grant(&self, class: u32, who: Option<Who<'_>>, pmask: Option<u64>) -> u32 {
-        let t = &self.tables;
-        if let Some(m) = pmask {
-            let mut best = NO_GRANT;
-            let mut m = m;
-            while m != 0 {
-                best = best.min(t.grant(m.trailing_zeros(), class));
-                m &= m - 1;
-            }
-            return best;
-        }
-        who.map_or(NO_GRANT, |p| {
-            eval::role_ids(t, p.roles())
-                .map(|r| t.grant(r, class))
-                .min()
-                .unwrap_or(NO_GRANT)
-        })
-    }
-
-    pub(crate) fn verdict(&self, class: u32, ty: u32, s: Subject<'_>) -> Verdict {
-        let t = &self.tables;
-        let who = s.principal();
-        let pmask = who.and_then(|p| eval::role_mask(t, p.roles()));
-        let cx = Cx {
-            t: Some(t),
-            req: Some(s),
-            http: None,
-            rec: None,
-            pmask,
-            clock: Some(&*self.clock),
-        };
-        let Some(entry) = t.entry(class, ty) else {
-            return Verdict {
-                allowed: false,
-                by: By::Default,
-            };
-        };
-        let grant = self.first_grant(class, who, pmask);
-        let permit = if grant != NO_GRANT {
-            Some(By::Grant(grant))
-        } else {
-            entry
-                .allows
-                .iter()
-                .find(|&&i| {
-                    t.rules
-                        .get(i as usize)
-                        .is_some_and(|r| eval::rule_matches(&cx, r).0)
-                })
-                .map(|&i| By::Rule(i))
-        };
-        let Some(permit) = permit else {
-            return Verdict {
-                allowed: false,
-                by: By::Default,
-            };
-        };
-        let deny = entry.denies.iter().find(|&&i| {
-            t.rules
-                .get(i as usize)
-                .is_some_and(|r| eval::rule_matches(&cx, r).0)
-        });
-        match deny {
-            Some(&i) => Verdict {
-                allowed: false,
-                by: By::Rule(i),
-            },
-            None => Verdict {
-                allowed: true,
-                by: permit,
-            },
+impl Engine {
+    /// What `check_http` reads of this engine.
+    #[inline]
+    fn pipeline(&self) -> Pipeline<'_> {
+        Pipeline {
+            tables: &self.tables,
+            http: &self.http,
+            auth: &self.auth,
+            clock: &*self.clock,
+            store: &*self.store,
+            fallback: self.fallback.as_deref(),
+            on_store_error: self.on_store_error,
+            ipv6_prefix: self.ipv6_prefix,
         }
     }
 
-    fn decision(&self, v: Verdict) -> Decision<'_> {
-        let t = &self.tables;
-        let (rule, reason) = match v.by {
-            By::Default => (None, Some(NO_PERMIT)),
-            By::Grant(g) => (t.grant_locs.get(g as usize).map(|s| &**s), None),
-            By::Rule(i) => {
-                let r = t.rules.get(i as usize);
-                (
-                    r.map(|r| &*r.loc),
-                    if v.allowed {
-                        None
-                    } else {
-                        r.map(|r| &*r.reason)
-                    },
-                )
-            }
-        };
-        Decision {
-            allowed: v.allowed,
-            status: if v.allowed { 200 } else { 403 },
-            reason,
-            rule,
+    /// Decide an HTTP request: normalise, route, CORS, rate limits, authentication,
+    /// requirements, response headers. Never panics; bad input is a 400.
+    ///
+    /// ```
+    /// use warden::{Engine, HttpRequest, Options, Principal};
+    ///
+    /// let engine = Engine::from_source("shop.warden", r#"
+    /// policy shop
+    /// role staff
+    /// headers {
+    ///   X-Content-Type-Options: "nosniff"
+    /// }
+    /// route /admin/** {
+    ///   require role staff
+    /// }
+    /// route GET /account/** {
+    ///   require auth else redirect "/login?next={path}"
+    /// }
+    /// "#, Options::default()).map_err(|e| e.to_string())?;
+    ///
+    /// let staff = HttpRequest::new("GET", "/admin/users").principal(Principal::new("u1").role("staff"));
+    /// let d = engine.check_http(&staff);
+    /// assert_eq!((d.allowed, d.status), (true, 200));
+    /// // Security headers for the host to add to the response.
+    /// assert_eq!(d.header("x-content-type-options"), Some("nosniff"));
+    ///
+    /// let d = engine.check_http(&HttpRequest::new("GET", "/account/orders"));
+    /// assert_eq!(d.status, 302);
+    /// assert_eq!(d.header("location"), Some("/login?next=%2Faccount%2Forders"));
+    ///
+    /// let d = engine.check_http(&HttpRequest::new("GET", "/admin/users"));
+    /// assert_eq!((d.allowed, d.status), (false, 403));
+    /// assert_eq!(d.rules, ["shop.warden:8"]); // the `require` line
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn check_http(&self, req: &HttpRequest) -> HttpDecision<'_> {
+        self.pipeline().run(req, None)
+    }
+
+    /// The same decision as [`Engine::check_http`] (and the same counting), with the trace.
+    pub fn explain_http(&self, req: &HttpRequest) -> (HttpDecision<'_>, HttpTrace) {
+        let mut trace = HttpTrace::default();
+        let d = self.pipeline().run(req, Some(&mut trace));
+        (d, trace)
+    }
+
+    /// [`Engine::check_http`] for async hosts: the store is asked with
+    /// [`LimitStore::check_async`], so a networked store never blocks the runtime.
+    ///
+    /// ```
+    /// use warden::{Engine, HttpRequest, Options};
+    ///
+    /// let engine = Engine::from_source("api.warden", r#"
+    /// policy api
+    /// limit login: 2 per 1m by ip strict
+    /// route POST /login {
+    ///   limit login
+    /// }
+    /// "#, Options::default()).map_err(|e| e.to_string())?;
+    ///
+    /// let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?;
+    /// let login = HttpRequest::new("POST", "/login").ip([192, 0, 2, 7].into());
+    /// let statuses: Vec<u16> = rt.block_on(async {
+    ///     let mut out = Vec::new();
+    ///     for _ in 0..3 {
+    ///         out.push(engine.check_http_async(&login).await.status);
+    ///     }
+    ///     out
+    /// });
+    /// assert_eq!(statuses, [200, 200, 429]);
+    /// # Ok::<(), String>(())
+    /// ```
+    pub async fn check_http_async<'e>(&'e self, req: &HttpRequest) -> HttpDecision<'e> {
+        self.pipeline().run_async(req).await
+    }
+
+    /// Forget every rate-limit key (of the store and of the fallback store).
+    pub fn reset_limits(&self) {
+        self.store.clear();
+        if let Some(f) = &self.fallback {
+            f.clear();
         }
     }
 
-    /// Decide and explain: the same decision as `authorize`, with the full trace.
-    pub fn explain(&self, req: &Request) -> (Decision<'_>, Trace) {
-        let t = &self.tables;
-        let class = t.action_class(&req.action);
-        let s = Subject::Built(req);
-        let ty = self.type_of(s);
-        let decision = self.decision(self.verdict(class, ty, s));
-        let who = s.principal();
-        let pmask = who.and_then(|p| eval::role_mask(t, p.roles()));
-        let grant = self.first_grant(class, who, pmask);
-        let mut rules = Vec::new();
-        if let Some(entry) = t.entry(class, ty) {
-            let mut ids: Vec<u32> = entry
-                .allows
-                .iter()
-                .chain(entry.denies.iter())
-                .copied()
-                .collect();
-            ids.sort_unstable();
-            for i in ids {
-                let Some(rule) = t.rules.get(i as usize) else {
-                    continue;
-                };
-                let rec = std::cell::RefCell::new(Vec::new());
-                let cx = Cx {
-                    t: Some(t),
-                    req: Some(s),
-                    http: None,
-                    rec: Some(&rec),
-                    pmask,
-                    clock: Some(&*self.clock),
-                };
-                let (matched, cond) = eval::rule_matches(&cx, rule);
-                rules.push(RuleTrace {
-                    rule: rule.loc.to_string(),
-                    effect: match rule.effect {
-                        Effect::Allow => "allow",
-                        Effect::Deny => "deny",
-                    },
-                    condition: match cond {
-                        None => "none",
-                        Some(Some(true)) => "true",
-                        Some(Some(false)) => "false",
-                        Some(None) => "missing",
-                    },
-                    matched,
-                    reads: rec.into_inner(),
-                });
-            }
-        }
-        let trace = Trace {
-            action: req.action.clone(),
-            resource_type: req.resource.as_ref().map(|r| r.ty.clone()),
-            roles: req.principal.as_ref().map(|p| {
-                p.roles
-                    .iter()
-                    .filter(|n| t.role_id(n).is_some())
-                    .cloned()
-                    .collect()
-            }),
-            grant: t.grant_locs.get(grant as usize).map(|s| s.to_string()),
-            rules,
-        };
-        (decision, trace)
+    /// Whether a request with this method and path meets a route that reads the body
+    /// (`require signature`): hosts read and pass the body only then. A path that does
+    /// not normalise needs no body (it is answered 400 anyway).
+    pub fn needs_body(&self, method: &str, path: &str) -> bool {
+        crate::http::prepare::needs_body(&self.http, method, path)
+    }
+
+    /// The policy's `cookies` rules, in source order.
+    pub fn cookie_rules(&self) -> &[CookieRule] {
+        &self.http.cookies
+    }
+
+    /// One outgoing `Set-Cookie` header value with the policy's rule for its cookie
+    /// enforced; unchanged (borrowed) when no rule names the cookie.
+    pub fn enforce_set_cookie<'a>(&self, set_cookie: &'a str) -> Cow<'a, str> {
+        crate::http::cookies::enforce(&self.http.cookies, set_cookie)
     }
 }

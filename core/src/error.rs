@@ -9,8 +9,11 @@ use warden_lang::Diagnostic;
 /// line and a caret. Secret values never appear: only secret names do.
 #[derive(Clone)]
 pub struct LoadError {
+    /// The policy's file name, as diagnostics cite it.
     pub file: String,
+    /// The policy's text (empty when the file could not be read), for rendering.
     pub source: String,
+    /// Every error found, in source order.
     pub diagnostics: Vec<Diagnostic>,
 }
 

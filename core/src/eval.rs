@@ -3,97 +3,15 @@
 //! Values borrow from the request and the program (`V<'a>`), so evaluation allocates
 //! nothing except a run-time string concatenation.
 
-use crate::compile::{CRule, Tables};
-use crate::lower::{Hint, Node};
-use crate::request::{Principal, Value};
-use crate::secret::ct_eq;
-use crate::subject::{json_value, Map, Subject, Who};
-use crate::Secret;
+use crate::cx::{has_request, principal, Cx, Read};
+use crate::program::{Hint, Konst, Node};
+use crate::request::Value;
+use crate::secret::{ct_eq, Secret};
+use crate::tables::{CRule, Tables};
+use crate::value::{json_value, str_of, value, List, Roles, V};
 use serde_json::Value as Json;
 use std::borrow::Cow;
-use std::cell::RefCell;
 use warden_lang::ast::{BinOp, CondKind, Effect, OnMissing, Root};
-
-/// A constant of a lowered program.
-#[derive(Debug, Clone)]
-pub(crate) enum Konst {
-    Missing,
-    Bool(bool),
-    Num(f64),
-    Str(Box<str>),
-    Secret(Secret),
-    Role(u32),
-    List(Box<[Konst]>),
-}
-
-/// A run-time value; `Missing` covers absent, null, anonymous and type mismatches.
-#[derive(Debug, Clone)]
-pub(crate) enum V<'a> {
-    Missing,
-    Bool(bool),
-    Num(f64),
-    Str(Cow<'a, str>),
-    /// A string derived from a secret: compared in constant time, printed redacted.
-    Secret(Cow<'a, str>),
-    Role(u32),
-    Roles(Roles<'a>),
-    List(List<'a>),
-    Map(Map<'a>),
-}
-
-/// A set of roles: the principal's (undeclared names ignored) or a `set<role>` attribute
-/// (every name checked to be declared when read).
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Roles<'a> {
-    Principal(&'a [String]),
-    Values(&'a [Value]),
-    /// The principal's roles in request JSON (checked to be strings when parsed).
-    JsonPrincipal(&'a [Json]),
-    /// A `set<role>` attribute in request JSON (every name checked when read).
-    JsonValues(&'a [Json]),
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum List<'a> {
-    Values(&'a [Value]),
-    Nodes(&'a [Node]),
-    Konsts(&'a [Konst]),
-    Json(&'a [Json]),
-}
-
-/// One attribute read, for explain traces.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Read {
-    pub attribute: String,
-    pub value: String,
-}
-
-/// What an HTTP request shows to route requirements and limit keys.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct HttpView<'a> {
-    pub req: &'a crate::http::HttpRequest,
-    /// The normalised path.
-    pub path: &'a str,
-    /// The raw query, without `?`.
-    pub query: &'a str,
-    /// The client address (as text on demand).
-    pub ip: &'a crate::http::ClientIp,
-    /// The host's principal or the one `auth` produced; `None`: anonymous.
-    pub principal: Option<&'a Principal>,
-}
-
-/// What evaluation reads: the tables (roles), the request, and an optional recorder.
-pub(crate) struct Cx<'a> {
-    pub t: Option<&'a Tables>,
-    pub req: Option<Subject<'a>>,
-    /// Set when evaluating for an HTTP request (then `req` is `None`).
-    pub http: Option<&'a HttpView<'a>>,
-    pub rec: Option<&'a RefCell<Vec<Read>>>,
-    /// The principal's roles resolved once ([`Tables::role_mask`]); `None` to look up names.
-    pub pmask: Option<u64>,
-    /// "Now" when the request carries no time; `None` while folding constants.
-    pub clock: Option<&'a dyn crate::Clock>,
-}
 
 /// Evaluate a node with no request (constant folding at load).
 pub(crate) fn eval_const(node: &Node) -> Option<Konst> {
@@ -407,31 +325,6 @@ pub(crate) fn konst(k: &Konst) -> V<'_> {
     }
 }
 
-pub(crate) fn value(v: Option<&Value>) -> V<'_> {
-    match v {
-        None | Some(Value::Null) => V::Missing,
-        Some(Value::Bool(b)) => V::Bool(*b),
-        Some(Value::Number(n)) => V::Num(*n),
-        Some(Value::String(s)) => V::Str(Cow::Borrowed(s)),
-        Some(Value::List(l)) => V::List(List::Values(l)),
-        Some(Value::Map(m)) => V::Map(Map::Attrs(m)),
-    }
-}
-
-/// The principal of the request being evaluated, authorization or HTTP.
-pub(crate) fn principal<'a>(cx: &Cx<'a>) -> Option<Who<'a>> {
-    match (cx.req, cx.http) {
-        (Some(r), _) => r.principal(),
-        (None, Some(h)) => h.principal.map(Who::Built),
-        (None, None) => None,
-    }
-}
-
-/// Whether there is a request at all (not constant folding).
-pub(crate) fn has_request(cx: &Cx<'_>) -> bool {
-    cx.req.is_some() || cx.http.is_some()
-}
-
 fn load<'a>(cx: &Cx<'a>, root: Root, path: &'a [Box<str>], hint: Hint) -> V<'a> {
     if !has_request(cx) {
         return V::Missing;
@@ -597,13 +490,6 @@ fn role_ge(t: &Tables, a: RoleSet<'_>, b: RoleSet<'_>) -> bool {
 
 fn is_roleish(v: &V<'_>) -> bool {
     matches!(v, V::Role(_) | V::Roles(_))
-}
-
-pub(crate) fn str_of<'v>(v: &'v V<'_>) -> Option<&'v str> {
-    match v {
-        V::Str(s) | V::Secret(s) => Some(s),
-        _ => None,
-    }
 }
 
 /// Equality; `None` when the kinds cannot be compared (a run-time type mismatch).

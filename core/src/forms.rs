@@ -1,7 +1,8 @@
 //! Run-time meaning of the value-computing forms: `now`, `header_safe` and
 //! `principal is ROLE in ORG`.
 
-use crate::eval::{has_request, principal, str_of, Cx, List, V};
+use crate::cx::{has_request, principal, Cx};
+use crate::value::{str_of, List, V};
 
 /// `now` in seconds since the epoch. An authorization request's `context.time` wins
 /// (seconds, or an RFC 3339 timestamp), then an HTTP request's `time`, then the
@@ -16,7 +17,7 @@ pub(crate) fn now(cx: &Cx<'_>) -> V<'static> {
             V::Missing => {}
             V::Num(n) if n.is_finite() => return V::Num(n),
             V::Str(s) => {
-                return crate::http::parse_time(&s).map_or(V::Missing, |us| V::Num(secs(us)))
+                return crate::time::parse_time(&s).map_or(V::Missing, |us| V::Num(secs(us)))
             }
             _ => return V::Missing,
         }

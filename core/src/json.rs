@@ -231,3 +231,18 @@ impl<'a> JsonResource<'a> {
         })
     }
 }
+
+impl Request {
+    /// Build from the authorization request JSON (as `warden eval` and the bindings take
+    /// it: `principal`, `action`, `resource`, `context`). `kind` may be omitted or be
+    /// `"authorization"`; HTTP requests are answered by a different entry point.
+    /// Copies every string; [`crate::Engine::authorize_json`] decides the same JSON in
+    /// place, without copying.
+    pub fn from_json(json: &Json) -> Result<Request, RequestError> {
+        JsonRequest::parse(json).map(|q| q.to_request())
+    }
+}
+
+pub(crate) fn principal_from_json(p: &JsonObject) -> Result<Principal, RequestError> {
+    JsonPrincipal::parse(p).map(|p| p.to_principal())
+}

@@ -25,62 +25,81 @@
 //! # Ok::<(), String>(())
 //! ```
 //!
-//! | module | owns |
-//! | --- | --- |
-//! | `engine.rs` | [`Engine`], [`Options`], [`Decision`], explain [`Trace`]: the public surface |
-//! | `request.rs` | [`Request`], [`Value`], [`Attrs`]: host input, from JSON or built by hand |
-//! | `json.rs` | [`JsonRequest`]: the request JSON checked once and read in place ([`Engine::authorize_json`]) |
-//! | `subject.rs` | what evaluation reads of a request, built or JSON |
-//! | `compile.rs` | interning, role closure, role x action grant table, rule index |
-//! | `lower.rs` | conditions -> `Node` programs; `env`, secrets, regexes folded in |
-//! | `eval.rs` | evaluating programs: values or missing |
-//! | `forms.rs` | `now`, `header_safe`, roles held per organization |
-//! | `script.rs` | Rhai script functions, sandboxed |
-//! | `filter/` | [`Engine::residual`]: data filtering, the condition on `resource.*` under which `authorize` allows, as SQL or JSON |
-//! | `cache.rs` | the optional LRU decision cache |
-//! | `http/` | [`Engine::check_http`]: path normalisation, route trie, requirements, limits, security headers, CORS, [`HttpDecision`] (table in `http/mod.rs`) |
-//! | `limit/` | [`LimitStore`] and the rate-limit stores |
-//! | `auth/` | authentication of HTTP requests by the policy's `auth` section |
-//! | `clock.rs` | [`Clock`]: system or manual time for limits and tokens |
-//! | `reload.rs` | [`Warden`]: atomic reload |
-//! | `auth/` | the `auth` blocks: bearer JWTs, API keys (or their SHA-256), Auth.js session cookies, rotation; [`Authn`] |
-//! | `startup.rs` | `startup { require ... }` checks, evaluated at load |
-//! | `secret.rs`, `error.rs` | [`Secret`] (never printed), [`LoadError`] |
+//! The modules, bottom layer first: each imports only from its own layer or those
+//! below (docs/ARCHITECTURE.md, "Layers"; checked by `tests/tidy.rs`).
+//!
+//! | layer | modules | owns |
+//! | --- | --- | --- |
+//! | base | `secret`, `error`, `clock` | [`Secret`] (never printed), [`LoadError`], [`Clock`] |
+//! | requests | `request`, `json`, `time`, `http_request`, `client_ip` | [`Request`], [`Value`], [`Attrs`], [`JsonRequest`], [`HttpRequest`]: what hosts pass in |
+//! | limits | `limit/` | [`LimitStore`], GCRA and sliding log, the memory and Redis stores |
+//! | options | `options` | [`Options`]: how an engine is loaded |
+//! | programs | `program`, `value`, `subject`, `script`, `tables` | lowered programs, run-time values, Rhai scripts, the decision tables |
+//! | evaluation | `cx`, `forms`, `eval` | evaluating programs over a request's facts: values or missing |
+//! | compiler | `lower`, `compile` | syntax tree -> programs and tables, at load |
+//! | authorization | `authorize`, `cache` | [`Decision`], explain [`Trace`], the optional decision cache |
+//! | authentication | `auth/` | the `auth` blocks: bearer JWTs, API keys, Auth.js session cookies -> [`Principal`]; [`Authn`] |
+//! | HTTP | `http/` | [`Engine::check_http`]: path rule, route trie, requirements, limits, headers, CORS, [`HttpDecision`] (table in `http/mod.rs`) |
+//! | facade | `engine`, `startup`, `reload` | [`Engine`], `startup { require ... }` checks, [`Warden`]: atomic reload |
+//! | data filtering | `filter/` | [`Engine::residual`]: the condition on `resource.*` under which `authorize` allows, as SQL or JSON |
 //!
 //! Architecture invariants: `authorize` takes `&self`, holds no lock (with the cache
 //! off) and never allocates; nothing on the request path walks the syntax tree;
 //! `check_http` and `check_http_async` share every step but the store calls.
+#![warn(missing_docs)]
 
-mod auth;
-mod cache;
+// Bottom layer first (docs/ARCHITECTURE.md, "Layers"; `core/tests/tidy.rs` checks it).
 mod clock;
-mod compile;
-mod engine;
 mod error;
+mod secret;
+
+mod client_ip;
+mod http_request;
+mod json;
+mod request;
+mod time;
+
+pub mod limit;
+
+mod options;
+
+mod program;
+mod script;
+mod subject;
+mod tables;
+mod value;
+
+mod cx;
 mod eval;
 pub mod filter;
 mod forms;
-pub mod http;
-mod json;
-pub mod limit;
+
+mod compile;
 mod lower;
+
+mod authorize;
+mod cache;
+
+mod auth;
+
+pub mod http;
+
+mod engine;
 mod reload;
-mod request;
-mod script;
-mod secret;
 mod startup;
-mod subject;
 
 pub use auth::{AuthFailure, Authn};
+pub use authorize::{Decision, RuleTrace, Trace, NO_PERMIT};
 pub use cache::CacheStats;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use engine::{ActionId, Decision, Engine, Options, RuleTrace, Trace, NO_PERMIT};
+pub use cx::Read;
+pub use engine::{ActionId, Engine};
 pub use error::LoadError;
-pub use eval::Read;
 pub use http::{CookieRule, SameSite};
 pub use http::{HttpDecision, HttpRequest, HttpTrace};
 pub use json::JsonRequest;
 pub use limit::{Admission, LimitSpec, LimitStore, OnStoreError, StoreError};
+pub use options::Options;
 pub use reload::Warden;
 pub use request::{Attrs, Principal, Request, RequestError, Resource, Value};
 pub use secret::Secret;

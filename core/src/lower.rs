@@ -2,101 +2,12 @@
 //! role-typed attributes marked from the shapes, `env` and secrets folded in, regexes
 //! compiled, constant sub-expressions evaluated once.
 
-use crate::compile::FxMap;
-use crate::eval::{self, Konst};
-use crate::{Options, Secret};
-use regex::Regex;
+use crate::eval;
+use crate::options::Options;
+use crate::program::{AttrPath, Hint, Konst, Node};
+use crate::tables::FxMap;
 use warden_lang::ast::{self, BinOp, ExprKind, Item, Root, ShapeKind, Type};
 use warden_lang::Diagnostic;
-
-/// How a loaded attribute is read: as its JSON value, or as a role (name -> id).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Hint {
-    Plain,
-    /// Declared `role`: a string naming a declared role, else missing.
-    Role,
-    /// Declared `set<role>`: a list of declared role names, else missing.
-    RoleSet,
-}
-
-/// A lowered condition. Children are boxed; evaluation recurses on the Rust stack and
-/// never allocates except for run-time string concatenation.
-#[derive(Debug)]
-pub(crate) enum Node {
-    Const(Konst),
-    /// `root.a.b`: read from the request. `path` is never empty.
-    Load {
-        root: Root,
-        path: Box<[Box<str>]>,
-        hint: Hint,
-    },
-    /// Bare `principal`: the principal's role set (missing when anonymous).
-    Principal,
-    /// `header NAME` (name lower-case): missing outside HTTP requests.
-    Header(Box<str>),
-    /// `cookie NAME` (name as written: cookie names are case-sensitive).
-    Cookie(Box<str>),
-    /// `ip`: the client address as text; missing outside HTTP requests.
-    Ip,
-    List(Box<[Node]>),
-    Not(Box<Node>),
-    And(Box<Node>, Box<Node>),
-    Or(Box<Node>, Box<Node>),
-    Coalesce(Box<Node>, Box<Node>),
-    Bin(BinOp, Box<Node>, Box<Node>),
-    Matches(Box<Node>, Box<Regex>),
-    Is(Box<Node>, u32),
-    Len(Box<Node>),
-    /// `name(args)`: a script function, checked to exist at load.
-    Call(Box<str>, Box<[Node]>),
-    /// `x.is_int`
-    IsInt(Box<Node>),
-    /// `now`: the request's time in seconds (see `forms::now`).
-    Now,
-    /// `if c then a else b`
-    IfElse(Box<Node>, Box<Node>, Box<Node>),
-    /// `header_safe(text, max)`; `max` checked to be 1..=8192 at load.
-    HeaderSafe(Box<Node>, usize),
-    /// `lower(text)`
-    Lower(Box<Node>),
-    /// `principal is ROLE in ORG`: role id and the organization.
-    IsIn(u32, Box<Node>),
-}
-
-impl Node {
-    /// The node's operands, in order. The one place that knows every variant's
-    /// shape, so a walker over programs (what a rule reads, whether it reads `now`,
-    /// what the data filter sees) cannot miss a node added later.
-    pub(crate) fn children(&self) -> impl Iterator<Item = &Node> {
-        let none: [Option<&Node>; 3] = [None; 3];
-        let (items, operands): (&[Node], [Option<&Node>; 3]) = match self {
-            Node::Const(_)
-            | Node::Load { .. }
-            | Node::Principal
-            | Node::Header(_)
-            | Node::Cookie(_)
-            | Node::Ip
-            | Node::Now => (&[], none),
-            Node::List(items) | Node::Call(_, items) => (items, none),
-            Node::Not(a)
-            | Node::Len(a)
-            | Node::Matches(a, _)
-            | Node::Is(a, _)
-            | Node::IsInt(a)
-            | Node::HeaderSafe(a, _)
-            | Node::Lower(a)
-            | Node::IsIn(_, a) => (&[], [Some(a), None, None]),
-            Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) | Node::Bin(_, a, b) => {
-                (&[], [Some(a), Some(b), None])
-            }
-            Node::IfElse(a, b, c) => (&[], [Some(a), Some(b), Some(c)]),
-        };
-        items.iter().chain(operands.into_iter().flatten())
-    }
-}
-
-/// An attribute path as a rule reads it: `resource.owner.id` is `(Resource, [owner, id])`.
-pub(crate) type AttrPath = (Root, Box<[Box<str>]>);
 
 /// What lowering needs from the compiler.
 pub(crate) struct Scope<'a> {
@@ -376,11 +287,6 @@ fn fold(node: Node) -> Node {
         Some(k) => Node::Const(k),
         None => node,
     }
-}
-
-/// Secrets as options see them: given by the host, else (if allowed) the environment.
-pub(crate) fn secret_from_env(name: &str) -> Option<Secret> {
-    std::env::var(name).ok().map(Secret::new)
 }
 
 /// Collect the attribute paths a node reads (bare `principal` reads `principal.roles`).

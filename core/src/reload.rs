@@ -14,6 +14,7 @@ pub struct Warden {
 }
 
 impl Warden {
+    /// Serve `engine`; later reloads load with `options`.
     pub fn new(engine: Engine, options: Options) -> Self {
         Warden {
             current: ArcSwap::from_pointee(engine),
@@ -21,11 +22,13 @@ impl Warden {
         }
     }
 
+    /// Load a policy file ([`Engine::from_file`]) and serve it.
     pub fn from_file(path: impl AsRef<Path>, options: Options) -> Result<Self, LoadError> {
         let engine = Engine::from_file(path, options.clone())?;
         Ok(Warden::new(engine, options))
     }
 
+    /// Load a policy from text ([`Engine::from_source`]) and serve it.
     pub fn from_source(name: &str, text: &str, options: Options) -> Result<Self, LoadError> {
         let engine = Engine::from_source(name, text, options.clone())?;
         Ok(Warden::new(engine, options))
@@ -37,6 +40,25 @@ impl Warden {
     }
 
     /// Load `text` and swap it in; on error the old policy stays.
+    ///
+    /// ```
+    /// use warden::{Options, Principal, Request, Warden};
+    ///
+    /// let warden = Warden::from_source("app.warden", "policy app\nrole a\n", Options::default())
+    ///     .map_err(|e| e.to_string())?;
+    /// let read = Request::new("docs:read").principal(Principal::new("u1").role("a"));
+    /// assert!(!warden.engine().authorize(&read).allowed);
+    ///
+    /// warden
+    ///     .reload_source("app.warden", "policy app\nrole a\ngrant a: docs:read\n")
+    ///     .map_err(|e| e.to_string())?;
+    /// assert!(warden.engine().authorize(&read).allowed);
+    ///
+    /// // A policy that fails to load never replaces the working one.
+    /// assert!(warden.reload_source("app.warden", "policy app\ngrant nobody: x\n").is_err());
+    /// assert!(warden.engine().authorize(&read).allowed);
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn reload_source(&self, name: &str, text: &str) -> Result<(), LoadError> {
         let engine = Engine::from_source(name, text, self.options.clone())?;
         self.current.store(Arc::new(engine));
@@ -44,6 +66,29 @@ impl Warden {
     }
 
     /// Load a file and swap it in; on error the old policy stays.
+    ///
+    /// ```
+    /// use warden::{Options, Principal, Request, Warden};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("warden-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    /// let path = dir.join("app.warden");
+    /// std::fs::write(&path, "policy app\nrole a\n").map_err(|e| e.to_string())?;
+    /// let warden = Warden::from_file(&path, Options::default()).map_err(|e| e.to_string())?;
+    /// let read = Request::new("docs:read").principal(Principal::new("u1").role("a"));
+    ///
+    /// std::fs::write(&path, "policy app\nrole a\ngrant a: docs:read\n").map_err(|e| e.to_string())?;
+    /// warden.reload_file(&path).map_err(|e| e.to_string())?;
+    /// assert!(warden.engine().authorize(&read).allowed);
+    ///
+    /// // A broken file is reported, and the working policy stays in force.
+    /// std::fs::write(&path, "policy app\nrole b > nobody\n").map_err(|e| e.to_string())?;
+    /// let err = warden.reload_file(&path).err().ok_or("an unknown parent role loaded")?;
+    /// assert!(err.to_string().contains("app.warden"));
+    /// assert!(warden.engine().authorize(&read).allowed);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn reload_file(&self, path: impl AsRef<Path>) -> Result<(), LoadError> {
         let engine = Engine::from_file(path, self.options.clone())?;
         self.current.store(Arc::new(engine));

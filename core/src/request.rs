@@ -3,17 +3,20 @@
 //! Hosts build a [`Request`] once (from `serde_json` or field by field) and may reuse it;
 //! the engine only reads it, so `authorize` never copies or allocates on its account.
 
-use crate::json::{JsonPrincipal, JsonRequest};
 use serde_json::Value as Json;
 use std::fmt;
 
 /// A JSON-like attribute value. `Null` and an absent attribute are both *missing*.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
+    /// Absent, or JSON `null`: *missing* to every rule.
     #[default]
     Null,
+    /// A boolean.
     Bool(bool),
+    /// A number (JSON numbers are read as `f64`).
     Number(f64),
+    /// A string.
     String(String),
     /// A list or set; sets compare by membership, ignoring order and repeats.
     List(Vec<Value>),
@@ -93,6 +96,7 @@ impl Value {
 pub struct Attrs(pub Vec<(String, Value)>);
 
 impl Attrs {
+    /// No attributes.
     pub fn new() -> Self {
         Self::default()
     }
@@ -123,22 +127,28 @@ impl Attrs {
 /// Who asks. `roles` are role names; names the policy does not declare are ignored.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Principal {
+    /// The principal's id, read as `principal.id`.
     pub id: String,
+    /// Role names, read as `principal.roles` and by `principal is ROLE`.
     pub roles: Vec<String>,
+    /// Other attributes, read as `principal.NAME`.
     pub attrs: Attrs,
 }
 
 impl Principal {
+    /// A principal with this id, no roles and no attributes.
     pub fn new(id: impl Into<String>) -> Self {
         Self {
             id: id.into(),
             ..Self::default()
         }
     }
+    /// Add a role name.
     pub fn role(mut self, role: impl Into<String>) -> Self {
         self.roles.push(role.into());
         self
     }
+    /// Set an attribute (replacing one of the same name).
     pub fn attr(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
         self.attrs.set(name, value);
         self
@@ -163,12 +173,16 @@ impl Principal {
 /// What is acted on: a resource type (`post`), an id and attributes.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Resource {
+    /// The resource type, as rules name it in `on TYPE` (`resource.type`).
     pub ty: String,
+    /// The resource's id (`resource.id`).
     pub id: String,
+    /// Other attributes, read as `resource.NAME`.
     pub attrs: Attrs,
 }
 
 impl Resource {
+    /// A resource of type `ty` with this id and no attributes.
     pub fn new(ty: impl Into<String>, id: impl Into<String>) -> Self {
         Self {
             ty: ty.into(),
@@ -176,6 +190,7 @@ impl Resource {
             attrs: Attrs::default(),
         }
     }
+    /// Set an attribute (replacing one of the same name).
     pub fn attr(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
         self.attrs.set(name, value);
         self
@@ -187,37 +202,37 @@ impl Resource {
 pub struct Request {
     /// `None` for an anonymous caller.
     pub principal: Option<Principal>,
+    /// The action asked for, e.g. `posts:write`.
     pub action: String,
+    /// `None` for an action on no particular resource.
     pub resource: Option<Resource>,
+    /// Facts about the request itself, read as `context.NAME` (`context.time`
+    /// is also what `now` reads).
     pub context: Attrs,
 }
 
 impl Request {
+    /// A request for `action`, anonymous, on no resource, with no context.
     pub fn new(action: impl Into<String>) -> Self {
         Self {
             action: action.into(),
             ..Self::default()
         }
     }
+    /// Set who asks.
     pub fn principal(mut self, p: Principal) -> Self {
         self.principal = Some(p);
         self
     }
+    /// Set what is acted on.
     pub fn resource(mut self, r: Resource) -> Self {
         self.resource = Some(r);
         self
     }
+    /// Set a context attribute (replacing one of the same name).
     pub fn context(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
         self.context.set(name, value);
         self
-    }
-
-    /// Build from the request JSON of docs/JSON.md. `kind` may be omitted or be
-    /// `"authorization"`; HTTP requests are answered by a different entry point.
-    /// Copies every string; [`crate::Engine::authorize_json`] decides the same JSON in
-    /// place, without copying.
-    pub fn from_json(json: &Json) -> Result<Request, RequestError> {
-        JsonRequest::parse(json).map(|q| q.to_request())
     }
 }
 
@@ -232,17 +247,15 @@ pub(crate) fn attrs_from_json(obj: &JsonObject, skip: &[&str]) -> Attrs {
     )
 }
 
-pub(crate) fn principal_from_json(p: &JsonObject) -> Result<Principal, RequestError> {
-    JsonPrincipal::parse(p).map(|p| p.to_principal())
-}
-
 /// A request that cannot be read; the message says what to fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestError {
+    /// What is wrong with the request, naming the field (never quoting a value).
     pub message: String,
 }
 
 impl RequestError {
+    /// An error with this message.
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),

@@ -4,7 +4,7 @@
 //! argument is missing, that fails, exceeds its operation budget or returns a value
 //! that is not a bool, number or string is *missing*.
 
-use crate::eval::V;
+use crate::value::V;
 use rhai::{CallFnOptions, Dynamic, Engine as Rhai, Scope, AST};
 use std::borrow::Cow;
 use std::fmt;

@@ -2,10 +2,10 @@
 //! engine loads. A policy whose checks fail does not load; every failed check is listed
 //! at its line. Messages name secrets, never their values.
 
-use crate::compile::FxMap;
-use crate::eval::Konst;
-use crate::lower::{self, Node};
-use crate::Options;
+use crate::lower;
+use crate::options::Options;
+use crate::program::{Konst, Node};
+use crate::tables::FxMap;
 use warden_lang::ast::{self, CorsValue, Expr, ExprKind, Item, StrLit};
 use warden_lang::Diagnostic;
 

@@ -2,10 +2,9 @@
 //! read in place from its JSON ([`JsonRequest`]): one small enum per level (request,
 //! principal, nested object), each read giving a borrowed [`V`].
 
-use crate::eval::{value, List, Roles, V};
 use crate::json::{field, JsonPrincipal, JsonRequest};
-use crate::request::{Attrs, JsonObject, Principal, Request};
-use serde_json::Value as Json;
+use crate::request::{Principal, Request};
+use crate::value::{json_value, value, Roles, V};
 use std::borrow::Cow;
 
 /// The authorization request being decided.
@@ -20,13 +19,6 @@ pub(crate) enum Subject<'a> {
 pub(crate) enum Who<'a> {
     Built(&'a Principal),
     Json(&'a JsonPrincipal<'a>),
-}
-
-/// An object value, read by paths such as `resource.owner.id`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Map<'a> {
-    Attrs(&'a Attrs),
-    Json(&'a JsonObject),
 }
 
 impl<'a> Subject<'a> {
@@ -108,36 +100,5 @@ impl<'a> Who<'a> {
             (Who::Json(_), "role") => V::Missing,
             (Who::Json(p), name) => json_value(field(p.obj, name)),
         }
-    }
-}
-
-impl<'a> Map<'a> {
-    #[inline]
-    pub fn get(self, name: &str) -> V<'a> {
-        match self {
-            Map::Attrs(m) => value(m.get(name)),
-            Map::Json(m) => json_value(field(m, name)),
-        }
-    }
-
-    /// Every entry in order, for script arguments.
-    pub fn for_each(self, mut f: impl FnMut(&'a str, V<'a>)) {
-        match self {
-            Map::Attrs(m) => m.0.iter().for_each(|(k, v)| f(k, value(Some(v)))),
-            Map::Json(m) => m.iter().for_each(|(k, v)| f(k, json_value(Some(v)))),
-        }
-    }
-}
-
-/// A JSON value as evaluation sees it, as [`crate::Value::from_json`] would convert it:
-/// null is missing, so is a number that is not an `f64`.
-pub(crate) fn json_value(v: Option<&Json>) -> V<'_> {
-    match v {
-        None | Some(Json::Null) => V::Missing,
-        Some(Json::Bool(b)) => V::Bool(*b),
-        Some(Json::Number(n)) => n.as_f64().map_or(V::Missing, V::Num),
-        Some(Json::String(s)) => V::Str(Cow::Borrowed(s)),
-        Some(Json::Array(a)) => V::List(List::Json(a)),
-        Some(Json::Object(o)) => V::Map(Map::Json(o)),
     }
 }

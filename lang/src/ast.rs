@@ -8,11 +8,14 @@ use std::fmt;
 /// A half-open byte range `start..end` into the policy source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct Span {
+    /// Byte offset of the first byte.
     pub start: u32,
+    /// Byte offset after the last byte.
     pub end: u32,
 }
 
 impl Span {
+    /// A span over bytes `start..end` of the source.
     pub const fn new(start: u32, end: u32) -> Self {
         Self { start, end }
     }
@@ -22,6 +25,7 @@ impl Span {
         Span::new(self.start.min(other.start), self.end.max(other.end))
     }
 
+    /// As a byte range into the source.
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }
@@ -30,7 +34,9 @@ impl Span {
 /// A name as written: identifiers, role names, header names, HTTP methods.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Ident {
+    /// The name as written.
     pub name: String,
+    /// Where it is in the source.
     pub span: Span,
 }
 
@@ -43,7 +49,9 @@ impl fmt::Display for Ident {
 /// A string literal, already unescaped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StrLit {
+    /// The value, escapes resolved.
     pub value: String,
+    /// Where it is in the source.
     pub span: Span,
 }
 
@@ -52,6 +60,7 @@ pub struct StrLit {
 pub struct Comment {
     /// The text after `#`, without the line break.
     pub text: String,
+    /// Where it is in the source.
     pub span: Span,
 }
 
@@ -60,29 +69,45 @@ pub struct Comment {
 pub struct Policy {
     /// The name from the `policy NAME` header.
     pub name: Ident,
+    /// Every item, in source order.
     pub items: Vec<Item>,
+    /// Every comment, in source order (the formatter keeps them).
     pub comments: Vec<Comment>,
 }
 
 /// A top-level declaration.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
+    /// `role NAME > PARENTS`
     Role(RoleDecl),
+    /// `grant ROLES: ACTIONS`
     Grant(GrantDecl),
+    /// `principal { }`, `resource TYPE { }`, `context { }`, `input { }`
     Shape(ShapeDecl),
+    /// `allow` / `deny` rules
     Rule(Rule),
+    /// `limit NAME: COUNT per DURATION by KEY`
     Limit(LimitDecl),
+    /// `route METHODS PATTERNS { }`
     Route(RouteDecl),
+    /// `headers { }`: security headers
     Headers(HeadersDecl),
+    /// `cors { }`
     Cors(CorsDecl),
+    /// `startup { require ... }`
     Startup(StartupDecl),
+    /// `script { }`: Rhai functions
     Script(ScriptDecl),
+    /// `auth KIND { }`
     Auth(AuthDecl),
+    /// `hosts: ...`
     Hosts(HostsDecl),
+    /// `cookies { }`
     Cookies(CookiesDecl),
 }
 
 impl Item {
+    /// Where the item is in the source.
     pub fn span(&self) -> Span {
         match self {
             Item::Role(x) => x.span,
@@ -105,26 +130,35 @@ impl Item {
 /// `role editor > viewer, auditor`: editor inherits every grant of its parents and outranks them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoleDecl {
+    /// The role declared.
     pub name: Ident,
+    /// The roles it inherits (`>`), each a declared role.
     pub parents: Vec<Ident>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
 /// `grant editor, admin: posts:write, users:*`
 #[derive(Debug, Clone, PartialEq)]
 pub struct GrantDecl {
+    /// The roles granted to.
     pub roles: Vec<Ident>,
+    /// The actions granted.
     pub actions: Vec<ActionPat>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
 /// An action pattern in a grant or rule.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ActionPat {
+    /// What the pattern matches.
     pub kind: ActionKind,
+    /// Where it is in the source.
     pub span: Span,
 }
 
+/// What an action pattern matches.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ActionKind {
     /// `*`: every action.
@@ -174,28 +208,39 @@ pub enum ShapeKind {
 /// `principal { id: string, roles: set<role>, org: string, api_client: string? }`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShapeDecl {
+    /// Which shape: the principal, a resource type, the context or the inputs.
     pub kind: ShapeKind,
+    /// The declared attributes.
     pub attrs: Vec<AttrDecl>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
+/// One attribute of a shape: `name: type` or `name: type?`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttrDecl {
+    /// The attribute name.
     pub name: Ident,
+    /// Its type.
     pub ty: Type,
     /// Declared with a trailing `?`.
     pub optional: bool,
+    /// Where it is in the source.
     pub span: Span,
 }
 
 /// The type of an attribute.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Type {
+    /// `string`
     String,
+    /// `number`
     Number,
+    /// `bool`
     Bool,
     /// A role name; compares by the inheritance order.
     Role,
+    /// `set<T>`
     Set(Box<Type>),
     /// `map<string, T>`: string keys (such as organization ids) to values of `T`.
     Map(Box<Type>),
@@ -214,9 +259,12 @@ impl fmt::Display for Type {
     }
 }
 
+/// Whether a rule permits or refuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Effect {
+    /// `allow`: permits when it matches.
     Allow,
+    /// `deny`: refuses when it matches, over any grant or allow.
     Deny,
 }
 
@@ -233,38 +281,54 @@ pub enum OnMissing {
 /// `allow|deny ACTIONS [on TYPES] [if|unless EXPR] [because "..."] [missing skip|deny]`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
+    /// `allow` or `deny`.
     pub effect: Effect,
+    /// The actions it applies to.
     pub actions: Vec<ActionPat>,
     /// Resource types the rule applies to; empty means every type.
     pub on: Vec<Ident>,
+    /// `if` / `unless` and its condition; `None`: always.
     pub cond: Option<Condition>,
+    /// The `because` text, the reason of a denial.
     pub because: Option<StrLit>,
     /// `missing skip|deny` as written; `None` means the default.
     pub missing: Option<OnMissing>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
+/// How a rule's condition applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CondKind {
+    /// `if COND`: applies when the condition is true.
     If,
+    /// `unless COND`: applies when the condition is false.
     Unless,
 }
 
+/// A rule's `if` / `unless` clause.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
+    /// `if` or `unless`.
     pub kind: CondKind,
+    /// The condition.
     pub expr: Expr,
 }
 
 /// `limit login: 5 per 15m by ip [strict]`
 #[derive(Debug, Clone, PartialEq)]
 pub struct LimitDecl {
+    /// The limit's name, used by routes.
     pub name: Ident,
+    /// Requests admitted per period.
     pub count: u64,
+    /// The period.
     pub per: Duration,
     /// The key expression; `a ?? b` falls back when `a` is missing.
     pub key: Expr,
+    /// `strict`: an exact sliding window instead of GCRA.
     pub strict: bool,
+    /// Where it is in the source.
     pub span: Span,
 }
 
@@ -273,41 +337,56 @@ pub struct LimitDecl {
 pub struct RouteDecl {
     /// Upper-case HTTP methods; empty means every method.
     pub methods: Vec<Ident>,
+    /// The path patterns (`/api/:id/**`).
     pub patterns: Vec<RoutePattern>,
+    /// The statements of the block, in source order.
     pub body: Vec<RouteStmt>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
 /// A path pattern such as `/api/users/:id` or `/docs/**`, as written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RoutePattern {
+    /// The pattern as written.
     pub text: String,
+    /// Where it is in the source.
     pub span: Span,
 }
 
+/// One statement of a route block.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RouteStmt {
     /// `public`: requirements of ancestor routes do not apply.
     Public(Span),
+    /// `require ...`
     Require(Requirement),
     /// `limit login, api`
     Limit(Vec<Ident>, Span),
     /// `header set Name: "value"`
     HeaderSet {
+        /// The name as written.
         name: Ident,
+        /// The value.
         value: StrLit,
+        /// Where the statement is in the source.
         span: Span,
     },
     /// `header drop Name`
     HeaderDrop {
+        /// The name as written.
         name: Ident,
+        /// Where the statement is in the source.
         span: Span,
     },
     /// `header set Name: EXPR` with a value other than a string literal: evaluated for
     /// each admitted request; a missing value sets nothing.
     HeaderSetExpr {
+        /// The name as written.
         name: Ident,
+        /// The value.
         value: Expr,
+        /// Where the statement is in the source.
         span: Span,
     },
     /// `limit login only`: these limits, and none of the ancestor routes'.
@@ -315,6 +394,7 @@ pub enum RouteStmt {
 }
 
 impl RouteStmt {
+    /// Where the statement is in the source.
     pub fn span(&self) -> Span {
         match self {
             RouteStmt::Public(s) | RouteStmt::Limit(_, s) => *s,
@@ -330,11 +410,15 @@ impl RouteStmt {
 /// `require auth|role R, ...|EXPR [else STATUS|else redirect [STATUS] "location"]`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Requirement {
+    /// What is required.
     pub kind: ReqKind,
+    /// `else STATUS` or `else redirect ...`; `None`: the default status.
     pub otherwise: Option<Otherwise>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
+/// What a `require` line requires.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReqKind {
     /// A principal is present (default failure 401).
@@ -364,14 +448,18 @@ pub struct SignatureReq {
     pub tolerance: Option<Duration>,
 }
 
+/// What a failed requirement answers instead of its default status.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Otherwise {
     /// `else 415`
     Status(u16, Span),
     /// `else redirect "/login?callbackUrl={path}"` (302 unless a status is given).
     Redirect {
+        /// The status, when given.
         status: Option<u16>,
+        /// The target, with `{path}`, `{host}`, `{target}` placeholders.
         location: StrLit,
+        /// Where it is in the source.
         span: Span,
     },
 }
@@ -379,53 +467,76 @@ pub enum Otherwise {
 /// `headers { Name: "value" [if EXPR] ... }`: security headers on every response.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeadersDecl {
+    /// One line per header.
     pub entries: Vec<HeaderEntry>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
+/// One line of `headers { }`: `Name: "value" [if COND]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeaderEntry {
+    /// The header name.
     pub name: Ident,
+    /// The header value.
     pub value: StrLit,
+    /// `if COND`, evaluated at load; `None`: always.
     pub cond: Option<Expr>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
 /// `cors { origins: ...; methods: ...; ... }`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CorsDecl {
+    /// One line per setting.
     pub entries: Vec<CorsEntry>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
+/// One line of `cors { }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CorsEntry {
+    /// The setting and its value.
     pub value: CorsValue,
     /// `if env != "production"`: folded when the engine loads.
     pub cond: Option<Expr>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
+/// A `cors` setting and its value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CorsValue {
+    /// `origins: "https://a", ...`
     Origins(Vec<StrLit>),
+    /// `methods: GET, POST`
     Methods(Vec<Ident>),
+    /// `headers: ...`: request headers allowed
     Headers(Vec<Ident>),
+    /// `expose: ...`: response headers exposed
     Expose(Vec<Ident>),
+    /// `credentials: true|false`
     Credentials(bool),
+    /// `max_age: DURATION` of a preflight answer
     MaxAge(Duration),
     /// `refuse_unlisted: true`: a request whose `Origin` is not listed is refused (403).
     RefuseUnlisted(bool),
     /// `origins: split(config(NAME), ",") [?? "https://a", ...]`: the setting's elements,
     /// trimmed and checked at load; the fallback when the setting is absent.
     OriginsFrom {
+        /// The setting (`config(NAME)`).
         setting: Ident,
+        /// What separates the origins.
         separator: StrLit,
+        /// The origins when the setting is absent.
         fallback: Vec<StrLit>,
     },
 }
 
 impl CorsValue {
+    /// The setting's keyword.
     pub fn key(&self) -> &'static str {
         match self {
             CorsValue::Origins(_) => "origins",
@@ -446,6 +557,7 @@ impl CorsValue {
 pub struct HostsDecl {
     /// `name` or `name:port`, as written.
     pub hosts: Vec<StrLit>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
@@ -453,7 +565,9 @@ pub struct HostsDecl {
 /// outgoing `Set-Cookie` of a listed name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CookiesDecl {
+    /// One rule per cookie name.
     pub rules: Vec<CookieRule>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
@@ -462,27 +576,38 @@ pub struct CookiesDecl {
 pub struct CookieRule {
     /// The cookie's name, case-sensitive.
     pub name: Ident,
+    /// The attributes imposed.
     pub attrs: Vec<CookieAttr>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
+/// One attribute a cookie rule imposes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CookieAttr {
+    /// Which attribute.
     pub kind: CookieAttrKind,
+    /// Where it is in the source.
     pub span: Span,
 }
 
+/// The attributes a cookie rule may impose.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CookieAttrKind {
+    /// `http_only`
     HttpOnly,
+    /// `secure`
     Secure,
+    /// `same_site: strict|lax|none`
     SameSite(SameSite),
+    /// `path: "/..."`
     Path(StrLit),
     /// The longest lifetime the cookie may be given.
     MaxAge(Duration),
 }
 
 impl CookieAttrKind {
+    /// The attribute's keyword.
     pub fn keyword(&self) -> &'static str {
         match self {
             CookieAttrKind::HttpOnly => "http_only",
@@ -494,14 +619,19 @@ impl CookieAttrKind {
     }
 }
 
+/// A `same_site` value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SameSite {
+    /// `strict`
     Strict,
+    /// `lax`
     Lax,
+    /// `none`
     None,
 }
 
 impl SameSite {
+    /// The keyword.
     pub fn keyword(self) -> &'static str {
         match self {
             SameSite::Strict => "strict",
@@ -514,15 +644,22 @@ impl SameSite {
 /// `startup { require EXPR [if EXPR] [because "..."] ... }`
 #[derive(Debug, Clone, PartialEq)]
 pub struct StartupDecl {
+    /// The checks, in source order.
     pub checks: Vec<StartupCheck>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
+/// One `require EXPR [if COND] [because "..."]` of a `startup` block.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StartupCheck {
+    /// What must hold.
     pub expr: Expr,
+    /// `if COND`: checked only when it holds.
     pub cond: Option<Expr>,
+    /// Why, shown when the check fails.
     pub because: Option<StrLit>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
@@ -533,6 +670,7 @@ pub struct ScriptDecl {
     pub source: String,
     /// Where `source` starts in the policy file, for mapping Rhai positions.
     pub source_span: Span,
+    /// Where it is in the source.
     pub span: Span,
 }
 
@@ -540,13 +678,17 @@ pub struct ScriptDecl {
 /// HTTP request whose host passed no principal. Several are tried in source order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthDecl {
+    /// `jwt`, `api_key` or `nextauth`.
     pub kind: AuthKind,
     /// The `jwt` or `api_key` word.
     pub kind_span: Span,
+    /// The settings, in source order.
     pub entries: Vec<AuthEntry>,
+    /// Where it is in the source.
     pub span: Span,
 }
 
+/// The kind of an `auth` block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuthKind {
     /// A bearer JSON Web Token.
@@ -558,6 +700,7 @@ pub enum AuthKind {
 }
 
 impl AuthKind {
+    /// The keyword.
     pub fn keyword(self) -> &'static str {
         match self {
             AuthKind::Jwt => "jwt",
@@ -570,10 +713,13 @@ impl AuthKind {
 /// One line of an auth block.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthEntry {
+    /// The setting and its value.
     pub value: AuthValue,
+    /// Where it is in the source.
     pub span: Span,
 }
 
+/// An `auth` setting and its value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthValue {
     /// `from: header authorization` / `from: cookie session`
@@ -589,10 +735,17 @@ pub enum AuthValue {
     /// `leeway: 30s`: clock skew allowed on `exp` and `nbf` (jwt).
     Leeway(Duration),
     /// `principal.ATTR: claim ?? claim` (jwt).
-    Claim { attr: Ident, claims: Vec<ClaimName> },
+    Claim {
+        /// The principal attribute set.
+        attr: Ident,
+        /// The claims read, first present wins.
+        claims: Vec<ClaimName>,
+    },
     /// `key secret(A), secret(B)? as { id: "svc", roles: [r] }` (api_key).
     Key {
+        /// The keys.
         keys: Vec<KeyRef>,
+        /// The principal the key stands for.
         principal: Vec<PrincipalField>,
         /// `sha256("...")` keys of the line: the policy holds only their hashes.
         hashes: Vec<KeyHash>,
@@ -601,12 +754,18 @@ pub enum AuthValue {
     /// and be at most this old (jwt).
     MaxAge(Duration),
     /// `require_claim typ == "access"`: the claim must be this string (jwt).
-    RequireClaim { claim: ClaimName, value: StrLit },
+    RequireClaim {
+        /// The claim.
+        claim: ClaimName,
+        /// The value it must hold.
+        value: StrLit,
+    },
     /// `revoked: "client-3"`: keys standing for these principal ids are refused (api_key).
     Revoked(Vec<StrLit>),
 }
 
 impl AuthValue {
+    /// The setting's keyword.
     pub fn key(&self) -> &'static str {
         match self {
             AuthValue::From(_) => "from",
@@ -646,13 +805,17 @@ pub enum CredSource {
 /// A key named by the host: `secret(NAME)`, `public_key(NAME)`, `jwks(NAME)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyRef {
+    /// `secret`, `public_key` or `jwks`.
     pub kind: KeyKind,
+    /// The setting naming the key.
     pub name: Ident,
     /// `?`: the key may be absent (the other half of a rotation).
     pub optional: bool,
+    /// Where it is in the source.
     pub span: Span,
 }
 
+/// Where key material comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyKind {
     /// A shared secret: HMAC (`HS*`) only.
@@ -664,6 +827,7 @@ pub enum KeyKind {
 }
 
 impl KeyKind {
+    /// The keyword.
     pub fn keyword(self) -> &'static str {
         match self {
             KeyKind::Secret => "secret",
@@ -678,6 +842,7 @@ impl KeyKind {
 pub struct KeyHash {
     /// The hex digits as written (checked to be 64 hex digits).
     pub hex: StrLit,
+    /// Where it is in the source.
     pub span: Span,
 }
 
@@ -685,24 +850,33 @@ pub struct KeyHash {
 /// taken verbatim (`"https://example.com/org"`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimName {
+    /// The claim name.
     pub name: String,
+    /// Written as a string (`"https://example.com/roles"`).
     pub quoted: bool,
+    /// Where it is in the source.
     pub span: Span,
 }
 
 /// `org: "o1"` in the principal an API key stands for; the value is a literal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrincipalField {
+    /// The principal attribute.
     pub name: Ident,
+    /// Its value.
     pub value: Expr,
+    /// Where it is in the source.
     pub span: Span,
 }
 
 /// A duration literal such as `15m`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Duration {
+    /// The number as written.
     pub value: u64,
+    /// Its unit.
     pub unit: DurationUnit,
+    /// Where it is in the source.
     pub span: Span,
 }
 
@@ -713,16 +887,23 @@ impl Duration {
     }
 }
 
+/// The unit of a duration literal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DurationUnit {
+    /// `ms`
     Ms,
+    /// `s`
     S,
+    /// `m` (minutes)
     M,
+    /// `h`
     H,
+    /// `d`
     D,
 }
 
 impl DurationUnit {
+    /// Milliseconds in one unit.
     pub fn millis(self) -> u64 {
         match self {
             DurationUnit::Ms => 1,
@@ -733,6 +914,7 @@ impl DurationUnit {
         }
     }
 
+    /// As written after the number.
     pub fn suffix(self) -> &'static str {
         match self {
             DurationUnit::Ms => "ms",
@@ -747,13 +929,18 @@ impl DurationUnit {
 /// Size units; `KB`, `MB`, `GB` are 1024-based, as web frameworks' upload limits are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SizeUnit {
+    /// `B`
     B,
+    /// `KB` (1024 bytes)
     KB,
+    /// `MB` (1024 KB)
     MB,
+    /// `GB` (1024 MB)
     GB,
 }
 
 impl SizeUnit {
+    /// Bytes in one unit.
     pub fn bytes(self) -> u64 {
         match self {
             SizeUnit::B => 1,
@@ -763,6 +950,7 @@ impl SizeUnit {
         }
     }
 
+    /// As written after the number.
     pub fn suffix(self) -> &'static str {
         match self {
             SizeUnit::B => "B",
@@ -776,7 +964,9 @@ impl SizeUnit {
 /// An expression with its span.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expr {
+    /// What the expression is.
     pub kind: ExprKind,
+    /// Where it is in the source.
     pub span: Span,
 }
 
@@ -833,22 +1023,30 @@ impl Expr {
     }
 }
 
+/// The kinds of expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExprKind {
+    /// A string literal.
     Str(String),
     /// Numbers are f64, as in JSON.
     Num(f64),
+    /// `true` / `false`.
     Bool(bool),
     /// `500MB`: a number of bytes when evaluated.
     Size {
+        /// The value.
         value: u64,
+        /// Its unit.
         unit: SizeUnit,
     },
     /// `15m`: a number of seconds when evaluated.
     Duration {
+        /// The value.
         value: u64,
+        /// Its unit.
         unit: DurationUnit,
     },
+    /// `[a, b]`
     List(Vec<Expr>),
     /// `principal`, `principal.org`, `resource.owner.id`, `context.x`, `input.size`, `request.method`.
     Path(Path),
@@ -864,7 +1062,9 @@ pub enum ExprKind {
     /// `secret(NAME)`: a host secret, fixed at load. `optional` (`secret(NAME)?`):
     /// missing when the host does not supply it, instead of a load error.
     Secret {
+        /// The name as written.
         name: Ident,
+        /// Marked optional (`?`).
         optional: bool,
     },
     /// `config(NAME)`: a non-secret host setting, fixed at load; shown in diagnostics.
@@ -873,23 +1073,34 @@ pub enum ExprKind {
     RoleName(Ident),
     /// `name(args)`: a function of the policy's `script` block.
     Call {
+        /// The function name.
         func: Ident,
+        /// The arguments.
         args: Vec<Expr>,
     },
+    /// `not e`
     Not(Box<Expr>),
+    /// `a OP b`
     Binary {
+        /// The operator.
         op: BinOp,
+        /// The left operand.
         lhs: Box<Expr>,
+        /// The right operand.
         rhs: Box<Expr>,
     },
     /// `expr matches /re/`
     Matches {
+        /// The expression.
         expr: Box<Expr>,
+        /// The regex literal.
         regex: StrLit,
     },
     /// `principal is admin`: the principal has the role or one that inherits it.
     Is {
+        /// The expression.
         expr: Box<Expr>,
+        /// The role.
         role: Ident,
     },
     /// `expr.len`: characters of a string, elements of a set or list.
@@ -900,14 +1111,19 @@ pub enum ExprKind {
     Now,
     /// `if cond then a else b`
     IfElse {
+        /// `if COND`; `None`: always.
         cond: Box<Expr>,
+        /// The value when the condition holds.
         then: Box<Expr>,
+        /// The value when it does not.
         otherwise: Box<Expr>,
     },
     /// `header_safe(text, max)`: text with characters unsafe in a header value replaced
     /// by `_`, cut to `max` characters.
     HeaderSafe {
+        /// The text.
         text: Box<Expr>,
+        /// The longest result, in characters.
         max: Box<Expr>,
     },
     /// `lower(text)`: the text with ASCII letters in lower case.
@@ -915,8 +1131,11 @@ pub enum ExprKind {
     /// `principal is manager in resource.org`: a role held in one organization
     /// (`principal.org_roles`).
     IsIn {
+        /// The expression.
         expr: Box<Expr>,
+        /// The role.
         role: Ident,
+        /// The organization.
         org: Box<Expr>,
     },
 }
@@ -924,14 +1143,20 @@ pub enum ExprKind {
 /// The entity a path starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Root {
+    /// `principal`
     Principal,
+    /// `resource`
     Resource,
+    /// `context`
     Context,
+    /// `input` (HTTP requirements)
     Input,
+    /// `request` (HTTP requirements)
     Request,
 }
 
 impl Root {
+    /// The keyword.
     pub fn keyword(self) -> &'static str {
         match self {
             Root::Principal => "principal",
@@ -943,27 +1168,43 @@ impl Root {
     }
 }
 
+/// An attribute path: a root and at least one name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Path {
+    /// The root.
     pub root: Root,
+    /// The attribute names after it (at least one).
     pub attrs: Vec<Ident>,
 }
 
+/// Binary operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BinOp {
+    /// `or`
     Or,
+    /// `and`
     And,
+    /// `==`
     Eq,
+    /// `!=`
     Ne,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
+    /// `in`
     In,
     /// `a subset_of b`: every element of `a` is in `b`.
     SubsetOf,
+    /// `contains`
     Contains,
+    /// `starts_with`
     StartsWith,
+    /// `ends_with`
     EndsWith,
     /// `??`
     Coalesce,
@@ -974,6 +1215,7 @@ pub enum BinOp {
 }
 
 impl BinOp {
+    /// As written.
     pub fn symbol(self) -> &'static str {
         match self {
             BinOp::Or => "or",

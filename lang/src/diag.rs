@@ -6,21 +6,26 @@ use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor};
 use serde::Serialize;
 
+/// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The policy does not load.
     Error,
+    /// The policy loads, but something is probably not what its author meant.
     Warning,
 }
 
 /// One problem in a policy file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Error or warning.
     pub severity: Severity,
     /// A stable kebab-case identifier, e.g. `unknown-role`.
     pub code: &'static str,
     /// Lower-case, user input in backticks.
     pub message: String,
+    /// Where, as byte offsets into the source.
     pub span: Span,
     /// Short text under the caret; may be empty.
     pub label: String,
@@ -29,6 +34,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error with this code, place and message (no label, no help).
     pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Error,
@@ -40,6 +46,7 @@ impl Diagnostic {
         }
     }
 
+    /// A warning with this code, place and message.
     pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Warning,
@@ -47,16 +54,19 @@ impl Diagnostic {
         }
     }
 
+    /// Set the short text shown under the caret.
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = label.into();
         self
     }
 
+    /// Set what to do about it.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
+    /// Whether it is an error (not a warning).
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -69,6 +79,7 @@ pub struct LineIndex {
 }
 
 impl LineIndex {
+    /// Index the line starts of `source`.
     pub fn new(source: &str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
@@ -93,14 +104,23 @@ impl LineIndex {
 /// A diagnostic with its position resolved, as `--format json` prints it.
 #[derive(Debug, Clone, Serialize)]
 pub struct JsonDiagnostic<'a> {
+    /// The file name.
     pub file: &'a str,
+    /// Start line, 1-based.
     pub line: usize,
+    /// Start column, 1-based, in characters.
     pub column: usize,
+    /// End line, 1-based.
     pub end_line: usize,
+    /// End column, 1-based, in characters (exclusive).
     pub end_column: usize,
+    /// `error` or `warning`.
     pub severity: Severity,
+    /// The stable kebab-case code.
     pub code: &'a str,
+    /// The message.
     pub message: &'a str,
+    /// What to do about it, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<&'a str>,
 }

@@ -1,5 +1,6 @@
 //! Warden policy language front-end: grammar, syntax tree, diagnostics, checker, formatter.
 #![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 pub mod ast;
 pub mod diag;
@@ -9,7 +10,7 @@ mod parser;
 mod strip;
 mod syntax_error;
 
-pub use check::http::valid_origin;
+pub use check::patterns::valid_origin;
 pub use check::script::sandbox as script_sandbox;
 pub use check::{check, load, Checked};
 pub use diag::{Diagnostic, Severity};

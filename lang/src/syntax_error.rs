@@ -4,7 +4,7 @@
 use crate::ast::Span;
 use crate::diag::Diagnostic;
 use crate::limits::Limits;
-use crate::parser::{parse_fragment, Rule};
+use crate::parser::grammar::{parse_fragment, Rule};
 use pest::error::{Error, ErrorVariant, InputLocation};
 use std::sync::{Mutex, PoisonError};
 

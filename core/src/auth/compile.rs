@@ -9,7 +9,8 @@ use super::jwt::{validation, Jwt, JwtKey};
 use super::lifetime::TokenRules;
 use super::source::Source;
 use super::{Auth, Mechanism};
-use crate::{Options, Principal, Value};
+use crate::options::Options;
+use crate::request::{Principal, Value};
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use std::str::FromStr;
@@ -455,5 +456,15 @@ fn token_entry(v: &AuthValue, rules: &mut TokenRules, claims: &mut ClaimMap) {
             }
         }
         _ => {}
+    }
+}
+
+impl Auth {
+    /// Compile the policy's `auth` blocks with the host's keys.
+    pub(crate) fn compile(
+        policy: &warden_lang::ast::Policy,
+        options: &Options,
+    ) -> Result<Auth, Vec<Diagnostic>> {
+        compile(policy, options)
     }
 }

@@ -5,7 +5,7 @@
 
 use super::claims::ClaimMap;
 use super::lifetime::TokenRules;
-use super::AuthFailure;
+use super::outcome::AuthFailure;
 use crate::Principal;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};

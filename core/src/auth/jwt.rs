@@ -3,7 +3,7 @@
 
 use super::claims::ClaimMap;
 use super::lifetime::TokenRules;
-use super::AuthFailure;
+use super::outcome::AuthFailure;
 use crate::Principal;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};

@@ -3,7 +3,7 @@
 //! `require_claim` equalities. Times come from the request, never the system clock.
 
 use super::claims::ClaimPath;
-use super::AuthFailure;
+use super::outcome::AuthFailure;
 use serde_json::Value as Json;
 
 type Claims = serde_json::Map<String, Json>;

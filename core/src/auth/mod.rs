@@ -1,6 +1,6 @@
 //! Authentication of HTTP requests whose host passes no principal: the policy's `auth`
 //! section (bearer JWTs, API keys, Auth.js session cookies) turns credentials into a
-//! [`Principal`], or into one of a small fixed set of failures that never echo the
+//! [`Principal`](crate::Principal), or into one of a small fixed set of failures that never echo the
 //! credential.
 
 mod api_key;
@@ -9,48 +9,15 @@ mod compile;
 mod jwe;
 mod jwt;
 mod lifetime;
+mod outcome;
 mod source;
 
-use crate::http::HttpRequest;
-use crate::Principal;
+use crate::http_request::HttpRequest;
 use api_key::ApiKeys;
 use jwe::Jwe;
 use jwt::Jwt;
+pub use outcome::{AuthFailure, Authn};
 use source::Source;
-
-/// Why a request's credentials were refused. The reason codes are a public contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AuthFailure {
-    MissingToken,
-    TokenExpired,
-    InvalidToken,
-    InvalidApiKey,
-}
-
-impl AuthFailure {
-    /// The reason code of decisions and `WWW-Authenticate` errors.
-    pub fn code(self) -> &'static str {
-        match self {
-            AuthFailure::MissingToken => "missing_token",
-            AuthFailure::TokenExpired => "token_expired",
-            AuthFailure::InvalidToken => "invalid_token",
-            AuthFailure::InvalidApiKey => "invalid_api_key",
-        }
-    }
-}
-
-/// The outcome of authenticating one request.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Authn {
-    /// No credentials were presented (and none are required by the `auth` section to
-    /// be well-formed): the request is anonymous.
-    Anonymous,
-    /// Credentials verified. `via` names the mechanism and the matched secret by its
-    /// label (e.g. `"jwt:JWT_SECRET#1"`), never by value.
-    Principal { principal: Principal, via: String },
-    /// Credentials presented and refused.
-    Failed(AuthFailure),
-}
 
 /// The compiled `auth` blocks, tried in source order. `Debug` shows key labels and
 /// algorithms, never key material.
@@ -68,14 +35,6 @@ enum Mechanism {
 }
 
 impl Auth {
-    /// Compile the policy's `auth` blocks with the host's keys.
-    pub(crate) fn compile(
-        policy: &warden_lang::ast::Policy,
-        options: &crate::Options,
-    ) -> Result<Auth, Vec<warden_lang::Diagnostic>> {
-        compile::compile(policy, options)
-    }
-
     /// Whether the policy declares no `auth` block (hosts pass every principal).
     pub(crate) fn is_empty(&self) -> bool {
         self.mechanisms.is_empty()

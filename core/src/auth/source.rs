@@ -1,7 +1,7 @@
 //! Where a credential is read from: a header (with the `Bearer` scheme on
 //! `Authorization`) or a cookie. Absent, empty or wrong-scheme values are "no credential".
 
-use crate::http::HttpRequest;
+use crate::http_request::HttpRequest;
 use std::borrow::Cow;
 
 /// Auth.js splits a session cookie over 4 KiB into `NAME.0`, `NAME.1`, ...

@@ -11,12 +11,14 @@
 //! reach the resource are interpreted here, case by case after `eval.rs`; anything else
 //! is a [`CannotFilter`](super::CannotFilter) reason, never a guess.
 
-use super::{CmpOp, Cond, Kind, Scalar};
-use crate::compile::Tables;
-use crate::eval::{self, Cx, List, V};
-use crate::lower::{Hint, Node};
+use super::residual::{CmpOp, Cond, Kind, Scalar};
+use crate::cx::Cx;
+use crate::eval;
+use crate::program::{Hint, Node};
 use crate::request::{Request, Value};
 use crate::subject::Subject;
+use crate::tables::Tables;
+use crate::value::{List, V};
 use warden_lang::ast::{BinOp, Root};
 
 /// A condition or a constant; constants are folded away as trees are built.
@@ -357,7 +359,7 @@ impl<'a> Pe<'a> {
                     f = present(path, Some(Kind::List)).and(has.clone().not());
                     t = has;
                 }
-                if let Some(text) = eval::str_of(&k) {
+                if let Some(text) = crate::value::str_of(&k) {
                     if matches!(k, V::Secret(_)) {
                         return Err(secret_reason());
                     }
@@ -376,7 +378,7 @@ impl<'a> Pe<'a> {
                 Ok((t, f))
             }
             BinOp::StartsWith | BinOp::EndsWith => {
-                let Some(text) = eval::str_of(&k) else {
+                let Some(text) = crate::value::str_of(&k) else {
                     return Ok((FALSE, FALSE));
                 };
                 if matches!(k, V::Secret(_)) {
@@ -409,7 +411,7 @@ impl<'a> Pe<'a> {
         match op {
             BinOp::Eq | BinOp::Ne | BinOp::StartsWith | BinOp::EndsWith => match op {
                 BinOp::Eq | BinOp::Ne => self.attr_op(op, path, k),
-                _ if eval::str_of(&k).is_some() => {
+                _ if crate::value::str_of(&k).is_some() => {
                     Err("tests a text against a resource attribute as its prefix or suffix".into())
                 }
                 _ => Ok((FALSE, FALSE)),
@@ -461,12 +463,14 @@ impl<'a> Pe<'a> {
         };
         match k {
             V::List(l) => match l {
-                List::Values(vs) => vs.iter().try_for_each(|x| push(eval::value(Some(x))))?,
+                List::Values(vs) => vs
+                    .iter()
+                    .try_for_each(|x| push(crate::value::value(Some(x))))?,
                 List::Konsts(ks) => ks.iter().try_for_each(|x| push(eval::konst(x)))?,
                 List::Nodes(ns) => ns.iter().try_for_each(|n| push(eval::eval(&self.cx, n)))?,
                 List::Json(js) => js
                     .iter()
-                    .try_for_each(|x| push(crate::subject::json_value(Some(x))))?,
+                    .try_for_each(|x| push(crate::value::json_value(Some(x))))?,
             },
             V::Roles(rs) => {
                 for r in eval::role_ids(self.t, rs) {
@@ -603,7 +607,7 @@ impl<'a> Pe<'a> {
     /// The organizations the principal holds roles in (`principal.org_roles`).
     fn org_keys(&self) -> Vec<String> {
         let mut keys = Vec::new();
-        if let Some(V::Map(m)) = eval::principal(&self.cx).map(|p| p.get("org_roles")) {
+        if let Some(V::Map(m)) = crate::cx::principal(&self.cx).map(|p| p.get("org_roles")) {
             m.for_each(|k, _| keys.push(k.to_owned()));
         }
         keys

@@ -5,7 +5,7 @@
 //! Every atom guards its column with `IS NOT NULL`, so that it is false (never SQL's
 //! unknown) for a missing attribute, and `NOT` over it means what Warden means.
 
-use super::{CannotFilter, CmpOp, Cond, Kind, Residual, Scalar};
+use super::residual::{CannotFilter, CmpOp, Cond, Kind, Residual, Scalar};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -24,7 +24,9 @@ pub enum Dialect {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ColumnType {
+    /// Text.
     String,
+    /// A number (integer or floating point).
     Number,
     /// PostgreSQL `boolean`; SQLite 0/1.
     #[serde(alias = "bool")]
@@ -43,9 +45,12 @@ pub enum ColumnType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnSpec {
+    /// The column name.
     pub column: String,
+    /// The table (or alias) holding it; `None`: the map's table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
+    /// What the column holds.
     #[serde(rename = "type")]
     pub kind: ColumnType,
     /// For lists: the kind of the elements.
@@ -71,6 +76,7 @@ pub struct ColumnMap {
 }
 
 impl ColumnMap {
+    /// A map over the resource table `table`, with no columns yet.
     pub fn new(table: impl Into<String>) -> Self {
         Self {
             table: table.into(),
@@ -133,7 +139,9 @@ impl ColumnMap {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum SqlParam {
+    /// A text value.
     Text(String),
+    /// A number.
     Number(f64),
     /// A boolean; bind it as 0/1 for SQLite.
     Bool(bool),
@@ -144,7 +152,9 @@ pub enum SqlParam {
 /// A `WHERE` fragment and its parameters.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SqlFilter {
+    /// The fragment, with the dialect's placeholders (`$1` for PostgreSQL, `?` for SQLite).
     pub sql: String,
+    /// The values of the placeholders, in order.
     pub params: Vec<SqlParam>,
 }
 

@@ -4,11 +4,12 @@
 use super::cors::Cors;
 use super::headers::{HeaderOp, HeaderPlan};
 use super::router::Router;
-use crate::compile::Tables;
-use crate::eval::{self, Konst};
+use crate::eval;
 use crate::limit::LimitSpec;
-use crate::lower::{self, Node};
-use crate::Options;
+use crate::lower;
+use crate::options::Options;
+use crate::program::{Konst, Node};
+use crate::tables::Tables;
 use warden_lang::ast::{self, CorsValue, Item, ReqKind, Root, RouteStmt};
 use warden_lang::diag::LineIndex;
 use warden_lang::Diagnostic;
@@ -268,7 +269,7 @@ pub(crate) fn compile(
                         }
                         ReqKind::Signature(sig) => {
                             let secret = match lower::lower(&scope, &[], &sig.secret, &mut diags) {
-                                Some(Node::Const(eval::Konst::Secret(s))) => Some(s),
+                                Some(Node::Const(Konst::Secret(s))) => Some(s),
                                 _ => None,
                             };
                             let tolerance_s = sig.tolerance.map_or(300, |d| d.millis() / 1000);

@@ -3,15 +3,17 @@
 //! middlewares call [`Engine::enforce_set_cookie`] on each `Set-Cookie` of an allowed
 //! response, so the rewriting logic exists once.
 
-use crate::Engine;
 use std::borrow::Cow;
 use warden_lang::ast;
 
 /// The `SameSite` value a rule imposes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SameSite {
+    /// `SameSite=Strict`: never sent on cross-site requests.
     Strict,
+    /// `SameSite=Lax`: sent on top-level cross-site navigations only.
     Lax,
+    /// `SameSite=None`: sent cross-site (requires `Secure`).
     None,
 }
 
@@ -31,9 +33,13 @@ impl SameSite {
 pub struct CookieRule {
     /// The cookie's name (case-sensitive).
     pub name: String,
+    /// Impose `HttpOnly`.
     pub http_only: bool,
+    /// Impose `Secure`.
     pub secure: bool,
+    /// Impose this `SameSite`, when set.
     pub same_site: Option<SameSite>,
+    /// Impose this `Path`, when set.
     pub path: Option<String>,
     /// The longest `Max-Age` allowed, in seconds.
     pub max_age: Option<u64>,
@@ -133,22 +139,15 @@ fn cookie_name(set_cookie: &str) -> Option<&str> {
     first.split_once('=').map(|(n, _)| n.trim())
 }
 
-impl Engine {
-    /// The policy's `cookies` rules, in source order.
-    pub fn cookie_rules(&self) -> &[CookieRule] {
-        &self.http.cookies
-    }
-
-    /// One outgoing `Set-Cookie` header value with the policy's rule for its cookie
-    /// enforced; unchanged (borrowed) when no rule names the cookie.
-    pub fn enforce_set_cookie<'a>(&self, set_cookie: &'a str) -> Cow<'a, str> {
-        let Some(name) = cookie_name(set_cookie) else {
-            return Cow::Borrowed(set_cookie);
-        };
-        match self.http.cookies.iter().find(|r| r.name == name) {
-            Some(rule) => Cow::Owned(rule.enforce(set_cookie)),
-            None => Cow::Borrowed(set_cookie),
-        }
+/// One outgoing `Set-Cookie` value with the rule for its cookie enforced; borrowed
+/// unchanged when no rule names the cookie.
+pub(crate) fn enforce<'a>(rules: &[CookieRule], set_cookie: &'a str) -> Cow<'a, str> {
+    let Some(name) = cookie_name(set_cookie) else {
+        return Cow::Borrowed(set_cookie);
+    };
+    match rules.iter().find(|r| r.name == name) {
+        Some(rule) => Cow::Owned(rule.enforce(set_cookie)),
+        None => Cow::Borrowed(set_cookie),
     }
 }
 

@@ -7,7 +7,9 @@ use std::borrow::Cow;
 /// The route that decided a request: `file:line` of its block and the pattern matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct RouteRef<'e> {
+    /// The route block as `file:line`.
     pub rule: &'e str,
+    /// The pattern of the block that matched, as written.
     pub pattern: &'e str,
 }
 
@@ -16,9 +18,12 @@ pub struct RouteRef<'e> {
 /// owned.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HttpDecision<'e> {
+    /// Whether the request may proceed to the application.
     pub allowed: bool,
     /// 200 allowed, 204 a preflight answer, 3xx a redirect, 4xx/5xx a refusal.
     pub status: u16,
+    /// Why a request was refused (a requirement's `because`, a failure code such as
+    /// `token_expired`, `rate limit exceeded` ...); `None` when allowed.
     pub reason: Option<Cow<'e, str>>,
     /// The deciding requirements or limits as `file:line`.
     pub rules: Vec<&'e str>,
@@ -98,40 +103,55 @@ pub struct HttpTrace {
     pub routes: Vec<RouteTrace>,
     /// `allowed`, `refused` or `none` (no `Origin`, or no `cors` block).
     pub cors: &'static str,
+    /// The request was a CORS preflight, answered without the store.
     pub preflight: bool,
+    /// Every rate limit counted, in limit order.
     pub limits: Vec<LimitTrace>,
     /// `host` (the request carried one), `anonymous`, `failed: CODE`, `auth: LABEL`,
     /// or `not needed`.
     pub principal: String,
+    /// Every requirement tested (all of them, in pass order, even after one failed).
     pub requirements: Vec<ReqTrace>,
 }
 
+/// One matching route of an [`HttpTrace`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RouteTrace {
+    /// The route block as `file:line`.
     pub rule: String,
+    /// Its patterns, comma-separated.
     pub pattern: String,
+    /// The route is `public`.
     pub public: bool,
+    /// Its requirements apply (no more specific `public` route cuts it off).
     pub applies: bool,
 }
 
+/// One rate limit of an [`HttpTrace`]: its key and the store's answer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LimitTrace {
+    /// The limit's name.
     pub limit: String,
+    /// The `limit` declaration as `file:line`.
     pub rule: String,
     /// The key as counted; header-derived and secret-derived keys are redacted.
     pub key: String,
     /// `admitted`, `refused`, or the store error and what was done about it.
     pub outcome: String,
+    /// Admissions left in the window, when the store answered.
     pub remaining: Option<u64>,
 }
 
+/// One requirement of an [`HttpTrace`] and its value.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReqTrace {
+    /// The `require` line as `file:line`.
     pub rule: String,
     /// `first` (a `require first`, tested before CORS, limits and authentication),
     /// `auth`, `role`, `expr` or `signature`.
     pub kind: &'static str,
     /// `true`, `false` or `missing`.
     pub value: &'static str,
+    /// What an expression read, with the values (headers, cookies, secrets redacted).
     pub reads: Vec<crate::Read>,
 }

@@ -1,14 +1,8 @@
 //! Per-request response headers: `header set NAME: EXPR` lines whose value is not a
-//! literal. Literal `header set`s stay folded at load; routes without an expression pay
-//! nothing here.
+//! literal, as compiled at load (`respond.rs` computes them per admitted request).
+//! Literal `header set`s stay folded at load; routes without an expression pay nothing.
 
-use super::check::{Facts, Prepared, Who};
-use super::headers::HeaderSet;
-use super::HttpRequest;
-use crate::eval::{self, Cx, V};
-use crate::lower::Node;
-use crate::Engine;
-use std::borrow::Cow;
+use crate::program::Node;
 
 /// The most characters a computed header value keeps.
 const MAX_VALUE_CHARS: usize = 8192;
@@ -28,64 +22,6 @@ pub(crate) struct DynHeader {
 pub(crate) struct RouteDyn {
     pub headers: Box<[DynHeader]>,
     pub fixed_names: Box<[Box<str>]>,
-}
-
-impl Engine {
-    /// Apply the computed headers of the matching routes (least specific first, so the
-    /// most specific wins) to an admitted request's headers.
-    pub(crate) fn dynamic_headers<'e>(
-        &'e self,
-        req: &HttpRequest,
-        p: &mut Prepared<'_>,
-        hs: &mut HeaderSet<'e>,
-    ) {
-        let routes = &self.http.routes;
-        let (at, who, chain) = p.parts();
-        for (i, &r) in chain.iter().enumerate().rev() {
-            let Some(route) = routes.get(r as usize) else {
-                continue;
-            };
-            for h in route.dynamic.headers.iter() {
-                let overridden = chain.iter().take(i).any(|&m| {
-                    routes.get(m as usize).is_some_and(|m| {
-                        m.dynamic.fixed_names.contains(&h.name)
-                            || m.dynamic.headers.iter().any(|x| x.name == h.name)
-                    })
-                });
-                if overridden {
-                    continue;
-                }
-                if let Some(v) = self.header_value(req, who, at, h) {
-                    hs.set(Cow::Borrowed(&h.name), Cow::Owned(v));
-                }
-            }
-        }
-    }
-
-    /// The value of one computed header, made a valid header value; `None`: not set.
-    fn header_value(
-        &self,
-        req: &HttpRequest,
-        who: &mut Who,
-        at: Facts<'_>,
-        h: &DynHeader,
-    ) -> Option<String> {
-        let principal = self.principal_if(h.needs_principal, req, who, at.now_us);
-        let view = at.view(req, principal);
-        let cx = Cx {
-            t: Some(&self.tables),
-            req: None,
-            http: Some(&view),
-            rec: None,
-            pmask: None,
-            clock: Some(&*self.clock),
-        };
-        match eval::eval(&cx, &h.value) {
-            // Secret-derived values never go into a response.
-            V::Str(s) => Some(valid_value(&s)),
-            _ => None,
-        }
-    }
 }
 
 /// Visible ASCII, space and tab stay; anything else (line breaks, controls, non-ASCII)

@@ -1,7 +1,7 @@
 //! `origins: split(config(NAME), ",") [?? "https://a", ...]`: CORS origins read from a
 //! host setting when the policy loads.
 
-use crate::Options;
+use crate::options::Options;
 use warden_lang::ast::{Ident, StrLit};
 use warden_lang::Diagnostic;
 

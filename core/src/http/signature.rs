@@ -1,14 +1,12 @@
-//! `require signature stripe(...)`: webhook signatures over the raw request body, and
-//! [`Engine::needs_body`], which tells hosts when to read the body at all.
+//! `require signature stripe(...)`: webhook signatures over the raw request body
+//! (`Engine::needs_body` tells hosts when to read the body at all).
 //!
 //! Stripe's scheme: the header is `t=TIMESTAMP,v1=HEX[,v1=HEX...]` (other items, such
 //! as the test-mode `v0`, are ignored); the signature is HMAC-SHA256 with the endpoint
 //! secret over `"{t}.{body}"`, hex-encoded. Every `v1` is compared in constant time,
 //! and the timestamp must be within the tolerance of the request's time.
 
-use super::compile::{method_bit, ReqTest};
-use super::path::normalise;
-use crate::{Engine, Secret};
+use crate::secret::Secret;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -99,40 +97,6 @@ fn hex32(s: &str) -> Option<[u8; 32]> {
         *slot = (hi * 16 + lo) as u8;
     }
     Some(out)
-}
-
-impl Engine {
-    /// Whether a request with this method and path meets a route that reads the body
-    /// (`require signature`): hosts read and pass the body only then. A path that does
-    /// not normalise needs no body (it is answered 400 anyway).
-    pub fn needs_body(&self, method: &str, path: &str) -> bool {
-        let h = &self.http;
-        if !h.any_signature {
-            return false;
-        }
-        let Ok(norm) = normalise(path) else {
-            return false;
-        };
-        let mut patterns = Vec::new();
-        h.router.matching_into(&norm.path, &mut patterns);
-        let bit = method_bit(&method.to_ascii_uppercase());
-        patterns.iter().any(|&p| {
-            let Some(r) = h
-                .pattern_route
-                .get(p as usize)
-                .and_then(|&(r, _)| h.routes.get(r as usize))
-            else {
-                return false;
-            };
-            let fits = r.methods == 0
-                || r.methods & bit != 0
-                || (bit == method_bit("HEAD") && r.methods & method_bit("GET") != 0);
-            fits && r
-                .reqs
-                .iter()
-                .any(|q| matches!(q.test, ReqTest::Signature(_)))
-        })
-    }
 }
 
 #[cfg(test)]

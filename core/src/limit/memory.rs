@@ -66,6 +66,36 @@ impl Hasher for Prehashed {
 type Shard = LruCache<u128, State, BuildHasherDefault<Prehashed>>;
 
 /// An in-process [`LimitStore`] holding at most `max_keys` keys in total.
+///
+/// The default store of an engine (of `Options::limit_keys` keys); share one between
+/// engines by passing it as [`Options::store`](crate::Options::store).
+///
+/// ```
+/// use std::sync::Arc;
+/// use warden::limit::{LimitSpec, LimitStore, MemoryStore};
+///
+/// let store = Arc::new(MemoryStore::new(10_000));
+/// let spec = LimitSpec {
+///     id: 0,
+///     policy: "api".into(),
+///     name: "login".into(),
+///     count: 2,
+///     period_us: 60_000_000,
+///     strict: true,
+/// };
+/// let now = 1_700_000_000_000_000;
+/// let seen: Vec<bool> = (0..3)
+///     .map(|i| store.check(&spec, b"s:192.0.2.7", now + i).map(|a| a.allowed))
+///     .collect::<Result<_, _>>()
+///     .map_err(|e| e.to_string())?;
+/// assert_eq!(seen, [true, true, false]);
+/// assert_eq!(store.len(), 1);
+///
+/// // The same store under an engine:
+/// let options = warden::Options::default().store(store.clone());
+/// # let _ = options;
+/// # Ok::<(), String>(())
+/// ```
 pub struct MemoryStore {
     shards: Box<[Mutex<Shard>]>,
     /// Two independently keyed hashers: 128 bits of key identity per check.
@@ -121,6 +151,7 @@ impl MemoryStore {
         self.shards.iter().map(|s| lock(s).len()).sum()
     }
 
+    /// No key is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

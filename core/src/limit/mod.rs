@@ -39,6 +39,7 @@ pub struct LimitSpec {
 /// A store's answer for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Admission {
+    /// The request is admitted (and counted).
     pub allowed: bool,
     /// The limit's count (for `RateLimit-Policy` / `RateLimit`).
     pub limit: u64,

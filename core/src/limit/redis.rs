@@ -60,6 +60,30 @@ impl Default for RedisOptions {
 }
 
 /// A [`LimitStore`] in Redis, for limits shared across instances.
+///
+/// ```
+/// use std::sync::Arc;
+/// use warden::limit::{RedisOptions, RedisStore};
+/// use warden::{Engine, OnStoreError, Options};
+///
+/// // Parses the URL only: the engine loads before Redis is up.
+/// let store = RedisStore::open("redis://127.0.0.1:6379/0", RedisOptions::default())
+///     .map_err(|e| e.to_string())?;
+/// let options = Options::default()
+///     .store(Arc::new(store))
+///     // Count in this process while Redis is down, rather than refusing with 503.
+///     .on_store_error(OnStoreError::Fallback);
+/// let engine = Engine::from_source("api.warden", "policy api\nlimit api: 100 per 1m by ip\n", options)
+///     .map_err(|e| e.to_string())?;
+/// # let _ = engine;
+///
+/// // A bad URL is an error that never quotes the URL (it may hold a password).
+/// let err = RedisStore::open("http://user:hunter2@host", RedisOptions::default())
+///     .err()
+///     .ok_or("an http:// URL was taken for Redis")?;
+/// assert!(!err.to_string().contains("hunter2"));
+/// # Ok::<(), String>(())
+/// ```
 pub struct RedisStore {
     client: Client,
     options: RedisOptions,

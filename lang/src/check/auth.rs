@@ -2,8 +2,8 @@
 //! (never `none`, never an HMAC algorithm with a public key), claim mappings and API-key
 //! principals against the `principal { ... }` shape.
 
+use super::checker::Checker;
 use super::types::Scope;
-use super::Checker;
 use crate::ast::*;
 use crate::diag::{did_you_mean, Diagnostic};
 use std::collections::HashMap;

@@ -1,6 +1,6 @@
 //! Declarations: roles and their inheritance DAG, shapes, limits; duplicates and cycles.
 
-use super::{Symbols, RESERVED};
+use super::symbols::{Symbols, RESERVED};
 use crate::ast::*;
 use crate::diag::{did_you_mean, Diagnostic};
 use std::collections::HashMap;

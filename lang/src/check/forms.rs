@@ -1,8 +1,8 @@
 //! Type rules of the expression forms that compute values: `if ... then ... else`,
 //! `header_safe(text, max)` and `principal is ROLE in ORG`.
 
+use super::checker::Checker;
 use super::types::{Scope, Ty};
-use super::Checker;
 use crate::ast::*;
 use crate::diag::Diagnostic;
 

@@ -6,21 +6,29 @@
 
 mod auth;
 pub mod case;
+mod checker;
 mod declare;
 mod forms;
 pub(crate) mod http;
+mod paths;
+pub(crate) mod patterns;
 pub(crate) mod script;
+mod symbols;
 mod types;
 
 use crate::ast::*;
 use crate::diag::Diagnostic;
 use crate::limits::Limits;
+use checker::Checker;
 use std::collections::HashMap;
+use symbols::Symbols;
 
 /// A policy that parsed and checked without errors, with any warnings.
 #[derive(Debug, Clone)]
 pub struct Checked {
+    /// The syntax tree, safe to compile.
     pub policy: Policy,
+    /// Warnings only (a policy with errors is not `Checked`).
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -64,7 +72,7 @@ pub fn check(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
             Item::Cookies(c) => cx.cookies(c),
         }
     }
-    http::route_conflicts(policy, &mut cx.diags);
+    patterns::route_conflicts(policy, &mut cx.diags);
     cx.diags.extend(case::case_sensitive(policy));
     let mut diags = cx.diags;
     diags.sort_by_key(|d| (d.span.start, d.span.end));
@@ -72,53 +80,7 @@ pub fn check(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
     diags
 }
 
-/// Declared names, built once before anything is checked.
-#[derive(Debug, Default)]
-pub(crate) struct Symbols {
-    /// Role name -> its parents.
-    pub roles: HashMap<String, Vec<String>>,
-    /// Resource type -> attribute name -> (type, optional).
-    pub resources: HashMap<String, HashMap<String, (Type, bool)>>,
-    pub principal: HashMap<String, (Type, bool)>,
-    /// `None` when no `context { }` shape is declared: context attributes are unchecked.
-    pub context: Option<HashMap<String, (Type, bool)>>,
-    /// `None` when no `input { }` shape is declared: input fields are unchecked.
-    pub input: Option<HashMap<String, (Type, bool)>>,
-    pub limits: HashMap<String, Span>,
-    /// The policy declares `hosts:` (so a redirect may use `{host}`).
-    pub hosts: bool,
-    /// Script function name -> number of parameters (every overload).
-    pub functions: HashMap<String, Vec<usize>>,
-}
-
-pub(crate) struct Checker<'a> {
-    pub limits: &'a Limits,
-    pub diags: Vec<Diagnostic>,
-    pub syms: Symbols,
-    /// Regex pattern text -> why it does not compile (`None`: it does). A policy
-    /// repeats the same patterns across rules; each is compiled once.
-    pub regexes: HashMap<String, Option<types::RegexError>>,
-}
-
 impl Checker<'_> {
-    pub(crate) fn role_exists(&mut self, role: &Ident) -> bool {
-        if self.syms.roles.contains_key(&role.name) {
-            return true;
-        }
-        let mut d = Diagnostic::error(
-            "unknown-role",
-            role.span,
-            format!("unknown role `{}`", role.name),
-        )
-        .with_label("not declared");
-        let help =
-            crate::diag::did_you_mean(&role.name, self.syms.roles.keys().map(String::as_str))
-                .unwrap_or_else(|| format!("declare it with `role {}`", role.name));
-        d = d.with_help(help);
-        self.diags.push(d);
-        false
-    }
-
     fn grant(&mut self, g: &GrantDecl) {
         for r in &g.roles {
             self.role_exists(r);
@@ -175,35 +137,3 @@ impl Checker<'_> {
         }
     }
 }
-
-/// Words that cannot name a role, a resource type, a limit or an attribute root.
-pub(crate) const RESERVED: &[&str] = &[
-    "principal",
-    "resource",
-    "context",
-    "input",
-    "request",
-    "header",
-    "cookie",
-    "secret",
-    "env",
-    "ip",
-    "true",
-    "false",
-    "not",
-    "and",
-    "or",
-    "in",
-    "subset_of",
-    "contains",
-    "starts_with",
-    "ends_with",
-    "matches",
-    "is",
-    "if",
-    "unless",
-    "because",
-    "missing",
-    "else",
-    "strict",
-];

@@ -1,6 +1,6 @@
 //! `script` blocks: compiled by Rhai at check time; errors mapped to the policy's lines.
 
-use super::Symbols;
+use super::symbols::Symbols;
 use crate::ast::*;
 use crate::diag::Diagnostic;
 use crate::limits::Limits;

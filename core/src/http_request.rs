@@ -1,7 +1,8 @@
 //! The HTTP request a host passes to `check_http`: owned values, from JSON or built by hand.
 
-use super::time::parse_time;
-use crate::request::{attrs_from_json, principal_from_json, Attrs, Principal, RequestError};
+use crate::json::principal_from_json;
+use crate::request::{attrs_from_json, Attrs, Principal, RequestError};
+use crate::time::parse_time;
 use serde_json::Value as Json;
 use std::net::IpAddr;
 
@@ -30,6 +31,8 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
+    /// A request for `method` (upper-cased) and the raw request target `path` (with its
+    /// query, not yet normalised: the engine normalises it).
     pub fn new(method: impl Into<String>, path: impl Into<String>) -> Self {
         HttpRequest {
             method: method.into().to_ascii_uppercase(),
@@ -38,27 +41,33 @@ impl HttpRequest {
         }
     }
 
+    /// Add a header (the name is lower-cased; repeated names are kept in order).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers
             .push((name.into().to_ascii_lowercase(), value.into()));
         self
     }
 
+    /// Set the client address (the socket peer, or what the host's proxy reported).
     pub fn ip(mut self, ip: IpAddr) -> Self {
         self.ip = Some(ip);
         self
     }
 
+    /// Set the host's own principal: the policy's `auth` blocks are then not run.
     pub fn principal(mut self, p: Principal) -> Self {
         self.principal = Some(p);
         self
     }
 
+    /// Set an `input.NAME` value (e.g. the body size) that requirements may read.
     pub fn input(mut self, name: impl Into<String>, value: impl Into<crate::Value>) -> Self {
         self.input.set(name, value);
         self
     }
 
+    /// Set the request's time in microseconds since the Unix epoch (else the engine's
+    /// clock is read).
     pub fn time_us(mut self, micros: u64) -> Self {
         self.time_us = Some(micros);
         self

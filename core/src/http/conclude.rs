@@ -1,0 +1,415 @@
+//! Phase 2 of `check_http`: the store's answers -> 503 / 429 or rate-limit headers, then
+//! the requirements (`auth`, roles, expressions and signatures, in passes) and the
+//! refusal or the allowed response's headers.
+
+use super::compile::{CReq, Otherwise, ReqTest};
+use super::decision::{HttpDecision, HttpTrace, LimitTrace, ReqTrace};
+use super::headers::HeaderSet;
+use super::pipeline::Pipeline;
+use super::redirect;
+use super::shortcuts::input_compare;
+use super::state::{Facts, Prepared, Who};
+use crate::auth::{AuthFailure, Authn};
+use crate::cx::{Cx, Read};
+use crate::eval;
+use crate::http_request::HttpRequest;
+use crate::limit::OnStoreError;
+use crate::value::V;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use std::borrow::Cow;
+use std::cell::RefCell;
+
+impl<'e> Pipeline<'e> {
+    /// Phase 3: store answers (`p.answers`, one per `p.keys`, in order) -> the decision.
+    pub(super) fn conclude(
+        &self,
+        req: &HttpRequest,
+        p: &mut Prepared<'_>,
+        mut tr: Option<&mut HttpTrace>,
+    ) -> HttpDecision<'e> {
+        let h = self.http;
+        let mut hs = self.route_headers(&p.chain);
+        if let Some(c) = &h.cors {
+            c.actual(p.cors, &mut hs);
+        }
+        // Rate limits.
+        let mut refused: Vec<&'e str> = Vec::new();
+        let mut failed: Option<(&'e str, String)> = None;
+        let mut note: Option<String> = None;
+        let mut retry_us = 0u64;
+        // `RateLimit-Policy`: borrowed when one limit applies (the common case).
+        let mut policy_one: Option<&'e str> = None;
+        let mut policy_many = String::new();
+        // The `RateLimit` value, written in place (no per-limit Strings to join).
+        let mut counters = String::new();
+        for (i, (k, answer)) in p.keys.iter().zip(p.answers.iter()).enumerate() {
+            let Some(lim) = h.limits.get(k.limit as usize) else {
+                continue;
+            };
+            let answer = match (answer, self.on_store_error, &self.fallback) {
+                (Ok(a), _, _) => Ok(*a),
+                (Err(_), OnStoreError::Fallback, Some(f)) => f.check(&lim.spec, &k.key, p.now_us),
+                (Err(e), _, _) => Err(e.clone()),
+            };
+            match policy_one {
+                None => policy_one = Some(&lim.policy_item),
+                Some(first) => {
+                    if policy_many.is_empty() {
+                        policy_many.push_str(first);
+                    }
+                    policy_many.push_str(", ");
+                    policy_many.push_str(&lim.policy_item);
+                }
+            }
+            let mut remaining = None;
+            let outcome = match answer {
+                Ok(a) => {
+                    remaining = Some(a.remaining);
+                    let t = a.reset_us.div_ceil(1_000_000);
+                    write_counter(&mut counters, &lim.spec.name, a.remaining, t);
+                    if !a.allowed {
+                        refused.push(&lim.loc);
+                        retry_us = retry_us.max(a.retry_after_us);
+                    }
+                    Cow::Borrowed(if a.allowed { "admitted" } else { "refused" })
+                }
+                Err(e) => match self.on_store_error {
+                    OnStoreError::FailOpen => {
+                        let n = format!(
+                            "rate limit `{}` not counted: {e}; admitted (fail-open)",
+                            lim.spec.name
+                        );
+                        note.get_or_insert_with(|| n.clone());
+                        Cow::Owned(n)
+                    }
+                    _ => {
+                        let n = format!("rate limit `{}`: {e}", lim.spec.name);
+                        failed.get_or_insert((&lim.loc, n.clone()));
+                        Cow::Owned(n)
+                    }
+                },
+            };
+            if let Some(t) = tr.as_deref_mut() {
+                t.limits.push(LimitTrace {
+                    limit: lim.spec.name.to_string(),
+                    rule: lim.loc.to_string(),
+                    key: p.shown.get(i).cloned().unwrap_or_default(),
+                    outcome: outcome.into_owned(),
+                    remaining,
+                });
+            }
+        }
+        if let Some(one) = policy_one {
+            hs.set(
+                Cow::Borrowed("ratelimit-policy"),
+                if policy_many.is_empty() {
+                    Cow::Borrowed(one)
+                } else {
+                    Cow::Owned(policy_many)
+                },
+            );
+            if !counters.is_empty() {
+                hs.set(Cow::Borrowed("ratelimit"), Cow::Owned(counters));
+            }
+        }
+        if let Some((loc, why)) = failed {
+            let mut d = self.finish(false, 503, hs, p);
+            // The client learns only that the service is unavailable: which store
+            // failed, and how, is internal (the trace and `note`, for the decision log).
+            d.reason = Some(Cow::Borrowed("service temporarily unavailable"));
+            d.note = Some(Cow::Owned(why));
+            d.rules.push(loc);
+            return d;
+        }
+        if !refused.is_empty() {
+            let secs = retry_us.div_ceil(1_000_000).max(1);
+            hs.set(Cow::Borrowed("retry-after"), Cow::Owned(secs.to_string()));
+            let mut d = self.finish(false, 429, hs, p);
+            d.reason = Some(Cow::Borrowed("rate limit exceeded"));
+            d.rules = refused;
+            d.note = note.map(Cow::Owned);
+            return d;
+        }
+        // Requirements: every `require auth`, then every role, then expressions. The
+        // first to fail decides; a trace tests them all.
+        let tracing = tr.is_some();
+        let mut failed: Option<&'e CReq> = None;
+        let applies = p.applies;
+        let (at, who, chain) = p.parts();
+        let applying = chain.get(..applies).unwrap_or_default();
+        for pass in 0..3 {
+            for &r in applying {
+                let Some(route) = h.routes.get(r as usize) else {
+                    continue;
+                };
+                for q in route.pass_reqs(pass) {
+                    let (ok, reads) = self.test(req, who, at, q, tracing);
+                    if let Some(t) = tr.as_deref_mut() {
+                        t.requirements.push(ReqTrace {
+                            rule: q.loc.to_string(),
+                            kind: match &q.test {
+                                ReqTest::Auth => "auth",
+                                ReqTest::Role(_) => "role",
+                                ReqTest::Expr(_) => "expr",
+                                ReqTest::Signature(_) => "signature",
+                            },
+                            value: match ok {
+                                Some(true) => "true",
+                                Some(false) => "false",
+                                None => "missing",
+                            },
+                            reads,
+                        });
+                    }
+                    if ok != Some(true) && failed.is_none() {
+                        failed = Some(q);
+                    }
+                }
+            }
+            // The rest of the failing pass still runs (it may authenticate, which the
+            // decision reports); later passes only for a trace.
+            if failed.is_some() && !tracing {
+                break;
+            }
+        }
+        // Authentication runs at most once, before any `auth` or role requirement is
+        // tested, so its outcome now is what it was when the failure was found.
+        let failure = failed.map(|q| {
+            let failed_auth = match (&q.test, p.who.authn.as_deref()) {
+                (ReqTest::Auth | ReqTest::Role(_), Some(a @ Authn::Failed(_))) => Some(a.clone()),
+                // With `auth` blocks there was a credential to present.
+                (ReqTest::Auth, _) if !self.auth.is_empty() => {
+                    Some(Authn::Failed(AuthFailure::MissingToken))
+                }
+                (ReqTest::Auth, _) => Some(Authn::Anonymous),
+                _ => None,
+            };
+            (q, failed_auth)
+        });
+        if let Some(t) = tr {
+            t.principal = match (&req.principal, p.who.authn.as_deref()) {
+                (Some(_), _) => "host".into(),
+                (None, None) => "not needed".into(),
+                (None, Some(Authn::Anonymous)) => "anonymous".into(),
+                (None, Some(Authn::Failed(f))) => format!("failed: {}", f.code()),
+                (None, Some(Authn::Principal { via, .. })) => format!("auth: {via}"),
+            };
+        }
+        let via = match p.who.authn.as_deref() {
+            Some(Authn::Principal { via, .. }) if req.principal.is_none() => Some(via.clone()),
+            _ => None,
+        };
+        let mut d = match failure {
+            None => {
+                self.dynamic_headers(req, p, &mut hs);
+                self.finish(true, 200, hs, p)
+            }
+            Some((q, authn)) => self.refuse(req, q, authn, hs, p),
+        };
+        d.authenticated_by = via;
+        if d.allowed && req.principal.is_none() {
+            // Moved, not cloned: the request's authentication is finished.
+            if let Some(Authn::Principal { principal, .. }) = p.who.authn.take().map(|a| *a) {
+                d.principal = Some(principal);
+            }
+        }
+        d.note = note.map(Cow::Owned);
+        d
+    }
+
+    /// Test one requirement; `(value, reads)`, reads only when tracing.
+    pub(super) fn test(
+        &self,
+        req: &HttpRequest,
+        who: &mut Who,
+        at: Facts<'_>,
+        q: &CReq,
+        trace: bool,
+    ) -> (Option<bool>, Vec<Read>) {
+        let principal = self.principal_if(q.needs_principal, req, who, at.now_us);
+        match &q.test {
+            ReqTest::Auth => (Some(principal.is_some()), Vec::new()),
+            ReqTest::Signature(sig) => {
+                let ok = sig
+                    .verify(
+                        req.header_value(&sig.header),
+                        req.body.as_deref(),
+                        at.now_us / 1_000_000,
+                    )
+                    .is_ok();
+                (Some(ok), Vec::new())
+            }
+            ReqTest::Role(want) => {
+                let t = self.tables;
+                let ok = principal.is_some_and(|pr| {
+                    pr.roles
+                        .iter()
+                        .filter_map(|n| t.role_id(n))
+                        .any(|r| want.iter().any(|&w| t.inherits(r, w)))
+                });
+                (Some(ok), Vec::new())
+            }
+            ReqTest::Expr(node) => {
+                if !trace {
+                    if let Some(v) = input_compare(req, node) {
+                        return (v, Vec::new());
+                    }
+                }
+                let view = at.view(req, principal);
+                let rec = RefCell::new(Vec::new());
+                let cx = Cx {
+                    t: Some(self.tables),
+                    req: None,
+                    http: Some(&view),
+                    rec: trace.then_some(&rec),
+                    pmask: None,
+                    clock: Some(self.clock),
+                };
+                let v = match eval::eval(&cx, node) {
+                    V::Bool(b) => Some(b),
+                    _ => None,
+                };
+                (v, rec.into_inner())
+            }
+        }
+    }
+
+    pub(super) fn refuse(
+        &self,
+        req: &HttpRequest,
+        q: &'e CReq,
+        authn: Option<Authn>,
+        mut hs: HeaderSet<'e>,
+        p: &Prepared<'_>,
+    ) -> HttpDecision<'e> {
+        let mut reason: Cow<'e, str> = Cow::Borrowed(&q.reason);
+        match &q.otherwise {
+            Otherwise::Status(s) => {
+                let mut status = *s;
+                match &authn {
+                    // A refused credential is a 401 whatever the requirement's kind;
+                    // a missing one keeps the route's status (`else 404` hides a route).
+                    Some(Authn::Failed(f)) => {
+                        if *f != AuthFailure::MissingToken {
+                            status = 401;
+                        }
+                        reason = Cow::Borrowed(f.code());
+                        if status == 401 {
+                            hs.set(Cow::Borrowed("www-authenticate"), challenge(*f));
+                        }
+                    }
+                    Some(_) if *s == 401 => {
+                        hs.set(Cow::Borrowed("www-authenticate"), Cow::Borrowed("Bearer"));
+                    }
+                    _ => {}
+                }
+                let mut d = self.finish(false, status, hs, p);
+                d.reason = Some(reason);
+                d.rules.push(&q.loc);
+                d
+            }
+            Otherwise::Redirect { status, location } => {
+                if let Some(Authn::Failed(f)) = &authn {
+                    reason = Cow::Borrowed(f.code());
+                }
+                let mut target = p.norm.path.to_string();
+                if !p.norm.query.is_empty() {
+                    target.push('?');
+                    target.push_str(p.norm.query);
+                }
+                let encoded = utf8_percent_encode(&target, COMPONENT).to_string();
+                let mut loc = location.replace("{path}", &encoded);
+                if loc.contains("{host}") {
+                    let Some(host) = redirect::listed_host(req, &self.http.hosts) else {
+                        // Echoing an unlisted `Host` would let a client pick the target.
+                        let mut d = self.finish(false, 400, hs, p);
+                        d.reason = Some(Cow::Borrowed(redirect::HOST_NOT_ALLOWED));
+                        d.rules.push(&q.loc);
+                        return d;
+                    };
+                    loc = loc.replace("{host}", host);
+                }
+                if loc.contains("{target}") {
+                    loc = loc.replace("{target}", &redirect::target(&p.norm));
+                }
+                hs.set(Cow::Borrowed("location"), Cow::Owned(loc.clone()));
+                let mut d = self.finish(false, *status, hs, p);
+                d.reason = Some(reason);
+                d.rules.push(&q.loc);
+                d.location = Some(loc);
+                d
+            }
+        }
+    }
+}
+
+/// RFC 3986 unreserved characters stay; everything else in `{path}` is encoded.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Append `"name";r=REMAINING;t=SECONDS` to a `RateLimit` value, comma-separated.
+/// Numbers through `itoa`: `fmt` costs ~400 instructions a number here.
+fn write_counter(out: &mut String, name: &str, remaining: u64, t: u64) {
+    let mut digits = itoa::Buffer::new();
+    if out.is_empty() {
+        // One allocation of the right size (`reserve` on an empty String costs more).
+        if out.capacity() == 0 {
+            *out = String::with_capacity(name.len() + 48);
+        }
+    } else {
+        out.push_str(", ");
+    }
+    out.push('"');
+    out.push_str(name);
+    out.push_str("\";r=");
+    out.push_str(digits.format(remaining));
+    out.push_str(";t=");
+    out.push_str(digits.format(t));
+}
+
+/// The `WWW-Authenticate` challenge of RFC 6750 for a refused credential.
+fn challenge(f: AuthFailure) -> Cow<'static, str> {
+    match f {
+        AuthFailure::MissingToken => Cow::Borrowed("Bearer"),
+        f => Cow::Owned(format!(
+            "Bearer error=\"invalid_token\", error_description=\"{}\"",
+            f.code()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::AuthFailure;
+
+    #[test]
+    fn challenges_follow_rfc_6750_and_name_only_the_code() {
+        assert_eq!(super::challenge(AuthFailure::MissingToken), "Bearer");
+        assert_eq!(
+            super::challenge(AuthFailure::TokenExpired),
+            "Bearer error=\"invalid_token\", error_description=\"token_expired\""
+        );
+        assert_eq!(
+            super::challenge(AuthFailure::InvalidApiKey),
+            "Bearer error=\"invalid_token\", error_description=\"invalid_api_key\""
+        );
+    }
+
+    #[test]
+    fn counters_match_fmt() {
+        let mut s = String::new();
+        super::write_counter(&mut s, "api", 12, 60);
+        super::write_counter(&mut s, "b", 0, 1);
+        super::write_counter(&mut s, "c", u64::MAX, 1_000_000_000);
+        assert_eq!(
+            s,
+            format!(
+                "\"api\";r=12;t=60, \"b\";r=0;t=1, \"c\";r={};t=1000000000",
+                u64::MAX
+            )
+        );
+    }
+}

@@ -1,0 +1,107 @@
+//! Lowered programs: what a condition, a requirement or a key becomes at load, and
+//! the constants folded into it. Data only; `lower.rs` builds these, `eval.rs` runs them.
+
+use crate::secret::Secret;
+use regex::Regex;
+use warden_lang::ast::{BinOp, Root};
+
+/// A constant of a lowered program.
+#[derive(Debug, Clone)]
+pub(crate) enum Konst {
+    Missing,
+    Bool(bool),
+    Num(f64),
+    Str(Box<str>),
+    Secret(Secret),
+    Role(u32),
+    List(Box<[Konst]>),
+}
+
+/// How a loaded attribute is read: as its JSON value, or as a role (name -> id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hint {
+    Plain,
+    /// Declared `role`: a string naming a declared role, else missing.
+    Role,
+    /// Declared `set<role>`: a list of declared role names, else missing.
+    RoleSet,
+}
+
+/// A lowered condition. Children are boxed; evaluation recurses on the Rust stack and
+/// never allocates except for run-time string concatenation.
+#[derive(Debug)]
+pub(crate) enum Node {
+    Const(Konst),
+    /// `root.a.b`: read from the request. `path` is never empty.
+    Load {
+        root: Root,
+        path: Box<[Box<str>]>,
+        hint: Hint,
+    },
+    /// Bare `principal`: the principal's role set (missing when anonymous).
+    Principal,
+    /// `header NAME` (name lower-case): missing outside HTTP requests.
+    Header(Box<str>),
+    /// `cookie NAME` (name as written: cookie names are case-sensitive).
+    Cookie(Box<str>),
+    /// `ip`: the client address as text; missing outside HTTP requests.
+    Ip,
+    List(Box<[Node]>),
+    Not(Box<Node>),
+    And(Box<Node>, Box<Node>),
+    Or(Box<Node>, Box<Node>),
+    Coalesce(Box<Node>, Box<Node>),
+    Bin(BinOp, Box<Node>, Box<Node>),
+    Matches(Box<Node>, Box<Regex>),
+    Is(Box<Node>, u32),
+    Len(Box<Node>),
+    /// `name(args)`: a script function, checked to exist at load.
+    Call(Box<str>, Box<[Node]>),
+    /// `x.is_int`
+    IsInt(Box<Node>),
+    /// `now`: the request's time in seconds (see `forms::now`).
+    Now,
+    /// `if c then a else b`
+    IfElse(Box<Node>, Box<Node>, Box<Node>),
+    /// `header_safe(text, max)`; `max` checked to be 1..=8192 at load.
+    HeaderSafe(Box<Node>, usize),
+    /// `lower(text)`
+    Lower(Box<Node>),
+    /// `principal is ROLE in ORG`: role id and the organization.
+    IsIn(u32, Box<Node>),
+}
+
+impl Node {
+    /// The node's operands, in order. The one place that knows every variant's
+    /// shape, so a walker over programs (what a rule reads, whether it reads `now`,
+    /// what the data filter sees) cannot miss a node added later.
+    pub(crate) fn children(&self) -> impl Iterator<Item = &Node> {
+        let none: [Option<&Node>; 3] = [None; 3];
+        let (items, operands): (&[Node], [Option<&Node>; 3]) = match self {
+            Node::Const(_)
+            | Node::Load { .. }
+            | Node::Principal
+            | Node::Header(_)
+            | Node::Cookie(_)
+            | Node::Ip
+            | Node::Now => (&[], none),
+            Node::List(items) | Node::Call(_, items) => (items, none),
+            Node::Not(a)
+            | Node::Len(a)
+            | Node::Matches(a, _)
+            | Node::Is(a, _)
+            | Node::IsInt(a)
+            | Node::HeaderSafe(a, _)
+            | Node::Lower(a)
+            | Node::IsIn(_, a) => (&[], [Some(a), None, None]),
+            Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) | Node::Bin(_, a, b) => {
+                (&[], [Some(a), Some(b), None])
+            }
+            Node::IfElse(a, b, c) => (&[], [Some(a), Some(b), Some(c)]),
+        };
+        items.iter().chain(operands.into_iter().flatten())
+    }
+}
+
+/// An attribute path as a rule reads it: `resource.owner.id` is `(Resource, [owner, id])`.
+pub(crate) type AttrPath = (Root, Box<[Box<str>]>);
