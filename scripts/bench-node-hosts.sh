@@ -8,6 +8,6 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 (cd bindings/node && npm ci --no-audit --no-fund --silent --ignore-scripts && npm run -s build)
 cd bindings/node/bench/hosts
-# `warden` is installed as a copy of bindings/node (.npmrc install-links), addon included.
+# `warden-policy` is installed as a copy of bindings/node (.npmrc install-links), addon included.
 npm ci --no-audit --no-fund --silent
 node bench.js "$@"

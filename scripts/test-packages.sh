@@ -1,31 +1,50 @@
 #!/usr/bin/env bash
-# The packages as a user gets them: `cargo publish --dry-run` of every public crate; the
-# wheel (abi3, manylinux, auditwheel-clean, stripped, under 10 MB) and the npm tarballs,
-# installed into fresh projects OUTSIDE the repository; then every command of the
-# README's "Getting started" run as written there (scripts/packages/readme_run.py), each
-# section in its own directory: the CLI installed by `cargo install --path cli`, a
-# Starlette app under uvicorn and an Express app under node answering 401/403/429 from
-# the policy over real sockets, a Rust program depending on `warden-policy = "0.1"`.
+# The packages as a user gets them, each installed into a fresh project OUTSIDE the
+# repository (a temporary directory):
+# - the crates: `cargo publish --dry-run` of every public crate, in dependency order;
+# - the wheel: abi3, manylinux_2_28 (`auditwheel show`), stripped, under 10 MB; `pip
+#   install`ed into a fresh venv, imported, asked one question, and its `warden` command
+#   (the CLI in the wheel) run on a copy of examples/;
+# - the sdist: holds every crate it builds from; with WARDEN_SDIST_BUILD=1 also `pip
+#   install`ed into a fresh venv, compiling with only Rust (a long compile: not in CI,
+#   see docs/TESTING.md for the figure);
+# - the npm packages: `npm pack` of bindings/node (addon inside) and of the published
+#   layout (main package + platform package), each installed into a clean project,
+#   `require`d and asked one question, and the TypeScript types checked by `tsc --noEmit`
+#   on a small consumer; the addon's glibc floor (GLIBC_2.17 at most);
+# - every command of the README's "Getting started", run as written
+#   (scripts/packages/readme_run.py), each section in its own directory.
 #
-# Reuses what scripts/test-python.sh and scripts/test-node.sh built (the wheel, the
-# addon): run after them, the builds here find cargo's work done. Since nothing is
-# published yet, the README's install commands are pointed at those builds without
-# changing a word of them: pip through PIP_FIND_LINKS, npm through a local registry that
-# serves the two warden-policy tarballs and forwards the rest to the npm registry, cargo
-# through `[patch.crates-io]` in the work directory's .cargo/config.toml.
+# Builds nothing twice: it installs the wheel scripts/test-python.sh built and tested
+# ($CARGO_TARGET_DIR/dist/, or WARDEN_WHEEL) and packs the addon scripts/test-node.sh
+# built (bindings/node/warden.<platform>.node): run it after them, as scripts/test-all.sh
+# does. Since nothing is published yet, the README's install commands are pointed at
+# these builds without changing a word of them: pip through PIP_FIND_LINKS, npm through a
+# local registry that serves the two warden-policy tarballs and forwards the rest to the
+# npm registry, cargo through `[patch.crates-io]` in the work directory's
+# .cargo/config.toml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 TARGET=$CARGO_TARGET_DIR
 VENV=${WARDEN_PY_VENV:-$TARGET/py-venv}
+VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' bindings/Cargo.toml | head -1)
+
+fail() {
+  echo "test-packages: $*" >&2
+  exit 1
+}
+
+WHEEL=${WARDEN_WHEEL:-$(ls "$TARGET"/dist/warden_policy-"$VERSION"-*.whl 2>/dev/null | head -1)}
+[ -n "$WHEEL" ] && [ -f "$WHEEL" ] || fail "no wheel in $TARGET/dist: run scripts/test-python.sh first (or set WARDEN_WHEEL)"
+[ -x "$VENV/bin/auditwheel" ] || fail "no auditwheel in $VENV: run scripts/test-python.sh first (or set WARDEN_PY_VENV)"
+node -e "require('./bindings/node/binding').load()" >/dev/null 2>&1 ||
+  fail "the addon bindings/node/warden.<platform>.node does not load: run scripts/test-node.sh first"
+ADDON=$(node -e "console.log(require('./bindings/node/binding').platformTriple())")
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/warden-packages.XXXXXX")
-case "$WORK/" in "$ROOT"/*)
-  echo "test-packages: the work directory must be outside the repository" >&2
-  exit 1
-  ;;
-esac
+case "$WORK/" in "$ROOT"/*) fail "the work directory must be outside the repository" ;; esac
 registry_pid=""
 cleanup() {
   if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; fi
@@ -37,43 +56,60 @@ if ! command -v curl >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl
   else
-    echo "test-packages: curl is needed (the README's examples use it)" >&2
-    exit 1
+    fail "curl is needed (the README's examples use it)"
   fi
 fi
 
-echo "== cargo publish --dry-run (lang, core, cli: packaged and built as crates.io would)"
-# --allow-dirty only so that a working copy with edits can run this too; CI's is clean.
-cargo publish --dry-run --workspace --allow-dirty --quiet
+# A policy and a question every installed package is asked (outside the repository).
+cat > "$WORK/pkg.warden" <<'EOF'
+policy pkg
 
-echo "== wheel"
-if [ ! -x "$VENV/bin/maturin" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q -r bindings/python/requirements-dev.txt
-fi
-WHEEL=$(bash scripts/build-wheel.sh "$VENV/bin/maturin")
+role member
+role admin > member
+
+grant member: posts:read
+grant admin: posts:delete
+
+principal { id: string, roles: set<role> }
+
+route /admin/** {
+  require role admin
+}
+EOF
+
+echo "== cargo publish --dry-run (lang, core, cli, tower: packaged and built as crates.io would)"
+# One command for the workspace: cargo orders the crates by dependency and resolves each
+# one's dependencies on the others against the packages it just made, so the unpublished
+# path dependencies need no registry. --allow-dirty only so that a working copy with
+# edits can run this too; CI's is clean. A CARGO_HOME of its own: cargo unpacks the
+# crates it just packaged into CARGO_HOME/registry/src under a name that does not change
+# between runs and reuses an unpacked copy it finds there, so with the user's CARGO_HOME
+# a previous run's sources of warden-policy-lang 0.1.0 would be verified instead of
+# this checkout's.
+CARGO_HOME="$WORK/cargo-home" cargo publish --dry-run --workspace --allow-dirty --quiet ||
+  fail "cargo publish --dry-run failed"
+
+echo "== wheel $(basename "$WHEEL")"
 NAME=$(basename "$WHEEL")
 SIZE=$(stat -c %s "$WHEEL")
 echo "$NAME: $SIZE bytes"
 case "$NAME" in
   *-cp310-abi3-manylinux_2_28_x86_64*.whl) ;;
-  *) echo "test-packages: $NAME is not an abi3 manylinux_2_28 wheel" >&2; exit 1 ;;
+  *) fail "$NAME is not an abi3 manylinux_2_28 wheel" ;;
 esac
-if [ "$SIZE" -ge $((10 * 1024 * 1024)) ]; then
-  echo "test-packages: the wheel is $SIZE bytes, not under 10 MB" >&2
-  exit 1
-fi
+[ "$SIZE" -lt $((10 * 1024 * 1024)) ] || fail "the wheel is $SIZE bytes, not under 10 MB"
 "$VENV/bin/auditwheel" show "$WHEEL" | tee "$WORK/auditwheel.txt"
 # (auditwheel wraps its sentences: compared with the line breaks made spaces)
-tr -s '\n ' '  ' < "$WORK/auditwheel.txt" | grep -q 'consistent with the following platform tag: "manylinux_2_28_x86_64"' || {
-  echo "test-packages: auditwheel does not find the wheel manylinux_2_28" >&2
-  exit 1
-}
+tr -s '\n ' '  ' < "$WORK/auditwheel.txt" | grep -q 'consistent with the following platform tag: "manylinux_2_28_x86_64"' ||
+  fail "auditwheel does not find the wheel manylinux_2_28"
 # Stripped: neither a symbol table nor debug info in the shipped module.
 "$VENV/bin/python" - "$WHEEL" <<'EOF'
-import sys, zipfile
-from elftools.elf.elffile import ELFFile  # auditwheel's dependency
 import io
+import sys
+import zipfile
+
+from elftools.elf.elffile import ELFFile  # auditwheel's dependency
+
 with zipfile.ZipFile(sys.argv[1]) as z:
     mods = [n for n in z.namelist() if n.endswith(".so")]
     assert mods, "no native module in the wheel"
@@ -82,26 +118,90 @@ with zipfile.ZipFile(sys.argv[1]) as z:
         extra = [s.name for s in elf.iter_sections() if s.name == ".symtab" or s.name.startswith(".debug")]
         assert not extra, f"{n} is not stripped: {extra}"
         print(f"{n}: stripped")
+    entry = z.read(next(n for n in z.namelist() if n.endswith(".dist-info/entry_points.txt"))).decode()
+    assert "warden=warden._cli:main" in entry.replace(" ", ""), f"no `warden` script in the wheel:\n{entry}"
 EOF
 mkdir -p "$WORK/wheelhouse"
 cp "$WHEEL" "$WORK/wheelhouse/"
 
+# pip install into a fresh venv; the module answers; the `warden` command is there.
+check_venv() { # VENV: warden-policy installed there answers and its `warden` works
+  (cd "$WORK" && "$1/bin/python" - <<'EOF'
+import warden
+
+engine = warden.Engine.from_file("pkg.warden")
+member = {"id": "alice", "roles": ["member"]}
+read = engine.authorize(principal=member, action="posts:read")
+delete = engine.authorize(principal=member, action="posts:delete")
+assert read.allowed and not delete.allowed, (read, delete)
+admin = engine.check_http(method="GET", path="/admin/stats", principal=member)
+assert admin.status == 403, admin
+print(f"import warden ({warden.__file__}): posts:read allowed, posts:delete denied, GET /admin/stats {admin.status}")
+EOF
+  )
+  local version
+  version=$("$1/bin/warden" --version)
+  [ "$version" = "warden $VERSION" ] || fail "\`warden --version\` printed '$version', not 'warden $VERSION'"
+  echo "$1/bin/warden --version: $version"
+  (cd "$WORK" && "$1/bin/warden" check pkg.warden)
+  rm -rf "$WORK/examples" && cp -r "$ROOT/examples" "$WORK/examples"
+  (cd "$WORK" && "$1/bin/warden" test examples/ > "$WORK/warden-test.txt" 2>&1) || {
+    cat "$WORK/warden-test.txt" >&2
+    fail "\`warden test examples/\` from $1 failed"
+  }
+  echo "$1/bin/warden test examples/: $(tail -1 "$WORK/warden-test.txt")"
+  # The command fails as the binary does: exit 1 on a policy with an error, 2 on usage.
+  printf 'policy bad\ngrant nobody: posts:read\n' > "$WORK/bad.warden"
+  local rc=0
+  (cd "$WORK" && "$1/bin/warden" check bad.warden 2> "$WORK/bad.txt") || rc=$?
+  [ "$rc" = 1 ] && grep -q 'bad.warden:2' "$WORK/bad.txt" ||
+    fail "\`warden check bad.warden\` exited $rc: $(cat "$WORK/bad.txt")"
+  rc=0
+  "$1/bin/warden" chek pkg.warden 2> /dev/null || rc=$?
+  [ "$rc" = 2 ] || fail "\`warden chek\` (a usage error) exited $rc, not 2"
+}
+python3 -m venv "$WORK/venv-wheel"
+"$WORK/venv-wheel/bin/pip" install -q --disable-pip-version-check "$WHEEL"
+check_venv "$WORK/venv-wheel"
+
 echo "== sdist (the Rust crates it builds from are inside)"
-(cd bindings/python && "$VENV/bin/maturin" sdist --out "$WORK/sdist" >/dev/null)
+(cd bindings/python && "$VENV/bin/maturin" sdist --out "$WORK/sdist" > /dev/null)
 SDIST=$(ls "$WORK"/sdist/warden_policy-*.tar.gz)
 tar -tzf "$SDIST" > "$WORK/sdist.txt"
-for f in pyproject.toml core/Cargo.toml lang/Cargo.toml bindings/host/Cargo.toml bindings/python/Cargo.toml \
-  bindings/python/python/warden/__init__.py lang/src/grammar.pest; do
-  grep -q "/$f\$" "$WORK/sdist.txt" || { echo "test-packages: $f is missing from $(basename "$SDIST")" >&2; exit 1; }
+for f in pyproject.toml core/Cargo.toml lang/Cargo.toml cli/Cargo.toml cli/src/lib.rs bindings/host/Cargo.toml \
+  bindings/python/Cargo.toml python/warden/__init__.py python/warden/_cli.py \
+  lang/src/grammar.pest; do
+  grep -q "/$f\$" "$WORK/sdist.txt" || fail "$f is missing from $(basename "$SDIST")"
 done
 echo "$(basename "$SDIST"): $(wc -l < "$WORK/sdist.txt") files"
+if [ "${WARDEN_SDIST_BUILD:-0}" = 1 ]; then
+  echo "== sdist: pip install into a fresh venv (compiles the engine from source: many minutes)"
+  python3 -m venv "$WORK/venv-sdist"
+  start=$(date +%s)
+  # Its own target directory, as on a user's machine (no build of this checkout reused).
+  (cd "$WORK" && env -u CARGO_TARGET_DIR "$WORK/venv-sdist/bin/pip" install -v --disable-pip-version-check "$SDIST" \
+    > "$WORK/sdist-build.log" 2>&1) || {
+    tail -40 "$WORK/sdist-build.log" >&2
+    fail "pip install of the sdist failed"
+  }
+  echo "pip install $(basename "$SDIST"): $(($(date +%s) - start)) s"
+  check_venv "$WORK/venv-sdist"
+else
+  echo "(building the sdist from source is skipped: WARDEN_SDIST_BUILD=1 runs it)"
+fi
 
 echo "== npm packages"
-(cd bindings/node && npm ci --no-audit --no-fund --silent --ignore-scripts && npm run -s build)
-ADDON=$(node -e "console.log(require('./bindings/node/binding').platformTriple())")
+# The glibc floor of the Linux addon: what a machine needs to load the prebuilt package.
+if [ "$ADDON" = linux-x64-gnu ]; then
+  command -v objdump > /dev/null || fail "objdump (binutils) is needed for the addon's glibc floor"
+  FLOOR=$(objdump -T "bindings/node/warden.$ADDON.node" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
+  echo "warden.$ADDON.node needs $FLOOR at most"
+  [ "$(printf '%s\n' "$FLOOR" GLIBC_2.17 | sort -V | tail -1)" = GLIBC_2.17 ] ||
+    fail "the addon needs $FLOOR: build it as scripts/test-node.sh does (cargo-zigbuild, glibc 2.17)"
+fi
 # Every source file of the package is in it (package.json `files`): all but the tests,
 # benches, Rust sources and the platform packages' folders.
-(cd bindings/node && npm pack --dry-run --json 2>/dev/null) | node -e "
+(cd bindings/node && npm pack --dry-run --json 2> /dev/null) | node -e "
   const packed = new Set(JSON.parse(require('node:fs').readFileSync(0, 'utf8'))[0].files.map((f) => f.path));
   const want = require('node:child_process').execFileSync('git', ['ls-files'], { cwd: 'bindings/node', encoding: 'utf8' })
     .split('\n').filter((f) => f && !/^(test|bench|src|npm)\//.test(f) && !/^(Cargo\.toml|build\.rs|package-lock\.json)$/.test(f));
@@ -112,13 +212,13 @@ ADDON=$(node -e "console.log(require('./bindings/node/binding').platformTriple()
 "
 mkdir -p "$WORK/npm"
 # 1. `npm pack` of the package as built: the addon inside, installable on its own.
-(cd bindings/node && npm pack --silent --pack-destination "$WORK/npm" >/dev/null)
-mv "$WORK/npm/warden-policy-0.1.0.tgz" "$WORK/npm/local-build.tgz"
+(cd bindings/node && npm pack --silent --pack-destination "$WORK/npm" > /dev/null)
+mv "$WORK/npm/warden-policy-$VERSION.tgz" "$WORK/npm/local-build.tgz"
 # 2. The published layout (napi artifacts + napi prepublish): the addon in its platform
 #    package, the main package without it, listing the platform packages.
 cp -r "bindings/node/npm/$ADDON" "$WORK/npm/platform"
 cp "bindings/node/warden.$ADDON.node" "$WORK/npm/platform/"
-(cd "$WORK/npm/platform" && npm pack --silent --pack-destination "$WORK/npm" >/dev/null)
+(cd "$WORK/npm/platform" && npm pack --silent --pack-destination "$WORK/npm" > /dev/null)
 mkdir "$WORK/npm/main"
 (cd bindings/node && cp package.json ./*.js ./*.d.ts "$WORK/npm/main/")
 (cd "$WORK/npm/main" && node -e "
@@ -127,30 +227,81 @@ mkdir "$WORK/npm/main"
   p.optionalDependencies = Object.fromEntries(
     fs.readdirSync('$ROOT/bindings/node/npm').map((t) => ['warden-policy-' + t, p.version]));
   fs.writeFileSync('package.json', JSON.stringify(p, null, 2));
-" && npm pack --silent --pack-destination "$WORK/npm" >/dev/null)
+" && npm pack --silent --pack-destination "$WORK/npm" > /dev/null)
 ls -l "$WORK"/npm/*.tgz
 
-# The tarball of `npm pack`, and `npm install ./bindings/node`, each in a clean project.
-check_project() { # DIR: the engine loads there and answers
-  (cd "$1" && node -e "
-    const { Engine } = require('warden-policy');
-    const e = Engine.fromFile('$ROOT/examples/06-routes.warden');
-    const d = e.checkHttp({ method: 'DELETE', path: '/api/admin/users/7', principal: { id: 's1', roles: ['staff'] } });
-    if (d.status !== 403) throw new Error('expected 403, got ' + d.status);
-    console.log('$1: warden-policy loads and answers 403');
-  ")
-}
-mkdir "$WORK/from-tarball" "$WORK/from-folder"
-(cd "$WORK/from-tarball" && npm init -y >/dev/null && npm install --no-audit --no-fund --silent "$WORK/npm/local-build.tgz")
-check_project "$WORK/from-tarball"
-(cd "$WORK/from-folder" && npm init -y >/dev/null && npm install --no-audit --no-fund --silent "$ROOT/bindings/node")
-check_project "$WORK/from-folder"
-
-echo "== README getting started (in $WORK/readme)"
-node scripts/packages/registry.js "$(npm config get registry)" "$WORK"/npm/warden-policy-0.1.0.tgz \
-  "$WORK"/npm/warden-policy-"$ADDON"-0.1.0.tgz > "$WORK/registry.url" &
+# The local registry: the two warden-policy packages of the published layout, the rest
+# forwarded to the npm registry.
+node scripts/packages/registry.js "$(npm config get registry)" "$WORK/npm/warden-policy-$VERSION.tgz" \
+  "$WORK/npm/warden-policy-$ADDON-$VERSION.tgz" > "$WORK/registry.url" &
 registry_pid=$!
 for _ in $(seq 100); do [ -s "$WORK/registry.url" ] && break; sleep 0.1; done
+[ -s "$WORK/registry.url" ] || fail "the local npm registry did not start"
+export npm_config_cache="$WORK/npm-cache" npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
+
+check_project() { # DIR: warden-policy loads there and answers
+  (cd "$1" && node -e "
+    const { Engine } = require('warden-policy');
+    const e = Engine.fromFile('$WORK/pkg.warden');
+    const member = { id: 'alice', roles: ['member'] };
+    const read = e.authorize({ principal: member, action: 'posts:read' });
+    const del = e.authorize({ principal: member, action: 'posts:delete' });
+    if (!read.allowed || del.allowed) throw new Error('unexpected decisions ' + JSON.stringify([read, del]));
+    const d = e.checkHttp({ method: 'GET', path: '/admin/stats', principal: member });
+    if (d.status !== 403) throw new Error('expected 403, got ' + d.status);
+    console.log('$1: require(\'warden-policy\') answers: posts:read allowed, posts:delete denied, GET /admin/stats 403');
+  ")
+}
+# The tarball of `npm pack`, `npm install ./bindings/node`, and the published layout
+# from the registry, each in a clean project.
+mkdir "$WORK/from-tarball" "$WORK/from-folder" "$WORK/from-registry"
+(cd "$WORK/from-tarball" && npm init -y > /dev/null && npm install --silent "$WORK/npm/local-build.tgz")
+check_project "$WORK/from-tarball"
+(cd "$WORK/from-folder" && npm init -y > /dev/null && npm install --silent "$ROOT/bindings/node")
+check_project "$WORK/from-folder"
+(cd "$WORK/from-registry" && npm init -y > /dev/null &&
+  npm install --silent --registry "$(cat "$WORK/registry.url")" warden-policy)
+[ -f "$WORK/from-registry/node_modules/warden-policy-$ADDON/warden.$ADDON.node" ] ||
+  fail "npm install warden-policy did not install the platform package warden-policy-$ADDON"
+ls "$WORK"/from-registry/node_modules/warden-policy/*.node > /dev/null 2>&1 &&
+  fail "the published main package carries an addon itself"
+check_project "$WORK/from-registry"
+
+echo "== TypeScript: the package's types, as a consumer compiles against them"
+(cd "$WORK/from-registry" && npm install --silent --registry "$(cat "$WORK/registry.url")" \
+  typescript@5.9.3 @types/node@20.19.43)
+cat > "$WORK/from-registry/consumer.ts" <<'EOF'
+import { Engine, PolicyError, express, type Decision, type HttpDecision, type Principal } from 'warden-policy';
+
+const engine: Engine = Engine.fromFile('policy.warden', { env: 'production' });
+const alice: Principal = { id: 'alice', roles: ['member'] };
+const read: Decision = engine.authorize({ principal: alice, action: 'posts:read' });
+const http: HttpDecision = engine.checkHttp({ method: 'GET', path: '/admin/stats', principal: alice });
+const allowed: boolean = read.allowed;
+const status: number = http.status;
+const middleware = express(engine, { principal: () => alice });
+const isPolicyError = (e: unknown): boolean => e instanceof PolicyError;
+export { allowed, status, middleware, isPolicyError };
+EOF
+# And a misuse the types must reject: the check fails when they are `any`.
+cat > "$WORK/from-registry/misuse.ts" <<'EOF'
+import { Engine } from 'warden-policy';
+
+const engine = Engine.fromFile('policy.warden');
+const status: string = engine.checkHttp({ method: 'GET', path: '/' }).status;
+export { status };
+EOF
+TSC="$WORK/from-registry/node_modules/.bin/tsc"
+TSFLAGS=(--noEmit --strict --module commonjs --moduleResolution node10 --target es2022 --types node)
+(cd "$WORK/from-registry" && "$TSC" "${TSFLAGS[@]}" consumer.ts)
+echo "tsc --noEmit consumer.ts: the types of 'warden-policy' resolve"
+if (cd "$WORK/from-registry" && "$TSC" "${TSFLAGS[@]}" misuse.ts > "$WORK/misuse.txt" 2>&1); then
+  fail "tsc accepted a number as a string: the package's types do not reach the consumer"
+fi
+grep -q "TS2322" "$WORK/misuse.txt" || fail "tsc rejected misuse.ts for another reason: $(cat "$WORK/misuse.txt")"
+echo "tsc --noEmit misuse.ts: rejected ($(grep -o 'TS2322' "$WORK/misuse.txt" | head -1))"
+
+echo "== README getting started (in $WORK/readme)"
 mkdir -p "$WORK/readme/.cargo"
 cat > "$WORK/readme/.cargo/config.toml" <<EOF
 [patch.crates-io]
@@ -159,7 +310,7 @@ warden-policy-lang = { path = "$ROOT/lang" }
 EOF
 env \
   PIP_FIND_LINKS="$WORK/wheelhouse" PIP_DISABLE_PIP_VERSION_CHECK=1 \
-  npm_config_registry="$(cat "$WORK/registry.url")" npm_config_cache="$WORK/npm-cache" \
-  npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false \
+  npm_config_registry="$(cat "$WORK/registry.url")" \
   CARGO_INSTALL_ROOT="$WORK/cargo-root" PATH="$WORK/cargo-root/bin:$PATH" \
   python3 scripts/packages/readme_run.py README.md "$WORK/readme"
+echo "test-packages: all passed"

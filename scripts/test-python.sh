@@ -2,7 +2,9 @@
 # The Python binding: clippy, a fresh venv, the release wheel (`maturin build --release`,
 # built once: scripts/test-packages.sh installs the same file outside the repository)
 # installed into it, pytest (incl. the replay of every examples/*.test.toml against
-# `warden eval`, and the data filter's SQLAlchemy helper against SQLite and PostgreSQL). Fails on any failure, and on pytest's exit 5 (nothing collected).
+# `warden eval`, the `warden` command the wheel installs, and the data filter's
+# SQLAlchemy helper against SQLite and PostgreSQL). Fails on any failure, and on
+# pytest's exit 5 (nothing collected).
 # Needs python3 (3.10+) with venv, cargo, and the PyPI registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,10 +30,17 @@ python3 -m venv "$VENV"
 echo "== wheel: maturin build --release (fat LTO: several minutes from scratch, cargo shows progress)"
 WHEEL=$(bash scripts/build-wheel.sh "$VENV/bin/maturin")
 "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$WHEEL"
+# The wheel this suite tests is the one scripts/test-packages.sh installs: handed over in
+# $TARGET/dist (only this build's wheel there).
+mkdir -p "$TARGET/dist"
+rm -f "$TARGET"/dist/warden_policy-*.whl
+cp "$WHEEL" "$TARGET/dist/"
 
 echo "== pytest"
 # Exit 5 (no tests collected) is non-zero too, so `set -e` fails on it.
-# Under a throwaway redis-server (WARDEN_REDIS_URL) for tests/test_redis.py and a
-# throwaway PostgreSQL (WARDEN_PG_URL) for tests/test_sqlalchemy.py; the FastAPI example
-# app's suite (uvicorn on loopback) runs in the same venv.
-bash scripts/with-redis.sh bash scripts/with-postgres.sh "$VENV/bin/python" -m pytest -q bindings/python/tests examples/apps/fastapi
+# Under throwaway Redis servers (WARDEN_REDIS_URL, a TLS one and a cluster) for
+# tests/test_redis.py and a throwaway PostgreSQL (WARDEN_PG_URL) for
+# tests/test_sqlalchemy.py; the FastAPI example app's suite (uvicorn on loopback) runs
+# in the same venv.
+bash scripts/with-redis.sh bash scripts/with-redis-tls.sh bash scripts/with-redis-cluster.sh \
+  bash scripts/with-postgres.sh "$VENV/bin/python" -m pytest -q bindings/python/tests examples/apps/fastapi

@@ -39,7 +39,12 @@ export interface EngineOptions {
   secrets?: Record<string, string>;
   /** Non-secret settings read by `config(NAME)`. */
   config?: Record<string, string>;
+  /** One Redis: `redis://` or `rediss://` (TLS, certificate always verified). */
   redisUrl?: string;
+  /** A Redis Cluster's seed node URLs (one live seed is enough); not with `redisUrl`. */
+  redisCluster?: string[];
+  /** For `rediss://`: a PEM file of the CA certificate(s) to trust instead of the system's roots. */
+  redisCaFile?: string;
   onStoreError?: 'fail_closed' | 'fail_open' | 'fallback';
   cacheSize?: number;
 }

@@ -107,14 +107,18 @@ function isObject(v) {
 function nativeOptions(opts, what) {
   if (opts === undefined || opts === null) return undefined;
   if (!isObject(opts)) throw new ConfigError(`${what}: options must be an object`);
-  const { env, secrets, config, redisUrl, onStoreError, cacheSize, ...rest } = opts;
+  const { env, secrets, config, redisUrl, redisCluster, redisCaFile, onStoreError, cacheSize, ...rest } = opts;
   const unknown = Object.keys(rest);
-  if (unknown.length) throw new ConfigError(`unknown option \`${unknown[0]}\`; expected env, secrets, config, redisUrl, onStoreError, cacheSize`);
+  if (unknown.length) throw new ConfigError(`unknown option \`${unknown[0]}\`; expected env, secrets, config, redisUrl, redisCluster, redisCaFile, onStoreError, cacheSize`);
   const check = (v, type, name) => {
     if (v !== undefined && v !== null && typeof v !== type) throw new ConfigError(`\`${name}\` must be a ${type}`);
   };
   check(env, 'string', 'env');
   check(redisUrl, 'string', 'redisUrl');
+  check(redisCaFile, 'string', 'redisCaFile');
+  if (redisCluster != null && !(Array.isArray(redisCluster) && redisCluster.every((u) => typeof u === 'string'))) {
+    throw new ConfigError('`redisCluster` must be an array of seed URLs (strings)');
+  }
   check(onStoreError, 'string', 'onStoreError');
   check(cacheSize, 'number', 'cacheSize');
   if (cacheSize != null && !(Number.isInteger(cacheSize) && cacheSize >= 0 && cacheSize < 2 ** 32)) {
@@ -125,7 +129,7 @@ function nativeOptions(opts, what) {
       throw new ConfigError(`\`${name}\` must map names to string values`);
     }
   }
-  return { env: env ?? undefined, secrets: secrets ?? undefined, config: config ?? undefined, redisUrl: redisUrl ?? undefined, onStoreError: onStoreError ?? undefined, cacheSize: cacheSize ?? undefined };
+  return { env: env ?? undefined, secrets: secrets ?? undefined, config: config ?? undefined, redisUrl: redisUrl ?? undefined, redisCluster: redisCluster ?? undefined, redisCaFile: redisCaFile ?? undefined, onStoreError: onStoreError ?? undefined, cacheSize: cacheSize ?? undefined };
 }
 
 class Engine {

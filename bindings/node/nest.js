@@ -1,5 +1,5 @@
 'use strict';
-// NestJS integration (`warden/nest`, on @nestjs/platform-express):
+// NestJS integration (`warden-policy/nest`, on @nestjs/platform-express):
 //
 //   @Module({ imports: [WardenModule.forRoot({ policy: 'policies/lumira.warden', secrets })] })
 //   export class AppModule {}

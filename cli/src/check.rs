@@ -1,18 +1,28 @@
-//! `warden check FILE...`: parse and check; diagnostics as text or JSON.
+//! `warden check PATH...`: parse and check; diagnostics as text or JSON.
 
-use crate::{source, Format};
+use crate::inputs;
+use crate::Format;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use warden_lang::{diag, Limits};
 
-pub fn run(files: &[PathBuf], format: Format) -> u8 {
+/// Exit status: 0 when every policy checks, 1 when one does not, 2 when a path is bad.
+pub fn run(paths: &[PathBuf], format: Format, stdin_filename: Option<&str>) -> u8 {
+    let inputs = match inputs::expand(paths) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
     let limits = Limits::default();
     let mut failed = false;
     let mut json = Vec::new();
     let color = std::io::stderr().is_terminal();
-    for path in files {
-        let name = path.display().to_string();
-        let (text, diags) = match source::read(path) {
+    for input in &inputs {
+        let loaded = inputs::load(input, stdin_filename);
+        let name = loaded.name;
+        let (text, diags) = match loaded.text {
             Ok(text) => {
                 let diags = match warden_lang::load(&text, &limits) {
                     Ok(checked) => checked.warnings,

@@ -20,7 +20,12 @@ pub struct Args {
     pub config: Vec<String>,
     pub request: Option<PathBuf>,
     pub explain: bool,
+    /// `None`: text trees with `--explain`, else JSON lines.
+    pub format: Option<crate::Format>,
     pub redis_url: Option<String>,
+    /// Seed URLs of a Redis Cluster (empty: none).
+    pub redis_cluster: Vec<String>,
+    pub redis_ca: Option<PathBuf>,
     pub on_store_error: StoreErrorChoice,
 }
 
@@ -67,15 +72,27 @@ pub fn run(args: &Args) -> u8 {
         options = options.config(name, value);
     }
     options = options.on_store_error(args.on_store_error.into());
-    if let Some(url) = &args.redis_url {
-        // The URL may carry a password: only the store's error is printed, never the URL.
-        match RedisStore::open(url, RedisOptions::default()) {
-            Ok(store) => options = options.store(Arc::new(store)),
-            Err(err) => {
-                eprintln!("error: --redis-url: {err}");
-                return BAD_REQUEST;
-            }
+    let redis = RedisOptions {
+        ca_file: args.redis_ca.clone(),
+        ..RedisOptions::default()
+    };
+    // The URLs may carry a password: only the store's error is printed, never a URL.
+    let store = match (&args.redis_url, &args.redis_cluster[..]) {
+        (Some(url), _) => Some(("--redis-url", RedisStore::open(url, redis))),
+        (None, []) if args.redis_ca.is_some() => {
+            eprintln!("error: --redis-ca needs --redis-url or --redis-cluster");
+            return BAD_REQUEST;
         }
+        (None, []) => None,
+        (None, seeds) => Some(("--redis-cluster", RedisStore::open_cluster(seeds, redis))),
+    };
+    match store {
+        Some((_, Ok(store))) => options = options.store(Arc::new(store)),
+        Some((flag, Err(err))) => {
+            eprintln!("error: {flag}: {err}");
+            return BAD_REQUEST;
+        }
+        None => {}
     }
     let engine = match Engine::from_file(&args.policy, options) {
         Ok(e) => e,
@@ -98,10 +115,20 @@ pub fn run(args: &Args) -> u8 {
             return BAD_REQUEST;
         }
     };
+    let text = args.format.unwrap_or(if args.explain {
+        crate::Format::Text
+    } else {
+        crate::Format::Json
+    }) == crate::Format::Text;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for (i, json) in requests.iter().enumerate() {
-        let line = match decide(&engine, json, args.explain) {
+        let decided = if text {
+            decide_text(&engine, json, args.explain).map(serde_json::Value::String)
+        } else {
+            decide(&engine, json, args.explain)
+        };
+        let line = match decided {
             Ok(line) => line,
             Err(message) => {
                 let _ = out.flush();
@@ -109,7 +136,11 @@ pub fn run(args: &Args) -> u8 {
                 return BAD_REQUEST;
             }
         };
-        if writeln!(out, "{line}").is_err() {
+        let written = match line {
+            serde_json::Value::String(tree) => write!(out, "{tree}"),
+            json => writeln!(out, "{json}"),
+        };
+        if written.is_err() {
             return BAD_REQUEST;
         }
     }
@@ -159,6 +190,28 @@ fn decide(
         d.to_json(),
         serde_json::to_value(trace).unwrap_or_default(),
     ))
+}
+
+/// A decision as text: with `explain`, the tree of everything looked at; without, the
+/// tree's first line.
+fn decide_text(engine: &Engine, json: &serde_json::Value, explain: bool) -> Result<String, String> {
+    let tree = if is_http(json) {
+        let req = HttpRequest::from_json(json).map_err(|e| e.message)?;
+        let (d, trace) = engine.explain_http(&req);
+        crate::explain::http(&d.to_json(), &trace)
+    } else {
+        let req = Request::from_json(json).map_err(|e| e.message)?;
+        let (d, trace) = engine.explain(&req);
+        crate::explain::authz(&d.to_json(), &trace)
+    };
+    Ok(if explain {
+        tree
+    } else {
+        tree.lines()
+            .next()
+            .map(|l| format!("{l}\n"))
+            .unwrap_or_default()
+    })
 }
 
 fn read_input(path: Option<&Path>) -> Result<String, String> {

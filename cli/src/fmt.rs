@@ -1,7 +1,8 @@
-//! `warden fmt [--check] FILE...`: rewrite policy files in canonical form, or with
-//! `--check` print a unified diff of what would change and exit 1.
+//! `warden fmt [--check] PATH...`: rewrite policy files in canonical form, or with
+//! `--check` print a unified diff of what would change and exit 1. `-` reads standard
+//! input and writes the formatted text to standard output (format-on-save).
 
-use crate::source;
+use crate::inputs::{self, Input};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use warden_lang::{diag, format_source, Limits};
@@ -12,13 +13,21 @@ const CONTEXT: usize = 3;
 /// rather than spend quadratic time and memory aligning it.
 const MAX_ALIGN: usize = 4_000_000;
 
-pub fn run(files: &[PathBuf], check: bool) -> u8 {
+pub fn run(paths: &[PathBuf], check: bool, stdin_filename: Option<&str>) -> u8 {
+    let inputs = match inputs::expand(paths) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
     let limits = Limits::default();
     let color = std::io::stderr().is_terminal();
     let mut failed = false;
-    for path in files {
-        let name = path.display().to_string();
-        let formatted = source::read(path).and_then(|text| {
+    for input in &inputs {
+        let loaded = inputs::load(input, stdin_filename);
+        let name = loaded.name;
+        let formatted = loaded.text.and_then(|text| {
             format_source(&text, &limits)
                 .map(|f| (text.clone(), f))
                 .map_err(|d| (text, d))
@@ -28,6 +37,21 @@ pub fn run(files: &[PathBuf], check: bool) -> u8 {
             Err((text, diags)) => {
                 eprint!("{}", diag::render(&name, &text, &diags, color));
                 failed = true;
+                continue;
+            }
+        };
+        let path = match input {
+            Input::File(path) => path,
+            // Standard input: the formatted text (unchanged or not) is the output.
+            Input::Stdin if !check => {
+                print!("{formatted}");
+                continue;
+            }
+            Input::Stdin => {
+                if formatted != text {
+                    print!("{}", unified_diff(&name, &text, &formatted));
+                    failed = true;
+                }
                 continue;
             }
         };

@@ -27,7 +27,18 @@ const REQ: &str = r#"{"principal": {"id": "u1", "roles": ["user"], "org": "o1"},
 #[test]
 fn eval_with_auth_keys_never_prints_them() {
     let secret = format!("JWT_SECRET={KEY}");
-    let (code, out, err) = eval(&["--policy", JWT, "--secret", &secret, "--explain"], REQ);
+    let (code, out, err) = eval(
+        &[
+            "--policy",
+            JWT,
+            "--secret",
+            &secret,
+            "--explain",
+            "--format",
+            "json",
+        ],
+        REQ,
+    );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("only the owner may change a note"), "{out}");
     assert!(!out.contains(KEY) && !err.contains(KEY), "{out}{err}");

@@ -102,7 +102,7 @@ fn secrets_from_flag_or_environment_never_echoed() {
     assert_eq!(code, 0);
     assert!(out.contains("\"allowed\":true"), "{out}");
     let (code, out, _) = eval(
-        &["--policy", policy, "--explain"],
+        &["--policy", policy, "--explain", "--format", "json"],
         req,
         &[("WARDEN_TEST_CRON", "other")],
     );
@@ -185,7 +185,7 @@ fn http_requests_get_http_decisions() {
 #[test]
 fn http_explain_adds_the_trace() {
     let (code, out, err) = eval(
-        &["--policy", TOUR, "--explain"],
+        &["--policy", TOUR, "--explain", "--format", "json"],
         r#"{"method": "GET", "path": "/api/admin/x", "principal": {"id": "u1", "roles": ["viewer"]}}"#,
         &[],
     );
@@ -197,7 +197,7 @@ fn http_explain_adds_the_trace() {
     // A case that would route elsewhere on a case-sensitive router is refused, and the
     // trace says why (the path rule).
     let (code, out, err) = eval(
-        &["--policy", TOUR, "--explain"],
+        &["--policy", TOUR, "--explain", "--format", "json"],
         r#"{"method": "GET", "path": "/API/admin/x", "principal": {"id": "u1", "roles": ["viewer"]}}"#,
         &[],
     );
@@ -208,6 +208,16 @@ fn http_explain_adds_the_trace() {
         d["trace"]["path"].as_str().unwrap().starts_with("refused:"),
         "{d}"
     );
+    // The tree says what did not run rather than leaving a blank.
+    let (code, out, err) = eval(
+        &["--policy", TOUR, "--explain"],
+        r#"{"method": "GET", "path": "/API/admin/x", "principal": {"id": "u1", "roles": ["viewer"]}}"#,
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("DENY 400"), "{out}");
+    assert!(out.contains("├─ cors: not reached\n"), "{out}");
+    assert!(out.contains("├─ principal: not reached\n"), "{out}");
 }
 
 #[test]
@@ -241,4 +251,40 @@ fn http_batch_counts_limits_across_requests() {
     assert_eq!(statuses, vec![200, 200, 200, 200, 200, 429]);
     let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     assert!(last["headers"]["retry-after"].as_str().is_some(), "{last}");
+}
+
+#[test]
+fn explain_as_text_is_a_tree_naming_each_decision_with_file_and_line() {
+    let (code, out, err) = eval(
+        &["--policy", TOUR, "--explain"],
+        r#"{"method": "GET", "path": "/api/admin/x", "principal": {"id": "u1", "roles": ["viewer"]}}
+{"principal": {"id": "u1", "roles": ["editor"], "org": "o1"}, "action": "posts:write", "resource": {"type": "post", "id": "p1", "author": "u2", "org": "o1"}}"#,
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let first = out.lines().next().unwrap();
+    assert!(
+        first.starts_with("DENY 403: requires role admin ["),
+        "{out}"
+    );
+    assert!(
+        first.ends_with("00-tour.warden:50] — path /api/admin/x"),
+        "{out}"
+    );
+    for expected in [
+        "├─ routes (most specific first)\n│  ├─ route ",
+        "00-tour.warden:49 /api/admin/**: requirements apply\n│  └─ route ",
+        "00-tour.warden:39 /api/**: requirements apply\n├─ cors: none\n├─ limits\n│  └─ limit api ",
+        "00-tour.warden:37 key missing (one shared key): admitted, 59 remaining",
+        "│  ├─ require auth ",
+        "00-tour.warden:40: true\n│  └─ require role ",
+        "00-tour.warden:50: false\n└─ headers\n",
+        "   ├─ set x-frame-options: DENY\n",
+        "00-tour.warden:23] — posts:write on post\n├─ principal roles: editor\n├─ grant ",
+        "00-tour.warden:13: covers the action\n└─ rules\n   ├─ deny ",
+        "00-tour.warden:23: condition false, denies\n   │  ├─ resource.author = \"u2\"",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
+    assert!(!out.trim_start().starts_with('{'), "{out}");
 }

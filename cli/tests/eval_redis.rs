@@ -114,3 +114,62 @@ fn a_malformed_url_is_an_error_that_does_not_echo_it() {
     assert!(err.contains("invalid Redis URL"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+/// An environment variable the CI run must set (its test script exports it), or `None`
+/// after saying SKIPPED elsewhere.
+fn needed(var: &str, script: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but {var} is not set: run under scripts/{script}"
+            );
+            eprintln!("SKIPPED: needs {var} (scripts/{script})");
+            None
+        }
+    }
+}
+
+#[test]
+fn two_runs_share_one_cluster_budget() {
+    let Some(urls) = needed("WARDEN_REDIS_CLUSTER_URLS", "with-redis-cluster.sh") else {
+        return;
+    };
+    let (_dir, path) = policy("cluster");
+    let args = ["--redis-cluster", urls.as_str()];
+    let (code, out, err) = eval(&path, &args, LOGIN);
+    assert_eq!((code, statuses(&out)), (0, vec![200]), "{err}");
+    let (code, out, err) = eval(&path, &args, &format!("{LOGIN}\n{LOGIN}\n"));
+    assert_eq!((code, statuses(&out)), (0, vec![200, 429]), "{err}");
+    // Both flags at once is a usage error.
+    let (code, _, _) = eval(
+        &path,
+        &[
+            "--redis-cluster",
+            urls.as_str(),
+            "--redis-url",
+            "redis://127.0.0.1:1",
+        ],
+        LOGIN,
+    );
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn two_runs_share_one_tls_budget_and_a_wrong_ca_fails_closed() {
+    let Some(url) = needed("WARDEN_REDIS_TLS_URL", "with-redis-tls.sh") else {
+        return;
+    };
+    let ca = std::env::var("WARDEN_REDIS_TLS_CA").unwrap();
+    let wrong = std::env::var("WARDEN_REDIS_TLS_WRONG_CA").unwrap();
+    let (_dir, path) = policy("tls");
+    let args = ["--redis-url", url.as_str(), "--redis-ca", ca.as_str()];
+    let (code, out, err) = eval(&path, &args, LOGIN);
+    assert_eq!((code, statuses(&out)), (0, vec![200]), "{err}");
+    let (code, out, err) = eval(&path, &args, &format!("{LOGIN}\n{LOGIN}\n"));
+    assert_eq!((code, statuses(&out)), (0, vec![200, 429]), "{err}");
+    let args = ["--redis-url", url.as_str(), "--redis-ca", wrong.as_str()];
+    let (code, out, err) = eval(&path, &args, LOGIN);
+    assert_eq!((code, statuses(&out)), (0, vec![503]), "{err}");
+}

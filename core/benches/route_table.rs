@@ -2,7 +2,7 @@
 //! trie) of n literal-prefixed routes, for n = 10k, 20k, 40k, 80k, 100k. Issue 15: the
 //! route table was quadratic (10k/20k/40k/80k routes in 0.23/0.39/1.3/4.8 s); a
 //! linear build doubles its time with n. Run with
-//! `cargo bench -p warden --bench route_table`.
+//! `cargo bench -p warden-policy --bench route_table`.
 //!
 //! `WARDEN_BENCH_ROUTES=N` instead loads N routes once and exits, for measuring the
 //! peak memory of one load (`/usr/bin/time -v target/release/deps/route_table-* `).

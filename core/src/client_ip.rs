@@ -59,6 +59,11 @@ impl ClientIp {
         }
     }
 
+    /// The address; `None` when the host gave none.
+    pub(crate) fn addr(&self) -> Option<IpAddr> {
+        self.addr
+    }
+
     /// The address as text; `None` when the host gave none.
     pub(crate) fn text(&self) -> Option<&str> {
         let addr = self.addr?;

@@ -31,7 +31,7 @@
 //! | layer | modules | owns |
 //! | --- | --- | --- |
 //! | base | `secret`, `error`, `clock` | [`Secret`] (never printed), [`LoadError`], [`Clock`] |
-//! | requests | `request`, `json`, `time`, `http_request`, `client_ip` | [`Request`], [`Value`], [`Attrs`], [`JsonRequest`], [`HttpRequest`]: what hosts pass in |
+//! | requests | `request`, `json`, `time`, `http_request`, `client_ip`, `proxies` | [`Request`], [`Value`], [`Attrs`], [`JsonRequest`], [`HttpRequest`]: what hosts pass in; the client address behind trusted proxies |
 //! | limits | `limit/` | [`LimitStore`], GCRA and sliding log, the memory and Redis stores |
 //! | options | `options` | [`Options`]: how an engine is loaded |
 //! | programs | `program`, `value`, `subject`, `script`, `tables` | lowered programs, run-time values, Rhai scripts, the decision tables |
@@ -56,6 +56,7 @@ mod secret;
 mod client_ip;
 mod http_request;
 mod json;
+mod proxies;
 mod request;
 mod time;
 

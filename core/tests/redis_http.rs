@@ -30,6 +30,7 @@ fn options() -> RedisOptions {
         command_timeout: Duration::from_millis(200),
         reconnect_backoff: Duration::from_millis(50),
         pool_size: 4,
+        ca_file: None,
     }
 }
 

@@ -104,6 +104,8 @@ pub enum Item {
     Hosts(HostsDecl),
     /// `cookies { }`
     Cookies(CookiesDecl),
+    /// `proxies { }`
+    Proxies(ProxiesDecl),
 }
 
 impl Item {
@@ -123,6 +125,7 @@ impl Item {
             Item::Auth(x) => x.span,
             Item::Hosts(x) => x.span,
             Item::Cookies(x) => x.span,
+            Item::Proxies(x) => x.span,
         }
     }
 }
@@ -1264,3 +1267,52 @@ impl BinOp {
 pub const NOT_PRECEDENCE: u8 = 3;
 /// Precedence of `matches` and `is`, which sit with the comparisons.
 pub const MATCH_PRECEDENCE: u8 = 4;
+
+/// `proxies { trusted: "10.0.0.0/8" hops: 1 header: X-Forwarded-For }`: the reverse
+/// proxies whose forwarding header gives the client address `ip` (without the block,
+/// `ip` is the socket peer and forwarding headers are ignored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxiesDecl {
+    /// The lines, in source order.
+    pub entries: Vec<ProxiesEntry>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// One line of a `proxies` block, with its optional `if` (folded at load).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxiesEntry {
+    /// What the line sets.
+    pub value: ProxiesValue,
+    /// `if EXPR`: the line counts only when this holds at load.
+    pub cond: Option<Expr>,
+    /// The whole line.
+    pub span: Span,
+}
+
+/// What one line of a `proxies` block sets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProxiesValue {
+    /// `trusted: "10.0.0.0/8", "fd00::/8", "203.0.113.7"`: ranges of trusted proxies.
+    Trusted(Vec<StrLit>),
+    /// `hops: N`: at most N addresses (the peer included) are skipped as proxies.
+    Hops {
+        /// N as written.
+        value: u64,
+        /// Where N is.
+        span: Span,
+    },
+    /// `header: X-Forwarded-For` or `header: Forwarded`: the header the proxies write.
+    Header(Ident),
+}
+
+impl ProxiesValue {
+    /// The key as written (`trusted`, `hops`, `header`).
+    pub fn key(&self) -> &'static str {
+        match self {
+            ProxiesValue::Trusted(_) => "trusted",
+            ProxiesValue::Hops { .. } => "hops",
+            ProxiesValue::Header(_) => "header",
+        }
+    }
+}

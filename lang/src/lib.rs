@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod ast;
+pub mod cidr;
 pub mod diag;
 pub mod fmt;
 pub mod limits;
@@ -10,6 +11,7 @@ mod parser;
 mod strip;
 mod syntax_error;
 
+pub use check::case::case_sensitive;
 pub use check::patterns::valid_origin;
 pub use check::script::sandbox as script_sandbox;
 pub use check::{check, load, Checked};

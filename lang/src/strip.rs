@@ -116,6 +116,20 @@ fn item(item: &mut Item) {
             }
             h.span = ZERO;
         }
+        Item::Proxies(p) => {
+            for e in &mut p.entries {
+                match &mut e.value {
+                    ProxiesValue::Trusted(xs) => xs.iter_mut().for_each(lit),
+                    ProxiesValue::Hops { span, .. } => *span = ZERO,
+                    ProxiesValue::Header(h) => ident(h),
+                }
+                if let Some(cond) = &mut e.cond {
+                    expr(cond);
+                }
+                e.span = ZERO;
+            }
+            p.span = ZERO;
+        }
         Item::Cors(c) => {
             for e in &mut c.entries {
                 match &mut e.value {

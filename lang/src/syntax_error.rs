@@ -310,7 +310,7 @@ fn phrase(rule: Rule) -> &'static str {
         hosts_decl | kw_hosts => "a declaration",
         req_signature | kw_signature => "`signature`",
         kw_tolerance => "`tolerance`",
-        cookies_decl | kw_cookies => "a declaration",
+        cookies_decl | kw_cookies | proxies_decl | kw_proxies => "a declaration",
         cookie_rule => "a cookie rule such as `session: http_only, secure`",
         cookie_attr | ca_http_only | ca_secure | ca_same_site | ca_path | ca_max_age
         | kw_same_site | kw_cookie_path | kw_max_age => {
@@ -339,6 +339,9 @@ fn phrase(rule: Rule) -> &'static str {
         cors_entry | cors_origins | cors_methods | cors_headers | cors_expose
         | cors_credentials | cors_max_age | cors_refuse_unlisted => {
             "a cors setting (`origins`, `methods`, `headers`, `expose`, `credentials`, `max_age`, `refuse_unlisted`)"
+        }
+        proxies_entry | proxies_trusted | proxies_hops | proxies_header => {
+            "a proxies setting (`trusted`, `hops`, `header`)"
         }
         startup_check => "`require`",
         script_block => "`{`",

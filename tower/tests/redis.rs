@@ -46,6 +46,7 @@ async fn limits_count_in_redis_through_the_layer() {
             command_timeout: Duration::from_millis(500),
             reconnect_backoff: Duration::from_millis(50),
             pool_size: 4,
+            ca_file: None,
         },
     )
     .unwrap();

@@ -23,6 +23,10 @@ pub struct LoadOptions {
     /// Non-secret settings for `config(NAME)`.
     pub config: Option<HashMap<String, String>>,
     pub redis_url: Option<String>,
+    /// A Redis Cluster's seed node URLs.
+    pub redis_cluster: Option<Vec<String>>,
+    /// For `rediss://`: the CA bundle (PEM) to trust instead of the system's roots.
+    pub redis_ca_file: Option<String>,
     /// "closed" (default), "open" or "fallback".
     pub on_store_error: Option<String>,
     pub cache_size: Option<u32>,
@@ -131,6 +135,8 @@ fn options(o: Option<LoadOptions>) -> Result<warden::Options, Failure> {
         secrets: o.secrets.unwrap_or_default().into_iter().collect(),
         config: o.config.unwrap_or_default().into_iter().collect(),
         redis_url: o.redis_url,
+        redis_cluster: o.redis_cluster.unwrap_or_default(),
+        redis_ca_file: o.redis_ca_file.map(PathBuf::from),
         on_store_error: o.on_store_error,
         cache_size: o.cache_size.map(|n| n as usize),
     }

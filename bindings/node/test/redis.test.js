@@ -86,3 +86,40 @@ test('a live Redis counts across engines, sync and async alike', { skip: !REDIS_
   assert.ok(Number(third.headers['retry-after']) > 0);
   assert.equal(b.checkHttp({ ...LOGIN, ip: '203.0.113.8' }).status, 200);
 });
+
+const CLUSTER_URLS = process.env.WARDEN_REDIS_CLUSTER_URLS;
+const TLS_URL = process.env.WARDEN_REDIS_TLS_URL;
+const CI = process.env.CI === 'true';
+
+test('a Redis Cluster counts across engines, sync and async alike', { skip: !CLUSTER_URLS && !CI ? 'SKIPPED: WARDEN_REDIS_CLUSTER_URLS is unset' : false }, async () => {
+  assert.ok(CLUSTER_URLS, 'WARDEN_REDIS_CLUSTER_URLS is unset under CI=true: run under scripts/with-redis-cluster.sh');
+  const seeds = CLUSTER_URLS.split(',');
+  const [name, text] = policy();
+  const a = Engine.fromSource(name, text, { redisCluster: seeds });
+  const b = Engine.fromSource(name, text, { redisCluster: seeds.slice(1) });
+  assert.equal(a.checkHttp(LOGIN).status, 200);
+  assert.equal((await b.checkHttpAsync(LOGIN)).status, 200);
+  assert.equal((await a.checkHttpAsync(LOGIN)).status, 429);
+});
+
+test('rediss:// with a CA file counts across engines; another CA fails closed', { skip: !TLS_URL && !CI ? 'SKIPPED: WARDEN_REDIS_TLS_URL is unset' : false }, async () => {
+  assert.ok(TLS_URL, 'WARDEN_REDIS_TLS_URL is unset under CI=true: run under scripts/with-redis-tls.sh');
+  const [name, text] = policy();
+  const opts = { redisUrl: TLS_URL, redisCaFile: process.env.WARDEN_REDIS_TLS_CA };
+  const a = Engine.fromSource(name, text, opts);
+  const b = Engine.fromSource(name, text, opts);
+  assert.deepEqual([a.checkHttp(LOGIN).status, (await b.checkHttpAsync(LOGIN)).status, a.checkHttp(LOGIN).status], [200, 200, 429]);
+  const wrong = Engine.fromSource(name, text, { redisUrl: TLS_URL, redisCaFile: process.env.WARDEN_REDIS_TLS_WRONG_CA });
+  const d = await wrong.checkHttpAsync(LOGIN);
+  assert.equal(d.status, 503);
+  assert.match(d.note, /certificate/);
+});
+
+test('Redis options that cannot be honoured are ConfigErrors', () => {
+  const { ConfigError } = require('..');
+  const [name, text] = policy();
+  assert.throws(() => Engine.fromSource(name, text, { redisUrl: 'redis://127.0.0.1:6379', redisCluster: ['redis://127.0.0.1:7000'] }), (e) => e instanceof ConfigError && /not both/.test(e.message));
+  assert.throws(() => Engine.fromSource(name, text, { redisCluster: ['redis://:hunter2@127.0.0.1:7000/3'] }), (e) => e instanceof ConfigError && /database 0/.test(e.message) && !e.message.includes('hunter2'));
+  assert.throws(() => Engine.fromSource(name, text, { redisUrl: 'rediss://127.0.0.1:6380/#insecure' }), (e) => e instanceof ConfigError && /verification/.test(e.message));
+  assert.throws(() => Engine.fromSource(name, text, { redisCluster: 'redis://127.0.0.1:7000' }), (e) => e instanceof ConfigError && /array of seed URLs/.test(e.message));
+});

@@ -117,7 +117,7 @@ fn host_options(
     env: Option<String>,
     secrets: Option<&Bound<'_, PyDict>>,
     config: Option<&Bound<'_, PyDict>>,
-    redis_url: Option<String>,
+    redis: RedisArgs,
     on_store_error: Option<String>,
     cache_size: Option<usize>,
 ) -> PyResult<warden::Options> {
@@ -133,12 +133,21 @@ fn host_options(
         env,
         secrets: pairs,
         config: settings,
-        redis_url,
+        redis_url: redis.url,
+        redis_cluster: redis.cluster.unwrap_or_default(),
+        redis_ca_file: redis.ca_file,
         on_store_error,
         cache_size,
     }
     .to_options()
     .map_err(config_error)
+}
+
+/// The shared store's keyword arguments.
+struct RedisArgs {
+    url: Option<String>,
+    cluster: Option<Vec<String>>,
+    ca_file: Option<PathBuf>,
 }
 
 /// Keyword arguments -> the HTTP request JSON -> a request (`RequestError` if bad).
@@ -231,7 +240,7 @@ impl Engine {
     /// Load, check and compile a policy file.
     #[staticmethod]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
-    #[pyo3(signature = (path, *, env=None, secrets=None, config=None, redis_url=None, on_store_error=None, cache_size=None))]
+    #[pyo3(signature = (path, *, env=None, secrets=None, config=None, redis_url=None, redis_cluster=None, redis_ca_file=None, on_store_error=None, cache_size=None))]
     fn from_file(
         py: Python<'_>,
         path: PathBuf,
@@ -239,10 +248,17 @@ impl Engine {
         secrets: Option<&Bound<'_, PyDict>>,
         config: Option<&Bound<'_, PyDict>>,
         redis_url: Option<String>,
+        redis_cluster: Option<Vec<String>>,
+        redis_ca_file: Option<PathBuf>,
         on_store_error: Option<String>,
         cache_size: Option<usize>,
     ) -> PyResult<Engine> {
-        let opts = host_options(env, secrets, config, redis_url, on_store_error, cache_size)?;
+        let redis = RedisArgs {
+            url: redis_url,
+            cluster: redis_cluster,
+            ca_file: redis_ca_file,
+        };
+        let opts = host_options(env, secrets, config, redis, on_store_error, cache_size)?;
         let p = path.clone();
         let loaded = py.detach(move || Warden::from_file(&p, opts));
         match loaded {
@@ -254,7 +270,7 @@ impl Engine {
     /// Load, check and compile policy text; `name` is the file name decisions cite.
     #[staticmethod]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
-    #[pyo3(signature = (name, text, *, env=None, secrets=None, config=None, redis_url=None, on_store_error=None, cache_size=None))]
+    #[pyo3(signature = (name, text, *, env=None, secrets=None, config=None, redis_url=None, redis_cluster=None, redis_ca_file=None, on_store_error=None, cache_size=None))]
     fn from_source(
         py: Python<'_>,
         name: String,
@@ -263,10 +279,17 @@ impl Engine {
         secrets: Option<&Bound<'_, PyDict>>,
         config: Option<&Bound<'_, PyDict>>,
         redis_url: Option<String>,
+        redis_cluster: Option<Vec<String>>,
+        redis_ca_file: Option<PathBuf>,
         on_store_error: Option<String>,
         cache_size: Option<usize>,
     ) -> PyResult<Engine> {
-        let opts = host_options(env, secrets, config, redis_url, on_store_error, cache_size)?;
+        let redis = RedisArgs {
+            url: redis_url,
+            cluster: redis_cluster,
+            ca_file: redis_ca_file,
+        };
+        let opts = host_options(env, secrets, config, redis, on_store_error, cache_size)?;
         let n = name.clone();
         let loaded = py.detach(move || Warden::from_source(&n, &text, opts));
         match loaded {

@@ -13,8 +13,10 @@
 //! | `time.rs` | `time=`: aware `datetime` or RFC 3339 text |
 //! | `filter.rs` | `_residual_json`, `CannotFilter`: data filtering (wrapped by `warden/filter.py`) |
 //! | `runtime.rs` | the tokio runtime of `check_http_async`, results handed to asyncio |
+//! | `cli.rs` | `cli_main`: the `warden` command line, for the wheel's `warden` script |
 
 mod authn;
+mod cli;
 mod convert;
 mod decision;
 mod engine;
@@ -41,5 +43,6 @@ fn _warden(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ConfigError", py.get_type::<errors::ConfigError>())?;
     m.add("CannotFilter", py.get_type::<filter::CannotFilter>())?;
     m.add_function(wrap_pyfunction!(filter::_residual_json, m)?)?;
+    m.add_function(wrap_pyfunction!(cli::cli_main, m)?)?;
     Ok(())
 }

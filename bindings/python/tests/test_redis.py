@@ -124,3 +124,57 @@ def test_bad_async_request_raises_before_awaiting() -> None:
             await e.check_http_async(method="GET", path="x")
 
     asyncio.run(main())
+
+
+CLUSTER_URLS = os.environ.get("WARDEN_REDIS_CLUSTER_URLS")
+TLS_URL = os.environ.get("WARDEN_REDIS_TLS_URL")
+
+
+def needed(value: str | None, var: str, script: str) -> str:
+    if value:
+        return value
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{var} is unset under CI=true: run under scripts/{script}")
+    pytest.skip(f"SKIPPED: {var} is unset (run under scripts/{script})")
+
+
+def test_redis_cluster_counts_across_engines_sync_and_async() -> None:
+    seeds = needed(CLUSTER_URLS, "WARDEN_REDIS_CLUSTER_URLS", "with-redis-cluster.sh").split(",")
+    name, text = policy()
+    a = warden.Engine.from_source(name, text, redis_cluster=seeds)
+    b = warden.Engine.from_source(name, text, redis_cluster=seeds[1:])
+    assert a.check_http(**LOGIN).status == 200
+
+    async def rest() -> list[warden.HttpDecision]:
+        return [await b.check_http_async(**LOGIN), await a.check_http_async(**LOGIN)]
+
+    second, third = asyncio.run(rest())
+    assert (second.status, third.status) == (200, 429)
+
+
+def test_rediss_with_a_ca_file_counts_and_another_ca_fails_closed() -> None:
+    url = needed(TLS_URL, "WARDEN_REDIS_TLS_URL", "with-redis-tls.sh")
+    ca, wrong = os.environ["WARDEN_REDIS_TLS_CA"], os.environ["WARDEN_REDIS_TLS_WRONG_CA"]
+    name, text = policy()
+    a = warden.Engine.from_source(name, text, redis_url=url, redis_ca_file=ca)
+    b = warden.Engine.from_source(name, text, redis_url=url, redis_ca_file=ca)
+    assert [a.check_http(**LOGIN).status, b.check_http(**LOGIN).status, a.check_http(**LOGIN).status] == [200, 200, 429]
+    refused = warden.Engine.from_source(name, text, redis_url=url, redis_ca_file=wrong).check_http(**LOGIN)
+    assert refused.status == 503
+    assert "certificate" in (refused.note or "")
+
+
+def test_redis_options_that_cannot_be_honoured_are_config_errors() -> None:
+    name, text = policy()
+    with pytest.raises(warden.ConfigError, match="not both"):
+        warden.Engine.from_source(name, text, redis_url="redis://127.0.0.1:6379", redis_cluster=["redis://127.0.0.1:7000"])
+    with pytest.raises(warden.ConfigError, match="database 0") as err:
+        warden.Engine.from_source(name, text, redis_cluster=["redis://:hunter2@127.0.0.1:7000/3"])
+    assert "hunter2" not in str(err.value)
+    with pytest.raises(warden.ConfigError, match="verification"):
+        warden.Engine.from_source(name, text, redis_url="rediss://127.0.0.1:6380/#insecure")
+    with pytest.raises(warden.ConfigError, match="cannot read the CA file"):
+        warden.Engine.from_source(name, text, redis_url="rediss://127.0.0.1:6380", redis_ca_file="/nonexistent/ca.pem")
+    # A single URL string is not a list of seeds (it would be read as characters).
+    with pytest.raises(TypeError):
+        warden.Engine.from_source(name, text, redis_cluster="redis://127.0.0.1:7000")  # type: ignore[arg-type]

@@ -14,6 +14,7 @@
 //! Each policy is loaded once per test file; tests share the engine. Each `[[startup]]`
 //! case loads it again with its own settings.
 
+mod coverage;
 mod discover;
 mod expect;
 mod load;
@@ -34,10 +35,26 @@ pub struct Args {
     pub paths: Vec<PathBuf>,
     pub filter: Option<String>,
     pub format: Format,
+    /// Also report what the tests exercised (`--coverage`).
+    pub coverage: bool,
 }
 
-/// Exit status: 0 when every selected test passed, 1 otherwise.
+/// Exit status: 0 when every selected test passed, 1 otherwise, 2 when given a policy.
 pub fn run(args: &Args) -> u8 {
+    // `warden test` on a policy: say what to run instead of parsing it as TOML.
+    if let Some(p) = args
+        .paths
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "warden"))
+    {
+        eprintln!(
+            "error: `{}` is a policy, not a test file: `warden test` runs `*{}` files (docs/TESTING.md); check a policy with `warden check {}`",
+            p.display(),
+            discover::SUFFIX,
+            p.display()
+        );
+        return 2;
+    }
     let files = match discover::discover(&args.paths) {
         Ok(f) => f,
         Err(msg) => {
@@ -46,10 +63,19 @@ pub fn run(args: &Args) -> u8 {
         }
     };
     let mut report = Report::new(args.format);
+    let mut coverage = args.coverage.then(coverage::Coverage::default);
     for file in &files {
-        run_file(file, args.filter.as_deref(), &mut report);
+        run_file(file, args.filter.as_deref(), &mut report, coverage.as_mut());
     }
-    report.finish(args.filter.as_deref())
+    let status = report.finish(args.filter.as_deref());
+    if let Some(cov) = &coverage {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        match args.format {
+            Format::Text => print!("{}", cov.text(&cwd).0),
+            Format::Json => println!("{}", cov.json(&cwd)),
+        }
+    }
+    status
 }
 
 /// A test's id in output and for `--filter`: `file::name`.
@@ -57,7 +83,12 @@ fn id(file: &str, name: &str) -> String {
     format!("{file}::{name}")
 }
 
-fn run_file(path: &Path, filter: Option<&str>, report: &mut Report) {
+fn run_file(
+    path: &Path,
+    filter: Option<&str>,
+    report: &mut Report,
+    coverage: Option<&mut coverage::Coverage>,
+) {
     let file = path.display().to_string();
     let text = match source::read(path) {
         Ok(t) => t,
@@ -119,8 +150,16 @@ fn run_file(path: &Path, filter: Option<&str>, report: &mut Report) {
         Err(err) => return report.load_error(&file, &policy_file, &err.source, &err.diagnostics),
     };
     report.file_ran();
+    let parsed = coverage
+        .is_some()
+        .then(|| warden_lang::parse(&policy_text, &warden_lang::Limits::default()).ok())
+        .flatten();
+    let mut recorder = match (coverage, &parsed) {
+        (Some(c), Some(p)) => Some(c.policy(&suite.policy_path, &policy_text, p)),
+        _ => None,
+    };
     for case in selected {
-        let failure = run::case(&engine, &clock, suite.start_us, case);
+        let failure = run::case(&engine, &clock, suite.start_us, case, recorder.as_mut());
         report.test(&file, &case.name, failure.as_ref());
     }
 }

@@ -1,6 +1,7 @@
 //! Running one suite's tests on its engine: a fresh clock and fresh rate-limit state
 //! per test; the steps of a test share both.
 
+use super::coverage::Recorder;
 use super::load::{Case, Req, Send, Step};
 use super::trace;
 use serde_json::Value as Json;
@@ -22,7 +23,13 @@ pub struct Failure {
 /// Run one test from the clock at `start_us` and no rate-limit state; `None` when it
 /// passed. An HTTP request without `time` is sent at the test's clock: the engine reads
 /// `clock` for it.
-pub fn case(engine: &Engine, clock: &ManualClock, start_us: u64, case: &Case) -> Option<Failure> {
+pub fn case(
+    engine: &Engine,
+    clock: &ManualClock,
+    start_us: u64,
+    case: &Case,
+    mut cov: Option<&mut Recorder<'_>>,
+) -> Option<Failure> {
     engine.reset_limits();
     let mut now = start_us;
     let sequence = case.steps.len() > 1;
@@ -33,7 +40,7 @@ pub fn case(engine: &Engine, clock: &ManualClock, start_us: u64, case: &Case) ->
             Step::Send(send) => {
                 for k in 1..=send.repeat {
                     clock.set(now);
-                    if let Some(mut f) = request(engine, send) {
+                    if let Some(mut f) = request(engine, send, cov.as_deref_mut()) {
                         let mut at = Vec::new();
                         if sequence {
                             at.push(format!("step {}", i + 1));
@@ -52,10 +59,14 @@ pub fn case(engine: &Engine, clock: &ManualClock, start_us: u64, case: &Case) ->
 }
 
 /// Send one request; explain it only when it fails (explaining costs allocations).
-fn request(engine: &Engine, send: &Send) -> Option<Failure> {
+fn request(engine: &Engine, send: &Send, cov: Option<&mut Recorder<'_>>) -> Option<Failure> {
     match &send.request {
         Req::Authz(req) => {
             let decision = engine.authorize(req).to_json();
+            if let Some(cov) = cov {
+                // Authorization is stateless: explaining again decides the same.
+                cov.authz(&engine.explain(req).1);
+            }
             let mismatches = send.expect.mismatches(&decision);
             if mismatches.is_empty() {
                 return None;
@@ -74,6 +85,9 @@ fn request(engine: &Engine, send: &Send) -> Option<Failure> {
             // against the rate limits again and could answer differently.
             let (d, t) = engine.explain_http(req);
             let decision = d.to_json();
+            if let Some(cov) = cov {
+                cov.http(&t, &decision);
+            }
             let mut mismatches = send.expect.mismatches(&decision);
             mismatches.extend(send.expect.cookie_mismatches(engine));
             if mismatches.is_empty() {

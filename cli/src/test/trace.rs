@@ -11,11 +11,7 @@ pub fn authz(t: &Trace) -> String {
         .resource_type
         .as_deref()
         .map_or_else(|| " (no resource)".to_owned(), |r| format!(" on {r}"));
-    let who = match &t.roles {
-        None => "anonymous principal".to_owned(),
-        Some(r) if r.is_empty() => "principal with no declared role".to_owned(),
-        Some(r) => format!("principal roles: {}", r.join(", ")),
-    };
+    let who = crate::explain::principal_roles(t);
     let _ = writeln!(s, "action {}{on}; {who}", t.action);
     match &t.grant {
         Some(g) => {
@@ -27,16 +23,13 @@ pub fn authz(t: &Trace) -> String {
         s.push_str("rules: none applies to this action and resource type\n");
     }
     for r in &t.rules {
-        let outcome = match (r.effect, r.matched) {
-            ("allow", true) => "permits",
-            ("allow", false) => "does not permit",
-            (_, true) => "denies",
-            (_, false) => "does not deny",
-        };
         let _ = writeln!(
             s,
-            "rule {} ({}): condition {}, {outcome}",
-            r.rule, r.effect, r.condition
+            "rule {} ({}): condition {}, {}",
+            r.rule,
+            r.effect,
+            r.condition,
+            crate::explain::rule_outcome(r.effect, r.matched)
         );
         for read in &r.reads {
             let _ = writeln!(s, "  {} = {}", read.attribute, read.value);

@@ -9,6 +9,7 @@ use crate::limit::LimitSpec;
 use crate::lower;
 use crate::options::Options;
 use crate::program::{Konst, Node};
+use crate::proxies::{ForwardHeader, TrustedProxies};
 use crate::tables::Tables;
 use warden_lang::ast::{self, CorsValue, Item, ReqKind, Root, RouteStmt};
 use warden_lang::diag::LineIndex;
@@ -128,6 +129,8 @@ pub(crate) struct HttpTables {
     /// `headers` alone, for chains where no route changes headers.
     pub plan: HeaderPlan,
     pub cors: Option<Cors>,
+    /// The `proxies` block: whose forwarding header gives the client address.
+    pub proxies: Option<TrustedProxies>,
     /// `hosts:` entries, lower-case: the `Host` values `{host}` may echo.
     pub hosts: Vec<Box<str>>,
     /// `cookies { }` rules, in source order.
@@ -379,6 +382,7 @@ pub(crate) fn compile(
                 }
             }
             Item::Cors(c) => out.cors = Some(cors(&scope, c, &mut diags)),
+            Item::Proxies(p) => out.proxies = Some(proxies(&scope, p, &mut diags)),
             Item::Cookies(c) => out
                 .cookies
                 .extend(c.rules.iter().map(super::cookies::CookieRule::from_ast)),
@@ -459,6 +463,40 @@ fn cors(scope: &lower::Scope<'_>, c: &ast::CorsDecl, diags: &mut Vec<Diagnostic>
         }
     }
     out.seal();
+    out
+}
+
+/// The `proxies` block with its `if` lines folded. A block that has `trusted` lines
+/// trusts only the ranges kept (none, when every such line's `if` is false), never
+/// "any address"; the checker has parsed every range.
+fn proxies(
+    scope: &lower::Scope<'_>,
+    p: &ast::ProxiesDecl,
+    diags: &mut Vec<Diagnostic>,
+) -> TrustedProxies {
+    let mut out = TrustedProxies::default();
+    for e in &p.entries {
+        if matches!(e.value, ast::ProxiesValue::Trusted(_)) && out.nets.is_none() {
+            out.nets = Some(Vec::new());
+        }
+        if !folds_true(scope, e.cond.as_ref(), diags) {
+            continue;
+        }
+        match &e.value {
+            ast::ProxiesValue::Trusted(list) => out.nets.get_or_insert_with(Vec::new).extend(
+                list.iter()
+                    .filter_map(|r| warden_lang::cidr::Cidr::parse(&r.value).ok()),
+            ),
+            ast::ProxiesValue::Hops { value, .. } => out.hops = u32::try_from(*value).ok(),
+            ast::ProxiesValue::Header(h) => {
+                out.header = if h.name.eq_ignore_ascii_case("forwarded") {
+                    ForwardHeader::Forwarded
+                } else {
+                    ForwardHeader::XForwardedFor
+                }
+            }
+        }
+    }
     out
 }
 

@@ -38,7 +38,7 @@ impl<'e> Pipeline<'e> {
         req: &HttpRequest,
         mut tr: Option<&mut HttpTrace>,
     ) -> HttpDecision<'e> {
-        let mut p = Prepared::new(req);
+        let mut p = Prepared::new(req, self.http.proxies.as_ref());
         if let Some(d) = self.prepare(req, tr.as_deref_mut(), &mut p) {
             return d;
         }
@@ -53,7 +53,7 @@ impl<'e> Pipeline<'e> {
 
     /// The async driver: the same steps, with `LimitStore::check_async` awaited.
     pub(crate) async fn run_async(&self, req: &HttpRequest) -> HttpDecision<'e> {
-        let mut p = Prepared::new(req);
+        let mut p = Prepared::new(req, self.http.proxies.as_ref());
         if let Some(d) = self.prepare(req, None, &mut p) {
             return d;
         }

@@ -255,7 +255,8 @@ impl<'e> Pipeline<'e> {
         let value = quick_key(view, node).unwrap_or_else(|| eval::eval(&cx, node));
         let (key, shown) = match value {
             V::Str(s) if Some(&*s) == view.ip.peek() => {
-                let k = match view.req.ip {
+                // The client address (behind trusted proxies, not the peer's).
+                let k = match view.ip.addr() {
                     Some(IpAddr::V6(v6)) => Cow::Owned(match v6.to_ipv4_mapped() {
                         Some(v4) => v4.to_string(),
                         None => v6_prefix(v6, self.ipv6_prefix),

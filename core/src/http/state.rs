@@ -9,6 +9,7 @@ use crate::client_ip::ClientIp;
 use crate::cx::HttpView;
 use crate::http_request::HttpRequest;
 use crate::limit::{Admission, StoreError};
+use crate::proxies::TrustedProxies;
 use crate::request::Principal;
 use smallvec::SmallVec;
 use std::borrow::Cow;
@@ -88,7 +89,12 @@ pub(crate) struct Prepared<'r> {
 
 impl<'r> Prepared<'r> {
     /// Blank state for `req`; `Pipeline::prepare` fills it.
-    pub(crate) fn new(req: &'r HttpRequest) -> Prepared<'r> {
+    pub(crate) fn new(req: &'r HttpRequest, proxies: Option<&TrustedProxies>) -> Prepared<'r> {
+        // The peer, unless the policy's `proxies` block trusts it (docs/LANGUAGE.md).
+        let ip = match proxies {
+            Some(p) => p.client(req.ip, &req.headers),
+            None => req.ip,
+        };
         Prepared {
             norm: NormPath {
                 path: Cow::Borrowed("/"),
@@ -96,7 +102,7 @@ impl<'r> Prepared<'r> {
                 query: "",
                 exact_check: false,
             },
-            ip: ClientIp::new(req.ip),
+            ip: ClientIp::new(ip),
             chain: Chain::new(),
             pattern: 0,
             applies: 0,

@@ -12,6 +12,7 @@ mod forms;
 pub(crate) mod http;
 mod paths;
 pub(crate) mod patterns;
+mod proxies;
 pub(crate) mod script;
 mod symbols;
 mod types;
@@ -70,9 +71,11 @@ pub fn check(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
             Item::Auth(a) => cx.auth(a),
             Item::Hosts(h) => cx.hosts(h),
             Item::Cookies(c) => cx.cookies(c),
+            Item::Proxies(p) => cx.proxies(p),
         }
     }
     patterns::route_conflicts(policy, &mut cx.diags);
+    proxies::one_block(policy, &mut cx.diags);
     cx.diags.extend(case::case_sensitive(policy));
     let mut diags = cx.diags;
     diags.sort_by_key(|d| (d.span.start, d.span.end));

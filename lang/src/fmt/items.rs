@@ -282,6 +282,20 @@ pub(super) fn claim_name(c: &ClaimName) -> String {
     }
 }
 
+pub(super) fn proxies_entry(e: &ProxiesEntry) -> String {
+    let values = match &e.value {
+        ProxiesValue::Trusted(xs) => join(xs, |s| string(&s.value)),
+        ProxiesValue::Hops { value, .. } => value.to_string(),
+        ProxiesValue::Header(h) => h.name.clone(),
+    };
+    let mut s = format!("{}: {values}", e.value.key());
+    if let Some(c) = &e.cond {
+        s.push_str(" if ");
+        s.push_str(&expr(c));
+    }
+    s
+}
+
 pub(super) fn cors_entry(e: &CorsEntry) -> String {
     let values = match &e.value {
         CorsValue::Origins(xs) => join(xs, |s| string(&s.value)),

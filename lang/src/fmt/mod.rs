@@ -16,8 +16,8 @@ pub use expr::{expr, regex, string};
 pub use layout::MAX_WIDTH;
 
 use items::{
-    attr, auth_entry, cookie_rule, cors_entry, grant, header_entry, idents, join, limit, role,
-    route_stmt, rule, startup_check,
+    attr, auth_entry, cookie_rule, cors_entry, grant, header_entry, idents, join, limit,
+    proxies_entry, role, route_stmt, rule, startup_check,
 };
 use layout::{width, INDENT};
 
@@ -129,6 +129,15 @@ impl<'a> Printer<'a> {
                     .map(|e| (e.span, header_entry(e)))
                     .collect();
                 self.block(span, open, blank, "headers", &entries);
+            }
+            Item::Proxies(p) => {
+                let open = after(span.start, "proxies");
+                let entries: Vec<_> = p
+                    .entries
+                    .iter()
+                    .map(|e| (e.span, proxies_entry(e)))
+                    .collect();
+                self.block(span, open, blank, "proxies", &entries);
             }
             Item::Cors(c) => {
                 let open = after(span.start, "cors");

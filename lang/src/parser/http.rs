@@ -292,4 +292,39 @@ impl<'l> Lower<'l> {
         }
         Some(CorsDecl { entries, span })
     }
+
+    pub(super) fn proxies_decl(&mut self, p: Pair<'_, Rule>) -> Option<ProxiesDecl> {
+        let span = span_of(&p);
+        let mut entries = Vec::new();
+        for e in inner(p) {
+            let espan = span_of(&e);
+            let mut it = inner(e);
+            let v = it.next()?;
+            let value = match v.as_rule() {
+                Rule::proxies_trusted => {
+                    ProxiesValue::Trusted(inner(v).map(|s| self.string(s)).collect())
+                }
+                Rule::proxies_hops => {
+                    let n = inner(v).next()?;
+                    let span = span_of(&n);
+                    ProxiesValue::Hops {
+                        value: self.integer(n)?,
+                        span,
+                    }
+                }
+                Rule::proxies_header => ProxiesValue::Header(self.ident(inner(v).next()?)),
+                _ => return None,
+            };
+            let cond = match it.next() {
+                Some(c) => Some(self.expr(c)?),
+                None => None,
+            };
+            entries.push(ProxiesEntry {
+                value,
+                cond,
+                span: espan,
+            });
+        }
+        Some(ProxiesDecl { entries, span })
+    }
 }

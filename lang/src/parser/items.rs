@@ -58,6 +58,7 @@ impl<'l> Lower<'l> {
             Rule::script_decl => Item::Script(self.script_decl(p)),
             Rule::auth_decl => Item::Auth(self.auth_decl(p)?),
             Rule::cookies_decl => Item::Cookies(self.cookies_decl(p)?),
+            Rule::proxies_decl => Item::Proxies(self.proxies_decl(p)?),
             Rule::hosts_decl => Item::Hosts(HostsDecl {
                 span: span_of(&p),
                 hosts: inner(p).map(|s| self.string(s)).collect(),

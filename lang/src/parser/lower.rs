@@ -97,6 +97,7 @@ pub(super) fn is_noise(rule: Rule) -> bool {
             | Rule::kw_lower
             | Rule::if_word
             | Rule::kw_hosts
+            | Rule::kw_proxies
             | Rule::kw_signature
             | Rule::kw_tolerance
             | Rule::kw_cookies

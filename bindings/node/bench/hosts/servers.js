@@ -10,7 +10,7 @@
 //   *-warden       the same framework with Warden's adapter and policy (policy.js)
 
 require('reflect-metadata');
-const warden = require('warden');
+const warden = require('warden-policy');
 const { policyFor, SECRET, ORIGIN, LIMIT } = require('./policy');
 
 const variant = process.argv[2];
@@ -115,7 +115,7 @@ async function main() {
       imports.push(ThrottlerModule.forRoot([{ ttl: 60_000, limit: LIMIT }]));
       providers.push({ provide: APP_GUARD, useClass: ThrottlerGuard }, { provide: APP_GUARD, useClass: JwtAuthGuard }, { provide: APP_GUARD, useClass: RolesGuard });
     } else {
-      imports.push(require('warden/nest').WardenModule.forRoot({ engine: await engine() }));
+      imports.push(require('warden-policy/nest').WardenModule.forRoot({ engine: await engine() }));
     }
     class AppModule {}
     Module({ imports, controllers: [Stats], providers })(AppModule);

@@ -1,7 +1,7 @@
 from datetime import datetime
 from os import PathLike
 from collections.abc import Awaitable
-from typing import Any, Final, Literal, Mapping, final
+from typing import Any, Final, Literal, Mapping, Sequence, final
 
 Json = None | bool | int | float | str | list["Json"] | tuple["Json", ...] | set[str] | frozenset[str] | dict[str, "Json"]
 
@@ -112,10 +112,17 @@ class Engine:
         secrets: Mapping[str, str] | None = None,
         config: Mapping[str, str] | None = None,
         redis_url: str | None = None,
+        redis_cluster: Sequence[str] | None = None,
+        redis_ca_file: str | PathLike[str] | None = None,
         on_store_error: OnStoreError | None = None,
         cache_size: int | None = None,
     ) -> Engine:
-        """Load and check a policy file; `PolicyError` lists its problems."""
+        """Load and check a policy file; `PolicyError` lists its problems.
+
+        Rate limits count in this process unless a shared store is given:
+        `redis_url` (`redis://` or `rediss://`, TLS verified against the system's
+        roots or only the PEM CA bundle `redis_ca_file`) or `redis_cluster` (seed
+        node URLs of a Redis Cluster; one live seed is enough)."""
     @staticmethod
     def from_source(
         name: str,
@@ -125,10 +132,13 @@ class Engine:
         secrets: Mapping[str, str] | None = None,
         config: Mapping[str, str] | None = None,
         redis_url: str | None = None,
+        redis_cluster: Sequence[str] | None = None,
+        redis_ca_file: str | PathLike[str] | None = None,
         on_store_error: OnStoreError | None = None,
         cache_size: int | None = None,
     ) -> Engine:
-        """Load and check policy text named `name` (as decisions cite it)."""
+        """Load and check policy text named `name` (as decisions cite it); the
+        options are those of `from_file`."""
     def authorize(
         self,
         *,
@@ -206,3 +216,7 @@ class CannotFilter(WardenError):
 
 def _residual_json(engine: Engine, request: str) -> str:
     """Answer a filter request given as JSON text (used by `warden.filter`)."""
+
+def cli_main(argv: list[str]) -> int:
+    """Run the `warden` command line on `argv` (program name first); return its exit
+    status. The wheel's `warden` script (`warden._cli`) calls it."""

@@ -30,6 +30,13 @@ Only for a route that verifies a signature over the body (`require signature`,
 answered 413 without asking the engine), and replayed to the app unchanged. Every
 `Set-Cookie` of an allowed response goes through `Engine.enforce_set_cookie` (the
 policy's `cookies` rules) when the policy has any.
+
+The client address passed to the engine is the scope's `client`, which ASGI servers
+fill with the socket peer; the policy's `proxies` block alone decides which
+`X-Forwarded-For`/`Forwarded` headers count. Run uvicorn with `--no-proxy-headers`
+(`proxy_headers=False`): its default trusts `X-Forwarded-For` from 127.0.0.1 and
+rewrites `client` before any middleware sees it, and the policy then cannot tell a
+client's forged header from its proxy's.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ the server decoded it, re-encoded, with the query string.
 from __future__ import annotations
 
 import io
+import ipaddress
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -88,8 +89,24 @@ def request_args(environ: Mapping[str, Any]) -> dict[str, Any]:
         "method": environ.get("REQUEST_METHOD", "GET"),
         "path": path,
         "headers": headers,
-        "ip": environ.get("REMOTE_ADDR") or None,
+        "ip": peer_address(environ),
     }
+
+
+def peer_address(environ: Mapping[str, Any]) -> str | None:
+    """The socket peer: `REMOTE_ADDR` as the server set it. werkzeug's `ProxyFix`
+    rewrites `REMOTE_ADDR` from `X-Forwarded-For` and keeps the server's value in
+    `werkzeug.proxy_fix.orig`: that one is used, so a header a client wrote never becomes
+    its address (rate limits by `ip` would give it a fresh budget per request). None when the server gave no address (a
+    Unix socket) or something that is not one."""
+    orig = environ.get("werkzeug.proxy_fix.orig")
+    raw = orig.get("REMOTE_ADDR") if isinstance(orig, Mapping) else environ.get("REMOTE_ADDR")
+    if not raw:
+        return None
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        return None
 
 
 def read_body(environ: Environ, cap: int) -> bytes | None:

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import type { Database } from 'sql.js';
-import { CannotFilter, Engine, express as warden } from 'warden';
+import { CannotFilter, Engine, express as warden } from 'warden-policy';
 import { editablePosts, getPost, setTitle } from './posts';
 
 const USERS = [

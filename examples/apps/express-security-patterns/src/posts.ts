@@ -5,7 +5,7 @@
 // (`engine.sqlFilter`), so a page is a page of allowed rows.
 
 import initSqlJs, { type Database, type SqlValue } from 'sql.js';
-import type { ColumnMap, Engine, Principal } from 'warden';
+import type { ColumnMap, Engine, Principal } from 'warden-policy';
 
 export interface Post {
   id: string;

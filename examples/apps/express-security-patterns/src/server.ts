@@ -2,7 +2,7 @@
 // environment. A policy that does not load (a short JWT_SECRET ...) stops it here.
 
 import path from 'node:path';
-import { Engine } from 'warden';
+import { Engine } from 'warden-policy';
 import { createApp } from './app';
 import { openDatabase } from './posts';
 

@@ -99,7 +99,7 @@ test('seed 003 requireRole("editor", "admin") and "Not authorized to edit this p
 test('list endpoint: GET /api/posts/editable pages through exactly the posts authorize lets the caller write', async () => {
   // The same policy and rows, decided one post at a time here: what the PUT's check
   // answers for each post. The app filters in SQLite instead.
-  const { Engine } = require('warden');
+  const { Engine } = require('warden-policy');
   const { seedPosts } = require('../dist/posts');
   const policy = path.join(__dirname, '..', '..', '..', '..', 'policies', 'security-patterns.warden');
   const engine = Engine.fromFile(policy, { env: 'production', secrets: { JWT_SECRET: ENV.JWT_SECRET, JWT_REFRESH_SECRET: ENV.JWT_REFRESH_SECRET } });

@@ -7,7 +7,7 @@
 
 import { Hono } from 'hono';
 import type { SQLJsDatabase } from 'drizzle-orm/sql-js';
-import { CannotFilter, Engine, hono as warden, type Principal, type WardenState, type HonoContextLike } from 'warden';
+import { CannotFilter, Engine, hono as warden, type Principal, type WardenState, type HonoContextLike } from 'warden-policy';
 import { readableUsers, type DirectoryUser } from './directory';
 
 type Env = { Variables: { warden: WardenState } };

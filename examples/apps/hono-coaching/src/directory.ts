@@ -9,8 +9,8 @@ import initSqlJs from 'sql.js';
 import { drizzle, type SQLJsDatabase } from 'drizzle-orm/sql-js';
 import { sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { asc } from 'drizzle-orm';
-import type { Engine, Principal } from 'warden';
-import { drizzleWhere } from 'warden/drizzle';
+import type { Engine, Principal } from 'warden-policy';
+import { drizzleWhere } from 'warden-policy/drizzle';
 
 export const users = sqliteTable('users', {
   id: text('id').primaryKey(),

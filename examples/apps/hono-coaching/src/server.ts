@@ -3,7 +3,7 @@
 
 import path from 'node:path';
 import { serve } from '@hono/node-server';
-import { Engine } from 'warden';
+import { Engine } from 'warden-policy';
 import { createApp, directoryUsers } from './app';
 import { openDirectory } from './directory';
 

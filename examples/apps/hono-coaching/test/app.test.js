@@ -92,7 +92,7 @@ test('seed 004 org scope and ceiling: a resource-level check in the handler', as
 test('list endpoint: GET /api/users pages through exactly the users authorize lets the caller read', async () => {
   // The same policy and directory, decided one user at a time here (what GET
   // /api/users/:id answers); the app filters in SQLite through Drizzle instead.
-  const { Engine } = require('warden');
+  const { Engine } = require('warden-policy');
   const { seedDirectory } = require('../dist/directory');
   const { directoryUsers } = require('../dist/app');
   const policy = path.join(__dirname, '..', '..', '..', '..', 'policies', 'coaching-app.warden');

@@ -4,8 +4,8 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { Body, Controller, Get, HttpCode, Module, Post, UnauthorizedException } from '@nestjs/common';
-import { Principal, WardenModule } from 'warden/nest';
-import type { Principal as User } from 'warden';
+import { Principal, WardenModule } from 'warden-policy/nest';
+import type { Principal as User } from 'warden-policy';
 import { USERS, UsersService } from './users';
 
 export const POLICY = process.env.WARDEN_POLICY ?? path.join(__dirname, '..', '..', '..', '..', 'policies', 'lumira.warden');

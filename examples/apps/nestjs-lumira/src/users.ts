@@ -2,8 +2,8 @@
 // Warden before listing them.
 
 import { Injectable } from '@nestjs/common';
-import { WardenService } from 'warden/nest';
-import type { Principal } from 'warden';
+import { WardenService } from 'warden-policy/nest';
+import type { Principal } from 'warden-policy';
 
 export interface User {
   id: string;

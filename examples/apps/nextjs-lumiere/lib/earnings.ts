@@ -5,7 +5,7 @@
 // parameterized WHERE fragment (`engine.sqlFilter`), so a page is a page of allowed rows.
 
 import initSqlJs, { type Database, type SqlValue } from 'sql.js';
-import type { Engine, Principal } from 'warden';
+import type { Engine, Principal } from 'warden-policy';
 
 export interface Statement {
   id: string;

@@ -4,7 +4,7 @@
 // request with the policy's diagnostics rather than letting it through.
 
 import path from 'node:path';
-import { Engine, fetchGuard, type FetchGuard, type Principal } from 'warden';
+import { Engine, fetchGuard, type FetchGuard, type Principal } from 'warden-policy';
 
 const POLICY = process.env.WARDEN_POLICY ?? path.join(process.cwd(), '..', '..', '..', 'policies', 'lumiere.warden');
 

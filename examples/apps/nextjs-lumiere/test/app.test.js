@@ -92,7 +92,7 @@ test('seed 001 "earnings are visible to their owner only": a resource-level chec
 test('list endpoint: GET /api/earnings pages through exactly the statements authorize lets the caller view', async () => {
   // The statements are the app's (lib/earnings.ts, seeded the same way here); the same
   // policy decides each one here, as /api/earnings/[userId] does. The app filters in SQLite.
-  const { Engine } = require('warden');
+  const { Engine } = require('warden-policy');
   const OWNERS = ['c1', 'c2', 'u1', 'c1', 'a1', 'c3', 'c1'];
   const statements = Array.from({ length: 90 }, (_, i) => ({ id: `e${String(i + 1).padStart(3, '0')}`, owner: OWNERS[(i * 3) % OWNERS.length] }));
   const engine = Engine.fromFile(path.join(__dirname, '..', '..', '..', '..', 'policies', 'lumiere.warden'), {

@@ -1,4 +1,4 @@
-import { CannotFilter } from 'warden';
+import { CannotFilter } from 'warden-policy';
 import { viewableStatements } from '../../../lib/earnings';
 import { principalOf, wardenEngine } from '../../../lib/warden';
 

@@ -1,63 +1,48 @@
-//! `RedisStore`: rate-limit state shared by every instance of an application, in Redis.
+//! `RedisStore`: rate-limit state shared by every instance of an application, in Redis
+//! (one server, `rediss://` with TLS, or a Redis Cluster; see [`target`]).
 //!
 //! One round trip per check: `redis.lua` runs the same algorithm as the memory store
 //! atomically in Redis, called by its SHA-1 (`EVALSHA`; `redis::Script` loads it again
-//! after a `SCRIPT FLUSH` or a restart). Time is the `now_us` the engine passes, not
-//! Redis `TIME`: tests and `warden test` drive windows through the request's time, and
-//! the memory and Redis stores then answer identically (see docs/ARCHITECTURE.md).
+//! after a `SCRIPT FLUSH`, a restart or a failover). Time is the `now_us` the engine
+//! passes, not Redis `TIME`: tests and `warden test` drive windows through the
+//! request's time, and the memory and Redis stores then answer identically (see
+//! docs/ARCHITECTURE.md).
 //!
-//! Keys are `warden:POLICY:LIMIT:HASH`, where HASH is the first 128 bits of the
+//! Keys are `warden:POLICY:LIMIT:{HASH}`, where HASH is the first 128 bits of the
 //! SHA-256 of the key material in hex: client material (API keys, addresses) never
-//! reaches Redis in clear, and names cannot hold `:`, so limits never share a key.
-//! Every key carries a TTL, so idle clients vanish.
+//! reaches Redis in clear, and names cannot hold `:`, `{` or `}`, so limits never
+//! share a key. Every key carries a TTL, so idle clients vanish.
+//!
+//! In a cluster, the braces are a hash tag: the slot is the CRC16 of HASH alone. Each
+//! check's script touches exactly one key (its `KEYS[1]`), so a check never spans two
+//! slots whatever the tag; the tag decides *placement*. Keying the slot by the client
+//! spreads one busy limit (`login`, keyed by address) over every master instead of
+//! piling all its clients onto the one master a per-limit tag would pick, and puts the
+//! states of one client under every limit in one slot, so a future script could check
+//! a request's limits in one round trip. Names never steer placement.
 //!
 //! Failures are values: a check waits at most the connect timeout plus the command
-//! timeout, then answers `StoreError`. After a connection fails or times out, checks
-//! answer `Unavailable` at once for `reconnect_backoff` instead of each waiting on a
-//! dead or hung server; the first check after that tries again, so recovery needs
-//! nothing from the host. A pooled connection found dead (Redis restarted) is retried
-//! once on a fresh one.
+//! timeout (per attempt), then answers `StoreError`. After a connection fails or times
+//! out, checks answer `Unavailable` at once for `reconnect_backoff` instead of each
+//! waiting on a dead or hung server; the first check after that tries again, so
+//! recovery needs nothing from the host. A pooled connection found dead (Redis
+//! restarted, a master failed over) is retried once on a fresh one.
 
+mod options;
+mod target;
+
+pub use self::options::RedisOptions;
+
+use self::target::{AsyncConnection, SyncConnection, Target};
 use super::{gcra, Admission, AdmissionFuture, LimitSpec, LimitStore, StoreError};
-use redis::aio::MultiplexedConnection;
-use redis::{
-    AsyncConnectionConfig, Client, Commands, Connection, RedisError, Script, ScriptInvocation,
-};
+use redis::{RedisError, Script, ScriptInvocation};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const SCRIPT: &str = include_str!("redis.lua");
-
-/// How a [`RedisStore`] talks to Redis.
-#[derive(Debug, Clone)]
-pub struct RedisOptions {
-    /// Longest wait for a TCP connection (and the `HELLO`/`AUTH` exchange).
-    pub connect_timeout: Duration,
-    /// Longest wait for one check's answer once connected.
-    pub command_timeout: Duration,
-    /// After a connection fails or times out, checks answer `Unavailable` at once for
-    /// this long.
-    pub reconnect_backoff: Duration,
-    /// Idle blocking connections kept for `check` (more are opened under load).
-    pub pool_size: usize,
-}
-
-impl Default for RedisOptions {
-    /// 500 ms to connect, 250 ms per command, 100 ms backoff, 16 idle connections: a
-    /// loopback or same-zone Redis answers in well under a millisecond, so these only
-    /// bound how long a request waits on a broken one.
-    fn default() -> Self {
-        RedisOptions {
-            connect_timeout: Duration::from_millis(500),
-            command_timeout: Duration::from_millis(250),
-            reconnect_backoff: Duration::from_millis(100),
-            pool_size: 16,
-        }
-    }
-}
 
 /// A [`LimitStore`] in Redis, for limits shared across instances.
 ///
@@ -85,14 +70,18 @@ impl Default for RedisOptions {
 /// # Ok::<(), String>(())
 /// ```
 pub struct RedisStore {
-    client: Client,
+    target: Target,
     options: RedisOptions,
     script: Script,
     /// Blocking connections for `check`, each with read and write timeouts.
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<SyncConnection>>,
     /// The multiplexed connection `check_async` shares; `None` until first use and after
     /// a failure.
-    shared: Mutex<Option<MultiplexedConnection>>,
+    shared: Mutex<Option<AsyncConnection>>,
+    /// Held while one task opens the shared connection, so that a burst of
+    /// `check_async` calls on a cold store opens one connection, not one each (a TLS
+    /// handshake each, on a busy server, is what turned bursts into timeouts).
+    connecting: tokio::sync::Mutex<()>,
     /// Before this many microseconds after `epoch`, do not try to connect.
     down_until_us: AtomicU64,
     epoch: Instant,
@@ -102,31 +91,57 @@ impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Not the URL: it may carry a password.
         f.debug_struct("RedisStore")
+            .field(
+                "target",
+                &match self.target {
+                    Target::Single(_) => "single",
+                    Target::Cluster(_) => "cluster",
+                },
+            )
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
 
 impl RedisStore {
-    /// A store for the Redis at `url` (`redis://[user:password@]host:port[/db]`). Parses
-    /// the URL only: an unreachable Redis shows up as `StoreError` on checks, so a host
-    /// can start before its Redis does.
+    /// A store for the Redis at `url`: `redis://[user:password@]host:port[/db]`, or
+    /// `rediss://...` for TLS (verified against the system's roots or
+    /// [`RedisOptions::ca_file`]). Parses the URL (and reads the CA file) only: an
+    /// unreachable Redis shows up as `StoreError` on checks, so a host can start before
+    /// its Redis does.
     pub fn open(url: &str, options: RedisOptions) -> Result<Self, StoreError> {
-        let client = Client::open(url).map_err(|_| {
-            // Not the parser's message: it may quote the URL, password included.
-            StoreError::Unavailable(
-                "invalid Redis URL (expected redis://[user:password@]host:port[/db])".into(),
-            )
-        })?;
-        Ok(RedisStore {
-            client,
+        let target = Target::single(url, &options).map_err(StoreError::Unavailable)?;
+        Ok(Self::with_target(target, options))
+    }
+
+    /// A store for the Redis Cluster reachable through the seed nodes `urls` (all
+    /// `redis://` or all `rediss://`, database 0; one live seed is enough, the client
+    /// discovers the other nodes). Nothing is dialled until the first check.
+    pub fn open_cluster<S: AsRef<str>>(
+        urls: &[S],
+        options: RedisOptions,
+    ) -> Result<Self, StoreError> {
+        let urls: Vec<&str> = urls.iter().map(AsRef::as_ref).collect();
+        let target = Target::cluster(&urls, &options).map_err(StoreError::Unavailable)?;
+        Ok(Self::with_target(target, options))
+    }
+
+    fn with_target(target: Target, options: RedisOptions) -> Self {
+        RedisStore {
+            target,
             options,
             script: Script::new(SCRIPT),
             idle: Mutex::new(Vec::new()),
             shared: Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
             down_until_us: AtomicU64::new(0),
             epoch: Instant::now(),
-        })
+        }
+    }
+
+    /// Whether this store talks to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.target, Target::Cluster(_))
     }
 
     /// The SHA-1 the script is called by (for `SCRIPT EXISTS` in tests and operations).
@@ -142,12 +157,14 @@ impl RedisStore {
         escape_into(&spec.policy, &mut out);
         out.push(':');
         escape_into(&spec.name, &mut out);
-        out.push(':');
+        // The cluster hash tag (see the module docs): the slot follows the client.
+        out.push_str(":{");
         for b in &digest[..16] {
             const HEX: &[u8; 16] = b"0123456789abcdef";
             out.push(char::from(HEX[usize::from(b >> 4)]));
             out.push(char::from(HEX[usize::from(b & 15)]));
         }
+        out.push('}');
         out
     }
 
@@ -188,38 +205,34 @@ impl RedisStore {
         store_error(e)
     }
 
-    fn connect(&self) -> Result<Connection, StoreError> {
+    fn connect(&self) -> Result<SyncConnection, StoreError> {
         self.backoff_gate()?;
-        let con = self
-            .client
-            .get_connection_with_timeout(self.options.connect_timeout)
-            .map_err(|e| self.failed(&e))?;
-        let timeout = Some(self.options.command_timeout);
-        con.set_read_timeout(timeout)
-            .and_then(|()| con.set_write_timeout(timeout))
-            .map_err(|e| store_error(&e))?;
-        Ok(con)
+        self.target
+            .connect(&self.options)
+            .map_err(|e| self.failed(&e))
     }
 
-    fn idle(&self) -> MutexGuard<'_, Vec<Connection>> {
+    fn idle(&self) -> MutexGuard<'_, Vec<SyncConnection>> {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn shared(&self) -> MutexGuard<'_, Option<MultiplexedConnection>> {
+    fn shared(&self) -> MutexGuard<'_, Option<AsyncConnection>> {
         self.shared.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    async fn shared_connection(&self) -> Result<(MultiplexedConnection, bool), StoreError> {
+    async fn shared_connection(&self) -> Result<(AsyncConnection, bool), StoreError> {
         if let Some(con) = self.shared().clone() {
             return Ok((con, true));
         }
+        let _one_at_a_time = self.connecting.lock().await;
+        // Another task may have connected (or failed, starting the backoff) meanwhile.
+        if let Some(con) = self.shared().clone() {
+            return Ok((con, false));
+        }
         self.backoff_gate()?;
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(self.options.connect_timeout)
-            .set_response_timeout(self.options.command_timeout);
         let con = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
+            .target
+            .connect_async(&self.options)
             .await
             .map_err(|e| self.failed(&e))?;
         *self.shared() = Some(con.clone());
@@ -272,17 +285,21 @@ fn store_error(e: &RedisError) -> StoreError {
         StoreError::Timeout
     } else {
         // Redis errors name the failing command, never its arguments; keys are hashed.
+        // A TLS failure says why (an unknown issuer, a name mismatch) in its message.
         StoreError::Unavailable(format!("Redis: {e}"))
     }
 }
 
-/// Names are identifiers today; `%` and `:` are escaped anyway so a key stays
-/// unambiguous whatever the grammar allows later.
+/// Names are identifiers today; `%`, `:` and the hash-tag braces are escaped anyway so
+/// a key stays unambiguous, and its slot the client's, whatever the grammar allows
+/// later.
 fn escape_into(name: &str, out: &mut String) {
     for c in name.chars() {
         match c {
             '%' => out.push_str("%25"),
             ':' => out.push_str("%3A"),
+            '{' => out.push_str("%7B"),
+            '}' => out.push_str("%7D"),
             c => out.push(c),
         }
     }
@@ -301,7 +318,7 @@ impl LimitStore for RedisStore {
                 Some(con) => con,
                 None => self.connect()?,
             };
-            match inv.invoke::<Reply>(&mut con) {
+            match inv.invoke::<Reply>(con.as_dyn()) {
                 Ok(reply) => {
                     let mut idle = self.idle();
                     if idle.len() < self.options.pool_size {
@@ -336,7 +353,7 @@ impl LimitStore for RedisStore {
             }
             // The connection's own timeouts cover each step; this bounds the whole,
             // including a retry on a fresh connection.
-            let budget = self.options.connect_timeout + 2 * self.options.command_timeout;
+            let budget = target::budget(&self.options);
             match tokio::time::timeout(budget, self.check_shared(spec, key, now_us)).await {
                 Ok(result) => result,
                 Err(_) => {
@@ -349,18 +366,19 @@ impl LimitStore for RedisStore {
         })
     }
 
-    /// Deletes this store's keys (`warden:*`) with `SCAN` + `UNLINK`. Meant for tests;
-    /// failures are ignored, as the trait's `clear` cannot report them.
+    /// Deletes this store's keys (`warden:*`, on every master of a cluster) with
+    /// `UNLINK`. Meant for tests; failures are ignored, as the trait's `clear` cannot
+    /// report them.
     fn clear(&self) {
         let Ok(mut con) = self.connect() else { return };
-        let keys: Vec<String> = match con.scan_match::<_, String>("warden:*") {
-            Ok(iter) => iter.collect(),
-            Err(_) => return,
+        let Ok(keys) = self.target.keys(&mut con) else {
+            return;
         };
         for chunk in keys.chunks(512) {
+            // A cluster client splits a multi-key `UNLINK` by slot.
             if redis::cmd("UNLINK")
                 .arg(chunk)
-                .query::<()>(&mut con)
+                .query::<()>(con.as_dyn())
                 .is_err()
             {
                 return;
