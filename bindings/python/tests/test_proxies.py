@@ -1,7 +1,7 @@
 """Trusted proxies over real sockets: clients (distinct loopback source addresses,
 127.0.0.2 to 127.0.0.8) -> a reverse proxy on 127.0.0.1 that appends the address it saw
 to `X-Forwarded-For` (or writes RFC 7239 `Forwarded`), as nginx does -> uvicorn ->
-Starlette behind `warden.asgi.WardenMiddleware`. The middleware passes the ASGI
+Starlette or FastAPI behind `warden.asgi.WardenMiddleware`. The middleware passes the ASGI
 `client` (the socket peer: uvicorn runs with `proxy_headers=False`, see warden.asgi);
 the policy's `proxies` block decides which forwarding headers count."""
 
@@ -12,10 +12,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -45,10 +47,20 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve_app(policy: str) -> Iterator[int]:
+def asgi_app(framework: str, engine: warden.Engine) -> Any:
+    """The login app on `framework`, behind the middleware as each framework adds it."""
+    if framework == "fastapi":
+        api = FastAPI()
+        api.add_middleware(WardenMiddleware, engine=engine)
+        api.post("/login")(login)
+        return api
+    return WardenMiddleware(Starlette(routes=[Route("/login", login, methods=["POST"])]), engine)
+
+
+def serve_app(policy: str, framework: str = "starlette") -> Iterator[int]:
     """uvicorn on a loopback port with the policy's app; yields the port."""
     engine = warden.Engine.from_source("p.warden", policy)
-    app = WardenMiddleware(Starlette(routes=[Route("/login", login, methods=["POST"])]), engine)
+    app = asgi_app(framework, engine)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -109,9 +121,10 @@ def post_login(port: int, source: str, headers: dict[str, str] | None = None) ->
 
 @pytest.fixture
 def behind(request: pytest.FixtureRequest) -> Iterator[tuple[int, int]]:
-    """(proxy port, app port) for the (policy, style) the test is parametrised with."""
-    policy, style = request.param
-    for app_port in serve_app(policy):
+    """(proxy port, app port) for the (policy, style, framework) the test is
+    parametrised with."""
+    policy, style, framework = request.param
+    for app_port in serve_app(policy, framework):
         proxy = reverse_proxy(app_port, style)
         try:
             yield proxy.server_address[1], app_port
@@ -120,7 +133,16 @@ def behind(request: pytest.FixtureRequest) -> Iterator[tuple[int, int]]:
             proxy.server_close()
 
 
-@pytest.mark.parametrize("behind", [(BEHIND_PROXY, "x-forwarded-for"), (FORWARDED, "forwarded")], indirect=True)
+@pytest.mark.parametrize(
+    "behind",
+    [
+        (BEHIND_PROXY, "x-forwarded-for", "starlette"),
+        (FORWARDED, "forwarded", "starlette"),
+        (BEHIND_PROXY, "x-forwarded-for", "fastapi"),
+        (FORWARDED, "forwarded", "fastapi"),
+    ],
+    indirect=True,
+)
 def test_seven_clients_behind_a_trusted_proxy_keep_seven_budgets(behind: tuple[int, int]) -> None:
     proxy, _ = behind
     for c in CLIENTS:
@@ -129,7 +151,9 @@ def test_seven_clients_behind_a_trusted_proxy_keep_seven_budgets(behind: tuple[i
         assert post_login(proxy, c) == 429, c
 
 
-@pytest.mark.parametrize("behind", [(BEHIND_PROXY, "x-forwarded-for")], indirect=True)
+@pytest.mark.parametrize(
+    "behind", [(BEHIND_PROXY, "x-forwarded-for", "starlette"), (BEHIND_PROXY, "x-forwarded-for", "fastapi")], indirect=True
+)
 def test_a_forged_forwarded_for_earns_no_fresh_budget(behind: tuple[int, int]) -> None:
     proxy, app = behind
     spoof = [{"x-forwarded-for": f"198.51.100.{i}"} for i in range(8)]
@@ -140,8 +164,9 @@ def test_a_forged_forwarded_for_earns_no_fresh_budget(behind: tuple[int, int]) -
     assert [post_login(app, "127.0.0.3", spoof[i]) for i in range(3, 6)] == [200, 200, 429]
 
 
-def test_without_a_proxies_block_forwarding_headers_are_ignored() -> None:
-    for app in serve_app(NO_PROXIES):
+@pytest.mark.parametrize("framework", ["starlette", "fastapi"])
+def test_without_a_proxies_block_forwarding_headers_are_ignored(framework: str) -> None:
+    for app in serve_app(NO_PROXIES, framework):
         forged = [{"x-forwarded-for": f"198.51.100.{i}", "forwarded": f"for=203.0.113.{i}"} for i in range(3)]
         assert [post_login(app, "127.0.0.4", h) for h in forged] == [200, 200, 429]
         assert post_login(app, "127.0.0.5", forged[0]) == 200
