@@ -9,6 +9,7 @@ import { Hono } from 'hono';
 import type { SQLJsDatabase } from 'drizzle-orm/sql-js';
 import { CannotFilter, Engine, hono as warden, type Principal, type WardenState, type HonoContextLike } from 'warden-policy';
 import { readableUsers, type DirectoryUser } from './directory';
+import { attachableMentorships } from './mentorships';
 
 type Env = { Variables: { warden: WardenState } };
 
@@ -126,6 +127,19 @@ export function createApp(engine: Engine, directory: SQLJsDatabase): Hono<Env> {
       return c.json({ users: readableUsers(directory, engine, c.get('warden').principal, limit, offset), limit, offset });
     } catch (e) {
       // A policy rule no SQL can express: never a wrong page.
+      if (e instanceof CannotFilter) return c.json({ error: 'this list cannot be filtered' }, 500);
+      throw e;
+    }
+  });
+
+  // The seed's File Upload ACL as a list: the mentorships the caller may attach files
+  // to (a participant, or a manager of the mentorship's organization), filtered by
+  // SQLite through a join table of participants, paged after the filter.
+  app.get('/api/mentorships/attachable', (c) => {
+    const { limit, offset } = pageOf(c.req.url);
+    try {
+      return c.json({ mentorships: attachableMentorships(directory, engine, c.get('warden').principal, limit, offset), limit, offset });
+    } catch (e) {
       if (e instanceof CannotFilter) return c.json({ error: 'this list cannot be filtered' }, 500);
       throw e;
     }

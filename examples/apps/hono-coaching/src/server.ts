@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server';
 import { Engine } from 'warden-policy';
 import { createApp, directoryUsers } from './app';
 import { openDirectory } from './directory';
+import { createMentorships } from './mentorships';
 
 const POLICY = process.env.WARDEN_POLICY ?? path.join(__dirname, '..', '..', '..', '..', 'policies', 'coaching-app.warden');
 
@@ -20,6 +21,7 @@ const engine = Engine.fromFile(POLICY, {
 });
 
 void openDirectory(directoryUsers()).then((directory) => {
+  createMentorships(directory);
   serve({ fetch: createApp(engine, directory).fetch, port: Number(process.env.PORT ?? 3001), hostname: '127.0.0.1' }, (info) => {
     console.log(`listening on http://127.0.0.1:${info.port}`);
   });
