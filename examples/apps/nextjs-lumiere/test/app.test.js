@@ -129,6 +129,47 @@ test('list endpoint: GET /api/earnings pages through exactly the statements auth
   assert.equal((await get('/api/earnings')).status, 401);
 });
 
+test('list endpoint: GET /api/tasks/claimable pages through exactly the tasks authorize lets the caller claim', async () => {
+  // The task board is the app's (lib/tasks.ts, compiled by next build into its own
+  // bundle; the same seed is rebuilt here); the policy decides each task here, the app
+  // filters in SQLite. Two allow rules (ARTIST's and STUNT_PERFORMER's categories) and
+  // grants (CONTRIBUTOR, ADMIN) meet in one WHERE.
+  const { Engine } = require('warden-policy');
+  const CATEGORIES = ['creative', 'stunt', 'writing', 'vfx', 'motion_capture', 'music', 'marketing', 'design', 'casting'];
+  const tasks = Array.from({ length: 75 }, (_, i) => {
+    const category = CATEGORIES[(i * 4) % CATEGORIES.length];
+    return { id: `t${String(i + 1).padStart(3, '0')}`, category, title: `${category} task ${i + 1}` };
+  });
+  const engine = Engine.fromFile(path.join(__dirname, '..', '..', '..', '..', 'policies', 'lumiere.warden'), {
+    env: 'production',
+    secrets: { AUTH_SECRET: ENV.AUTH_SECRET, CRON_SECRET: ENV.CRON_SECRET, STRIPE_WEBHOOK_SECRET: ENV.STRIPE_WEBHOOK_SECRET, DATABASE_URL: ENV.DATABASE_URL },
+  });
+  const got = {};
+  for (const [id, role] of [['u1', 'ARTIST'], ['s1', 'STUNT_PERFORMER'], ['c1', 'CONTRIBUTOR'], ['a1', 'ADMIN'], ['v1', 'VIEWER']]) {
+    const cookie = session({ sub: id, role });
+    const principal = { id, roles: [role] };
+    const want = tasks.filter((t) => engine.authorize({ principal, action: 'tasks:claim', resource: { type: 'task', id: t.id, category: t.category } }).allowed);
+    const rows = [];
+    for (let offset = 0; ; offset += 10) {
+      const r = await get(`/api/tasks/claimable?limit=10&offset=${offset}`, cookie);
+      assert.equal(r.status, 200);
+      const page = (await r.json()).tasks;
+      // Every page but the last is full: the filter runs before LIMIT/OFFSET.
+      if (rows.length + page.length < want.length) assert.equal(page.length, 10, `${role} at ${offset}`);
+      rows.push(...page);
+      if (page.length < 10) break;
+    }
+    assert.deepEqual(rows, want, role);
+    got[role] = new Set(rows.map((t) => t.category));
+  }
+  assert.deepEqual([...got.ARTIST].sort(), ['creative', 'design', 'music', 'vfx']);
+  assert.deepEqual([...got.STUNT_PERFORMER].sort(), ['motion_capture', 'stunt']);
+  assert.equal(got.CONTRIBUTOR.size, CATEGORIES.length);
+  assert.equal(got.ADMIN.size, CATEGORIES.length);
+  assert.equal(got.VIEWER.size, 0);
+  assert.equal((await get('/api/tasks/claimable')).status, 401);
+});
+
 test('seed 001 cron: "Authorization: Bearer ${CRON_SECRET}" or 401', async () => {
   const post = (auth) => fetch(`${app.base}/api/cron/cleanup`, { method: 'POST', headers: auth ? { authorization: auth } : {} });
   assert.equal((await post()).status, 401);

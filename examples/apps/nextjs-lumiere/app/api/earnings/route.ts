@@ -1,12 +1,7 @@
 import { CannotFilter } from 'warden-policy';
 import { viewableStatements } from '../../../lib/earnings';
+import { pageOf } from '../../../lib/page';
 import { principalOf, wardenEngine } from '../../../lib/warden';
-
-/** `?limit=` and `?offset=`: whole numbers in range, else the defaults. */
-function pageOf(url: URL): { limit: number; offset: number } {
-  const num = (v: string | null, dflt: number, max: number) => Math.min(v !== null && /^\d{1,6}$/.test(v) ? Number(v) : dflt, max);
-  return { limit: Math.max(1, num(url.searchParams.get('limit'), 20, 100)), offset: num(url.searchParams.get('offset'), 0, 1_000_000) };
-}
 
 // The list twin of /api/earnings/[userId]: the statements the caller may view, filtered
 // by SQLite with the policy's own "owner or ADMIN" rule, paged after it.
