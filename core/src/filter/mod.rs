@@ -33,8 +33,8 @@ pub use residual::{CannotFilter, CmpOp, Cond, Kind, Residual, Scalar};
 pub use sql::{ColumnMap, ColumnSpec, ColumnType, Dialect, SqlFilter, SqlParam};
 
 use crate::cx::Cx;
-use crate::eval;
 use crate::request::{Attrs, Principal, Request, Resource};
+use crate::rolesets;
 use crate::subject::Subject;
 use crate::tables::NO_GRANT;
 use crate::Engine;
@@ -90,7 +90,7 @@ impl Engine {
         };
         let s = Subject::Built(&base);
         let who = s.principal();
-        let pmask = who.and_then(|p| eval::role_mask(t, p.roles()));
+        let pmask = who.and_then(|p| rolesets::role_mask(t, p.roles()));
         let cx = Cx {
             t: Some(t),
             req: Some(s),
