@@ -2,7 +2,7 @@
 //! 1,000 allowed rows out of 100,000 (SQLite, bundled, in memory): filter in SQL vs.
 //! load every row and `authorize` it, in the same run.
 //!
-//! Run: `cargo bench -p warden --bench filter`. Prints the load-and-authorize / filter
+//! Run: `cargo bench -p warden-policy --bench filter`. Prints the load-and-authorize / filter
 //! ratio after criterion's groups.
 #![allow(
     clippy::unwrap_used,
