@@ -2,8 +2,9 @@
 # The Python binding: clippy, a fresh venv, the release wheel (`maturin build --release`,
 # built once: scripts/test-packages.sh installs the same file outside the repository)
 # installed into it, pytest (incl. the replay of every examples/*.test.toml against
-# `warden eval`, and the `warden` command the wheel installs). Fails on any failure, and
-# on pytest's exit 5 (nothing collected).
+# `warden eval`, the `warden` command the wheel installs, and the data filter's
+# SQLAlchemy helper against SQLite and PostgreSQL). Fails on any failure, and on
+# pytest's exit 5 (nothing collected).
 # Needs python3 (3.10+) with venv, cargo, and the PyPI registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +39,8 @@ cp "$WHEEL" "$TARGET/dist/"
 echo "== pytest"
 # Exit 5 (no tests collected) is non-zero too, so `set -e` fails on it.
 # Under throwaway Redis servers (WARDEN_REDIS_URL, a TLS one and a cluster) for
-# tests/test_redis.py; the
-# FastAPI example app's suite (uvicorn on loopback) runs in the same venv.
+# tests/test_redis.py and a throwaway PostgreSQL (WARDEN_PG_URL) for
+# tests/test_sqlalchemy.py; the FastAPI example app's suite (uvicorn on loopback) runs
+# in the same venv.
 bash scripts/with-redis.sh bash scripts/with-redis-tls.sh bash scripts/with-redis-cluster.sh \
-  "$VENV/bin/python" -m pytest -q bindings/python/tests examples/apps/fastapi
+  bash scripts/with-postgres.sh "$VENV/bin/python" -m pytest -q bindings/python/tests examples/apps/fastapi

@@ -68,6 +68,82 @@ export class PolicyError extends WardenError {
 }
 export class RequestError extends WardenError {}
 export class ConfigError extends WardenError {}
+/**
+ * A residual no filter can express (a regex, a script or arithmetic on a resource
+ * attribute ...), or an attribute the column map lacks. Authorize each row instead.
+ */
+export class CannotFilter extends WardenError {
+  /** The rule as `file:line`; empty when the column map is at fault. */
+  readonly rule: string;
+}
+
+/** A constant of a residual condition: what principal and context folded into. */
+export type FilterScalar = string | number | boolean;
+
+/**
+ * A condition over resource attributes (`attr` is a path relative to `resource`). Every
+ * atom is false for a missing attribute (absent, null, or of another kind than its
+ * value); `not` is two-valued negation.
+ */
+export type FilterCondition =
+  | { readonly and: readonly FilterCondition[] }
+  | { readonly or: readonly FilterCondition[] }
+  | { readonly not: FilterCondition }
+  | { readonly present: { readonly attr: string; readonly kind?: 'string' | 'number' | 'bool' | 'list' } }
+  | { readonly cmp: { readonly attr: string; readonly op: 'eq' | 'lt' | 'le' | 'gt' | 'ge'; readonly value: FilterScalar } }
+  | { readonly in: { readonly attr: string; readonly values: readonly FilterScalar[] } }
+  | { readonly contains: { readonly attr: string; readonly value: string } }
+  | { readonly starts_with: { readonly attr: string; readonly value: string } }
+  | { readonly ends_with: { readonly attr: string; readonly value: string } }
+  | { readonly has: { readonly attr: string; readonly value: FilterScalar } };
+
+/** Which resources of a type an action is allowed on. */
+export type Residual =
+  | { readonly kind: 'always' }
+  | { readonly kind: 'never' }
+  | { readonly kind: 'conditional'; readonly condition: FilterCondition };
+
+export interface FilterRequest {
+  action: string;
+  resourceType: string;
+  /** null or omitted: anonymous. */
+  principal?: Principal | null;
+  context?: Record<string, unknown> | null;
+}
+
+/** Where one resource attribute lives (a joined table's column names its `table`). */
+export type ColumnSpec =
+  | { column: string; table?: string; type: 'string' | 'number' | 'boolean' }
+  | {
+      /** The rows of `table` whose `key` equals the resource row's `parent` column. */
+      type: 'list';
+      table: string;
+      key: string;
+      parent: string;
+      column: string;
+      element: 'string' | 'number' | 'boolean';
+    };
+
+export interface ColumnMap {
+  /** The resource table (or its alias in the query). */
+  table: string;
+  /** By attribute path: `owner`, `owner.id`. */
+  columns: Record<string, ColumnSpec>;
+}
+
+export interface SqlFilterRequest extends FilterRequest {
+  columns: ColumnMap;
+  /** Default 'postgres'. */
+  dialect?: 'postgres' | 'sqlite';
+  /** The first PostgreSQL placeholder (`$1` by default), to follow the query's own. */
+  firstParam?: number;
+}
+
+/** A `WHERE` fragment: values are always in `params`, never in `sql`. */
+export interface SqlFilter {
+  readonly sql: string;
+  readonly params: readonly (string | number | boolean)[];
+}
 
 export interface HttpRequest {
   method: string;
@@ -166,6 +242,13 @@ export class Engine {
    * `time`); no route, limit or requirement is looked at.
    */
   authenticate(request: Pick<HttpRequest, 'headers' | 'time'> & Partial<Pick<HttpRequest, 'method' | 'path'>>): AuthnOutcome;
+  /**
+   * Data filtering: the condition on resource attributes under which the principal may
+   * perform the action, from the rules `authorize` applies. Throws CannotFilter.
+   */
+  residual(request: FilterRequest): Residual;
+  /** The residual as a parameterized SQL `WHERE` fragment. Throws CannotFilter. */
+  sqlFilter(request: SqlFilterRequest): SqlFilter;
   /** Whether a route this request meets verifies a signature over the body. */
   needsBody(method: string, path: string): boolean;
   /** One outgoing `Set-Cookie` value with the policy's `cookies` rule applied. */

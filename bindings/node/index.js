@@ -29,6 +29,17 @@ class RequestError extends WardenError {}
 /** An engine option that cannot be honoured. */
 class ConfigError extends WardenError {}
 
+/**
+ * A residual no filter can express: `rule` is the rule's `file:line` (empty when the
+ * column map, not a rule, is at fault). Authorize each row instead.
+ */
+class CannotFilter extends WardenError {
+  constructor(message, rule) {
+    super(message);
+    this.rule = rule ?? '';
+  }
+}
+
 function failureToError(f) {
   return f.kind === 'policy' ? new PolicyError(f) : new ConfigError(f.message);
 }
@@ -433,6 +444,51 @@ class Engine {
     return Object.freeze(out);
   }
 
+  /**
+   * Data filtering: the condition on `resourceType`'s attributes under which `principal`
+   * may perform `action` (`{ kind: 'always' }`, `{ kind: 'never' }` or `{ kind:
+   * 'conditional', condition }`), computed from the rules `authorize` applies. Throws
+   * CannotFilter for a rule no filter can express, RequestError for a bad request.
+   */
+  residual(request) {
+    return this.#filter(request, null).residual;
+  }
+
+  /**
+   * The residual as a parameterized SQL `WHERE` fragment: `{ sql, params }` for
+   * `dialect` 'postgres' (`$n` from `firstParam`) or 'sqlite' (`?`, booleans as
+   * true/false: bind them as 1/0), over the columns `columns` maps attributes to.
+   */
+  sqlFilter(request) {
+    const sql = isObject(request)
+      ? { dialect: request.dialect ?? 'postgres', columns: request.columns, first_param: request.firstParam ?? 1 }
+      : null;
+    const out = this.#filter(request, sql);
+    return Object.freeze({ sql: out.sql, params: Object.freeze(out.params) });
+  }
+
+  #filter(request, sql) {
+    if (!isObject(request)) throw new RequestError('a filter request must be an object');
+    let text;
+    try {
+      text = JSON.stringify({
+        action: request.action,
+        resource_type: request.resourceType,
+        principal: request.principal ?? null,
+        context: request.context ?? null,
+        sql,
+      });
+    } catch (e) {
+      throw new RequestError(`a filter request could not be read: ${e.message}`);
+    }
+    const out = JSON.parse(this.#n.residual(text));
+    if (out.error) {
+      if (out.error.kind === 'cannot_filter') throw new CannotFilter(out.error.message, out.error.rule);
+      throw new RequestError(out.error.message);
+    }
+    return out.ok;
+  }
+
   /** Whether a route this request meets verifies a signature over the body. */
   needsBody(method, path) {
     return this.#n.needsBody(String(method), String(path));
@@ -472,7 +528,7 @@ function freezeHttp(out) {
   return Object.freeze(out);
 }
 
-module.exports = { Engine, WardenError, PolicyError, RequestError, ConfigError };
+module.exports = { Engine, WardenError, PolicyError, RequestError, ConfigError, CannotFilter };
 // Loaded after the exports it uses.
 module.exports.express = require('./express').express;
 module.exports.fetchGuard = require('./fetch').fetchGuard;

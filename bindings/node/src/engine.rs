@@ -313,6 +313,13 @@ impl NativeEngine {
         })
     }
 
+    /// Data filtering: a filter request (JSON text, see `filter.rs`) against the policy
+    /// in force; the answer or the error as JSON text, never a throw.
+    #[napi]
+    pub fn residual(&self, request: String) -> String {
+        crate::filter::answer(self.plan.load().engine(), &request)
+    }
+
     /// Authenticate an HTTP request (`method`, `path`, `headers`, `time` are read) with
     /// the policy's `auth` blocks: the outcome JSON of `authn.rs`.
     #[napi]

@@ -6,6 +6,7 @@
 //! | --- | --- |
 //! | `authn.rs` | `authenticate` as JSON; the principal handed back with an HTTP decision |
 //! | `engine.rs` | `NativeEngine`: load (failures as data), decide, explain, reload |
+//! | `filter.rs` | data filtering: the residual (and its SQL) of a filter request, errors as data |
 //! | `packed.rs` | the one-string request `index.js` sends -> the plan's reused request, by the rules of the request JSON |
 //! | `fast.rs` | the fast path: requests as string ids in a buffer shared with `index.js`, decided by a raw N-API function |
 //! | `raw.rs` | the N-API string read into a reused buffer |
@@ -16,5 +17,6 @@
 mod authn;
 mod engine;
 mod fast;
+mod filter;
 mod packed;
 mod raw;

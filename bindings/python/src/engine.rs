@@ -190,6 +190,11 @@ fn raw_body(body: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<u8>>> {
 }
 
 impl Engine {
+    /// The engine in force now (for `filter.rs`).
+    pub(crate) fn current(&self) -> std::sync::Arc<warden::Engine> {
+        self.warden.engine()
+    }
+
     fn wrap(py: Python<'_>, warden: Warden, origin: Origin) -> Engine {
         let plan = PyPlan::new(py, &warden);
         Engine {

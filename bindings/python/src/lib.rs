@@ -11,6 +11,7 @@
 //! | `errors.rs` | `WardenError`, `PolicyError`, `RequestError`, `ConfigError` |
 //! | `authn.rs` | `Authentication`: what `Engine.authenticate` found |
 //! | `time.rs` | `time=`: aware `datetime` or RFC 3339 text |
+//! | `filter.rs` | `_residual_json`, `CannotFilter`: data filtering (wrapped by `warden/filter.py`) |
 //! | `runtime.rs` | the tokio runtime of `check_http_async`, results handed to asyncio |
 //! | `cli.rs` | `cli_main`: the `warden` command line, for the wheel's `warden` script |
 
@@ -21,6 +22,7 @@ mod decision;
 mod engine;
 mod errors;
 mod fastcall;
+mod filter;
 mod runtime;
 mod time;
 
@@ -39,6 +41,8 @@ fn _warden(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PolicyError", py.get_type::<errors::PolicyError>())?;
     m.add("RequestError", py.get_type::<errors::RequestError>())?;
     m.add("ConfigError", py.get_type::<errors::ConfigError>())?;
+    m.add("CannotFilter", py.get_type::<filter::CannotFilter>())?;
+    m.add_function(wrap_pyfunction!(filter::_residual_json, m)?)?;
     m.add_function(wrap_pyfunction!(cli::cli_main, m)?)?;
     Ok(())
 }

@@ -19,12 +19,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import String, create_engine, delete, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.pool import StaticPool
 
 from warden import Engine
 from warden.asgi import WardenMiddleware, detail_body
 from warden.fastapi import Authorize, current_principal, require_principal
+from warden.sqlalchemy import where_clause
 
 POLICY = Path(__file__).resolve().parents[3] / "policies" / "security-patterns.warden"
 JWT_SECRET = os.environ["JWT_SECRET"]
@@ -66,10 +70,41 @@ USERS: dict[str, dict[str, Any]] = {
     "u3": {"id": "u3", "email": "eve@example.com", "name": "Eve", "role": "editor", "password": hash_password("another editor pw")},
     "a1": {"id": "a1", "email": "ad@example.com", "name": "Ad", "role": "admin", "password": hash_password("admin password 1")},
 }
-POSTS: dict[str, dict[str, Any]] = {
-    "p1": {"id": "p1", "author": "u1", "title": "Hello", "body": "first"},
-    "p2": {"id": "p2", "author": "u3", "title": "Other", "body": "second"},
-}
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Post(Base):
+    """The posts table, in a real SQLite database (in memory, one connection)."""
+
+    __tablename__ = "posts"
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    author: Mapped[str] = mapped_column(String)
+    title: Mapped[str] = mapped_column(String)
+    body: Mapped[str] = mapped_column(String)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "author": self.author, "title": self.title, "body": self.body}
+
+
+def seed_posts() -> list[dict[str, Any]]:
+    """`p1` by u1 and `p2` by u3, then 100 more by the four users and two others."""
+    posts = [
+        {"id": "p1", "author": "u1", "title": "Hello", "body": "first"},
+        {"id": "p2", "author": "u3", "title": "Other", "body": "second"},
+    ]
+    authors = ["u1", "u2", "u3", "a1", "u1", "x9", "u3", "ghost"]
+    posts += [{"id": f"p{i:03}", "author": authors[(i * 5) % len(authors)], "title": f"post {i}", "body": ""} for i in range(3, 103)]
+    return posts
+
+
+db = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+Base.metadata.create_all(db)
+with Session(db) as _s:
+    _s.add_all(Post(**p) for p in seed_posts())
+    _s.commit()
 REFRESH: dict[str, str] = {}
 
 
@@ -142,10 +177,11 @@ def whoami(principal: dict[str, Any] | None = Depends(current_principal)) -> dic
 
 
 def load_post(post_id: str) -> dict[str, Any]:
-    post = POSTS.get(post_id)
-    if post is None:
-        raise HTTPException(404, detail="Not found")
-    return post
+    with Session(db) as s:
+        post = s.get(Post, post_id)
+        if post is None:
+            raise HTTPException(404, detail="Not found")
+        return post.as_dict()
 
 
 def post_resource(post: dict[str, Any]) -> dict[str, Any]:
@@ -154,7 +190,25 @@ def post_resource(post: dict[str, Any]) -> dict[str, Any]:
 
 @app.get("/api/posts")
 def list_posts(_: Any = Depends(Authorize("posts:read"))) -> list[dict[str, Any]]:
-    return list(POSTS.values())
+    with Session(db) as s:
+        return [p.as_dict() for p in s.scalars(select(Post).order_by(Post.id))]
+
+
+@app.get("/api/posts/editable")
+def editable_posts(
+    principal: dict[str, Any] = Depends(require_principal),
+    limit: int = Query(20, ge=1, le=100),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    """The list twin of `PUT /api/posts/{id}`'s check: the posts the caller may edit,
+    filtered by SQLite with the policy's own "author or admin" rule (`where_clause`
+    over the residual), paged after it."""
+    clause = where_clause(
+        engine, action="posts:write", resource_type="post", principal=principal, columns={"id": Post.id, "author": Post.author}
+    )
+    with Session(db) as s:
+        rows = s.scalars(select(Post).where(clause).order_by(Post.id).limit(limit).offset(offset))
+        return {"posts": [p.as_dict() for p in rows], "limit": limit, "offset": offset}
 
 
 @app.get("/api/posts/{post_id}")
@@ -167,15 +221,23 @@ def update_post(
     change: PostUpdate,
     post: dict[str, Any] = Depends(Authorize("posts:write", resource=load_post, to_resource=post_resource)),
 ) -> dict[str, Any]:
-    post.update(change.model_dump(exclude_none=True))
-    return post
+    with Session(db) as s:
+        row = s.get(Post, post["id"])
+        if row is None:
+            raise HTTPException(404, detail="Not found")
+        for k, v in change.model_dump(exclude_none=True).items():
+            setattr(row, k, v)
+        s.commit()
+        return row.as_dict()
 
 
 @app.delete("/api/posts/{post_id}", status_code=204)
 def delete_post(
     post: dict[str, Any] = Depends(Authorize("posts:delete", resource=load_post, to_resource=post_resource)),
 ) -> None:
-    POSTS.pop(post["id"], None)
+    with Session(db) as s:
+        s.execute(delete(Post).where(Post.id == post["id"]))
+        s.commit()
 
 
 def load_user(user_id: str) -> dict[str, Any]:

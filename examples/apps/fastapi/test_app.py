@@ -173,3 +173,41 @@ def test_production_redirects_plain_http_to_https(prod: httpx.Client) -> None:
     # Production lists no localhost origin.
     pre = prod.options("/api/posts", headers={"host": "myapp.com", "x-forwarded-proto": "https", "origin": "http://localhost:3000", "access-control-request-method": "GET"})
     assert "access-control-allow-origin" not in pre.headers
+
+
+def test_list_endpoint_pages_through_exactly_the_posts_authorize_allows(dev: httpx.Client) -> None:
+    """`GET /api/posts/editable` (SQLAlchemy `where_clause`, run by SQLite) against the
+    same policy deciding each stored post one at a time, as `PUT /api/posts/{id}` does."""
+    from app import engine
+
+    assert dev.get("/api/posts/editable").status_code == 401
+    stored = dev.get("/api/posts", headers=bearer("u2", "viewer")).json()
+    sizes = {}
+    for user, role in [("u2", "viewer"), ("u1", "editor"), ("u3", "editor"), ("a1", "admin")]:
+        principal = dev.get("/api/me", headers=bearer(user, role)).json()
+        want = sorted(
+            p["id"]
+            for p in stored
+            if engine.authorize(
+                principal=principal, action="posts:write", resource={"type": "post", "id": p["id"], "author": p["author"]}
+            ).allowed
+        )
+        got: list[str] = []
+        offset = 0
+        while True:
+            r = dev.get("/api/posts/editable", params={"limit": 20, "offset": offset}, headers=bearer(user, role))
+            assert r.status_code == 200
+            page = [p["id"] for p in r.json()["posts"]]
+            # Every page but the last is full: the filter runs before LIMIT/OFFSET.
+            if len(got) + len(page) < len(want):
+                assert len(page) == 20, (user, offset)
+            got += page
+            if len(page) < 20:
+                break
+            offset += 20
+        assert got == want, user
+        sizes[user] = len(got)
+    # The viewer edits nothing, an editor their own posts, the admin every stored post.
+    assert sizes["u2"] == 0
+    assert sizes["u1"] == len([p for p in stored if p["author"] == "u1"]) > 20
+    assert sizes["a1"] == len(stored) > 100

@@ -209,6 +209,14 @@ class Engine:
     def reads(self) -> dict[str, list[str]]:
         """The attributes the policy reads, by root (`principal`, `resource`, `context`)."""
 
+class CannotFilter(WardenError):
+    """A rule no filter can express; `rule` is its `file:line` (see `warden.filter`)."""
+
+    rule: str
+
+def _residual_json(engine: Engine, request: str) -> str:
+    """Answer a filter request given as JSON text (used by `warden.filter`)."""
+
 def cli_main(argv: list[str]) -> int:
     """Run the `warden` command line on `argv` (program name first); return its exit
     status. The wheel's `warden` script (`warden._cli`) calls it."""

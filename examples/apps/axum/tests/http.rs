@@ -11,8 +11,8 @@ use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use warden::{Engine, Options};
-use warden_example_axum::{access_token, app, Store};
+use warden::{Engine, Options, Principal, Request as AuthzRequest, Resource};
+use warden_example_axum::{access_token, app, seed_posts, Store};
 
 const SECRET: &str = "test-jwt-secret-0123456789abcdef0123";
 const ORIGIN: &str = "https://myapp.com";
@@ -21,7 +21,7 @@ struct Server {
     addr: SocketAddr,
 }
 
-async fn serve(env: &str) -> Server {
+fn engine(env: &str) -> Engine {
     let policy = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../../policies/security-patterns.warden"
@@ -30,7 +30,11 @@ async fn serve(env: &str) -> Server {
         .env(env)
         .secret("JWT_SECRET", SECRET)
         .secret("JWT_REFRESH_SECRET", "test-jwt-refresh-secret-0123456789ab");
-    let engine = Engine::from_file(policy, options).unwrap();
+    Engine::from_file(policy, options).unwrap()
+}
+
+async fn serve(env: &str) -> Server {
+    let engine = engine(env);
     let router = app(engine, Arc::new(Store::seeded(SECRET)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -150,7 +154,17 @@ async fn anonymous_callers_and_the_principal_in_handlers() {
     assert_eq!(junk.json(), json!({"id": null}));
     let posts = s.get("/api/posts", &[bearer("u2", "viewer")]).await;
     assert_eq!(posts.status, 200);
-    assert_eq!(posts.json()[0]["id"], "p1");
+    let ids: Vec<Value> = posts
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].clone())
+        .collect();
+    assert!(
+        ids.contains(&json!("p1")) && ids.contains(&json!("p2")),
+        "{ids:?}"
+    );
 }
 
 #[tokio::test]
@@ -524,5 +538,76 @@ async fn production_redirects_plain_http_to_https() {
             .await
             .status,
         200
+    );
+}
+
+/// `GET /api/posts/editable` (the residual as SQL, run by SQLite) against the same
+/// policy deciding each seeded post one at a time, as `PUT /api/posts/{id}` does; every
+/// page but the last is full.
+#[tokio::test]
+async fn list_endpoint_pages_through_exactly_the_posts_authorize_allows() {
+    let s = serve("development").await;
+    let anon = s.get("/api/posts/editable", &[]).await;
+    assert_eq!(anon.status, 401);
+    let engine = engine("development");
+    let mut sizes = Vec::new();
+    for (user, role) in [
+        ("u2", "viewer"),
+        ("u1", "editor"),
+        ("u3", "editor"),
+        ("a1", "admin"),
+    ] {
+        let who = Principal::new(user).role(role);
+        let mut want: Vec<String> = seed_posts()
+            .into_iter()
+            .filter(|p| {
+                let req = AuthzRequest::new("posts:write")
+                    .principal(who.clone())
+                    .resource(Resource::new("post", &*p.id).attr("author", &*p.author));
+                engine.authorize(&req).allowed
+            })
+            .map(|p| p.id)
+            .collect();
+        want.sort();
+        let mut got: Vec<String> = Vec::new();
+        for offset in (0..).step_by(20) {
+            let r = s
+                .get(
+                    &format!("/api/posts/editable?limit=20&offset={offset}"),
+                    &[bearer(user, role)],
+                )
+                .await;
+            assert_eq!(r.status, 200);
+            let page: Vec<String> = r.json()["posts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].as_str().unwrap().to_owned())
+                .collect();
+            if got.len() + page.len() < want.len() {
+                assert_eq!(page.len(), 20, "{user} at {offset}");
+            }
+            let last = page.len() < 20;
+            got.extend(page);
+            if last {
+                break;
+            }
+        }
+        assert_eq!(got, want, "{user}");
+        sizes.push((user, got.len()));
+    }
+    let own = seed_posts().iter().filter(|p| p.author == "u1").count();
+    assert!(own > 20);
+    assert_eq!(
+        sizes,
+        vec![
+            ("u2", 0),
+            ("u1", own),
+            (
+                "u3",
+                seed_posts().iter().filter(|p| p.author == "u3").count()
+            ),
+            ("a1", seed_posts().len())
+        ]
     );
 }

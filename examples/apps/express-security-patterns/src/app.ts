@@ -5,13 +5,9 @@
 
 import crypto from 'node:crypto';
 import express, { type Request, type Response } from 'express';
-import { Engine, express as warden } from 'warden-policy';
-
-interface Post {
-  id: string;
-  author: string;
-  title: string;
-}
+import type { Database } from 'sql.js';
+import { CannotFilter, Engine, express as warden } from 'warden-policy';
+import { editablePosts, getPost, setTitle } from './posts';
 
 const USERS = [
   { id: 'u1', email: 'editor@myapp.com', password: 'editor-password-1', role: 'editor' },
@@ -28,11 +24,20 @@ function sign(payload: Record<string, unknown>, secret: string, seconds: number)
   return `${head}.${crypto.createHmac('sha256', secret).update(head).digest('base64url')}`;
 }
 
-export function createApp(engine: Engine, secrets: { JWT_SECRET: string; JWT_REFRESH_SECRET: string }): express.Express {
-  const posts = new Map<string, Post>([
-    ['p1', { id: 'p1', author: 'u1', title: 'by the editor' }],
-    ['p2', { id: 'p2', author: 'someone-else', title: 'by someone else' }],
-  ]);
+/** `?limit=` and `?offset=`: whole numbers in range, else the defaults. */
+function pageOf(req: Request): { limit: number; offset: number } {
+  const num = (v: unknown, dflt: number, max: number) => {
+    const n = typeof v === 'string' && /^\d{1,6}$/.test(v) ? Number(v) : dflt;
+    return Math.min(n, max);
+  };
+  return { limit: Math.max(1, num(req.query.limit, 20, 100)), offset: num(req.query.offset, 0, 1_000_000) };
+}
+
+export function createApp(
+  engine: Engine,
+  secrets: { JWT_SECRET: string; JWT_REFRESH_SECRET: string },
+  db: Database,
+): express.Express {
   const app = express();
   // Parsed before Warden: the policy's `input.*` requirements read the JSON body.
   app.use(express.json({ limit: '100kb' }));
@@ -74,7 +79,7 @@ export function createApp(engine: Engine, secrets: { JWT_SECRET: string; JWT_REF
 
   // `requireRole("editor", "admin")` is the policy's; "the author or an admin" needs the post.
   app.put('/api/posts/:id', (req: Request, res: Response) => {
-    const post = posts.get(String(req.params.id));
+    const post = getPost(db, String(req.params.id));
     if (!post) {
       res.status(404).json({ error: 'Not found' });
       return;
@@ -89,7 +94,26 @@ export function createApp(engine: Engine, secrets: { JWT_SECRET: string; JWT_REF
       return;
     }
     post.title = String((req.body as { title?: unknown })?.title ?? post.title);
+    setTitle(db, post.id, post.title);
     res.json(post);
+  });
+
+  // The list twin of the PUT's check: the posts the caller may edit, filtered by SQLite
+  // with the policy's own rule (no copy of "author or admin" in SQL), paged after it.
+  app.get('/api/posts/editable', (req: Request, res: Response) => {
+    const principal = req.warden?.principal ?? null;
+    if (principal === null) {
+      res.status(401).json({ error: 'Authentication required' });
+      return;
+    }
+    const { limit, offset } = pageOf(req);
+    try {
+      res.json({ posts: editablePosts(db, engine, principal, limit, offset), limit, offset });
+    } catch (e) {
+      // A policy rule no SQL can express: never a wrong page.
+      if (e instanceof CannotFilter) res.status(500).json({ error: 'this list cannot be filtered' });
+      else throw e;
+    }
   });
 
   // The createUserSchema checks ran in the policy.

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { Engine } from 'warden-policy';
 import { createApp } from './app';
+import { openDatabase } from './posts';
 
 const POLICY = process.env.WARDEN_POLICY ?? path.join(__dirname, '..', '..', '..', '..', 'policies', 'security-patterns.warden');
 
@@ -13,7 +14,9 @@ const secrets = {
 };
 const engine = Engine.fromFile(POLICY, { env: process.env.NODE_ENV ?? 'development', secrets });
 
-const server = createApp(engine, secrets).listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
-  const addr = server.address();
-  console.log(`listening on http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : ''}`);
+void openDatabase().then((db) => {
+  const server = createApp(engine, secrets, db).listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
+    const addr = server.address();
+    console.log(`listening on http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : ''}`);
+  });
 });

@@ -96,6 +96,40 @@ test('seed 003 requireRole("editor", "admin") and "Not authorized to edit this p
   assert.equal((await call('/api/posts/p2', { method: 'PUT', token: admin.token, body: { title: 'y' } })).status, 200);
 });
 
+test('list endpoint: GET /api/posts/editable pages through exactly the posts authorize lets the caller write', async () => {
+  // The same policy and rows, decided one post at a time here: what the PUT's check
+  // answers for each post. The app filters in SQLite instead.
+  const { Engine } = require('warden-policy');
+  const { seedPosts } = require('../dist/posts');
+  const policy = path.join(__dirname, '..', '..', '..', '..', 'policies', 'security-patterns.warden');
+  const engine = Engine.fromFile(policy, { env: 'production', secrets: { JWT_SECRET: ENV.JWT_SECRET, JWT_REFRESH_SECRET: ENV.JWT_REFRESH_SECRET } });
+  assert.equal((await call('/api/posts/editable')).status, 401);
+  const sizes = {};
+  for (const [email, password] of [['viewer@myapp.com', 'viewer-password-1'], ['editor@myapp.com', 'editor-password-1'], ['admin@myapp.com', 'admin-password-01']]) {
+    const { token } = await login(email, password);
+    const principal = (await (await call('/api/me', { token })).json()).user;
+    const want = seedPosts()
+      .filter((p) => engine.authorize({ principal, action: 'posts:write', resource: { type: 'post', id: p.id, author: p.author } }).allowed)
+      .map((p) => p.id)
+      .sort();
+    const got = [];
+    for (let offset = 0; ; offset += 20) {
+      const r = await call(`/api/posts/editable?limit=20&offset=${offset}`, { token });
+      assert.equal(r.status, 200);
+      const page = (await r.json()).posts;
+      // Every page but the last is full: the filter runs before LIMIT/OFFSET.
+      if (got.length + page.length < want.length) assert.equal(page.length, 20, `${email} at ${offset}`);
+      got.push(...page.map((p) => p.id));
+      if (page.length < 20) break;
+    }
+    assert.deepEqual(got, want, email);
+    sizes[principal.id] = got.length;
+  }
+  // The viewer may edit nothing, the editor their own posts, the admin all 120.
+  assert.deepEqual(sizes, { u2: 0, u1: seedPosts().filter((p) => p.author === 'u1').length, a1: 120 });
+  assert.ok(sizes.u1 > 20);
+});
+
 test('seed 003 API keys: required on /api/v1, hashed lookup, revoked keys refused', async () => {
   assert.equal((await call('/api/v1/reports')).status, 401);
   const ok = await call('/api/v1/reports', { headers: { 'x-api-key': API_KEY } });

@@ -6,7 +6,10 @@
 // inputs.
 
 import { Hono } from 'hono';
-import { Engine, hono as warden, type Principal, type WardenState, type HonoContextLike } from 'warden-policy';
+import type { SQLJsDatabase } from 'drizzle-orm/sql-js';
+import { CannotFilter, Engine, hono as warden, type Principal, type WardenState, type HonoContextLike } from 'warden-policy';
+import { readableUsers, type DirectoryUser } from './directory';
+import { attachableMentorships } from './mentorships';
 
 type Env = { Variables: { warden: WardenState } };
 
@@ -48,7 +51,19 @@ function principalOf(u: User): Principal {
   return p;
 }
 
-export function createApp(engine: Engine): Hono<Env> {
+/** The sign-in users as directory rows (their first role is the `role` column). */
+export function directoryUsers(): DirectoryUser[] {
+  return USERS.map((u) => ({ id: u.id, email: u.email, org: u.org ?? null, role: u.roles[0] }));
+}
+
+/** `?limit=` and `?offset=`: whole numbers in range, else the defaults. */
+function pageOf(url: string): { limit: number; offset: number } {
+  const q = new URL(url).searchParams;
+  const num = (v: string | null, dflt: number, max: number) => Math.min(v !== null && /^\d{1,6}$/.test(v) ? Number(v) : dflt, max);
+  return { limit: Math.max(1, num(q.get('limit'), 20, 100)), offset: num(q.get('offset'), 0, 1_000_000) };
+}
+
+export function createApp(engine: Engine, directory: SQLJsDatabase): Hono<Env> {
   const sessions = new Map<string, User>();
   const app = new Hono<Env>();
 
@@ -102,6 +117,32 @@ export function createApp(engine: Engine): Hono<Env> {
   app.post('/api/organizations', async (c) => {
     const body = (await c.req.json()) as { name: string; slug: string };
     return c.json({ created: body.slug }, 201);
+  });
+
+  // The list twin of GET /api/users/:id: the users the caller may read, filtered by
+  // SQLite with the policy's own org-scope and ceiling rules, paged after them.
+  app.get('/api/users', (c) => {
+    const { limit, offset } = pageOf(c.req.url);
+    try {
+      return c.json({ users: readableUsers(directory, engine, c.get('warden').principal, limit, offset), limit, offset });
+    } catch (e) {
+      // A policy rule no SQL can express: never a wrong page.
+      if (e instanceof CannotFilter) return c.json({ error: 'this list cannot be filtered' }, 500);
+      throw e;
+    }
+  });
+
+  // The seed's File Upload ACL as a list: the mentorships the caller may attach files
+  // to (a participant, or a manager of the mentorship's organization), filtered by
+  // SQLite through a join table of participants, paged after the filter.
+  app.get('/api/mentorships/attachable', (c) => {
+    const { limit, offset } = pageOf(c.req.url);
+    try {
+      return c.json({ mentorships: attachableMentorships(directory, engine, c.get('warden').principal, limit, offset), limit, offset });
+    } catch (e) {
+      if (e instanceof CannotFilter) return c.json({ error: 'this list cannot be filtered' }, 500);
+      throw e;
+    }
   });
 
   // Organization-scoped, with the ceiling: a resource-level check against the user row.

@@ -4,7 +4,9 @@
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { Engine } from 'warden-policy';
-import { createApp } from './app';
+import { createApp, directoryUsers } from './app';
+import { openDirectory } from './directory';
+import { createMentorships } from './mentorships';
 
 const POLICY = process.env.WARDEN_POLICY ?? path.join(__dirname, '..', '..', '..', '..', 'policies', 'coaching-app.warden');
 
@@ -18,6 +20,9 @@ const engine = Engine.fromFile(POLICY, {
   config: env(['BETTER_AUTH_URL', 'CORS_ORIGIN', 'SMTP_SECURE', 'SMTP_PORT', 'SMTP_HOST']),
 });
 
-serve({ fetch: createApp(engine).fetch, port: Number(process.env.PORT ?? 3001), hostname: '127.0.0.1' }, (info) => {
-  console.log(`listening on http://127.0.0.1:${info.port}`);
+void openDirectory(directoryUsers()).then((directory) => {
+  createMentorships(directory);
+  serve({ fetch: createApp(engine, directory).fetch, port: Number(process.env.PORT ?? 3001), hostname: '127.0.0.1' }, (info) => {
+    console.log(`listening on http://127.0.0.1:${info.port}`);
+  });
 });

@@ -89,6 +89,102 @@ test('seed 004 org scope and ceiling: a resource-level check in the handler', as
   assert.equal(up.status, 403);
 });
 
+/** The app's policy and settings, loaded here to decide row by row what the app filters. */
+function policyEngine() {
+  const { Engine } = require('warden-policy');
+  const policy = path.join(__dirname, '..', '..', '..', '..', 'policies', 'coaching-app.warden');
+  const secrets = Object.fromEntries(['BETTER_AUTH_SECRET', 'CLIENT_API_KEY', 'DATABASE_URL', 'MINIO_ACCESS_KEY', 'MINIO_SECRET_KEY', 'SMTP_PASS'].map((k) => [k, ENV[k]]));
+  const config = Object.fromEntries(['BETTER_AUTH_URL', 'CORS_ORIGIN', 'SMTP_SECURE', 'SMTP_PORT', 'SMTP_HOST'].map((k) => [k, ENV[k]]));
+  return Engine.fromFile(policy, { env: 'production', secrets, config });
+}
+
+/** Every row of a list endpoint, `size` at a time; asserts every page but the last is
+ * full (the filter runs before LIMIT/OFFSET). */
+async function pageThrough(endpoint, key, token, size, want) {
+  const got = [];
+  for (let offset = 0; ; offset += size) {
+    const r = await get(`${endpoint}?limit=${size}&offset=${offset}`, token);
+    assert.equal(r.status, 200);
+    const page = (await r.json())[key];
+    if (got.length + page.length < want) assert.equal(page.length, size, `${endpoint} at ${offset}`);
+    got.push(...page);
+    if (page.length < size) return got;
+  }
+}
+
+test('list endpoint: GET /api/users pages through exactly the users authorize lets the caller read', async () => {
+  // The same policy and directory, decided one user at a time here (what GET
+  // /api/users/:id answers); the app filters in SQLite through Drizzle instead.
+  const { seedDirectory } = require('../dist/directory');
+  const { directoryUsers } = require('../dist/app');
+  const engine = policyEngine();
+  const directory = seedDirectory(directoryUsers());
+  assert.equal((await get('/api/users')).status, 401);
+  const sizes = {};
+  for (const [email, password] of [
+    ['admin@coaching.test', 'platform-admin-pw'],
+    ['orgadmin@coaching.test', 'org-admin-pw'],
+    ['member@coaching.test', 'member-pw'],
+  ]) {
+    const { token } = await signIn(email, password);
+    const principal = (await (await get('/api/me', token)).json()).user;
+    const want = directory
+      .filter((u) => {
+        const resource = { type: 'user', id: u.id, role: u.role };
+        if (u.org !== null) resource.org = u.org;
+        return engine.authorize({ principal, action: 'users:read', resource }).allowed;
+      })
+      .map((u) => u.id)
+      .sort();
+    const got = (await pageThrough('/api/users', 'users', token, 15, want.length)).map((u) => u.id);
+    assert.deepEqual(got, want, email);
+    sizes[principal.id] = got.length;
+  }
+  // The platform admin reads everyone; the org admin their organization's users up to
+  // org_admin (no platform admin, no one from o2, o3 or without an organization); a
+  // member has no users:read at all.
+  assert.equal(sizes.pa1, directory.length);
+  const o1 = directory.filter((u) => u.org === 'o1' && u.role !== 'platform_admin');
+  assert.equal(sizes.oa1, o1.length);
+  assert.ok(sizes.oa1 > 15 && sizes.oa1 < directory.length);
+  assert.equal(sizes.m1, 0);
+});
+
+test('list endpoint: GET /api/mentorships/attachable pages through exactly the mentorships authorize lets the caller attach to', async () => {
+  // The seed's File Upload ACL ("a direct participant of the mentorship or an
+  // OrgAdmin/Manager of the mentorship's organization"), decided row by row here; the
+  // app asks SQLite, participants in a join table.
+  const { seedMentorships } = require('../dist/mentorships');
+  const engine = policyEngine();
+  const all = seedMentorships();
+  assert.equal((await get('/api/mentorships/attachable')).status, 401);
+  const got = {};
+  for (const [email, password] of [
+    ['admin@coaching.test', 'platform-admin-pw'],
+    ['orgadmin@coaching.test', 'org-admin-pw'],
+    ['member@coaching.test', 'member-pw'],
+  ]) {
+    const { token } = await signIn(email, password);
+    const principal = (await (await get('/api/me', token)).json()).user;
+    const want = all
+      .filter((m) => engine.authorize({ principal, action: 'files:attach', resource: { type: 'mentorship', ...m } }).allowed)
+      .sort((a, b) => a.id.localeCompare(b.id));
+    const rows = await pageThrough('/api/mentorships/attachable', 'mentorships', token, 10, want.length);
+    assert.deepEqual(rows, want, email);
+    got[principal.id] = rows;
+  }
+  // A member: only the mentorships they take part in. The org admin (a manager of o1):
+  // every o1 mentorship and, elsewhere, those they take part in. The platform admin has
+  // no organization: only their own.
+  const takesPart = (id) => all.filter((m) => m.participants.includes(id));
+  assert.deepEqual(got.m1, takesPart('m1'));
+  assert.ok(got.m1.length > 10);
+  const oa1 = all.filter((m) => m.org === 'o1' || m.participants.includes('oa1'));
+  assert.deepEqual(got.oa1, oa1);
+  assert.ok(oa1.some((m) => m.org !== 'o1') && oa1.some((m) => m.org === 'o1' && !m.participants.includes('oa1')));
+  assert.deepEqual(got.pa1, takesPart('pa1'));
+});
+
 test('seed 004 createOrgSchema: name and slug validated before the handler (400)', async () => {
   const { token } = await signIn('member@coaching.test', 'member-pw');
   const post = (body) =>

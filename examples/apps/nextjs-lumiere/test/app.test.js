@@ -89,6 +89,87 @@ test('seed 001 "earnings are visible to their owner only": a resource-level chec
   assert.equal((await get('/api/earnings/u2', ADMIN)).status, 200);
 });
 
+test('list endpoint: GET /api/earnings pages through exactly the statements authorize lets the caller view', async () => {
+  // The statements are the app's (lib/earnings.ts, seeded the same way here); the same
+  // policy decides each one here, as /api/earnings/[userId] does. The app filters in SQLite.
+  const { Engine } = require('warden-policy');
+  const OWNERS = ['c1', 'c2', 'u1', 'c1', 'a1', 'c3', 'c1'];
+  const statements = Array.from({ length: 90 }, (_, i) => ({ id: `e${String(i + 1).padStart(3, '0')}`, owner: OWNERS[(i * 3) % OWNERS.length] }));
+  const engine = Engine.fromFile(path.join(__dirname, '..', '..', '..', '..', 'policies', 'lumiere.warden'), {
+    env: 'production',
+    secrets: { AUTH_SECRET: ENV.AUTH_SECRET, CRON_SECRET: ENV.CRON_SECRET, STRIPE_WEBHOOK_SECRET: ENV.STRIPE_WEBHOOK_SECRET, DATABASE_URL: ENV.DATABASE_URL },
+  });
+  const sizes = {};
+  for (const [who, cookie, principal] of [
+    ['c1', CONTRIBUTOR, { id: 'c1', roles: ['CONTRIBUTOR'] }],
+    ['u1', ARTIST, { id: 'u1', roles: ['ARTIST'] }],
+    ['a1', ADMIN, { id: 'a1', roles: ['ADMIN'] }],
+  ]) {
+    // The principal the proxy hands the handler is the session's: checked, not assumed.
+    const want = statements
+      .filter((s) => engine.authorize({ principal, action: 'earnings:view', resource: { type: 'earnings', id: s.id, owner: s.owner } }).allowed)
+      .map((s) => s.id)
+      .sort();
+    const got = [];
+    for (let offset = 0; ; offset += 12) {
+      const r = await get(`/api/earnings?limit=12&offset=${offset}`, cookie);
+      assert.equal(r.status, 200);
+      const page = (await r.json()).earnings;
+      // Every page but the last is full: the filter runs before LIMIT/OFFSET.
+      if (got.length + page.length < want.length) assert.equal(page.length, 12, `${who} at ${offset}`);
+      got.push(...page.map((s) => s.id));
+      if (page.length < 12) break;
+    }
+    assert.deepEqual(got, want, who);
+    sizes[who] = got.length;
+  }
+  // The contributor sees their own, an artist (no earnings:view) none, the admin all.
+  assert.deepEqual(sizes, { c1: statements.filter((s) => s.owner === 'c1').length, u1: 0, a1: 90 });
+  assert.ok(sizes.c1 > 12);
+  assert.equal((await get('/api/earnings')).status, 401);
+});
+
+test('list endpoint: GET /api/tasks/claimable pages through exactly the tasks authorize lets the caller claim', async () => {
+  // The task board is the app's (lib/tasks.ts, compiled by next build into its own
+  // bundle; the same seed is rebuilt here); the policy decides each task here, the app
+  // filters in SQLite. Two allow rules (ARTIST's and STUNT_PERFORMER's categories) and
+  // grants (CONTRIBUTOR, ADMIN) meet in one WHERE.
+  const { Engine } = require('warden-policy');
+  const CATEGORIES = ['creative', 'stunt', 'writing', 'vfx', 'motion_capture', 'music', 'marketing', 'design', 'casting'];
+  const tasks = Array.from({ length: 75 }, (_, i) => {
+    const category = CATEGORIES[(i * 4) % CATEGORIES.length];
+    return { id: `t${String(i + 1).padStart(3, '0')}`, category, title: `${category} task ${i + 1}` };
+  });
+  const engine = Engine.fromFile(path.join(__dirname, '..', '..', '..', '..', 'policies', 'lumiere.warden'), {
+    env: 'production',
+    secrets: { AUTH_SECRET: ENV.AUTH_SECRET, CRON_SECRET: ENV.CRON_SECRET, STRIPE_WEBHOOK_SECRET: ENV.STRIPE_WEBHOOK_SECRET, DATABASE_URL: ENV.DATABASE_URL },
+  });
+  const got = {};
+  for (const [id, role] of [['u1', 'ARTIST'], ['s1', 'STUNT_PERFORMER'], ['c1', 'CONTRIBUTOR'], ['a1', 'ADMIN'], ['v1', 'VIEWER']]) {
+    const cookie = session({ sub: id, role });
+    const principal = { id, roles: [role] };
+    const want = tasks.filter((t) => engine.authorize({ principal, action: 'tasks:claim', resource: { type: 'task', id: t.id, category: t.category } }).allowed);
+    const rows = [];
+    for (let offset = 0; ; offset += 10) {
+      const r = await get(`/api/tasks/claimable?limit=10&offset=${offset}`, cookie);
+      assert.equal(r.status, 200);
+      const page = (await r.json()).tasks;
+      // Every page but the last is full: the filter runs before LIMIT/OFFSET.
+      if (rows.length + page.length < want.length) assert.equal(page.length, 10, `${role} at ${offset}`);
+      rows.push(...page);
+      if (page.length < 10) break;
+    }
+    assert.deepEqual(rows, want, role);
+    got[role] = new Set(rows.map((t) => t.category));
+  }
+  assert.deepEqual([...got.ARTIST].sort(), ['creative', 'design', 'music', 'vfx']);
+  assert.deepEqual([...got.STUNT_PERFORMER].sort(), ['motion_capture', 'stunt']);
+  assert.equal(got.CONTRIBUTOR.size, CATEGORIES.length);
+  assert.equal(got.ADMIN.size, CATEGORIES.length);
+  assert.equal(got.VIEWER.size, 0);
+  assert.equal((await get('/api/tasks/claimable')).status, 401);
+});
+
 test('seed 001 cron: "Authorization: Bearer ${CRON_SECRET}" or 401', async () => {
   const post = (auth) => fetch(`${app.base}/api/cron/cleanup`, { method: 'POST', headers: auth ? { authorization: auth } : {} });
   assert.equal((await post()).status, 401);
