@@ -13,7 +13,8 @@
 //! | --- | --- |
 //! | `residual.rs` | [`Residual`], [`Cond`], [`CannotFilter`]: the answer and its conditions |
 //! | `mod.rs` | [`Engine::residual`]: grants and rules combined into a residual |
-//! | `partial.rs` | one condition program -> when it is true, when it is false |
+//! | `partial/mod.rs` | one condition program -> when it is true, when it is false |
+//! | `partial/enumerate.rs` | subtrees whose only resource read is a role or organization lookup, per value |
 //! | `sql.rs` | [`Residual::to_sql`]: parameterized `WHERE` fragments, [`ColumnMap`] |
 //! | `json.rs` | [`residual_json`]: the JSON request the bindings and the CLI share |
 //!
