@@ -8,7 +8,7 @@ use crate::cx::Cx;
 use crate::eval;
 use crate::filter::residual::{Cond, Kind, Scalar};
 use crate::program::{Hint, Node};
-use crate::request::Value;
+use crate::request::{Request, Value};
 use crate::subject::Subject;
 use crate::value::V;
 use warden_lang::ast::Root;
@@ -68,16 +68,23 @@ impl<'a> Pe<'a> {
         let other = format!("\u{0}{}", names.iter().map(String::len).max().unwrap_or(0));
         let mut t_in = Vec::new();
         let mut f_in = Vec::new();
+        // One copy of the request, its attribute overwritten per sample.
+        let mut req = self.base.clone();
         for name in &names {
-            match self.sample(n, path, Some(name))? {
+            match self.sample(&mut req, n, path, name)? {
                 Some(true) => t_in.push(Scalar::String(name.clone())),
                 Some(false) => f_in.push(Scalar::String(name.clone())),
                 None => {}
             }
         }
-        let other = self.sample(n, path, Some(&other))?;
+        let other = self.sample(&mut req, n, path, &other)?;
         // Non-strings read as missing through every lookup enumerated here.
-        let missing = self.sample(n, path, None)?;
+        let missing = match path {
+            // `resource.id` is never missing.
+            [id] if &**id == "id" => None,
+            // The base request has no resource attributes.
+            _ => self.truth_on(self.base, n),
+        };
         let in_domain = |values: Vec<Scalar>| {
             if values.is_empty() {
                 FALSE
@@ -101,38 +108,45 @@ impl<'a> Pe<'a> {
         Ok((build(true, t_in), build(false, f_in)))
     }
 
-    /// The subtree's truth with `resource.<path>` set to `value` (`None`: absent).
-    fn sample(&self, n: &Node, path: &[Box<str>], value: Option<&str>) -> R<Option<bool>> {
-        let mut req = self.base.clone();
+    /// The subtree's truth with `resource.<path>` of `req` set to `value`.
+    fn sample(
+        &self,
+        req: &mut Request,
+        n: &Node,
+        path: &[Box<str>],
+        value: &str,
+    ) -> R<Option<bool>> {
         let Some(res) = req.resource.as_mut() else {
             return Err("has no resource type".into());
         };
-        match (path, value) {
-            ([id], Some(v)) if &**id == "id" => res.id = v.to_owned(),
-            // `resource.id` is never missing.
-            ([id], None) if &**id == "id" => return Ok(None),
-            (_, None) => {}
-            ([first, rest @ ..], Some(v)) => {
-                let mut val = Value::String(v.to_owned());
+        match path {
+            [id] if &**id == "id" => res.id = value.to_owned(),
+            [first, rest @ ..] => {
+                let mut val = Value::String(value.to_owned());
                 for seg in rest.iter().rev() {
                     val = Value::Map(crate::request::Attrs::new().with(&**seg, val));
                 }
                 res.attrs.set(&**first, val);
             }
-            ([], Some(_)) => return Err("reads an empty attribute path".into()),
+            [] => return Err("reads an empty attribute path".into()),
         }
+        Ok(self.truth_on(req, n))
+    }
+
+    /// The subtree's truth on `req`: `None` when it is missing or not a boolean.
+    fn truth_on(&self, req: &Request, n: &Node) -> Option<bool> {
         let cx = Cx {
             t: self.cx.t,
-            req: Some(Subject::Built(&req)),
+            req: Some(Subject::Built(req)),
             http: None,
             rec: None,
             pmask: self.cx.pmask,
             clock: self.cx.clock,
         };
-        Ok(match eval::eval(&cx, n) {
+        match eval::eval(&cx, n) {
             V::Bool(b) => Some(b),
             _ => None,
-        })
+        }
     }
 
     /// The organizations the principal holds roles in (`principal.org_roles`).
