@@ -180,10 +180,11 @@ fn working_set(world: &World, k: usize) {
 /// Instruction counting (docs/BENCHMARKS.md, Engine): `AUTHZ_CALLS=MODE:N` makes N calls
 /// over the mix in one mode and exits, for `valgrind --tool=callgrind` at two values of N.
 /// Modes: `built` (`authorize` on built requests), `json` (`authorize_json`, in place),
-/// `from_json` (`Request::from_json` then `authorize`).
+/// `from_json` (`Request::from_json` then `authorize`), `cached` (`authorize` on built
+/// requests with the decision cache on, capacity 100,000).
 fn count_calls(world: &World, spec: &str) {
-    let e = engine(0);
     let (mode, n) = spec.split_once(':').unwrap_or((spec, "8192"));
+    let e = engine(if mode == "cached" { 100_000 } else { 0 });
     let n: usize = n.parse().unwrap_or(8192);
     let requests: Vec<Request> = world.cases.iter().map(|c| world.request(c)).collect();
     let jsons: Vec<serde_json::Value> = world.cases.iter().map(|c| world.json(c)).collect();

@@ -21,32 +21,30 @@ use warden::{Attrs, Engine, Options, Principal, Request, Resource, Value};
 /// A seed policy, loaded with the env, secrets and settings of its `.test.toml`.
 fn seed(name: &str) -> Engine {
     let dir = format!("{}/../policies", env!("CARGO_MANIFEST_DIR"));
-    let toml = std::fs::read_to_string(format!("{dir}/{name}.test.toml")).expect("test file");
+    let text = std::fs::read_to_string(format!("{dir}/{name}.test.toml")).expect("test file");
     let mut opts = Options {
         secrets_from_env: false,
         ..Options::default()
     };
-    // `[secrets]` and `[config]` tables of `NAME = "value"` lines, and `env`.
-    let mut table = "";
-    for line in toml.lines().map(str::trim) {
-        if line.starts_with('[') {
-            table = if line == "[secrets]" || line == "[config]" {
-                line
-            } else {
-                ""
-            };
-            continue;
-        }
-        let Some((k, v)) = line.split_once('=') else {
-            continue;
-        };
-        let (k, v) = (k.trim(), v.trim().trim_matches('"'));
-        match table {
-            "[secrets]" => opts = opts.secret(k, v),
-            "[config]" => opts = opts.config(k, v),
-            _ if k == "env" => opts = opts.env(v),
-            _ => {}
-        }
+    let file: toml::Table = toml::from_str(&text).expect("the test file is TOML");
+    let strings = |table: &str| -> Vec<(String, String)> {
+        file.get(table)
+            .and_then(toml::Value::as_table)
+            .map(|t| {
+                t.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for (k, v) in strings("secrets") {
+        opts = opts.secret(&k, v);
+    }
+    for (k, v) in strings("config") {
+        opts = opts.config(&k, &v);
+    }
+    if let Some(env) = file.get("env").and_then(toml::Value::as_str) {
+        opts = opts.env(env);
     }
     Engine::from_file(format!("{dir}/{name}.warden"), opts).expect("seed policy loads")
 }

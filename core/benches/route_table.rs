@@ -1,11 +1,13 @@
-//! Loading a policy with many routes: the whole load (parse, check, compile, route
-//! trie) of n literal-prefixed routes, for n = 10k, 20k, 40k, 80k, 100k. Issue 15: the
-//! route table was quadratic (10k/20k/40k/80k routes in 0.23/0.39/1.3/4.8 s); a
-//! linear build doubles its time with n. Run with
-//! `cargo bench -p warden-policy --bench route_table`.
+//! Loading a policy with many routes, for n = 10k, 20k, 40k, 80k, 100k literal-prefixed
+//! routes: the whole load (`Engine::from_source`: parse, check, compile, route trie),
+//! and the compile alone (`Engine::from_policy` on a tree parsed and checked once: the
+//! decision tables and the route trie). Issue 15: the route table was quadratic
+//! (10k/20k/40k/80k routes in 0.23/0.39/1.3/4.8 s); a linear build doubles its time
+//! with n. Run with `cargo bench -p warden-policy --bench route_table`.
 //!
-//! `WARDEN_BENCH_ROUTES=N` instead loads N routes once and exits, for measuring the
-//! peak memory of one load (`/usr/bin/time -v target/release/deps/route_table-* `).
+//! `WARDEN_BENCH_ROUTES=N` instead loads N routes once, prints the time of each stage and
+//! exits, for measuring the peak memory of one load
+//! (`/usr/bin/time -v target/release/deps/route_table-*`).
 
 use criterion::{black_box, criterion_group, BenchmarkId, Criterion};
 use warden::{Engine, Options};
@@ -35,6 +37,24 @@ fn load(c: &mut Criterion) {
         });
     }
     g.finish();
+    let mut g = c.benchmark_group("compile n routes (parsed and checked)");
+    g.sample_size(10);
+    for n in [10_000, 20_000, 40_000, 80_000, 100_000] {
+        let src = policy(n);
+        let Ok(checked) = warden_lang::load(&src, &Options::default().limits) else {
+            eprintln!("the generated policy of {n} routes does not check");
+            std::process::exit(1)
+        };
+        g.bench_with_input(BenchmarkId::from_parameter(n), &src, |b, src| {
+            b.iter(|| {
+                black_box(
+                    Engine::from_policy("big.warden", src, &checked.policy, Options::default())
+                        .is_ok(),
+                )
+            });
+        });
+    }
+    g.finish();
 }
 
 criterion_group!(benches, load);
@@ -46,11 +66,16 @@ fn main() {
     {
         let src = policy(n);
         let t = std::time::Instant::now();
-        let ok = Engine::from_source("big.warden", &src, Options::default()).is_ok();
+        let checked = warden_lang::load(&src, &Options::default().limits);
+        let checking = t.elapsed();
+        let ok = checked.is_ok_and(|c| {
+            Engine::from_policy("big.warden", &src, &c.policy, Options::default()).is_ok()
+        });
         println!(
-            "{n} routes ({} bytes): loaded={ok} in {:?}",
+            "{n} routes ({} bytes): loaded={ok} in {:?} (parse and check {checking:?}, compile {:?})",
             src.len(),
-            t.elapsed()
+            t.elapsed(),
+            t.elapsed() - checking
         );
         return;
     }

@@ -5,6 +5,7 @@ use crate::clock::Clock;
 use crate::cx::{Cx, Read};
 use crate::eval;
 use crate::request::Request;
+use crate::rolesets;
 use crate::subject::{Subject, Who};
 use crate::tables::{Tables, NO_GRANT};
 use serde::ser::{SerializeStruct, Serializer};
@@ -126,7 +127,7 @@ impl<'t> Authz<'t> {
             return best;
         }
         who.map_or(NO_GRANT, |p| {
-            eval::role_ids(t, p.roles())
+            rolesets::role_ids(t, p.roles())
                 .map(|r| t.grant(r, class))
                 .min()
                 .unwrap_or(NO_GRANT)
@@ -136,7 +137,7 @@ impl<'t> Authz<'t> {
     pub(crate) fn verdict(&self, class: u32, ty: u32, s: Subject<'_>) -> Verdict {
         let t = self.t;
         let who = s.principal();
-        let pmask = who.and_then(|p| eval::role_mask(t, p.roles()));
+        let pmask = who.and_then(|p| rolesets::role_mask(t, p.roles()));
         let cx = Cx {
             t: Some(t),
             req: Some(s),
@@ -221,7 +222,7 @@ impl<'t> Authz<'t> {
         let ty = self.type_of(s);
         let decision = self.decision(self.verdict(class, ty, s));
         let who = s.principal();
-        let pmask = who.and_then(|p| eval::role_mask(t, p.roles()));
+        let pmask = who.and_then(|p| rolesets::role_mask(t, p.roles()));
         let grant = self.first_grant(class, who, pmask);
         let mut rules = Vec::new();
         if let Some(entry) = t.entry(class, ty) {

@@ -339,7 +339,7 @@ impl Engine {
 
 impl Engine {
     /// What `check_http` reads of this engine.
-    #[inline]
+    #[inline(always)]
     fn pipeline(&self) -> Pipeline<'_> {
         Pipeline {
             tables: &self.tables,

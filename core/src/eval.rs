@@ -6,8 +6,11 @@
 use crate::cx::{has_request, principal, Cx, Read};
 use crate::program::{Hint, Konst, Node};
 use crate::request::Value;
+use crate::rolesets::{
+    is_roleish, mask_ids, role_ge, role_ids, role_set, set_all, set_any, RoleSet,
+};
 use crate::secret::{ct_eq, Secret};
-use crate::tables::{CRule, Tables};
+use crate::tables::CRule;
 use crate::value::{json_value, str_of, value, List, Roles, V};
 use serde_json::Value as Json;
 use std::borrow::Cow;
@@ -402,94 +405,6 @@ fn list_any<'a>(cx: &Cx<'a>, l: List<'a>, mut f: impl FnMut(V<'a>) -> bool) -> b
         List::Konsts(v) => v.iter().any(|k| f(konst(k))),
         List::Json(v) => v.iter().any(|x| f(json_value(Some(x)))),
     }
-}
-
-pub(crate) fn role_ids<'a>(t: &'a Tables, rs: Roles<'a>) -> impl Iterator<Item = u32> + 'a {
-    let (names, values, json): (&[String], &[Value], &[Json]) = match rs {
-        Roles::Principal(n) => (n, &[], &[]),
-        Roles::Values(v) => (&[], v, &[]),
-        Roles::JsonPrincipal(j) | Roles::JsonValues(j) => (&[], &[], j),
-    };
-    names
-        .iter()
-        .filter_map(|n| t.role_id(n))
-        .chain(values.iter().filter_map(|v| match v {
-            Value::String(s) => t.role_id(s),
-            _ => None,
-        }))
-        .chain(
-            json.iter()
-                .filter_map(|v| v.as_str().and_then(|s| t.role_id(s))),
-        )
-}
-
-/// The principal's declared roles as a mask ([`Tables::role_mask`]).
-pub(crate) fn role_mask(t: &Tables, rs: Roles<'_>) -> Option<u64> {
-    match rs {
-        Roles::Principal(names) => t.role_mask(names),
-        rs => {
-            t.anc_mask.as_ref()?;
-            Some(role_ids(t, rs).fold(0, |m, r| m | (1u64 << (r % 64))))
-        }
-    }
-}
-
-/// A value as a set of roles, for ordering and `is`.
-#[derive(Clone, Copy)]
-enum RoleSet<'a> {
-    One(u32),
-    Many(Roles<'a>),
-    /// The principal's roles, already resolved.
-    Mask(u64),
-}
-
-fn role_set<'a>(cx: &Cx<'a>, v: &V<'a>) -> Option<RoleSet<'a>> {
-    let t = cx.t?;
-    match v {
-        V::Role(r) => Some(RoleSet::One(*r)),
-        V::Roles(Roles::Principal(_) | Roles::JsonPrincipal(_)) if cx.pmask.is_some() => {
-            cx.pmask.map(RoleSet::Mask)
-        }
-        V::Roles(rs) => Some(RoleSet::Many(*rs)),
-        V::Str(s) | V::Secret(s) => t.role_id(s).map(RoleSet::One),
-        _ => None,
-    }
-}
-
-/// The role ids of a mask, lowest first.
-fn mask_ids(mut m: u64) -> impl Iterator<Item = u32> {
-    std::iter::from_fn(move || {
-        (m != 0).then(|| {
-            let r = m.trailing_zeros();
-            m &= m - 1;
-            r
-        })
-    })
-}
-
-fn set_any(t: &Tables, s: RoleSet<'_>, mut f: impl FnMut(u32) -> bool) -> bool {
-    match s {
-        RoleSet::One(r) => f(r),
-        RoleSet::Many(rs) => role_ids(t, rs).any(f),
-        RoleSet::Mask(m) => mask_ids(m).any(f),
-    }
-}
-
-fn set_all(t: &Tables, s: RoleSet<'_>, mut f: impl FnMut(u32) -> bool) -> bool {
-    match s {
-        RoleSet::One(r) => f(r),
-        RoleSet::Many(rs) => role_ids(t, rs).all(f),
-        RoleSet::Mask(m) => mask_ids(m).all(f),
-    }
-}
-
-/// `A >= B`: every role of B is matched by a role of A that is or inherits it.
-fn role_ge(t: &Tables, a: RoleSet<'_>, b: RoleSet<'_>) -> bool {
-    set_all(t, b, |rb| set_any(t, a, |ra| t.inherits(ra, rb)))
-}
-
-fn is_roleish(v: &V<'_>) -> bool {
-    matches!(v, V::Role(_) | V::Roles(_))
 }
 
 /// Equality; `None` when the kinds cannot be compared (a run-time type mismatch).

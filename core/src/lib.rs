@@ -35,7 +35,7 @@
 //! | limits | `limit/` | [`LimitStore`], GCRA and sliding log, the memory and Redis stores |
 //! | options | `options` | [`Options`]: how an engine is loaded |
 //! | programs | `program`, `value`, `subject`, `script`, `tables` | lowered programs, run-time values, Rhai scripts, the decision tables |
-//! | evaluation | `cx`, `forms`, `eval` | evaluating programs over a request's facts: values or missing |
+//! | evaluation | `cx`, `rolesets`, `forms`, `eval` | evaluating programs over a request's facts: values or missing |
 //! | compiler | `lower`, `compile` | syntax tree -> programs and tables, at load |
 //! | authorization | `authorize`, `cache` | [`Decision`], explain [`Trace`], the optional decision cache |
 //! | authentication | `auth/` | the `auth` blocks: bearer JWTs, API keys, Auth.js session cookies -> [`Principal`]; [`Authn`] |
@@ -74,6 +74,7 @@ mod cx;
 mod eval;
 pub mod filter;
 mod forms;
+mod rolesets;
 
 mod compile;
 mod lower;

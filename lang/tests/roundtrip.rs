@@ -491,6 +491,28 @@ fn startup() -> impl Strategy<Value = Item> {
         .prop_map(|checks| Item::Startup(StartupDecl { checks, span: Z }))
 }
 
+fn proxies() -> impl Strategy<Value = Item> {
+    let range = prop_oneof![
+        Just("10.0.0.0/8".to_string()),
+        Just("fd00::/8".to_string()),
+        Just("203.0.113.7".to_string()),
+        string_value(),
+    ];
+    let value = prop_oneof![
+        prop::collection::vec(range.prop_map(lit), 1..4).prop_map(ProxiesValue::Trusted),
+        (0u64..100).prop_map(|value| ProxiesValue::Hops { value, span: Z }),
+        prop::sample::select(vec!["X-Forwarded-For", "Forwarded"])
+            .prop_map(|h| ProxiesValue::Header(id(h))),
+    ];
+    let entry = (value, prop::option::of(expr())).prop_map(|(value, cond)| ProxiesEntry {
+        value,
+        cond,
+        span: Z,
+    });
+    prop::collection::vec(entry, 0..4)
+        .prop_map(|entries| Item::Proxies(ProxiesDecl { entries, span: Z }))
+}
+
 fn script() -> impl Strategy<Value = Item> {
     prop::sample::select(vec![
         "",
@@ -532,6 +554,7 @@ fn item() -> impl Strategy<Value = Vec<Item>> {
         prop::collection::vec(string_value().prop_map(lit), 1..3)
             .prop_map(|hosts| vec![Item::Hosts(HostsDecl { hosts, span: Z })]),
         cookies().prop_map(|c| vec![c]),
+        proxies().prop_map(|p| vec![p]),
     ]
 }
 

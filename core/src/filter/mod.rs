@@ -13,7 +13,8 @@
 //! | --- | --- |
 //! | `residual.rs` | [`Residual`], [`Cond`], [`CannotFilter`]: the answer and its conditions |
 //! | `mod.rs` | [`Engine::residual`]: grants and rules combined into a residual |
-//! | `partial.rs` | one condition program -> when it is true, when it is false |
+//! | `partial/mod.rs` | one condition program -> when it is true, when it is false |
+//! | `partial/enumerate.rs` | subtrees whose only resource read is a role or organization lookup, per value |
 //! | `sql.rs` | [`Residual::to_sql`]: parameterized `WHERE` fragments, [`ColumnMap`] |
 //! | `json.rs` | [`residual_json`]: the JSON request the bindings and the CLI share |
 //!
@@ -33,8 +34,8 @@ pub use residual::{CannotFilter, CmpOp, Cond, Kind, Residual, Scalar};
 pub use sql::{ColumnMap, ColumnSpec, ColumnType, Dialect, SqlFilter, SqlParam};
 
 use crate::cx::Cx;
-use crate::eval;
 use crate::request::{Attrs, Principal, Request, Resource};
+use crate::rolesets;
 use crate::subject::Subject;
 use crate::tables::NO_GRANT;
 use crate::Engine;
@@ -90,7 +91,7 @@ impl Engine {
         };
         let s = Subject::Built(&base);
         let who = s.principal();
-        let pmask = who.and_then(|p| eval::role_mask(t, p.roles()));
+        let pmask = who.and_then(|p| rolesets::role_mask(t, p.roles()));
         let cx = Cx {
             t: Some(t),
             req: Some(s),

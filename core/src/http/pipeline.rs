@@ -33,6 +33,8 @@ pub(crate) struct Pipeline<'e> {
 
 impl<'e> Pipeline<'e> {
     /// The blocking driver: `LimitStore::check` once per (limit, key) between the phases.
+    // Inlined into `check_http` so the `Pipeline` view of the engine is not built in memory.
+    #[inline(always)]
     pub(crate) fn run(
         &self,
         req: &HttpRequest,

@@ -6,7 +6,7 @@ use crate::registry::declare_lint;
 use crate::routes::{ancestors, effective_limits};
 use crate::{finding, walk, Config, Finding};
 use std::collections::HashMap;
-use warden_lang::ast::{ExprKind, Item, LimitDecl, Policy, ReqKind, Root, RouteStmt};
+use warden_lang::ast::{ExprKind, Item, LimitDecl, Policy, ProxiesValue, ReqKind, Root, RouteStmt};
 
 declare_lint! {
     /// A login, registration or password-reset route (a path segment containing
@@ -29,9 +29,9 @@ declare_lint! {
     /// Behind a load balancer or CDN, the socket peer is the proxy: every client
     /// shares one key and a busy minute locks everyone out. Reading the address from
     /// `X-Forwarded-For` without a trusted-proxy setting is worse: each client picks
-    /// its own key. Declare the trusted proxies in the policy so the engine computes
-    /// `ip` from the forwarding headers they add, or suppress with the reason when the
-    /// host passes the real client address.
+    /// its own key. Declare the trusted proxies in the policy (a `proxies` block with a
+    /// `trusted:` line) so the engine computes `ip` from the forwarding header they
+    /// write, or suppress with the reason when the host passes the real client address.
     pub IP_LIMIT_WITHOUT_TRUSTED_PROXY, "ip-limit-without-trusted-proxy", Warning,
     "a limit keyed by the client address with no trusted-proxy setting"
 }
@@ -155,15 +155,23 @@ pub(crate) fn check(policy: &Policy, config: &Config, out: &mut Vec<Finding>) {
                         head(l.span, 5).to(l.name.span),
                         format!("limit `{}` is keyed by the client address, and the policy names no trusted proxy", l.name.name),
                     )
-                    .with_help("behind a proxy every client shares the proxy's address; declare the trusted proxies, or suppress with where `ip` comes from"),
+                    .with_help("behind a proxy every client shares the proxy's address; declare the trusted proxies (`proxies { trusted: \"10.0.0.0/8\" }`), or suppress with where `ip` comes from"),
                 );
             }
         }
     }
 }
 
-/// Whether the policy says which proxies' forwarding headers to believe.
-/// (No such setting exists in the language yet: every `ip` key is reported.)
-fn trusted_proxies_declared(_policy: &Policy) -> bool {
-    false
+/// Whether the policy says which proxies' forwarding headers to believe: a `proxies`
+/// block with a `trusted:` line (the engine then computes `ip` from the header they
+/// write). A line under an `if` counts too: the author has decided where `ip` comes
+/// from in the environments it names.
+fn trusted_proxies_declared(policy: &Policy) -> bool {
+    policy.items.iter().any(|item| match item {
+        Item::Proxies(p) => p
+            .entries
+            .iter()
+            .any(|e| matches!(&e.value, ProxiesValue::Trusted(ranges) if !ranges.is_empty())),
+        _ => false,
+    })
 }

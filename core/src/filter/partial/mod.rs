@@ -15,11 +15,13 @@ use super::residual::{CmpOp, Cond, Kind, Scalar};
 use crate::cx::Cx;
 use crate::eval;
 use crate::program::{Hint, Node};
-use crate::request::{Request, Value};
-use crate::subject::Subject;
+use crate::request::Request;
+use crate::rolesets;
 use crate::tables::Tables;
 use crate::value::{List, V};
 use warden_lang::ast::{BinOp, Root};
+
+mod enumerate;
 
 /// A condition or a constant; constants are folded away as trees are built.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,32 +115,6 @@ fn reads_resource(n: &Node) -> bool {
         } => path.first().is_none_or(|p| &**p != "type"),
         _ => n.children().any(reads_resource),
     }
-}
-
-/// Every resource read of a node (not `resource.type`), with its hint.
-fn resource_loads<'a>(n: &'a Node, out: &mut Vec<(&'a [Box<str>], Hint)>) {
-    match n {
-        Node::Load {
-            root: Root::Resource,
-            path,
-            hint,
-        } if path.first().is_some_and(|p| &**p != "type") => out.push((path, *hint)),
-        _ => n.children().for_each(|c| resource_loads(c, out)),
-    }
-}
-
-fn is_plain_resource_load(n: &Node) -> bool {
-    matches!(n, Node::Load { root: Root::Resource, path, hint: Hint::Plain }
-        if path.first().is_some_and(|p| &**p != "type"))
-}
-
-/// The finite set of strings that can change a subtree's value, when its only
-/// resource read goes through a role or organization lookup.
-enum Domain {
-    /// Declared role names: a `role`-typed attribute, or `resource.x is ROLE`.
-    Roles,
-    /// The organizations in the principal's `org_roles`: `principal is R in resource.x`.
-    Orgs,
 }
 
 impl<'a> Pe<'a> {
@@ -473,7 +449,7 @@ impl<'a> Pe<'a> {
                     .try_for_each(|x| push(crate::value::json_value(Some(x))))?,
             },
             V::Roles(rs) => {
-                for r in eval::role_ids(self.t, rs) {
+                for r in rolesets::role_ids(self.t, rs) {
                     push(V::Role(r))?;
                 }
             }
@@ -507,110 +483,6 @@ impl<'a> Pe<'a> {
             V::Secret(_) => return Err(secret_reason()),
             V::Missing | V::List(_) | V::Roles(_) | V::Map(_) => None,
         })
-    }
-
-    /// Whether the subtree's only resource read goes through a finite lookup.
-    fn enumerable(&self, n: &'a Node) -> Option<(&'a [Box<str>], Domain)> {
-        let mut loads = Vec::new();
-        resource_loads(n, &mut loads);
-        let (first, _) = *loads.first()?;
-        if loads.iter().any(|(p, _)| *p != first) {
-            return None;
-        }
-        if loads.iter().all(|(_, h)| *h == Hint::Role) {
-            return Some((first, Domain::Roles));
-        }
-        match n {
-            Node::Is(a, _) if is_plain_resource_load(a) => Some((first, Domain::Roles)),
-            Node::IsIn(_, org) if is_plain_resource_load(org) => Some((first, Domain::Orgs)),
-            _ => None,
-        }
-    }
-
-    /// Evaluate `n` for each string of the domain, any other string, and missing.
-    fn enumerate(&self, n: &'a Node, path: &'a [Box<str>], domain: Domain) -> R<TF> {
-        let names: Vec<String> = match domain {
-            Domain::Roles => self.t.role_names.iter().map(|r| r.to_string()).collect(),
-            Domain::Orgs => self.org_keys(),
-        };
-        // A string outside the domain (names and organizations never hold `\u{0}`).
-        let other = format!("\u{0}{}", names.iter().map(String::len).max().unwrap_or(0));
-        let mut t_in = Vec::new();
-        let mut f_in = Vec::new();
-        for name in &names {
-            match self.sample(n, path, Some(name))? {
-                Some(true) => t_in.push(Scalar::String(name.clone())),
-                Some(false) => f_in.push(Scalar::String(name.clone())),
-                None => {}
-            }
-        }
-        let other = self.sample(n, path, Some(&other))?;
-        // Non-strings read as missing through every lookup enumerated here.
-        let missing = self.sample(n, path, None)?;
-        let in_domain = |values: Vec<Scalar>| {
-            if values.is_empty() {
-                FALSE
-            } else {
-                atom(path, |attr| Cond::In { attr, values })
-            }
-        };
-        let all: Vec<Scalar> = names.iter().cloned().map(Scalar::String).collect();
-        let outside = present(path, Some(Kind::String)).and(in_domain(all).not());
-        let non_string = present(path, Some(Kind::String)).not();
-        let build = |want: bool, listed: Vec<Scalar>| {
-            let mut c = in_domain(listed);
-            if other == Some(want) {
-                c = c.or(outside.clone());
-            }
-            if missing == Some(want) {
-                c = c.or(non_string.clone());
-            }
-            c
-        };
-        Ok((build(true, t_in), build(false, f_in)))
-    }
-
-    /// The subtree's truth with `resource.<path>` set to `value` (`None`: absent).
-    fn sample(&self, n: &Node, path: &[Box<str>], value: Option<&str>) -> R<Option<bool>> {
-        let mut req = self.base.clone();
-        let Some(res) = req.resource.as_mut() else {
-            return Err("has no resource type".into());
-        };
-        match (path, value) {
-            ([id], Some(v)) if &**id == "id" => res.id = v.to_owned(),
-            // `resource.id` is never missing.
-            ([id], None) if &**id == "id" => return Ok(None),
-            (_, None) => {}
-            ([first, rest @ ..], Some(v)) => {
-                let mut val = Value::String(v.to_owned());
-                for seg in rest.iter().rev() {
-                    val = Value::Map(crate::request::Attrs::new().with(&**seg, val));
-                }
-                res.attrs.set(&**first, val);
-            }
-            ([], Some(_)) => return Err("reads an empty attribute path".into()),
-        }
-        let cx = Cx {
-            t: self.cx.t,
-            req: Some(Subject::Built(&req)),
-            http: None,
-            rec: None,
-            pmask: self.cx.pmask,
-            clock: self.cx.clock,
-        };
-        Ok(match eval::eval(&cx, n) {
-            V::Bool(b) => Some(b),
-            _ => None,
-        })
-    }
-
-    /// The organizations the principal holds roles in (`principal.org_roles`).
-    fn org_keys(&self) -> Vec<String> {
-        let mut keys = Vec::new();
-        if let Some(V::Map(m)) = crate::cx::principal(&self.cx).map(|p| p.get("org_roles")) {
-            m.for_each(|k, _| keys.push(k.to_owned()));
-        }
-        keys
     }
 }
 
