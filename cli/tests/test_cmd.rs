@@ -67,6 +67,7 @@ fn a_directory_runs_every_test_file_under_it_in_name_order() {
     assert_eq!(
         files,
         [
+            "./bad/action-typo.test.toml",
             "./bad/expect-typo.test.toml",
             "./bad/semantics.test.toml",
             "./bad/startup.test.toml",
@@ -160,6 +161,22 @@ fn a_missing_policy_file_points_at_the_policy_line() {
         ),
         "{err}"
     );
+}
+
+#[test]
+fn a_test_of_an_action_one_typo_from_a_declared_one_is_an_error_with_did_you_mean() {
+    let (code, out, err) = warden_test(&["bad/action-typo.test.toml"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with(
+            "bad/action-typo.test.toml:7:10: error: the policy declares no action `orders:raed`"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `orders:read`?"), "{err}");
+    // Only the typo: `warehouse:demolish` is far from every declared action.
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+    assert!(out.contains("1 file did not load"), "{out}");
 }
 
 #[test]

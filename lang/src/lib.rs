@@ -2,6 +2,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod actions;
 pub mod ast;
 pub mod cidr;
 pub mod diag;

@@ -284,3 +284,32 @@ input { file: string }
         .collect();
     assert_eq!(kinds, [false, true, false, false]);
 }
+
+#[test]
+fn allow_rule_one_typo_from_a_granted_action_is_a_warning() {
+    let policy = "policy t
+role reader
+grant reader: pages:read
+resource page { public: bool }
+allow pages:raed on page if resource.public == true
+allow files:download
+";
+    let checked = load(policy, &Limits::default()).unwrap();
+    let codes: Vec<_> = checked
+        .warnings
+        .iter()
+        .map(|d| (d.code, d.help.clone()))
+        .collect();
+    // `pages:raed` is one typo from the granted `pages:read`; `files:download` is an
+    // action only a rule permits, far from every granted one: no warning.
+    assert_eq!(
+        codes,
+        [(
+            "undeclared-action",
+            Some(
+                "did you mean `pages:read`? (an action only rules permit is fine; then name it apart from `pages:read`)"
+                    .to_string()
+            )
+        )]
+    );
+}

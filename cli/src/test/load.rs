@@ -71,6 +71,8 @@ pub enum Step {
 #[derive(Debug)]
 pub struct Send {
     pub request: Req,
+    /// Where an authorization request's `action` is written, for the vocabulary check.
+    pub action_span: Option<Span>,
     pub expect: Expect,
     pub repeat: u32,
 }
@@ -408,6 +410,7 @@ impl Errors<'_> {
         }
         Some(Send {
             request: request?,
+            action_span: f.action.as_ref().map(|a| span(a.span())),
             expect: expect?,
             repeat: 1,
         })

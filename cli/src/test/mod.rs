@@ -5,6 +5,7 @@
 //! | `discover.rs` | which files: `*.test.toml` under each path, sorted |
 //! | `schema.rs` | the TOML format as serde types; unknown keys are errors |
 //! | `load.rs` | a test file -> a [`load::Suite`] of requests and expectations, or diagnostics |
+//! | `actions.rs` | the tests' actions against the ones the policy declares |
 //! | `expect.rs` | expectations checked against the decision JSON |
 //! | `run.rs` | one test on one engine: the virtual clock, steps, repeats |
 //! | `startup.rs` | `[[startup]]` cases: one engine each, expected to load or to fail |
@@ -14,6 +15,7 @@
 //! Each policy is loaded once per test file; tests share the engine. Each `[[startup]]`
 //! case loads it again with its own settings.
 
+mod actions;
 mod coverage;
 mod discover;
 mod expect;
@@ -149,11 +151,15 @@ fn run_file(
         Ok(e) => e,
         Err(err) => return report.load_error(&file, &policy_file, &err.source, &err.diagnostics),
     };
+    // The engine loaded it, so it parses.
+    let parsed = warden_lang::parse(&policy_text, &warden_lang::Limits::default()).ok();
+    if let Some(p) = &parsed {
+        let undeclared = actions::undeclared(&suite, &warden_lang::actions::Vocabulary::of(p));
+        if !undeclared.is_empty() {
+            return report.load_error(&file, &file, &text, &undeclared);
+        }
+    }
     report.file_ran();
-    let parsed = coverage
-        .is_some()
-        .then(|| warden_lang::parse(&policy_text, &warden_lang::Limits::default()).ok())
-        .flatten();
     let mut recorder = match (coverage, &parsed) {
         (Some(c), Some(p)) => Some(c.policy(&suite.policy_path, &policy_text, p)),
         _ => None,

@@ -2,8 +2,10 @@
 //!
 //! It never stops at the first problem: every independent error of a file is reported,
 //! in source order. `declare` builds the symbol table, `types` checks expressions,
-//! `http` checks limits, routes, headers and cors, `script` compiles Rhai blocks.
+//! `http` checks limits, routes, headers and cors, `script` compiles Rhai blocks,
+//! `actions` checks rules' actions against the ones the policy declares.
 
+mod actions;
 mod auth;
 pub mod case;
 mod checker;
@@ -76,6 +78,7 @@ pub fn check(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
     }
     patterns::route_conflicts(policy, &mut cx.diags);
     proxies::one_block(policy, &mut cx.diags);
+    actions::check(policy, &mut cx.diags);
     cx.diags.extend(case::case_sensitive(policy));
     let mut diags = cx.diags;
     diags.sort_by_key(|d| (d.span.start, d.span.end));
