@@ -1,5 +1,13 @@
-//! Authentication cost: one HS256 bearer token verified by `Engine::authenticate`, and
-//! the same request through `Engine::check_http` (route match + authentication + role).
+//! Authentication cost: an HS256 bearer token, and an Auth.js session cookie (JWE,
+//! A256CBC-HS512), through `Engine::authenticate` and `Engine::check_http` (route match
+//! + authentication + role), each three ways:
+//! - **seen before**: the same token every time, a hit of the verified-token cache
+//!   (`Options::token_cache_size`, on by default): what every request of a session after
+//!   its first costs;
+//! - **verified in full**: the same token with the cache off: the signature or the
+//!   decryption every time;
+//! - **fresh**: the cache on, but 20,000 distinct tokens cycled through a 4,096-entry
+//!   cache: every request a miss, a full verification and an insertion that evicts.
 //!
 //! Run: `cargo bench -p warden-policy --bench auth`.
 
@@ -25,8 +33,10 @@ route /api/** { require auth }
 route /api/admin/** { require role admin }
 "#;
 
-fn engine(previous: bool) -> Engine {
-    let mut o = Options::default().secret("JWT_SECRET", SECRET);
+fn engine(previous: bool, cache: usize) -> Engine {
+    let mut o = Options::default()
+        .secret("JWT_SECRET", SECRET)
+        .token_cache_size(cache);
     if previous {
         o = o.secret(
             "JWT_SECRET_PREVIOUS",
@@ -44,8 +54,12 @@ fn engine(previous: bool) -> Engine {
 }
 
 fn token(secret: &str) -> String {
+    token_for(secret, "u1")
+}
+
+fn token_for(secret: &str, sub: &str) -> String {
     let claims = serde_json::json!({
-        "sub": "u1", "role": "admin", "org": "o1",
+        "sub": sub, "role": "admin", "org": "o1",
         "iss": "https://auth.example.com", "aud": "api",
         "iat": 1_767_225_600u64, "exp": 4_102_444_800u64,
     });
@@ -53,35 +67,116 @@ fn token(secret: &str) -> String {
     encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap_or_default()
 }
 
-fn benches(c: &mut Criterion) {
-    let e = engine(false);
-    let req = HttpRequest::new("GET", "/api/admin/users")
-        .header("authorization", format!("Bearer {}", token(SECRET)))
-        .time_us(1_767_225_600_000_000);
-    if !matches!(e.authenticate(&req), Authn::Principal { .. }) || e.check_http(&req).status != 200
-    {
-        eprintln!("the bench token does not verify");
+const NOW_US: u64 = 1_767_225_600_000_000;
+
+fn bearer(token: &str) -> HttpRequest {
+    HttpRequest::new("GET", "/api/admin/users")
+        .header("authorization", format!("Bearer {token}"))
+        .time_us(NOW_US)
+}
+
+fn must_pass(e: &Engine, req: &HttpRequest, what: &str) {
+    if !matches!(e.authenticate(req), Authn::Principal { .. }) || e.check_http(req).status != 200 {
+        eprintln!("the bench's {what} does not verify");
         std::process::exit(1);
     }
+}
+
+/// The three ways of presenting a credential, for one mechanism.
+fn three_ways(
+    c: &mut Criterion,
+    name: &str,
+    engine: &dyn Fn(usize) -> Engine,
+    request: &dyn Fn(usize) -> HttpRequest,
+) {
+    let seen = engine(4096);
+    let full = engine(0);
+    let one = request(0);
+    must_pass(&seen, &one, name);
+    must_pass(&full, &one, name);
+    let fresh = engine(4096);
+    let many: Vec<HttpRequest> = (0..FRESH).map(request).collect();
+    must_pass(&fresh, &many[FRESH - 1], name);
     let mut g = c.benchmark_group("auth");
-    g.bench_function("authenticate HS256", |b| {
-        b.iter(|| black_box(e.authenticate(black_box(&req))))
+    g.bench_function(format!("authenticate {name}, seen before"), |b| {
+        b.iter(|| black_box(seen.authenticate(black_box(&one))))
     });
-    g.bench_function("check_http HS256 + role", |b| {
-        b.iter(|| black_box(e.check_http(black_box(&req)).status))
+    g.bench_function(format!("authenticate {name}, verified in full"), |b| {
+        b.iter(|| black_box(full.authenticate(black_box(&one))))
+    });
+    g.bench_function(format!("check_http {name} + role, seen before"), |b| {
+        b.iter(|| black_box(seen.check_http(black_box(&one)).status))
+    });
+    g.bench_function(format!("check_http {name} + role, verified in full"), |b| {
+        b.iter(|| black_box(full.check_http(black_box(&one)).status))
+    });
+    let mut i = 0;
+    g.bench_function(format!("check_http {name} + role, fresh"), |b| {
+        b.iter(|| {
+            i = (i + 1) % FRESH;
+            black_box(fresh.check_http(black_box(&many[i])).status)
+        })
+    });
+    g.finish();
+}
+
+/// Distinct tokens of the "fresh" case: about five times the cache.
+const FRESH: usize = 20_000;
+
+/// `@auth/core` 0.41.3 `encode` of `{ sub: "u-admin", role: "ADMIN", ... }` with the
+/// secret below and salt `authjs.session-token`, clock at 1767225600 (the token of
+/// `core/tests/auth.rs`). Distinct cookies for the "fresh" case are not derivable
+/// without an encoder, so that case is the bearer token's only.
+const AUTHJS_SECRET: &str = "test-auth-secret-0123456789abcdef0123456789";
+const AUTHJS_TOKEN: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIiwia2lkIjoiWGlJTFVmY2x1RjNYVHJYM1BidUhScHhvaGtNYXY2YXkxXzJ2MzJiV1BjcVoxamZhSnlpTVZOUmFTaVYxVUlUWnFfcE4zZXdCQmFjWS00UUhUMzJ0NGcifQ..sbeMIaPVCn-l01TLeL8fUA.VK4SAzoaY_VWr8V6LzoiJVz0GkHrTeGE1g3yiFh9XQzlK6KUivUTqOajD0JWRy06uRTQTAe_yrlcHqz0nvCxqKHwex4Z_qWQsCCL8VE6AfjufRagDxkMnw6fh3eubGy-rjYLahAm2XVhQ4ybX_7qoxRwfyIYYu15hM-tekyIkL-jxeX6sinVAURpwITl9qk1tyKvI8pplGIBZrkT6Bin7A.MUzm0zg4tOdkiXRIcC8HUY7eR8fU0vyPJSfITa_-AnE";
+
+const AUTHJS_POLICY: &str = r#"
+policy bench
+role ADMIN
+auth nextauth {
+  keys: secret(AUTH_SECRET)
+  max_age: 30d
+}
+route /api/** { require auth }
+route /api/admin/** { require role ADMIN }
+"#;
+
+fn authjs_engine(cache: usize) -> Engine {
+    let mut o = Options::default()
+        .secret("AUTH_SECRET", AUTHJS_SECRET)
+        .token_cache_size(cache);
+    o.secrets_from_env = false;
+    match Engine::from_source("bench.warden", AUTHJS_POLICY, o) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1)
+        }
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    three_ways(c, "HS256", &|cache| engine(false, cache), &|i| {
+        bearer(&token_for(SECRET, &format!("u{i}")))
+    });
+    // Auth.js: seen before and verified in full (see AUTHJS_TOKEN for why not fresh).
+    let cookie = HttpRequest::new("GET", "/api/admin/users")
+        .header("cookie", format!("authjs.session-token={AUTHJS_TOKEN}"))
+        .time_us(NOW_US + 60_000_000);
+    let (seen, full) = (authjs_engine(4096), authjs_engine(0));
+    must_pass(&seen, &cookie, "Auth.js cookie");
+    must_pass(&full, &cookie, "Auth.js cookie");
+    let mut g = c.benchmark_group("auth");
+    g.bench_function("check_http Auth.js cookie + role, seen before", |b| {
+        b.iter(|| black_box(seen.check_http(black_box(&cookie)).status))
+    });
+    g.bench_function("check_http Auth.js cookie + role, verified in full", |b| {
+        b.iter(|| black_box(full.check_http(black_box(&cookie)).status))
     });
     // Rotation: the token is signed with the previous secret, so the current one is
-    // tried first and fails.
-    let rotated = engine(true);
-    let old = HttpRequest::new("GET", "/api/admin/users")
-        .header(
-            "authorization",
-            format!(
-                "Bearer {}",
-                token("bench-jwt-secret-previous-0123456789abcd")
-            ),
-        )
-        .time_us(1_767_225_600_000_000);
+    // tried first and fails (cache off: the verification itself).
+    let rotated = engine(true, 0);
+    let old = bearer(&token("bench-jwt-secret-previous-0123456789abcd"));
     g.bench_function("authenticate HS256, second key of a rotation", |b| {
         b.iter(|| black_box(rotated.authenticate(black_box(&old))))
     });

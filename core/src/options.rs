@@ -25,6 +25,11 @@ pub struct Options {
     pub secrets_from_env: bool,
     /// Decision-cache entries; 0 turns the cache off (the default: see docs/BENCHMARKS.md).
     pub cache_size: usize,
+    /// Verified tokens remembered per `auth jwt` / `auth nextauth` block (4,096 by
+    /// default; 0 turns it off). A token seen before skips its signature or
+    /// decryption; its `exp`, `nbf` and `max_age` are checked again on every request,
+    /// and a reload starts empty (keys rotated or revoked take effect at once).
+    pub token_cache_size: usize,
     /// Front-end bounds (source size, nesting, regex size ...).
     pub limits: Limits,
     /// "Now" for rate limits and token expiry, when a request carries no time.
@@ -49,6 +54,7 @@ impl Default for Options {
             config: HashMap::new(),
             secrets_from_env: true,
             cache_size: 0,
+            token_cache_size: 4096,
             limits: Limits::default(),
             clock: Arc::new(SystemClock),
             store: None,
@@ -78,6 +84,11 @@ impl Options {
     /// Set [`Options::cache_size`] (0: no decision cache).
     pub fn cache_size(mut self, entries: usize) -> Self {
         self.cache_size = entries;
+        self
+    }
+    /// Set [`Options::token_cache_size`] (0: verify every token in full).
+    pub fn token_cache_size(mut self, entries: usize) -> Self {
+        self.token_cache_size = entries;
         self
     }
     /// Set the clock (a [`crate::ManualClock`] in tests).

@@ -251,3 +251,136 @@ fn example_startup_checks_refuse_placeholders_in_production() {
     )
     .unwrap();
 }
+
+// The verified-token cache (`Options::token_cache_size`, on by default): a token seen
+// before skips its signature, and must decide exactly as a full verification would.
+
+fn engine_at(clock: &std::sync::Arc<ManualClock>, cache: usize) -> Engine {
+    let mut o = Options::default()
+        .secret("JWT_SECRET", SECRET)
+        .secret("JWT_SECRET_PREVIOUS", PREVIOUS)
+        .clock(clock.clone())
+        .token_cache_size(cache);
+    o.secrets_from_env = false;
+    Engine::from_file(example("08-jwt-auth.warden"), o).unwrap()
+}
+
+/// What a host sees of an authenticated decision.
+fn seen(d: &warden::http::HttpDecision<'_>) -> (u16, Option<String>, Option<String>) {
+    (
+        d.status,
+        d.reason.as_deref().map(str::to_owned),
+        d.authenticated_by.clone(),
+    )
+}
+
+/// Tokens of every outcome, and near misses of a valid one (same bytes but one).
+fn corpus() -> Vec<String> {
+    let user = token(SECRET, json!({ "sub": "u1", "role": "user", "org": "o1" }));
+    let mut tampered_sig = user.clone();
+    let last = tampered_sig.pop().unwrap();
+    tampered_sig.push(if last == 'A' { 'B' } else { 'A' });
+    let (head, rest) = user.split_once('.').unwrap();
+    let (_, sig) = rest.split_once('.').unwrap();
+    let admin_claims = base64_url(r#"{"sub":"u1","role":"admin","org":"o1","iss":"https://auth.example.com","aud":"notes-api","exp":4102444800}"#);
+    vec![
+        user.clone(),
+        token(SECRET, json!({ "sub": "a1", "role": "admin", "org": "o1" })),
+        token(PREVIOUS, json!({ "sub": "u2", "role": "user", "org": "o1" })),
+        token(SECRET, json!({ "sub": "u3", "role": "user", "exp": NOW + 60 })),
+        token(SECRET, json!({ "sub": "u4", "role": "user", "exp": NOW - 60 })),
+        token(SECRET, json!({ "sub": "u5", "role": "user", "nbf": NOW + 600 })),
+        token("not-the-secret-at-all-0123456789abcdef", json!({ "sub": "u1", "role": "admin" })),
+        tampered_sig,
+        // The valid token's signature over a payload that says admin.
+        format!("{head}.{admin_claims}.{sig}"),
+        format!("{user}x"),
+        user[..user.len() - 1].to_string(),
+        "garbage".to_string(),
+    ]
+}
+
+fn base64_url(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
+
+#[test]
+fn a_cached_token_decides_as_a_full_verification_at_every_time() {
+    let clock = std::sync::Arc::new(ManualClock::new(NOW * 1_000_000));
+    let cached = engine_at(&clock, 4096);
+    let full = engine_at(&clock, 0);
+    let tokens = corpus();
+    // Each token three times per instant, so that later ones are cache hits; the
+    // instants cross `exp` of the short-lived token and `nbf` of the early one.
+    for at in [NOW, NOW + 30, NOW + 89, NOW + 91, NOW + 601, NOW + 100_000] {
+        clock.set(at * 1_000_000);
+        for t in &tokens {
+            for path in ["/api/notes", "/api/admin/users"] {
+                let want = seen(&full.check_http(&get(path, Some(t))));
+                for _ in 0..3 {
+                    let got = seen(&cached.check_http(&get(path, Some(t))));
+                    assert_eq!(got, want, "at {at}, {path}");
+                }
+            }
+        }
+    }
+    // The short-lived token was admitted, then refused as expired, from the cache.
+    let short = &tokens[3];
+    clock.set(NOW * 1_000_000);
+    assert_eq!(cached.check_http(&get("/api/notes", Some(short))).status, 200);
+    clock.set((NOW + 91) * 1_000_000);
+    let d = cached.check_http(&get("/api/notes", Some(short)));
+    assert_eq!((d.status, d.reason.as_deref()), (401, Some("token_expired")));
+}
+
+#[test]
+fn a_cached_token_decides_the_same_under_concurrent_use() {
+    let clock = std::sync::Arc::new(ManualClock::new(NOW * 1_000_000));
+    let cached = std::sync::Arc::new(engine_at(&clock, 8));
+    let full = engine_at(&clock, 0);
+    let tokens = corpus();
+    let want: Vec<_> = tokens
+        .iter()
+        .map(|t| seen(&full.check_http(&get("/api/admin/users", Some(t)))))
+        .collect();
+    // A cache far smaller than the tokens in use: entries are evicted and refilled
+    // while other threads read them.
+    let threads: Vec<_> = (0..8)
+        .map(|k| {
+            let (cached, tokens, want) = (cached.clone(), tokens.clone(), want.clone());
+            std::thread::spawn(move || {
+                for i in 0..300 {
+                    let j = (i * 7 + k) % tokens.len();
+                    let got = seen(&cached.check_http(&get("/api/admin/users", Some(&tokens[j]))));
+                    assert_eq!(got, want[j], "token {j}");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn a_reload_that_drops_a_key_refuses_tokens_the_old_policy_cached() {
+    let text = std::fs::read_to_string(example("08-jwt-auth.warden")).unwrap();
+    let mut o = Options::default()
+        .secret("JWT_SECRET", SECRET)
+        .secret("JWT_SECRET_PREVIOUS", PREVIOUS)
+        .clock(std::sync::Arc::new(ManualClock::new(NOW * 1_000_000)));
+    o.secrets_from_env = false;
+    let warden = warden::Warden::from_source("08-jwt-auth.warden", &text, o).unwrap();
+    let old = token(PREVIOUS, json!({ "sub": "u2", "role": "user", "org": "o1" }));
+    for _ in 0..2 {
+        assert_eq!(warden.engine().check_http(&get("/api/notes", Some(&old))).status, 200);
+    }
+    // The rotation is over: the previous secret leaves the policy.
+    let rotated = text.replace(", secret(JWT_SECRET_PREVIOUS)?", "");
+    assert_ne!(rotated, text);
+    warden.reload_source("08-jwt-auth.warden", &rotated).unwrap();
+    let engine = warden.engine();
+    let d = engine.check_http(&get("/api/notes", Some(&old)));
+    assert_eq!((d.status, d.reason.as_deref()), (401, Some("invalid_token")));
+}

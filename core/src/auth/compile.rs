@@ -8,6 +8,7 @@ use super::jwe::{Jwe, JweKey};
 use super::jwt::{validation, Jwt, JwtKey};
 use super::lifetime::TokenRules;
 use super::source::Source;
+use super::token_cache::TokenCache;
 use super::{Auth, Mechanism};
 use crate::options::Options;
 use crate::request::{Principal, Value};
@@ -132,6 +133,7 @@ fn nextauth(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Vec
                 keys,
                 rules: rules.clone(),
                 claims: claims.clone(),
+                cache: TokenCache::new(options.token_cache_size),
             };
             (cookie, jwe)
         })
@@ -262,6 +264,7 @@ fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<J
         keys,
         rules,
         claims,
+        cache: TokenCache::new(options.token_cache_size),
     })
 }
 

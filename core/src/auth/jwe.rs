@@ -6,6 +6,7 @@
 use super::claims::ClaimMap;
 use super::lifetime::TokenRules;
 use super::outcome::AuthFailure;
+use super::token_cache::{TokenCache, Verified};
 use crate::Principal;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -65,6 +66,8 @@ pub(crate) struct Jwe {
     pub keys: Vec<JweKey>,
     pub rules: TokenRules,
     pub claims: ClaimMap,
+    /// Cookies decrypted before (`Options::token_cache_size`).
+    pub cache: TokenCache,
 }
 
 /// The protected header's algorithms: the only ones accepted.
@@ -164,8 +167,15 @@ impl Jwe {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthFailure::InvalidToken);
         }
+        if let Some(hit) = self.cache.get(token) {
+            let label = self.keys.get(hit.key).map_or("", |k| &*k.label);
+            return self
+                .cache
+                .reuse(&self.rules, token, &hit, now_us)
+                .map(|p| (p, label));
+        }
         let p = parts(token).ok_or(AuthFailure::InvalidToken)?;
-        for k in &self.keys {
+        for (i, k) in self.keys.iter().enumerate() {
             let plain = match p.enc {
                 Enc::A256CbcHs512 => cbc_hs512(&k.cbc_hs512, &p),
                 Enc::A256Gcm => a256gcm(&k.gcm, &p),
@@ -179,6 +189,14 @@ impl Jwe {
                 .claims
                 .principal(&claims)
                 .ok_or(AuthFailure::InvalidToken)?;
+            self.cache.put(
+                token,
+                Verified {
+                    claims,
+                    principal: principal.clone(),
+                    key: i,
+                },
+            );
             return Ok((principal, &k.label));
         }
         Err(AuthFailure::InvalidToken)
@@ -209,6 +227,8 @@ mod tests {
                 required: Vec::new(),
             },
             claims: ClaimMap::default(),
+            // On, so that every test below also reads its tokens back from the cache.
+            cache: TokenCache::new(16),
         }
     }
 

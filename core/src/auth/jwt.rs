@@ -4,6 +4,7 @@
 use super::claims::ClaimMap;
 use super::lifetime::TokenRules;
 use super::outcome::AuthFailure;
+use super::token_cache::{TokenCache, Verified};
 use crate::Principal;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -36,6 +37,8 @@ pub(crate) struct Jwt {
     /// `exp`, `nbf`, `max_age` and `require_claim`.
     pub rules: TokenRules,
     pub claims: ClaimMap,
+    /// Tokens verified before (`Options::token_cache_size`).
+    pub cache: TokenCache,
 }
 
 /// The validation every key of a block shares: signature, `iss`, `aud`; time claims are
@@ -93,11 +96,18 @@ impl Jwt {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthFailure::InvalidToken);
         }
+        if let Some(hit) = self.cache.get(token) {
+            let label = self.keys.get(hit.key).map_or("", |k| &*k.label);
+            return self
+                .cache
+                .reuse(&self.rules, token, &hit, now_us)
+                .map(|p| (p, label));
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthFailure::InvalidToken)?;
         if names_crit(token) {
             return Err(AuthFailure::InvalidToken);
         }
-        for k in &self.keys {
+        for (i, k) in self.keys.iter().enumerate() {
             if !k.validation.algorithms.contains(&header.alg) {
                 continue;
             }
@@ -113,6 +123,14 @@ impl Jwt {
                         .claims
                         .principal(&data.claims)
                         .ok_or(AuthFailure::InvalidToken)?;
+                    self.cache.put(
+                        token,
+                        Verified {
+                            claims: data.claims,
+                            principal: principal.clone(),
+                            key: i,
+                        },
+                    );
                     return Ok((principal, &k.label));
                 }
                 // Another key of the rotation may have signed it.

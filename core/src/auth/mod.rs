@@ -11,6 +11,7 @@ mod jwt;
 mod lifetime;
 mod outcome;
 mod source;
+mod token_cache;
 
 use crate::http_request::HttpRequest;
 use api_key::ApiKeys;

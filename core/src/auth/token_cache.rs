@@ -1,0 +1,184 @@
+//! Verified tokens, remembered: a bearer JWT or an Auth.js session cookie is presented
+//! on every request of a session, and verifying it (base64, a signature or AES, JSON)
+//! is most of `check_http`'s cost. A hit skips exactly that work and nothing else.
+//!
+//! Why a hit is always right:
+//! - the key is the whole token, compared in full (a hash only picks the shard), so a
+//!   hit is the same bytes that verified;
+//! - what verification depends on besides the token (keys, algorithms, issuer,
+//!   audience) is fixed for the compiled policy that owns the cache: key rotation or
+//!   revocation is a reload, and a reloaded policy starts with an empty cache;
+//! - what depends on time (`exp`, `nbf`, `max_age`) is checked again on every hit
+//!   against the request's time, so an entry never admits a token past its `exp`
+//!   (and an expired entry is dropped when it is found);
+//! - only tokens that verified and passed every claim rule are stored: failures are
+//!   never cached, so a forged token costs a full verification every time.
+//!
+//! Bounded (least recently used entries go first), split into shards by a keyed hash
+//! so that threads presenting different tokens rarely meet on one lock. A poisoned
+//! shard is bypassed, never unwrapped.
+
+use super::lifetime::TokenRules;
+use super::outcome::AuthFailure;
+use crate::request::Principal;
+use lru::LruCache;
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+type Claims = serde_json::Map<String, serde_json::Value>;
+
+/// What verifying a token established, whatever the time it is presented at.
+#[derive(Debug)]
+pub(crate) struct Verified {
+    /// The verified claims, for the time rules on each use.
+    pub claims: Claims,
+    pub principal: Principal,
+    /// Which key of the block verified it (its label is the decision's `via`).
+    pub key: usize,
+}
+
+const SHARDS: usize = 8;
+
+type Shard = Mutex<LruCache<Box<str>, Arc<Verified>>>;
+
+/// A bounded map from a token to what verifying it established; empty when off.
+pub(crate) struct TokenCache {
+    shards: Box<[Shard]>,
+    hasher: ahash::RandomState,
+}
+
+// Tokens are credentials: `Debug` shows the size, never a key.
+impl fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("shards", &self.shards.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenCache {
+    /// A cache of about `entries` tokens; 0 turns it off.
+    pub(crate) fn new(entries: usize) -> Self {
+        let per_shard = NonZeroUsize::new(entries.div_ceil(SHARDS));
+        let shards = match per_shard {
+            None => Box::default(),
+            Some(n) => (0..SHARDS).map(|_| Mutex::new(LruCache::new(n))).collect(),
+        };
+        TokenCache {
+            shards,
+            hasher: ahash::RandomState::new(),
+        }
+    }
+
+    fn shard(&self, token: &str) -> Option<&Shard> {
+        if self.shards.is_empty() {
+            return None;
+        }
+        let h = self.hasher.hash_one(token) as usize;
+        self.shards.get(h % self.shards.len())
+    }
+
+    /// What `token` verified to, if it did before.
+    pub(crate) fn get(&self, token: &str) -> Option<Arc<Verified>> {
+        let mut shard = self.shard(token)?.lock().ok()?;
+        shard.get(token).cloned()
+    }
+
+    /// Remember a token that verified and passed its claim rules.
+    pub(crate) fn put(&self, token: &str, verified: Verified) {
+        if let Some(mut shard) = self.shard(token).and_then(|s| s.lock().ok()) {
+            shard.put(token.into(), Arc::new(verified));
+        }
+    }
+
+    /// A token verified before, presented at `now_us`: the time rules again (an
+    /// expired entry is dropped), then its principal. The same answer as verifying it.
+    pub(crate) fn reuse(
+        &self,
+        rules: &TokenRules,
+        token: &str,
+        hit: &Verified,
+        now_us: u64,
+    ) -> Result<Principal, AuthFailure> {
+        match rules.check(&hit.claims, now_us) {
+            Ok(()) => Ok(hit.principal.clone()),
+            Err(e) => {
+                if e == AuthFailure::TokenExpired {
+                    self.remove(token);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Forget a token (found expired).
+    fn remove(&self, token: &str) {
+        if let Some(mut shard) = self.shard(token).and_then(|s| s.lock().ok()) {
+            shard.pop(token);
+        }
+    }
+
+    /// Tokens held now (tests).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .filter_map(|s| s.lock().ok().map(|s| s.len()))
+            .sum()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn verified(id: &str) -> Verified {
+        Verified {
+            claims: Claims::new(),
+            principal: Principal::new(id),
+            key: 0,
+        }
+    }
+
+    #[test]
+    fn off_holds_nothing() {
+        let c = TokenCache::new(0);
+        c.put("t", verified("u1"));
+        assert!(c.get("t").is_none());
+        assert_eq!(c.len(), 0);
+    }
+
+    #[test]
+    fn holds_whole_tokens_bounded() {
+        let c = TokenCache::new(16);
+        c.put("token-a", verified("a"));
+        assert_eq!(c.get("token-a").unwrap().principal.id, "a");
+        // Only the exact bytes hit.
+        assert!(c.get("token-").is_none());
+        assert!(c.get("token-ab").is_none());
+        // Expired at presentation: refused as expired, and dropped.
+        let hit = c.get("token-a").unwrap();
+        let rules = TokenRules::default();
+        assert_eq!(
+            c.reuse(&rules, "token-a", &hit, 1_000_000),
+            Err(AuthFailure::InvalidToken),
+            "no `exp` claim at all"
+        );
+        let mut claims = Claims::new();
+        claims.insert("exp".into(), 100.into());
+        c.put("token-b", Verified { claims, principal: Principal::new("b"), key: 0 });
+        let hit = c.get("token-b").unwrap();
+        assert_eq!(c.reuse(&rules, "token-b", &hit, 99_000_000).unwrap().id, "b");
+        assert_eq!(
+            c.reuse(&rules, "token-b", &hit, 100_000_000),
+            Err(AuthFailure::TokenExpired)
+        );
+        assert!(c.get("token-b").is_none());
+        for i in 0..1000 {
+            c.put(&format!("t{i}"), verified("x"));
+        }
+        assert!(c.len() <= 16, "{}", c.len());
+    }
+}
