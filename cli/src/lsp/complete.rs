@@ -159,6 +159,10 @@ type Candidate = (String, CompletionItemKind, String);
 fn context(prefix: &str) -> Want {
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let before = prefix.trim_end_matches(ident);
+    // In a comment, a string, a path pattern or a header name: no names or keywords.
+    if in_comment_or_string(prefix) || before.ends_with(['/', '-', '*']) {
+        return Want::Nothing;
+    }
     // `principal.`, `resource.` ...: the root's attributes (one level deep).
     if let Some(path) = before.strip_suffix('.') {
         let root = &path[path.trim_end_matches(ident).len()..];
@@ -206,6 +210,23 @@ fn context(prefix: &str) -> Want {
         ("role" | "limit" | "policy", _) if head.len() <= 2 => Want::Nothing,
         _ => Want::Expression,
     }
+}
+
+/// Whether the end of the line's text is inside a `#` comment or a string literal.
+fn in_comment_or_string(prefix: &str) -> bool {
+    let mut in_string = false;
+    let mut chars = prefix.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if in_string => {
+                chars.next();
+            }
+            '"' => in_string = !in_string,
+            '#' if !in_string => return true,
+            _ => {}
+        }
+    }
+    in_string
 }
 
 /// The resource types a rule's `on` names earlier on the line.
@@ -449,6 +470,17 @@ mod tests {
             ["ip", "method", "path", "query"]
         );
         assert!(labels("deny x:y if resource.owner.").is_empty());
+    }
+
+    #[test]
+    fn nothing_in_comments_strings_paths_and_header_names() {
+        assert!(labels("# a comment about ro").is_empty());
+        assert!(labels("deny x:y if principal.org == \"ro").is_empty());
+        assert!(labels("deny x:y if principal.org == \"a\\\"ro").is_empty());
+        assert!(labels("route /api/ro").is_empty());
+        assert!(labels("route /x { require header x-ro").is_empty());
+        // After a closed string, completion is back.
+        assert!(!labels("deny x:y if principal.org == \"a#\" an").is_empty());
     }
 
     #[test]
