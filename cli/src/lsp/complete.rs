@@ -101,7 +101,13 @@ pub fn complete(doc: &Document, policy: Option<&Policy>, offset: usize) -> Vec<C
     let offset = offset.min(doc.text.len());
     let line_start = doc.text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let prefix = &doc.text[line_start..offset];
-    let want = context(prefix);
+    // The declaration the cursor is in starts on the last line that is not indented.
+    let item_start = doc.text[..offset]
+        .rmatch_indices('\n')
+        .map(|(i, _)| i + 1)
+        .find(|&i| doc.text[i..].starts_with(|c: char| !c.is_whitespace()))
+        .unwrap_or(0);
+    let want = context(prefix, &doc.text[item_start..offset]);
     // The text the chosen item replaces: the word being typed (an action keeps its `:`).
     let word_chars = |c: char| {
         c.is_ascii_alphanumeric() || c == '_' || (want == Want::Actions && matches!(c, ':' | '*'))
@@ -155,8 +161,9 @@ pub fn complete(doc: &Document, policy: Option<&Policy>, offset: usize) -> Vec<C
 
 type Candidate = (String, CompletionItemKind, String);
 
-/// What the line before the cursor asks for.
-fn context(prefix: &str) -> Want {
+/// What the line before the cursor asks for (`item`: the declaration's text up to the
+/// cursor, which may start on an earlier line).
+fn context(prefix: &str, item: &str) -> Want {
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let before = prefix.trim_end_matches(ident);
     // In a comment, a string, a path pattern or a header name: no names or keywords.
@@ -171,7 +178,7 @@ fn context(prefix: &str) -> Want {
         return match root {
             _ if nested => Want::Nothing,
             "principal" => Want::Attributes("principal", Vec::new()),
-            "resource" => Want::Attributes("resource", rule_types(prefix)),
+            "resource" => Want::Attributes("resource", rule_types(item)),
             "context" => Want::Attributes("context", Vec::new()),
             "input" => Want::Attributes("input", Vec::new()),
             "request" => Want::Attributes("request", Vec::new()),
@@ -229,7 +236,7 @@ fn in_comment_or_string(prefix: &str) -> bool {
     in_string
 }
 
-/// The resource types a rule's `on` names earlier on the line.
+/// The resource types a rule's `on` names before the cursor.
 fn rule_types(prefix: &str) -> Vec<String> {
     let mut words = prefix.split(|c: char| c.is_whitespace() || c == ',');
     if !words.any(|w| w == "on") {
@@ -464,6 +471,11 @@ mod tests {
             ["id", "org", "roles", "team"]
         );
         assert_eq!(labels("deny x:y on file if resource.s"), ["id", "size"]);
+        assert_eq!(labels("deny x:y on file\n  if resource.s"), ["id", "size"]);
+        assert_eq!(
+            labels("deny x:y on page, file\n  if resource."),
+            ["id", "owner", "size"]
+        );
         assert_eq!(labels("deny x:y if resource."), ["id", "owner", "size"]);
         assert_eq!(
             labels("deny x:y if request.m"),

@@ -5,9 +5,10 @@
 //! small). On open and on every change the server publishes the diagnostics of
 //! `warden lint` (check errors when the policy does not check, else the checker's
 //! warnings and the lint findings, with the nearest `warden.toml`). It formats like
-//! `warden fmt`, hovers over roles, actions, limits, resource types and keywords,
-//! completes names and keywords by context, and, for roles, limits, resource types and
-//! script functions, jumps to the declaration, finds references and renames.
+//! `warden fmt`, hovers over roles, actions, limits, resource types, script functions
+//! and keywords, completes names and keywords by context, and, for roles, limits,
+//! resource types and script functions, jumps to the declaration, finds references
+//! and renames.
 //!
 //! | module | owns |
 //! | --- | --- |
