@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A one-shot build gains nothing from incremental state (gigabytes in target/debug).
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
