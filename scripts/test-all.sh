@@ -20,8 +20,8 @@ echo "== cargo test (throwaway Redis servers for the shared rate-limit store: pl
 bash scripts/with-redis.sh bash scripts/with-redis-tls.sh bash scripts/with-redis-cluster.sh \
   bash scripts/with-postgres.sh cargo test --workspace
 
-echo "== policy tests: the examples (main job) and the seed apps' policies"
-cargo run -q --bin warden -- test examples/ policies/
+echo "== policy tests: the examples (main job) and the seed apps' policies, failing on any grant, rule, route, limit or header no test exercises"
+cargo run -q --bin warden -- test --fail-uncovered examples/ policies/
 
 echo "== lint: the examples and the seed apps' policies are lint-clean (or justified)"
 cargo run -q --bin warden -- lint examples/ policies/

@@ -379,3 +379,27 @@ fn fail_uncovered_passes_when_everything_is_exercised() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_run_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    // `warden test examples/ policies/ --format json | head -1`: the reader closes the
+    // pipe after one line, the runner still has more than a pipe buffer to write.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["test", "examples/", "policies/", "--format", "json"])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with('{'), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "{err}");
+}

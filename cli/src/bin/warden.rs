@@ -3,5 +3,6 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    sigpipe::reset();
     ExitCode::from(warden_cli::run(std::env::args_os()))
 }
