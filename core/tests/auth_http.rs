@@ -282,15 +282,32 @@ fn corpus() -> Vec<String> {
     tampered_sig.push(if last == 'A' { 'B' } else { 'A' });
     let (head, rest) = user.split_once('.').unwrap();
     let (_, sig) = rest.split_once('.').unwrap();
-    let admin_claims = base64_url(r#"{"sub":"u1","role":"admin","org":"o1","iss":"https://auth.example.com","aud":"notes-api","exp":4102444800}"#);
+    let admin_claims = base64_url(
+        r#"{"sub":"u1","role":"admin","org":"o1","iss":"https://auth.example.com","aud":"notes-api","exp":4102444800}"#,
+    );
     vec![
         user.clone(),
         token(SECRET, json!({ "sub": "a1", "role": "admin", "org": "o1" })),
-        token(PREVIOUS, json!({ "sub": "u2", "role": "user", "org": "o1" })),
-        token(SECRET, json!({ "sub": "u3", "role": "user", "exp": NOW + 60 })),
-        token(SECRET, json!({ "sub": "u4", "role": "user", "exp": NOW - 60 })),
-        token(SECRET, json!({ "sub": "u5", "role": "user", "nbf": NOW + 600 })),
-        token("not-the-secret-at-all-0123456789abcdef", json!({ "sub": "u1", "role": "admin" })),
+        token(
+            PREVIOUS,
+            json!({ "sub": "u2", "role": "user", "org": "o1" }),
+        ),
+        token(
+            SECRET,
+            json!({ "sub": "u3", "role": "user", "exp": NOW + 60 }),
+        ),
+        token(
+            SECRET,
+            json!({ "sub": "u4", "role": "user", "exp": NOW - 60 }),
+        ),
+        token(
+            SECRET,
+            json!({ "sub": "u5", "role": "user", "nbf": NOW + 600 }),
+        ),
+        token(
+            "not-the-secret-at-all-0123456789abcdef",
+            json!({ "sub": "u1", "role": "admin" }),
+        ),
         tampered_sig,
         // The valid token's signature over a payload that says admin.
         format!("{head}.{admin_claims}.{sig}"),
@@ -328,10 +345,16 @@ fn a_cached_token_decides_as_a_full_verification_at_every_time() {
     // The short-lived token was admitted, then refused as expired, from the cache.
     let short = &tokens[3];
     clock.set(NOW * 1_000_000);
-    assert_eq!(cached.check_http(&get("/api/notes", Some(short))).status, 200);
+    assert_eq!(
+        cached.check_http(&get("/api/notes", Some(short))).status,
+        200
+    );
     clock.set((NOW + 91) * 1_000_000);
     let d = cached.check_http(&get("/api/notes", Some(short)));
-    assert_eq!((d.status, d.reason.as_deref()), (401, Some("token_expired")));
+    assert_eq!(
+        (d.status, d.reason.as_deref()),
+        (401, Some("token_expired"))
+    );
 }
 
 #[test]
@@ -372,15 +395,29 @@ fn a_reload_that_drops_a_key_refuses_tokens_the_old_policy_cached() {
         .clock(std::sync::Arc::new(ManualClock::new(NOW * 1_000_000)));
     o.secrets_from_env = false;
     let warden = warden::Warden::from_source("08-jwt-auth.warden", &text, o).unwrap();
-    let old = token(PREVIOUS, json!({ "sub": "u2", "role": "user", "org": "o1" }));
+    let old = token(
+        PREVIOUS,
+        json!({ "sub": "u2", "role": "user", "org": "o1" }),
+    );
     for _ in 0..2 {
-        assert_eq!(warden.engine().check_http(&get("/api/notes", Some(&old))).status, 200);
+        assert_eq!(
+            warden
+                .engine()
+                .check_http(&get("/api/notes", Some(&old)))
+                .status,
+            200
+        );
     }
     // The rotation is over: the previous secret leaves the policy.
     let rotated = text.replace(", secret(JWT_SECRET_PREVIOUS)?", "");
     assert_ne!(rotated, text);
-    warden.reload_source("08-jwt-auth.warden", &rotated).unwrap();
+    warden
+        .reload_source("08-jwt-auth.warden", &rotated)
+        .unwrap();
     let engine = warden.engine();
     let d = engine.check_http(&get("/api/notes", Some(&old)));
-    assert_eq!((d.status, d.reason.as_deref()), (401, Some("invalid_token")));
+    assert_eq!(
+        (d.status, d.reason.as_deref()),
+        (401, Some("invalid_token"))
+    );
 }

@@ -168,9 +168,19 @@ mod tests {
         );
         let mut claims = Claims::new();
         claims.insert("exp".into(), 100.into());
-        c.put("token-b", Verified { claims, principal: Principal::new("b"), key: 0 });
+        c.put(
+            "token-b",
+            Verified {
+                claims,
+                principal: Principal::new("b"),
+                key: 0,
+            },
+        );
         let hit = c.get("token-b").unwrap();
-        assert_eq!(c.reuse(&rules, "token-b", &hit, 99_000_000).unwrap().id, "b");
+        assert_eq!(
+            c.reuse(&rules, "token-b", &hit, 99_000_000).unwrap().id,
+            "b"
+        );
         assert_eq!(
             c.reuse(&rules, "token-b", &hit, 100_000_000),
             Err(AuthFailure::TokenExpired)
