@@ -208,12 +208,17 @@ enum Command {
         /// and list those none did.
         #[arg(long)]
         coverage: bool,
+        /// Report coverage as `--coverage` does, and exit 1 when any grant, rule, route,
+        /// limit or header line is exercised by no test (for CI).
+        #[arg(long)]
+        fail_uncovered: bool,
         /// Run again whenever a file under the paths changes.
         #[arg(long)]
         watch: bool,
     },
     /// A language server over standard input and output (diagnostics from check and
-    /// lint, formatting, hover, go to definition), for editors.
+    /// lint, formatting, hover, completion, go to definition, references, rename), for
+    /// editors.
     Lsp,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -342,13 +347,15 @@ where
             filter,
             format,
             coverage,
+            fail_uncovered,
             watch,
         } => {
             let args = test::Args {
                 paths,
                 filter,
                 format,
-                coverage,
+                coverage: coverage || fail_uncovered,
+                fail_uncovered,
             };
             watch::maybe(watch, &args.paths, || test::run(&args))
         }

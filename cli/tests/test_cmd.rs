@@ -299,3 +299,66 @@ fn startup_cases_are_checked_before_anything_runs() {
         assert!(err.contains(msg), "{msg}\n{err}");
     }
 }
+
+#[test]
+fn coverage_names_what_no_test_exercised_and_fail_uncovered_fails_on_it() {
+    let (code, out, err) = warden_test(&["passing.test.toml", "--coverage"]);
+    assert_eq!(code, 0, "{err}");
+    // No test refunds, nor requests /account/** or /help/**.
+    assert!(
+        out.ends_with(
+            "coverage:\n  shop.warden: grants 1/2, rules 1/1, routes 1/3, limits 1/1, headers 1/1\n\
+             \x20   not covered: grant shop.warden:8 `grant staff: orders:refund`\n\
+             \x20   not covered: route shop.warden:17 `route /account/** {`\n\
+             \x20   not covered: route shop.warden:21 `route /help/** {`\n"
+        ),
+        "{out}"
+    );
+
+    // The same run with --fail-uncovered (which implies --coverage) fails, and says why.
+    let (code, strict, err) = warden_test(&["passing.test.toml", "--fail-uncovered"]);
+    assert_eq!(code, 1, "{strict}");
+    assert_eq!(strict, out);
+    assert!(err.contains("--fail-uncovered"), "{err}");
+    let (code, json, _) =
+        warden_test(&["passing.test.toml", "--fail-uncovered", "--format", "json"]);
+    assert_eq!(code, 1);
+    let report = json_lines(&json).pop().unwrap();
+    assert_eq!(
+        report["coverage"][0]["uncovered"].as_array().unwrap().len(),
+        3,
+        "{report}"
+    );
+}
+
+#[test]
+fn fail_uncovered_passes_when_everything_is_exercised() {
+    let dir = std::env::temp_dir().join(format!("warden-cov-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("p.warden"),
+        "policy p\nrole viewer\ngrant viewer: pages:read\n\
+         deny pages:read unless principal.id != \"banned\" because \"banned\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("p.test.toml"),
+        "policy = \"p.warden\"\n\n\
+         [[test]]\nname = \"a viewer reads\"\n\
+         principal = { id = \"u1\", roles = [\"viewer\"] }\naction = \"pages:read\"\nexpect = \"allow\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["test", "--fail-uncovered", "."])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("grants 1/1, rules 1/1"), "{stdout}");
+    assert!(
+        stdout.contains("every grant, rule, route, limit and header line is exercised"),
+        "{stdout}"
+    );
+}

@@ -1,5 +1,6 @@
 // Starts `warden lsp` for `.warden` files: diagnostics (check + lint) as you type,
-// formatting, hover and go to definition come from the server.
+// formatting, hover, completion, go to definition, references and rename come from
+// the server.
 'use strict';
 
 const vscode = require('vscode');

@@ -3,20 +3,60 @@
 //! default encoding).
 
 use lsp_types::{Position, Range};
-use warden_lang::ast::Span;
+use warden_lang::ast::{Policy, Span};
+use warden_lang::Limits;
 
 /// The text of one open document.
 pub struct Document {
     pub text: String,
     /// Byte offset where each line starts.
     line_starts: Vec<usize>,
+    /// Whether `text` parses.
+    parses: bool,
+    /// The syntax tree of `text` when it parses, else of the last version that did
+    /// (its names serve completion while a line is being typed; its spans are stale).
+    last_good: Option<Policy>,
 }
 
 impl Document {
     pub fn new(text: String) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Self { text, line_starts }
+        let parsed = warden_lang::parse(&text, &Limits::default()).ok();
+        Self {
+            text,
+            line_starts,
+            parses: parsed.is_some(),
+            last_good: parsed,
+        }
+    }
+
+    /// The document's next version, keeping the last syntax tree that parsed.
+    pub fn replaced(self, text: String) -> Self {
+        let mut next = Self::new(text);
+        if next.last_good.is_none() {
+            next.last_good = self.last_good;
+        }
+        next
+    }
+
+    /// The policy whose names completion offers at `offset`: the text's, else the
+    /// text's without the line being typed, else the last one that parsed.
+    pub fn names_at(&self, offset: usize) -> Option<std::borrow::Cow<'_, Policy>> {
+        use std::borrow::Cow;
+        if self.parses {
+            return self.last_good.as_ref().map(Cow::Borrowed);
+        }
+        let offset = offset.min(self.text.len());
+        let start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let end = self.text[offset..]
+            .find('\n')
+            .map_or(self.text.len(), |i| offset + i);
+        let without = format!("{}{}", &self.text[..start], &self.text[end..]);
+        match warden_lang::parse(&without, &Limits::default()) {
+            Ok(p) => Some(Cow::Owned(p)),
+            Err(_) => self.last_good.as_ref().map(Cow::Borrowed),
+        }
     }
 
     /// The position of a byte offset (clamped to the text, and back to a character
@@ -131,5 +171,20 @@ mod tests {
             d.word_at(d.text.find(' ').unwrap() + 1).map(|w| w.0),
             Some("editor")
         );
+    }
+
+    #[test]
+    fn names_while_a_line_is_typed() {
+        let d = Document::new("policy p\nrole viewer\n".to_owned());
+        // The line being typed breaks the parse: the rest of the text still parses.
+        let typing = "policy p\nrole viewer\nroute /x { require role \nrole editor\n";
+        let d = d.replaced(typing.to_owned());
+        let p = d.names_at(typing.find("require").unwrap()).unwrap();
+        assert_eq!(p.items.len(), 2, "{p:?}");
+        // Elsewhere, the last version that parsed.
+        let p = d.names_at(0).unwrap();
+        assert_eq!(p.items.len(), 1, "{p:?}");
+        // A first version that never parsed has no names.
+        assert!(Document::new("policy\n".to_owned()).names_at(3).is_none());
     }
 }

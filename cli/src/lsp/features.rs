@@ -1,6 +1,7 @@
 //! What the server knows about a name under the cursor: hover text and definitions.
 //! Both read the parsed policy, so they work while the checker still reports errors.
 
+use super::symbols::{self, Symbol};
 use std::collections::BTreeSet;
 use warden_lang::ast::{ActionKind, ActionPat, Item, Policy, ShapeKind, Span};
 
@@ -17,14 +18,15 @@ pub fn definition(policy: &Policy, name: &str) -> Option<Span> {
     })
 }
 
-/// Markdown for the name under the cursor: a declared role, action, limit or resource
-/// type, else a keyword's documentation.
+/// Markdown for the name under the cursor: a declared role, action, limit, resource
+/// type or script function, else a keyword's documentation.
 pub fn hover(policy: Option<&Policy>, source: &str, word: &str) -> Option<String> {
     if let Some(p) = policy {
         if let Some(h) = role(p, word)
             .or_else(|| limit(p, source, word))
             .or_else(|| resource(p, source, word))
             .or_else(|| action(p, source, word))
+            .or_else(|| function(p, source, word))
         {
             return Some(h);
         }
@@ -185,6 +187,20 @@ fn resource(p: &Policy, source: &str, name: &str) -> Option<String> {
     })
 }
 
+/// A script function: the line that defines it.
+fn function(p: &Policy, source: &str, name: &str) -> Option<String> {
+    let sym = Symbol::Function(name.to_owned());
+    let decl = symbols::occurrences(p)
+        .into_iter()
+        .find(|o| o.declaration && o.symbol == sym)?;
+    let start = decl.span.start as usize;
+    let line_start = source.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = source.get(line_start..)?.lines().next()?.trim();
+    Some(format!(
+        "**script function** `{name}` (Rhai)\n\n```rhai\n{line}\n```"
+    ))
+}
+
 fn first_line(source: &str, span: Span) -> &str {
     source
         .get(span.start as usize..span.end as usize)
@@ -251,6 +267,12 @@ mod tests {
         assert!(h.contains("line 7: `deny pages:delete"), "{h}");
         assert_eq!(hover(Some(&p), P, "nothing"), None);
         assert!(hover(None, P, "grant").unwrap().starts_with("**grant**"));
+        let f = "policy p\nscript {\n  fn owns(a, b) { a == b }\n}\n";
+        let p = warden_lang::parse(f, &Limits::default()).unwrap();
+        assert_eq!(
+            hover(Some(&p), f, "owns").unwrap(),
+            "**script function** `owns` (Rhai)\n\n```rhai\nfn owns(a, b) { a == b }\n```"
+        );
     }
 
     #[test]

@@ -5,26 +5,44 @@
 //! small). On open and on every change the server publishes the diagnostics of
 //! `warden lint` (check errors when the policy does not check, else the checker's
 //! warnings and the lint findings, with the nearest `warden.toml`). It formats like
-//! `warden fmt`, hovers over roles, actions, limits, resource types and keywords, and
-//! jumps to the declaration of roles, limits and resource types.
+//! `warden fmt`, hovers over roles, actions, limits, resource types, script functions
+//! and keywords, completes names and keywords by context, and, for roles, limits,
+//! resource types and script functions, jumps to the declaration, finds references
+//! and renames.
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | `document.rs` | the text, UTF-16 positions <-> byte offsets, the last tree that parsed |
+//! | `features.rs` | hover text |
+//! | `complete.rs` | completion items by the context before the cursor |
+//! | `symbols.rs` | every declaration and use of roles, limits, resource types, functions |
+//! | `navigate.rs` | definition, references, rename (validated) |
 
+mod complete;
 mod document;
 mod features;
+mod navigate;
+mod symbols;
 
 use crate::lint::lint_text;
 use document::Document;
-use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{
     DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Notification as _,
     PublishDiagnostics,
 };
-use lsp_types::request::{Formatting, GotoDefinition, HoverRequest, Request as _};
+use lsp_types::request::{
+    Completion, Formatting, GotoDefinition, HoverRequest, PrepareRenameRequest, References, Rename,
+    Request as _,
+};
 use lsp_types::{
-    DiagnosticSeverity, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, DocumentFormattingParams, GotoDefinitionParams,
-    GotoDefinitionResponse, Hover, HoverContents, HoverParams, HoverProviderCapability, Location,
-    MarkupContent, MarkupKind, NumberOrString, OneOf, PublishDiagnosticsParams, ServerCapabilities,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Uri,
+    CompletionOptions, CompletionParams, CompletionResponse, DiagnosticSeverity,
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    DocumentFormattingParams, GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents,
+    HoverParams, HoverProviderCapability, Location, MarkupContent, MarkupKind, NumberOrString,
+    OneOf, PrepareRenameResponse, PublishDiagnosticsParams, ReferenceParams, RenameOptions,
+    RenameParams, ServerCapabilities, TextDocumentPositionParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextEdit, Uri,
 };
 use std::collections::HashMap;
 use std::error::Error;
@@ -59,6 +77,15 @@ fn capabilities() -> ServerCapabilities {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         document_formatting_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: lsp_types::WorkDoneProgressOptions::default(),
+        })),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(complete::TRIGGERS.iter().map(|t| (*t).to_owned()).collect()),
+            ..CompletionOptions::default()
+        }),
         ..ServerCapabilities::default()
     }
 }
@@ -115,7 +142,12 @@ fn notify(
             let p: DidChangeTextDocumentParams = params(n.params)?;
             // Full synchronization: the last change holds the whole text.
             let text = p.content_changes.into_iter().last()?.text;
-            docs.insert(p.text_document.uri.as_str().to_owned(), Document::new(text));
+            let key = p.text_document.uri.as_str().to_owned();
+            let doc = match docs.remove(&key) {
+                Some(previous) => previous.replaced(text),
+                None => Document::new(text),
+            };
+            docs.insert(key, doc);
             p.text_document.uri
         }
         DidCloseTextDocument::METHOD => {
@@ -209,44 +241,96 @@ fn diagnostics(uri: &Uri, doc: &Document) -> Vec<lsp_types::Diagnostic> {
     out
 }
 
+/// A request's failure: the JSON-RPC error code and the message.
+type Failure = (i32, String);
+
 fn respond(docs: &HashMap<String, Document>, req: Request) -> Response {
     let id = req.id.clone();
-    let result = match req.method.as_str() {
+    let doc = |uri: &Uri| docs.get(uri.as_str());
+    let result: std::result::Result<serde_json::Value, Failure> = match req.method.as_str() {
         Formatting::METHOD => request::<DocumentFormattingParams>(req)
-            .map(|p| serde_json::to_value(format(docs.get(p.text_document.uri.as_str())))),
-        HoverRequest::METHOD => request::<HoverParams>(req).map(|p| {
+            .and_then(|p| json(format(doc(&p.text_document.uri)))),
+        HoverRequest::METHOD => request::<HoverParams>(req).and_then(|p| {
             let at = p.text_document_position_params;
-            serde_json::to_value(hover(docs.get(at.text_document.uri.as_str()), at.position))
+            json(hover(doc(&at.text_document.uri), at.position))
         }),
-        GotoDefinition::METHOD => request::<GotoDefinitionParams>(req).map(|p| {
+        GotoDefinition::METHOD => request::<GotoDefinitionParams>(req).and_then(|p| {
             let at = p.text_document_position_params;
-            let found = docs
-                .get(at.text_document.uri.as_str())
+            let found = doc(&at.text_document.uri)
                 .and_then(|d| definition(d, at.position))
                 .map(|range| {
                     GotoDefinitionResponse::Scalar(Location::new(at.text_document.uri, range))
                 });
-            serde_json::to_value(found)
+            json(found)
         }),
-        _ => {
-            return Response::new_err(
-                id,
-                ErrorCode::MethodNotFound as i32,
-                format!("warden lsp does not handle `{}`", req.method),
-            )
-        }
+        Completion::METHOD => request::<CompletionParams>(req).and_then(|p| {
+            let at = p.text_document_position;
+            let items = doc(&at.text_document.uri).map(|d| {
+                let offset = d.offset(at.position);
+                complete::complete(d, d.names_at(offset).as_deref(), offset)
+            });
+            json(items.map(CompletionResponse::Array))
+        }),
+        References::METHOD => request::<ReferenceParams>(req).and_then(|p| {
+            let at = p.text_document_position;
+            let found: Option<Vec<Location>> = doc(&at.text_document.uri).map(|d| {
+                navigate::references(d, d.offset(at.position), p.context.include_declaration)
+                    .into_iter()
+                    .map(|s| Location::new(at.text_document.uri.clone(), d.range(s)))
+                    .collect()
+            });
+            json(found)
+        }),
+        PrepareRenameRequest::METHOD => request::<TextDocumentPositionParams>(req).and_then(|at| {
+            let d = doc(&at.text_document.uri).ok_or_else(not_open)?;
+            let (span, name) = navigate::prepare(d, d.offset(at.position)).map_err(refused)?;
+            json(PrepareRenameResponse::RangeWithPlaceholder {
+                range: d.range(span),
+                placeholder: name,
+            })
+        }),
+        Rename::METHOD => request::<RenameParams>(req).and_then(|p| {
+            let at = p.text_document_position;
+            let d = doc(&at.text_document.uri).ok_or_else(not_open)?;
+            let spans = navigate::rename(d, d.offset(at.position), &p.new_name).map_err(refused)?;
+            let edits: Vec<TextEdit> = spans
+                .into_iter()
+                .map(|s| TextEdit::new(d.range(s), p.new_name.clone()))
+                .collect();
+            // A `WorkspaceEdit` by hand: its map is keyed by `Uri`, which clippy rightly
+            // calls a mutable key type.
+            Ok(serde_json::json!({ "changes": { at.text_document.uri.as_str(): edits } }))
+        }),
+        _ => Err((
+            ErrorCode::MethodNotFound as i32,
+            format!("warden lsp does not handle `{}`", req.method),
+        )),
     };
     match result {
-        Ok(Ok(value)) => Response::new_ok(id, value),
-        Ok(Err(e)) => Response::new_err(id, ErrorCode::InternalError as i32, e.to_string()),
-        Err((id, e)) => Response::new_err(id, ErrorCode::InvalidParams as i32, e),
+        Ok(value) => Response::new_ok(id, value),
+        Err((code, message)) => Response::new_err(id, code, message),
     }
 }
 
-fn request<P: serde::de::DeserializeOwned>(
-    req: Request,
-) -> std::result::Result<P, (RequestId, String)> {
-    serde_json::from_value(req.params).map_err(|e| (req.id, format!("bad parameters: {e}")))
+fn json<T: serde::Serialize>(v: T) -> std::result::Result<serde_json::Value, Failure> {
+    serde_json::to_value(v).map_err(|e| (ErrorCode::InternalError as i32, e.to_string()))
+}
+
+fn refused(why: String) -> Failure {
+    (ErrorCode::RequestFailed as i32, why)
+}
+
+fn not_open() -> Failure {
+    refused("the document is not open in the server".to_owned())
+}
+
+fn request<P: serde::de::DeserializeOwned>(req: Request) -> std::result::Result<P, Failure> {
+    serde_json::from_value(req.params).map_err(|e| {
+        (
+            ErrorCode::InvalidParams as i32,
+            format!("bad parameters: {e}"),
+        )
+    })
 }
 
 /// `warden fmt` of the document as one edit; no edit when it is already canonical or
@@ -274,8 +358,14 @@ fn hover(doc: Option<&Document>, pos: lsp_types::Position) -> Option<Hover> {
     })
 }
 
+/// The declaration of the symbol under the cursor; else of the role, limit or resource
+/// type that the word under the cursor spells (in a comment, say).
 fn definition(doc: &Document, pos: lsp_types::Position) -> Option<lsp_types::Range> {
-    let (word, _) = doc.word_at(doc.offset(pos))?;
+    let offset = doc.offset(pos);
+    if let Some(span) = navigate::definition(doc, offset) {
+        return Some(doc.range(span));
+    }
+    let (word, _) = doc.word_at(offset)?;
     let policy = warden_lang::parse(&doc.text, &Limits::default()).ok()?;
     features::definition(&policy, word).map(|s| doc.range(s))
 }

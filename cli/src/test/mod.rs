@@ -37,9 +37,12 @@ pub struct Args {
     pub format: Format,
     /// Also report what the tests exercised (`--coverage`).
     pub coverage: bool,
+    /// Fail when the coverage report lists anything uncovered (`--fail-uncovered`).
+    pub fail_uncovered: bool,
 }
 
-/// Exit status: 0 when every selected test passed, 1 otherwise, 2 when given a policy.
+/// Exit status: 0 when every selected test passed (and, with `fail_uncovered`, every
+/// coverable line was exercised), 1 otherwise, 2 when given a policy.
 pub fn run(args: &Args) -> u8 {
     // `warden test` on a policy: say what to run instead of parsing it as TOML.
     if let Some(p) = args
@@ -67,12 +70,19 @@ pub fn run(args: &Args) -> u8 {
     for file in &files {
         run_file(file, args.filter.as_deref(), &mut report, coverage.as_mut());
     }
-    let status = report.finish(args.filter.as_deref());
+    let mut status = report.finish(args.filter.as_deref());
     if let Some(cov) = &coverage {
         let cwd = std::env::current_dir().unwrap_or_default();
+        let (text, gaps) = cov.text(&cwd);
         match args.format {
-            Format::Text => print!("{}", cov.text(&cwd).0),
+            Format::Text => print!("{text}"),
             Format::Json => println!("{}", cov.json(&cwd)),
+        }
+        if args.fail_uncovered && gaps {
+            eprintln!(
+                "error: --fail-uncovered: some grants, rules, routes, limits or header lines are exercised by no test (the coverage report lists them)"
+            );
+            status = status.max(1);
         }
     }
     status
