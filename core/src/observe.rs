@@ -29,8 +29,9 @@ use std::sync::Arc;
 /// One text of the engine (a `file:line` or a route pattern), found by its address.
 #[derive(Debug)]
 struct Slot {
-    /// Address and length of the engine's string.
-    key: (usize, usize),
+    /// Address of the engine's string (each text is its own allocation: the
+    /// address alone tells them apart).
+    key: usize,
     text: Arc<str>,
     /// Its counter (with metrics on).
     count: Option<Counter>,
@@ -43,8 +44,8 @@ struct Slot {
 #[derive(Debug, Default)]
 struct Index(Vec<Slot>);
 
-fn key(s: &str) -> (usize, usize) {
-    (s.as_ptr() as usize, s.len())
+fn key(s: &str) -> usize {
+    s.as_ptr() as usize
 }
 
 impl Index {
@@ -86,6 +87,9 @@ pub(crate) struct Observer {
     /// The log's allow-list without the headers this policy reads credentials from.
     fields: Box<[(LogField, Arc<str>)]>,
     clock: Arc<dyn Clock>,
+    /// The time-stamp counter: a decision's latency is the difference of two raw
+    /// reads, scaled once.
+    tsc: quanta::Clock,
 }
 
 /// The first 12 hex digits of the SHA-256 of `source`: two instances running the same
@@ -121,8 +125,8 @@ impl Observer {
         if log.is_none() && metrics.is_none() {
             return None;
         }
-        // The first read of the process's counter calibrates it: at load, not on a request.
-        let _ = quanta::Instant::now();
+        // Calibrated here, at load, not on a request.
+        let tsc = quanta::Clock::new();
         let rule = |s: &str| metrics.map(|m| m.rule_counter(s));
         let mut rules = Index::default();
         for r in &p.tables.rules {
@@ -179,18 +183,23 @@ impl Observer {
             routes,
             fields: fields.into(),
             clock: Arc::clone(p.clock),
+            tsc,
         }))
     }
 
-    /// When a decision starts.
+    /// When a decision starts (a raw counter reading).
     #[inline]
-    pub fn start(&self) -> quanta::Instant {
-        quanta::Instant::now()
+    pub fn start(&self) -> u64 {
+        self.tsc.raw()
+    }
+
+    fn elapsed_ns(&self, started: u64) -> u64 {
+        self.tsc.delta_as_nanos(started, self.tsc.raw())
     }
 
     /// Counts and logs an `authorize` decision.
-    pub fn authorize(&self, s: Subject<'_>, d: &Decision<'_>, started: quanta::Instant) {
-        let latency_ns = elapsed_ns(started);
+    pub fn authorize(&self, s: Subject<'_>, d: &Decision<'_>, started: u64) {
+        let latency_ns = self.elapsed_ns(started);
         let rule = d.rule.map(|r| self.rules.get(r));
         if let Some(m) = &self.metrics {
             m.decision(Kind::Authorize, d.allowed, d.status, latency_ns);
@@ -232,8 +241,8 @@ impl Observer {
     }
 
     /// Counts and logs a `check_http` decision.
-    pub fn http(&self, req: &HttpRequest, d: &HttpDecision<'_>, started: quanta::Instant) {
-        let latency_ns = elapsed_ns(started);
+    pub fn http(&self, req: &HttpRequest, d: &HttpDecision<'_>, started: u64) {
+        let latency_ns = self.elapsed_ns(started);
         let limited = matches!(d.status, 429 | 503);
         if let Some(m) = &self.metrics {
             m.decision(Kind::Http, d.allowed, d.status, latency_ns);
@@ -364,8 +373,4 @@ fn outcome(allowed: bool) -> Outcome {
     } else {
         Outcome::Deny
     }
-}
-
-fn elapsed_ns(started: quanta::Instant) -> u64 {
-    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
