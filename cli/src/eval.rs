@@ -5,7 +5,9 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use warden::decision_log::{DecisionLog, LogConfig, LogField, Sink};
 use warden::limit::{RedisOptions, RedisStore};
+use warden::metrics::Metrics;
 use warden::{Engine, HttpRequest, OnStoreError, Options, Request};
 
 /// Exit codes of docs/JSON.md.
@@ -27,6 +29,12 @@ pub struct Args {
     pub redis_cluster: Vec<String>,
     pub redis_ca: Option<PathBuf>,
     pub on_store_error: StoreErrorChoice,
+    /// `--decision-log FILE` (`-`: standard error).
+    pub decision_log: Option<PathBuf>,
+    pub log_sample_rate: f64,
+    pub log_fields: Vec<String>,
+    /// `--metrics`: the Prometheus text on standard error after the run.
+    pub metrics: bool,
 }
 
 /// `--on-store-error`: the host's choice when the shared store fails.
@@ -94,6 +102,20 @@ pub fn run(args: &Args) -> u8 {
         }
         None => {}
     }
+    let log = match open_log(args) {
+        Ok(log) => log,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return BAD_REQUEST;
+        }
+    };
+    if let Some(log) = &log {
+        options = options.decision_log(Arc::clone(log));
+    }
+    let metrics = args.metrics.then(|| Arc::new(Metrics::new()));
+    if let Some(m) = &metrics {
+        options = options.metrics(Arc::clone(m));
+    }
     let engine = match Engine::from_file(&args.policy, options) {
         Ok(e) => e,
         Err(err) => {
@@ -144,7 +166,48 @@ pub fn run(args: &Args) -> u8 {
             return BAD_REQUEST;
         }
     }
+    let _ = out.flush();
+    if let Some(log) = &log {
+        log.close();
+        let stats = log.stats();
+        if stats.dropped + stats.write_errors > 0 {
+            eprintln!(
+                "warning: the decision log dropped {} line(s) and failed to write {}",
+                stats.dropped, stats.write_errors
+            );
+        }
+    }
+    if let Some(m) = &metrics {
+        eprint!("{}", m.prometheus());
+    }
     DECIDED
+}
+
+/// `--decision-log`, `--log-sample-rate`, `--log-field` -> a running log.
+fn open_log(args: &Args) -> Result<Option<Arc<DecisionLog>>, String> {
+    let Some(path) = &args.decision_log else {
+        return Ok(None);
+    };
+    let fields = args
+        .log_fields
+        .iter()
+        .map(|f| LogField::parse(f).map_err(|e| format!("--log-field: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sink = if path == Path::new("-") {
+        Sink::Stderr
+    } else {
+        Sink::File(path.clone())
+    };
+    let config = LogConfig {
+        sample_rate: args.log_sample_rate,
+        // A batch run should not lose lines: the queue holds a large batch.
+        capacity: 1 << 16,
+        fields,
+        ..LogConfig::new(sink)
+    };
+    DecisionLog::open(config)
+        .map(|log| Some(Arc::new(log)))
+        .map_err(|e| format!("--decision-log {}: {e}", path.display()))
 }
 
 /// An HTTP request says `kind: "http"`, or has `method` or `path` (an authorization

@@ -137,6 +137,26 @@ enum Command {
         /// What a request gets when the Redis store fails.
         #[arg(long, value_enum, default_value_t = eval::StoreErrorChoice::FailClosed)]
         on_store_error: eval::StoreErrorChoice,
+        /// Append one JSON line per decision to FILE (`-`: standard error): ids, route
+        /// pattern, outcome, status, deciding `file:line`, latency; never a credential.
+        #[arg(long, value_name = "FILE")]
+        decision_log: Option<PathBuf>,
+        /// The fraction of allowed decisions logged, 0 to 1 (denials are always logged).
+        #[arg(
+            long,
+            value_name = "RATE",
+            default_value_t = 1.0,
+            requires = "decision_log"
+        )]
+        log_sample_rate: f64,
+        /// A request field to log beyond the ids: `ip`, `method` or `header:NAME`
+        /// (headers that carry credentials are refused). Repeatable.
+        #[arg(long = "log-field", value_name = "FIELD", requires = "decision_log")]
+        log_fields: Vec<String>,
+        /// After the decisions, print the metrics (Prometheus text format) on standard
+        /// error.
+        #[arg(long)]
+        metrics: bool,
     },
     /// The condition under which an action is allowed on a resource type for one
     /// principal (data filtering): always, never, or a condition over `resource.*`,
@@ -276,6 +296,10 @@ where
             redis_cluster,
             redis_ca,
             on_store_error,
+            decision_log,
+            log_sample_rate,
+            log_fields,
+            metrics,
         } => eval::run(&eval::Args {
             policy,
             env,
@@ -288,6 +312,10 @@ where
             redis_cluster,
             redis_ca,
             on_store_error,
+            decision_log,
+            log_sample_rate,
+            log_fields,
+            metrics,
         }),
         Command::Filter {
             policy,

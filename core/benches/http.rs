@@ -1,10 +1,15 @@
 //! `check_http` on a generated 200-route policy with security headers, CORS and one
 //! rate limit (the engine's default in-memory store).
 //!
-//! Run: `cargo bench -p warden-policy --bench http`. Figures in docs/BENCHMARKS.md (`## HTTP`).
+//! Run: `cargo bench -p warden-policy --bench http`. Figures in docs/BENCHMARKS.md (`## HTTP`,
+//! and `## Decision log and metrics` for the `observe` group: the same requests on
+//! engines with metrics, and metrics plus a decision log to `/dev/null`).
 
 use criterion::{black_box, Criterion};
 use std::fmt::Write;
+use std::sync::Arc;
+use warden::decision_log::{DecisionLog, LogConfig, Sink};
+use warden::metrics::Metrics;
 use warden::{Engine, HttpRequest, Options, Principal};
 
 const ROUTES: usize = 200;
@@ -37,15 +42,51 @@ fn policy() -> String {
     p
 }
 
-fn main() {
-    let text = policy();
-    let engine = match Engine::from_source("bench.warden", &text, Options::default()) {
+fn load(text: &str, options: Options) -> Engine {
+    match Engine::from_source("bench.warden", text, options) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(1)
         }
+    }
+}
+
+/// The engines of the `observe` group: off, metrics, metrics + a decision log of every
+/// decision to `/dev/null` (a queue large enough that nothing is dropped).
+fn observed(text: &str) -> [(&'static str, Engine); 3] {
+    let metrics = Arc::new(Metrics::new());
+    let log = match DecisionLog::open(LogConfig {
+        capacity: 1 << 16,
+        ..LogConfig::new(Sink::File("/dev/null".into()))
+    }) {
+        Ok(l) => Arc::new(l),
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1)
+        }
     };
+    [
+        ("off", load(text, Options::default())),
+        (
+            "metrics",
+            load(text, Options::default().metrics(Arc::clone(&metrics))),
+        ),
+        (
+            "metrics+log",
+            load(text, Options::default().metrics(metrics).decision_log(log)),
+        ),
+    ]
+}
+
+fn main() {
+    let text = policy();
+    // `HTTP_OBSERVE=metrics|metrics+log` runs the counting mode below on that engine.
+    let observe = std::env::var("HTTP_OBSERVE").unwrap_or_default();
+    let engine = observed(&text)
+        .into_iter()
+        .find(|(name, _)| *name == observe)
+        .map_or_else(|| load(&text, Options::default()), |(_, e)| e);
     let allowed = HttpRequest::new("PUT", "/api/r37/items/9f2c")
         .header("origin", "https://app.example.com")
         .header("content-type", "application/json")
@@ -94,6 +135,17 @@ fn main() {
     g.bench_function("check_http no route", |b| {
         b.iter(|| black_box(engine.check_http(black_box(&unmatched)).status))
     });
+    g.finish();
+    // Same run, same requests, interleaved per case: the cost of metrics and the log.
+    let engines = observed(&text);
+    let mut g = c.benchmark_group("observe");
+    for (case, req) in [("allowed", &allowed), ("denied", &denied)] {
+        for (name, e) in &engines {
+            g.bench_function(format!("check_http {case} {name}"), |b| {
+                b.iter(|| black_box(e.check_http(black_box(req)).status))
+            });
+        }
+    }
     g.finish();
     c.final_summary();
 }

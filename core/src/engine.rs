@@ -12,6 +12,7 @@ use crate::http::pipeline::Pipeline;
 use crate::http::{CookieRule, HttpDecision, HttpRequest, HttpTrace};
 use crate::json::JsonRequest;
 use crate::limit::{LimitStore, MemoryStore, OnStoreError};
+use crate::observe::{Observer, Parts};
 use crate::options::Options;
 use crate::request::{Request, RequestError};
 use crate::subject::Subject;
@@ -52,6 +53,9 @@ pub struct Engine {
     pub(crate) fallback: Option<Arc<dyn LimitStore>>,
     pub(crate) on_store_error: OnStoreError,
     pub(crate) ipv6_prefix: u8,
+    /// The decision log and metrics (`Options::decision_log`, `Options::metrics`);
+    /// `None` when both are off, and then a decision pays one branch for them.
+    observer: Option<Box<Observer>>,
 }
 
 impl fmt::Debug for Engine {
@@ -111,6 +115,18 @@ impl Engine {
         // `SystemClock` calibrates on its first read (once per process): let a load pay
         // for it rather than the first request.
         let _ = options.clock.now_micros();
+        let observer = Observer::new(
+            options.decision_log.as_ref(),
+            options.metrics.as_ref(),
+            &Parts {
+                policy: &policy.name.name,
+                source: text,
+                tables: &tables,
+                http: &http,
+                auth: &auth,
+                clock: &options.clock,
+            },
+        );
         Ok(Engine {
             name: name.to_owned(),
             tables,
@@ -128,6 +144,7 @@ impl Engine {
                 .then(|| Arc::new(MemoryStore::new(options.limit_keys)) as Arc<dyn LimitStore>),
             on_store_error: options.on_store_error,
             ipv6_prefix: options.ipv6_prefix,
+            observer,
         })
     }
 
@@ -187,7 +204,8 @@ impl Engine {
         }
     }
 
-    /// Decide a request. Never allocates (with the cache off) and never panics.
+    /// Decide a request. Never allocates (with the cache and the decision log off) and
+    /// never panics.
     ///
     /// ```
     /// use warden::{Engine, Options, Principal, Request, Resource};
@@ -228,8 +246,8 @@ impl Engine {
 
     /// Decide a request given as the request JSON of docs/JSON.md, read in place: the
     /// same decision as `authorize(&Request::from_json(json)?)`, without copying the
-    /// request (no allocation, with the cache off). A bad request is the error of
-    /// [`Request::from_json`]; the host then denies.
+    /// request (no allocation, with the cache and the decision log off). A bad request
+    /// is the error of [`Request::from_json`]; the host then denies.
     ///
     /// ```
     /// use serde_json::json;
@@ -259,9 +277,20 @@ impl Engine {
 
     /// Decide a request already checked with [`JsonRequest::parse`].
     pub fn authorize_json_request(&self, req: &JsonRequest<'_>) -> Decision<'_> {
+        let Some(o) = &self.observer else {
+            return self.decide_json(req);
+        };
+        let started = o.start();
+        let d = self.decide_json(req);
+        o.authorize(Subject::Json(req), &d, started);
+        d
+    }
+
+    fn decide_json(&self, req: &JsonRequest<'_>) -> Decision<'_> {
         if self.cache.is_some() {
             // Cache keys own their values: build them from an owned request.
-            return self.authorize(&req.to_request());
+            let owned = req.to_request();
+            return self.decide_unobserved(self.tables.action_class(&owned.action), &owned);
         }
         let a = self.authz();
         let s = Subject::Json(req);
@@ -271,6 +300,16 @@ impl Engine {
     }
 
     fn decide(&self, class: u32, req: &Request) -> Decision<'_> {
+        let Some(o) = &self.observer else {
+            return self.decide_unobserved(class, req);
+        };
+        let started = o.start();
+        let d = self.decide_unobserved(class, req);
+        o.authorize(Subject::Built(req), &d, started);
+        d
+    }
+
+    fn decide_unobserved(&self, class: u32, req: &Request) -> Decision<'_> {
         let a = self.authz();
         let s = Subject::Built(req);
         let ty = a.type_of(s);
@@ -292,7 +331,13 @@ impl Engine {
 
     /// Decide and explain: the same decision as `authorize`, with the full trace.
     pub fn explain(&self, req: &Request) -> (Decision<'_>, Trace) {
-        self.authz().explain(req)
+        let Some(o) = &self.observer else {
+            return self.authz().explain(req);
+        };
+        let started = o.start();
+        let (d, trace) = self.authz().explain(req);
+        o.authorize(Subject::Built(req), &d, started);
+        (d, trace)
     }
 
     /// Authenticate an HTTP request with the policy's `auth` blocks, at the request's
@@ -389,13 +434,23 @@ impl Engine {
     /// # Ok::<(), String>(())
     /// ```
     pub fn check_http(&self, req: &HttpRequest) -> HttpDecision<'_> {
-        self.pipeline().run(req, None)
+        let Some(o) = &self.observer else {
+            return self.pipeline().run(req, None);
+        };
+        let started = o.start();
+        let d = self.pipeline().run(req, None);
+        o.http(req, &d, started);
+        d
     }
 
     /// The same decision as [`Engine::check_http`] (and the same counting), with the trace.
     pub fn explain_http(&self, req: &HttpRequest) -> (HttpDecision<'_>, HttpTrace) {
         let mut trace = HttpTrace::default();
+        let started = self.observer.as_ref().map(|o| o.start());
         let d = self.pipeline().run(req, Some(&mut trace));
+        if let (Some(o), Some(started)) = (&self.observer, started) {
+            o.http(req, &d, started);
+        }
         (d, trace)
     }
 
@@ -426,7 +481,14 @@ impl Engine {
     /// # Ok::<(), String>(())
     /// ```
     pub async fn check_http_async<'e>(&'e self, req: &HttpRequest) -> HttpDecision<'e> {
-        self.pipeline().run_async(req).await
+        let Some(o) = &self.observer else {
+            return self.pipeline().run_async(req).await;
+        };
+        // The latency includes the store's round trip (and the waits of the runtime).
+        let started = o.start();
+        let d = self.pipeline().run_async(req).await;
+        o.http(req, &d, started);
+        d
     }
 
     /// Forget every rate-limit key (of the store and of the fallback store).

@@ -33,6 +33,7 @@
 //! | base | `secret`, `error`, `clock` | [`Secret`] (never printed), [`LoadError`], [`Clock`] |
 //! | requests | `request`, `json`, `time`, `http_request`, `client_ip`, `proxies` | [`Request`], [`Value`], [`Attrs`], [`JsonRequest`], [`HttpRequest`]: what hosts pass in; the client address behind trusted proxies |
 //! | limits | `limit/` | [`LimitStore`], GCRA and sliding log, the memory and Redis stores |
+//! | operations | `decision_log/`, `metrics` | the [`decision_log`]'s queue, writer thread and sinks; the [`metrics`] counters and their Prometheus text |
 //! | options | `options` | [`Options`]: how an engine is loaded |
 //! | programs | `program`, `value`, `subject`, `script`, `tables` | lowered programs, run-time values, Rhai scripts, the decision tables |
 //! | evaluation | `cx`, `rolesets`, `forms`, `eval` | evaluating programs over a request's facts: values or missing |
@@ -40,6 +41,7 @@
 //! | authorization | `authorize`, `cache` | [`Decision`], explain [`Trace`], the optional decision cache |
 //! | authentication | `auth/` | the `auth` blocks: bearer JWTs, API keys, Auth.js session cookies -> [`Principal`]; [`Authn`] |
 //! | HTTP | `http/` | [`Engine::check_http`]: path rule, route trie, requirements, limits, headers, CORS, [`HttpDecision`] (table in `http/mod.rs`) |
+//! | observation | `observe` | per engine: decisions -> decision log records and metrics, with the labels resolved at load |
 //! | facade | `engine`, `startup`, `reload` | [`Engine`], `startup { require ... }` checks, [`Warden`]: atomic reload |
 //! | data filtering | `filter/` | [`Engine::residual`]: the condition on `resource.*` under which `authorize` allows, as SQL or JSON |
 //!
@@ -61,6 +63,9 @@ mod request;
 mod time;
 
 pub mod limit;
+
+pub mod decision_log;
+pub mod metrics;
 
 mod options;
 
@@ -85,6 +90,8 @@ mod cache;
 mod auth;
 
 pub mod http;
+
+mod observe;
 
 mod engine;
 mod reload;

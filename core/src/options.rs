@@ -2,7 +2,9 @@
 //! rate-limit store).
 
 use crate::clock::{Clock, SystemClock};
+use crate::decision_log::DecisionLog;
 use crate::limit::{LimitStore, OnStoreError};
+use crate::metrics::Metrics;
 use crate::secret::Secret;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,6 +46,10 @@ pub struct Options {
     /// IPv6 clients are keyed by this prefix length (64: one host cannot rotate
     /// addresses within its /64 past a limit).
     pub ipv6_prefix: u8,
+    /// Where every decision is logged (`None`, the default: no log, no cost).
+    pub decision_log: Option<Arc<DecisionLog>>,
+    /// Where every decision is counted (`None`, the default: no metrics, no cost).
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl Default for Options {
@@ -61,6 +67,8 @@ impl Default for Options {
             on_store_error: OnStoreError::default(),
             limit_keys: 100_000,
             ipv6_prefix: 64,
+            decision_log: None,
+            metrics: None,
         }
     }
 }
@@ -104,6 +112,16 @@ impl Options {
     /// Set what a request gets when the store fails.
     pub fn on_store_error(mut self, on: OnStoreError) -> Self {
         self.on_store_error = on;
+        self
+    }
+    /// Log every decision of engines loaded with these options (reloads included).
+    pub fn decision_log(mut self, log: Arc<DecisionLog>) -> Self {
+        self.decision_log = Some(log);
+        self
+    }
+    /// Count every decision of engines loaded with these options (reloads included).
+    pub fn metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
         self
     }
 

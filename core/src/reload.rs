@@ -60,8 +60,16 @@ impl Warden {
     /// # Ok::<(), String>(())
     /// ```
     pub fn reload_source(&self, name: &str, text: &str) -> Result<(), LoadError> {
-        let engine = Engine::from_source(name, text, self.options.clone())?;
-        self.current.store(Arc::new(engine));
+        let engine = Engine::from_source(name, text, self.options.clone());
+        self.swap(engine)
+    }
+
+    /// Serve `engine` if it loaded; counts the reload either way (with metrics on).
+    fn swap(&self, engine: Result<Engine, LoadError>) -> Result<(), LoadError> {
+        if let Some(m) = &self.options.metrics {
+            m.reload(engine.is_ok());
+        }
+        self.current.store(Arc::new(engine?));
         Ok(())
     }
 
@@ -90,8 +98,7 @@ impl Warden {
     /// # Ok::<(), String>(())
     /// ```
     pub fn reload_file(&self, path: impl AsRef<Path>) -> Result<(), LoadError> {
-        let engine = Engine::from_file(path, self.options.clone())?;
-        self.current.store(Arc::new(engine));
-        Ok(())
+        let engine = Engine::from_file(path, self.options.clone());
+        self.swap(engine)
     }
 }

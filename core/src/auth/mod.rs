@@ -41,6 +41,15 @@ impl Auth {
         self.mechanisms.is_empty()
     }
 
+    /// The request headers the `auth` blocks read credentials from (lower-case names),
+    /// so that the decision log never records them (`observe.rs`).
+    pub(crate) fn header_sources(&self) -> impl Iterator<Item = &str> {
+        self.mechanisms.iter().filter_map(|(s, _)| match s {
+            Source::Header(name) => Some(&**name),
+            Source::Cookie(_) | Source::SessionCookie(_) => None,
+        })
+    }
+
     /// Authenticate `req` at `now_us`. Only called when the host passed no principal.
     ///
     /// Every block whose credential is present is tried; the first that verifies wins.

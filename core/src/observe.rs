@@ -1,0 +1,376 @@
+//! What an engine does after each decision when the host asked for a decision log or
+//! metrics ([`crate::Options::decision_log`], [`crate::Options::metrics`]): the
+//! `Observer`, built once per engine at load. Engines without either hold none and
+//! pay one branch per decision.
+//!
+//! Records are built here, from the decision's typed fields (texts the engine owns:
+//! route patterns, `file:line`, limit names, `because` texts), the request's ids and
+//! the operator's allow-list, so no request value can reach the log by accident: the
+//! request's path, query, body, cookies and header values are never read here,
+//! except allow-listed headers, and the headers the policy itself reads credentials
+//! from (its `auth` sources, `require signature` headers, headers compared with a
+//! `secret()`) are taken off the allow-list at load whatever their name.
+
+use crate::auth::Auth;
+use crate::authorize::Decision;
+use crate::clock::Clock;
+use crate::decision_log::{DecisionLog, DecisionRecord, Kind, LogField, Outcome, Text};
+use crate::http::compile::{HttpTables, ReqTest};
+use crate::http::{HttpDecision, HttpRequest};
+use crate::metrics::{Counter, Metrics};
+use crate::program::{Konst, Node};
+use crate::subject::Subject;
+use crate::tables::Tables;
+use crate::value::V;
+use std::borrow::Cow;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// One text of the engine (a `file:line` or a route pattern), found by its address.
+#[derive(Debug)]
+struct Slot {
+    /// Address of the engine's string (each text is its own allocation: the
+    /// address alone tells them apart).
+    key: usize,
+    text: Arc<str>,
+    /// Its counter (with metrics on).
+    count: Option<Counter>,
+    /// For a `limit` line: the limit's name and its refusal counter.
+    limit: Option<(Arc<str>, Option<Counter>)>,
+}
+
+/// Texts of one engine by address, sorted: a decision's `&'e str` borrow these very
+/// strings, so a lookup is a binary search over integers, with no hashing or locking.
+#[derive(Debug, Default)]
+struct Index(Vec<Slot>);
+
+fn key(s: &str) -> usize {
+    s.as_ptr() as usize
+}
+
+impl Index {
+    fn add(&mut self, s: &str, count: Option<Counter>, limit: Option<(Arc<str>, Option<Counter>)>) {
+        self.0.push(Slot {
+            key: key(s),
+            text: s.into(),
+            count,
+            limit,
+        });
+    }
+
+    fn sort(&mut self) {
+        self.0.sort_by_key(|s| s.key);
+        self.0.dedup_by_key(|s| s.key);
+    }
+
+    #[inline]
+    fn get(&self, s: &str) -> Option<&Slot> {
+        let k = key(s);
+        self.0
+            .binary_search_by_key(&k, |s| s.key)
+            .ok()
+            .and_then(|i| self.0.get(i))
+    }
+}
+
+/// The decision log and metrics of one engine.
+#[derive(Debug)]
+pub(crate) struct Observer {
+    log: Option<Arc<DecisionLog>>,
+    metrics: Option<Arc<Metrics>>,
+    policy: Arc<str>,
+    revision: Arc<str>,
+    /// Rule, requirement, grant and limit lines.
+    rules: Index,
+    /// Route patterns.
+    routes: Index,
+    /// The log's allow-list without the headers this policy reads credentials from.
+    fields: Box<[(LogField, Arc<str>)]>,
+    clock: Arc<dyn Clock>,
+    /// The time-stamp counter: a decision's latency is the difference of two raw
+    /// reads, scaled once.
+    tsc: quanta::Clock,
+}
+
+/// The first 12 hex digits of the SHA-256 of `source`: two instances running the same
+/// policy text log the same revision.
+fn revision(source: &str) -> Arc<str> {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write as _;
+    let digest = Sha256::digest(source.as_bytes());
+    let mut out = String::with_capacity(12);
+    for b in digest.iter().take(6) {
+        let _ = write!(out, "{b:02x}");
+    }
+    out.into()
+}
+
+/// What an observer is built from: the engine's compiled parts.
+pub(crate) struct Parts<'a> {
+    pub policy: &'a str,
+    pub source: &'a str,
+    pub tables: &'a Tables,
+    pub http: &'a HttpTables,
+    pub auth: &'a Auth,
+    pub clock: &'a Arc<dyn Clock>,
+}
+
+impl Observer {
+    /// `None` when there is nothing to observe (no log, no metrics).
+    pub fn new(
+        log: Option<&Arc<DecisionLog>>,
+        metrics: Option<&Arc<Metrics>>,
+        p: &Parts<'_>,
+    ) -> Option<Box<Observer>> {
+        if log.is_none() && metrics.is_none() {
+            return None;
+        }
+        // Calibrated here, at load, not on a request.
+        let tsc = quanta::Clock::new();
+        let rule = |s: &str| metrics.map(|m| m.rule_counter(s));
+        let mut rules = Index::default();
+        for r in &p.tables.rules {
+            rules.add(&r.loc, rule(&r.loc), None);
+        }
+        for g in &p.tables.grant_locs {
+            rules.add(g, rule(g), None);
+        }
+        let mut routes = Index::default();
+        let mut credential_headers: Vec<&str> = p.auth.header_sources().collect();
+        for r in &p.http.routes {
+            rules.add(&r.loc, rule(&r.loc), None);
+            for q in r.reqs.iter().chain(r.first.iter()) {
+                rules.add(&q.loc, rule(&q.loc), None);
+                match &q.test {
+                    ReqTest::Signature(sig) => credential_headers.push(&sig.header),
+                    ReqTest::Expr(node) => secret_headers(node, &mut credential_headers),
+                    ReqTest::Auth | ReqTest::Role(_) => {}
+                }
+            }
+            for pat in r.patterns.iter() {
+                routes.add(pat, metrics.map(|m| m.route_counter(pat)), None);
+            }
+        }
+        for l in &p.http.limits {
+            secret_headers(&l.key, &mut credential_headers);
+            let name: Arc<str> = (*l.spec.name).into();
+            let refused = metrics.map(|m| m.limit_counter(&name));
+            rules.add(&l.loc, rule(&l.loc), Some((name, refused)));
+        }
+        rules.sort();
+        routes.sort();
+        let fields = log.map_or_else(Vec::new, |log| {
+            log.fields()
+                .iter()
+                .filter(|(f, _)| match f {
+                    LogField::Header(h) => !credential_headers
+                        .iter()
+                        .any(|c| c.eq_ignore_ascii_case(h.as_str())),
+                    LogField::Ip | LogField::Method => true,
+                })
+                .cloned()
+                .collect()
+        });
+        if let (Some(m), Some(l)) = (metrics, log) {
+            m.watch_log(l);
+        }
+        Some(Box::new(Observer {
+            log: log.cloned(),
+            metrics: metrics.cloned(),
+            policy: p.policy.into(),
+            revision: revision(p.source),
+            rules,
+            routes,
+            fields: fields.into(),
+            clock: Arc::clone(p.clock),
+            tsc,
+        }))
+    }
+
+    /// When a decision starts (a raw counter reading).
+    #[inline]
+    pub fn start(&self) -> u64 {
+        self.tsc.raw()
+    }
+
+    fn elapsed_ns(&self, started: u64) -> u64 {
+        self.tsc.delta_as_nanos(started, self.tsc.raw())
+    }
+
+    /// Counts and logs an `authorize` decision.
+    pub fn authorize(&self, s: Subject<'_>, d: &Decision<'_>, started: u64) {
+        let latency_ns = self.elapsed_ns(started);
+        let rule = d.rule.map(|r| self.rules.get(r));
+        if let Some(m) = &self.metrics {
+            m.decision(Kind::Authorize, d.allowed, d.status, latency_ns);
+            if let Some(Some(Slot { count: Some(c), .. })) = rule {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let Some(log) = &self.log else {
+            return;
+        };
+        let Some(id) = log.admit(outcome(d.allowed)) else {
+            return;
+        };
+        let text = |v: V<'_>| match v {
+            V::Str(s) => Some(Text::new(&s)),
+            _ => None,
+        };
+        log.log(DecisionRecord {
+            id,
+            time_us: self.clock.now_micros(),
+            policy: Arc::clone(&self.policy),
+            revision: Arc::clone(&self.revision),
+            kind: Kind::Authorize,
+            route: None,
+            action: Some(Text::new(s.action())),
+            resource_type: s.resource_type().map(Text::new),
+            resource_id: text(s.resource("id")),
+            principal_id: s.principal().and_then(|p| text(p.get("id"))),
+            authenticated_by: None,
+            outcome: outcome(d.allowed),
+            status: d.status,
+            reason: d.reason.map(Into::into),
+            rules: d.rule.map(|r| self.text_of(r)).into_iter().collect(),
+            limit: None,
+            store_error: false,
+            latency_ns,
+            fields: Vec::new(),
+        });
+    }
+
+    /// Counts and logs a `check_http` decision.
+    pub fn http(&self, req: &HttpRequest, d: &HttpDecision<'_>, started: u64) {
+        let latency_ns = self.elapsed_ns(started);
+        let limited = matches!(d.status, 429 | 503);
+        if let Some(m) = &self.metrics {
+            m.decision(Kind::Http, d.allowed, d.status, latency_ns);
+            if d.note.is_some() {
+                m.store_error();
+            }
+            if let Some(Slot { count: Some(c), .. }) =
+                d.route.and_then(|r| self.routes.get(r.pattern))
+            {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+            for r in &d.rules {
+                match self.rules.get(r) {
+                    Some(slot) => {
+                        if let Some(c) = &slot.count {
+                            c.fetch_add(1, Ordering::Relaxed);
+                        }
+                        if let Some((_, Some(c))) = slot.limit.as_ref().filter(|_| limited) {
+                            c.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    // A text the index does not hold (none today): counted by name.
+                    None => {
+                        m.rule_counter(r).fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+        let Some(log) = &self.log else {
+            return;
+        };
+        let Some(id) = log.admit(outcome(d.allowed)) else {
+            return;
+        };
+        let limit = d.rules.iter().find_map(|r| {
+            let (name, _) = self.rules.get(r)?.limit.as_ref().filter(|_| limited)?;
+            Some(Arc::clone(name))
+        });
+        let principal = d.principal.as_ref().or(req.principal.as_ref());
+        log.log(DecisionRecord {
+            id,
+            time_us: self.clock.now_micros(),
+            policy: Arc::clone(&self.policy),
+            revision: Arc::clone(&self.revision),
+            kind: Kind::Http,
+            route: d.route.map(|r| self.route_of(r.pattern)),
+            action: None,
+            resource_type: None,
+            resource_id: None,
+            principal_id: principal.map(|p| Text::new(&p.id)),
+            authenticated_by: d.authenticated_by.as_deref().map(Text::new),
+            outcome: outcome(d.allowed),
+            status: d.status,
+            // Only a reason the engine owns (a `because`, a failure code); an owned
+            // one is built per request and is left out.
+            reason: match &d.reason {
+                Some(Cow::Borrowed(r)) => Some((*r).into()),
+                _ => None,
+            },
+            rules: d.rules.iter().map(|r| self.text_of(r)).collect(),
+            limit,
+            store_error: d.note.is_some(),
+            latency_ns,
+            fields: self.fields_of(req),
+        });
+    }
+
+    /// The engine's text `r` as the log keeps it (shared, not copied).
+    fn text_of(&self, r: &str) -> Arc<str> {
+        self.rules
+            .get(r)
+            .map_or_else(|| r.into(), |s| Arc::clone(&s.text))
+    }
+
+    fn route_of(&self, pattern: &str) -> Arc<str> {
+        self.routes
+            .get(pattern)
+            .map_or_else(|| pattern.into(), |s| Arc::clone(&s.text))
+    }
+
+    /// The allow-listed fields present on `req`.
+    fn fields_of(&self, req: &HttpRequest) -> Vec<(Arc<str>, Text)> {
+        let mut out = Vec::new();
+        for (field, key) in self.fields.iter() {
+            let value = match field {
+                LogField::Ip => req.ip.map(|ip| Text::new(&ip.to_string())),
+                LogField::Method => Some(Text::new(&req.method)),
+                LogField::Header(name) => req.header_value(name.as_str()).map(Text::new),
+            };
+            if let Some(v) = value {
+                out.push((Arc::clone(key), v));
+            }
+        }
+        out
+    }
+}
+
+/// The headers `node` reads, when it also reads a secret: a header compared with a
+/// `secret()` (`require header x-cron == "Bearer " + secret(CRON)`) carries one.
+fn secret_headers<'a>(node: &'a Node, out: &mut Vec<&'a str>) {
+    fn walk<'a>(n: &'a Node, headers: &mut Vec<&'a str>, secret: &mut bool) {
+        match n {
+            Node::Header(h) => headers.push(h),
+            Node::Const(k) => *secret |= konst_is_secret(k),
+            _ => {}
+        }
+        for c in n.children() {
+            walk(c, headers, secret);
+        }
+    }
+    fn konst_is_secret(k: &Konst) -> bool {
+        match k {
+            Konst::Secret(_) => true,
+            Konst::List(items) => items.iter().any(konst_is_secret),
+            _ => false,
+        }
+    }
+    let (mut headers, mut secret) = (Vec::new(), false);
+    walk(node, &mut headers, &mut secret);
+    if secret {
+        out.extend(headers);
+    }
+}
+
+fn outcome(allowed: bool) -> Outcome {
+    if allowed {
+        Outcome::Allow
+    } else {
+        Outcome::Deny
+    }
+}
