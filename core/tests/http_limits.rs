@@ -278,16 +278,22 @@ fn default_store_is_the_memory_store() {
 
 /// Threads hammering one key at one instant: a strict limit admits exactly COUNT, an
 /// ordinary (GCRA) limit at most its burst of COUNT (docs/LANGUAGE.md, Limits).
+///
+/// A login counts against `login` (5, strict) and `/api/**`'s `api` (100) too, and is
+/// refused when either refuses. So the login run stays under 100 requests: with more,
+/// a thread preempted between its two checks can find `api` spent by the others and
+/// be refused after `login` admitted it (fewer than 5 admitted, as the documented
+/// semantics say; seen on a loaded machine).
 #[test]
 fn concurrent_requests_never_exceed_the_limit() {
     let options = Options::default().secret("CRON_SECRET", CRON);
     let e = Arc::new(Engine::from_source("app.warden", POLICY, options).unwrap());
-    let run = |req: HttpRequest| {
+    let run = |req: HttpRequest, per_thread: usize| {
         let admitted = std::sync::atomic::AtomicUsize::new(0);
         std::thread::scope(|s| {
             for _ in 0..4 {
                 s.spawn(|| {
-                    for _ in 0..60 {
+                    for _ in 0..per_thread {
                         if e.check_http(&req).allowed {
                             admitted.fetch_add(1, Ordering::SeqCst);
                         }
@@ -297,9 +303,9 @@ fn concurrent_requests_never_exceed_the_limit() {
         });
         admitted.load(Ordering::SeqCst)
     };
-    assert_eq!(run(login("203.0.113.7").time_us(T0)), 5);
+    assert_eq!(run(login("203.0.113.7").time_us(T0), 24), 5);
     let api = HttpRequest::new("GET", "/api/x")
         .principal(Principal::new("u").attr("api_client", "acme"))
         .time_us(T0);
-    assert_eq!(run(api), 100);
+    assert_eq!(run(api, 60), 100);
 }
