@@ -5,6 +5,28 @@
 
 use std::fmt;
 
+/// Keywords that start a top-level item (after `policy NAME`), at the beginning of a
+/// line: syntax-error recovery cuts a file at them, editors complete them.
+pub const ITEM_KEYWORDS: &[&str] = &[
+    "role",
+    "grant",
+    "principal",
+    "resource",
+    "context",
+    "input",
+    "allow",
+    "deny",
+    "limit",
+    "route",
+    "headers",
+    "cors",
+    "startup",
+    "script",
+    "auth",
+    "hosts",
+    "cookies",
+];
+
 /// A half-open byte range `start..end` into the policy source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct Span {

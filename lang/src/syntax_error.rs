@@ -1,33 +1,12 @@
 //! pest errors -> diagnostics with "expected ..." in words, and recovery so that one
 //! run reports the syntax errors of every top-level item, not only the first.
 
-use crate::ast::Span;
+use crate::ast::{Span, ITEM_KEYWORDS};
 use crate::diag::Diagnostic;
 use crate::limits::Limits;
 use crate::parser::grammar::{parse_fragment, Rule};
 use pest::error::{Error, ErrorVariant, InputLocation};
 use std::sync::{Mutex, PoisonError};
-
-/// Keywords that start a top-level item at the beginning of a line.
-const ITEM_KEYWORDS: &[&str] = &[
-    "role",
-    "grant",
-    "principal",
-    "resource",
-    "context",
-    "input",
-    "allow",
-    "deny",
-    "limit",
-    "route",
-    "headers",
-    "cors",
-    "startup",
-    "script",
-    "auth",
-    "hosts",
-    "cookies",
-];
 
 /// Turn the first error of a whole-file parse into diagnostics for every broken item.
 pub(crate) fn recover(source: &str, first: Error<Rule>, limits: &Limits) -> Vec<Diagnostic> {

@@ -16,31 +16,9 @@ use super::symbols::{self, Symbol};
 /// Characters after which editors ask for completion unprompted.
 pub const TRIGGERS: &[&str] = &[".", ":", " ", ","];
 
-/// Keywords that start a declaration, or a statement of a block.
-const STATEMENT_KEYWORDS: &[&str] = &[
-    "policy",
-    "role",
-    "grant",
-    "principal",
-    "resource",
-    "context",
-    "input",
-    "allow",
-    "deny",
-    "limit",
-    "route",
-    "headers",
-    "cors",
-    "startup",
-    "script",
-    "auth",
-    "hosts",
-    "cookies",
-    "proxies",
-    "require",
-    "public",
-    "header",
-];
+/// Keywords of a block's statements; with `policy` and the language's item keywords
+/// (`warden_lang::ast::ITEM_KEYWORDS`), what a line can start with.
+const BLOCK_KEYWORDS: &[&str] = &["require", "public", "header"];
 
 /// Words of conditions and route requirements.
 const EXPRESSION_KEYWORDS: &[&str] = &[
@@ -126,7 +104,15 @@ pub fn complete(doc: &Document, policy: Option<&Policy>, offset: usize) -> Vec<C
     let start = doc.position(offset - partial);
     let range = lsp_types::Range::new(start, doc.position(offset));
     let candidates = match (&want, policy) {
-        (Want::Statement, _) => keywords(STATEMENT_KEYWORDS),
+        (Want::Statement, _) => {
+            let items = warden_lang::ast::ITEM_KEYWORDS.iter();
+            let words: Vec<&str> = std::iter::once(&"policy")
+                .chain(items)
+                .chain(BLOCK_KEYWORDS)
+                .copied()
+                .collect();
+            keywords(&words)
+        }
         (Want::Expression, p) => {
             let mut v = keywords(EXPRESSION_KEYWORDS);
             if let Some(p) = p {
