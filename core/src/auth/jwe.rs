@@ -167,12 +167,8 @@ impl Jwe {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthFailure::InvalidToken);
         }
-        if let Some(hit) = self.cache.get(token) {
-            let label = self.keys.get(hit.key).map_or("", |k| &*k.label);
-            return self
-                .cache
-                .reuse(&self.rules, token, &hit, now_us)
-                .map(|p| (p, label));
+        if let Some(known) = self.cache.reuse(&self.rules, token, now_us) {
+            return known.map(|(p, i)| (p, self.keys.get(i).map_or("", |k| &*k.label)));
         }
         let p = parts(token).ok_or(AuthFailure::InvalidToken)?;
         for (i, k) in self.keys.iter().enumerate() {

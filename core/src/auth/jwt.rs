@@ -96,12 +96,8 @@ impl Jwt {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthFailure::InvalidToken);
         }
-        if let Some(hit) = self.cache.get(token) {
-            let label = self.keys.get(hit.key).map_or("", |k| &*k.label);
-            return self
-                .cache
-                .reuse(&self.rules, token, &hit, now_us)
-                .map(|p| (p, label));
+        if let Some(known) = self.cache.reuse(&self.rules, token, now_us) {
+            return known.map(|(p, i)| (p, self.keys.get(i).map_or("", |k| &*k.label)));
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthFailure::InvalidToken)?;
         if names_crit(token) {

@@ -80,7 +80,7 @@ impl TokenCache {
     }
 
     /// What `token` verified to, if it did before.
-    pub(crate) fn get(&self, token: &str) -> Option<Arc<Verified>> {
+    fn get(&self, token: &str) -> Option<Arc<Verified>> {
         let mut shard = self.shard(token)?.lock().ok()?;
         shard.get(token).cloned()
     }
@@ -92,24 +92,25 @@ impl TokenCache {
         }
     }
 
-    /// A token verified before, presented at `now_us`: the time rules again (an
-    /// expired entry is dropped), then its principal. The same answer as verifying it.
+    /// A token verified before, presented at `now_us`: `None` when it was not; else
+    /// the time rules again (an expired entry is dropped), then its principal and the
+    /// index of the key that verified it. The same answer as verifying it.
     pub(crate) fn reuse(
         &self,
         rules: &TokenRules,
         token: &str,
-        hit: &Verified,
         now_us: u64,
-    ) -> Result<Principal, AuthFailure> {
-        match rules.check(&hit.claims, now_us) {
-            Ok(()) => Ok(hit.principal.clone()),
+    ) -> Option<Result<(Principal, usize), AuthFailure>> {
+        let hit = self.get(token)?;
+        Some(match rules.check(&hit.claims, now_us) {
+            Ok(()) => Ok((hit.principal.clone(), hit.key)),
             Err(e) => {
                 if e == AuthFailure::TokenExpired {
                     self.remove(token);
                 }
                 Err(e)
             }
-        }
+        })
     }
 
     /// Forget a token (found expired).
@@ -159,10 +160,9 @@ mod tests {
         assert!(c.get("token-").is_none());
         assert!(c.get("token-ab").is_none());
         // Expired at presentation: refused as expired, and dropped.
-        let hit = c.get("token-a").unwrap();
         let rules = TokenRules::default();
         assert_eq!(
-            c.reuse(&rules, "token-a", &hit, 1_000_000),
+            c.reuse(&rules, "token-a", 1_000_000).unwrap(),
             Err(AuthFailure::InvalidToken),
             "no `exp` claim at all"
         );
@@ -176,13 +176,16 @@ mod tests {
                 key: 0,
             },
         );
-        let hit = c.get("token-b").unwrap();
         assert_eq!(
-            c.reuse(&rules, "token-b", &hit, 99_000_000).unwrap().id,
+            c.reuse(&rules, "token-b", 99_000_000)
+                .unwrap()
+                .unwrap()
+                .0
+                .id,
             "b"
         );
         assert_eq!(
-            c.reuse(&rules, "token-b", &hit, 100_000_000),
+            c.reuse(&rules, "token-b", 100_000_000).unwrap(),
             Err(AuthFailure::TokenExpired)
         );
         assert!(c.get("token-b").is_none());
