@@ -23,9 +23,29 @@
 # local registry that serves the two warden-policy tarballs and forwards the rest to the
 # npm registry, cargo through `[patch.crates-io]` in the work directory's
 # .cargo/config.toml.
+#
+# Parts: `--publish-only` runs the crates' step alone and `--skip-publish` every other
+# step (scripts/test-all.sh runs the first while the Node addon builds, since it needs
+# neither the wheel nor the addon, and the second after); no argument runs both.
+#
+# The README's `cargo install --locked --path cli` builds in WARDEN_CLI_TARGET_DIR when
+# it is set (scripts/test-all.sh prebuilds the release CLI there, in the background,
+# with `cargo build --release --locked -p warden-policy-cli`: the same build, which the
+# install then finds done), in the workspace's target directory otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+publish=true
+rest=true
+case "${1:-}" in
+  "") ;;
+  --publish-only) rest=false ;;
+  --skip-publish) publish=false ;;
+  *)
+    echo "usage: $0 [--publish-only | --skip-publish]" >&2
+    exit 2
+    ;;
+esac
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 TARGET=$CARGO_TARGET_DIR
 VENV=${WARDEN_PY_VENV:-$TARGET/py-venv}
@@ -53,12 +73,14 @@ step() { # NAME: ends the step under way (printing its times), then starts NAME 
   if [ -n "$1" ]; then echo "== $1"; fi
 }
 
-WHEEL=${WARDEN_WHEEL:-$(ls "$TARGET"/dist/warden_policy-"$VERSION"-*.whl 2>/dev/null | head -1)}
-[ -n "$WHEEL" ] && [ -f "$WHEEL" ] || fail "no wheel in $TARGET/dist: run scripts/test-python.sh first (or set WARDEN_WHEEL)"
-[ -x "$VENV/bin/auditwheel" ] || fail "no auditwheel in $VENV: run scripts/test-python.sh first (or set WARDEN_PY_VENV)"
-node -e "require('./bindings/node/binding').load()" >/dev/null 2>&1 ||
-  fail "the addon bindings/node/warden.<platform>.node does not load: run scripts/test-node.sh first"
-ADDON=$(node -e "console.log(require('./bindings/node/binding').platformTriple())")
+if $rest; then
+  WHEEL=${WARDEN_WHEEL:-$(ls "$TARGET"/dist/warden_policy-"$VERSION"-*.whl 2>/dev/null | head -1)}
+  [ -n "$WHEEL" ] && [ -f "$WHEEL" ] || fail "no wheel in $TARGET/dist: run scripts/test-python.sh first (or set WARDEN_WHEEL)"
+  [ -x "$VENV/bin/auditwheel" ] || fail "no auditwheel in $VENV: run scripts/test-python.sh first (or set WARDEN_PY_VENV)"
+  node -e "require('./bindings/node/binding').load()" >/dev/null 2>&1 ||
+    fail "the addon bindings/node/warden.<platform>.node does not load: run scripts/test-node.sh first"
+  ADDON=$(node -e "console.log(require('./bindings/node/binding').platformTriple())")
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/warden-packages.XXXXXX")
 case "$WORK/" in "$ROOT"/*) fail "the work directory must be outside the repository" ;; esac
@@ -94,33 +116,41 @@ route /admin/** {
 }
 EOF
 
-step "cargo publish --dry-run (lang, lint, core, cli, tower: packaged and built as crates.io would)"
-# One command for the workspace: cargo orders the crates by dependency and resolves each
-# one's dependencies on the others against the packages it just made (a temporary
-# registry in $TARGET/package/tmp-registry), so the unpublished path dependencies need
-# no registry. --allow-dirty only so that a working copy with edits can run this too;
-# CI's is clean.
-#
-# It builds in $TARGET, with the user's CARGO_HOME, so the crates.io dependencies
-# `cargo test` built are reused, not built again (a fresh CARGO_HOME would unpack them
-# under other paths, which cargo counts as changed sources). What must NOT be reused is
-# this checkout's own crates as the temporary registry serves them: cargo unpacks them
-# into CARGO_HOME/registry/src/-HASH/ (HASH from the temporary registry's path), keeps
-# an unpacked copy it finds there, and judges the build of a registry package by file
-# dates that packaging fixes (2006): the same path would give last run's sources and
-# builds. So the target directory is reached through a link made for this run: a new
-# registry path, a new HASH, freshly unpacked sources that cargo builds again; the
-# unpacked copy is removed afterwards.
-CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
-rm -rf "$TARGET/package"
-ln -s "$TARGET" "$WORK/target"
-ls -d "$CARGO_HOME_DIR"/registry/src/-* > "$WORK/unpacked-before.txt" 2> /dev/null || true
-publish_rc=0
-CARGO_TARGET_DIR="$WORK/target" cargo publish --dry-run --workspace --allow-dirty --quiet || publish_rc=$?
-for d in "$CARGO_HOME_DIR"/registry/src/-*; do
-  if [ -d "$d" ] && ! grep -qxF "$d" "$WORK/unpacked-before.txt"; then rm -rf "$d"; fi
-done
-[ "$publish_rc" = 0 ] || fail "cargo publish --dry-run failed"
+if $publish; then
+  step "cargo publish --dry-run (lang, lint, core, cli, tower: packaged and built as crates.io would)"
+  # One command for the workspace: cargo orders the crates by dependency and resolves each
+  # one's dependencies on the others against the packages it just made (a temporary
+  # registry in $TARGET/package/tmp-registry), so the unpublished path dependencies need
+  # no registry. --allow-dirty only so that a working copy with edits can run this too;
+  # CI's is clean.
+  #
+  # It builds in $TARGET, with the user's CARGO_HOME, so the crates.io dependencies
+  # `cargo test` built are reused, not built again (a fresh CARGO_HOME would unpack them
+  # under other paths, which cargo counts as changed sources). What must NOT be reused is
+  # this checkout's own crates as the temporary registry serves them: cargo unpacks them
+  # into CARGO_HOME/registry/src/-HASH/ (HASH from the temporary registry's path), keeps
+  # an unpacked copy it finds there, and judges the build of a registry package by file
+  # dates that packaging fixes (2006): the same path would give last run's sources and
+  # builds. So the target directory is reached through a link made for this run: a new
+  # registry path, a new HASH, freshly unpacked sources that cargo builds again; the
+  # unpacked copy is removed afterwards.
+  CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
+  rm -rf "$TARGET/package"
+  ln -s "$TARGET" "$WORK/target"
+  ls -d "$CARGO_HOME_DIR"/registry/src/-* > "$WORK/unpacked-before.txt" 2> /dev/null || true
+  publish_rc=0
+  CARGO_TARGET_DIR="$WORK/target" cargo publish --dry-run --workspace --allow-dirty --quiet || publish_rc=$?
+  for d in "$CARGO_HOME_DIR"/registry/src/-*; do
+    if [ -d "$d" ] && ! grep -qxF "$d" "$WORK/unpacked-before.txt"; then rm -rf "$d"; fi
+  done
+  [ "$publish_rc" = 0 ] || fail "cargo publish --dry-run failed"
+fi
+
+if ! $rest; then
+  step ""
+  echo "test-packages: the crates passed"
+  exit 0
+fi
 
 step "wheel $(basename "$WHEEL")"
 NAME=$(basename "$WHEEL")
@@ -345,6 +375,7 @@ env \
   PIP_FIND_LINKS="$WORK/wheelhouse" PIP_DISABLE_PIP_VERSION_CHECK=1 \
   npm_config_registry="$(cat "$WORK/registry.url")" \
   CARGO_INSTALL_ROOT="$WORK/cargo-root" PATH="$WORK/cargo-root/bin:$PATH" \
-  python3 scripts/packages/readme_run.py README.md "$WORK/readme"
+  python3 scripts/packages/readme_run.py README.md "$WORK/readme" \
+  --env "Policy authors:CARGO_TARGET_DIR=${WARDEN_CLI_TARGET_DIR:-$TARGET}"
 step ""
-echo "test-packages: all passed"
+if $publish; then echo "test-packages: all passed"; else echo "test-packages: all passed but the crates' step (run apart)"; fi

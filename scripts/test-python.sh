@@ -20,8 +20,12 @@ echo "== cargo test -p warden-host"
 cargo test -q --manifest-path bindings/Cargo.toml -p warden-host
 
 echo "== warden CLI (the Rust side of the replay)"
-cargo build -q --bin warden
-export WARDEN_BIN=$TARGET/debug/warden
+# (scripts/test-all.sh builds it first and passes it in WARDEN_BIN: its target directory
+# may be busy with the crates' publish check by then.)
+if [ -z "${WARDEN_BIN:-}" ]; then
+  cargo build -q --bin warden
+  export WARDEN_BIN=$TARGET/debug/warden
+fi
 
 echo "== venv $VENV"
 python3 -m venv "$VENV"

@@ -16,7 +16,11 @@ What a section holds and how it runs:
 The files of the first section (the policy) are copied into every later section's
 directory, as the README says ("a directory holding `app.warden` from above").
 
-Usage: readme_run.py README.md WORKDIR [SECTION...]
+Usage: readme_run.py README.md WORKDIR [--env SECTION:NAME=VALUE]... [SECTION...]
+
+`--env` sets NAME for that section's commands only (scripts/test-packages.sh points
+the policy authors' `cargo install` at the target directory its release build was
+prebuilt in, while the Rust section keeps the one `cargo test` filled).
 """
 
 from __future__ import annotations
@@ -151,11 +155,25 @@ def script(title: str, lines: list[str], repo: Path) -> tuple[str, list[str]]:
 
 def main() -> int:
     readme, work = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
-    only = sys.argv[3:]
+    only, section_env = [], {}
+    args = iter(sys.argv[3:])
+    for arg in args:
+        if arg == "--env":
+            spec = next(args, "")
+            title, sep, assignment = spec.partition(":")
+            name, eq, value = assignment.partition("=")
+            if not (sep and eq and name):
+                raise SystemExit(f"readme: --env wants SECTION:NAME=VALUE, got {spec!r}")
+            section_env.setdefault(title, {})[name] = value
+        else:
+            only.append(arg)
     repo = readme.parent
     found = sections(readme.read_text(encoding="utf-8"))
     if not found:
         raise SystemExit("readme: no `### ` sections under `## Getting started`")
+    unknown = set(section_env) - {title for title, _ in found}
+    if unknown:
+        raise SystemExit(f"readme: --env names sections the README does not have: {sorted(unknown)}")
     # The first section's files (the policy and its tests), for the sections after it.
     shared = {arg: body for kind, arg, _, body in blocks(found[0][1]) if kind == "file"}
     for n, (title, lines) in enumerate(found):
@@ -169,7 +187,8 @@ def main() -> int:
                 (cwd / name).write_text("\n".join(body) + "\n", encoding="utf-8")
         (cwd / "readme-section.sh").write_text(text, encoding="utf-8")
         start = time.monotonic()
-        r = subprocess.run(["bash", "readme-section.sh"], cwd=cwd, env=os.environ)
+        env = {**os.environ, **section_env.get(title, {})}
+        r = subprocess.run(["bash", "readme-section.sh"], cwd=cwd, env=env)
         print(f"-- README: {title}: {time.monotonic() - start:.0f} s", flush=True)
         if r.returncode != 0:
             print(f"readme: section {title!r} failed (exit {r.returncode}); its script: {cwd}/readme-section.sh", file=sys.stderr)
