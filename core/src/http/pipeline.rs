@@ -111,6 +111,7 @@ impl<'e> Pipeline<'e> {
     /// The principal an expression reads: the host's, or, when it `needs` one and the
     /// host gave none, the one the policy's `auth` section produces (authenticating at
     /// most once per request).
+    #[inline]
     pub(super) fn principal_if<'a>(
         &self,
         needs: bool,
