@@ -171,6 +171,20 @@ impl<'e> HeaderSet<'e> {
     /// both hold: replacing either would let a cache serve one user's answer to
     /// another).
     pub fn merge(&mut self, name: &'e str, token: &'e str) {
+        let bit = name_bit(name);
+        if (self.mask | self.added) & bit == 0 {
+            // Neither planned nor set before (as in `set`): nothing to merge with. This
+            // is every response without a `Vary` of its own, and the scan below was a
+            // tenth of a request without a route.
+            self.added |= bit;
+            self.add.push((Cow::Borrowed(name), Cow::Borrowed(token)));
+            return;
+        }
+        self.merge_present(name, token);
+    }
+
+    /// [`HeaderSet::merge`] for a name that may be present already.
+    fn merge_present(&mut self, name: &'e str, token: &'e str) {
         let slot = self.add.iter_mut().find(|(n, _)| *n == name);
         match slot {
             Some((_, v)) => {

@@ -205,19 +205,15 @@ fn scan(b: &[u8]) -> Scan {
     // Whether `b[seg_start..i]` is an empty or dot segment.
     let dot_or_empty =
         |seg_start: usize, i: usize| matches!(b.get(seg_start..i), Some(b"" | b"." | b".."));
-    loop {
-        // Runs of plain bytes in a tight loop of their own; the `match` below (a jump
-        // table) runs only for the few special bytes.
-        let run = b.get(i..).map_or(0, |rest| {
-            rest.iter()
-                .position(|&c| CLASS[usize::from(c)] != PLAIN)
-                .unwrap_or(rest.len())
-        });
-        i += run;
-        let Some(&c) = b.get(i) else { break };
+    // One loop, one table lookup per byte: plain bytes fall through the first arm.
+    while let Some(&c) = b.get(i) {
         match CLASS[usize::from(c)] {
+            PLAIN => {}
             SLASH => {
-                canonical &= !dot_or_empty(seg_start, i);
+                // Only a segment of at most two bytes can be empty or a dot segment.
+                if i - seg_start <= 2 {
+                    canonical &= !dot_or_empty(seg_start, i);
+                }
                 seg_start = i + 1;
             }
             STOP => break,
