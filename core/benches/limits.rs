@@ -4,6 +4,9 @@
 //! check, sync and async, 100 concurrent async checks, and a bare PING on the same
 //! connection kind for the round-trip floor.
 
+mod support;
+use support::clients;
+
 use criterion::{black_box, criterion_group, Criterion};
 use std::sync::atomic::{AtomicU64, Ordering};
 use warden::limit::MemoryStore;
@@ -20,16 +23,6 @@ fn spec(name: &str, count: u64, strict: bool) -> LimitSpec {
         period_us: 60_000_000,
         strict,
     }
-}
-
-/// Clients as IPv4 text, as the HTTP layer passes them.
-fn clients(n: u32) -> Vec<Vec<u8>> {
-    (0..n)
-        .map(|i| {
-            let [a, b, c, d] = (i + 0x0A00_0000).to_be_bytes();
-            format!("{a}.{b}.{c}.{d}").into_bytes()
-        })
-        .collect()
 }
 
 fn memory(c: &mut Criterion) {

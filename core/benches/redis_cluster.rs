@@ -11,6 +11,9 @@
 //! what it measures is throughput under concurrency, which criterion's one-at-a-time
 //! iterations do not show.
 
+mod support;
+use support::clients;
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,16 +30,6 @@ fn env_or(name: &str, default: u64) -> u64 {
 fn exit(message: impl std::fmt::Display) -> ! {
     eprintln!("redis_cluster: {message}");
     std::process::exit(1)
-}
-
-/// The client keys: IPv4 text, as the HTTP layer passes a client address.
-fn clients(n: u32) -> Vec<Vec<u8>> {
-    (0..n)
-        .map(|i| {
-            let [a, b, c, d] = (i + 0x0A00_0000).to_be_bytes();
-            format!("{a}.{b}.{c}.{d}").into_bytes()
-        })
-        .collect()
 }
 
 fn percentile(sorted: &[u32], p: f64) -> u32 {
