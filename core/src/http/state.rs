@@ -30,6 +30,17 @@ pub(crate) struct LimitKey {
     pub key: KeyBytes,
 }
 
+/// A refusal phase 1 met under `report_only`, reported by phase 2 when the request is
+/// admitted (phase 2 owns the decision).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Early {
+    /// `routes[route].first[index]`, a `report_only` `require first`, failed.
+    First { route: u32, index: u32 },
+    /// A `report_only` policy's `cors` block would have refused the origin
+    /// (`refuse_unlisted`).
+    Unlisted,
+}
+
 /// The authentication outcome, computed at most once per request.
 #[derive(Debug, Default)]
 pub(crate) struct Who {
@@ -85,6 +96,9 @@ pub(crate) struct Prepared<'r> {
     pub(super) shown: Vec<String>,
     /// The store's answers, one per `keys` entry, pushed by the driver.
     pub answers: Answers,
+    /// Refusals phase 1 reported instead of answering (`report_only`); empty, with no
+    /// allocation, for every other request.
+    pub(super) early: Vec<Early>,
 }
 
 impl<'r> Prepared<'r> {
@@ -112,6 +126,7 @@ impl<'r> Prepared<'r> {
             keys: SmallVec::new(),
             shown: Vec::new(),
             answers: Answers::new(),
+            early: Vec::new(),
         }
     }
 
