@@ -8,10 +8,15 @@ use warden_lang::diag::LineIndex;
 use warden_lang::{check, format_source, load, parse, stripped, Limits, Severity};
 
 const POLICY: &str = r#"policy app report_only
+
 role admin
+
 grant admin: docs:*
+
 deny docs:delete if principal.id != "root" because "only root deletes" missing skip report_only
+
 limit api: 60 per 1m by ip strict report_only
+
 route /admin/** {
   require role admin else 404 report_only
   require first header x-forwarded-proto == "https" report_only
@@ -36,12 +41,12 @@ fn each_place_is_parsed_with_the_word_s_position() {
         match item {
             Item::Rule(r) => {
                 rules += 1;
-                assert_eq!(at(POLICY, r.report_only.unwrap().start), (4, 85));
+                assert_eq!(at(POLICY, r.report_only.unwrap().start), (7, 85));
             }
             Item::Limit(l) => {
                 limits += 1;
                 assert!(l.strict);
-                assert_eq!(at(POLICY, l.report_only.unwrap().start), (5, 35));
+                assert_eq!(at(POLICY, l.report_only.unwrap().start), (9, 35));
             }
             Item::Route(r) => {
                 for s in &r.body {
@@ -70,7 +75,7 @@ fn the_formatter_prints_it_back_and_round_trips() {
         stripped(&parse(&printed, &Limits::default()).unwrap()),
         stripped(&parse(POLICY, &Limits::default()).unwrap())
     );
-    assert_eq!(printed.matches("report_only").count(), 4);
+    assert_eq!(printed.matches("report_only").count(), 5);
     assert_eq!(printed.matches("# kept").count(), 4);
     // Without the word, nothing is printed for it.
     let plain = POLICY.replace(" report_only", "");
@@ -96,10 +101,10 @@ fn redundant_marks_in_a_report_only_policy_are_warnings_with_their_place() {
     assert_eq!(
         places,
         [
-            (4, 85, "report-only-redundant"),
-            (5, 42, "report-only-redundant"),
-            (7, 31, "report-only-redundant"),
-            (8, 53, "report-only-redundant"),
+            (7, 85, "report-only-redundant"),
+            (9, 35, "report-only-redundant"),
+            (12, 31, "report-only-redundant"),
+            (13, 53, "report-only-redundant"),
         ]
     );
     // Enforced policy: the same marks are what they say, and not warned about.
@@ -131,6 +136,18 @@ fn it_stands_only_where_the_grammar_puts_it() {
     ] {
         assert!(parse(bad, &Limits::default()).is_err(), "{bad}");
     }
-    // A reserved word: no role, and no bare role name in an expression, is called so.
-    assert!(parse("policy t\ndeny x if principal is report_only\n", &Limits::default()).is_err());
+    // A reserved word: no role is called so, so `is report_only` names none.
+    let err = load(
+        "policy t\nrole a\ngrant a: x\ndeny x if principal is report_only\n",
+        &Limits::default(),
+    )
+    .unwrap_err();
+    assert!(err.iter().any(|d| d.code == "unknown-role"), "{err:?}");
+    // A role name before the word is still a role name.
+    let p = parse(
+        "policy t\nrole a\ndeny x if principal is a report_only\n",
+        &Limits::default(),
+    )
+    .unwrap();
+    assert!(matches!(&p.items[1], Item::Rule(r) if r.report_only.is_some()));
 }
