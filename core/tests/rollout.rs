@@ -287,7 +287,10 @@ fn without_report_only_the_same_requests_are_refused() {
     assert!(d.reported.is_none());
     let d = engine.check_http(&get("/api/admin/users").principal(member("u1")));
     assert_eq!((d.allowed, d.status, d.rules.as_slice()), (false, 404, &[ADMIN_REQ][..]));
-    let req = get("/api/orders").principal(member("u1"));
+    // Another client than the one above, whose request counted against `api` too.
+    let req = HttpRequest::new("GET", "/api/orders")
+        .ip([192, 0, 2, 77].into())
+        .principal(member("u1"));
     let statuses: Vec<u16> = (0..3).map(|_| engine.check_http(&req).status).collect();
     assert_eq!(statuses, [200, 200, 429]);
     // The report-only engine answers exactly what the enforced one allows, elsewhere.
