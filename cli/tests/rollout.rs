@@ -102,8 +102,12 @@ fn report_only_refusals_are_reported_and_never_enforced() {
     assert_eq!(logged.len(), 5);
     assert_eq!(logged[0]["reported"][0]["rule"], format!("{policy}:5"));
     assert_eq!(logged[3]["reported"][0]["rule"], format!("{policy}:7"));
-    assert!(err.contains(&format!("warden_report_only_total{{rule=\"{policy}:5\"}} 1")));
-    assert!(err.contains(&format!("warden_report_only_total{{rule=\"{policy}:7\"}} 1")));
+    assert!(err.contains(&format!(
+        "warden_report_only_total{{rule=\"{policy}:5\"}} 1"
+    )));
+    assert!(err.contains(&format!(
+        "warden_report_only_total{{rule=\"{policy}:7\"}} 1"
+    )));
 }
 
 #[test]
@@ -141,7 +145,10 @@ fn a_candidate_s_disagreements_are_logged_and_counted() {
     assert_eq!(logged[2]["candidate"]["rules"][0], format!("{candidate}:4"));
     assert_eq!(logged[3]["candidate"]["status"], 403);
     assert_eq!(logged[3]["candidate"]["rules"][0], format!("{candidate}:6"));
-    assert!(err.contains("warden_candidate_disagreements_total 2"), "{err}");
+    assert!(
+        err.contains("warden_candidate_disagreements_total 2"),
+        "{err}"
+    );
 
     // Without a log or metrics there is nowhere to report to.
     let (code, _, err) = support::eval_with(

@@ -125,7 +125,11 @@ impl Engine {
 
     /// The candidate's answer to `req` when it differs from `d`.
     #[inline]
-    pub(crate) fn shadow_authorize(&self, req: &Request, d: &Decision<'_>) -> Option<CandidateRecord> {
+    pub(crate) fn shadow_authorize(
+        &self,
+        req: &Request,
+        d: &Decision<'_>,
+    ) -> Option<CandidateRecord> {
         let c = self.shadow()?;
         let cd = c.authorize_unobserved(req);
         disagreement(&c, d.allowed, d.status, (cd.allowed, cd.status), cd.rules())
@@ -152,7 +156,13 @@ impl Engine {
     ) -> Option<CandidateRecord> {
         let c = self.shadow()?;
         let cd = c.pipeline().run(req, None);
-        disagreement(&c, d.allowed, d.status, (cd.allowed, cd.status), cd.rules.iter().copied())
+        disagreement(
+            &c,
+            d.allowed,
+            d.status,
+            (cd.allowed, cd.status),
+            cd.rules.iter().copied(),
+        )
     }
 
     /// [`Engine::shadow_http`] for `check_http_async`: the candidate's store is asked
@@ -164,7 +174,13 @@ impl Engine {
     ) -> Option<CandidateRecord> {
         let c = self.shadow()?;
         let cd = c.pipeline().run_async(req).await;
-        disagreement(&c, d.allowed, d.status, (cd.allowed, cd.status), cd.rules.iter().copied())
+        disagreement(
+            &c,
+            d.allowed,
+            d.status,
+            (cd.allowed, cd.status),
+            cd.rules.iter().copied(),
+        )
     }
 }
 

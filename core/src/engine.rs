@@ -17,10 +17,10 @@ use crate::options::Options;
 use crate::request::{Request, RequestError};
 use crate::subject::Subject;
 use crate::tables::Tables;
+use arc_swap::ArcSwapOption;
 use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
-use arc_swap::ArcSwapOption;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use warden_lang::ast::{Root, Span};
@@ -323,7 +323,12 @@ impl Engine {
         let started = o.start();
         let d = self.decide_unobserved(class, req);
         let latency = o.elapsed_ns(started);
-        o.authorize(Subject::Built(req), &d, latency, self.shadow_authorize(req, &d));
+        o.authorize(
+            Subject::Built(req),
+            &d,
+            latency,
+            self.shadow_authorize(req, &d),
+        );
         d
     }
 
@@ -360,7 +365,12 @@ impl Engine {
         let started = o.start();
         let (d, trace) = self.authz().explain(req);
         let latency = o.elapsed_ns(started);
-        o.authorize(Subject::Built(req), &d, latency, self.shadow_authorize(req, &d));
+        o.authorize(
+            Subject::Built(req),
+            &d,
+            latency,
+            self.shadow_authorize(req, &d),
+        );
         (d, trace)
     }
 

@@ -83,7 +83,10 @@ impl Warden {
             m.reload(engine.is_ok());
         }
         let engine = engine?;
-        let candidate = self.candidate.lock().unwrap_or_else(PoisonError::into_inner);
+        let candidate = self
+            .candidate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if let Some(c) = candidate.as_ref() {
             // Cannot fail: the candidate was accepted beside an engine of these options.
             let _ = engine.set_candidate(Some(Arc::clone(&c.engine)));
@@ -128,8 +131,13 @@ impl Warden {
         options.metrics = None;
         options.store = None;
         let engine = Arc::new(Engine::from_source(name, text, options)?);
-        let mut candidate = self.candidate.lock().unwrap_or_else(PoisonError::into_inner);
-        self.current.load().set_candidate(Some(Arc::clone(&engine)))?;
+        let mut candidate = self
+            .candidate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.current
+            .load()
+            .set_candidate(Some(Arc::clone(&engine)))?;
         *candidate = Some(Candidate {
             name: name.to_owned(),
             text: text.to_owned(),
@@ -146,7 +154,10 @@ impl Warden {
 
     /// Stop the candidate; decisions are made once again.
     pub fn clear_candidate(&self) {
-        let mut candidate = self.candidate.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut candidate = self
+            .candidate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         *candidate = None;
         let _ = self.current.load().set_candidate(None);
     }
@@ -157,7 +168,10 @@ impl Warden {
     /// live policy stays and the candidate keeps running.
     pub fn promote_candidate(&self) -> Result<(), CandidateError> {
         // Held throughout: a candidate set meanwhile is not cleared unpromoted.
-        let mut candidate = self.candidate.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut candidate = self
+            .candidate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let Some(c) = candidate.as_ref() else {
             return Err(CandidateError::NoCandidate);
         };

@@ -59,7 +59,7 @@ fn enforced() -> String {
 }
 
 /// Every line logged, through a callback sink.
-fn collecting(sample_rate: f64) -> (Arc<DecisionLog>, Arc<Mutex<Vec<String>>>) {
+fn collecting(sample_rate: f64) -> (Arc<DecisionLog>, Lines) {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let l = Arc::clone(&lines);
     let sink = Sink::Callback(Arc::new(move |line: &str| {
@@ -84,10 +84,11 @@ fn records(log: &DecisionLog, lines: &Mutex<Vec<String>>) -> Vec<Json> {
         .collect()
 }
 
-fn observed(
-    src: &str,
-    sample_rate: f64,
-) -> (Engine, Arc<DecisionLog>, Arc<Mutex<Vec<String>>>, Arc<Metrics>) {
+/// The lines a callback sink received.
+type Lines = Arc<Mutex<Vec<String>>>;
+
+/// An engine with a decision log (sampled at `sample_rate`) and metrics.
+fn observed(src: &str, sample_rate: f64) -> (Engine, Arc<DecisionLog>, Lines, Arc<Metrics>) {
     let (log, lines) = collecting(sample_rate);
     let metrics = Arc::new(Metrics::new());
     let engine = Engine::from_source(
@@ -161,7 +162,14 @@ fn a_report_only_deny_rule_never_denies_and_is_reported_logged_and_counted() {
     assert_eq!(e, d);
     let owner = trace.rules.iter().find(|r| r.rule == OWNER_RULE).unwrap();
     assert!(owner.report_only && owner.matched);
-    assert!(!trace.rules.iter().find(|r| r.rule == FROZEN_RULE).unwrap().report_only);
+    assert!(
+        !trace
+            .rules
+            .iter()
+            .find(|r| r.rule == FROZEN_RULE)
+            .unwrap()
+            .report_only
+    );
 
     let recs = records(&log, &lines);
     assert_eq!(recs.len(), 5);
@@ -179,9 +187,9 @@ fn a_report_only_deny_rule_never_denies_and_is_reported_logged_and_counted() {
         metrics.snapshot().by_reported.get(OWNER_RULE).copied(),
         Some(3)
     );
-    assert!(metrics
-        .prometheus()
-        .contains(&format!("warden_report_only_total{{rule=\"{OWNER_RULE}\"}} 3")));
+    assert!(metrics.prometheus().contains(&format!(
+        "warden_report_only_total{{rule=\"{OWNER_RULE}\"}} 3"
+    )));
 }
 
 #[test]
@@ -211,7 +219,8 @@ fn a_report_only_requirement_never_refuses_and_is_reported() {
         }]
     );
     assert_eq!(d.to_json()["reported"][0]["status"], 404);
-    let admin = engine.check_http(&get("/api/admin/users").principal(Principal::new("a").role("admin")));
+    let admin =
+        engine.check_http(&get("/api/admin/users").principal(Principal::new("a").role("admin")));
     assert!(admin.allowed && admin.reported.is_empty());
     assert!(admin.to_json().get("reported").is_none());
     // Refused by the enforced `require auth`: nothing reported.
@@ -250,7 +259,12 @@ fn a_report_only_limit_counts_but_never_refuses_nor_shows_in_headers() {
         statuses.push(d.status);
         assert!(d.header("ratelimit").is_none() && d.header("ratelimit-policy").is_none());
         assert!(d.header("retry-after").is_none());
-        reported.push(d.reported.iter().map(|r| (r.rule, r.status)).collect::<Vec<_>>());
+        reported.push(
+            d.reported
+                .iter()
+                .map(|r| (r.rule, r.status))
+                .collect::<Vec<_>>(),
+        );
     }
     assert_eq!(statuses, [200; 5]);
     assert_eq!(
@@ -268,7 +282,10 @@ fn a_report_only_limit_counts_but_never_refuses_nor_shows_in_headers() {
     assert!(trace.limits[0].report_only);
     let recs = records(&log, &lines);
     assert_eq!(recs[2]["reported"][0]["reason"], "rate limit exceeded");
-    assert!(recs[2].get("limit").is_none(), "no limit refused the request");
+    assert!(
+        recs[2].get("limit").is_none(),
+        "no limit refused the request"
+    );
     let snap = metrics.snapshot();
     assert_eq!(snap.by_reported.get(API_LIMIT), Some(&4));
     assert!(snap.by_limit.is_empty(), "no refusal is counted");
@@ -283,10 +300,16 @@ fn without_report_only_the_same_requests_are_refused() {
     let src = enforced();
     let engine = Engine::from_source("shop.warden", &src, Options::default()).unwrap();
     let d = engine.authorize(&write_order("u1", "u2", false));
-    assert_eq!((d.allowed, d.rule, d.reason), (false, Some(OWNER_RULE), Some("not the owner")));
+    assert_eq!(
+        (d.allowed, d.rule, d.reason),
+        (false, Some(OWNER_RULE), Some("not the owner"))
+    );
     assert!(d.reported.is_none());
     let d = engine.check_http(&get("/api/admin/users").principal(member("u1")));
-    assert_eq!((d.allowed, d.status, d.rules.as_slice()), (false, 404, &[ADMIN_REQ][..]));
+    assert_eq!(
+        (d.allowed, d.status, d.rules.as_slice()),
+        (false, 404, &[ADMIN_REQ][..])
+    );
     // Another client than the one above, whose request counted against `api` too.
     let req = HttpRequest::new("GET", "/api/orders")
         .ip([192, 0, 2, 77].into())
@@ -320,7 +343,10 @@ fn a_report_only_policy_allows_everything_and_reports_each_refusal() {
     // A deny rule: reported as that rule.
     let d = engine.authorize(&write_order("u1", "u2", true));
     assert!(d.allowed);
-    assert_eq!(d.reported.map(|r| (r.rule, r.reason)), Some((FROZEN_RULE, Some("frozen order"))));
+    assert_eq!(
+        d.reported.map(|r| (r.rule, r.reason)),
+        Some((FROZEN_RULE, Some("frozen order")))
+    );
     // HTTP: authentication, a role, a limit, and the path rule.
     let anon = engine.check_http(&get("/api/orders"));
     assert_eq!((anon.allowed, anon.status), (true, 200));
@@ -386,13 +412,21 @@ fn a_candidate_logs_exactly_the_disagreements_and_the_live_policy_answers() {
 
     let delete_own = Request::new("orders:delete")
         .principal(member("u1"))
-        .resource(Resource::new("order", "o1").attr("owner", "u1").attr("frozen", false));
+        .resource(
+            Resource::new("order", "o1")
+                .attr("owner", "u1")
+                .attr("frozen", false),
+        );
     // 1: agree (allowed by both). 2: disagree (live denies, candidate allows).
     // 3: agree (denied by both, different rules). 4: disagree (live 404, candidate 200).
     // 5, 6: the login limit: agree (200 then 429 in both, each counting in its store).
     assert!(engine.authorize(&write_order("u1", "u1", false)).allowed);
     let d = engine.authorize(&delete_own);
-    assert_eq!((d.allowed, d.status), (false, 403), "the live policy answers");
+    assert_eq!(
+        (d.allowed, d.status),
+        (false, 403),
+        "the live policy answers"
+    );
     assert!(!engine.authorize(&write_order("u1", "u2", true)).allowed);
     let d = engine.check_http(&get("/api/admin/users").principal(member("u1")));
     assert_eq!(d.status, 404);
@@ -402,8 +436,14 @@ fn a_candidate_logs_exactly_the_disagreements_and_the_live_policy_answers() {
 
     let recs = records(&log, &lines);
     assert_eq!(recs.len(), 6);
-    let with: Vec<usize> = (0..6).filter(|&i| recs[i].get("candidate").is_some()).collect();
-    assert_eq!(with, [1, 3], "exactly the disagreements carry the candidate's answer");
+    let with: Vec<usize> = (0..6)
+        .filter(|&i| recs[i].get("candidate").is_some())
+        .collect();
+    assert_eq!(
+        with,
+        [1, 3],
+        "exactly the disagreements carry the candidate's answer"
+    );
     let revision = recs[1]["candidate"]["revision"].as_str().unwrap();
     assert_eq!(revision.len(), 12);
     assert_ne!(revision, recs[1]["revision"]);
@@ -411,7 +451,10 @@ fn a_candidate_logs_exactly_the_disagreements_and_the_live_policy_answers() {
         recs[1]["candidate"],
         json!({ "revision": revision, "outcome": "allow", "status": 200, "rules": ["next.warden:7"] })
     );
-    assert_eq!((&recs[1]["outcome"], &recs[1]["status"]), (&json!("deny"), &json!(403)));
+    assert_eq!(
+        (&recs[1]["outcome"], &recs[1]["status"]),
+        (&json!("deny"), &json!(403))
+    );
     assert_eq!(
         recs[3]["candidate"],
         json!({ "revision": revision, "outcome": "allow", "status": 200, "rules": [] })
@@ -434,7 +477,9 @@ fn a_candidate_on_check_http_async_is_asked_asynchronously_too() {
     let (engine, log, lines, metrics) = observed(&enforced(), 1.0);
     let candidate = Engine::from_source("next.warden", CANDIDATE, Options::default()).unwrap();
     engine.set_candidate(Some(Arc::new(candidate))).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let req = get("/api/admin/users").principal(member("u1"));
     let d = rt.block_on(engine.check_http_async(&req));
     assert_eq!(d.status, 404);
@@ -480,7 +525,11 @@ fn warden_runs_a_candidate_across_reloads_and_promotes_it() {
     .unwrap();
     let delete_own = Request::new("orders:delete")
         .principal(member("u1"))
-        .resource(Resource::new("order", "o1").attr("owner", "u1").attr("frozen", false));
+        .resource(
+            Resource::new("order", "o1")
+                .attr("owner", "u1")
+                .attr("frozen", false),
+        );
     assert!(matches!(
         warden.promote_candidate(),
         Err(CandidateError::NoCandidate)
@@ -490,7 +539,9 @@ fn warden_runs_a_candidate_across_reloads_and_promotes_it() {
         warden.set_candidate_source("next.warden", "policy shop\ngrant nobody: x\n"),
         Err(CandidateError::Load(_))
     ));
-    warden.set_candidate_source("next.warden", CANDIDATE).unwrap();
+    warden
+        .set_candidate_source("next.warden", CANDIDATE)
+        .unwrap();
     assert!(!warden.engine().authorize(&delete_own).allowed);
     assert_eq!(metrics.snapshot().candidate_disagreements, 1);
     // A reload of the live policy keeps the candidate beside it.
@@ -505,9 +556,14 @@ fn warden_runs_a_candidate_across_reloads_and_promotes_it() {
     assert_eq!((d.allowed, d.rule), (true, Some("next.warden:7")));
     assert_eq!(metrics.snapshot().candidate_disagreements, 2);
     assert_eq!(metrics.snapshot().reloads, 2);
-    assert_eq!(metrics.snapshot().decisions.get("authorize/allow"), Some(&1));
+    assert_eq!(
+        metrics.snapshot().decisions.get("authorize/allow"),
+        Some(&1)
+    );
     // Cleared: nothing runs beside.
-    warden.set_candidate_source("next.warden", &enforced()).unwrap();
+    warden
+        .set_candidate_source("next.warden", &enforced())
+        .unwrap();
     warden.clear_candidate();
     assert!(warden.engine().candidate().is_none());
 }

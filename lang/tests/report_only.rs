@@ -69,7 +69,10 @@ fn the_formatter_prints_it_back_and_round_trips() {
     // Laid out differently, the same tree.
     let messy = POLICY
         .replace(" report_only\n", "\n   report_only   # kept\n")
-        .replace("policy app\n   report_only   # kept\n", "policy app report_only\n");
+        .replace(
+            "policy app\n   report_only   # kept\n",
+            "policy app report_only\n",
+        );
     let printed = format_source(&messy, &Limits::default()).unwrap();
     assert_eq!(
         stripped(&parse(&printed, &Limits::default()).unwrap()),
@@ -110,7 +113,10 @@ fn redundant_marks_in_a_report_only_policy_are_warnings_with_their_place() {
     // Enforced policy: the same marks are what they say, and not warned about.
     let enforced = POLICY.replacen("policy app report_only", "policy app", 1);
     let checked = load(&enforced, &Limits::default()).unwrap();
-    assert!(checked.warnings.iter().all(|d| !d.code.starts_with("report-only")));
+    assert!(checked
+        .warnings
+        .iter()
+        .all(|d| !d.code.starts_with("report-only")));
 }
 
 #[test]

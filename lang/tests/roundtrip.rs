@@ -573,11 +573,12 @@ fn item() -> impl Strategy<Value = Vec<Item>> {
 fn policy() -> impl Strategy<Value = Policy> {
     (ident(), any::<bool>(), prop::collection::vec(item(), 0..8)).prop_map(
         |(name, report, items)| Policy {
-        name,
-        report_only: report.then_some(Z),
-        items: items.into_iter().flatten().collect(),
-        comments: Vec::new(),
-    })
+            name,
+            report_only: report.then_some(Z),
+            items: items.into_iter().flatten().collect(),
+            comments: Vec::new(),
+        },
+    )
 }
 
 fn reparse(text: &str) -> Policy {
