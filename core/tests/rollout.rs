@@ -11,6 +11,8 @@
     reason = "tests"
 )]
 
+mod support;
+
 use serde_json::{json, Value as Json};
 use std::sync::{Arc, Mutex, PoisonError};
 use warden::decision_log::{DecisionLog, LogConfig, Sink};
@@ -566,4 +568,70 @@ fn warden_runs_a_candidate_across_reloads_and_promotes_it() {
         .unwrap();
     warden.clear_candidate();
     assert!(warden.engine().candidate().is_none());
+}
+
+#[test]
+fn report_only_transport_checks_cors_and_a_failed_store_are_reported() {
+    let src = r#"policy edge
+limit api: 5 per 1m by ip report_only
+cors {
+  origins: "https://app.example"
+  refuse_unlisted: true
+}
+route /api/** {
+  require first header x-forwarded-proto == "https" else 421 report_only
+  limit api
+}
+"#;
+    let (log, lines) = collecting(1.0);
+    let engine = Engine::from_source(
+        "edge.warden",
+        src,
+        Options::default()
+            .store(Arc::new(support::DownStore))
+            .decision_log(Arc::clone(&log)),
+    )
+    .unwrap();
+    // Plain http, and the store down (fail closed): both reported, the request admitted.
+    let d = engine.check_http(&get("/api/x"));
+    assert_eq!((d.allowed, d.status), (true, 200));
+    let got: Vec<(&str, u16)> = d.reported.iter().map(|r| (r.rule, r.status)).collect();
+    assert_eq!(got, [("edge.warden:8", 421), ("edge.warden:2", 503)]);
+    assert!(d.note.is_some(), "the store failure is noted");
+    let (_, trace) = engine.explain_http(&get("/api/x"));
+    assert_eq!(trace.requirements[0].kind, "first");
+    assert!(trace.requirements[0].report_only);
+    // An unlisted origin is still refused: only the `require first` line is report-only.
+    let other = get("/api/x")
+        .header("x-forwarded-proto", "https")
+        .header("origin", "https://evil.example");
+    assert_eq!(engine.check_http(&other).status, 403);
+    assert_eq!(records(&log, &lines)[0]["reported"][1]["status"], 503);
+
+    // The whole policy report-only: the unlisted origin and a refused preflight are
+    // reported against the `policy` line; the preflight goes to the application.
+    let whole = src
+        .replacen("policy edge", "policy edge report_only", 1)
+        .replace(" report_only\n  limit", "\n  limit")
+        .replace("by ip report_only", "by ip");
+    let engine = Engine::from_source("edge.warden", &whole, Options::default()).unwrap();
+    let d = engine.check_http(&other);
+    assert_eq!((d.allowed, d.status), (true, 200));
+    assert_eq!(d.reported[0].rule, "edge.warden:1");
+    assert_eq!(d.reported[0].status, 403);
+    assert!(d.header("access-control-allow-origin").is_none());
+    let preflight = HttpRequest::new("OPTIONS", "/api/x")
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "DELETE")
+        .header("x-forwarded-proto", "https");
+    let d = engine.check_http(&preflight);
+    assert_eq!((d.allowed, d.status), (true, 200));
+    assert_eq!(
+        d.reported,
+        [Reported {
+            rule: "edge.warden:1",
+            status: 403,
+            reason: Some("CORS preflight from an origin the policy does not allow"),
+        }]
+    );
 }
