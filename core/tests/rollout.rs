@@ -635,3 +635,38 @@ route /api/** {
         }]
     );
 }
+
+#[test]
+fn a_report_only_require_auth_reports_the_credential_s_failure_code() {
+    let src = r#"policy keys
+role svc
+principal { id: string, roles: set<role> }
+auth api_key {
+  from: header x-api-key
+  key secret(K) as { id: "svc", roles: [svc] }
+}
+route /api/** {
+  require auth report_only
+}
+"#;
+    const KEY: &str = "k3y-of-at-least-24-characters";
+    let engine =
+        Engine::from_source("keys.warden", src, Options::default().secret("K", KEY)).unwrap();
+    let wrong = engine.check_http(&get("/api/x").header("x-api-key", "guess"));
+    assert_eq!((wrong.allowed, wrong.status), (true, 200));
+    assert!(wrong.header("www-authenticate").is_none());
+    assert_eq!(
+        wrong.reported,
+        [Reported {
+            rule: "keys.warden:9",
+            status: 401,
+            reason: Some("invalid_api_key"),
+        }]
+    );
+    let none = engine.check_http(&get("/api/x"));
+    assert_eq!(none.reported[0].reason, Some("missing_token"));
+    assert_eq!(none.reported[0].status, 401);
+    let good = engine.check_http(&get("/api/x").header("x-api-key", KEY));
+    assert!(good.reported.is_empty());
+    assert_eq!(good.principal.map(|p| p.id), Some("svc".to_string()));
+}

@@ -235,6 +235,10 @@ impl<'e> Pipeline<'e> {
             Some((q, authn)) => self.refuse(req, q, authn, hs, p),
         };
         d.authenticated_by = via;
+        // Before the principal is moved out: a refused credential's code is reported.
+        if d.allowed && !(p.early.is_empty() && reported.is_empty() && failed_reports.is_empty()) {
+            d.reported = self.reports(p, reported, &failed_reports);
+        }
         if d.allowed && req.principal.is_none() {
             // Moved, not cloned: the request's authentication is finished.
             if let Some(Authn::Principal { principal, .. }) = p.who.authn.take().map(|a| *a) {
@@ -242,9 +246,6 @@ impl<'e> Pipeline<'e> {
             }
         }
         d.note = note.map(Cow::Owned);
-        if d.allowed && !(p.early.is_empty() && reported.is_empty() && failed_reports.is_empty()) {
-            d.reported = self.reports(p, reported, &failed_reports);
-        }
         d
     }
 
