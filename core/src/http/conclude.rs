@@ -18,7 +18,6 @@ use crate::http_request::HttpRequest;
 use crate::limit::{Admission, OnStoreError, StoreError};
 use crate::value::V;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::cell::RefCell;
 
@@ -156,7 +155,6 @@ impl<'e> Pipeline<'e> {
         // first to fail decides; a trace tests them all.
         let tracing = tr.is_some();
         let mut failed: Option<&'e CReq> = None;
-        let mut failed_reports: SmallVec<[&'e CReq; 2]> = SmallVec::new();
         let applies = p.applies;
         let (at, who, chain) = p.parts();
         let applying = chain.get(..applies).unwrap_or_default();
@@ -186,8 +184,10 @@ impl<'e> Pipeline<'e> {
                         });
                     }
                     if ok != Some(true) && q.report_only {
+                        // What it would answer is fixed now: an `auth` or role
+                        // requirement authenticated before it was tested.
                         if failed.is_none() {
-                            failed_reports.push(q);
+                            reported.push(self.would_refuse(q, who.authn.as_deref()));
                         }
                     } else if ok != Some(true) && failed.is_none() {
                         failed = Some(q);
@@ -235,9 +235,8 @@ impl<'e> Pipeline<'e> {
             Some((q, authn)) => self.refuse(req, q, authn, hs, p),
         };
         d.authenticated_by = via;
-        // Before the principal is moved out: a refused credential's code is reported.
-        if d.allowed && !(p.early.is_empty() && reported.is_empty() && failed_reports.is_empty()) {
-            d.reported = self.reports(p, reported, &failed_reports);
+        if d.allowed && !(p.early.is_empty() && reported.is_empty()) {
+            d.reported = self.reports(p, reported);
         }
         if d.allowed && req.principal.is_none() {
             // Moved, not cloned: the request's authentication is finished.
@@ -250,14 +249,13 @@ impl<'e> Pipeline<'e> {
     }
 
     /// What an admitted request reports, in the order it was met: phase 1's refusals,
-    /// the limits', then the requirements'.
-    fn reports(
-        &self,
-        p: &Prepared<'_>,
-        limits: Vec<Reported<'e>>,
-        reqs: &[&'e CReq],
-    ) -> Vec<Reported<'e>> {
-        let mut out = Vec::with_capacity(p.early.len() + limits.len() + reqs.len());
+    /// then the limits' and requirements' (`later`).
+    #[cold]
+    fn reports(&self, p: &Prepared<'_>, later: Vec<Reported<'e>>) -> Vec<Reported<'e>> {
+        if p.early.is_empty() {
+            return later;
+        }
+        let mut out = Vec::with_capacity(p.early.len() + later.len());
         for e in &p.early {
             out.extend(match *e {
                 Early::First { route, index } => self
@@ -273,9 +271,7 @@ impl<'e> Pipeline<'e> {
                 }),
             });
         }
-        out.extend(limits);
-        let authn = p.who.authn.as_deref();
-        out.extend(reqs.iter().map(|q| self.would_refuse(q, authn)));
+        out.extend(later);
         out
     }
 

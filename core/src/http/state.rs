@@ -103,6 +103,9 @@ pub(crate) struct Prepared<'r> {
 
 impl<'r> Prepared<'r> {
     /// Blank state for `req`; `Pipeline::prepare` fills it.
+    // Inlined into both drivers (was so before `early` grew it past the heuristic):
+    // out of line it costs ~50 instructions a request.
+    #[inline(always)]
     pub(crate) fn new(req: &'r HttpRequest, proxies: Option<&TrustedProxies>) -> Prepared<'r> {
         // The peer, unless the policy's `proxies` block trusts it (docs/LANGUAGE.md).
         let ip = match proxies {
