@@ -35,6 +35,8 @@ pub struct Args {
     pub log_fields: Vec<String>,
     /// `--metrics`: the Prometheus text on standard error after the run.
     pub metrics: bool,
+    /// `--candidate FILE`: a policy deciding beside the one answering.
+    pub candidate: Option<PathBuf>,
 }
 
 /// `--on-store-error`: the host's choice when the shared store fails.
@@ -116,6 +118,14 @@ pub fn run(args: &Args) -> u8 {
     if let Some(m) = &metrics {
         options = options.metrics(Arc::clone(m));
     }
+    // The candidate counts limits in a store of its own (never the shared one) and
+    // logs nothing itself: the live engine logs its disagreements.
+    let candidate_options = Options {
+        decision_log: None,
+        metrics: None,
+        store: None,
+        ..options.clone()
+    };
     let engine = match Engine::from_file(&args.policy, options) {
         Ok(e) => e,
         Err(err) => {
@@ -123,6 +133,19 @@ pub fn run(args: &Args) -> u8 {
             return BAD_POLICY;
         }
     };
+    if let Some(path) = &args.candidate {
+        let candidate = match Engine::from_file(path, candidate_options) {
+            Ok(e) => e,
+            Err(err) => {
+                eprint!("{}", err.render(std::io::stderr().is_terminal()));
+                return BAD_POLICY;
+            }
+        };
+        if let Err(e) = engine.set_candidate(Some(Arc::new(candidate))) {
+            eprintln!("error: --candidate: {e}");
+            return BAD_REQUEST;
+        }
+    }
     let input = match read_input(args.request.as_deref()) {
         Ok(text) => text,
         Err(msg) => {

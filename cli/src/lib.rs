@@ -157,6 +157,11 @@ enum Command {
         /// error.
         #[arg(long)]
         metrics: bool,
+        /// Decide every request with this policy file too (the policy answers): each
+        /// disagreement goes to the decision log (a `candidate` field) and the metrics
+        /// (`warden_candidate_disagreements_total`); needs --decision-log or --metrics.
+        #[arg(long, value_name = "FILE")]
+        candidate: Option<PathBuf>,
     },
     /// The condition under which an action is allowed on a resource type for one
     /// principal (data filtering): always, never, or a condition over `resource.*`,
@@ -300,6 +305,7 @@ where
             log_sample_rate,
             log_fields,
             metrics,
+            candidate,
         } => eval::run(&eval::Args {
             policy,
             env,
@@ -316,6 +322,7 @@ where
             log_sample_rate,
             log_fields,
             metrics,
+            candidate,
         }),
         Command::Filter {
             policy,

@@ -25,6 +25,24 @@ pub(crate) enum By {
 pub(crate) struct Verdict {
     pub allowed: bool,
     pub by: By,
+    /// On an allowed request: the first `report_only` deny rule that matched.
+    pub reported: Option<u32>,
+}
+
+/// A `report_only` element (rule, requirement, limit, or the whole policy) that would
+/// have refused a request the engine allowed: what enforcing it would have answered.
+/// The answer itself is unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Reported<'e> {
+    /// The element as `file:line`: the deny rule, `require` line or `limit` line; for a
+    /// refusal of a `report_only` policy that no line decides (a default deny, a path
+    /// refused by the path rule, a CORS refusal), the `policy` line.
+    pub rule: &'e str,
+    /// The status enforcing it would have answered (403, 401, 429, 400, a redirect's
+    /// 3xx, 503 for a failed store under fail-closed).
+    pub status: u16,
+    /// The reason it would have given (policy text or a failure code).
+    pub reason: Option<&'e str>,
 }
 
 /// The answer to an authorization request. Borrows its texts from the engine, so that
@@ -39,6 +57,9 @@ pub struct Decision<'e> {
     pub reason: Option<&'e str>,
     /// The deciding grant or rule as `file:line`; `None` for a default deny.
     pub rule: Option<&'e str>,
+    /// A `report_only` deny rule (or, in a `report_only` policy, the denial) that this
+    /// allowed request would have met if enforced; `None` when nothing is reported.
+    pub reported: Option<Reported<'e>>,
 }
 
 /// The reason of a default deny.
@@ -52,22 +73,23 @@ impl Decision<'_> {
 
     /// The decision JSON of docs/JSON.md.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "allowed": self.allowed,
-            "status": self.status,
-            "reason": self.reason,
-            "rules": self.rule.into_iter().collect::<Vec<_>>(),
-        })
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 }
 
 impl serde::Serialize for Decision<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Decision", 4)?;
+        let mut st = s.serialize_struct("Decision", 5)?;
         st.serialize_field("allowed", &self.allowed)?;
         st.serialize_field("status", &self.status)?;
         st.serialize_field("reason", &self.reason)?;
         st.serialize_field("rules", &self.rule.into_iter().collect::<Vec<_>>())?;
+        // Present only when something is reported: decisions of policies without
+        // `report_only` keep the JSON they always had.
+        match &self.reported {
+            Some(r) => st.serialize_field("reported", std::slice::from_ref(r))?,
+            None => st.skip_field("reported")?,
+        }
         st.end()
     }
 }
@@ -100,6 +122,10 @@ pub struct RuleTrace {
     pub matched: bool,
     /// The attributes the condition read, with their values (secrets redacted).
     pub reads: Vec<Read>,
+    /// A `report_only` deny: when it matches an allowed request it is reported, never
+    /// enforced. Left out of the JSON when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub report_only: bool,
 }
 
 /// The decision tables and the clock a decision reads: what `authorize` needs of an
@@ -150,6 +176,7 @@ impl<'t> Authz<'t> {
             return Verdict {
                 allowed: false,
                 by: By::Default,
+                reported: None,
             };
         };
         let grant = self.first_grant(class, who, pmask);
@@ -170,26 +197,52 @@ impl<'t> Authz<'t> {
             return Verdict {
                 allowed: false,
                 by: By::Default,
+                reported: None,
             };
         };
-        let deny = entry.denies.iter().find(|&&i| {
+        let matches = |&&i: &&u32| {
             t.rules
                 .get(i as usize)
                 .is_some_and(|r| eval::rule_matches(&cx, r).0)
-        });
-        match deny {
+        };
+        match entry.denies.iter().find(matches) {
             Some(&i) => Verdict {
                 allowed: false,
                 by: By::Rule(i),
+                reported: None,
             },
+            // `report_only` denies are read only for a request that is allowed: one
+            // refused anyway has nothing to report. Without any, an empty slice.
             None => Verdict {
                 allowed: true,
                 by: permit,
+                reported: entry.reports.iter().find(matches).copied(),
             },
         }
     }
 
     pub(crate) fn decision(&self, v: Verdict) -> Decision<'t> {
+        let t = self.t;
+        if let (false, Some(policy)) = (v.allowed, &t.report_only) {
+            // A `report_only` policy: the denial is reported, the request allowed.
+            let denied = self.enforced(v);
+            return Decision {
+                allowed: true,
+                status: 200,
+                reason: None,
+                rule: None,
+                reported: Some(Reported {
+                    rule: denied.rule.unwrap_or(policy),
+                    status: denied.status,
+                    reason: denied.reason,
+                }),
+            };
+        }
+        self.enforced(v)
+    }
+
+    /// The decision as written, `report_only` policy or not.
+    fn enforced(&self, v: Verdict) -> Decision<'t> {
         let t = self.t;
         let (rule, reason) = match v.by {
             By::Default => (None, Some(NO_PERMIT)),
@@ -206,11 +259,20 @@ impl<'t> Authz<'t> {
                 )
             }
         };
+        let reported = v.reported.and_then(|i| {
+            let r = t.rules.get(i as usize)?;
+            Some(Reported {
+                rule: &r.loc,
+                status: 403,
+                reason: Some(&r.reason),
+            })
+        });
         Decision {
             allowed: v.allowed,
             status: if v.allowed { 200 } else { 403 },
             reason,
             rule,
+            reported,
         }
     }
 
@@ -230,6 +292,7 @@ impl<'t> Authz<'t> {
                 .allows
                 .iter()
                 .chain(entry.denies.iter())
+                .chain(entry.reports.iter())
                 .copied()
                 .collect();
             ids.sort_unstable();
@@ -261,6 +324,7 @@ impl<'t> Authz<'t> {
                     },
                     matched,
                     reads: rec.into_inner(),
+                    report_only: rule.report_only,
                 });
             }
         }

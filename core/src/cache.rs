@@ -123,7 +123,12 @@ fn key(t: &Tables, class: u32, ty: u32, req: &Request) -> Option<Key> {
     });
     let mut reads = Vec::new();
     if let Some(entry) = t.entry(class, ty) {
-        for &i in entry.allows.iter().chain(entry.denies.iter()) {
+        for &i in entry
+            .allows
+            .iter()
+            .chain(entry.denies.iter())
+            .chain(entry.reports.iter())
+        {
             let Some(rule) = t.rules.get(i as usize) else {
                 continue;
             };

@@ -216,6 +216,7 @@ pub(crate) fn compile(
     // Rules, then the index.
     let mut rules = Vec::new();
     let mut rule_asts = Vec::new();
+    let whole_report = policy.report_only.is_some();
     for item in &policy.items {
         let Item::Rule(r) = item else { continue };
         let cond = r.cond.as_ref().and_then(|c| {
@@ -239,6 +240,7 @@ pub(crate) fn compile(
             missing: r.missing.unwrap_or_default(),
             loc: l,
             reason,
+            report_only: r.effect == Effect::Deny && (r.report_only.is_some() || whole_report),
         });
         rule_asts.push(r);
     }
@@ -247,6 +249,7 @@ pub(crate) fn compile(
         for t in 0..n_types {
             let mut entry_allows = Vec::new();
             let mut entry_denies = Vec::new();
+            let mut entry_reports = Vec::new();
             for (i, r) in rule_asts.iter().enumerate() {
                 let acts = r.actions.iter().any(|p| class_matches(&p.kind, class));
                 let on = r.on.is_empty()
@@ -254,15 +257,19 @@ pub(crate) fn compile(
                         .iter()
                         .any(|o| types.get(o.name.as_str()) == Some(&(t as u32)));
                 if acts && on {
-                    match r.effect {
-                        Effect::Allow => entry_allows.push(i as u32),
-                        Effect::Deny => entry_denies.push(i as u32),
+                    // In a `report_only` policy every deny is enforced as written and
+                    // the decision reported as a whole (`Authz::decision`).
+                    match (r.effect, r.report_only.is_some() && !whole_report) {
+                        (Effect::Allow, _) => entry_allows.push(i as u32),
+                        (Effect::Deny, false) => entry_denies.push(i as u32),
+                        (Effect::Deny, true) => entry_reports.push(i as u32),
                     }
                 }
             }
             index.push(Entry {
                 allows: entry_allows.into_boxed_slice(),
                 denies: entry_denies.into_boxed_slice(),
+                reports: entry_reports.into_boxed_slice(),
             });
         }
     }
@@ -293,6 +300,7 @@ pub(crate) fn compile(
         index,
         rules,
         scripts,
+        report_only: policy.report_only.map(|_| loc(policy.name.span)),
     })
 }
 

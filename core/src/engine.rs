@@ -17,13 +17,33 @@ use crate::options::Options;
 use crate::request::{Request, RequestError};
 use crate::subject::Subject;
 use crate::tables::Tables;
+use arc_swap::ArcSwapOption;
 use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use warden_lang::ast::{Root, Span};
 use warden_lang::Diagnostic;
+
+/// A policy file's name (as decisions cite it) and text; an unreadable or non-UTF-8
+/// file is a `LoadError`.
+pub(crate) fn read_policy(path: &Path) -> Result<(String, String), LoadError> {
+    let name = path.display().to_string();
+    let io_err = |message: String| LoadError {
+        file: name.clone(),
+        source: String::new(),
+        diagnostics: vec![Diagnostic::error("io", Span::default(), message)],
+    };
+    let bytes = std::fs::read(path).map_err(|e| io_err(format!("cannot read file: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        io_err(format!(
+            "file is not valid UTF-8 (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    Ok((name, text))
+}
 
 /// An action name resolved once, to skip the lookup on later requests.
 /// Valid for the engine that made it; another engine falls back to the request's name.
@@ -55,7 +75,13 @@ pub struct Engine {
     pub(crate) ipv6_prefix: u8,
     /// The decision log and metrics (`Options::decision_log`, `Options::metrics`);
     /// `None` when both are off, and then a decision pays one branch for them.
-    observer: Option<Box<Observer>>,
+    pub(crate) observer: Option<Box<Observer>>,
+    /// The first 12 hex digits of the source's SHA-256 (as the decision log says it).
+    pub(crate) revision: Arc<str>,
+    /// A candidate policy deciding beside this one (`Engine::set_candidate`); read
+    /// only by observed decisions, after one load of `has_candidate`.
+    pub(crate) candidate: ArcSwapOption<Engine>,
+    pub(crate) has_candidate: AtomicBool,
 }
 
 impl fmt::Debug for Engine {
@@ -145,25 +171,15 @@ impl Engine {
             on_store_error: options.on_store_error,
             ipv6_prefix: options.ipv6_prefix,
             observer,
+            revision: crate::observe::revision(text),
+            candidate: ArcSwapOption::empty(),
+            has_candidate: AtomicBool::new(false),
         })
     }
 
     /// Read and load a policy file; an unreadable or non-UTF-8 file is a `LoadError`.
     pub fn from_file(path: impl AsRef<Path>, options: Options) -> Result<Engine, LoadError> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let io_err = |message: String| LoadError {
-            file: name.clone(),
-            source: String::new(),
-            diagnostics: vec![Diagnostic::error("io", Span::default(), message)],
-        };
-        let bytes = std::fs::read(path).map_err(|e| io_err(format!("cannot read file: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            io_err(format!(
-                "file is not valid UTF-8 (byte {})",
-                e.utf8_error().valid_up_to()
-            ))
-        })?;
+        let (name, text) = read_policy(path.as_ref())?;
         Engine::from_source(&name, &text, options)
     }
 
@@ -282,11 +298,12 @@ impl Engine {
         };
         let started = o.start();
         let d = self.decide_json(req);
-        o.authorize(Subject::Json(req), &d, started);
+        let latency = o.elapsed_ns(started);
+        o.authorize(Subject::Json(req), &d, latency, self.shadow_json(req, &d));
         d
     }
 
-    fn decide_json(&self, req: &JsonRequest<'_>) -> Decision<'_> {
+    pub(crate) fn decide_json(&self, req: &JsonRequest<'_>) -> Decision<'_> {
         if self.cache.is_some() {
             // Cache keys own their values: build them from an owned request.
             let owned = req.to_request();
@@ -305,8 +322,19 @@ impl Engine {
         };
         let started = o.start();
         let d = self.decide_unobserved(class, req);
-        o.authorize(Subject::Built(req), &d, started);
+        let latency = o.elapsed_ns(started);
+        o.authorize(
+            Subject::Built(req),
+            &d,
+            latency,
+            self.shadow_authorize(req, &d),
+        );
         d
+    }
+
+    /// `authorize` without the decision log, metrics or candidate (a candidate's path).
+    pub(crate) fn authorize_unobserved(&self, req: &Request) -> Decision<'_> {
+        self.decide_unobserved(self.tables.action_class(&req.action), req)
     }
 
     fn decide_unobserved(&self, class: u32, req: &Request) -> Decision<'_> {
@@ -336,7 +364,13 @@ impl Engine {
         };
         let started = o.start();
         let (d, trace) = self.authz().explain(req);
-        o.authorize(Subject::Built(req), &d, started);
+        let latency = o.elapsed_ns(started);
+        o.authorize(
+            Subject::Built(req),
+            &d,
+            latency,
+            self.shadow_authorize(req, &d),
+        );
         (d, trace)
     }
 
@@ -385,7 +419,7 @@ impl Engine {
 impl Engine {
     /// What `check_http` reads of this engine.
     #[inline(always)]
-    fn pipeline(&self) -> Pipeline<'_> {
+    pub(crate) fn pipeline(&self) -> Pipeline<'_> {
         Pipeline {
             tables: &self.tables,
             http: &self.http,
@@ -439,7 +473,8 @@ impl Engine {
         };
         let started = o.start();
         let d = self.pipeline().run(req, None);
-        o.http(req, &d, started);
+        let latency = o.elapsed_ns(started);
+        o.http(req, &d, latency, self.shadow_http(req, &d));
         d
     }
 
@@ -449,7 +484,8 @@ impl Engine {
         let started = self.observer.as_ref().map(|o| o.start());
         let d = self.pipeline().run(req, Some(&mut trace));
         if let (Some(o), Some(started)) = (&self.observer, started) {
-            o.http(req, &d, started);
+            let latency = o.elapsed_ns(started);
+            o.http(req, &d, latency, self.shadow_http(req, &d));
         }
         (d, trace)
     }
@@ -487,7 +523,8 @@ impl Engine {
         // The latency includes the store's round trip (and the waits of the runtime).
         let started = o.start();
         let d = self.pipeline().run_async(req).await;
-        o.http(req, &d, started);
+        let latency = o.elapsed_ns(started);
+        o.http(req, &d, latency, self.shadow_http_async(req, &d).await);
         d
     }
 

@@ -42,7 +42,7 @@
 //! | authentication | `auth/` | the `auth` blocks: bearer JWTs, API keys, Auth.js session cookies -> [`Principal`]; [`Authn`] |
 //! | HTTP | `http/` | [`Engine::check_http`]: path rule, route trie, requirements, limits, headers, CORS, [`HttpDecision`] (table in `http/mod.rs`) |
 //! | observation | `observe` | per engine: decisions -> decision log records and metrics, with the labels resolved at load |
-//! | facade | `engine`, `startup`, `reload` | [`Engine`], `startup { require ... }` checks, [`Warden`]: atomic reload |
+//! | facade | `engine`, `candidate`, `startup`, `reload` | [`Engine`], a candidate policy beside it ([`Engine::set_candidate`]), `startup { require ... }` checks, [`Warden`]: atomic reload, candidates and their promotion |
 //! | data filtering | `filter/` | [`Engine::residual`]: the condition on `resource.*` under which `authorize` allows, as SQL or JSON |
 //!
 //! Architecture invariants: `authorize` takes `&self`, holds no lock (with the cache
@@ -93,13 +93,15 @@ pub mod http;
 
 mod observe;
 
+mod candidate;
 mod engine;
 mod reload;
 mod startup;
 
 pub use auth::{AuthFailure, Authn};
-pub use authorize::{Decision, RuleTrace, Trace, NO_PERMIT};
+pub use authorize::{Decision, Reported, RuleTrace, Trace, NO_PERMIT};
 pub use cache::CacheStats;
+pub use candidate::CandidateError;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cx::Read;
 pub use engine::{ActionId, Engine};

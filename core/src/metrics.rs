@@ -116,6 +116,9 @@ pub struct Metrics {
     routes: Labelled,
     rules: Labelled,
     limits: Labelled,
+    /// `report_only` elements by `file:line`: requests they would have refused.
+    reported: Labelled,
+    candidate_disagreements: AtomicU64,
     store_errors: AtomicU64,
     reloads_ok: AtomicU64,
     reloads_failed: AtomicU64,
@@ -133,6 +136,8 @@ impl Default for Metrics {
             routes: Labelled::default(),
             rules: Labelled::default(),
             limits: Labelled::default(),
+            reported: Labelled::default(),
+            candidate_disagreements: AtomicU64::new(0),
             store_errors: AtomicU64::new(0),
             reloads_ok: AtomicU64::new(0),
             reloads_failed: AtomicU64::new(0),
@@ -157,6 +162,11 @@ pub struct MetricsSnapshot {
     pub by_rule: BTreeMap<String, u64>,
     /// Limit name -> requests it refused (429) or whose store failed them (503).
     pub by_limit: BTreeMap<String, u64>,
+    /// `report_only` rule, requirement, limit or policy line (`file:line`) -> allowed
+    /// requests it would have refused.
+    pub by_reported: BTreeMap<String, u64>,
+    /// Decisions on which a candidate policy answered differently (outcome or status).
+    pub candidate_disagreements: u64,
     /// Requests on which a rate-limit store failed (whatever the answer was).
     pub store_errors: u64,
     /// Reloads that took effect.
@@ -208,6 +218,17 @@ impl Metrics {
     /// The counter of a rule, requirement or limit line (at engine load).
     pub(crate) fn rule_counter(&self, loc: &str) -> Counter {
         self.rules.counter(loc)
+    }
+
+    /// The counter of a `report_only` element's line (at engine load).
+    pub(crate) fn reported_counter(&self, loc: &str) -> Counter {
+        self.reported.counter(loc)
+    }
+
+    /// A candidate policy disagreed with the live one.
+    #[inline]
+    pub(crate) fn disagreement(&self) {
+        self.candidate_disagreements.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The counter of a limit, by name (at engine load).
@@ -269,6 +290,8 @@ impl Metrics {
             by_route: self.routes.snapshot(),
             by_rule: self.rules.snapshot(),
             by_limit: self.limits.snapshot(),
+            by_reported: self.reported.snapshot(),
+            candidate_disagreements: self.candidate_disagreements.load(Ordering::Relaxed),
             store_errors: self.store_errors.load(Ordering::Relaxed),
             reloads: self.reloads_ok.load(Ordering::Relaxed),
             reload_failures: self.reloads_failed.load(Ordering::Relaxed),
@@ -371,11 +394,22 @@ impl MetricsSnapshot {
                 "Requests refused by a limit (429) or failed by its store (503).",
                 &self.by_limit,
             ),
+            (
+                "warden_report_only_total",
+                "rule",
+                "Allowed requests a report-only rule, requirement, limit or policy (file:line) would have refused.",
+                &self.by_reported,
+            ),
         ] {
             family(&mut out, name, "counter", help);
             labelled(&mut out, name, key, values);
         }
         for (name, help, n) in [
+            (
+                "warden_candidate_disagreements_total",
+                "Decisions on which the candidate policy answered differently.",
+                self.candidate_disagreements,
+            ),
             (
                 "warden_store_errors_total",
                 "Requests on which the rate-limit store failed.",

@@ -12,9 +12,11 @@
 //! `secret()`) are taken off the allow-list at load whatever their name.
 
 use crate::auth::Auth;
-use crate::authorize::Decision;
+use crate::authorize::{Decision, Reported};
 use crate::clock::Clock;
-use crate::decision_log::{DecisionLog, DecisionRecord, Kind, LogField, Outcome, Text};
+use crate::decision_log::{
+    CandidateRecord, DecisionLog, DecisionRecord, Kind, LogField, Outcome, ReportedRecord, Text,
+};
 use crate::http::compile::{HttpTables, ReqTest};
 use crate::http::{HttpDecision, HttpRequest};
 use crate::metrics::{Counter, Metrics};
@@ -37,6 +39,8 @@ struct Slot {
     count: Option<Counter>,
     /// For a `limit` line: the limit's name and its refusal counter.
     limit: Option<(Arc<str>, Option<Counter>)>,
+    /// For a `report_only` element's line: what it would have refused.
+    reported: Option<Counter>,
 }
 
 /// Texts of one engine by address, sorted: a decision's `&'e str` borrow these very
@@ -55,7 +59,15 @@ impl Index {
             text: s.into(),
             count,
             limit,
+            reported: None,
         });
+    }
+
+    /// Gives the text last added a counter of what it would have refused.
+    fn reporting(&mut self, counter: Option<Counter>) {
+        if let Some(s) = self.0.last_mut() {
+            s.reported = counter;
+        }
     }
 
     fn sort(&mut self) {
@@ -94,7 +106,7 @@ pub(crate) struct Observer {
 
 /// The first 12 hex digits of the SHA-256 of `source`: two instances running the same
 /// policy text log the same revision.
-fn revision(source: &str) -> Arc<str> {
+pub(crate) fn revision(source: &str) -> Arc<str> {
     use sha2::{Digest, Sha256};
     use std::fmt::Write as _;
     let digest = Sha256::digest(source.as_bytes());
@@ -128,9 +140,20 @@ impl Observer {
         // Calibrated here, at load, not on a request.
         let tsc = quanta::Clock::new();
         let rule = |s: &str| metrics.map(|m| m.rule_counter(s));
+        // Only lines that can be reported get a series.
+        let reported = |s: &str, report_only: bool| {
+            metrics
+                .filter(|_| report_only)
+                .map(|m| m.reported_counter(s))
+        };
         let mut rules = Index::default();
         for r in &p.tables.rules {
             rules.add(&r.loc, rule(&r.loc), None);
+            rules.reporting(reported(&r.loc, r.report_only));
+        }
+        if let Some(policy) = &p.tables.report_only {
+            rules.add(policy, None, None);
+            rules.reporting(reported(policy, true));
         }
         for g in &p.tables.grant_locs {
             rules.add(g, rule(g), None);
@@ -141,6 +164,7 @@ impl Observer {
             rules.add(&r.loc, rule(&r.loc), None);
             for q in r.reqs.iter().chain(r.first.iter()) {
                 rules.add(&q.loc, rule(&q.loc), None);
+                rules.reporting(reported(&q.loc, q.report_only));
                 match &q.test {
                     ReqTest::Signature(sig) => credential_headers.push(&sig.header),
                     ReqTest::Expr(node) => secret_headers(node, &mut credential_headers),
@@ -156,6 +180,7 @@ impl Observer {
             let name: Arc<str> = (*l.spec.name).into();
             let refused = metrics.map(|m| m.limit_counter(&name));
             rules.add(&l.loc, rule(&l.loc), Some((name, refused)));
+            rules.reporting(reported(&l.loc, l.report_only));
         }
         rules.sort();
         routes.sort();
@@ -193,24 +218,83 @@ impl Observer {
         self.tsc.raw()
     }
 
-    fn elapsed_ns(&self, started: u64) -> u64 {
+    /// Nanoseconds since `started`.
+    #[inline]
+    pub fn elapsed_ns(&self, started: u64) -> u64 {
         self.tsc.delta_as_nanos(started, self.tsc.raw())
     }
 
-    /// Counts and logs an `authorize` decision.
-    pub fn authorize(&self, s: Subject<'_>, d: &Decision<'_>, started: u64) {
-        let latency_ns = self.elapsed_ns(started);
+    /// Counts what the decision reports and a candidate's disagreement.
+    fn count_reports<'a>(
+        &self,
+        m: &Metrics,
+        reported: impl Iterator<Item = &'a Reported<'a>>,
+        candidate: bool,
+    ) {
+        for r in reported {
+            match self.rules.get(r.rule).map(|s| &s.reported) {
+                Some(Some(c)) => {
+                    c.fetch_add(1, Ordering::Relaxed);
+                }
+                // A text the index does not hold (none today): counted by name.
+                _ => {
+                    m.reported_counter(r.rule).fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        if candidate {
+            m.disagreement();
+        }
+    }
+
+    /// The decision's reports as the log records them.
+    fn reported_records<'a>(
+        &self,
+        reported: impl Iterator<Item = &'a Reported<'a>>,
+    ) -> Vec<ReportedRecord> {
+        reported
+            .map(|r| ReportedRecord {
+                rule: self.text_of(r.rule),
+                status: r.status,
+                reason: r.reason.map(Into::into),
+            })
+            .collect()
+    }
+
+    /// A fresh decision id when the decision is logged. Reports and disagreements are
+    /// kept as denials are: they are what a rollout is watched for.
+    fn admit(&self, log: &DecisionLog, allowed: bool, notable: bool) -> Option<u128> {
+        log.admit(if notable {
+            Outcome::Deny
+        } else {
+            outcome(allowed)
+        })
+    }
+
+    /// Counts and logs an `authorize` decision that took `latency_ns`, with the
+    /// candidate's answer when it disagreed.
+    pub fn authorize(
+        &self,
+        s: Subject<'_>,
+        d: &Decision<'_>,
+        latency_ns: u64,
+        candidate: Option<CandidateRecord>,
+    ) {
         let rule = d.rule.map(|r| self.rules.get(r));
         if let Some(m) = &self.metrics {
             m.decision(Kind::Authorize, d.allowed, d.status, latency_ns);
             if let Some(Some(Slot { count: Some(c), .. })) = rule {
                 c.fetch_add(1, Ordering::Relaxed);
             }
+            if d.reported.is_some() || candidate.is_some() {
+                self.count_reports(m, d.reported.iter(), candidate.is_some());
+            }
         }
         let Some(log) = &self.log else {
             return;
         };
-        let Some(id) = log.admit(outcome(d.allowed)) else {
+        let notable = d.reported.is_some() || candidate.is_some();
+        let Some(id) = self.admit(log, d.allowed, notable) else {
             return;
         };
         let text = |v: V<'_>| match v {
@@ -237,13 +321,22 @@ impl Observer {
             store_error: false,
             latency_ns,
             fields: Vec::new(),
+            reported: self.reported_records(d.reported.iter()),
+            candidate,
         });
     }
 
-    /// Counts and logs a `check_http` decision.
-    pub fn http(&self, req: &HttpRequest, d: &HttpDecision<'_>, started: u64) {
-        let latency_ns = self.elapsed_ns(started);
+    /// Counts and logs a `check_http` decision that took `latency_ns`, with the
+    /// candidate's answer when it disagreed.
+    pub fn http(
+        &self,
+        req: &HttpRequest,
+        d: &HttpDecision<'_>,
+        latency_ns: u64,
+        candidate: Option<CandidateRecord>,
+    ) {
         let limited = matches!(d.status, 429 | 503);
+        let notable = !d.reported.is_empty() || candidate.is_some();
         if let Some(m) = &self.metrics {
             m.decision(Kind::Http, d.allowed, d.status, latency_ns);
             if d.note.is_some() {
@@ -270,11 +363,14 @@ impl Observer {
                     }
                 }
             }
+            if notable {
+                self.count_reports(m, d.reported.iter(), candidate.is_some());
+            }
         }
         let Some(log) = &self.log else {
             return;
         };
-        let Some(id) = log.admit(outcome(d.allowed)) else {
+        let Some(id) = self.admit(log, d.allowed, notable) else {
             return;
         };
         let limit = d.rules.iter().find_map(|r| {
@@ -307,6 +403,8 @@ impl Observer {
             store_error: d.note.is_some(),
             latency_ns,
             fields: self.fields_of(req),
+            reported: self.reported_records(d.reported.iter()),
+            candidate,
         });
     }
 

@@ -1,9 +1,10 @@
-//! `Warden`: a handle whose policy can be swapped atomically while requests are served.
+//! `Warden`: a handle whose policy can be swapped atomically while requests are served,
+//! with an optional candidate policy deciding beside it until it is promoted.
 
-use crate::{Engine, LoadError, Options};
+use crate::{CandidateError, Engine, LoadError, Options};
 use arc_swap::ArcSwap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// A live engine with atomic reload. Readers never lock; a reload that fails to load
 /// leaves the working policy in place and returns the error.
@@ -11,6 +12,16 @@ use std::sync::Arc;
 pub struct Warden {
     current: ArcSwap<Engine>,
     options: Options,
+    /// The candidate's file name, text and engine: kept so that a reload of the live
+    /// policy keeps the candidate beside it, and promotion loads the same text.
+    candidate: Mutex<Option<Candidate>>,
+}
+
+#[derive(Debug)]
+struct Candidate {
+    name: String,
+    text: String,
+    engine: Arc<Engine>,
 }
 
 impl Warden {
@@ -19,6 +30,7 @@ impl Warden {
         Warden {
             current: ArcSwap::from_pointee(engine),
             options,
+            candidate: Mutex::new(None),
         }
     }
 
@@ -65,11 +77,111 @@ impl Warden {
     }
 
     /// Serve `engine` if it loaded; counts the reload either way (with metrics on).
+    /// A candidate keeps running beside the new engine.
     fn swap(&self, engine: Result<Engine, LoadError>) -> Result<(), LoadError> {
         if let Some(m) = &self.options.metrics {
             m.reload(engine.is_ok());
         }
-        self.current.store(Arc::new(engine?));
+        let engine = engine?;
+        let candidate = self
+            .candidate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = candidate.as_ref() {
+            // Cannot fail: the candidate was accepted beside an engine of these options.
+            let _ = engine.set_candidate(Some(Arc::clone(&c.engine)));
+        }
+        self.current.store(Arc::new(engine));
+        Ok(())
+    }
+
+    /// Load `text` as a candidate and run it beside the live policy (replacing any
+    /// candidate): every decision is also made by the candidate, the live policy
+    /// answers, and each disagreement is logged with the candidate's answer and counted
+    /// (see [`Engine::set_candidate`]). The candidate loads with this handle's options
+    /// but without their decision log, metrics or store: its limits count in a memory
+    /// store of its own. Needs a decision log or metrics in the options.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use warden::metrics::Metrics;
+    /// use warden::{Options, Principal, Request, Warden};
+    ///
+    /// let metrics = Arc::new(Metrics::new());
+    /// let warden = Warden::from_source("app.warden", "policy app\nrole a\ngrant a: docs:read\n",
+    ///     Options::default().metrics(Arc::clone(&metrics))).map_err(|e| e.to_string())?;
+    /// warden.set_candidate_source("app.warden", "policy app\nrole a\ngrant a: docs:*\n")
+    ///     .map_err(|e| e.to_string())?;
+    ///
+    /// let write = Request::new("docs:write").principal(Principal::new("u1").role("a"));
+    /// assert!(!warden.engine().authorize(&write).allowed); // the live policy answers
+    /// assert_eq!(metrics.snapshot().candidate_disagreements, 1);
+    ///
+    /// warden.promote_candidate().map_err(|e| e.to_string())?;
+    /// assert!(warden.engine().authorize(&write).allowed);
+    /// assert!(warden.engine().candidate().is_none());
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn set_candidate_source(&self, name: &str, text: &str) -> Result<(), CandidateError> {
+        if self.options.decision_log.is_none() && self.options.metrics.is_none() {
+            return Err(CandidateError::NotObserved);
+        }
+        let mut options = self.options.clone();
+        options.decision_log = None;
+        options.metrics = None;
+        options.store = None;
+        let engine = Arc::new(Engine::from_source(name, text, options)?);
+        let mut candidate = self
+            .candidate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.current
+            .load()
+            .set_candidate(Some(Arc::clone(&engine)))?;
+        *candidate = Some(Candidate {
+            name: name.to_owned(),
+            text: text.to_owned(),
+            engine,
+        });
+        Ok(())
+    }
+
+    /// Read a policy file and run it as the candidate ([`Warden::set_candidate_source`]).
+    pub fn set_candidate_file(&self, path: impl AsRef<Path>) -> Result<(), CandidateError> {
+        let (name, text) = crate::engine::read_policy(path.as_ref())?;
+        self.set_candidate_source(&name, &text)
+    }
+
+    /// Stop the candidate; decisions are made once again.
+    pub fn clear_candidate(&self) {
+        let mut candidate = self
+            .candidate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *candidate = None;
+        let _ = self.current.load().set_candidate(None);
+    }
+
+    /// Swap the candidate in as the live policy, loaded again with this handle's
+    /// options (decision log, metrics, store), and stop running it beside. Without a
+    /// candidate, or when the text no longer loads (a secret it needs is gone), the
+    /// live policy stays and the candidate keeps running.
+    pub fn promote_candidate(&self) -> Result<(), CandidateError> {
+        // Held throughout: a candidate set meanwhile is not cleared unpromoted.
+        let mut candidate = self
+            .candidate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(c) = candidate.as_ref() else {
+            return Err(CandidateError::NoCandidate);
+        };
+        let engine = Engine::from_source(&c.name, &c.text, self.options.clone());
+        if let Some(m) = &self.options.metrics {
+            m.reload(engine.is_ok());
+        }
+        let engine = engine?;
+        *candidate = None;
+        self.current.store(Arc::new(engine));
         Ok(())
     }
 

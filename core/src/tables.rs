@@ -72,6 +72,9 @@ pub(crate) struct CRule {
     pub reads: Box<[AttrPath]>,
     /// The condition reads `now`: decisions it applies to are not cached.
     pub reads_now: bool,
+    /// A deny that never denies: marked `report_only` (listed in [`Entry::reports`]),
+    /// or any deny of a `report_only` policy (explain traces say so).
+    pub report_only: bool,
 }
 
 /// The rules that can apply to one (action class, resource type) pair, in source order.
@@ -79,6 +82,8 @@ pub(crate) struct CRule {
 pub(crate) struct Entry {
     pub allows: Box<[u32]>,
     pub denies: Box<[u32]>,
+    /// `report_only` denies: read for allowed requests, to report, never to deny.
+    pub reports: Box<[u32]>,
 }
 
 /// Everything a decision reads, built once per policy.
@@ -110,6 +115,9 @@ pub(crate) struct Tables {
     pub index: Vec<Entry>,
     pub rules: Vec<CRule>,
     pub scripts: Option<Scripts>,
+    /// `policy NAME report_only`: the `policy` line as `file:line`. Every denial and
+    /// refusal is then reported and the request allowed.
+    pub report_only: Option<Box<str>>,
 }
 
 pub(crate) const NO_GRANT: u32 = u32::MAX;

@@ -91,6 +91,9 @@ pub struct Comment {
 pub struct Policy {
     /// The name from the `policy NAME` header.
     pub name: Ident,
+    /// `policy NAME report_only`: where the word is. Nothing the policy decides is
+    /// enforced; what it would have refused is reported instead.
+    pub report_only: Option<Span>,
     /// Every item, in source order.
     pub items: Vec<Item>,
     /// Every comment, in source order (the formatter keeps them).
@@ -318,6 +321,9 @@ pub struct Rule {
     pub because: Option<StrLit>,
     /// `missing skip|deny` as written; `None` means the default.
     pub missing: Option<OnMissing>,
+    /// `report_only` (a `deny` only): where the word is. The rule never denies; a
+    /// request it would have denied is allowed and the rule reported.
+    pub report_only: Option<Span>,
     /// Where it is in the source.
     pub span: Span,
 }
@@ -353,6 +359,9 @@ pub struct LimitDecl {
     pub key: Expr,
     /// `strict`: an exact sliding window instead of GCRA.
     pub strict: bool,
+    /// `report_only`: where the word is. The limit counts but never refuses; a request
+    /// it would have refused is admitted and the limit reported.
+    pub report_only: Option<Span>,
     /// Where it is in the source.
     pub span: Span,
 }
@@ -439,6 +448,9 @@ pub struct Requirement {
     pub kind: ReqKind,
     /// `else STATUS` or `else redirect ...`; `None`: the default status.
     pub otherwise: Option<Otherwise>,
+    /// `report_only`: where the word is. A failure never refuses; it is reported and
+    /// the request goes on.
+    pub report_only: Option<Span>,
     /// Where it is in the source.
     pub span: Span,
 }

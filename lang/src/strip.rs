@@ -6,6 +6,7 @@ use crate::ast::*;
 /// Zero every span in the tree and drop its comments.
 pub fn strip_spans(policy: &mut Policy) {
     ident(&mut policy.name);
+    zero(&mut policy.report_only);
     policy.comments.clear();
     for item in &mut policy.items {
         self::item(item);
@@ -20,6 +21,13 @@ pub fn stripped(policy: &Policy) -> Policy {
 }
 
 const ZERO: Span = Span::new(0, 0);
+
+/// A marker word's span (`report_only`): kept present or absent, at no place.
+fn zero(s: &mut Option<Span>) {
+    if let Some(s) = s {
+        *s = ZERO;
+    }
+}
 
 fn ident(i: &mut Ident) {
     i.span = ZERO;
@@ -70,12 +78,14 @@ fn item(item: &mut Item) {
             if let Some(b) = &mut r.because {
                 lit(b);
             }
+            zero(&mut r.report_only);
             r.span = ZERO;
         }
         Item::Limit(l) => {
             ident(&mut l.name);
             l.per.span = ZERO;
             expr(&mut l.key);
+            zero(&mut l.report_only);
             l.span = ZERO;
         }
         Item::Route(r) => {
@@ -257,6 +267,7 @@ fn route_stmt(s: &mut RouteStmt) {
             *span = ZERO;
         }
         RouteStmt::Require(r) => {
+            zero(&mut r.report_only);
             match &mut r.kind {
                 ReqKind::Auth => {}
                 ReqKind::Role(roles) => idents(roles),

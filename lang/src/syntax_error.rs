@@ -126,7 +126,9 @@ fn to_diagnostic(source: &str, e: &Error<Rule>, base: usize, end: usize) -> Diag
         ErrorVariant::ParsingError { positives, .. } => {
             let mut expected: Vec<&str> = positives
                 .iter()
-                .filter(|r| !matches!(r, Rule::WHITESPACE | Rule::COMMENT))
+                // `report_only` may end almost any rule, limit or requirement: naming
+                // it in every such error would bury what is actually expected.
+                .filter(|r| !matches!(r, Rule::WHITESPACE | Rule::COMMENT | Rule::report_only))
                 .map(|r| phrase(*r))
                 .map(|p| match p {
                     // Recovery parses one item at a time: the end of its input is where
@@ -286,6 +288,7 @@ fn phrase(rule: Rule) -> &'static str {
         missing_mode => "`skip` or `deny`",
         strict => "`strict`",
         limit_only => "`only`",
+        report_only => "`report_only`",
         hosts_decl | kw_hosts => "a declaration",
         req_signature | kw_signature => "`signature`",
         kw_tolerance => "`tolerance`",

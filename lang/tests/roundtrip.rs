@@ -286,8 +286,9 @@ fn rule() -> impl Strategy<Value = Item> {
         prop::option::of((cond_kind, expr())),
         prop::option::of(string_value()),
         missing,
+        any::<bool>(),
     )
-        .prop_map(|(effect, actions, on, cond, because, missing)| {
+        .prop_map(|(effect, actions, on, cond, because, missing, report)| {
             Item::Rule(Rule {
                 effect,
                 actions,
@@ -295,24 +296,32 @@ fn rule() -> impl Strategy<Value = Item> {
                 cond: cond.map(|(kind, expr)| Condition { kind, expr }),
                 because: because.map(lit),
                 missing,
+                report_only: report.then_some(Z),
                 span: Z,
             })
         })
 }
 
 fn limit() -> impl Strategy<Value = Item> {
-    (ident(), any::<u64>(), duration(), expr(), any::<bool>()).prop_map(
-        |(name, count, per, key, strict)| {
+    (
+        ident(),
+        any::<u64>(),
+        duration(),
+        expr(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(name, count, per, key, strict, report)| {
             Item::Limit(LimitDecl {
                 name,
                 count,
                 per,
                 key,
                 strict,
+                report_only: report.then_some(Z),
                 span: Z,
             })
-        },
-    )
+        })
 }
 
 fn otherwise() -> impl Strategy<Value = Otherwise> {
@@ -359,13 +368,16 @@ fn route_stmt() -> impl Strategy<Value = RouteStmt> {
     ];
     prop_oneof![
         Just(RouteStmt::Public(Z)),
-        (kind, prop::option::of(otherwise())).prop_map(|(kind, otherwise)| {
-            RouteStmt::Require(Requirement {
-                kind,
-                otherwise,
-                span: Z,
-            })
-        }),
+        (kind, prop::option::of(otherwise()), any::<bool>()).prop_map(
+            |(kind, otherwise, report)| {
+                RouteStmt::Require(Requirement {
+                    kind,
+                    otherwise,
+                    report_only: report.then_some(Z),
+                    span: Z,
+                })
+            }
+        ),
         prop::collection::vec(ident(), 1..3).prop_map(|n| RouteStmt::Limit(n, Z)),
         prop::collection::vec(ident(), 1..3).prop_map(|n| RouteStmt::LimitOnly(n, Z)),
         (header_name(), string_value()).prop_map(|(name, v)| RouteStmt::HeaderSet {
@@ -559,11 +571,14 @@ fn item() -> impl Strategy<Value = Vec<Item>> {
 }
 
 fn policy() -> impl Strategy<Value = Policy> {
-    (ident(), prop::collection::vec(item(), 0..8)).prop_map(|(name, items)| Policy {
-        name,
-        items: items.into_iter().flatten().collect(),
-        comments: Vec::new(),
-    })
+    (ident(), any::<bool>(), prop::collection::vec(item(), 0..8)).prop_map(
+        |(name, report, items)| Policy {
+            name,
+            report_only: report.then_some(Z),
+            items: items.into_iter().flatten().collect(),
+            comments: Vec::new(),
+        },
+    )
 }
 
 fn reparse(text: &str) -> Policy {

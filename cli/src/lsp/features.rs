@@ -235,6 +235,7 @@ fn keyword(word: &str) -> Option<&'static str> {
         "public" => "the route needs no authentication, even under a protected prefix",
         "limit" => "a rate limit: `limit api: 100 per 1m by principal.id ?? ip [strict]`",
         "strict" => "a sliding window: never more than the count in any period",
+        "report_only" => "never enforced: what this deny rule, requirement, limit or policy would refuse is reported (decision, log, metrics)",
         "headers" => "response headers set on every answer",
         "cors" => "cross-origin resource sharing: origins, methods, headers, credentials",
         "startup" => "checks run when the policy loads; a failed one refuses to load",

@@ -45,7 +45,8 @@ mod record;
 mod writer;
 
 pub use record::{
-    DecisionRecord, FieldRefused, HeaderName, Kind, LogField, Outcome, Text, MAX_TEXT,
+    CandidateRecord, DecisionRecord, FieldRefused, HeaderName, Kind, LogField, Outcome,
+    ReportedRecord, Text, MAX_TEXT,
 };
 pub use writer::Sink;
 
@@ -65,7 +66,8 @@ pub struct LogConfig {
     pub capacity: usize,
     /// The fraction of decisions logged, 0.0 to 1.0 (default 1.0: all).
     pub sample_rate: f64,
-    /// Log every denial whatever the sample rate (default on).
+    /// Log every denial whatever the sample rate (default on); an allowed decision that
+    /// reports a `report_only` refusal or a candidate's disagreement counts as one.
     pub always_log_denies: bool,
     /// Request fields beyond the principal and resource ids (default none).
     pub fields: Vec<LogField>,
@@ -246,6 +248,8 @@ mod tests {
             store_error: false,
             latency_ns: 5,
             fields: Vec::new(),
+            reported: Vec::new(),
+            candidate: None,
         }
     }
 

@@ -241,6 +241,60 @@ pub struct DecisionRecord {
     pub latency_ns: u64,
     /// The allow-listed request fields present on this request, in allow-list order.
     pub fields: Vec<(Arc<str>, Text)>,
+    /// `report_only` elements that would have refused this allowed request.
+    pub reported: Vec<ReportedRecord>,
+    /// What the candidate policy answered, when it disagreed with this decision.
+    pub candidate: Option<CandidateRecord>,
+}
+
+/// A `report_only` rule, requirement, limit or policy that would have refused the
+/// request the record's decision allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportedRecord {
+    /// The element as `file:line`.
+    pub rule: Arc<str>,
+    /// The status enforcing it would have answered.
+    pub status: u16,
+    /// Its reason, when policy text (a `because`, a failure code).
+    pub reason: Option<Arc<str>>,
+}
+
+impl serde::Serialize for ReportedRecord {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("rule", &*self.rule)?;
+        m.serialize_entry("status", &self.status)?;
+        if let Some(r) = &self.reason {
+            m.serialize_entry("reason", &**r)?;
+        }
+        m.end()
+    }
+}
+
+/// A candidate policy's answer to a request on which it disagreed with the live
+/// policy (outcome or status): policy texts only, as in the record itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidateRecord {
+    /// The candidate's revision (first 12 hex digits of its source's SHA-256).
+    pub revision: Arc<str>,
+    /// Allow or deny.
+    pub outcome: Outcome,
+    /// Its status.
+    pub status: u16,
+    /// Its deciding rules, requirements or limits as `file:line` of its own file.
+    pub rules: Vec<Arc<str>>,
+}
+
+impl serde::Serialize for CandidateRecord {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("revision", &*self.revision)?;
+        m.serialize_entry("outcome", self.outcome.as_str())?;
+        m.serialize_entry("status", &self.status)?;
+        let rules: Vec<&str> = self.rules.iter().map(|r| &**r).collect();
+        m.serialize_entry("rules", &rules)?;
+        m.end()
+    }
 }
 
 impl DecisionRecord {
@@ -300,6 +354,12 @@ impl serde::Serialize for DecisionRecord {
         m.serialize_entry("latency_ns", &self.latency_ns)?;
         if !self.fields.is_empty() {
             m.serialize_entry("fields", &Fields(&self.fields))?;
+        }
+        if !self.reported.is_empty() {
+            m.serialize_entry("reported", &self.reported)?;
+        }
+        if let Some(c) = &self.candidate {
+            m.serialize_entry("candidate", c)?;
         }
         m.end()
     }

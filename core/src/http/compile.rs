@@ -56,6 +56,8 @@ pub(crate) struct CReq {
     pub reason: Box<str>,
     /// The expression reads the principal (so authentication must run first).
     pub needs_principal: bool,
+    /// `report_only` (or a `report_only` policy): a failure is reported, never refuses.
+    pub report_only: bool,
 }
 
 impl CReq {
@@ -115,6 +117,9 @@ pub(crate) struct CLimit {
     pub key_needs_principal: bool,
     /// `"name";q=COUNT;w=SECONDS` for `RateLimit-Policy`.
     pub policy_item: Box<str>,
+    /// `report_only` (or a `report_only` policy): counts, never refuses, and sends no
+    /// rate-limit headers (a client sees nothing of it).
+    pub report_only: bool,
 }
 
 /// Everything `check_http` reads, built once per policy.
@@ -163,6 +168,7 @@ pub(crate) fn compile(
     };
     let text = |span: ast::Span| source.get(span.range()).unwrap_or("").to_owned();
     let mut out = HttpTables::default();
+    let whole_report = policy.report_only.is_some();
 
     for item in &policy.items {
         let Item::Limit(l) = item else { continue };
@@ -184,6 +190,7 @@ pub(crate) fn compile(
             key,
             loc: loc(l.span),
             policy_item: format!("\"{}\";q={};w={}", l.name.name, l.count, window_s).into(),
+            report_only: whole_report || l.report_only.is_some(),
         });
     }
 
@@ -321,6 +328,7 @@ pub(crate) fn compile(
                         loc: l,
                         reason: reason.into(),
                         needs_principal,
+                        report_only: whole_report || req.report_only.is_some(),
                     };
                     if matches!(req.kind, ReqKind::First(_)) {
                         // The checker refuses a principal read here; a program that

@@ -2,18 +2,20 @@
 //! the requirements (`auth`, roles, expressions and signatures, in passes) and the
 //! refusal or the allowed response's headers.
 
-use super::compile::{CReq, Otherwise, ReqTest};
+use super::compile::{CLimit, CReq, Otherwise, ReqTest};
 use super::decision::{HttpDecision, HttpTrace, LimitTrace, ReqTrace};
 use super::headers::HeaderSet;
 use super::pipeline::Pipeline;
+use super::prepare::UNLISTED;
 use super::redirect;
 use super::shortcuts::input_compare;
-use super::state::{Facts, Prepared, Who};
+use super::state::{Early, Facts, Prepared, Who};
 use crate::auth::{AuthFailure, Authn};
+use crate::authorize::Reported;
 use crate::cx::{Cx, Read};
 use crate::eval;
 use crate::http_request::HttpRequest;
-use crate::limit::OnStoreError;
+use crate::limit::{Admission, OnStoreError, StoreError};
 use crate::value::V;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::borrow::Cow;
@@ -33,6 +35,7 @@ impl<'e> Pipeline<'e> {
             c.actual(p.cors, &mut hs);
         }
         // Rate limits.
+        let mut reported: Vec<Reported<'e>> = Vec::new();
         let mut refused: Vec<&'e str> = Vec::new();
         let mut failed: Option<(&'e str, String)> = None;
         let mut note: Option<String> = None;
@@ -51,6 +54,23 @@ impl<'e> Pipeline<'e> {
                 (Err(_), OnStoreError::Fallback, Some(f)) => f.check(&lim.spec, &k.key, p.now_us),
                 (Err(e), _, _) => Err(e.clone()),
             };
+            if lim.report_only {
+                // Counted like any limit (a refusal uses no quota, so the store holds
+                // what enforcing it would hold), but no header shows it and it
+                // never refuses.
+                let outcome = self.report_limit(lim, &answer, &mut reported, &mut note);
+                if let Some(t) = tr.as_deref_mut() {
+                    t.limits.push(LimitTrace {
+                        limit: lim.spec.name.to_string(),
+                        rule: lim.loc.to_string(),
+                        key: p.shown.get(i).cloned().unwrap_or_default(),
+                        outcome,
+                        remaining: answer.as_ref().ok().map(|a| a.remaining),
+                        report_only: true,
+                    });
+                }
+                continue;
+            }
             match policy_one {
                 None => policy_one = Some(&lim.policy_item),
                 Some(first) => {
@@ -96,6 +116,7 @@ impl<'e> Pipeline<'e> {
                     key: p.shown.get(i).cloned().unwrap_or_default(),
                     outcome: outcome.into_owned(),
                     remaining,
+                    report_only: false,
                 });
             }
         }
@@ -159,9 +180,16 @@ impl<'e> Pipeline<'e> {
                                 None => "missing",
                             },
                             reads,
+                            report_only: q.report_only,
                         });
                     }
-                    if ok != Some(true) && failed.is_none() {
+                    if ok != Some(true) && q.report_only {
+                        // What it would answer is fixed now: an `auth` or role
+                        // requirement authenticated before it was tested.
+                        if failed.is_none() {
+                            reported.push(self.would_refuse(q, who.authn.as_deref()));
+                        }
+                    } else if ok != Some(true) && failed.is_none() {
                         failed = Some(q);
                     }
                 }
@@ -206,6 +234,11 @@ impl<'e> Pipeline<'e> {
             None => {
                 self.dynamic_headers(req, p, &mut hs);
                 let mut d = self.finish(true, 200, hs, p);
+                // Before `settle` moves the principal out: a report-only `require auth`
+                // reports the refused credential's code.
+                if !(p.early.is_empty() && reported.is_empty()) {
+                    d.reported = self.reports(p, reported);
+                }
                 settle(&mut d, req, p, via, note);
                 d
             }
@@ -213,6 +246,91 @@ impl<'e> Pipeline<'e> {
                 let mut d = self.refuse(req, q, authn, hs, p);
                 settle(&mut d, req, p, via, note);
                 d
+            }
+        }
+    }
+
+    /// What an admitted request reports, in the order it was met: phase 1's refusals,
+    /// then the limits' and requirements' (`later`).
+    #[cold]
+    fn reports(&self, p: &Prepared<'_>, later: Vec<Reported<'e>>) -> Vec<Reported<'e>> {
+        if p.early.is_empty() {
+            return later;
+        }
+        let mut out = Vec::with_capacity(p.early.len() + later.len());
+        for e in &p.early {
+            out.extend(match *e {
+                Early::First { route, index } => self
+                    .http
+                    .routes
+                    .get(route as usize)
+                    .and_then(|r| r.first.get(index as usize))
+                    .map(|q| self.would_refuse(q, None)),
+                Early::Unlisted => self.tables.report_only.as_deref().map(|policy| Reported {
+                    rule: policy,
+                    status: 403,
+                    reason: Some(UNLISTED),
+                }),
+            });
+        }
+        out.extend(later);
+        out
+    }
+
+    /// What a failed `report_only` requirement would have answered, as `refuse` (with
+    /// `conclude`'s credential rules) would: a refused credential is a 401 with its
+    /// code, a missing one keeps the status; no answer is built.
+    fn would_refuse(&self, q: &'e CReq, authn: Option<&Authn>) -> Reported<'e> {
+        let failure = match (&q.test, authn) {
+            (ReqTest::Auth | ReqTest::Role(_), Some(Authn::Failed(f))) => Some(*f),
+            (ReqTest::Auth, _) if !self.auth.is_empty() => Some(AuthFailure::MissingToken),
+            _ => None,
+        };
+        let status = match (&q.otherwise, failure) {
+            (Otherwise::Status(_), Some(f)) if f != AuthFailure::MissingToken => 401,
+            (Otherwise::Status(s), _) => *s,
+            (Otherwise::Redirect { status, .. }, _) => *status,
+        };
+        Reported {
+            rule: &q.loc,
+            status,
+            reason: Some(match failure {
+                Some(f) => f.code(),
+                None => &q.reason,
+            }),
+        }
+    }
+
+    /// A `report_only` limit's answer: reported when it would have refused (429), or
+    /// when its store failed and the engine fails closed (503); the trace's outcome.
+    fn report_limit(
+        &self,
+        lim: &'e CLimit,
+        answer: &Result<Admission, StoreError>,
+        reported: &mut Vec<Reported<'e>>,
+        note: &mut Option<String>,
+    ) -> String {
+        match answer {
+            Ok(a) if a.allowed => "admitted".into(),
+            Ok(_) => {
+                reported.push(Reported {
+                    rule: &lim.loc,
+                    status: 429,
+                    reason: Some("rate limit exceeded"),
+                });
+                "refused (report only)".into()
+            }
+            Err(e) => {
+                let n = format!("rate limit `{}` (report only): {e}", lim.spec.name);
+                note.get_or_insert_with(|| n.clone());
+                if self.on_store_error != OnStoreError::FailOpen {
+                    reported.push(Reported {
+                        rule: &lim.loc,
+                        status: 503,
+                        reason: Some("service temporarily unavailable"),
+                    });
+                }
+                n
             }
         }
     }

@@ -46,6 +46,10 @@ pub struct HttpDecision<'e> {
     /// Set when a rate-limit store failed (the request admitted anyway, or refused 503):
     /// what failed, for the decision log. Hosts never send it to the client.
     pub note: Option<Cow<'e, str>>,
+    /// On an allowed request: every `report_only` requirement and limit (or, in a
+    /// `report_only` policy, the refusal) that would have refused it, in the order
+    /// they were met. Empty otherwise (no allocation).
+    pub reported: Vec<crate::Reported<'e>>,
 }
 
 impl HttpDecision<'_> {
@@ -78,7 +82,7 @@ impl serde::Serialize for Headers<'_, '_> {
 
 impl serde::Serialize for HttpDecision<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("HttpDecision", 10)?;
+        let mut st = s.serialize_struct("HttpDecision", 11)?;
         st.serialize_field("allowed", &self.allowed)?;
         st.serialize_field("status", &self.status)?;
         st.serialize_field("reason", &self.reason)?;
@@ -89,6 +93,12 @@ impl serde::Serialize for HttpDecision<'_> {
         st.serialize_field("remove", &self.remove)?;
         st.serialize_field("authenticated_by", &self.authenticated_by)?;
         st.serialize_field("note", &self.note)?;
+        // Present only when something is reported (see `Decision`).
+        if self.reported.is_empty() {
+            st.skip_field("reported")?;
+        } else {
+            st.serialize_field("reported", &self.reported)?;
+        }
         st.end()
     }
 }
@@ -140,6 +150,10 @@ pub struct LimitTrace {
     pub outcome: String,
     /// Admissions left in the window, when the store answered.
     pub remaining: Option<u64>,
+    /// The limit is `report_only`: a refusal is reported, not enforced. Left out of the
+    /// JSON when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub report_only: bool,
 }
 
 /// One requirement of an [`HttpTrace`] and its value.
@@ -154,4 +168,8 @@ pub struct ReqTrace {
     pub value: &'static str,
     /// What an expression read, with the values (headers, cookies, secrets redacted).
     pub reads: Vec<crate::Read>,
+    /// The requirement is `report_only`: a failure is reported, not enforced. Left out
+    /// of the JSON when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub report_only: bool,
 }

@@ -61,7 +61,14 @@ pub enum PathError {
 
 impl fmt::Display for PathError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.write_str(self.text())
+    }
+}
+
+impl PathError {
+    /// Why the path is refused, as the decision's reason says it.
+    pub fn text(&self) -> &'static str {
+        match self {
             PathError::NotAbsolute => "the request path must start with `/`",
             PathError::BadEscape => "the request path has an invalid percent-encoding",
             PathError::NotUtf8 => "the request path does not decode to UTF-8",
@@ -78,7 +85,7 @@ impl fmt::Display for PathError {
             PathError::Ambiguous => {
                 "the request path's case or percent-encoding could route it elsewhere"
             }
-        })
+        }
     }
 }
 

@@ -7,7 +7,8 @@ use super::decision::{HttpDecision, HttpTrace, ReqTrace, RouteTrace};
 use super::path::{normalise, PathError};
 use super::pipeline::Pipeline;
 use super::shortcuts::quick_key;
-use super::state::{Chain, KeyBytes, LimitKey, Prepared};
+use super::state::{Chain, Early, KeyBytes, LimitKey, Prepared};
+use crate::authorize::Reported;
 use crate::cx::{Cx, HttpView};
 use crate::eval;
 use crate::http_request::HttpRequest;
@@ -16,6 +17,9 @@ use crate::value::V;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::net::IpAddr;
+
+/// The reason of a `refuse_unlisted` refusal.
+pub(super) const UNLISTED: &str = "request from an origin the policy's cors block does not list";
 
 impl<'e> Pipeline<'e> {
     /// Phase 1, into `p` (from `Prepared::new(req)`): the decision when the request is
@@ -33,8 +37,18 @@ impl<'e> Pipeline<'e> {
             if let Some(t) = tr {
                 t.path = format!("refused: {e}");
             }
+            if let Some(policy) = &self.tables.report_only {
+                // Nothing is enforced, so no route's protection depends on the match.
+                let mut d = self.base_decision(true, 200, &[], None);
+                d.reported.push(Reported {
+                    rule: policy,
+                    status: 400,
+                    reason: Some(e.text()),
+                });
+                return d;
+            }
             let mut d = self.base_decision(false, 400, &[], None);
-            d.reason = Some(Cow::Owned(e.to_string()));
+            d.reason = Some(Cow::Borrowed(e.text()));
             d
         };
         p.norm = match normalise(&req.path) {
@@ -125,6 +139,7 @@ impl<'e> Pipeline<'e> {
                 t.preflight = true;
             }
             let mut hs = self.route_headers(&p.chain);
+            const REFUSED: &str = "CORS preflight from an origin the policy does not allow";
             return Some(match p.cors {
                 Verdict::Allowed(origin, listed) => {
                     c.preflight(origin, listed, &mut hs);
@@ -132,24 +147,36 @@ impl<'e> Pipeline<'e> {
                 }
                 _ => {
                     c.actual(Verdict::Refused, &mut hs);
-                    let mut d = self.finish(false, 403, hs, p);
-                    d.reason = Some(Cow::Borrowed(
-                        "CORS preflight from an origin the policy does not allow",
-                    ));
-                    d
+                    match &self.tables.report_only {
+                        // The application answers the preflight; no CORS grant is added.
+                        Some(policy) => {
+                            let mut d = self.finish(true, 200, hs, p);
+                            d.reported.push(Reported {
+                                rule: policy,
+                                status: 403,
+                                reason: Some(REFUSED),
+                            });
+                            d
+                        }
+                        None => {
+                            let mut d = self.finish(false, 403, hs, p);
+                            d.reason = Some(Cow::Borrowed(REFUSED));
+                            d
+                        }
+                    }
                 }
             });
         }
         // `refuse_unlisted`: an origin the block does not list ends the request here, as
         // the `cors` package's erroring origin callback does; no quota is spent.
         if let (Some(c), Verdict::Refused) = (&h.cors, p.cors) {
-            if c.refuse_unlisted {
+            if c.refuse_unlisted && self.tables.report_only.is_some() {
+                p.early.push(Early::Unlisted);
+            } else if c.refuse_unlisted {
                 let mut hs = self.route_headers(&p.chain);
                 c.actual(Verdict::Refused, &mut hs);
                 let mut d = self.finish(false, 403, hs, p);
-                d.reason = Some(Cow::Borrowed(
-                    "request from an origin the policy's cors block does not list",
-                ));
+                d.reason = Some(Cow::Borrowed(UNLISTED));
                 return Some(d);
             }
         }
@@ -196,13 +223,14 @@ impl<'e> Pipeline<'e> {
         let h = self.http;
         let tracing = tr.is_some();
         let mut failed: Option<&'e CReq> = None;
+        let mut reported: SmallVec<[Early; 1]> = SmallVec::new();
         {
             let (at, who, chain) = p.parts();
             'routes: for &r in chain {
                 let Some(route) = h.routes.get(r as usize) else {
                     continue;
                 };
-                for q in route.first.iter() {
+                for (i, q) in route.first.iter().enumerate() {
                     let (ok, reads) = self.test(req, who, at, q, tracing);
                     if let Some(t) = tr.as_deref_mut() {
                         t.requirements.push(ReqTrace {
@@ -214,15 +242,22 @@ impl<'e> Pipeline<'e> {
                                 None => "missing",
                             },
                             reads,
+                            report_only: q.report_only,
                         });
                     }
-                    if ok != Some(true) {
+                    if ok != Some(true) && q.report_only {
+                        reported.push(Early::First {
+                            route: r,
+                            index: i as u32,
+                        });
+                    } else if ok != Some(true) {
                         failed = Some(q);
                         break 'routes;
                     }
                 }
             }
         }
+        p.early.extend(reported);
         let q = failed?;
         let mut hs = self.route_headers(&p.chain);
         if let Some(c) = &h.cors {

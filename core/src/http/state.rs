@@ -30,6 +30,17 @@ pub(crate) struct LimitKey {
     pub key: KeyBytes,
 }
 
+/// A refusal phase 1 met under `report_only`, reported by phase 2 when the request is
+/// admitted (phase 2 owns the decision).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Early {
+    /// `routes[route].first[index]`, a `report_only` `require first`, failed.
+    First { route: u32, index: u32 },
+    /// A `report_only` policy's `cors` block would have refused the origin
+    /// (`refuse_unlisted`).
+    Unlisted,
+}
+
 /// The authentication outcome, computed at most once per request.
 #[derive(Debug, Default)]
 pub(crate) struct Who {
@@ -85,10 +96,16 @@ pub(crate) struct Prepared<'r> {
     pub(super) shown: Vec<String>,
     /// The store's answers, one per `keys` entry, pushed by the driver.
     pub answers: Answers,
+    /// Refusals phase 1 reported instead of answering (`report_only`); empty, with no
+    /// allocation, for every other request.
+    pub(super) early: Vec<Early>,
 }
 
 impl<'r> Prepared<'r> {
     /// Blank state for `req`; `Pipeline::prepare` fills it.
+    // Inlined into both drivers (was so before `early` grew it past the heuristic):
+    // out of line it costs ~50 instructions a request.
+    #[inline(always)]
     pub(crate) fn new(req: &'r HttpRequest, proxies: Option<&TrustedProxies>) -> Prepared<'r> {
         // The peer, unless the policy's `proxies` block trusts it (docs/LANGUAGE.md).
         let ip = match proxies {
@@ -112,6 +129,7 @@ impl<'r> Prepared<'r> {
             keys: SmallVec::new(),
             shown: Vec::new(),
             answers: Answers::new(),
+            early: Vec::new(),
         }
     }
 

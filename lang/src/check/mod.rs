@@ -3,7 +3,8 @@
 //! It never stops at the first problem: every independent error of a file is reported,
 //! in source order. `declare` builds the symbol table, `types` checks expressions,
 //! `http` checks limits, routes, headers and cors, `script` compiles Rhai blocks,
-//! `actions` checks rules' actions against the ones the policy declares.
+//! `actions` checks rules' actions against the ones the policy declares, `report` where
+//! `report_only` may stand.
 
 mod actions;
 mod auth;
@@ -15,6 +16,7 @@ pub(crate) mod http;
 mod paths;
 pub(crate) mod patterns;
 mod proxies;
+mod report;
 pub(crate) mod script;
 mod symbols;
 mod types;
@@ -79,6 +81,7 @@ pub fn check(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
     patterns::route_conflicts(policy, &mut cx.diags);
     proxies::one_block(policy, &mut cx.diags);
     actions::check(policy, &mut cx.diags);
+    report::check(policy, &mut cx.diags);
     cx.diags.extend(case::case_sensitive(policy));
     let mut diags = cx.diags;
     diags.sort_by_key(|d| (d.span.start, d.span.end));

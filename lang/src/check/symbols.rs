@@ -53,4 +53,5 @@ pub(crate) const RESERVED: &[&str] = &[
     "missing",
     "else",
     "strict",
+    "report_only",
 ];

@@ -61,6 +61,9 @@ pub(super) fn rule(r: &Rule) -> String {
             OnMissing::Deny => "missing deny".to_string(),
         });
     }
+    if r.report_only.is_some() {
+        clauses.push("report_only".to_string());
+    }
     let one_line = std::iter::once(head.clone())
         .chain(clauses.iter().cloned())
         .collect::<Vec<_>>()
@@ -78,8 +81,13 @@ pub(super) fn rule(r: &Rule) -> String {
 
 pub(super) fn limit(l: &LimitDecl) -> String {
     let strict = if l.strict { " strict" } else { "" };
+    let report = if l.report_only.is_some() {
+        " report_only"
+    } else {
+        ""
+    };
     format!(
-        "limit {}: {} per {} by {}{strict}",
+        "limit {}: {} per {} by {}{strict}{report}",
         l.name.name,
         l.count,
         duration(&l.per),
@@ -153,6 +161,9 @@ pub(super) fn route_stmt(s: &RouteStmt) -> String {
                     }
                     s.push_str(&string(&location.value));
                 }
+            }
+            if r.report_only.is_some() {
+                s.push_str(" report_only");
             }
             s
         }

@@ -67,7 +67,10 @@ impl<'a> Printer<'a> {
         self.leading(0, p.name.span, p.name.span.end, Blank::Never);
         self.out.push_str("policy ");
         self.out.push_str(&p.name.name);
-        self.trailing(p.name.span.end);
+        if p.report_only.is_some() {
+            self.out.push_str(" report_only");
+        }
+        self.trailing(p.report_only.unwrap_or(p.name.span).end);
         let mut prev_group = None;
         for item in &p.items {
             // Decided before printing: whether a shape fits depends on unprinted comments.

@@ -15,6 +15,7 @@ impl<'l> Lower<'l> {
         let mut per = None;
         let mut key = None;
         let mut strict = false;
+        let mut report_only = None;
         for c in inner(p) {
             match c.as_rule() {
                 Rule::ident => name = Some(self.ident(c)),
@@ -22,6 +23,7 @@ impl<'l> Lower<'l> {
                 Rule::duration => per = self.duration(c),
                 Rule::expr => key = self.expr(c),
                 Rule::strict => strict = true,
+                Rule::report_only => report_only = Some(span_of(&c)),
                 _ => {}
             }
         }
@@ -31,6 +33,7 @@ impl<'l> Lower<'l> {
             per: per?,
             key: key?,
             strict,
+            report_only,
             span,
         })
     }
@@ -69,6 +72,7 @@ impl<'l> Lower<'l> {
             Rule::require_stmt => {
                 let mut kind = None;
                 let mut otherwise = None;
+                let mut report_only = None;
                 for c in inner(p) {
                     match c.as_rule() {
                         Rule::req_auth => kind = Some(ReqKind::Auth),
@@ -85,12 +89,14 @@ impl<'l> Lower<'l> {
                             kind = Some(ReqKind::First(self.expr(e)?));
                         }
                         Rule::otherwise => otherwise = Some(self.otherwise(c)?),
+                        Rule::report_only => report_only = Some(span_of(&c)),
                         _ => {}
                     }
                 }
                 RouteStmt::Require(Requirement {
                     kind: kind?,
                     otherwise,
+                    report_only,
                     span,
                 })
             }

@@ -12,10 +12,19 @@ impl<'l> Lower<'l> {
     pub(super) fn file(&mut self, pair: Pair<'_, Rule>) -> Option<Policy> {
         self.collect_comments(pair.clone().into_inner());
         let mut name = None;
+        let mut report_only = None;
         let mut items = Vec::new();
         for p in inner(pair) {
             match p.as_rule() {
-                Rule::header => name = inner(p).next().map(|n| self.ident(n)),
+                Rule::header => {
+                    for c in inner(p) {
+                        match c.as_rule() {
+                            Rule::ident => name = Some(self.ident(c)),
+                            Rule::report_only => report_only = Some(span_of(&c)),
+                            _ => {}
+                        }
+                    }
+                }
                 Rule::EOI => {}
                 _ => {
                     if let Some(item) = self.item(p) {
@@ -27,6 +36,7 @@ impl<'l> Lower<'l> {
         let comments = std::mem::take(&mut self.comments);
         name.map(|name| Policy {
             name,
+            report_only,
             items,
             comments,
         })
@@ -197,6 +207,7 @@ impl<'l> Lower<'l> {
         let mut cond = None;
         let mut because = None;
         let mut missing = None;
+        let mut report_only = None;
         for c in inner(p) {
             match c.as_rule() {
                 Rule::effect => {
@@ -219,6 +230,7 @@ impl<'l> Lower<'l> {
                         }
                     })
                 }
+                Rule::report_only => report_only = Some(span_of(&c)),
                 _ => {}
             }
         }
@@ -229,6 +241,7 @@ impl<'l> Lower<'l> {
             cond,
             because,
             missing,
+            report_only,
             span,
         })
     }
