@@ -28,8 +28,9 @@ pub struct WatchOptions {
     /// Quiet time after the last change before the file is read (default 100 ms):
     /// an editor's save (several writes and a rename) loads once.
     pub debounce: Duration,
-    /// Called on the watcher's thread after every load tried. Without one, a failed
-    /// load is written to standard error (the diagnostics, `file:line:col`).
+    /// Called on the watcher's thread after every load tried (a panic in it is caught:
+    /// the watch goes on). Without one, a failed load is written to standard error
+    /// (the diagnostics, `file:line:col`).
     pub on_reload: Option<OnReload>,
 }
 
@@ -195,7 +196,8 @@ fn io_error(e: notify::Error) -> io::Error {
     }
 }
 
-/// The watcher's thread: wait for a change, let the changes settle, load.
+/// The watcher's thread: wait for a change, let the changes settle, load. A file
+/// rewritten without pause for longer than the quiet period loads when it pauses.
 fn run(warden: &Warden, path: &Path, mut options: WatchOptions, rx: &mpsc::Receiver<Msg>) {
     let name = path.display().to_string();
     let mut last: Option<Vec<u8>> = None;
@@ -226,7 +228,11 @@ fn run(warden: &Warden, path: &Path, mut options: WatchOptions, rx: &mpsc::Recei
             }
         };
         match (&mut options.on_reload, &result) {
-            (Some(f), r) => f(r.as_ref().map(|_| ())),
+            (Some(f), r) => {
+                // A panicking callback loses its report, not the watch.
+                let report = std::panic::AssertUnwindSafe(|| f(r.as_ref().map(|_| ())));
+                let _ = std::panic::catch_unwind(report);
+            }
             (None, Err(e)) => eprintln!("warden: reload refused, the old policy stays: {e}"),
             (None, Ok(())) => {}
         }

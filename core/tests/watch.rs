@@ -261,3 +261,30 @@ fn a_directory_that_does_not_exist_is_an_error() {
     let missing = temp_dir("missing").join("nowhere").join("p.warden");
     assert!(warden.watch(&missing, WatchOptions::default()).is_err());
 }
+
+#[test]
+fn a_panicking_callback_loses_its_report_not_the_watch() {
+    let dir = temp_dir("panic");
+    let path = dir.join("p.warden");
+    std::fs::write(&path, A).expect("write A");
+    let name = path.display().to_string();
+    let warden = Arc::new(Warden::from_file(&path, Options::default()).expect("A loads"));
+    let watch = warden
+        .watch(
+            &path,
+            WatchOptions::default()
+                .debounce(Duration::from_millis(20))
+                .on_reload(|_| panic!("a host callback's bug")),
+        )
+        .expect("watch");
+    write_renamed(&path, B, 1);
+    wait_for("B in force", Duration::from_secs(10), || {
+        answers(&warden.engine(), &requests()) == expected(&name, B)
+    });
+    write_renamed(&path, A, 2);
+    wait_for("A in force again", Duration::from_secs(10), || {
+        answers(&warden.engine(), &requests()) == expected(&name, A)
+    });
+    drop(watch);
+    let _ = std::fs::remove_dir_all(&dir);
+}
