@@ -49,5 +49,7 @@ fn _warden(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CannotFilter", py.get_type::<filter::CannotFilter>())?;
     m.add_function(wrap_pyfunction!(filter::_residual_json, m)?)?;
     m.add_function(wrap_pyfunction!(cli::cli_main, m)?)?;
+    let close = wrap_pyfunction!(watch::_close_watches, m)?;
+    py.import("atexit")?.call_method1("register", (close,))?;
     Ok(())
 }

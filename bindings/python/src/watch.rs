@@ -7,7 +7,7 @@
 
 use crate::errors::policy_error;
 use pyo3::prelude::*;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use warden::{LoadError, WatchOptions};
 
@@ -70,15 +70,35 @@ fn log_refusal(py: Python<'_>, err: &PyErr) -> PyResult<()> {
 #[pyclass(module = "warden", frozen)]
 #[derive(Debug)]
 pub struct Watch {
-    inner: Mutex<Option<warden::Watch>>,
+    inner: Arc<Slot>,
 }
+
+type Slot = Mutex<Option<warden::Watch>>;
+
+/// Every watch not yet stopped, for `close_all` at interpreter exit.
+static LIVE: Mutex<Vec<Weak<Slot>>> = Mutex::new(Vec::new());
 
 impl Watch {
     pub(crate) fn new(w: warden::Watch) -> Watch {
-        Watch {
-            inner: Mutex::new(Some(w)),
-        }
+        let inner = Arc::new(Mutex::new(Some(w)));
+        let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+        live.retain(|w| w.strong_count() > 0);
+        live.push(Arc::downgrade(&inner));
+        Watch { inner }
     }
+}
+
+/// Stops every watch (registered with `atexit` by the module): a watcher's thread must
+/// not report while the interpreter shuts down.
+#[pyfunction]
+pub(crate) fn _close_watches(py: Python<'_>) {
+    let live = std::mem::take(&mut *LIVE.lock().unwrap_or_else(|e| e.into_inner()));
+    let stopped: Vec<_> = live
+        .iter()
+        .filter_map(Weak::upgrade)
+        .filter_map(|slot| slot.lock().unwrap_or_else(|e| e.into_inner()).take())
+        .collect();
+    py.detach(move || drop(stopped));
 }
 
 #[pymethods]
@@ -123,7 +143,7 @@ impl Drop for Watch {
         // may wait for the GIL this thread holds, so another thread does the waiting.
         if let Some(w) = self
             .inner
-            .get_mut()
+            .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
         {

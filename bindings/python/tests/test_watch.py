@@ -5,6 +5,8 @@ version's answer."""
 import logging
 import os
 import random
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -123,6 +125,7 @@ def test_threads_deciding_while_the_file_is_rewritten(tmp_path: Path) -> None:
     assert not failures, failures[0]
     assert decided[0] > 0 and seen == {want_a[0], want_b[0]}, (decided, seen)
     m = engine.metrics()
+    print(f"{decided[0]} answer sets ({decided[0] * len(REQUESTS)} decisions); reloads {m['reloads']} ok, {m['reload_failures']} refused")
     assert m["reloads"] >= 3 and m["reload_failures"] >= 1, m
     assert len(errors) == m["reload_failures"] and len(reloads) == m["reloads"]
     for e in errors:
@@ -179,3 +182,17 @@ def test_only_a_file_can_be_watched(tmp_path: Path) -> None:
     sub.rmdir()
     with pytest.raises(warden.ConfigError, match="cannot watch"):
         moved.watch()
+
+
+def test_the_interpreter_exits_with_a_watch_running(tmp_path: Path) -> None:
+    path = tmp_path / "p.warden"
+    path.write_text(A)
+    code = (
+        "import pathlib, warden\n"
+        f"p = pathlib.Path({str(path)!r})\n"
+        "e = warden.Engine.from_file(p)\n"
+        "w = e.watch(debounce=0.0, on_reload=lambda: None, on_error=lambda err: None)\n"
+        f"for i in range(200): p.write_text([{A!r}, {B!r}][i % 2])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], timeout=60, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
