@@ -44,6 +44,7 @@
 //! | observation | `observe` | per engine: decisions -> decision log records and metrics, with the labels resolved at load |
 //! | facade | `engine`, `candidate`, `startup`, `reload` | [`Engine`], a candidate policy beside it ([`Engine::set_candidate`]), `startup { require ... }` checks, [`Warden`]: atomic reload, candidates and their promotion |
 //! | data filtering | `filter/` | [`Engine::residual`]: the condition on `resource.*` under which `authorize` allows, as SQL or JSON |
+//! | hot reload | `watch` | `Warden::watch` (feature `watch`): reload a policy file when it changes, debounced |
 //!
 //! Architecture invariants: `authorize` takes `&self`, holds no lock (with the cache
 //! off) and never allocates; nothing on the request path walks the syntax tree;
@@ -98,6 +99,9 @@ mod engine;
 mod reload;
 mod startup;
 
+#[cfg(feature = "watch")]
+mod watch;
+
 pub use auth::{AuthFailure, Authn};
 pub use authorize::{Decision, Reported, RuleTrace, Trace, NO_PERMIT};
 pub use cache::CacheStats;
@@ -114,6 +118,8 @@ pub use options::Options;
 pub use reload::Warden;
 pub use request::{Attrs, Principal, Request, RequestError, Resource, Value};
 pub use secret::Secret;
+#[cfg(feature = "watch")]
+pub use watch::{OnReload, Watch, WatchOptions};
 
 // The README's example (what crates.io shows) runs as a doc test.
 #[cfg(doctest)]

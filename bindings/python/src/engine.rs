@@ -4,6 +4,7 @@
 use crate::convert::{self, json_to_py, Keys};
 use crate::decision::{Decision, Diagnostic, HttpDecision};
 use crate::errors::{config_error, policy_error, request_error};
+use crate::observe::Observe;
 use arc_swap::ArcSwap;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -28,8 +29,8 @@ struct PyPlan {
 const MAX_ACTIONS: usize = 64;
 
 impl PyPlan {
-    fn new(py: Python<'_>, warden: &Warden) -> PyPlan {
-        let plan = Plan::new(warden.engine());
+    fn new(py: Python<'_>, engine: Arc<warden::Engine>) -> PyPlan {
+        let plan = Plan::new(engine);
         PyPlan {
             keys: Keys::new(py, plan.slots()),
             plan,
@@ -95,9 +96,26 @@ enum Origin {
 #[pyclass(module = "warden", frozen)]
 #[derive(Debug)]
 pub struct Engine {
-    warden: Warden,
+    /// Shared with a watch's thread, which reloads it.
+    warden: Arc<Warden>,
     origin: Mutex<Origin>,
-    plan: ArcSwap<PyPlan>,
+    /// Shared with a watch, which refreshes it after a reload.
+    plan: Arc<ArcSwap<PyPlan>>,
+    observe: Observe,
+}
+
+/// Makes `plan` the plan of the policy in force. Holding the GIL, so that requests
+/// (which decide under it) see the old plan or the new one. Checked after storing:
+/// when a reload and a watch refresh at once, the last one to store finds and
+/// corrects a plan of an older engine.
+fn refresh(py: Python<'_>, warden: &Warden, plan: &ArcSwap<PyPlan>) {
+    loop {
+        let current = warden.engine();
+        if Arc::ptr_eq(plan.load().plan.engine(), &current) {
+            return;
+        }
+        plan.store(Arc::new(PyPlan::new(py, current)));
+    }
 }
 
 /// A `dict[str, str]` keyword argument as pairs; `what` says what a bad one must be.
@@ -195,12 +213,13 @@ impl Engine {
         self.warden.engine()
     }
 
-    fn wrap(py: Python<'_>, warden: Warden, origin: Origin) -> Engine {
-        let plan = PyPlan::new(py, &warden);
+    fn wrap(py: Python<'_>, warden: Warden, origin: Origin, observe: Observe) -> Engine {
+        let plan = PyPlan::new(py, warden.engine());
         Engine {
-            warden,
+            warden: Arc::new(warden),
             origin: Mutex::new(origin),
-            plan: ArcSwap::from_pointee(plan),
+            plan: Arc::new(ArcSwap::from_pointee(plan)),
+            observe,
         }
     }
 
@@ -240,7 +259,7 @@ impl Engine {
     /// Load, check and compile a policy file.
     #[staticmethod]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
-    #[pyo3(signature = (path, *, env=None, secrets=None, config=None, redis_url=None, redis_cluster=None, redis_ca_file=None, on_store_error=None, cache_size=None))]
+    #[pyo3(signature = (path, *, env=None, secrets=None, config=None, redis_url=None, redis_cluster=None, redis_ca_file=None, on_store_error=None, cache_size=None, decision_log=None, decision_log_sample_rate=None, metrics=false))]
     fn from_file(
         py: Python<'_>,
         path: PathBuf,
@@ -252,17 +271,28 @@ impl Engine {
         redis_ca_file: Option<PathBuf>,
         on_store_error: Option<String>,
         cache_size: Option<usize>,
+        decision_log: Option<&Bound<'_, PyAny>>,
+        decision_log_sample_rate: Option<f64>,
+        metrics: bool,
     ) -> PyResult<Engine> {
         let redis = RedisArgs {
             url: redis_url,
             cluster: redis_cluster,
             ca_file: redis_ca_file,
         };
-        let opts = host_options(env, secrets, config, redis, on_store_error, cache_size)?;
+        let observe = Observe::new(decision_log, decision_log_sample_rate, metrics)?;
+        let opts = observe.apply(host_options(
+            env,
+            secrets,
+            config,
+            redis,
+            on_store_error,
+            cache_size,
+        )?);
         let p = path.clone();
         let loaded = py.detach(move || Warden::from_file(&p, opts));
         match loaded {
-            Ok(w) => Ok(Engine::wrap(py, w, Origin::File(path))),
+            Ok(w) => Ok(Engine::wrap(py, w, Origin::File(path), observe)),
             Err(e) => Err(policy_error(py, &e)),
         }
     }
@@ -270,7 +300,7 @@ impl Engine {
     /// Load, check and compile policy text; `name` is the file name decisions cite.
     #[staticmethod]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
-    #[pyo3(signature = (name, text, *, env=None, secrets=None, config=None, redis_url=None, redis_cluster=None, redis_ca_file=None, on_store_error=None, cache_size=None))]
+    #[pyo3(signature = (name, text, *, env=None, secrets=None, config=None, redis_url=None, redis_cluster=None, redis_ca_file=None, on_store_error=None, cache_size=None, decision_log=None, decision_log_sample_rate=None, metrics=false))]
     fn from_source(
         py: Python<'_>,
         name: String,
@@ -283,17 +313,28 @@ impl Engine {
         redis_ca_file: Option<PathBuf>,
         on_store_error: Option<String>,
         cache_size: Option<usize>,
+        decision_log: Option<&Bound<'_, PyAny>>,
+        decision_log_sample_rate: Option<f64>,
+        metrics: bool,
     ) -> PyResult<Engine> {
         let redis = RedisArgs {
             url: redis_url,
             cluster: redis_cluster,
             ca_file: redis_ca_file,
         };
-        let opts = host_options(env, secrets, config, redis, on_store_error, cache_size)?;
+        let observe = Observe::new(decision_log, decision_log_sample_rate, metrics)?;
+        let opts = observe.apply(host_options(
+            env,
+            secrets,
+            config,
+            redis,
+            on_store_error,
+            cache_size,
+        )?);
         let n = name.clone();
         let loaded = py.detach(move || Warden::from_source(&n, &text, opts));
         match loaded {
-            Ok(w) => Ok(Engine::wrap(py, w, Origin::Source(name))),
+            Ok(w) => Ok(Engine::wrap(py, w, Origin::Source(name), observe)),
             Err(e) => Err(policy_error(py, &e)),
         }
     }
@@ -460,8 +501,66 @@ impl Engine {
             }
         };
         result.map_err(|e| policy_error(py, &e))?;
-        self.plan.store(Arc::new(PyPlan::new(py, &self.warden)));
+        refresh(py, &self.warden, &self.plan);
         Ok(())
+    }
+
+    /// Reload the policy file whenever it changes, until the returned `Watch` is
+    /// closed. Changes settle for `debounce` seconds first (an editor's save loads
+    /// once). After a reload `on_reload()` is called; a file that does not load leaves
+    /// the old policy serving and `on_error(PolicyError)` is called (without one, the
+    /// error and its diagnostics are logged on the `warden` logger). Both run on the
+    /// watcher's thread. With `metrics=True` reloads and refusals are counted.
+    #[pyo3(signature = (*, debounce=0.1, on_reload=None, on_error=None))]
+    fn watch(
+        &self,
+        debounce: f64,
+        on_reload: Option<Py<PyAny>>,
+        on_error: Option<Py<PyAny>>,
+    ) -> PyResult<crate::watch::Watch> {
+        let Origin::File(path) = self
+            .origin
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        else {
+            return Err(crate::errors::ConfigError::new_err(
+                "this engine was loaded from source text: only a file can be watched",
+            ));
+        };
+        let (warden, plan) = (Arc::clone(&self.warden), Arc::clone(&self.plan));
+        let hooks = crate::watch::Hooks {
+            refresh: Box::new(move |py| refresh(py, &warden, &plan)),
+            on_reload,
+            on_error,
+        };
+        let options = crate::watch::options(debounce, hooks)?;
+        let w = self.warden.watch(&path, options).map_err(|e| {
+            crate::errors::ConfigError::new_err(format!("cannot watch `{}`: {e}", path.display()))
+        })?;
+        Ok(crate::watch::Watch::new(w))
+    }
+
+    /// The metrics counters now (with `metrics=True`), as a dict: `decisions` by
+    /// `"kind/outcome"`, `by_status`, `by_route`, `by_rule`, `by_limit`,
+    /// `store_errors`, `reloads`, `reload_failures`, `log_dropped`,
+    /// `latency_buckets`, `latency_sum_ns`.
+    fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        crate::observe::snapshot_dict(py, &self.observe.metrics()?.snapshot())
+    }
+
+    /// The metrics (with `metrics=True`) in the Prometheus text exposition format.
+    fn prometheus(&self) -> PyResult<String> {
+        Ok(self.observe.metrics()?.prometheus())
+    }
+
+    /// Wait until every decision logged so far has reached the `decision_log` (its
+    /// callable returned, or the file is flushed). Does nothing without a log.
+    fn flush_decision_log(&self, py: Python<'_>) {
+        if let Some(log) = &self.observe.log {
+            // The writer may need the GIL to call a Python sink.
+            py.detach(|| log.flush());
+        }
     }
 
     /// The policy's file name, as decisions cite it.

@@ -13,6 +13,8 @@
 //! | `time.rs` | `time=`: aware `datetime` or RFC 3339 text |
 //! | `filter.rs` | `_residual_json`, `CannotFilter`: data filtering (wrapped by `warden/filter.py`) |
 //! | `runtime.rs` | the tokio runtime of `check_http_async`, results handed to asyncio |
+//! | `observe.rs` | `decision_log=` (a callable or a file) and `metrics=`: the core's decision log and counters |
+//! | `watch.rs` | `Engine.watch()` and `Watch`: reload on file change, the plan refreshed under the GIL |
 //! | `cli.rs` | `cli_main`: the `warden` command line, for the wheel's `warden` script |
 
 mod authn;
@@ -23,8 +25,10 @@ mod engine;
 mod errors;
 mod fastcall;
 mod filter;
+mod observe;
 mod runtime;
 mod time;
+mod watch;
 
 use pyo3::prelude::*;
 
@@ -37,6 +41,7 @@ fn _warden(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<decision::HttpDecision>()?;
     m.add_class::<decision::Diagnostic>()?;
     m.add_class::<authn::Authentication>()?;
+    m.add_class::<watch::Watch>()?;
     m.add("WardenError", py.get_type::<errors::WardenError>())?;
     m.add("PolicyError", py.get_type::<errors::PolicyError>())?;
     m.add("RequestError", py.get_type::<errors::RequestError>())?;
@@ -44,5 +49,7 @@ fn _warden(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CannotFilter", py.get_type::<filter::CannotFilter>())?;
     m.add_function(wrap_pyfunction!(filter::_residual_json, m)?)?;
     m.add_function(wrap_pyfunction!(cli::cli_main, m)?)?;
+    let close = wrap_pyfunction!(watch::_close_watches, m)?;
+    py.import("atexit")?.call_method1("register", (close,))?;
     Ok(())
 }

@@ -18,6 +18,7 @@ from ._warden import (
     PolicyError,
     RequestError,
     WardenError,
+    Watch,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "PolicyError",
     "RequestError",
     "WardenError",
+    "Watch",
 ]

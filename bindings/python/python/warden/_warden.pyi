@@ -1,7 +1,8 @@
 from datetime import datetime
 from os import PathLike
-from collections.abc import Awaitable
-from typing import Any, Final, Literal, Mapping, Sequence, final
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, Final, Literal, Mapping, Sequence, TypedDict, final
 
 Json = None | bool | int | float | str | list["Json"] | tuple["Json", ...] | set[str] | frozenset[str] | dict[str, "Json"]
 
@@ -99,6 +100,44 @@ class Authentication:
 
 OnStoreError = Literal["fail_closed", "fail_open", "fallback"]
 
+DecisionLog = Callable[[str], object] | str | PathLike[str]
+"""Where decision log lines go: a callable taking each JSON line (a `str`, called on
+the log's writer thread), or a file the lines are appended to."""
+
+class Metrics(TypedDict):
+    """`Engine.metrics()`: the counters at one moment."""
+
+    decisions: dict[str, int]
+    """Decisions by `"kind/outcome"`: `authorize/allow`, `http/deny`, ..."""
+    by_status: dict[int, int]
+    by_route: dict[str, int]
+    by_rule: dict[str, int]
+    by_limit: dict[str, int]
+    store_errors: int
+    reloads: int
+    reload_failures: int
+    log_dropped: int
+    latency_buckets: list[int]
+    latency_sum_ns: int
+
+@final
+class Watch:
+    """A running watch of an engine's policy file (`Engine.watch()`); a context
+    manager. `close()` stops it."""
+
+    def close(self) -> None:
+        """Stop watching; no reload happens after this returns."""
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` was called."""
+    def __enter__(self) -> Watch: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool: ...
+
 @final
 class Engine:
     """A loaded policy answering `authorize`, `check_http` and `authenticate`;
@@ -116,13 +155,21 @@ class Engine:
         redis_ca_file: str | PathLike[str] | None = None,
         on_store_error: OnStoreError | None = None,
         cache_size: int | None = None,
+        decision_log: DecisionLog | None = None,
+        decision_log_sample_rate: float | None = None,
+        metrics: bool = False,
     ) -> Engine:
         """Load and check a policy file; `PolicyError` lists its problems.
 
         Rate limits count in this process unless a shared store is given:
         `redis_url` (`redis://` or `rediss://`, TLS verified against the system's
         roots or only the PEM CA bundle `redis_ca_file`) or `redis_cluster` (seed
-        node URLs of a Redis Cluster; one live seed is enough)."""
+        node URLs of a Redis Cluster; one live seed is enough).
+
+        `decision_log` receives one JSON line per decision (a callable, or a file
+        path), sampled by `decision_log_sample_rate` (denials always kept); it
+        never carries a credential. `metrics=True` counts decisions and reloads
+        for `metrics()` and `prometheus()`."""
     @staticmethod
     def from_source(
         name: str,
@@ -136,6 +183,9 @@ class Engine:
         redis_ca_file: str | PathLike[str] | None = None,
         on_store_error: OnStoreError | None = None,
         cache_size: int | None = None,
+        decision_log: DecisionLog | None = None,
+        decision_log_sample_rate: float | None = None,
+        metrics: bool = False,
     ) -> Engine:
         """Load and check policy text named `name` (as decisions cite it); the
         options are those of `from_file`."""
@@ -199,6 +249,24 @@ class Engine:
         """Whether the policy has a `cookies` block."""
     def reload(self, path: str | PathLike[str] | None = None, *, source: str | None = None) -> None:
         """Swap in a new policy; on error the old one stays and `PolicyError` is raised."""
+    def watch(
+        self,
+        *,
+        debounce: float = 0.1,
+        on_reload: Callable[[], object] | None = None,
+        on_error: Callable[[PolicyError], object] | None = None,
+    ) -> Watch:
+        """Reload the policy file whenever it changes, until the `Watch` is closed.
+        A file that does not load leaves the old policy serving; `on_error` gets the
+        `PolicyError` (else it is logged on the `warden` logger). Callbacks run on
+        the watcher's thread."""
+    def metrics(self) -> Metrics:
+        """The counters now (the engine was loaded with `metrics=True`, else
+        `ConfigError`)."""
+    def prometheus(self) -> str:
+        """The counters in the Prometheus text exposition format."""
+    def flush_decision_log(self) -> None:
+        """Wait until every decision logged so far has reached the `decision_log`."""
     @property
     def name(self) -> str:
         """The policy's file name, as decisions cite it."""
