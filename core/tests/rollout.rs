@@ -670,3 +670,21 @@ route /api/** {
     assert!(good.reported.is_empty());
     assert_eq!(good.principal.map(|p| p.id), Some("svc".to_string()));
 }
+
+#[test]
+fn the_decision_cache_keeps_what_is_reported() {
+    let engine =
+        Engine::from_source("shop.warden", POLICY, Options::default().cache_size(64)).unwrap();
+    let other = write_order("u1", "u2", false);
+    let own = write_order("u1", "u1", false);
+    for _ in 0..3 {
+        assert_eq!(
+            engine.authorize(&other).reported.map(|r| r.rule),
+            Some(OWNER_RULE)
+        );
+        // The rule's read (`resource.owner`) is part of the key: no stale report.
+        assert!(engine.authorize(&own).reported.is_none());
+    }
+    let stats = engine.cache_stats();
+    assert_eq!((stats.hits, stats.misses), (4, 2));
+}
