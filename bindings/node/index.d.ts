@@ -47,6 +47,61 @@ export interface EngineOptions {
   redisCaFile?: string;
   onStoreError?: 'fail_closed' | 'fail_open' | 'fallback';
   cacheSize?: number;
+  /**
+   * The decision log: one JSON line per decision (never a credential), handed to this
+   * function on the event loop (never blocking a request: lines the queue cannot take
+   * are dropped and counted), or appended to this file.
+   */
+  decisionLog?: ((line: string) => void) | string;
+  /** The fraction of allowed decisions logged, 0 to 1 (denials are always logged). */
+  decisionLogSampleRate?: number;
+  /** Count decisions and reloads, for `metrics()` and `prometheus()`. */
+  metrics?: boolean;
+}
+
+/** `engine.metrics()`: the counters at one moment. */
+export interface MetricsSnapshot {
+  /** Decisions by `"kind/outcome"`: `authorize/allow`, `http/deny`, ... */
+  readonly decisions: Readonly<Record<string, number>>;
+  readonly byStatus: Readonly<Record<string, number>>;
+  readonly byRoute: Readonly<Record<string, number>>;
+  /** By deciding rule, requirement or limit (`file:line`). */
+  readonly byRule: Readonly<Record<string, number>>;
+  readonly byLimit: Readonly<Record<string, number>>;
+  readonly storeErrors: number;
+  /** Reloads that took effect. */
+  readonly reloads: number;
+  /** Reloads refused (the old policy kept serving). */
+  readonly reloadFailures: number;
+  readonly logDropped: number;
+  /** Decisions per latency bucket (0.5 µs to 1 s, then +Inf; not cumulative). */
+  readonly latencyBuckets: readonly number[];
+  readonly latencySumNs: number;
+}
+
+/** `engine.decisionLogStats()`. */
+export interface DecisionLogStats {
+  readonly written: number;
+  readonly dropped: number;
+  readonly sampledOut: number;
+  readonly writeErrors: number;
+}
+
+export interface WatchOptions {
+  /** Quiet time after the last change before the file is read, in ms (default 100). */
+  debounce?: number;
+  /** After a reload took effect. */
+  onReload?: () => void;
+  /** A file that does not load: the old policy keeps serving (default: `console.error`). */
+  onError?: (error: PolicyError) => void;
+}
+
+/** A running watch of an engine's policy file; runs until `close()`. */
+export class Watch {
+  private constructor();
+  /** Stop watching; no reload happens after this returns. */
+  close(): void;
+  readonly closed: boolean;
 }
 
 export interface Diagnostic {
@@ -237,6 +292,19 @@ export class Engine {
   /** `checkHttp` without blocking the event loop (use it with a Redis store). */
   checkHttpAsync(request: HttpRequest): Promise<HttpDecision>;
   reload(pathOrSource?: string | { source: string }): void;
+  /**
+   * Reload the policy file whenever it changes, until the watch is closed; a file that
+   * does not load leaves the old policy serving. Reloads take effect on the event loop.
+   */
+  watch(options?: WatchOptions): Watch;
+  /** The counters now (loaded with `metrics: true`; else throws ConfigError). */
+  metrics(): MetricsSnapshot;
+  /** The counters in the Prometheus text exposition format. */
+  prometheus(): string;
+  /** Resolves once every decision logged so far has reached the `decisionLog`. */
+  flushDecisionLog(): Promise<void>;
+  /** The decision log's counts, or null without a log. */
+  decisionLogStats(): DecisionLogStats | null;
   /**
    * Identity only: the policy's `auth` blocks applied to the request's headers (and
    * `time`); no route, limit or requirement is looked at.

@@ -107,9 +107,9 @@ function isObject(v) {
 function nativeOptions(opts, what) {
   if (opts === undefined || opts === null) return undefined;
   if (!isObject(opts)) throw new ConfigError(`${what}: options must be an object`);
-  const { env, secrets, config, redisUrl, redisCluster, redisCaFile, onStoreError, cacheSize, ...rest } = opts;
+  const { env, secrets, config, redisUrl, redisCluster, redisCaFile, onStoreError, cacheSize, decisionLog, decisionLogSampleRate, metrics, ...rest } = opts;
   const unknown = Object.keys(rest);
-  if (unknown.length) throw new ConfigError(`unknown option \`${unknown[0]}\`; expected env, secrets, config, redisUrl, redisCluster, redisCaFile, onStoreError, cacheSize`);
+  if (unknown.length) throw new ConfigError(`unknown option \`${unknown[0]}\`; expected env, secrets, config, redisUrl, redisCluster, redisCaFile, onStoreError, cacheSize, decisionLog, decisionLogSampleRate, metrics`);
   const check = (v, type, name) => {
     if (v !== undefined && v !== null && typeof v !== type) throw new ConfigError(`\`${name}\` must be a ${type}`);
   };
@@ -121,6 +121,11 @@ function nativeOptions(opts, what) {
   }
   check(onStoreError, 'string', 'onStoreError');
   check(cacheSize, 'number', 'cacheSize');
+  check(decisionLogSampleRate, 'number', 'decisionLogSampleRate');
+  check(metrics, 'boolean', 'metrics');
+  if (decisionLog != null && typeof decisionLog !== 'function' && typeof decisionLog !== 'string') {
+    throw new ConfigError('`decisionLog` must be a function (taking each line, a string) or a file path');
+  }
   if (cacheSize != null && !(Number.isInteger(cacheSize) && cacheSize >= 0 && cacheSize < 2 ** 32)) {
     throw new ConfigError('`cacheSize` must be a whole number of entries');
   }
@@ -129,8 +134,64 @@ function nativeOptions(opts, what) {
       throw new ConfigError(`\`${name}\` must map names to string values`);
     }
   }
-  return { env: env ?? undefined, secrets: secrets ?? undefined, config: config ?? undefined, redisUrl: redisUrl ?? undefined, redisCluster: redisCluster ?? undefined, redisCaFile: redisCaFile ?? undefined, onStoreError: onStoreError ?? undefined, cacheSize: cacheSize ?? undefined };
+  return {
+    env: env ?? undefined, secrets: secrets ?? undefined, config: config ?? undefined, redisUrl: redisUrl ?? undefined,
+    redisCluster: redisCluster ?? undefined, redisCaFile: redisCaFile ?? undefined, onStoreError: onStoreError ?? undefined,
+    cacheSize: cacheSize ?? undefined, decisionLogFile: typeof decisionLog === 'string' ? decisionLog : undefined,
+    decisionLogSampleRate: decisionLogSampleRate ?? undefined, metrics: metrics ?? undefined,
+  };
 }
+
+// A `decisionLog` function as the addon calls it: each line, then `null` once every
+// line before a flush has been delivered (resolving `flushDecisionLog()`). A throwing
+// log function loses its line and is reported as a process warning; deciding goes on.
+function logSink(opts) {
+  const f = isObject(opts) ? opts.decisionLog : undefined;
+  if (typeof f !== 'function') return null;
+  const waiters = [];
+  const fn = (line) => {
+    if (line == null) {
+      const w = waiters.shift();
+      if (w) w();
+      return;
+    }
+    try {
+      f(line);
+    } catch (e) {
+      process.emitWarning(`the decisionLog function threw: ${e && e.message}`, 'WardenWarning');
+    }
+  };
+  return { fn, waiters };
+}
+
+/** A running watch of an engine's policy file (`engine.watch()`); `close()` stops it. */
+class Watch {
+  #n;
+  #done;
+
+  /** @internal made by Engine#watch */
+  constructor(nativeWatch, done) {
+    this.#n = nativeWatch;
+    this.#done = done;
+  }
+
+  /** Stop watching; no reload happens after this returns. */
+  close() {
+    this.#n.close();
+    this.#done(this);
+  }
+
+  /** Whether `close()` was called. */
+  get closed() {
+    return this.#n.closed;
+  }
+}
+
+const METRIC_KEYS = {
+  decisions: 'decisions', by_status: 'byStatus', by_route: 'byRoute', by_rule: 'byRule', by_limit: 'byLimit',
+  store_errors: 'storeErrors', reloads: 'reloads', reload_failures: 'reloadFailures', log_dropped: 'logDropped',
+  latency_buckets: 'latencyBuckets', latency_sum_ns: 'latencySumNs',
+};
 
 class Engine {
   #n;
@@ -144,27 +205,112 @@ class Engine {
   // overwritten the buffer, so the outer call must not use it.
   #calls = 0;
 
+  // The decision log's function and flush waiters (`logSink`), or null.
+  #log = null;
+  // Watches running until closed: a watch lives as long as it is not closed, whether
+  // or not the caller keeps its handle (as `fs.watch`).
+  #watches = new Set();
+
   /** @internal use Engine.fromFile / Engine.fromSource */
-  constructor(nativeEngine) {
+  constructor(nativeEngine, log) {
     if (!(nativeEngine instanceof native.NativeEngine)) {
       throw new ConfigError('use Engine.fromFile(path, options) or Engine.fromSource(name, text, options)');
     }
     this.#n = nativeEngine;
+    this.#log = log ?? null;
     this.#plan();
   }
 
   static fromFile(file, options) {
     if (typeof file !== 'string') throw new ConfigError('`path` must be a string');
-    const r = native.loadFile(file, nativeOptions(options, 'Engine.fromFile'));
-    if (r instanceof native.NativeEngine) return new Engine(r);
+    const opts = nativeOptions(options, 'Engine.fromFile');
+    const log = logSink(options);
+    const r = native.loadFile(file, opts, log ? log.fn : undefined);
+    if (r instanceof native.NativeEngine) return new Engine(r, log);
     throw failureToError(r);
   }
 
   static fromSource(name, text, options) {
     if (typeof name !== 'string' || typeof text !== 'string') throw new ConfigError('`name` and `text` must be strings');
-    const r = native.loadSource(name, text, nativeOptions(options, 'Engine.fromSource'));
-    if (r instanceof native.NativeEngine) return new Engine(r);
+    const opts = nativeOptions(options, 'Engine.fromSource');
+    const log = logSink(options);
+    const r = native.loadSource(name, text, opts, log ? log.fn : undefined);
+    if (r instanceof native.NativeEngine) return new Engine(r, log);
     throw failureToError(r);
+  }
+
+  /**
+   * Reload the policy file whenever it changes, until `close()`. Changes settle for
+   * `debounce` ms first (an editor's save loads once). After a reload `onReload()` is
+   * called; a file that does not load leaves the old policy serving and
+   * `onError(PolicyError)` is called (without it, the error is written with
+   * `console.error`). The watch does not keep the process alive.
+   */
+  watch(options) {
+    if (options !== undefined && !isObject(options)) throw new ConfigError('watch: options must be an object');
+    const { debounce = 100, onReload, onError, ...rest } = options ?? {};
+    const unknown = Object.keys(rest);
+    if (unknown.length) throw new ConfigError(`unknown option \`${unknown[0]}\`; expected debounce, onReload, onError`);
+    if (!(Number.isInteger(debounce) && debounce >= 0 && debounce < 2 ** 32)) {
+      throw new ConfigError('`debounce` must be a whole number of milliseconds');
+    }
+    for (const [name, f] of [['onReload', onReload], ['onError', onError]]) {
+      if (f != null && typeof f !== 'function') throw new ConfigError(`\`${name}\` must be a function`);
+    }
+    // On the event loop, between two requests: the new plan and its slots together.
+    const report = (failure) => {
+      if (failure == null) {
+        if (this.#n.adopt()) this.#plan();
+        if (onReload) onReload();
+        return;
+      }
+      const err = failureToError(failure);
+      if (onError) onError(err);
+      else console.error(`warden: reload refused, the old policy stays: ${err.message}`);
+    };
+    const r = this.#n.watch(debounce, report);
+    if (!(r instanceof native.NativeWatch)) throw failureToError(r);
+    const w = new Watch(r, (done) => this.#watches.delete(done));
+    this.#watches.add(w);
+    return w;
+  }
+
+  /** The metrics counters now (loaded with `metrics: true`, else a ConfigError). */
+  metrics() {
+    const j = this.#n.metricsJson();
+    if (j == null) throw new ConfigError('this engine counts nothing: load it with `metrics: true`');
+    const s = JSON.parse(j);
+    const out = {};
+    for (const [k, v] of Object.entries(s)) out[METRIC_KEYS[k] ?? k] = v;
+    return out;
+  }
+
+  /** The metrics counters in the Prometheus text exposition format. */
+  prometheus() {
+    const t = this.#n.prometheus();
+    if (t == null) throw new ConfigError('this engine counts nothing: load it with `metrics: true`');
+    return t;
+  }
+
+  /** Resolves once every decision logged so far has reached the `decisionLog`. */
+  async flushDecisionLog() {
+    for (;;) {
+      const r = this.#n.flushDecisionLog();
+      if (r === 0) return;
+      if (r === 1) {
+        // The log's threadsafe function does not keep the loop alive (it is weak): a
+        // timer does, until the marker has come through.
+        const alive = setInterval(() => {}, 60000);
+        return new Promise((resolve) => this.#log.waiters.push(resolve)).finally(() => clearInterval(alive));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** The decision log's counts (`written`, `dropped`, `sampledOut`, `writeErrors`), or null without one. */
+  decisionLogStats() {
+    const j = this.#n.decisionLogStats();
+    return j == null ? null : JSON.parse(j);
   }
 
   #plan() {
@@ -528,7 +674,7 @@ function freezeHttp(out) {
   return Object.freeze(out);
 }
 
-module.exports = { Engine, WardenError, PolicyError, RequestError, ConfigError, CannotFilter };
+module.exports = { Engine, Watch, WardenError, PolicyError, RequestError, ConfigError, CannotFilter };
 // Loaded after the exports it uses.
 module.exports.express = require('./express').express;
 module.exports.fetchGuard = require('./fetch').fetchGuard;

@@ -2,8 +2,10 @@
 //! wraps it in the public `Engine` class.
 
 use crate::authn;
+use crate::observe::{LogCallback, LogRequest, Observe};
 use crate::packed;
 use crate::raw::Js;
+use crate::watch::{NativeWatch, WatchCallback};
 use arc_swap::ArcSwap;
 use napi::bindgen_prelude::{Either, PromiseRaw, Unknown};
 use napi::{Env, JsValue, Status};
@@ -30,6 +32,12 @@ pub struct LoadOptions {
     /// "closed" (default), "open" or "fallback".
     pub on_store_error: Option<String>,
     pub cache_size: Option<u32>,
+    /// The decision log's file (a callback is passed beside the options).
+    pub decision_log_file: Option<String>,
+    /// The fraction of allowed decisions logged (denials are always logged).
+    pub decision_log_sample_rate: Option<f64>,
+    /// Count decisions and reloads for `metricsJson` / `prometheus`.
+    pub metrics: Option<bool>,
 }
 
 /// One diagnostic of a policy that does not load.
@@ -80,7 +88,7 @@ fn u32_of(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn policy_failure(e: &warden::LoadError) -> Failure {
+pub(crate) fn policy_failure(e: &warden::LoadError) -> Failure {
     let data = PolicyErrorData::from(e);
     Failure {
         kind: "policy".into(),
@@ -122,15 +130,29 @@ enum Origin {
 #[napi]
 #[derive(Debug)]
 pub struct NativeEngine {
-    warden: Warden,
+    /// Shared with a watch's thread, which reloads it.
+    warden: Arc<Warden>,
     origin: Mutex<Origin>,
     /// Shared with the fast path's functions (`fast.rs`), which outlive no reload.
     plan: Arc<ArcSwap<Plan>>,
+    observe: Observe,
 }
 
-fn options(o: Option<LoadOptions>) -> Result<warden::Options, Failure> {
+fn options(
+    o: Option<LoadOptions>,
+    log: Option<LogCallback>,
+) -> Result<(warden::Options, Observe), Failure> {
     let o = o.unwrap_or_default();
-    HostOptions {
+    let observe = Observe::new(
+        LogRequest {
+            callback: log,
+            file: o.decision_log_file,
+            sample_rate: o.decision_log_sample_rate,
+        },
+        o.metrics.unwrap_or(false),
+    )
+    .map_err(config_failure)?;
+    let options = HostOptions {
         env: o.env,
         secrets: o.secrets.unwrap_or_default().into_iter().collect(),
         config: o.config.unwrap_or_default().into_iter().collect(),
@@ -141,28 +163,42 @@ fn options(o: Option<LoadOptions>) -> Result<warden::Options, Failure> {
         cache_size: o.cache_size.map(|n| n as usize),
     }
     .to_options()
-    .map_err(|e| config_failure(e.message))
+    .map_err(|e| config_failure(e.message))?;
+    Ok((observe.apply(options), observe))
 }
 
 fn wrap(
     loaded: Result<Warden, warden::LoadError>,
     origin: Origin,
+    observe: Observe,
 ) -> Either<NativeEngine, Failure> {
     match loaded {
         Ok(warden) => Either::A(NativeEngine {
             plan: Arc::new(ArcSwap::from_pointee(Plan::new(warden.engine()))),
-            warden,
+            warden: Arc::new(warden),
             origin: Mutex::new(origin),
+            observe,
         }),
         Err(e) => Either::B(policy_failure(&e)),
     }
 }
 
-/// Load a policy file: the engine, or what went wrong as data.
+/// Load a policy file: the engine, or what went wrong as data. `log` receives the
+/// decision log's lines (see `observe.rs`).
 #[napi]
-pub fn load_file(path: String, opts: Option<LoadOptions>) -> Either<NativeEngine, Failure> {
-    match options(opts) {
-        Ok(o) => wrap(Warden::from_file(&path, o), Origin::File(path.into())),
+pub fn load_file(
+    path: String,
+    opts: Option<LoadOptions>,
+    #[napi(ts_arg_type = "((line: string | null) => void) | undefined | null")] log: Option<
+        LogCallback,
+    >,
+) -> Either<NativeEngine, Failure> {
+    match options(opts, log) {
+        Ok((o, observe)) => wrap(
+            Warden::from_file(&path, o),
+            Origin::File(path.into()),
+            observe,
+        ),
         Err(f) => Either::B(f),
     }
 }
@@ -173,9 +209,16 @@ pub fn load_source(
     name: String,
     text: String,
     opts: Option<LoadOptions>,
+    #[napi(ts_arg_type = "((line: string | null) => void) | undefined | null")] log: Option<
+        LogCallback,
+    >,
 ) -> Either<NativeEngine, Failure> {
-    match options(opts) {
-        Ok(o) => wrap(Warden::from_source(&name, &text, o), Origin::Source(name)),
+    match options(opts, log) {
+        Ok((o, observe)) => wrap(
+            Warden::from_source(&name, &text, o),
+            Origin::Source(name),
+            observe,
+        ),
         Err(f) => Either::B(f),
     }
 }
@@ -426,5 +469,75 @@ impl NativeEngine {
     #[napi(getter)]
     pub fn name(&self) -> String {
         self.warden.engine().name().to_owned()
+    }
+
+    /// Reload the policy file on every change (see `watch.rs`); `on_event` gets `null`
+    /// after a reload took effect, else the failure. A config failure when the engine
+    /// was loaded from text or the directory cannot be watched.
+    #[napi]
+    pub fn watch(
+        &self,
+        debounce_ms: u32,
+        #[napi(ts_arg_type = "(failure: Failure | null) => void")] on_event: WatchCallback,
+    ) -> Either<NativeWatch, Failure> {
+        let origin = self
+            .origin
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let Origin::File(path) = origin else {
+            return Either::B(config_failure(
+                "this engine was loaded from source text: only a file can be watched".into(),
+            ));
+        };
+        match self
+            .warden
+            .watch(&path, crate::watch::options(debounce_ms, on_event))
+        {
+            Ok(w) => Either::A(NativeWatch::new(w)),
+            Err(e) => Either::B(config_failure(format!(
+                "cannot watch `{}`: {e}",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Switch to the plan of the policy in force, after a watch reloaded it; whether
+    /// the plan changed (then `index.js` reads the new slots).
+    #[napi]
+    pub fn adopt(&self) -> bool {
+        let current = self.warden.engine();
+        if Arc::ptr_eq(self.plan.load().engine(), &current) {
+            return false;
+        }
+        self.plan.store(Arc::new(Plan::new(current)));
+        true
+    }
+
+    /// The metrics counters as JSON text (the core's `MetricsSnapshot`), or null
+    /// without `metrics: true`.
+    #[napi]
+    pub fn metrics_json(&self) -> Option<String> {
+        let m = self.observe.metrics.as_ref()?;
+        serde_json::to_string(&m.snapshot()).ok()
+    }
+
+    /// The metrics in the Prometheus text format, or null without `metrics: true`.
+    #[napi]
+    pub fn prometheus(&self) -> Option<String> {
+        Some(self.observe.metrics.as_ref()?.prometheus())
+    }
+
+    /// Flush the decision log: 0 done, 1 a `null` is queued behind the lines to the
+    /// callback, 2 the callback's queue is full (let the event loop run, then again).
+    #[napi]
+    pub fn flush_decision_log(&self) -> u32 {
+        self.observe.flush() as u32
+    }
+
+    /// The decision log's counts as JSON text, or null without a log.
+    #[napi]
+    pub fn decision_log_stats(&self) -> Option<String> {
+        self.observe.log_stats().map(|v| v.to_string())
     }
 }

@@ -9,6 +9,8 @@
 //! | `filter.rs` | data filtering: the residual (and its SQL) of a filter request, errors as data |
 //! | `packed.rs` | the one-string request `index.js` sends -> the plan's reused request, by the rules of the request JSON |
 //! | `fast.rs` | the fast path: requests as string ids in a buffer shared with `index.js`, decided by a raw N-API function |
+//! | `observe.rs` | `decisionLog` (a callback through a threadsafe function, or a file) and `metrics` |
+//! | `watch.rs` | `NativeEngine.watch` and `NativeWatch`: reload on file change, reported to `index.js` |
 //! | `raw.rs` | the N-API string read into a reused buffer |
 //!
 //! `unsafe` is confined to `raw.rs`, `fast.rs` and the one call that hands `fast.rs`
@@ -18,5 +20,7 @@ mod authn;
 mod engine;
 mod fast;
 mod filter;
+mod observe;
 mod packed;
 mod raw;
+mod watch;

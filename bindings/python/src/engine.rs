@@ -208,6 +208,12 @@ fn raw_body(body: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<u8>>> {
 }
 
 impl Engine {
+    /// Where the policy came from. Held only for a copy or an assignment, never across
+    /// a call that releases the GIL.
+    fn origin(&self) -> std::sync::MutexGuard<'_, Origin> {
+        self.origin.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The engine in force now (for `filter.rs`).
     pub(crate) fn current(&self) -> std::sync::Arc<warden::Engine> {
         self.warden.engine()
@@ -477,8 +483,10 @@ impl Engine {
         path: Option<PathBuf>,
         source: Option<String>,
     ) -> PyResult<()> {
-        let mut origin = self.origin.lock().unwrap_or_else(|e| e.into_inner());
-        let result = match (source, path, origin.clone()) {
+        // The lock is never held across a load: the load releases the GIL, and a thread
+        // that holds the GIL while it waits for this lock would never let it back.
+        let origin = self.origin().clone();
+        let result = match (source, path, origin) {
             (Some(text), _, Origin::Source(name)) => {
                 py.detach(|| self.warden.reload_source(&name, &text))
             }
@@ -489,7 +497,7 @@ impl Engine {
             (None, Some(p), _) => {
                 let r = py.detach(|| self.warden.reload_file(&p));
                 if r.is_ok() {
-                    *origin = Origin::File(p);
+                    *self.origin() = Origin::File(p);
                 }
                 r
             }
@@ -518,12 +526,7 @@ impl Engine {
         on_reload: Option<Py<PyAny>>,
         on_error: Option<Py<PyAny>>,
     ) -> PyResult<crate::watch::Watch> {
-        let Origin::File(path) = self
-            .origin
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-        else {
+        let Origin::File(path) = self.origin().clone() else {
             return Err(crate::errors::ConfigError::new_err(
                 "this engine was loaded from source text: only a file can be watched",
             ));

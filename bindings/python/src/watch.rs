@@ -141,12 +141,7 @@ impl Drop for Watch {
     fn drop(&mut self) {
         // Collected without `close()`: stopping waits for the watcher's thread, which
         // may wait for the GIL this thread holds, so another thread does the waiting.
-        if let Some(w) = self
-            .inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
+        if let Some(w) = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = std::thread::Builder::new()
                 .name("warden-watch-stop".into())
                 .spawn(move || drop(w));

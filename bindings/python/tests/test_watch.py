@@ -196,3 +196,27 @@ def test_the_interpreter_exits_with_a_watch_running(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], timeout=60, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_concurrent_reloads_and_watches_do_not_deadlock(tmp_path: Path) -> None:
+    # A reload loads with the GIL released: it must not hold a lock another thread
+    # waits for with the GIL held (a second reload, or watch()).
+    path = tmp_path / "p.warden"
+    big = A + "".join(f"role extra{i}\ngrant extra{i}: a:read, b:write\n" for i in range(300))
+    path.write_text(big)
+    engine = warden.Engine.from_file(path)
+
+    def reloads() -> None:
+        for _ in range(30):
+            engine.reload()
+
+    def watches() -> None:
+        for _ in range(30):
+            engine.watch().close()
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (reloads, reloads, watches)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "deadlocked"

@@ -123,7 +123,8 @@ class Metrics(TypedDict):
 @final
 class Watch:
     """A running watch of an engine's policy file (`Engine.watch()`); a context
-    manager. `close()` stops it."""
+    manager. `close()` stops it, and so does collecting it: keep it while it should
+    run."""
 
     def close(self) -> None:
         """Stop watching; no reload happens after this returns."""
