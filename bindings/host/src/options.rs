@@ -202,7 +202,10 @@ mod tests {
             ..HostOptions::default()
         };
         let err = message(db);
-        assert!(err.starts_with("redis_cluster: ") && err.contains("database 0"), "{err}");
+        assert!(
+            err.starts_with("redis_cluster: ") && err.contains("database 0"),
+            "{err}"
+        );
         assert!(!err.contains("hunter2"), "{err}");
         let insecure = HostOptions {
             redis_url: Some("rediss://127.0.0.1:6380/#insecure".into()),
