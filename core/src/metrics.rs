@@ -110,8 +110,9 @@ impl Labelled {
 /// ```
 #[derive(Debug)]
 pub struct Metrics {
-    /// [authorize, http] x [allow, deny].
-    outcomes: [[AtomicU64; 2]; 2],
+    /// Decisions by [authorize, http] x [allow, deny] x status, one counter each: the
+    /// outcome totals and the per-status totals are sums of these at export, so a
+    /// decision pays one increment for both.
     statuses: Box<[AtomicU64]>,
     routes: Labelled,
     rules: Labelled,
@@ -131,8 +132,7 @@ pub struct Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Metrics {
-            outcomes: Default::default(),
-            statuses: (0..STATUSES).map(|_| AtomicU64::new(0)).collect(),
+            statuses: (0..4 * STATUSES).map(|_| AtomicU64::new(0)).collect(),
             routes: Labelled::default(),
             rules: Labelled::default(),
             limits: Labelled::default(),
@@ -191,10 +191,10 @@ impl Metrics {
     /// Counts one decision; `latency_ns` goes to the histogram.
     #[inline]
     pub(crate) fn decision(&self, kind: Kind, allowed: bool, status: u16, latency_ns: u64) {
-        let k = usize::from(kind == Kind::Http);
-        self.outcomes[k][usize::from(!allowed)].fetch_add(1, Ordering::Relaxed);
+        let k = usize::from(kind == Kind::Http) * 2 + usize::from(!allowed);
         let s = usize::from(status);
-        self.statuses[if s < STATUSES { s } else { 0 }].fetch_add(1, Ordering::Relaxed);
+        self.statuses[k * STATUSES + if s < STATUSES { s } else { 0 }]
+            .fetch_add(1, Ordering::Relaxed);
         // Most decisions take a few microseconds: a short linear scan.
         let bucket = LATENCY_BUCKETS_NS
             .iter()
@@ -261,18 +261,17 @@ impl Metrics {
 
     /// The counters now.
     pub fn snapshot(&self) -> MetricsSnapshot {
+        let count = |k: usize, s: usize| self.statuses[k * STATUSES + s].load(Ordering::Relaxed);
         let mut decisions = BTreeMap::new();
         for (k, kind) in ["authorize", "http"].into_iter().enumerate() {
             for (o, outcome) in ["allow", "deny"].into_iter().enumerate() {
-                decisions.insert(
-                    format!("{kind}/{outcome}"),
-                    self.outcomes[k][o].load(Ordering::Relaxed),
-                );
+                let n = (0..STATUSES).map(|s| count(k * 2 + o, s)).sum();
+                decisions.insert(format!("{kind}/{outcome}"), n);
             }
         }
         let by_status = (0..STATUSES)
             .filter_map(|s| {
-                let n = self.statuses[s].load(Ordering::Relaxed);
+                let n: u64 = (0..4).map(|k| count(k, s)).sum();
                 (n > 0).then(|| (u16::try_from(s).unwrap_or(0), n))
             })
             .collect();

@@ -43,10 +43,18 @@ struct Slot {
     reported: Option<Counter>,
 }
 
-/// Texts of one engine by address, sorted: a decision's `&'e str` borrow these very
-/// strings, so a lookup is a binary search over integers, with no hashing or locking.
+/// Texts of one engine by address: a decision's `&'e str` borrow these very strings,
+/// so a lookup hashes one integer into an open-addressed table (linear probing, at
+/// most half full), with no string hashing or locking. A binary search over the
+/// addresses cost ~50 instructions per lookup on a 200-route policy; a probe costs ~10.
 #[derive(Debug, Default)]
-struct Index(Vec<Slot>);
+struct Index {
+    slots: Vec<Slot>,
+    /// Power-of-two table of `slot index + 1` (0: empty), built by `seal`.
+    table: Box<[u32]>,
+    /// `64 - log2(table.len())`: the hash's top bits pick the bucket.
+    shift: u32,
+}
 
 fn key(s: &str) -> usize {
     s.as_ptr() as usize
@@ -54,7 +62,7 @@ fn key(s: &str) -> usize {
 
 impl Index {
     fn add(&mut self, s: &str, count: Option<Counter>, limit: Option<(Arc<str>, Option<Counter>)>) {
-        self.0.push(Slot {
+        self.slots.push(Slot {
             key: key(s),
             text: s.into(),
             count,
@@ -65,23 +73,49 @@ impl Index {
 
     /// Gives the text last added a counter of what it would have refused.
     fn reporting(&mut self, counter: Option<Counter>) {
-        if let Some(s) = self.0.last_mut() {
+        if let Some(s) = self.slots.last_mut() {
             s.reported = counter;
         }
     }
 
-    fn sort(&mut self) {
-        self.0.sort_by_key(|s| s.key);
-        self.0.dedup_by_key(|s| s.key);
+    #[inline]
+    fn bucket(&self, k: usize) -> usize {
+        // Fibonacci hashing: the addresses differ in their middle bits, the multiply
+        // spreads them to the top ones.
+        ((k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// Drops repeated texts and builds the table (at load, once).
+    fn seal(&mut self) {
+        self.slots.sort_by_key(|s| s.key);
+        self.slots.dedup_by_key(|s| s.key);
+        let size = (self.slots.len() * 2).max(2).next_power_of_two();
+        self.shift = 64 - size.trailing_zeros();
+        let mut table = vec![0u32; size].into_boxed_slice();
+        for (i, slot) in self.slots.iter().enumerate() {
+            let mut b = self.bucket(slot.key);
+            while table[b] != 0 {
+                b = (b + 1) & (size - 1);
+            }
+            table[b] = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        }
+        self.table = table;
     }
 
     #[inline]
     fn get(&self, s: &str) -> Option<&Slot> {
         let k = key(s);
-        self.0
-            .binary_search_by_key(&k, |s| s.key)
-            .ok()
-            .and_then(|i| self.0.get(i))
+        let mask = self.table.len().checked_sub(1)?;
+        let mut b = self.bucket(k);
+        loop {
+            let slot = self
+                .slots
+                .get((*self.table.get(b)? as usize).checked_sub(1)?)?;
+            if slot.key == k {
+                return Some(slot);
+            }
+            b = (b + 1) & mask;
+        }
     }
 }
 
@@ -182,8 +216,8 @@ impl Observer {
             rules.add(&l.loc, rule(&l.loc), Some((name, refused)));
             rules.reporting(reported(&l.loc, l.report_only));
         }
-        rules.sort();
-        routes.sort();
+        rules.seal();
+        routes.seal();
         let fields = log.map_or_else(Vec::new, |log| {
             log.fields()
                 .iter()
@@ -470,5 +504,35 @@ fn outcome(allowed: bool) -> Outcome {
         Outcome::Allow
     } else {
         Outcome::Deny
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Index;
+
+    #[test]
+    fn every_text_is_found_by_its_address_and_no_other_is() {
+        // Enough texts that buckets collide and probes wrap around the table's end.
+        let texts: Vec<String> = (0..1_000).map(|i| format!("app.warden:{i}")).collect();
+        let mut index = Index::default();
+        assert!(
+            index.get(&texts[0]).is_none(),
+            "an unsealed index finds nothing"
+        );
+        for t in &texts {
+            index.add(t, None, None);
+        }
+        // A text added twice (a line that is both a rule and a grant) is kept once.
+        index.add(&texts[7], None, None);
+        index.seal();
+        assert_eq!(index.slots.len(), texts.len());
+        for t in &texts {
+            let slot = index.get(t).expect("an added text is found");
+            assert_eq!(&*slot.text, t.as_str());
+        }
+        // Same contents, another address: not the engine's text.
+        let copy = texts[3].clone();
+        assert!(index.get(&copy).is_none());
     }
 }
