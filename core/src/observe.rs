@@ -509,6 +509,8 @@ fn outcome(allowed: bool) -> Outcome {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::expect_used, reason = "tests")]
+
     use super::Index;
 
     #[test]

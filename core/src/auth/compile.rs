@@ -4,6 +4,7 @@
 
 use super::api_key::{parse_sha256, ApiKey, ApiKeys, KeyValue};
 use super::claims::{ClaimMap, ClaimPath};
+use super::hs::HmacKeys;
 use super::jwe::{Jwe, JweKey};
 use super::jwt::{validation, Jwt, JwtKey};
 use super::lifetime::TokenRules;
@@ -245,11 +246,18 @@ fn jwt(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Option<J
                 Some(kid) => format!("jwt:{name}#{kid}"),
                 None => format!("jwt:{name}"),
             };
+            let validation = validation(&fit, &issuer, &audience);
+            // A shared secret also gets its keyed hash states (`hs.rs`); PEM and JWKS
+            // keys are verified by `jsonwebtoken` alone.
+            let hmac = matches!(r.kind, KeyKind::Secret)
+                .then(|| HmacKeys::new(value.expose().as_bytes(), &fit, &validation))
+                .flatten();
             keys.push(JwtKey {
                 label: label.into(),
                 kid: kid.map(Into::into),
                 key,
-                validation: validation(&fit, &issuer, &audience),
+                validation,
+                hmac,
             });
         }
     }

@@ -12,7 +12,7 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use cbc::cipher::{block_padding::Pkcs7, BlockDecryptMut, KeyIvInit};
+use cbc::cipher::{block_padding::Pkcs7, BlockDecryptMut, InnerIvInit};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use serde_json::Value as Json;
@@ -26,10 +26,29 @@ const MAX_TOKEN_BYTES: usize = 64 * 1024;
 pub(crate) struct JweKey {
     /// `nextauth:AUTH_SECRET`.
     pub label: Box<str>,
-    /// A256CBC-HS512: MAC key (first half) then AES-256 key.
-    cbc_hs512: [u8; 64],
-    /// A256GCM.
-    gcm: [u8; 32],
+    /// The derived keys as keyed states: what each cookie would otherwise rebuild (two
+    /// SHA-512 blocks of HMAC key padding, two AES key schedules), built once at load.
+    ready: Box<Ready>,
+}
+
+/// The keyed states of a [`JweKey`]: A256CBC-HS512's MAC key (the first half of its
+/// 64 derived bytes) and AES-256 key (the second), and A256GCM's key.
+#[derive(Clone)]
+struct Ready {
+    mac: Hmac<Sha512>,
+    aes: aes::Aes256,
+    gcm: Aes256Gcm,
+}
+
+impl Ready {
+    fn new(cbc_hs512: &[u8; 64], gcm: &[u8; 32]) -> Option<Ready> {
+        let (mac_key, enc_key) = cbc_hs512.split_at(32);
+        Some(Ready {
+            mac: <Hmac<Sha512> as Mac>::new_from_slice(mac_key).ok()?,
+            aes: <aes::Aes256 as KeyInit>::new_from_slice(enc_key).ok()?,
+            gcm: Aes256Gcm::new_from_slice(gcm).ok()?,
+        })
+    }
 }
 
 // The derived keys decrypt every session: only the label is ever printed.
@@ -51,12 +70,14 @@ fn hkdf(secret: &[u8], salt: &str, out: &mut [u8]) -> bool {
 impl JweKey {
     /// Derive the keys of `secret` for the cookie `salt`, as `@auth/core` does.
     pub(crate) fn derive(label: &str, secret: &[u8], salt: &str) -> Option<JweKey> {
-        let mut key = JweKey {
+        let (mut cbc_hs512, mut gcm) = ([0; 64], [0; 32]);
+        if !(hkdf(secret, salt, &mut cbc_hs512) && hkdf(secret, salt, &mut gcm)) {
+            return None;
+        }
+        Some(JweKey {
             label: label.into(),
-            cbc_hs512: [0; 64],
-            gcm: [0; 32],
-        };
-        (hkdf(secret, salt, &mut key.cbc_hs512) && hkdf(secret, salt, &mut key.gcm)).then_some(key)
+            ready: Box::new(Ready::new(&cbc_hs512, &gcm)?),
+        })
     }
 }
 
@@ -121,32 +142,30 @@ fn parts(token: &str) -> Option<Parts<'_>> {
 
 /// RFC 7518 §5.2.2.2: the tag is the first half of HMAC-SHA-512 over
 /// AAD || IV || ciphertext || AL, checked (in constant time) before decrypting.
-fn cbc_hs512(key: &[u8; 64], p: &Parts<'_>) -> Option<Vec<u8>> {
-    let (mac_key, enc_key) = key.split_at(32);
+fn cbc_hs512(key: &Ready, p: &Parts<'_>) -> Option<Vec<u8>> {
     if p.iv.len() != 16 || p.tag.len() != 32 {
         return None;
     }
-    let mut mac = <Hmac<Sha512> as Mac>::new_from_slice(mac_key).ok()?;
+    let mut mac = key.mac.clone();
     mac.update(p.aad);
     mac.update(&p.iv);
     mac.update(&p.ciphertext);
     let al = (p.aad.len() as u64).checked_mul(8)?;
     mac.update(&al.to_be_bytes());
     mac.verify_truncated_left(&p.tag).ok()?;
-    cbc::Decryptor::<aes::Aes256>::new_from_slices(enc_key, &p.iv)
+    cbc::Decryptor::<aes::Aes256>::inner_iv_slice_init(key.aes.clone(), &p.iv)
         .ok()?
         .decrypt_padded_vec_mut::<Pkcs7>(&p.ciphertext)
         .ok()
 }
 
-fn a256gcm(key: &[u8; 32], p: &Parts<'_>) -> Option<Vec<u8>> {
+fn a256gcm(key: &Ready, p: &Parts<'_>) -> Option<Vec<u8>> {
     if p.iv.len() != 12 || p.tag.len() != 16 {
         return None;
     }
-    let cipher = Aes256Gcm::new_from_slice(key).ok()?;
     let mut msg = p.ciphertext.clone();
     msg.extend_from_slice(&p.tag);
-    cipher
+    key.gcm
         .decrypt(
             Nonce::from_slice(&p.iv),
             Payload {
@@ -173,8 +192,8 @@ impl Jwe {
         let p = parts(token).ok_or(AuthFailure::InvalidToken)?;
         for (i, k) in self.keys.iter().enumerate() {
             let plain = match p.enc {
-                Enc::A256CbcHs512 => cbc_hs512(&k.cbc_hs512, &p),
-                Enc::A256Gcm => a256gcm(&k.gcm, &p),
+                Enc::A256CbcHs512 => cbc_hs512(&k.ready, &p),
+                Enc::A256Gcm => a256gcm(&k.ready, &p),
             };
             // Authenticated encryption: another key of the rotation may have sealed it.
             let Some(plain) = plain else { continue };
@@ -341,9 +360,11 @@ mod tests {
     fn the_key_derivation_matches_auth_js() {
         // `hkdf("sha256", SECRET, SALT, "Auth.js Generated Encryption Key (" + SALT + ")", 64)`
         // from `@panva/hkdf`, as `@auth/core` calls it, printed in hex.
-        let k = JweKey::derive("x", SECRET.as_bytes(), SALT).map(|k| k.cbc_hs512);
-        let hex: Option<String> = k.map(|k| k.iter().map(|b| format!("{b:02x}")).collect());
-        assert_eq!(hex.as_deref(), Some(DERIVED_HEX));
+        // `JweKey::derive` keys its states with these bytes.
+        let mut k = [0u8; 64];
+        assert!(hkdf(SECRET.as_bytes(), SALT, &mut k));
+        let hex: String = k.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, DERIVED_HEX);
         assert!(!format!(
             "{:?}",
             JweKey::derive("nextauth:AUTH_SECRET", SECRET.as_bytes(), SALT)

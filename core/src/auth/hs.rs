@@ -1,0 +1,209 @@
+//! HMAC-signed JWTs (`HS256`/`HS384`/`HS512`, a `keys: secret(...)` line) verified in
+//! one pass: the keyed hash state is built once at load (`jsonwebtoken` rebuilds it,
+//! two extra hash blocks, on every token), the protected header is decoded and parsed
+//! once (it was three times: `decode_header`, the `crit` check and `decode`), and the
+//! claims once (`jsonwebtoken` parses them twice, for validation and for the caller).
+//!
+//! What is accepted is `jsonwebtoken::decode`'s answer under [`super::jwt::validation`],
+//! kept by a differential test against it (`jwt.rs`): the same split of the token at
+//! its last two dots, the same canonical base64, the computed signature compared as
+//! base64 text in constant time, `iss` and `aud` matched as a string or a list of
+//! strings. One deliberate difference: a claims object that names any member twice is
+//! refused (RFC 7519 §4 allows either refusing or keeping the last; a claim read one
+//! way here and another way by the next service is the confusion worth refusing),
+//! where `jsonwebtoken` refuses only repeated registered claims.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::{Map, Value as Json};
+use sha2::{Sha256, Sha384, Sha512};
+use std::fmt;
+
+type Claims = Map<String, Json>;
+
+/// The keyed hash states of one secret, one per HMAC algorithm the policy lists.
+#[derive(Clone)]
+pub(crate) struct HmacKeys {
+    s256: Option<Hmac<Sha256>>,
+    s384: Option<Hmac<Sha384>>,
+    s512: Option<Hmac<Sha512>>,
+}
+
+// The states are derived from the secret: nothing of them is printed.
+impl fmt::Debug for HmacKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HmacKeys").finish_non_exhaustive()
+    }
+}
+
+impl HmacKeys {
+    /// `None` when `validation` needs a check this path does not make (a required
+    /// `exp`, `nbf` or `sub`, validated by `jsonwebtoken` against the system clock):
+    /// such keys keep the general path. [`super::jwt::validation`] never asks for one.
+    pub(crate) fn new(secret: &[u8], algs: &[Algorithm], v: &Validation) -> Option<HmacKeys> {
+        let handled = v
+            .required_spec_claims
+            .iter()
+            .all(|c| c == "iss" || c == "aud");
+        if !handled || v.validate_exp || v.validate_nbf || v.sub.is_some() {
+            return None;
+        }
+        let has = |a| algs.contains(&a);
+        Some(HmacKeys {
+            s256: has(Algorithm::HS256)
+                .then(|| Hmac::<Sha256>::new_from_slice(secret).ok())
+                .flatten(),
+            s384: has(Algorithm::HS384)
+                .then(|| Hmac::<Sha384>::new_from_slice(secret).ok())
+                .flatten(),
+            s512: has(Algorithm::HS512)
+                .then(|| Hmac::<Sha512>::new_from_slice(secret).ok())
+                .flatten(),
+        })
+    }
+
+    /// Whether this path verifies `alg` (an HMAC algorithm the key was built for).
+    pub(crate) fn handles(&self, alg: Algorithm) -> bool {
+        match alg {
+            Algorithm::HS256 => self.s256.is_some(),
+            Algorithm::HS384 => self.s384.is_some(),
+            Algorithm::HS512 => self.s512.is_some(),
+            _ => false,
+        }
+    }
+
+    /// Whether `parts.signature` is this key's signature of `parts.message` under `alg`.
+    pub(crate) fn signs(&self, alg: Algorithm, parts: &Parts<'_>) -> bool {
+        fn b64<M: Mac + Clone>(state: &M, message: &[u8]) -> String {
+            let mut mac = state.clone();
+            mac.update(message);
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        }
+        let m = parts.message.as_bytes();
+        let ours = match alg {
+            Algorithm::HS256 => self.s256.as_ref().map(|s| b64(s, m)),
+            Algorithm::HS384 => self.s384.as_ref().map(|s| b64(s, m)),
+            Algorithm::HS512 => self.s512.as_ref().map(|s| b64(s, m)),
+            _ => None,
+        };
+        // Compared as text, as `jsonwebtoken` does: a signature spelled with other
+        // trailing bits is not this signature.
+        ours.is_some_and(|s| crate::secret::ct_eq(&s, parts.signature))
+    }
+}
+
+/// A token cut as `jsonwebtoken` cuts it: at its last dot, then at the last dot of
+/// what precedes it (so `a.b.c.d` has the header `a.b`, which does not decode).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Parts<'t> {
+    pub header: &'t str,
+    pub payload: &'t str,
+    /// `header.payload`: what the signature covers.
+    pub message: &'t str,
+    pub signature: &'t str,
+}
+
+pub(crate) fn split(token: &str) -> Option<Parts<'_>> {
+    let (message, signature) = token.rsplit_once('.')?;
+    let (header, payload) = message.rsplit_once('.')?;
+    Some(Parts {
+        header,
+        payload,
+        message,
+        signature,
+    })
+}
+
+/// The protected header, and whether it has a `crit` member (RFC 7515 §4.1.11: this
+/// verifier implements no extension, so the token must then be refused).
+pub(crate) fn header(encoded: &str) -> Option<(Header, bool)> {
+    let bytes = URL_SAFE_NO_PAD.decode(encoded).ok()?;
+    let header: Header = serde_json::from_slice(&bytes).ok()?;
+    // A member named `crit` is spelled `"crit"`, or escaped (`"\u0063rit"`): a header
+    // with neither that text nor a backslash has none. Otherwise it is read as a map to
+    // know (`{"kid":"crit"}` has no such member).
+    let maybe = bytes.contains(&b'\\') || bytes.windows(6).any(|w| w == b"\"crit\"");
+    let crit =
+        maybe && serde_json::from_slice::<Claims>(&bytes).map_or(true, |h| h.contains_key("crit"));
+    Some((header, crit))
+}
+
+/// The claims of a token whose signature matched, if they are an object that names
+/// no member twice and passes `v`'s `iss` and `aud` checks.
+pub(crate) fn claims(payload: &str, v: &Validation) -> Option<Claims> {
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let claims = de.deserialize_map(Strict).ok()?;
+    de.end().ok()?;
+    for name in ["iss", "aud"] {
+        if v.required_spec_claims.contains(name) && !string_or_strings(claims.get(name)) {
+            return None;
+        }
+    }
+    if let Some(allowed) = &v.iss {
+        if !names_one_of(claims.get("iss"), allowed) {
+            return None;
+        }
+    }
+    if v.validate_aud {
+        let aud = claims.get("aud");
+        let passes = match &v.aud {
+            Some(allowed) => names_one_of(aud, allowed),
+            // An audience where none is expected: RFC 7519 §4.1.3.
+            None => !string_or_strings(aud),
+        };
+        if !passes {
+            return None;
+        }
+    }
+    Some(claims)
+}
+
+/// A string, or a list of strings: the shapes `jsonwebtoken` reads `iss` and `aud` in
+/// (`null` is absent).
+fn string_or_strings(v: Option<&Json>) -> bool {
+    match v {
+        Some(Json::String(_)) => true,
+        Some(Json::Array(items)) => items.iter().all(Json::is_string),
+        _ => false,
+    }
+}
+
+/// A string in `allowed`, or a list of strings sharing one with it. A claim of any
+/// other shape, or absent, is not checked here: whether it must be there is the
+/// required-claims check's answer.
+fn names_one_of(v: Option<&Json>, allowed: &std::collections::HashSet<String>) -> bool {
+    match v {
+        Some(Json::String(s)) => allowed.contains(s),
+        Some(Json::Array(items)) if string_or_strings(v) => items
+            .iter()
+            .filter_map(Json::as_str)
+            .any(|s| allowed.contains(s)),
+        _ => true,
+    }
+}
+
+/// A JSON object read into a map, refusing a member named twice.
+struct Strict;
+
+impl<'de> Visitor<'de> for Strict {
+    type Value = Claims;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object whose members are named once")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Claims, A::Error> {
+        let mut map = Claims::new();
+        while let Some((k, v)) = access.next_entry::<String, Json>()? {
+            if map.contains_key(&k) {
+                return Err(serde::de::Error::custom("a claim named twice"));
+            }
+            map.insert(k, v);
+        }
+        Ok(map)
+    }
+}
