@@ -233,18 +233,20 @@ impl<'e> Pipeline<'e> {
         match failure {
             None => {
                 self.dynamic_headers(req, p, &mut hs);
-                let mut d = self.finish(true, 200, hs, p);
                 // Before `settle` moves the principal out: a report-only `require auth`
                 // reports the refused credential's code.
-                if !(p.early.is_empty() && reported.is_empty()) {
-                    d.reported = self.reports(p, reported);
-                }
-                settle(&mut d, req, p, via, note);
+                let reports = (!(p.early.is_empty() && reported.is_empty()))
+                    .then(|| self.reports(p, reported));
+                let mut d = self.finish(true, 200, hs, p);
+                // The reports go in through `settle` too: assigned here, beside it, the
+                // decision was built aside and copied to the return slot (~64
+                // instructions a request, callgrind).
+                settle(&mut d, req, p, via, note, reports);
                 d
             }
             Some((q, authn)) => {
                 let mut d = self.refuse(req, q, authn, hs, p);
-                settle(&mut d, req, p, via, note);
+                settle(&mut d, req, p, via, note, None);
                 d
             }
         }
@@ -481,8 +483,12 @@ fn settle<'e>(
     p: &mut Prepared<'_>,
     via: Option<String>,
     note: Option<Cow<'e, str>>,
+    reports: Option<Vec<Reported<'e>>>,
 ) {
     d.authenticated_by = via;
+    if let Some(r) = reports {
+        d.reported = r;
+    }
     if d.allowed && req.principal.is_none() {
         // The principal alone is moved out of the box (unboxing the whole `Authn`
         // first copies it through the stack).
