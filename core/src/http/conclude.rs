@@ -55,20 +55,15 @@ impl<'e> Pipeline<'e> {
                 (Err(e), _, _) => Err(e.clone()),
             };
             if lim.report_only {
-                // Counted like any limit (a refusal uses no quota, so the store holds
-                // what enforcing it would hold), but no header shows it and it
-                // never refuses.
-                let outcome = self.report_limit(lim, &answer, &mut reported, &mut note);
-                if let Some(t) = tr.as_deref_mut() {
-                    t.limits.push(LimitTrace {
-                        limit: lim.spec.name.to_string(),
-                        rule: lim.loc.to_string(),
-                        key: p.shown.get(i).cloned().unwrap_or_default(),
-                        outcome,
-                        remaining: answer.as_ref().ok().map(|a| a.remaining),
-                        report_only: true,
-                    });
-                }
+                let shown = p.shown.get(i);
+                self.report_limit(
+                    lim,
+                    &answer,
+                    &mut reported,
+                    &mut note,
+                    tr.as_deref_mut(),
+                    shown,
+                );
                 continue;
             }
             match policy_one {
@@ -303,16 +298,22 @@ impl<'e> Pipeline<'e> {
         }
     }
 
-    /// A `report_only` limit's answer: reported when it would have refused (429), or
-    /// when its store failed and the engine fails closed (503); the trace's outcome.
+    /// A `report_only` limit's answer: counted like any limit (a refusal uses no quota,
+    /// so the store holds what enforcing it would hold), but no header shows it and it
+    /// never refuses. Out of line: the loop over limits stays as small as it was
+    /// before report-only existed, for the policies that use none.
+    #[cold]
+    #[inline(never)]
     fn report_limit(
         &self,
         lim: &'e CLimit,
         answer: &Result<Admission, StoreError>,
         reported: &mut Vec<Reported<'e>>,
         note: &mut Option<String>,
-    ) -> String {
-        match answer {
+        tr: Option<&mut HttpTrace>,
+        shown: Option<&String>,
+    ) {
+        let outcome: Cow<'static, str> = match answer {
             Ok(a) if a.allowed => "admitted".into(),
             Ok(_) => {
                 reported.push(Reported {
@@ -332,8 +333,18 @@ impl<'e> Pipeline<'e> {
                         reason: Some("service temporarily unavailable"),
                     });
                 }
-                n
+                n.into()
             }
+        };
+        if let Some(t) = tr {
+            t.limits.push(LimitTrace {
+                limit: lim.spec.name.to_string(),
+                rule: lim.loc.to_string(),
+                key: shown.cloned().unwrap_or_default(),
+                outcome: outcome.into_owned(),
+                remaining: answer.as_ref().ok().map(|a| a.remaining),
+                report_only: true,
+            });
         }
     }
 

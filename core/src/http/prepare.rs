@@ -257,7 +257,9 @@ impl<'e> Pipeline<'e> {
                 }
             }
         }
-        p.early.extend(reported);
+        if !reported.is_empty() {
+            p.early.extend(reported);
+        }
         let q = failed?;
         let mut hs = self.route_headers(&p.chain);
         if let Some(c) = &h.cors {
