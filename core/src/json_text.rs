@@ -76,14 +76,17 @@ enum Slot<T> {
     Other,
 }
 
-/// The last value of each top-level key.
+/// What the last value of each top-level key was; the principal, resource and context
+/// are read straight into `req` (a request is ~1 KB: moving it per field costs more than
+/// parsing the text), their errors kept in the slots.
 #[derive(Default)]
 struct Fields<'a> {
+    req: RequestRef<'a>,
     kind: Option<Kind>,
-    action: Option<Slot<Cow<'a, str>>>,
-    principal: Option<Slot<Result<PrincipalRef<'a>, RequestError>>>,
-    resource: Option<Slot<Result<ResourceRef<'a>, RequestError>>>,
-    context: Option<Slot<AttrsRef<'a>>>,
+    action: Option<Slot<()>>,
+    principal: Option<Slot<Result<(), RequestError>>>,
+    resource: Option<Slot<Result<(), RequestError>>>,
+    context: Option<Slot<()>>,
     method: bool,
     /// The first unknown key in key order (a parsed `Value`'s object is a sorted map).
     unknown: Option<Cow<'a, str>>,
@@ -108,41 +111,37 @@ impl<'a> Fields<'a> {
                 )))
             }
         }
-        let action = match self.action {
-            Some(Slot::Good(a)) => a,
+        let mut req = self.req;
+        match self.action {
+            Some(Slot::Good(())) => {}
             Some(_) => return Err(RequestError::new("`action` must be a string")),
             None => return Err(RequestError::new("missing `action`")),
-        };
-        let principal = match self.principal {
-            None | Some(Slot::Null) => None,
-            Some(Slot::Good(p)) => Some(p?),
+        }
+        match self.principal {
+            None | Some(Slot::Null) => req.principal = None,
+            Some(Slot::Good(p)) => p?,
             Some(Slot::Other) => {
                 return Err(RequestError::new("`principal` must be an object or null"))
             }
-        };
-        let resource = match self.resource {
-            None | Some(Slot::Null) => None,
-            Some(Slot::Good(r)) => Some(r?),
+        }
+        match self.resource {
+            None | Some(Slot::Null) => req.resource = None,
+            Some(Slot::Good(r)) => r?,
             Some(Slot::Other) => {
                 return Err(RequestError::new("`resource` must be an object or null"))
             }
-        };
-        let context = match self.context {
-            None | Some(Slot::Null) => AttrsRef::new(),
-            Some(Slot::Good(c)) => c,
+        }
+        match self.context {
+            None | Some(Slot::Null) => req.context = AttrsRef::new(),
+            Some(Slot::Good(())) => {}
             Some(Slot::Other) => return Err(RequestError::new("`context` must be an object")),
-        };
+        }
         if let Some(key) = self.unknown {
             return Err(RequestError::new(format!(
                 "unknown request field `{key}`; expected `principal`, `action`, `resource`, `context`"
             )));
         }
-        Ok(RequestRef {
-            action,
-            principal,
-            resource,
-            context,
-        })
+        Ok(req)
     }
 }
 
@@ -196,20 +195,31 @@ impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
         while let Some(Key(key)) = map.next_key()? {
             match &*key {
                 "kind" => f.kind = Some(map.next_value()?),
-                "action" => f.action = Some(map.next_value::<Str>()?.0),
+                "action" => {
+                    f.action = Some(match map.next_value::<Str>()?.0 {
+                        Slot::Good(a) => {
+                            f.req.action = a;
+                            Slot::Good(())
+                        }
+                        Slot::Null => Slot::Null,
+                        Slot::Other => Slot::Other,
+                    })
+                }
                 "principal" => {
-                    f.principal = Some(
-                        map.next_value::<Obj<Result<PrincipalRef<'de>, RequestError>>>()?
-                            .0,
-                    )
+                    let p = f.req.principal.get_or_insert_with(Default::default);
+                    f.principal = Some(map.next_value_seed(ObjSeed(p))?)
                 }
                 "resource" => {
-                    f.resource = Some(
-                        map.next_value::<Obj<Result<ResourceRef<'de>, RequestError>>>()?
-                            .0,
-                    )
+                    let r = f.req.resource.get_or_insert_with(Default::default);
+                    f.resource = Some(map.next_value_seed(ObjSeed(r))?)
                 }
-                "context" => f.context = Some(map.next_value::<Obj<AttrsRef<'de>>>()?.0),
+                "context" => {
+                    f.context = Some(match map.next_value_seed(ObjSeed(&mut f.req.context))? {
+                        Slot::Good(_) => Slot::Good(()),
+                        Slot::Null => Slot::Null,
+                        Slot::Other => Slot::Other,
+                    })
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                     f.method |= key == "method";
@@ -409,41 +419,47 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
-/// An object read by `T`'s [`ObjectSeed`], or what else was there.
-struct Obj<T>(Slot<T>);
+/// Reads an object into `T` in place (emptied first: of two values of one key, the
+/// last counts), or says what else was there. `T::Check` is what the object's own
+/// checks found (the principal's and resource's errors).
+struct ObjSeed<'f, T>(&'f mut T);
 
 /// How one kind of object (principal, resource, context) is read from its entries.
-trait FromEntries<'de>: Sized {
-    fn read<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+trait FromEntries<'de>: Default {
+    type Check;
+    fn read<A: MapAccess<'de>>(&mut self, map: A) -> Result<Self::Check, A::Error>;
 }
 
-impl<'de, T: FromEntries<'de>> Deserialize<'de> for Obj<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: FromEntries<'de>> Visitor<'de> for V<T> {
-            type Value = Obj<T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            consume_others!(Obj<T>, Obj(Slot::Other));
-            fn visit_unit<E: de::Error>(self) -> Result<Obj<T>, E> {
-                Ok(Obj(Slot::Null))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Obj<T>, A::Error> {
-                T::read(map).map(|t| Obj(Slot::Good(t)))
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
+impl<'de, T: FromEntries<'de>> DeserializeSeed<'de> for ObjSeed<'_, T> {
+    type Value = Slot<T::Check>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T: FromEntries<'de>> Visitor<'de> for ObjSeed<'_, T> {
+    type Value = Slot<T::Check>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    consume_others!(Slot<T::Check>, Slot::Other);
+    fn visit_unit<E: de::Error>(self) -> Result<Slot<T::Check>, E> {
+        Ok(Slot::Null)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Slot<T::Check>, A::Error> {
+        *self.0 = T::default();
+        self.0.read(map).map(Slot::Good)
     }
 }
 
 impl<'de> FromEntries<'de> for AttrsRef<'de> {
-    fn read<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        let mut attrs = AttrsRef::new();
+    type Check = ();
+    fn read<A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
         while let Some(Key(k)) = map.next_key()? {
-            attrs.push(k, map.next_value::<Attr>()?.0);
+            let v = map.next_value::<Attr>()?.0;
+            self.push(k, v);
         }
-        Ok(attrs)
+        Ok(())
     }
 }
 
@@ -458,21 +474,24 @@ fn id_of<'a>(v: Option<ValueRef<'a>>, what: &str) -> Result<Cow<'a, str>, Reques
     }
 }
 
-impl<'de> FromEntries<'de> for Result<PrincipalRef<'de>, RequestError> {
-    fn read<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        let mut attrs = AttrsRef::new();
+impl<'de> FromEntries<'de> for PrincipalRef<'de> {
+    type Check = Result<(), RequestError>;
+    fn read<A: MapAccess<'de>>(&mut self, mut map: A) -> Result<Self::Check, A::Error> {
         let (mut id, mut roles, mut role) = (None, None, None);
         while let Some(Key(k)) = map.next_key()? {
             match &*k {
                 "id" => id = Some(map.next_value::<Any>()?.0),
                 "roles" => roles = Some(map.next_value::<Names>()?.0),
                 "role" => role = Some(map.next_value::<Str>()?.0),
-                _ => attrs.push(k, map.next_value::<Attr>()?.0),
+                _ => {
+                    let v = map.next_value::<Attr>()?.0;
+                    self.attrs.push(k, v);
+                }
             }
         }
         Ok((|| {
-            let id = id_of(id, "principal")?;
-            let roles = match (roles, role) {
+            self.id = id_of(id, "principal")?;
+            self.roles = match (roles, role) {
                 (Some(_), Some(_)) => {
                     return Err(RequestError::new(
                         "give either `roles` or `role` for the principal, not both",
@@ -490,7 +509,7 @@ impl<'de> FromEntries<'de> for Result<PrincipalRef<'de>, RequestError> {
                 }
                 (None, Some(Slot::Good(r))) => Inline::one(r),
             };
-            Ok(PrincipalRef { id, roles, attrs })
+            Ok(())
         })())
     }
 }
@@ -544,28 +563,28 @@ impl<'de> Deserialize<'de> for Names<'de> {
     }
 }
 
-impl<'de> FromEntries<'de> for Result<ResourceRef<'de>, RequestError> {
-    fn read<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        let mut attrs = AttrsRef::new();
+impl<'de> FromEntries<'de> for ResourceRef<'de> {
+    type Check = Result<(), RequestError>;
+    fn read<A: MapAccess<'de>>(&mut self, mut map: A) -> Result<Self::Check, A::Error> {
         let (mut ty, mut id) = (None, None);
         while let Some(Key(k)) = map.next_key()? {
             match &*k {
                 "type" => ty = Some(map.next_value::<Str>()?.0),
                 "id" => id = Some(map.next_value::<Any>()?.0),
-                _ => attrs.push(k, map.next_value::<Attr>()?.0),
+                _ => {
+                    let v = map.next_value::<Attr>()?.0;
+                    self.attrs.push(k, v);
+                }
             }
         }
         Ok((|| {
-            let ty = match ty {
+            self.ty = match ty {
                 Some(Slot::Good(t)) => t,
                 Some(_) => return Err(RequestError::new("`resource.type` must be a string")),
                 None => return Err(RequestError::new("missing `resource.type`")),
             };
-            Ok(ResourceRef {
-                ty,
-                id: id_of(id, "resource")?,
-                attrs,
-            })
+            self.id = id_of(id, "resource")?;
+            Ok(())
         })())
     }
 }

@@ -97,11 +97,13 @@ pub struct AttrsRef<'a>(Inline<(Cow<'a, str>, ValueRef<'a>)>);
 
 impl<'a> AttrsRef<'a> {
     /// No attributes.
+    #[inline(always)]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Set an attribute, replacing an earlier value of the same name.
+    #[inline(always)]
     pub fn set(&mut self, name: impl Into<Cow<'a, str>>, value: impl Into<ValueRef<'a>>) {
         let name = name.into();
         let value = value.into();
@@ -112,18 +114,20 @@ impl<'a> AttrsRef<'a> {
     }
 
     /// Builder form of [`AttrsRef::set`].
+    #[inline(always)]
     pub fn with(mut self, name: impl Into<Cow<'a, str>>, value: impl Into<ValueRef<'a>>) -> Self {
         self.set(name, value);
         self
     }
 
     /// Append without looking for an earlier entry (reads take the last one).
+    #[inline(always)]
     pub(crate) fn push(&mut self, name: Cow<'a, str>, value: ValueRef<'a>) {
         self.0.push((name, value));
     }
 
     /// The value of an attribute; `None` when absent.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, name: &str) -> Option<&ValueRef<'a>> {
         self.0
             .as_slice()
@@ -187,6 +191,7 @@ impl<T> Inline<T> {
         Inline::Inline(a)
     }
 
+    #[inline(always)]
     pub(crate) fn push(&mut self, item: T) {
         match self {
             Inline::Inline(a) => {
@@ -201,7 +206,7 @@ impl<T> Inline<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn as_slice(&self) -> &[T] {
         match self {
             Inline::Inline(a) => a,
@@ -247,6 +252,7 @@ pub struct PrincipalRef<'a> {
 
 impl<'a> PrincipalRef<'a> {
     /// A principal with this id, no roles and no attributes.
+    #[inline(always)]
     pub fn new(id: impl Into<Cow<'a, str>>) -> Self {
         Self {
             id: id.into(),
@@ -254,11 +260,13 @@ impl<'a> PrincipalRef<'a> {
         }
     }
     /// Add a role name (names the policy does not declare are ignored).
+    #[inline(always)]
     pub fn role(mut self, role: impl Into<Cow<'a, str>>) -> Self {
         self.roles.push(role.into());
         self
     }
     /// Add several role names, e.g. `.roles(user.roles.iter().map(String::as_str))`.
+    #[inline(always)]
     pub fn roles<S: Into<Cow<'a, str>>>(mut self, roles: impl IntoIterator<Item = S>) -> Self {
         for r in roles {
             self.roles.push(r.into());
@@ -267,6 +275,7 @@ impl<'a> PrincipalRef<'a> {
     }
     /// Set an attribute (replacing one of the same name). The names `id` and `roles`
     /// are read from [`PrincipalRef::new`] and [`PrincipalRef::role`], never from here.
+    #[inline(always)]
     pub fn attr(mut self, name: impl Into<Cow<'a, str>>, value: impl Into<ValueRef<'a>>) -> Self {
         self.attrs.set(name, value);
         self
@@ -318,6 +327,7 @@ pub struct ResourceRef<'a> {
 
 impl<'a> ResourceRef<'a> {
     /// A resource of type `ty` with this id and no attributes.
+    #[inline(always)]
     pub fn new(ty: impl Into<Cow<'a, str>>, id: impl Into<Cow<'a, str>>) -> Self {
         Self {
             ty: ty.into(),
@@ -327,6 +337,7 @@ impl<'a> ResourceRef<'a> {
     }
     /// Set an attribute (replacing one of the same name). The names `type` and `id`
     /// are read from [`ResourceRef::new`], never from here.
+    #[inline(always)]
     pub fn attr(mut self, name: impl Into<Cow<'a, str>>, value: impl Into<ValueRef<'a>>) -> Self {
         self.attrs.set(name, value);
         self
@@ -404,6 +415,7 @@ pub struct RequestRef<'a> {
 
 impl<'a> RequestRef<'a> {
     /// A request for `action`, anonymous, on no resource, with no context.
+    #[inline(always)]
     pub fn new(action: impl Into<Cow<'a, str>>) -> Self {
         Self {
             action: action.into(),
@@ -411,16 +423,19 @@ impl<'a> RequestRef<'a> {
         }
     }
     /// Set who asks.
+    #[inline(always)]
     pub fn principal(mut self, p: PrincipalRef<'a>) -> Self {
         self.principal = Some(p);
         self
     }
     /// Set what is acted on.
+    #[inline(always)]
     pub fn resource(mut self, r: ResourceRef<'a>) -> Self {
         self.resource = Some(r);
         self
     }
     /// Set a context attribute (replacing one of the same name).
+    #[inline(always)]
     pub fn context(
         mut self,
         name: impl Into<Cow<'a, str>>,
