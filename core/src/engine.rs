@@ -375,13 +375,17 @@ impl Engine {
     /// # Ok::<(), String>(())
     /// ```
     pub fn authorize_json_str(&self, text: &str) -> Result<Decision<'_>, RequestError> {
-        RequestRef::from_json_str(text).map(|q| self.authorize_ref(&q))
+        let mut q = RequestRef::default();
+        crate::json_text::read_str(text, &mut q)?;
+        Ok(self.authorize_ref(&q))
     }
 
     /// [`Engine::authorize_json_str`] for bytes (an HTTP body, a socket read): strings
     /// must be UTF-8.
     pub fn authorize_json_bytes(&self, bytes: &[u8]) -> Result<Decision<'_>, RequestError> {
-        RequestRef::from_json_bytes(bytes).map(|q| self.authorize_ref(&q))
+        let mut q = RequestRef::default();
+        crate::json_text::read_bytes(bytes, &mut q)?;
+        Ok(self.authorize_ref(&q))
     }
 
     pub(crate) fn decide_ref(&self, req: &RequestRef<'_>) -> Decision<'_> {

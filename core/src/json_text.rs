@@ -37,35 +37,49 @@ impl<'a> RequestRef<'a> {
     /// # Ok::<(), String>(())
     /// ```
     pub fn from_json_str(text: &'a str) -> Result<RequestRef<'a>, RequestError> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let mut fields = Fields::default();
-        let object = TopSeed(&mut fields)
-            .deserialize(&mut de)
-            .and_then(|o| de.end().map(|()| o));
-        finish(object, fields)
+        let mut q = RequestRef::default();
+        read_str(text, &mut q).map(|()| q)
     }
 
     /// [`RequestRef::from_json_str`] for bytes (strings must be UTF-8).
     pub fn from_json_bytes(bytes: &'a [u8]) -> Result<RequestRef<'a>, RequestError> {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let mut fields = Fields::default();
-        let object = TopSeed(&mut fields)
-            .deserialize(&mut de)
-            .and_then(|o| de.end().map(|()| o));
-        finish(object, fields)
+        let mut q = RequestRef::default();
+        read_bytes(bytes, &mut q).map(|()| q)
     }
 }
 
-/// The request from the fields read, once the text was read to its end (`object`: the
-/// text was a JSON object).
-fn finish<'a>(
-    object: Result<bool, serde_json::Error>,
-    fields: Fields<'a>,
-) -> Result<RequestRef<'a>, RequestError> {
+/// [`RequestRef::from_json_str`] into an empty request the caller holds (a request is
+/// ~1 KB: the engine's entry points keep it where it is rather than move it).
+pub(crate) fn read_str<'a>(text: &'a str, q: &mut RequestRef<'a>) -> Result<(), RequestError> {
+    read(serde_json::Deserializer::from_str(text), q)
+}
+
+/// [`read_str`] for bytes.
+pub(crate) fn read_bytes<'a>(bytes: &'a [u8], q: &mut RequestRef<'a>) -> Result<(), RequestError> {
+    read(serde_json::Deserializer::from_slice(bytes), q)
+}
+
+fn read<'a, R: serde_json::de::Read<'a>>(
+    mut de: serde_json::Deserializer<R>,
+    q: &mut RequestRef<'a>,
+) -> Result<(), RequestError> {
+    let mut f = Fields {
+        req: q,
+        kind: None,
+        action: None,
+        principal: None,
+        resource: None,
+        context: None,
+        method: false,
+        unknown: None,
+    };
+    let object = TopSeed(&mut f)
+        .deserialize(&mut de)
+        .and_then(|o| de.end().map(|()| o));
     match object {
         Err(e) => Err(RequestError::new(format!("invalid JSON: {e}"))),
         Ok(false) => Err(RequestError::new("a request must be a JSON object")),
-        Ok(true) => fields.check(),
+        Ok(true) => f.check(),
     }
 }
 
@@ -79,9 +93,8 @@ enum Slot<T> {
 /// What the last value of each top-level key was; the principal, resource and context
 /// are read straight into `req` (a request is ~1 KB: moving it per field costs more than
 /// parsing the text), their errors kept in the slots.
-#[derive(Default)]
-struct Fields<'a> {
-    req: RequestRef<'a>,
+struct Fields<'f, 'a> {
+    req: &'f mut RequestRef<'a>,
     kind: Option<Kind>,
     action: Option<Slot<()>>,
     principal: Option<Slot<Result<(), RequestError>>>,
@@ -92,9 +105,9 @@ struct Fields<'a> {
     unknown: Option<Cow<'a, str>>,
 }
 
-impl<'a> Fields<'a> {
+impl Fields<'_, '_> {
     /// The checks of `JsonRequest::parse`, in its order.
-    fn check(self) -> Result<RequestRef<'a>, RequestError> {
+    fn check(self) -> Result<(), RequestError> {
         match self.kind {
             None | Some(Kind::Null) => {
                 if self.method && self.action.is_none() {
@@ -111,7 +124,7 @@ impl<'a> Fields<'a> {
                 )))
             }
         }
-        let mut req = self.req;
+        let req = self.req;
         match self.action {
             Some(Slot::Good(())) => {}
             Some(_) => return Err(RequestError::new("`action` must be a string")),
@@ -141,7 +154,7 @@ impl<'a> Fields<'a> {
                 "unknown request field `{key}`; expected `principal`, `action`, `resource`, `context`"
             )));
         }
-        Ok(req)
+        Ok(())
     }
 }
 
@@ -172,16 +185,16 @@ macro_rules! consume_others {
 
 /// Reads the top level into the fields in place (they are large: no moves); the value
 /// says whether it was an object.
-struct TopSeed<'f, 'de>(&'f mut Fields<'de>);
+struct TopSeed<'f, 'g, 'de>(&'f mut Fields<'g, 'de>);
 
-impl<'de> DeserializeSeed<'de> for TopSeed<'_, 'de> {
+impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_, 'de> {
     type Value = bool;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
+impl<'de> Visitor<'de> for TopSeed<'_, '_, 'de> {
     type Value = bool;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
