@@ -11,12 +11,13 @@ use std::borrow::Cow;
 
 /// The ids of a principal's or a value's roles (names no `role` declares are skipped).
 pub(crate) fn role_ids<'a>(t: &'a Tables, rs: Roles<'a>) -> impl Iterator<Item = u32> + 'a {
-    let (names, borrowed, values, json): (&[String], &[Cow<'_, str>], &[Value], &[Json]) = match rs
-    {
-        Roles::Principal(n) => (n, &[], &[], &[]),
-        Roles::Names(n) => (&[], n, &[], &[]),
-        Roles::Values(v) => (&[], &[], v, &[]),
-        Roles::JsonPrincipal(j) | Roles::JsonValues(j) => (&[], &[], &[], j),
+    // One slice is the set, the others are empty: one chained iterator for every kind.
+    let names: &[String] = if let Roles::Principal(n) = rs { n } else { &[] };
+    let borrowed: &[Cow<'_, str>] = if let Roles::Names(n) = rs { n } else { &[] };
+    let values: &[Value] = if let Roles::Values(v) = rs { v } else { &[] };
+    let json: &[Json] = match rs {
+        Roles::JsonPrincipal(j) | Roles::JsonValues(j) => j,
+        _ => &[],
     };
     names
         .iter()
