@@ -291,11 +291,42 @@ fn count_calls(world: &World, spec: &str) {
     let (mode, n) = spec.split_once(':').unwrap_or((spec, "8192"));
     let e = engine(if mode == "cached" { 100_000 } else { 0 });
     let n: usize = n.parse().unwrap_or(8192);
+    if let Some(mode) = mode.strip_prefix("cold_") {
+        let rows = docs_app::cold_rows(N_COLD);
+        let texts: Vec<String> = rows
+            .iter()
+            .map(|r| docs_app::json_of(&r.request()).to_string())
+            .collect();
+        let allowed = cold_calls(mode, n, &e, &rows, &texts);
+        println!("cold_{mode}: {n} calls, {allowed} allowed");
+        return;
+    }
     let requests: Vec<Request> = world.cases.iter().map(|c| world.request(c)).collect();
     let jsons: Vec<serde_json::Value> = world.cases.iter().map(|c| world.json(c)).collect();
     let texts: Vec<String> = world.cases.iter().map(|c| world.json_text(c)).collect();
     let allowed = calls(mode, n, world, &e, &requests, &jsons, &texts);
     println!("{mode}: {n} calls, {allowed} allowed");
+}
+
+/// The measured loop of [`count_calls`] on the cold set (modes `cold_hand`, `cold_ref`,
+/// `cold_owned`, `cold_json_str`), one request after the other: with callgrind's
+/// `--cache-sim=yes` it shows what the cold set costs in cache misses, load-independent.
+#[inline(never)]
+fn cold_calls(mode: &str, n: usize, e: &Engine, rows: &[Row], texts: &[String]) -> usize {
+    let mut allowed = 0usize;
+    for i in 0..n {
+        let k = i % rows.len();
+        let ok = match mode {
+            "hand" => black_box(&rows[k]).hand(),
+            "owned" => e.authorize(&black_box(&rows[k]).request()).allowed,
+            "json_str" => e
+                .authorize_json_str(black_box(&texts[k]))
+                .is_ok_and(|d| d.allowed),
+            _ => e.authorize_ref(&black_box(&rows[k]).request_ref()).allowed,
+        };
+        allowed += usize::from(black_box(ok));
+    }
+    allowed
 }
 
 /// The measured loop of [`count_calls`], alone in a function so that callgrind can count

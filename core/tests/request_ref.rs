@@ -474,6 +474,7 @@ fn malformed_and_unusual_text_matches_the_parsed_value_path() {
             None => errors += 1,
         }
     }
+    eprintln!("{decided} decided, {errors} errors");
     assert!(
         decided > 20 && errors > 500,
         "{decided} decided, {errors} errors"
