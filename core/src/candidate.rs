@@ -13,6 +13,7 @@ use crate::engine::Engine;
 use crate::http::{HttpDecision, HttpRequest};
 use crate::json::JsonRequest;
 use crate::request::Request;
+use crate::request_ref::RequestRef;
 use crate::{Decision, LoadError};
 use std::fmt;
 use std::sync::atomic::Ordering;
@@ -144,6 +145,18 @@ impl Engine {
     ) -> Option<CandidateRecord> {
         let c = self.shadow()?;
         let cd = c.decide_json(req);
+        disagreement(&c, d.allowed, d.status, (cd.allowed, cd.status), cd.rules())
+    }
+
+    /// [`Engine::shadow_authorize`] for a borrowed request.
+    #[inline]
+    pub(crate) fn shadow_ref(
+        &self,
+        req: &RequestRef<'_>,
+        d: &Decision<'_>,
+    ) -> Option<CandidateRecord> {
+        let c = self.shadow()?;
+        let cd = c.decide_ref(req);
         disagreement(&c, d.allowed, d.status, (cd.allowed, cd.status), cd.rules())
     }
 

@@ -15,6 +15,7 @@ use crate::limit::{LimitStore, MemoryStore, OnStoreError};
 use crate::observe::{Observer, Parts};
 use crate::options::Options;
 use crate::request::{Request, RequestError};
+use crate::request_ref::RequestRef;
 use crate::subject::Subject;
 use crate::tables::Tables;
 use arc_swap::ArcSwapOption;
@@ -311,6 +312,90 @@ impl Engine {
         }
         let a = self.authz();
         let s = Subject::Json(req);
+        let class = self.tables.action_class(s.action());
+        let ty = a.type_of(s);
+        a.decision(a.verdict(class, ty, s))
+    }
+
+    /// Decide a borrowed request ([`RequestRef`]): the decision
+    /// `authorize(&req.to_request())` gives, without the copy. Building a `RequestRef`
+    /// from the host's own strings and deciding it allocates nothing (with up to four
+    /// roles and four attributes per object, the cache and the decision log off).
+    ///
+    /// ```
+    /// use warden::{Engine, Options, PrincipalRef, RequestRef, ResourceRef};
+    ///
+    /// let engine = Engine::from_source("blog.warden", r#"
+    /// policy blog
+    /// role reader
+    /// grant reader: posts:read
+    /// "#, Options::default()).map_err(|e| e.to_string())?;
+    ///
+    /// let (user_id, post_id) = (String::from("u1"), String::from("p1"));
+    /// let read = RequestRef::new("posts:read")
+    ///     .principal(PrincipalRef::new(&user_id).role("reader"))
+    ///     .resource(ResourceRef::new("post", &post_id));
+    /// assert_eq!(engine.authorize_ref(&read).rule, Some("blog.warden:4"));
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn authorize_ref(&self, req: &RequestRef<'_>) -> Decision<'_> {
+        let Some(o) = &self.observer else {
+            return self.decide_ref(req);
+        };
+        let started = o.start();
+        let d = self.decide_ref(req);
+        let latency = o.elapsed_ns(started);
+        o.authorize(Subject::Ref(req), &d, latency, self.shadow_ref(req, &d));
+        d
+    }
+
+    /// Decide the request JSON of docs/JSON.md given as text, read straight into a
+    /// [`RequestRef`] ([`RequestRef::from_json_str`]): no `serde_json::Value` is built,
+    /// and strings are borrowed from `text`. The same decision and the same errors as
+    /// [`Engine::authorize_json`] on the parsed text; text that is not JSON is an error
+    /// too. On an error the host denies.
+    ///
+    /// ```
+    /// use warden::{Engine, Options};
+    ///
+    /// let engine = Engine::from_source("blog.warden", r#"
+    /// policy blog
+    /// role reader
+    /// grant reader: posts:read
+    /// "#, Options::default()).map_err(|e| e.to_string())?;
+    ///
+    /// let d = engine.authorize_json_str(r#"{
+    ///     "principal": {"id": "u1", "roles": ["reader"]},
+    ///     "action": "posts:read",
+    ///     "resource": {"type": "post", "id": "p1"}
+    /// }"#).map_err(|e| e.message)?;
+    /// assert!(d.allowed);
+    ///
+    /// assert!(engine.authorize_json_str(r#"{"action": "posts:read""#).is_err());
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn authorize_json_str(&self, text: &str) -> Result<Decision<'_>, RequestError> {
+        let mut q = RequestRef::default();
+        crate::json_text::read_str(text, &mut q)?;
+        Ok(self.authorize_ref(&q))
+    }
+
+    /// [`Engine::authorize_json_str`] for bytes (an HTTP body, a socket read): strings
+    /// must be UTF-8.
+    pub fn authorize_json_bytes(&self, bytes: &[u8]) -> Result<Decision<'_>, RequestError> {
+        let mut q = RequestRef::default();
+        crate::json_text::read_bytes(bytes, &mut q)?;
+        Ok(self.authorize_ref(&q))
+    }
+
+    pub(crate) fn decide_ref(&self, req: &RequestRef<'_>) -> Decision<'_> {
+        if self.cache.is_some() {
+            // Cache keys own their values: build them from an owned request.
+            let owned = req.to_request();
+            return self.decide_unobserved(self.tables.action_class(&owned.action), &owned);
+        }
+        let a = self.authz();
+        let s = Subject::Ref(req);
         let class = self.tables.action_class(s.action());
         let ty = a.type_of(s);
         a.decision(a.verdict(class, ty, s))

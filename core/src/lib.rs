@@ -31,7 +31,7 @@
 //! | layer | modules | owns |
 //! | --- | --- | --- |
 //! | base | `secret`, `error`, `clock` | [`Secret`] (never printed), [`LoadError`], [`Clock`] |
-//! | requests | `request`, `json`, `time`, `http_request`, `client_ip`, `proxies` | [`Request`], [`Value`], [`Attrs`], [`JsonRequest`], [`HttpRequest`]: what hosts pass in; the client address behind trusted proxies |
+//! | requests | `request`, `request_ref`, `json`, `json_text`, `time`, `http_request`, `client_ip`, `proxies` | [`Request`], [`Value`], [`Attrs`], [`RequestRef`] (borrowed, also read from JSON text), [`JsonRequest`], [`HttpRequest`]: what hosts pass in; the client address behind trusted proxies |
 //! | limits | `limit/` | [`LimitStore`], GCRA and sliding log, the memory and Redis stores |
 //! | operations | `decision_log/`, `metrics` | the [`decision_log`]'s queue, writer thread and sinks; the [`metrics`] counters and their Prometheus text |
 //! | options | `options` | [`Options`]: how an engine is loaded |
@@ -59,8 +59,10 @@ mod secret;
 mod client_ip;
 mod http_request;
 mod json;
+mod json_text;
 mod proxies;
 mod request;
+mod request_ref;
 mod time;
 
 pub mod limit;
@@ -117,6 +119,7 @@ pub use limit::{Admission, LimitSpec, LimitStore, OnStoreError, StoreError};
 pub use options::Options;
 pub use reload::Warden;
 pub use request::{Attrs, Principal, Request, RequestError, Resource, Value};
+pub use request_ref::{AttrsRef, PrincipalRef, RequestRef, ResourceRef, ValueRef};
 pub use secret::Secret;
 #[cfg(feature = "watch")]
 pub use watch::{OnReload, Watch, WatchOptions};

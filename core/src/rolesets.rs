@@ -7,17 +7,22 @@ use crate::request::Value;
 use crate::tables::Tables;
 use crate::value::{Roles, V};
 use serde_json::Value as Json;
+use std::borrow::Cow;
 
 /// The ids of a principal's or a value's roles (names no `role` declares are skipped).
 pub(crate) fn role_ids<'a>(t: &'a Tables, rs: Roles<'a>) -> impl Iterator<Item = u32> + 'a {
-    let (names, values, json): (&[String], &[Value], &[Json]) = match rs {
-        Roles::Principal(n) => (n, &[], &[]),
-        Roles::Values(v) => (&[], v, &[]),
-        Roles::JsonPrincipal(j) | Roles::JsonValues(j) => (&[], &[], j),
+    // One slice is the set, the others are empty: one chained iterator for every kind.
+    let names: &[String] = if let Roles::Principal(n) = rs { n } else { &[] };
+    let borrowed: &[Cow<'_, str>] = if let Roles::Names(n) = rs { n } else { &[] };
+    let values: &[Value] = if let Roles::Values(v) = rs { v } else { &[] };
+    let json: &[Json] = match rs {
+        Roles::JsonPrincipal(j) | Roles::JsonValues(j) => j,
+        _ => &[],
     };
     names
         .iter()
         .filter_map(|n| t.role_id(n))
+        .chain(borrowed.iter().filter_map(|n| t.role_id(n)))
         .chain(values.iter().filter_map(|v| match v {
             Value::String(s) => t.role_id(s),
             _ => None,
@@ -32,6 +37,7 @@ pub(crate) fn role_ids<'a>(t: &'a Tables, rs: Roles<'a>) -> impl Iterator<Item =
 pub(crate) fn role_mask(t: &Tables, rs: Roles<'_>) -> Option<u64> {
     match rs {
         Roles::Principal(names) => t.role_mask(names),
+        Roles::Names(names) => t.role_mask(names),
         rs => {
             t.anc_mask.as_ref()?;
             Some(role_ids(t, rs).fold(0, |m, r| m | (1u64 << (r % 64))))
@@ -55,7 +61,9 @@ pub(crate) fn role_set<'a>(cx: &Cx<'a>, v: &V<'a>) -> Option<RoleSet<'a>> {
     let t = cx.t?;
     match v {
         V::Role(r) => Some(RoleSet::One(*r)),
-        V::Roles(Roles::Principal(_) | Roles::JsonPrincipal(_)) if cx.pmask.is_some() => {
+        V::Roles(Roles::Principal(_) | Roles::Names(_) | Roles::JsonPrincipal(_))
+            if cx.pmask.is_some() =>
+        {
             cx.pmask.map(RoleSet::Mask)
         }
         V::Roles(rs) => Some(RoleSet::Many(*rs)),

@@ -1,10 +1,12 @@
-//! What evaluation reads of a request, whether the host built it ([`Request`]) or it is
-//! read in place from its JSON ([`JsonRequest`]): one small enum per level (request,
-//! principal, nested object), each read giving a borrowed [`V`].
+//! What evaluation reads of a request, whether the host built it ([`Request`]), borrowed
+//! it ([`RequestRef`], also what JSON text is read into) or it is read in place from its
+//! JSON ([`JsonRequest`]): one small enum per level (request, principal, nested object),
+//! each read giving a borrowed [`V`].
 
 use crate::json::{field, JsonPrincipal, JsonRequest};
 use crate::request::{Principal, Request};
-use crate::value::{json_value, value, Roles, V};
+use crate::request_ref::{PrincipalRef, RequestRef};
+use crate::value::{json_value, value, value_ref, Roles, V};
 use std::borrow::Cow;
 
 /// The authorization request being decided.
@@ -12,6 +14,7 @@ use std::borrow::Cow;
 pub(crate) enum Subject<'a> {
     Built(&'a Request),
     Json(&'a JsonRequest<'a>),
+    Ref(&'a RequestRef<'a>),
 }
 
 /// The principal of a request (authorization or HTTP).
@@ -19,6 +22,7 @@ pub(crate) enum Subject<'a> {
 pub(crate) enum Who<'a> {
     Built(&'a Principal),
     Json(&'a JsonPrincipal<'a>),
+    Ref(&'a PrincipalRef<'a>),
 }
 
 impl<'a> Subject<'a> {
@@ -26,6 +30,7 @@ impl<'a> Subject<'a> {
         match self {
             Subject::Built(r) => &r.action,
             Subject::Json(r) => r.action,
+            Subject::Ref(r) => &r.action,
         }
     }
 
@@ -34,6 +39,7 @@ impl<'a> Subject<'a> {
         match self {
             Subject::Built(r) => r.principal.as_ref().map(Who::Built),
             Subject::Json(r) => r.principal.as_ref().map(Who::Json),
+            Subject::Ref(r) => r.principal.as_ref().map(Who::Ref),
         }
     }
 
@@ -42,6 +48,7 @@ impl<'a> Subject<'a> {
         match self {
             Subject::Built(r) => r.resource.as_ref().map(|r| r.ty.as_str()),
             Subject::Json(r) => r.resource.as_ref().map(|r| r.ty),
+            Subject::Ref(r) => r.resource.as_ref().map(|r| &*r.ty),
         }
     }
 
@@ -65,6 +72,14 @@ impl<'a> Subject<'a> {
                     name => json_value(field(r.obj, name)),
                 },
             },
+            Subject::Ref(r) => match &r.resource {
+                None => V::Missing,
+                Some(r) => match name {
+                    "id" => V::Str(Cow::Borrowed(&r.id)),
+                    "type" => V::Str(Cow::Borrowed(&r.ty)),
+                    name => value_ref(r.attrs.get(name)),
+                },
+            },
         }
     }
 
@@ -74,6 +89,7 @@ impl<'a> Subject<'a> {
         match self {
             Subject::Built(r) => value(r.context.get(name)),
             Subject::Json(r) => r.context.map_or(V::Missing, |c| json_value(field(c, name))),
+            Subject::Ref(r) => value_ref(r.context.get(name)),
         }
     }
 }
@@ -85,6 +101,7 @@ impl<'a> Who<'a> {
         match self {
             Who::Built(p) => Roles::Principal(&p.roles),
             Who::Json(p) => Roles::JsonPrincipal(p.roles),
+            Who::Ref(p) => Roles::Names(p.roles.as_slice()),
         }
     }
 
@@ -94,11 +111,15 @@ impl<'a> Who<'a> {
         match (self, name) {
             (Who::Built(p), "id") => V::Str(Cow::Borrowed(&p.id)),
             (Who::Json(p), "id") => V::Str(Cow::Borrowed(&p.id)),
+            (Who::Ref(p), "id") => V::Str(Cow::Borrowed(&p.id)),
             (w, "roles") => V::Roles(w.roles()),
             (Who::Built(p), name) => value(p.attrs.get(name)),
             // `role` is the JSON's spelling of a one-role `roles`, never an attribute.
             (Who::Json(_), "role") => V::Missing,
             (Who::Json(p), name) => json_value(field(p.obj, name)),
+            // As a built principal: every other name is an attribute (JSON text leaves
+            // `role` out of the attributes when it reads it).
+            (Who::Ref(p), name) => value_ref(p.attrs.get(name)),
         }
     }
 }

@@ -162,12 +162,12 @@ impl Tables {
     }
 
     /// The principal's declared roles as a mask, when the policy has at most 64 roles.
-    pub fn role_mask(&self, names: &[String]) -> Option<u64> {
+    pub fn role_mask<S: AsRef<str>>(&self, names: &[S]) -> Option<u64> {
         self.anc_mask.as_ref()?;
         Some(
             names
                 .iter()
-                .filter_map(|n| self.role_id(n))
+                .filter_map(|n| self.role_id(n.as_ref()))
                 .fold(0, |m, r| m | (1u64 << r)),
         )
     }

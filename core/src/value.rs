@@ -4,6 +4,7 @@
 use crate::json::field;
 use crate::program::{Konst, Node};
 use crate::request::{Attrs, JsonObject, Value};
+use crate::request_ref::ValueRef;
 use serde_json::Value as Json;
 use std::borrow::Cow;
 
@@ -27,6 +28,8 @@ pub(crate) enum V<'a> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Roles<'a> {
     Principal(&'a [String]),
+    /// The principal's roles in a borrowed request.
+    Names(&'a [Cow<'a, str>]),
     Values(&'a [Value]),
     /// The principal's roles in request JSON (checked to be strings when parsed).
     JsonPrincipal(&'a [Json]),
@@ -77,6 +80,20 @@ pub(crate) fn json_value(v: Option<&Json>) -> V<'_> {
         Some(Json::String(s)) => V::Str(Cow::Borrowed(s)),
         Some(Json::Array(a)) => V::List(List::Json(a)),
         Some(Json::Object(o)) => V::Map(Map::Json(o)),
+    }
+}
+
+/// A borrowed request's attribute as evaluation sees it: the same value as the owned
+/// [`Value`] it stands for ([`ValueRef::to_value`]) would give.
+#[inline]
+pub(crate) fn value_ref<'a>(v: Option<&'a ValueRef<'a>>) -> V<'a> {
+    match v {
+        None | Some(ValueRef::Null) => V::Missing,
+        Some(ValueRef::Bool(b)) => V::Bool(*b),
+        Some(ValueRef::Number(n)) => V::Num(*n),
+        Some(ValueRef::Str(s)) => V::Str(Cow::Borrowed(s)),
+        Some(ValueRef::Value(v)) => value(Some(v)),
+        Some(ValueRef::Json(j)) => json_value(Some(j)),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Zero heap allocations per decision on the built-request and in-place JSON paths, counted by a global
+//! Zero heap allocations per decision on the built-request, in-place JSON, borrowed-request
+//! (building included) and JSON-text paths, counted by a global
 //! allocator; and the docs-app workload decided exactly as the hand-written rules do.
 #![allow(
     clippy::unwrap_used,
@@ -79,5 +80,38 @@ fn authorize_json_allocates_nothing_and_decides_like_built_requests() {
 
     for (c, d) in world.cases.iter().zip(decisions) {
         assert_eq!(d.unwrap(), engine.authorize(&world.request(c)), "{c:?}");
+    }
+}
+
+/// The ordinary way a Rust host builds a borrowed request (`RequestRef` from its own
+/// strings) and decides it: nothing allocated, building included. The request JSON as
+/// text (`authorize_json_str`, no escapes): nothing either.
+#[test]
+fn building_a_borrowed_request_and_deciding_it_allocates_nothing() {
+    let _turn = serial();
+    let world = docs_app::world(10_000);
+    let engine =
+        Engine::from_source("docs-app.warden", docs_app::POLICY, docs_app::options()).unwrap();
+    let texts: Vec<String> = world.cases.iter().map(|c| world.json_text(c)).collect();
+    let mut borrowed = Vec::with_capacity(world.cases.len());
+    let mut from_text = Vec::with_capacity(2 * world.cases.len());
+
+    let region = Region::new(GLOBAL);
+    for c in &world.cases {
+        borrowed.push(engine.authorize_ref(&world.request_ref(c)));
+    }
+    for t in &texts {
+        from_text.push(engine.authorize_json_str(t));
+        from_text.push(engine.authorize_json_bytes(t.as_bytes()));
+    }
+    let stats = region.change();
+    assert_eq!(stats.allocations, 0, "{stats:?}");
+    assert_eq!(stats.reallocations, 0, "{stats:?}");
+
+    for (i, c) in world.cases.iter().enumerate() {
+        let want = engine.authorize(&world.request(c));
+        assert_eq!(borrowed[i], want, "{c:?}");
+        assert_eq!(from_text[2 * i], Ok(want), "{c:?}");
+        assert_eq!(from_text[2 * i + 1], Ok(want), "{c:?}");
     }
 }
