@@ -278,13 +278,15 @@ fn interleaved(rounds: usize, checks: usize) {
     let clock = FakeRelativeClock::default();
     let fake: FakeClockGovernor = RateLimiter::dashmap_with_clock(governor_quota(), clock.clone());
     let own = RateLimiter::keyed(governor_quota());
-    let mut t = T0;
+    // Moving time costs one atomic read-modify-write on both sides, as in
+    // `against_governor`: a `fetch_add` here, a compare-exchange in `advance`.
+    let now = AtomicU64::new(T0);
     let mut best = [f64::INFINITY; 3];
     let per = |start: Instant| start.elapsed().as_nanos() as f64 / checks as f64;
     for _ in 0..rounds {
         let start = Instant::now();
         for i in 0..checks {
-            t += 1_000;
+            let t = now.fetch_add(1_000, Ordering::Relaxed);
             black_box(
                 store
                     .check(&s, black_box(&keys[i & 1_023]), t)
@@ -349,14 +351,18 @@ fn main() {
         }
         return;
     }
-    // `LIMIT_AB=ROUNDS` runs only the interleaved comparison.
-    if let Ok(rounds) = std::env::var("LIMIT_AB") {
-        interleaved(rounds.parse().unwrap_or(15), 1_000_000);
+    // `LIMIT_AB=ROUNDS[:CHECKS]` runs only the interleaved comparison.
+    if let Ok(arg) = std::env::var("LIMIT_AB") {
+        let (rounds, checks) = arg.split_once(':').unwrap_or((&arg, "100000"));
+        interleaved(
+            rounds.parse().unwrap_or(100),
+            checks.parse().unwrap_or(100_000),
+        );
         return;
     }
     benches();
     Criterion::default().configure_from_args().final_summary();
     if std::env::args().all(|a| a != "--list") {
-        interleaved(15, 1_000_000);
+        interleaved(100, 100_000);
     }
 }
