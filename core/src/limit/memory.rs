@@ -142,11 +142,13 @@ impl MemoryStore {
         let shards = (0..n)
             .map(|i| {
                 let cap = max_keys / n + usize::from(i < max_keys % n);
+                // Bounded, but grown as keys arrive: `LruCache::with_hasher` would
+                // allocate the whole table now (~3 MB for the default 100,000 keys,
+                // most of an engine load's page faults) for clients that may never come.
+                let mut keys = LruCache::unbounded_with_hasher(BuildHasherDefault::default());
+                keys.resize(NonZeroUsize::new(cap).unwrap_or(NonZeroUsize::MIN));
                 Mutex::new(Shard {
-                    keys: LruCache::with_hasher(
-                        NonZeroUsize::new(cap).unwrap_or(NonZeroUsize::MIN),
-                        BuildHasherDefault::default(),
-                    ),
+                    keys,
                     gcra: gcra::Params::new(1, 1),
                 })
             })
