@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Once, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A source of "now" for rate limits and token expiry. An HTTP request's own `time`
@@ -16,22 +16,46 @@ pub trait Clock: Send + Sync + fmt::Debug {
 /// The system's wall clock.
 ///
 /// Read on every `check_http`, so it is read cheaply: the CPU's invariant time-stamp
-/// counter through `quanta` (calibrated once per process, on first use), anchored to
-/// `SystemTime` and re-anchored every 100 ms, so that it follows the wall
-/// clock's adjustments within that delay. Where the counter is unusable, `quanta` reads
-/// the OS monotonic clock instead. A re-anchoring can move the time back by the drift
-/// accumulated since the last one (microseconds), which the rate-limit algorithms take
-/// as they take any out-of-order request.
+/// counter through `quanta`, anchored to `SystemTime` and re-anchored every 100 ms, so
+/// that it follows the wall clock's adjustments within that delay. Where the counter is
+/// unusable, `quanta` reads the OS monotonic clock instead. A re-anchoring can move the
+/// time back by the drift accumulated since the last one (microseconds), which the
+/// rate-limit algorithms take as they take any out-of-order request.
+///
+/// The counter is calibrated once per process, which spins for a while (~0.6 ms here,
+/// bounded at 200 ms by `quanta`). The first read starts the calibration on a thread of
+/// its own and returns `SystemTime`, as does every read until the calibration is done:
+/// neither a policy load (which makes the first read) nor a request waits for it.
+/// Where no thread can be started, the first read calibrates.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
 /// How often [`SystemClock`] re-reads `SystemTime`: 100 ms.
 const RESYNC_US: u64 = 100_000;
 
+/// The calibrated counter, once the calibration thread has built it.
+static WALL: OnceLock<Wall> = OnceLock::new();
+
 impl Clock for SystemClock {
     fn now_micros(&self) -> u64 {
-        static WALL: OnceLock<Wall> = OnceLock::new();
-        WALL.get_or_init(Wall::new).now_micros()
+        if let Some(wall) = WALL.get() {
+            return wall.now_micros();
+        }
+        static CALIBRATION: Once = Once::new();
+        CALIBRATION.call_once(calibrate_in_background);
+        system_micros()
+    }
+}
+
+/// Builds [`WALL`] on a thread of its own (on this one if no thread can be started).
+fn calibrate_in_background() {
+    let spawned = std::thread::Builder::new()
+        .name("warden-clock".into())
+        .spawn(|| {
+            WALL.get_or_init(Wall::new);
+        });
+    if spawned.is_err() {
+        WALL.get_or_init(Wall::new);
     }
 }
 

@@ -163,10 +163,8 @@ fn lower_expr(
         }
         ExprKind::Matches { expr: e, regex } => {
             let inner = go(e, diags);
-            match regex::RegexBuilder::new(&regex.value)
-                .size_limit(scope.options.limits.max_regex_bytes)
-                .build()
-            {
+            // The checker built this pattern already: take its build from the cache.
+            match warden_lang::compile_regex(&regex.value, scope.options.limits.max_regex_bytes) {
                 Ok(re) => Node::Matches(inner, Box::new(re)),
                 Err(err) => {
                     diags.push(Diagnostic::error(

@@ -42,6 +42,11 @@ impl Scripts {
         limits: &Limits,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<Scripts> {
+        // No script, no sandbox: building one (and, once per process, Rhai's standard
+        // library) was most of a fresh process's first load of a script-free policy.
+        if !policy.items.iter().any(|i| matches!(i, Item::Script(_))) {
+            return None;
+        }
         let rhai = sandbox(limits);
         let mut merged: Option<AST> = None;
         for item in &policy.items {

@@ -1,7 +1,7 @@
 //! `MemoryStore`: rate-limit state in this process, bounded, sharded by a keyed hash.
 //!
 //! A check hashes `(policy, limit, key)` once, into 128 bits from two independently
-//! keyed hashers (random per store). The first 64 bits pick the shard and the slot in
+//! keyed hashers (random per store) computed in one pass (`identity.rs`). The first 64 bits pick the shard and the slot in
 //! the shard's table; the shard's `LruCache` holds the 128-bit hash itself as the key,
 //! never the key bytes: entries are small and fixed-size, client material (API keys,
 //! addresses) is not kept in memory, and a check on a known key allocates nothing.
@@ -17,12 +17,12 @@
 //! (a forgotten key starts with a full quota), never refuse a request that the
 //! unbounded store would have admitted.
 
+use super::identity::Seeds;
 use super::{gcra, sliding, Admission, LimitSpec, LimitStore, StoreError};
-use ahash::RandomState;
 use lru::LruCache;
 use std::collections::VecDeque;
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::num::NonZeroUsize;
 use std::sync::{Mutex, PoisonError};
 
@@ -63,7 +63,21 @@ impl Hasher for Prehashed {
     }
 }
 
-type Shard = LruCache<u128, State, BuildHasherDefault<Prehashed>>;
+/// One shard: its keys, and the GCRA constants of the limit it last checked (a shard
+/// sees the same few limits over and over; recomputing them costs two divisions).
+#[derive(Debug)]
+struct Shard {
+    keys: LruCache<u128, State, BuildHasherDefault<Prehashed>>,
+    gcra: gcra::Params,
+}
+
+/// The GCRA constants of `spec`, from the shard's memo when it is for the same limit.
+fn params(memo: &mut gcra::Params, spec: &LimitSpec) -> gcra::Params {
+    if !memo.is_for(spec.count, spec.period_us) {
+        *memo = gcra::Params::new(spec.count, spec.period_us);
+    }
+    *memo
+}
 
 /// An in-process [`LimitStore`] holding at most `max_keys` keys in total.
 ///
@@ -99,7 +113,7 @@ type Shard = LruCache<u128, State, BuildHasherDefault<Prehashed>>;
 pub struct MemoryStore {
     shards: Box<[Mutex<Shard>]>,
     /// Two independently keyed hashers: 128 bits of key identity per check.
-    seeds: [RandomState; 2],
+    seeds: Seeds,
     max_keys: usize,
 }
 
@@ -128,15 +142,20 @@ impl MemoryStore {
         let shards = (0..n)
             .map(|i| {
                 let cap = max_keys / n + usize::from(i < max_keys % n);
-                Mutex::new(LruCache::with_hasher(
-                    NonZeroUsize::new(cap).unwrap_or(NonZeroUsize::MIN),
-                    BuildHasherDefault::default(),
-                ))
+                // Bounded, but grown as keys arrive: `LruCache::with_hasher` would
+                // allocate the whole table now (~3 MB for the default 100,000 keys,
+                // most of an engine load's page faults) for clients that may never come.
+                let mut keys = LruCache::unbounded_with_hasher(BuildHasherDefault::default());
+                keys.resize(NonZeroUsize::new(cap).unwrap_or(NonZeroUsize::MIN));
+                Mutex::new(Shard {
+                    keys,
+                    gcra: gcra::Params::new(1, 1),
+                })
             })
             .collect();
         MemoryStore {
             shards,
-            seeds: [RandomState::new(), RandomState::new()],
+            seeds: Seeds::random(),
             max_keys,
         }
     }
@@ -148,7 +167,7 @@ impl MemoryStore {
 
     /// Keys currently held, over all shards.
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| lock(s).len()).sum()
+        self.shards.iter().map(|s| lock(s).keys.len()).sum()
     }
 
     /// No key is held.
@@ -156,20 +175,12 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    /// The 128-bit identity of `(policy, limit, key)`. Names cannot hold NUL and the key
-    /// comes last, so the NUL-separated stream is unambiguous.
+    /// The 128-bit identity of `(policy, limit, key)`. Each part's length is hashed
+    /// before its bytes, so the three parts cannot run into each other.
+    #[inline]
     fn identity(&self, spec: &LimitSpec, key: &[u8]) -> u128 {
-        let [a, b] = &self.seeds;
-        let feed = |s: &RandomState| {
-            let mut h = s.build_hasher();
-            h.write(spec.policy.as_bytes());
-            h.write_u8(0);
-            h.write(spec.name.as_bytes());
-            h.write_u8(0);
-            h.write(key);
-            h.finish()
-        };
-        u128::from(feed(a)) | (u128::from(feed(b)) << 64)
+        self.seeds
+            .identity([spec.policy.as_bytes(), spec.name.as_bytes(), key])
     }
 
     fn shard(&self, id: u128) -> &Mutex<Shard> {
@@ -196,30 +207,32 @@ impl LimitStore for MemoryStore {
                 State::Gcra(now_us)
             }
         };
-        let mut shard = lock(self.shard(id));
-        let state = shard.get_or_insert_mut(id, fresh);
-        Ok(apply(spec, state, now_us))
+        let mut guard = lock(self.shard(id));
+        let shard = &mut *guard;
+        let state = shard.keys.get_or_insert_mut(id, fresh);
+        Ok(apply(spec, &mut shard.gcra, state, now_us))
     }
 
     fn clear(&self) {
         for shard in self.shards.iter() {
-            lock(shard).clear();
+            lock(shard).keys.clear();
         }
     }
 }
 
-/// Runs the limit's algorithm on the key's state. A limit whose `strict` flag changed
-/// across a reload starts its keys afresh.
-fn apply(spec: &LimitSpec, state: &mut State, now_us: u64) -> Admission {
+/// Runs the limit's algorithm on the key's state (`memo`: the shard's last GCRA
+/// constants). A limit whose `strict` flag changed across a reload starts its keys
+/// afresh.
+fn apply(spec: &LimitSpec, memo: &mut gcra::Params, state: &mut State, now_us: u64) -> Admission {
     match (spec.strict, &mut *state) {
         (false, State::Gcra(tat)) => {
-            let (admission, next) = gcra::check(spec.count, spec.period_us, Some(*tat), now_us);
+            let (admission, next) = params(memo, spec).check(Some(*tat), now_us);
             *tat = next;
             admission
         }
         (true, State::Log(log)) => sliding::check(spec.count, spec.period_us, log, now_us),
         (false, State::Log(_)) => {
-            let (admission, next) = gcra::check(spec.count, spec.period_us, None, now_us);
+            let (admission, next) = params(memo, spec).check(None, now_us);
             *state = State::Gcra(next);
             admission
         }
@@ -229,5 +242,104 @@ fn apply(spec: &LimitSpec, state: &mut State, now_us: u64) -> Admission {
             *state = State::Log(log);
             admission
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// The store as a plain map on the exact `(policy, limit, key)`, every constant
+    /// recomputed per check: what `MemoryStore` must answer while nothing is evicted.
+    #[derive(Default)]
+    struct Reference(HashMap<(String, String, Vec<u8>), State>);
+
+    impl Reference {
+        fn check(&mut self, spec: &LimitSpec, key: &[u8], now: u64) -> Admission {
+            let id = (spec.policy.to_string(), spec.name.to_string(), key.to_vec());
+            let (count, period) = (spec.count, spec.period_us);
+            match (spec.strict, self.0.get_mut(&id)) {
+                (false, Some(State::Gcra(tat))) => {
+                    let (a, next) = gcra::check(count, period, Some(*tat), now);
+                    *tat = next;
+                    a
+                }
+                (true, Some(State::Log(log))) => sliding::check(count, period, log, now),
+                (false, _) => {
+                    let (a, next) = gcra::check(count, period, None, now);
+                    self.0.insert(id, State::Gcra(next));
+                    a
+                }
+                (true, _) => {
+                    let mut log = VecDeque::new();
+                    let a = sliding::check(count, period, &mut log, now);
+                    self.0.insert(id, State::Log(log));
+                    a
+                }
+            }
+        }
+    }
+
+    fn spec(policy: &str, name: &str, count: u64, period_us: u64, strict: bool) -> LimitSpec {
+        LimitSpec {
+            id: 0,
+            policy: policy.into(),
+            name: name.into(),
+            count,
+            period_us,
+            strict,
+        }
+    }
+
+    /// Differential: limits of several policies interleaved on shared shards (so the
+    /// shard's GCRA memo switches limits all the time), a limit reloaded with a new
+    /// count, period or `strict` flag, keys of every length class, time moving in
+    /// small and large steps and sometimes backwards (clock skew between hosts).
+    #[test]
+    fn same_answers_as_exact_keys() {
+        let specs = [
+            spec("app", "api", 60, 60_000_000, false),
+            spec("app", "login", 5, 900_000_000, true),
+            spec("other", "api", 3, 1_000_000, false),
+            spec("app", "api", 7, 1_000_000, false),
+            spec("app", "api", 7, 1_000_000, true),
+            spec("app", "burst", 1_000, 10, false),
+            spec("app", "never", 0, 1_000_000, false),
+            spec("ap", "papi", 60, 60_000_000, false),
+            spec("app", "hourly", 60, 3_600_000_000, false),
+            spec("app", "fast", 5, 1_000, false),
+        ];
+        let keys: Vec<Vec<u8>> = [0usize, 1, 3, 8, 12, 16, 17, 40]
+            .iter()
+            .flat_map(|&n| (0..4u8).map(move |k| (0..n).map(|i| i as u8 ^ k).collect()))
+            .collect();
+        let store = MemoryStore::new(1 << 20);
+        let mut reference = Reference::default();
+        let mut now = 1_700_000_000_000_000u64;
+        // A fixed-seed LCG: the same sequence on every run.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            x >> 33
+        };
+        let mut allowed = 0;
+        for step in 0..200_000 {
+            let s = &specs[next() as usize % specs.len()];
+            let k = &keys[next() as usize % keys.len()];
+            now = match next() % 8 {
+                0 => now.saturating_sub(next() % 2_000_000),
+                1 => now + next() % 120_000_000,
+                _ => now + next() % 50_000,
+            };
+            let got = store.check(s, k, now);
+            let want = reference.check(s, k, now);
+            assert_eq!(got, Ok(want), "step {step}: {s:?}, key {k:?}, now {now}");
+            allowed += usize::from(want.allowed);
+        }
+        // Both outcomes occur often enough for the comparison to mean something.
+        assert!((20_000..180_000).contains(&allowed), "{allowed} admitted");
     }
 }

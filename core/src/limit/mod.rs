@@ -6,6 +6,7 @@
 //! failure means for the decision).
 
 mod gcra;
+mod identity;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;

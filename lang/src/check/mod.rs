@@ -16,6 +16,7 @@ pub(crate) mod http;
 mod paths;
 pub(crate) mod patterns;
 mod proxies;
+pub(crate) mod regexes;
 mod report;
 pub(crate) mod script;
 mod symbols;

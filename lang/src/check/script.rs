@@ -35,6 +35,11 @@ pub(crate) fn check(
     syms: &mut Symbols,
     diags: &mut Vec<Diagnostic>,
 ) {
+    // Most policies have no script: building the sandbox (and, once per process,
+    // Rhai's standard library) is then skipped.
+    if !policy.items.iter().any(|i| matches!(i, Item::Script(_))) {
+        return;
+    }
     let engine = sandbox(limits);
     for item in &policy.items {
         let Item::Script(s) = item else { continue };

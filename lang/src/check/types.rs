@@ -504,10 +504,8 @@ impl Checker<'_> {
 }
 
 fn compile_error(pattern: &str, max_bytes: usize) -> Option<RegexError> {
-    let e = regex::RegexBuilder::new(pattern)
-        .size_limit(max_bytes)
-        .build()
-        .err()?;
+    // Through the process's cache: the engine then reuses this very build.
+    let e = super::regexes::compile(pattern, max_bytes).err()?;
     Some(match e {
         regex::Error::CompiledTooBig(n) => RegexError {
             code: "regex-too-large",
