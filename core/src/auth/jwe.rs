@@ -6,7 +6,7 @@
 use super::claims::ClaimMap;
 use super::lifetime::TokenRules;
 use super::outcome::AuthFailure;
-use super::token_cache::{TokenCache, Verified};
+use super::token_cache::TokenCache;
 use crate::Principal;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -199,19 +199,9 @@ impl Jwe {
             let Some(plain) = plain else { continue };
             let claims: serde_json::Map<String, Json> =
                 serde_json::from_slice(&plain).map_err(|_| AuthFailure::InvalidToken)?;
-            self.rules.check(&claims, now_us)?;
-            let principal = self
-                .claims
-                .principal(&claims)
-                .ok_or(AuthFailure::InvalidToken)?;
-            self.cache.put(
-                token,
-                Verified {
-                    claims,
-                    principal: principal.clone(),
-                    key: i,
-                },
-            );
+            let principal =
+                self.cache
+                    .admit(&self.rules, &self.claims, token, claims, now_us, i)?;
             return Ok((principal, &k.label));
         }
         Err(AuthFailure::InvalidToken)

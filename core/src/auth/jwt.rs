@@ -6,7 +6,7 @@ use super::claims::ClaimMap;
 use super::hs::{self, HmacKeys};
 use super::lifetime::TokenRules;
 use super::outcome::AuthFailure;
-use super::token_cache::{TokenCache, Verified};
+use super::token_cache::TokenCache;
 use crate::Principal;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -118,19 +118,9 @@ impl Jwt {
                     Err(_) => return Err(AuthFailure::InvalidToken),
                 },
             };
-            self.rules.check(&claims, now_us)?;
-            let principal = self
-                .claims
-                .principal(&claims)
-                .ok_or(AuthFailure::InvalidToken)?;
-            self.cache.put(
-                token,
-                Verified {
-                    claims,
-                    principal: principal.clone(),
-                    key: i,
-                },
-            );
+            let principal =
+                self.cache
+                    .admit(&self.rules, &self.claims, token, claims, now_us, i)?;
             return Ok((principal, &k.label));
         }
         // No key for the token's algorithm (e.g. `HS256` where only RS256 is listed:

@@ -18,6 +18,7 @@
 //! so that threads presenting different tokens rarely meet on one lock. A poisoned
 //! shard is bypassed, never unwrapped.
 
+use super::claims::ClaimMap;
 use super::lifetime::TokenRules;
 use super::outcome::AuthFailure;
 use crate::request::Principal;
@@ -83,6 +84,31 @@ impl TokenCache {
     fn get(&self, token: &str) -> Option<Arc<Verified>> {
         let mut shard = self.shard(token)?.lock().ok()?;
         shard.get(token).cloned()
+    }
+
+    /// The last steps of every token mechanism once a key verified `token` (its
+    /// signature, or its decryption): the claim rules at `now_us`, the principal the
+    /// claims map to, and the token remembered with both for its next request.
+    pub(crate) fn admit(
+        &self,
+        rules: &TokenRules,
+        map: &ClaimMap,
+        token: &str,
+        claims: Claims,
+        now_us: u64,
+        key: usize,
+    ) -> Result<Principal, AuthFailure> {
+        rules.check(&claims, now_us)?;
+        let principal = map.principal(&claims).ok_or(AuthFailure::InvalidToken)?;
+        self.put(
+            token,
+            Verified {
+                claims,
+                principal: principal.clone(),
+                key,
+            },
+        );
+        Ok(principal)
     }
 
     /// Remember a token that verified and passed its claim rules.
