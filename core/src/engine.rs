@@ -306,13 +306,19 @@ impl Engine {
     }
 
     pub(crate) fn decide_json(&self, req: &JsonRequest<'_>) -> Decision<'_> {
+        self.decide_read(Subject::Json(req), || req.to_request())
+    }
+
+    /// A request read in place (`s`, not a built [`Request`]), without observing.
+    /// With the decision cache on, `owned` builds the owned copy its keys need.
+    #[inline]
+    fn decide_read(&self, s: Subject<'_>, owned: impl FnOnce() -> Request) -> Decision<'_> {
         if self.cache.is_some() {
             // Cache keys own their values: build them from an owned request.
-            let owned = req.to_request();
+            let owned = owned();
             return self.decide_unobserved(self.tables.action_class(&owned.action), &owned);
         }
         let a = self.authz();
-        let s = Subject::Json(req);
         let class = self.tables.action_class(s.action());
         let ty = a.type_of(s);
         a.decision(a.verdict(class, ty, s))
@@ -390,16 +396,7 @@ impl Engine {
     }
 
     pub(crate) fn decide_ref(&self, req: &RequestRef<'_>) -> Decision<'_> {
-        if self.cache.is_some() {
-            // Cache keys own their values: build them from an owned request.
-            let owned = req.to_request();
-            return self.decide_unobserved(self.tables.action_class(&owned.action), &owned);
-        }
-        let a = self.authz();
-        let s = Subject::Ref(req);
-        let class = self.tables.action_class(s.action());
-        let ty = a.type_of(s);
-        a.decision(a.verdict(class, ty, s))
+        self.decide_read(Subject::Ref(req), || req.to_request())
     }
 
     fn decide(&self, class: u32, req: &Request) -> Decision<'_> {
