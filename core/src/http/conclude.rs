@@ -351,7 +351,7 @@ impl<'e> Pipeline<'e> {
     /// Test one requirement; `(value, reads)`, reads only when tracing.
     // Inlined into `conclude` (its one caller on the request path): out of line, its
     // prologue, epilogue and the returned pair cost ~40 instructions per requirement.
-    #[inline]
+    #[inline(always)]
     pub(super) fn test(
         &self,
         req: &HttpRequest,
