@@ -114,10 +114,17 @@ impl Engine {
         self.candidate.load_full()
     }
 
+    /// Whether a candidate is set: one load, for the callers that skip the shadow
+    /// call (and its result) when none is.
+    #[inline(always)]
+    pub(crate) fn candidate_set(&self) -> bool {
+        self.has_candidate.load(Ordering::Acquire)
+    }
+
     /// The candidate, when one is set (one relaxed load when none is).
     #[inline]
     fn shadow(&self) -> Option<Arc<Engine>> {
-        if self.has_candidate.load(Ordering::Acquire) {
+        if self.candidate_set() {
             self.candidate.load_full()
         } else {
             None

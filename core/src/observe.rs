@@ -369,8 +369,29 @@ impl Observer {
         latency_ns: u64,
         candidate: Option<CandidateRecord>,
     ) {
+        let notable = self.count_http(d, latency_ns, candidate.is_some());
+        if let Some(log) = &self.log {
+            self.log_http(log, req, d, latency_ns, candidate, notable);
+        }
+    }
+
+    /// [`Observer::http`] without a candidate: no record to pass or drop.
+    // Inlined into `check_http`: the counting is a few loads and increments, and out
+    // of line its prologue, epilogue and the call cost as much again.
+    #[inline(always)]
+    pub fn http_alone(&self, req: &HttpRequest, d: &HttpDecision<'_>, latency_ns: u64) {
+        let notable = self.count_http(d, latency_ns, false);
+        if let Some(log) = &self.log {
+            self.log_http(log, req, d, latency_ns, None, notable);
+        }
+    }
+
+    /// Counts a `check_http` decision; whether it is notable (reports, or a
+    /// candidate's disagreement), which the log keeps as it keeps denials.
+    #[inline(always)]
+    fn count_http(&self, d: &HttpDecision<'_>, latency_ns: u64, candidate: bool) -> bool {
         let limited = matches!(d.status, 429 | 503);
-        let notable = !d.reported.is_empty() || candidate.is_some();
+        let notable = !d.reported.is_empty() || candidate;
         if let Some(m) = &self.metrics {
             m.decision(Kind::Http, d.allowed, d.status, latency_ns);
             if d.note.is_some() {
@@ -398,12 +419,24 @@ impl Observer {
                 }
             }
             if notable {
-                self.count_reports(m, d.reported.iter(), candidate.is_some());
+                self.count_reports(m, d.reported.iter(), candidate);
             }
         }
-        let Some(log) = &self.log else {
-            return;
-        };
+        notable
+    }
+
+    /// The decision log's line for a `check_http` decision, when the log admits it.
+    #[inline(never)]
+    fn log_http(
+        &self,
+        log: &DecisionLog,
+        req: &HttpRequest,
+        d: &HttpDecision<'_>,
+        latency_ns: u64,
+        candidate: Option<CandidateRecord>,
+        notable: bool,
+    ) {
+        let limited = matches!(d.status, 429 | 503);
         let Some(id) = self.admit(log, d.allowed, notable) else {
             return;
         };
