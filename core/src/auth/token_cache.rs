@@ -19,11 +19,12 @@
 //! shard is bypassed, never unwrapped.
 
 use super::claims::ClaimMap;
-use super::lifetime::TokenRules;
+use super::lifetime::{Times, TokenRules};
 use super::outcome::AuthFailure;
 use crate::request::Principal;
 use lru::LruCache;
 use std::fmt;
+use std::hash::{BuildHasher, Hasher};
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
@@ -32,8 +33,9 @@ type Claims = serde_json::Map<String, serde_json::Value>;
 /// What verifying a token established, whatever the time it is presented at.
 #[derive(Debug)]
 pub(crate) struct Verified {
-    /// The verified claims, for the time rules on each use.
-    pub claims: Claims,
+    /// The verified time claims, for the time rules on each use (the whole claims
+    /// map is not kept: an entry stays small, and evicting it frees little).
+    pub times: Times,
     pub principal: Principal,
     /// Which key of the block verified it (its label is the decision's `via`).
     pub key: usize,
@@ -41,12 +43,13 @@ pub(crate) struct Verified {
 
 const SHARDS: usize = 8;
 
-type Shard = Mutex<LruCache<Box<str>, Arc<Verified>>>;
+/// Keyed by the whole token, hashed by its tail ([`TailHash`]).
+type Shard = Mutex<LruCache<Box<str>, Arc<Verified>, TailHash>>;
 
 /// A bounded map from a token to what verifying it established; empty when off.
 pub(crate) struct TokenCache {
     shards: Box<[Shard]>,
-    hasher: ahash::RandomState,
+    hasher: TailHash,
 }
 
 // Tokens are credentials: `Debug` shows the size, never a key.
@@ -64,11 +67,13 @@ impl TokenCache {
         let per_shard = NonZeroUsize::new(entries.div_ceil(SHARDS));
         let shards = match per_shard {
             None => Box::default(),
-            Some(n) => (0..SHARDS).map(|_| Mutex::new(LruCache::new(n))).collect(),
+            Some(n) => (0..SHARDS)
+                .map(|_| Mutex::new(LruCache::with_hasher(n, TailHash::new())))
+                .collect(),
         };
         TokenCache {
             shards,
-            hasher: ahash::RandomState::new(),
+            hasher: TailHash::new(),
         }
     }
 
@@ -103,7 +108,7 @@ impl TokenCache {
         self.put(
             token,
             Verified {
-                claims,
+                times: Times::of(&claims),
                 principal: principal.clone(),
                 key,
             },
@@ -128,7 +133,7 @@ impl TokenCache {
         now_us: u64,
     ) -> Option<Result<(Principal, usize), AuthFailure>> {
         let hit = self.get(token)?;
-        Some(match rules.check(&hit.claims, now_us) {
+        Some(match rules.check_times(&hit.times, now_us) {
             Ok(()) => Ok((hit.principal.clone(), hit.key)),
             Err(e) => {
                 if e == AuthFailure::TokenExpired {
@@ -156,6 +161,71 @@ impl TokenCache {
     }
 }
 
+/// A keyed hash of a token's last 16 bytes and its length, for the cache's shards and
+/// maps. The end of a token that verified is its signature or authentication tag:
+/// uniform, and not choosable without the key, so it spreads entries as the whole
+/// token would; a lookup still compares the whole token. The whole token hashed (the
+/// map's SipHash, then `ahash` for the shard) was ~8% of a fresh token's
+/// `check_http`: tokens are a few hundred bytes. Tokens that fail are never stored,
+/// so a crafted token can only meet an entry, never add a colliding one.
+#[derive(Clone)]
+struct TailHash {
+    keys: [u64; 2],
+}
+
+impl TailHash {
+    fn new() -> Self {
+        let seed = ahash::RandomState::new();
+        TailHash {
+            keys: [seed.hash_one(0u8), seed.hash_one(1u8)],
+        }
+    }
+}
+
+impl BuildHasher for TailHash {
+    type Hasher = TailHasher;
+
+    fn build_hasher(&self) -> TailHasher {
+        TailHasher {
+            h: self.keys[0],
+            k: self.keys[1],
+        }
+    }
+}
+
+/// See [`TailHash`].
+struct TailHasher {
+    h: u64,
+    k: u64,
+}
+
+impl Hasher for TailHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let tail = bytes.get(bytes.len().saturating_sub(16)..).unwrap_or(bytes);
+        let mut block = [0u8; 16];
+        if let Some(dst) = block.get_mut(..tail.len()) {
+            dst.copy_from_slice(tail);
+        }
+        let [a, b] = [0, 8].map(|i| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(block.get(i..i + 8).unwrap_or(&[0; 8]));
+            u64::from_le_bytes(w)
+        });
+        let x = fold(self.h ^ a, self.k ^ b);
+        self.h = fold(x ^ bytes.len() as u64, self.k.rotate_left(32));
+    }
+
+    fn finish(&self) -> u64 {
+        self.h
+    }
+}
+
+/// Folded 64x64 -> 128-bit multiply (the mixing step of `ahash`'s fallback).
+fn fold(a: u64, b: u64) -> u64 {
+    let m = u128::from(a) * u128::from(b);
+    (m as u64) ^ ((m >> 64) as u64)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -163,10 +233,33 @@ mod tests {
 
     fn verified(id: &str) -> Verified {
         Verified {
-            claims: Claims::new(),
+            times: Times::of(&Claims::new()),
             principal: Principal::new(id),
             key: 0,
         }
+    }
+
+    #[test]
+    fn tokens_sharing_a_tail_are_told_apart() {
+        // Same last 16 bytes and length: one bucket, two entries, compared whole.
+        let c = TokenCache::new(64);
+        let tail = ".sig-0123456789abcdef";
+        c.put(&format!("aaaa{tail}"), verified("a"));
+        c.put(&format!("bbbb{tail}"), verified("b"));
+        assert_eq!(c.get(&format!("aaaa{tail}")).unwrap().principal.id, "a");
+        assert_eq!(c.get(&format!("bbbb{tail}")).unwrap().principal.id, "b");
+        assert!(c.get(&format!("cccc{tail}")).is_none());
+        assert!(c.get(tail).is_none());
+    }
+
+    #[test]
+    fn the_tail_hash_spreads_tokens_over_the_shards() {
+        let h = TailHash::new();
+        let shards: std::collections::HashSet<u64> = (0..64)
+            .map(|i| h.hash_one(format!("header.claims.signature-{i:04}")) % SHARDS as u64)
+            .collect();
+        // 64 tokens over 8 shards: fewer than 6 used is a broken hash, not bad luck.
+        assert!(shards.len() >= 6, "{shards:?}");
     }
 
     #[test]
@@ -197,7 +290,7 @@ mod tests {
         c.put(
             "token-b",
             Verified {
-                claims,
+                times: Times::of(&claims),
                 principal: Principal::new("b"),
                 key: 0,
             },
