@@ -4,12 +4,30 @@
 use crate::ast::{Span, ITEM_KEYWORDS};
 use crate::diag::Diagnostic;
 use crate::limits::Limits;
-use crate::parser::grammar::{parse_fragment, Rule};
+use crate::parser::grammar::diag::Rule;
+use crate::parser::grammar::{parse_diag, parse_fragment};
 use pest::error::{Error, ErrorVariant, InputLocation};
 use std::sync::{Mutex, PoisonError};
 
+/// Diagnostics for a file that the lowered parser refused: the diagnostic parser's
+/// error (see `parser/grammar.rs`), then one for every broken item.
+pub(crate) fn diagnose(source: &str, limits: &Limits) -> Vec<Diagnostic> {
+    match parse_diag(source) {
+        Err(first) => recover(source, first, limits),
+        // The two parsers accept the same text (`parser::tests` holds them to it); were
+        // they ever to disagree, say so rather than accept a policy that was not lowered.
+        Ok(()) => vec![Diagnostic::error(
+            "syntax",
+            Span::new(0, 0),
+            "the policy parses with the diagnostic grammar but not with the one that is \
+             lowered: a bug in Warden, please report it with the policy"
+                .to_string(),
+        )],
+    }
+}
+
 /// Turn the first error of a whole-file parse into diagnostics for every broken item.
-pub(crate) fn recover(source: &str, first: Error<Rule>, limits: &Limits) -> Vec<Diagnostic> {
+fn recover(source: &str, first: Error<Rule>, limits: &Limits) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let starts = item_starts(source);
     // Text before the first item keyword is the header.

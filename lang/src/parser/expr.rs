@@ -159,7 +159,7 @@ impl<'l> Lower<'l> {
                     span,
                 })
             })
-            .parse(pairs.filter(|p| p.as_rule() != Rule::COMMENT));
+            .parse(pairs);
         result
     }
 

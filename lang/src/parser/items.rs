@@ -2,15 +2,17 @@
 //! startup checks and script blocks.
 
 use super::grammar::Rule;
-use super::lower::{action_list, inner, missing_ident, span_of, Lower};
+use super::lower::{
+    action_list, comment_spans, inner, literal_ranges, missing_ident, span_of, Lower,
+};
 use crate::ast::Rule as Rule_;
 use crate::ast::*;
 use crate::diag::Diagnostic;
-use pest::iterators::{Pair, Pairs};
+use pest::iterators::Pair;
 
 impl<'l> Lower<'l> {
     pub(super) fn file(&mut self, pair: Pair<'_, Rule>) -> Option<Policy> {
-        self.collect_comments(pair.clone().into_inner());
+        self.collect_comments(&pair);
         let mut name = None;
         let mut report_only = None;
         let mut items = Vec::new();
@@ -42,15 +44,19 @@ impl<'l> Lower<'l> {
         })
     }
 
-    pub(super) fn collect_comments(&mut self, pairs: Pairs<'_, Rule>) {
-        for p in pairs.flatten() {
-            if p.as_rule() == Rule::COMMENT {
-                let text = p.as_str().strip_prefix('#').unwrap_or(p.as_str());
-                self.comments.push(Comment {
-                    text: text.trim_end_matches('\r').to_string(),
-                    span: span_of(&p),
-                });
-            }
+    /// Every comment of the file, in order: a `#` outside string, regex and script
+    /// literals, to the end of its line (what `WHITESPACE` skipped).
+    pub(super) fn collect_comments(&mut self, file: &Pair<'_, Rule>) {
+        let base = file.as_span().start();
+        let text = file.as_str();
+        let literals = literal_ranges(file.clone());
+        for (start, end) in comment_spans(text, base, &literals) {
+            let raw = &text[start - base..end - base];
+            let body = raw.strip_prefix('#').unwrap_or(raw);
+            self.comments.push(Comment {
+                text: body.trim_end_matches('\r').to_string(),
+                span: Span::new(start as u32, (start + raw.trim_end().len()) as u32),
+            });
         }
     }
 

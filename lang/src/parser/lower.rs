@@ -16,47 +16,82 @@ pub(super) fn span_of(pair: &Pair<'_, Rule>) -> Span {
     loop {
         end = text[..end].trim_end().len();
         // A comment runs to the end of its line: none can end here unless the last
-        // line holds a `#`, which spares the walk for nearly every pair.
+        // line holds a `#`, which spares the search for nearly every pair.
         let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
         if !text[line_start..end].contains('#') {
             break;
         }
-        match comment_ending_at(pair, s.start() + end) {
-            Some(start) => end = start - s.start(),
+        match comment_ending_at(pair, line_start, end) {
+            Some(start) => end = start,
             None => break,
         }
     }
     Span::new(s.start() as u32, (s.start() + end) as u32)
 }
 
-/// Start of the comment pair that ends at byte `at` inside `pair`'s subtree. Siblings
-/// do not overlap, so only the child holding `at` is walked, from the last one back.
-pub(super) fn comment_ending_at(pair: &Pair<'_, Rule>, at: usize) -> Option<usize> {
-    let mut node = pair.clone();
-    'descend: loop {
-        for c in node.clone().into_inner().rev() {
-            let span = c.as_span();
-            if span.end() < at {
-                return None;
-            }
-            if c.as_rule() == Rule::COMMENT && span.end() == at {
-                return Some(span.start());
-            }
-            if span.start() < at {
-                node = c;
-                continue 'descend;
-            }
-        }
-        return None;
-    }
+/// Start, in `pair`'s text, of the comment on the line from `line_start` that ends
+/// exactly at `end` (a comment runs to its line break, trailing blanks included).
+fn comment_ending_at(pair: &Pair<'_, Rule>, line_start: usize, end: usize) -> Option<usize> {
+    let base = pair.as_span().start();
+    let literals = literal_ranges(pair.clone());
+    let line = &pair.as_str()[line_start..];
+    comment_spans(line, base + line_start, &literals)
+        .into_iter()
+        .find(|&(_, e)| e == base + end)
+        .map(|(s, _)| s - base)
 }
 
-/// Keywords and comments carry no content for the tree.
+/// Whether a token of this rule may hold a `#` that is not a comment: string, regex
+/// and script literals. No other token's characters include `#` (see `grammar.pest`),
+/// so a `#` outside these starts a comment.
+fn hides_hash(rule: Rule) -> bool {
+    matches!(rule, Rule::string | Rule::regex | Rule::script_block)
+}
+
+/// Source byte ranges of the literals that may hold a `#` in `pair` and its subtree, in
+/// order (pairs come in source order, and these literals never nest).
+pub(super) fn literal_ranges(pair: Pair<'_, Rule>) -> Vec<(usize, usize)> {
+    std::iter::once(pair.clone())
+        .chain(pair.into_inner().flatten())
+        .filter(|p| hides_hash(p.as_rule()))
+        .map(|p| (p.as_span().start(), p.as_span().end()))
+        .collect()
+}
+
+/// Comments in `text`, which starts at source byte `base`, as source byte ranges from
+/// the `#` to the line break (or the text's end): every `#` outside `literals` (sorted
+/// source ranges) starts one. `WHITESPACE` skips comments with the blanks, so they are
+/// not pairs; this finds the same text that rule matched.
+pub(super) fn comment_spans(
+    text: &str,
+    base: usize,
+    literals: &[(usize, usize)],
+) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut literals = literals.iter().peekable();
+    let mut from = 0;
+    while let Some(i) = text[from..].find('#') {
+        let at = from + i;
+        while literals.next_if(|&&(_, e)| e <= base + at).is_some() {}
+        if let Some(&&(s, e)) = literals.peek() {
+            if s <= base + at {
+                // Inside a literal: go on after it.
+                from = (e - base).min(text.len());
+                continue;
+            }
+        }
+        let stop = text[at..].find('\n').map_or(text.len(), |n| at + n);
+        out.push((base + at, base + stop));
+        from = stop;
+    }
+    out
+}
+
+/// Keywords carry no content for the tree.
 pub(super) fn is_noise(rule: Rule) -> bool {
     matches!(
         rule,
-        Rule::COMMENT
-            | Rule::kw_policy
+        Rule::kw_policy
             | Rule::kw_role
             | Rule::kw_grant
             | Rule::kw_principal

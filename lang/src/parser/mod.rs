@@ -49,7 +49,7 @@ pub fn parse(source: &str, limits: &Limits) -> Result<Policy, Vec<Diagnostic>> {
                 _ => Err(lower.diags),
             }
         }
-        Err(first) => Err(syntax_error::recover(source, first, limits)),
+        Err(_) => Err(syntax_error::diagnose(source, limits)),
     }
 }
 
@@ -79,3 +79,6 @@ fn check_nesting(source: &str, max: usize) -> Option<Diagnostic> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests;
