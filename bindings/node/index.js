@@ -54,17 +54,80 @@ const BOTH_ROLES = 8;
 const HAS_CONTEXT = 16;
 
 // The fast path (bindings/node/src/fast.rs): a request of strings, booleans and missing
-// values is written as string ids into a buffer shared with the addon, then decided by
-// one native call with no argument. `#ids` maps each string sent to its id; the addon
-// holds the strings. Anything else takes the packed path, which also reports errors.
+// values is written into two buffers shared with the addon (its strings as UTF-8 bytes,
+// one word per value), then decided by one native call with no argument. Anything else
+// takes the packed path, which also reports errors.
 const MISSING = 0xffffffff;
 const TRUE = 0xfffffffe;
 const FALSE = 0xfffffffd;
 const FALLBACK = 0xffffffff;
-const FULL = 0xffffffff;
 const MAX_ROLES = 16;
-const MAX_FAST_STRING = 1024; // UTF-16 units: at most 3,072 bytes, under fast.rs's MAX_STRING
+const UTF8 = new TextEncoder();
 const NO = -1;
+
+// Writes `s` as UTF-8 into `u8` at `at`: the offset after it, or NO when it does not
+// fit. ASCII is copied by a loop that V8 compiles to a few instructions per character
+// (ids, names and actions are short); the first other character hands the whole
+// string to `TextEncoder` (lone surrogates become U+FFFD, as N-API's reads make them).
+function put(u8, at, s) {
+  const n = s.length;
+  if (at + n > u8.length) return NO;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return putUtf8(u8, at, s);
+    u8[at + i] = c;
+  }
+  return at + n;
+}
+
+function putUtf8(u8, at, s) {
+  const { read, written } = UTF8.encodeInto(s, u8.subarray(at));
+  return read === s.length ? at + written : NO;
+}
+
+// Value `v` as word `k` of `b` (a string's bytes into `u8` at `at`): the byte offset
+// after it, or NO when the fast path cannot carry it.
+function putVal(b, u8, k, at, v) {
+  let w;
+  if (typeof v === 'string') {
+    const end = put(u8, at, v);
+    if (end === NO) return NO;
+    b[k] = end - at;
+    return end;
+  }
+  if (v === undefined || v === null) w = MISSING;
+  else if (v === true) w = TRUE;
+  else if (v === false) w = FALSE;
+  else return NO;
+  b[k] = w;
+  return at;
+}
+
+// The reader of one root's slots, `(b, u8, o, k, at) => offset or NO`, writing
+// `o[names[i]]` as word `k + i`. Compiled per policy with the names spelled out: a loop
+// over `o[names[i]]` is one property-read site for every name, which V8 turns
+// megamorphic (a global cache lookup per read, 6% of a call); a site per name stays
+// monomorphic. The names come from the policy and are quoted by `JSON.stringify`.
+// Where code generation from strings is disabled, the loop.
+function slotReader(names) {
+  try {
+    let body = '"use strict";\nreturn function readSlots(b, u8, o, k, at) {\n';
+    for (let i = 0; i < names.length; i++) {
+      body += `  at = putVal(b, u8, k + ${i}, at, o[${JSON.stringify(names[i])}]);\n  if (at === NO) return NO;\n`;
+    }
+    body += '  return at;\n};';
+    return new Function('putVal', 'NO', body)(putVal, NO);
+  } catch {
+    const list = [...names];
+    return function readSlots(b, u8, o, k, at) {
+      for (let i = 0; i < list.length; i++) {
+        at = putVal(b, u8, k + i, at, o[list[i]]);
+        if (at === NO) return NO;
+      }
+      return at;
+    };
+  }
+}
 
 function json(v) {
   try {
@@ -198,9 +261,12 @@ class Engine {
   #slots;
   #decisions = [];
   #decide = null;
-  #intern = null;
   #buf = null;
-  #ids = new Map();
+  #bytes = null;
+  // The slot readers of the plan in force (`slotReader`).
+  #readP = null;
+  #readR = null;
+  #readC = null;
   // Bumped by every fast call: a getter on the request that calls authorize again has
   // overwritten the buffer, so the outer call must not use it.
   #calls = 0;
@@ -320,50 +386,38 @@ class Engine {
     // Flags, action, principal id, role count, roles, then every slot, type and id.
     const words = 6 + MAX_ROLES + s.principal.length + s.resource.length + s.context.length;
     const fast = this.#n.fastPath(words);
-    this.#ids = new Map();
+    // A reload inside a getter of a request being decided: the outer call sees the
+    // count move and falls back, instead of writing the old layout for the new plan.
+    this.#calls++;
     if (fast) {
+      this.#readP = slotReader(s.principal);
+      this.#readR = slotReader(s.resource);
+      this.#readC = slotReader(s.context);
       this.#decide = fast[0];
-      this.#intern = fast[1];
-      this.#buf = new Uint32Array(fast[2]);
+      this.#buf = new Uint32Array(fast[1]);
+      this.#bytes = new Uint8Array(fast[2]);
     } else {
       this.#decide = null;
     }
   }
 
-  // The id of a string for the fast path, or NO.
-  #sid(v) {
-    const id = this.#ids.get(v);
-    if (id !== undefined) return id;
-    if (v.length > MAX_FAST_STRING) return NO;
-    const fresh = this.#intern(v);
-    if (fresh === FULL) {
-      // The addon emptied its table: ids written for this request are stale.
-      this.#ids.clear();
-      return NO;
-    }
-    this.#ids.set(v, fresh);
-    return fresh;
-  }
-
-  // A value for the fast path, or NO.
-  #val(v) {
-    if (typeof v === 'string') return this.#sid(v);
-    if (v === undefined || v === null) return MISSING;
-    if (v === true) return TRUE;
-    if (v === false) return FALSE;
-    return NO;
+  // String `v` as word `k`, its bytes at `at`: the byte offset after it, or NO.
+  #str(k, at, v) {
+    const end = put(this.#bytes, at, v);
+    if (end !== NO) this.#buf[k] = end - at;
+    return end;
   }
 
   // The request through the fast path: the decision's index, or FALLBACK.
   #fast(request) {
     const b = this.#buf;
+    const u8 = this.#bytes;
     const s = this.#slots;
     const call = ++this.#calls;
     const a = request.action;
     if (typeof a !== 'string') return FALLBACK;
-    let w = this.#sid(a);
-    if (w === NO) return FALLBACK;
-    b[1] = w;
+    let at = this.#str(1, 0, a);
+    if (at === NO) return FALLBACK;
     let k = 2;
     let flags = 0;
     const p = request.principal;
@@ -371,20 +425,17 @@ class Engine {
       if (!isObject(p)) return FALLBACK;
       flags |= HAS_PRINCIPAL;
       const id = p.id;
-      if (typeof id === 'string') w = this.#sid(id);
-      else if (id === undefined || id === null) w = MISSING;
-      else return FALLBACK;
-      if (w === NO) return FALLBACK;
-      b[k++] = w;
+      if (typeof id !== 'string' && id !== undefined && id !== null) return FALLBACK;
+      at = putVal(b, u8, k++, at, id);
+      if (at === NO) return FALLBACK;
       const one = p.role;
       const roles = p.roles;
       if (one !== undefined) {
         if (roles !== undefined) return FALLBACK;
         if (typeof one === 'string') {
-          w = this.#sid(one);
-          if (w === NO) return FALLBACK;
           b[k++] = 1;
-          b[k++] = w;
+          at = this.#str(k++, at, one);
+          if (at === NO) return FALLBACK;
         } else if (one === null) {
           b[k++] = 0;
         } else {
@@ -398,17 +449,13 @@ class Engine {
         for (let i = 0; i < roles.length; i++) {
           const r = roles[i];
           if (typeof r !== 'string') return FALLBACK;
-          w = this.#sid(r);
-          if (w === NO) return FALLBACK;
-          b[k++] = w;
+          at = this.#str(k++, at, r);
+          if (at === NO) return FALLBACK;
         }
       }
-      const names = s.principal;
-      for (let i = 0; i < names.length; i++) {
-        w = this.#val(p[names[i]]);
-        if (w === NO) return FALLBACK;
-        b[k++] = w;
-      }
+      at = this.#readP(b, u8, p, k, at);
+      if (at === NO) return FALLBACK;
+      k += s.principal.length;
     }
     const r = request.resource;
     if (r !== undefined && r !== null) {
@@ -416,32 +463,22 @@ class Engine {
       flags |= HAS_RESOURCE;
       const t = r.type;
       if (typeof t !== 'string') return FALLBACK;
-      w = this.#sid(t);
-      if (w === NO) return FALLBACK;
-      b[k++] = w;
+      at = this.#str(k++, at, t);
+      if (at === NO) return FALLBACK;
       const id = r.id;
-      if (typeof id === 'string') w = this.#sid(id);
-      else if (id === undefined || id === null) w = MISSING;
-      else return FALLBACK;
-      if (w === NO) return FALLBACK;
-      b[k++] = w;
-      const names = s.resource;
-      for (let i = 0; i < names.length; i++) {
-        w = this.#val(r[names[i]]);
-        if (w === NO) return FALLBACK;
-        b[k++] = w;
-      }
+      if (typeof id !== 'string' && id !== undefined && id !== null) return FALLBACK;
+      at = putVal(b, u8, k++, at, id);
+      if (at === NO) return FALLBACK;
+      at = this.#readR(b, u8, r, k, at);
+      if (at === NO) return FALLBACK;
+      k += s.resource.length;
     }
     const c = request.context;
     if (c !== undefined && c !== null) {
       if (!isObject(c)) return FALLBACK;
       flags |= HAS_CONTEXT;
-      const names = s.context;
-      for (let i = 0; i < names.length; i++) {
-        w = this.#val(c[names[i]]);
-        if (w === NO) return FALLBACK;
-        b[k++] = w;
-      }
+      at = this.#readC(b, u8, c, k, at);
+      if (at === NO) return FALLBACK;
     }
     if (call !== this.#calls) return FALLBACK;
     b[0] = flags;
