@@ -383,8 +383,9 @@ class Engine {
     const s = this.#n.slots();
     this.#slots = s;
     this.#decisions = [];
-    // Flags, action, principal id, role count, roles, then every slot, type and id.
-    const words = 6 + MAX_ROLES + s.principal.length + s.resource.length + s.context.length;
+    // Flags, bytes written, action, principal id, role count, roles, then every slot,
+    // type and id.
+    const words = 7 + MAX_ROLES + s.principal.length + s.resource.length + s.context.length;
     const fast = this.#n.fastPath(words);
     // A reload inside a getter of a request being decided: the outer call sees the
     // count move and falls back, instead of writing the old layout for the new plan.
@@ -416,9 +417,9 @@ class Engine {
     const call = ++this.#calls;
     const a = request.action;
     if (typeof a !== 'string') return FALLBACK;
-    let at = this.#str(1, 0, a);
+    let at = this.#str(2, 0, a);
     if (at === NO) return FALLBACK;
-    let k = 2;
+    let k = 3;
     let flags = 0;
     const p = request.principal;
     if (p !== undefined && p !== null) {
@@ -482,6 +483,7 @@ class Engine {
     }
     if (call !== this.#calls) return FALLBACK;
     b[0] = flags;
+    b[1] = at;
     this.#decide();
     return b[0];
   }

@@ -16,7 +16,8 @@
 //! less than looking it up.
 //!
 //! Word buffer layout, one `u32` per word: `[0]` flags (`packed::HAS_*`) in, the
-//! decision's index or [`FALLBACK`] out; `[1]` the action; with a principal: its id,
+//! decision's index or [`FALLBACK`] out; `[1]` the bytes written (checked as UTF-8 in
+//! one pass, not string by string); `[2]` the action; with a principal: its id,
 //! the number of roles, the roles, then one value per principal slot; with a resource:
 //! its type, its id, one value per resource slot; with a context: one value per context
 //! slot. A value is [`MISSING`], [`TRUE`], [`FALSE`] or the byte length of a string,
@@ -33,7 +34,7 @@
 use crate::packed::{HAS_CONTEXT, HAS_PRINCIPAL, HAS_RESOURCE};
 use arc_swap::ArcSwap;
 use napi::sys;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
 use std::ptr;
 use std::rc::Rc;
@@ -60,13 +61,18 @@ pub(crate) struct Fast {
     plan: Arc<ArcSwap<Plan>>,
     words: Box<[Cell<u32>]>,
     bytes: Box<[Cell<u8>]>,
+    /// One string per attribute slot (principal's, resource's, context's, in order)
+    /// keeping the buffer of a slot whose value went missing: in the docs-app mix
+    /// `resource.role` and `resource.author` alternate between a string and missing,
+    /// which would otherwise free and allocate a buffer on most calls.
+    spares: RefCell<Vec<String>>,
 }
 
 /// The request of the buffers, read in order.
 struct Reader<'a> {
     words: &'a [Cell<u32>],
     at: usize,
-    bytes: &'a [u8],
+    text: &'a str,
     pos: usize,
 }
 
@@ -77,12 +83,12 @@ impl<'a> Reader<'a> {
         Some(w)
     }
 
-    /// The next `len` bytes as a string.
+    /// The next `len` bytes as a string (`None` unless they end on a character).
     fn text(&mut self, len: u32) -> Option<&'a str> {
         let end = self.pos.checked_add(len as usize)?;
-        let b = self.bytes.get(self.pos..end)?;
+        let t = self.text.get(self.pos..end)?;
         self.pos = end;
-        std::str::from_utf8(b).ok()
+        Some(t)
     }
 
     fn string(&mut self) -> Option<&'a str> {
@@ -90,12 +96,23 @@ impl<'a> Reader<'a> {
         self.text(len)
     }
 
-    fn value(&mut self, out: &mut Value) -> Option<()> {
-        match self.word()? {
-            MISSING => *out = Value::Null,
-            TRUE => *out = Value::Bool(true),
-            FALSE => *out = Value::Bool(false),
-            len => set_value_str(out, self.text(len)?),
+    /// The next value into `out`; `spare` keeps a string buffer across missing values.
+    fn value(&mut self, out: &mut Value, spare: &mut String) -> Option<()> {
+        let scalar = match self.word()? {
+            MISSING => Value::Null,
+            TRUE => Value::Bool(true),
+            FALSE => Value::Bool(false),
+            len => {
+                let text = self.text(len)?;
+                if !matches!(out, Value::String(_)) {
+                    *out = Value::String(std::mem::take(spare));
+                }
+                set_value_str(out, text);
+                return Some(());
+            }
+        };
+        if let Value::String(buf) = std::mem::replace(out, scalar) {
+            *spare = buf;
         }
         Some(())
     }
@@ -111,7 +128,15 @@ impl<'a> Reader<'a> {
 
 /// The request of the buffers into the reused one; `None` if the buffers are
 /// inconsistent (then the packed path decides, and reports any error).
-fn fill(r: &mut Reader<'_>, flags: u32, action: &str, s: &mut Scratch) -> Option<()> {
+fn fill(
+    r: &mut Reader<'_>,
+    flags: u32,
+    action: &str,
+    spares: &mut [String],
+    s: &mut Scratch,
+) -> Option<()> {
+    let mut spares = spares.iter_mut();
+    let mut value = |r: &mut Reader<'_>, out: &mut Value| r.value(out, spares.next()?);
     s.set_action(action);
     if flags & HAS_PRINCIPAL == 0 {
         s.anonymous();
@@ -131,7 +156,7 @@ fn fill(r: &mut Reader<'_>, flags: u32, action: &str, s: &mut Scratch) -> Option
         }
         p.roles.truncate(n);
         for slot in p.attrs.0.iter_mut() {
-            r.value(&mut slot.1)?;
+            value(r, &mut slot.1)?;
         }
     }
     if flags & HAS_RESOURCE == 0 {
@@ -141,7 +166,7 @@ fn fill(r: &mut Reader<'_>, flags: u32, action: &str, s: &mut Scratch) -> Option
         set_str(&mut res.ty, r.string()?);
         r.id(&mut res.id)?;
         for slot in res.attrs.0.iter_mut() {
-            r.value(&mut slot.1)?;
+            value(r, &mut slot.1)?;
         }
     }
     let ctx = s.context();
@@ -149,7 +174,7 @@ fn fill(r: &mut Reader<'_>, flags: u32, action: &str, s: &mut Scratch) -> Option
         ctx.0.iter_mut().for_each(|slot| slot.1 = Value::Null);
     } else {
         for slot in ctx.0.iter_mut() {
-            r.value(&mut slot.1)?;
+            value(r, &mut slot.1)?;
         }
     }
     Some(())
@@ -157,22 +182,32 @@ fn fill(r: &mut Reader<'_>, flags: u32, action: &str, s: &mut Scratch) -> Option
 
 impl Fast {
     fn decide(&self) -> u32 {
+        let Ok(mut spares) = self.spares.try_borrow_mut() else {
+            return FALLBACK;
+        };
+        let Some(used) = self.words.get(1).map(|w| w.get() as usize) else {
+            return FALLBACK;
+        };
+        let Some(cells) = self.bytes.get(..used) else {
+            return FALLBACK;
+        };
         // SAFETY: `Cell<u8>` has the layout of `u8`; nothing writes the bytes while this
         // borrow lives: JS writes them only between calls, and no JS runs during one.
-        let bytes = unsafe {
-            std::slice::from_raw_parts(self.bytes.as_ptr().cast::<u8>(), self.bytes.len())
+        let bytes = unsafe { std::slice::from_raw_parts(cells.as_ptr().cast::<u8>(), used) };
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return FALLBACK;
         };
         let mut r = Reader {
             words: &self.words,
-            at: 0,
-            bytes,
+            at: 2,
+            text,
             pos: 0,
         };
-        let (Some(flags), Some(action)) = (r.word(), r.string()) else {
+        let (Some(flags), Some(action)) = (self.words.first().map(Cell::get), r.string()) else {
             return FALLBACK;
         };
         let plan = self.plan.load();
-        plan.decide(|s| fill(&mut r, flags, action, s).ok_or(()))
+        plan.decide(|s| fill(&mut r, flags, action, &mut spares, s).ok_or(()))
             .map_or(FALLBACK, |v| v.index)
     }
 }
@@ -320,6 +355,7 @@ pub(crate) unsafe fn new(
         plan,
         words: (0..words).map(|_| Cell::new(0)).collect(),
         bytes: (0..BYTES).map(|_| Cell::new(0)).collect(),
+        spares: RefCell::new(vec![String::new(); words]),
     });
     // SAFETY: `env` is valid; both ranges are `fast`'s own buffers.
     let (word_buf, byte_buf) = unsafe {
