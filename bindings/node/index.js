@@ -103,29 +103,179 @@ function putVal(b, u8, k, at, v) {
   return at;
 }
 
-// The reader of one root's slots, `(b, u8, o, k, at) => offset or NO`, writing
-// `o[names[i]]` as word `k + i`. Compiled per policy with the names spelled out: a loop
-// over `o[names[i]]` is one property-read site for every name, which V8 turns
-// megamorphic (a global cache lookup per read, 6% of a call); a site per name stays
-// monomorphic. The names come from the policy and are quoted by `JSON.stringify`.
-// Where code generation from strings is disabled, the loop.
-function slotReader(names) {
-  try {
-    let body = '"use strict";\nreturn function readSlots(b, u8, o, k, at) {\n';
-    for (let i = 0; i < names.length; i++) {
-      body += `  at = putVal(b, u8, k + ${i}, at, o[${JSON.stringify(names[i])}]);\n  if (at === NO) return NO;\n`;
-    }
-    body += '  return at;\n};';
-    return new Function('putVal', 'NO', body)(putVal, NO);
-  } catch {
-    const list = [...names];
-    return function readSlots(b, u8, o, k, at) {
-      for (let i = 0; i < list.length; i++) {
-        at = putVal(b, u8, k + i, at, o[list[i]]);
+// Writes a request's fast-path form, for `slots` (`NativeEngine#slots`): words from 2
+// on and the strings' bytes, then the flags in word 0 and the bytes written in word 1.
+// Returns the bytes written, or NO when the fast path cannot carry the request (the
+// packed path then decides it and reports any error). Getters on the request run here.
+function readGeneric(slots, request, b, u8) {
+  const a = request.action;
+  if (typeof a !== 'string') return NO;
+  let at = putVal(b, u8, 2, 0, a);
+  if (at === NO) return NO;
+  let k = 3;
+  let flags = 0;
+  const p = request.principal;
+  if (p !== undefined && p !== null) {
+    if (!isObject(p)) return NO;
+    flags |= HAS_PRINCIPAL;
+    const id = p.id;
+    if (typeof id !== 'string' && id !== undefined && id !== null) return NO;
+    at = putVal(b, u8, k++, at, id);
+    if (at === NO) return NO;
+    const one = p.role;
+    const roles = p.roles;
+    if (one !== undefined) {
+      if (roles !== undefined) return NO;
+      if (typeof one === 'string') {
+        b[k++] = 1;
+        at = putVal(b, u8, k++, at, one);
+        if (at === NO) return NO;
+      } else if (one === null) {
+        b[k++] = 0;
+      } else {
+        return NO;
+      }
+    } else if (roles === undefined || roles === null) {
+      b[k++] = 0;
+    } else {
+      if (!Array.isArray(roles) || roles.length > MAX_ROLES) return NO;
+      const m = roles.length;
+      b[k++] = m;
+      for (let i = 0; i < m; i++) {
+        const r = roles[i];
+        if (typeof r !== 'string') return NO;
+        at = putVal(b, u8, k++, at, r);
         if (at === NO) return NO;
       }
-      return at;
-    };
+    }
+    for (const name of slots.principal) {
+      at = putVal(b, u8, k++, at, p[name]);
+      if (at === NO) return NO;
+    }
+  }
+  const r = request.resource;
+  if (r !== undefined && r !== null) {
+    if (!isObject(r)) return NO;
+    flags |= HAS_RESOURCE;
+    const t = r.type;
+    if (typeof t !== 'string') return NO;
+    at = putVal(b, u8, k++, at, t);
+    if (at === NO) return NO;
+    const id = r.id;
+    if (typeof id !== 'string' && id !== undefined && id !== null) return NO;
+    at = putVal(b, u8, k++, at, id);
+    if (at === NO) return NO;
+    for (const name of slots.resource) {
+      at = putVal(b, u8, k++, at, r[name]);
+      if (at === NO) return NO;
+    }
+  }
+  const c = request.context;
+  if (c !== undefined && c !== null) {
+    if (!isObject(c)) return NO;
+    flags |= HAS_CONTEXT;
+    for (const name of slots.context) {
+      at = putVal(b, u8, k++, at, c[name]);
+      if (at === NO) return NO;
+    }
+  }
+  b[0] = flags;
+  b[1] = at;
+  return at;
+}
+
+// `readGeneric` compiled for one policy's slots: the same steps, with the slot names
+// spelled out and the string copy written in place at every site. Why: the generic
+// reader reads every slot of a root at one property site, which V8 turns megamorphic
+// (a global cache lookup per read), and it calls `putVal`/`put` ~15 times per request,
+// too many for V8 to inline (their calls were ~15% of an authorize); compiled, a read
+// is a monomorphic property load and a request is one call. The names come from the
+// policy and are quoted by `JSON.stringify`. Where code generation from strings is
+// disabled (`--disallow-code-generation-from-strings`, a CSP), `readGeneric` itself.
+function compileReader(slots) {
+  // String `v` as word `k`, its bytes at `at` (ASCII by the loop, else `putUtf8`).
+  const str = `
+    n = v.length;
+    if (at + n > u8.length) return NO;
+    for (i = 0; i < n; i++) {
+      ch = v.charCodeAt(i);
+      if (ch > 0x7f) break;
+      u8[at + i] = ch;
+    }
+    if (i < n) {
+      e = putUtf8(u8, at, v);
+      if (e === NO) return NO;
+      n = e - at;
+    }
+    b[k++] = n;
+    at += n;`;
+  // Value `v` (a string, missing or a boolean) as word `k`.
+  const val = `
+    if (typeof v === 'string') {${str}
+    } else if (v === undefined || v === null) b[k++] = MISSING;
+    else if (v === true) b[k++] = TRUE;
+    else if (v === false) b[k++] = FALSE;
+    else return NO;`;
+  const slotsOf = (o, names) => names.map((name) => `
+    v = ${o}[${JSON.stringify(name)}];${val}`).join('');
+  const body = `"use strict";
+return function readCompiled(request, b, u8) {
+  let at = 0, k = 2, flags = 0, v, n, i, ch, e;
+  v = request.action;
+  if (typeof v !== 'string') return NO;${str}
+  const p = request.principal;
+  if (p !== undefined && p !== null) {
+    if (typeof p !== 'object' || Array.isArray(p)) return NO;
+    flags |= HAS_PRINCIPAL;
+    v = p.id;
+    if (typeof v !== 'string' && v !== undefined && v !== null) return NO;${val}
+    const one = p.role;
+    const roles = p.roles;
+    if (one !== undefined) {
+      if (roles !== undefined) return NO;
+      if (typeof one === 'string') {
+        b[k++] = 1;
+        v = one;${str}
+      } else if (one === null) {
+        b[k++] = 0;
+      } else {
+        return NO;
+      }
+    } else if (roles === undefined || roles === null) {
+      b[k++] = 0;
+    } else {
+      if (!Array.isArray(roles) || roles.length > MAX_ROLES) return NO;
+      const m = roles.length;
+      b[k++] = m;
+      for (let j = 0; j < m; j++) {
+        v = roles[j];
+        if (typeof v !== 'string') return NO;${str}
+      }
+    }${slotsOf('p', slots.principal)}
+  }
+  const r = request.resource;
+  if (r !== undefined && r !== null) {
+    if (typeof r !== 'object' || Array.isArray(r)) return NO;
+    flags |= HAS_RESOURCE;
+    v = r.type;
+    if (typeof v !== 'string') return NO;${str}
+    v = r.id;
+    if (typeof v !== 'string' && v !== undefined && v !== null) return NO;${val}${slotsOf('r', slots.resource)}
+  }
+  const cx = request.context;
+  if (cx !== undefined && cx !== null) {
+    if (typeof cx !== 'object' || Array.isArray(cx)) return NO;
+    flags |= HAS_CONTEXT;${slotsOf('cx', slots.context)}
+  }
+  b[0] = flags;
+  b[1] = at;
+  return at;
+};`;
+  try {
+    const consts = { NO, MISSING, TRUE, FALSE, MAX_ROLES, HAS_PRINCIPAL, HAS_RESOURCE, HAS_CONTEXT, putUtf8 };
+    return new Function(...Object.keys(consts), body)(...Object.values(consts));
+  } catch {
+    return (request, b, u8) => readGeneric(slots, request, b, u8);
   }
 }
 
@@ -263,10 +413,8 @@ class Engine {
   #decide = null;
   #buf = null;
   #bytes = null;
-  // The slot readers of the plan in force (`slotReader`).
-  #readP = null;
-  #readR = null;
-  #readC = null;
+  // The request reader of the plan in force (`compileReader`).
+  #read = null;
   // Bumped by every fast call: a getter on the request that calls authorize again has
   // overwritten the buffer, so the outer call must not use it.
   #calls = 0;
@@ -391,9 +539,7 @@ class Engine {
     // count move and falls back, instead of writing the old layout for the new plan.
     this.#calls++;
     if (fast) {
-      this.#readP = slotReader(s.principal);
-      this.#readR = slotReader(s.resource);
-      this.#readC = slotReader(s.context);
+      this.#read = compileReader(s);
       this.#decide = fast[0];
       this.#buf = new Uint32Array(fast[1]);
       this.#bytes = new Uint8Array(fast[2]);
@@ -402,90 +548,14 @@ class Engine {
     }
   }
 
-  // String `v` as word `k`, its bytes at `at`: the byte offset after it, or NO.
-  #str(k, at, v) {
-    const end = put(this.#bytes, at, v);
-    if (end !== NO) this.#buf[k] = end - at;
-    return end;
-  }
-
   // The request through the fast path: the decision's index, or FALLBACK.
   #fast(request) {
-    const b = this.#buf;
-    const u8 = this.#bytes;
-    const s = this.#slots;
     const call = ++this.#calls;
-    const a = request.action;
-    if (typeof a !== 'string') return FALLBACK;
-    let at = this.#str(2, 0, a);
-    if (at === NO) return FALLBACK;
-    let k = 3;
-    let flags = 0;
-    const p = request.principal;
-    if (p !== undefined && p !== null) {
-      if (!isObject(p)) return FALLBACK;
-      flags |= HAS_PRINCIPAL;
-      const id = p.id;
-      if (typeof id !== 'string' && id !== undefined && id !== null) return FALLBACK;
-      at = putVal(b, u8, k++, at, id);
-      if (at === NO) return FALLBACK;
-      const one = p.role;
-      const roles = p.roles;
-      if (one !== undefined) {
-        if (roles !== undefined) return FALLBACK;
-        if (typeof one === 'string') {
-          b[k++] = 1;
-          at = this.#str(k++, at, one);
-          if (at === NO) return FALLBACK;
-        } else if (one === null) {
-          b[k++] = 0;
-        } else {
-          return FALLBACK;
-        }
-      } else if (roles === undefined || roles === null) {
-        b[k++] = 0;
-      } else {
-        if (!Array.isArray(roles) || roles.length > MAX_ROLES) return FALLBACK;
-        b[k++] = roles.length;
-        for (let i = 0; i < roles.length; i++) {
-          const r = roles[i];
-          if (typeof r !== 'string') return FALLBACK;
-          at = this.#str(k++, at, r);
-          if (at === NO) return FALLBACK;
-        }
-      }
-      at = this.#readP(b, u8, p, k, at);
-      if (at === NO) return FALLBACK;
-      k += s.principal.length;
-    }
-    const r = request.resource;
-    if (r !== undefined && r !== null) {
-      if (!isObject(r)) return FALLBACK;
-      flags |= HAS_RESOURCE;
-      const t = r.type;
-      if (typeof t !== 'string') return FALLBACK;
-      at = this.#str(k++, at, t);
-      if (at === NO) return FALLBACK;
-      const id = r.id;
-      if (typeof id !== 'string' && id !== undefined && id !== null) return FALLBACK;
-      at = putVal(b, u8, k++, at, id);
-      if (at === NO) return FALLBACK;
-      at = this.#readR(b, u8, r, k, at);
-      if (at === NO) return FALLBACK;
-      k += s.resource.length;
-    }
-    const c = request.context;
-    if (c !== undefined && c !== null) {
-      if (!isObject(c)) return FALLBACK;
-      flags |= HAS_CONTEXT;
-      at = this.#readC(b, u8, c, k, at);
-      if (at === NO) return FALLBACK;
-    }
+    if (this.#read(request, this.#buf, this.#bytes) === NO) return FALLBACK;
+    // A getter that called authorize again (or reloaded) has overwritten the buffers.
     if (call !== this.#calls) return FALLBACK;
-    b[0] = flags;
-    b[1] = at;
     this.#decide();
-    return b[0];
+    return this.#buf[0];
   }
 
   /** The policy's file name, as decisions cite it. */
