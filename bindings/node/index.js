@@ -1,10 +1,16 @@
 'use strict';
 // Package `warden-policy`: the Engine class over the native addon (`binding.js` finds
-// this platform's), error classes, and the Express middleware. Only the attributes the policy reads are taken from the
-// caller's objects (see `slots()`), packed into one string for the addon, and answered
-// with a small integer that indexes frozen decision objects cached per engine.
+// this platform's), error classes, and the Express middleware. Only the attributes the
+// policy reads are taken from the caller's objects (see `slots()`), written into buffers
+// shared with the addon (fast.js) or packed into one string, and answered with a small
+// integer that indexes frozen decision objects cached per engine.
 
 const native = require('./binding').load();
+// The fast path (fast.js, bindings/node/src/fast.rs): a request of strings, booleans
+// and missing values, written into buffers shared with the addon by a reader compiled
+// per policy; anything else takes the packed path, which also reports errors.
+const fastPath = require('./fast');
+const { FALLBACK, NO, HAS_PRINCIPAL, HAS_RESOURCE, HAS_CONTEXT } = fastPath;
 
 /** Base class of every error this package throws. */
 class WardenError extends Error {
@@ -47,24 +53,9 @@ function failureToError(f) {
 // `flags` bits and the packed request of NativeEngine#decide (bindings/node/src/packed.rs):
 // one string of NUL-separated fields, each with a one-letter type tag, so that a decision
 // costs one N-API string read.
-const HAS_PRINCIPAL = 1;
-const HAS_RESOURCE = 2;
+// HAS_PRINCIPAL, HAS_RESOURCE and HAS_CONTEXT are the fast path's too (fast.js).
 const ONE_ROLE = 4;
 const BOTH_ROLES = 8;
-const HAS_CONTEXT = 16;
-
-// The fast path (bindings/node/src/fast.rs): a request of strings, booleans and missing
-// values is written as string ids into a buffer shared with the addon, then decided by
-// one native call with no argument. `#ids` maps each string sent to its id; the addon
-// holds the strings. Anything else takes the packed path, which also reports errors.
-const MISSING = 0xffffffff;
-const TRUE = 0xfffffffe;
-const FALSE = 0xfffffffd;
-const FALLBACK = 0xffffffff;
-const FULL = 0xffffffff;
-const MAX_ROLES = 16;
-const MAX_FAST_STRING = 1024; // UTF-16 units: at most 3,072 bytes, under fast.rs's MAX_STRING
-const NO = -1;
 
 function json(v) {
   try {
@@ -198,9 +189,10 @@ class Engine {
   #slots;
   #decisions = [];
   #decide = null;
-  #intern = null;
   #buf = null;
-  #ids = new Map();
+  #bytes = null;
+  // The request reader of the plan in force (`compileReader`).
+  #read = null;
   // Bumped by every fast call: a getter on the request that calls authorize again has
   // overwritten the buffer, so the outer call must not use it.
   #calls = 0;
@@ -317,136 +309,29 @@ class Engine {
     const s = this.#n.slots();
     this.#slots = s;
     this.#decisions = [];
-    // Flags, action, principal id, role count, roles, then every slot, type and id.
-    const words = 6 + MAX_ROLES + s.principal.length + s.resource.length + s.context.length;
+    const words = fastPath.words(s);
     const fast = this.#n.fastPath(words);
-    this.#ids = new Map();
+    // A reload inside a getter of a request being decided: the outer call sees the
+    // count move and falls back, instead of writing the old layout for the new plan.
+    this.#calls++;
     if (fast) {
+      this.#read = fastPath.compileReader(s);
       this.#decide = fast[0];
-      this.#intern = fast[1];
-      this.#buf = new Uint32Array(fast[2]);
+      this.#buf = new Uint32Array(fast[1]);
+      this.#bytes = new Uint8Array(fast[2]);
     } else {
       this.#decide = null;
     }
   }
 
-  // The id of a string for the fast path, or NO.
-  #sid(v) {
-    const id = this.#ids.get(v);
-    if (id !== undefined) return id;
-    if (v.length > MAX_FAST_STRING) return NO;
-    const fresh = this.#intern(v);
-    if (fresh === FULL) {
-      // The addon emptied its table: ids written for this request are stale.
-      this.#ids.clear();
-      return NO;
-    }
-    this.#ids.set(v, fresh);
-    return fresh;
-  }
-
-  // A value for the fast path, or NO.
-  #val(v) {
-    if (typeof v === 'string') return this.#sid(v);
-    if (v === undefined || v === null) return MISSING;
-    if (v === true) return TRUE;
-    if (v === false) return FALSE;
-    return NO;
-  }
-
   // The request through the fast path: the decision's index, or FALLBACK.
   #fast(request) {
-    const b = this.#buf;
-    const s = this.#slots;
     const call = ++this.#calls;
-    const a = request.action;
-    if (typeof a !== 'string') return FALLBACK;
-    let w = this.#sid(a);
-    if (w === NO) return FALLBACK;
-    b[1] = w;
-    let k = 2;
-    let flags = 0;
-    const p = request.principal;
-    if (p !== undefined && p !== null) {
-      if (!isObject(p)) return FALLBACK;
-      flags |= HAS_PRINCIPAL;
-      const id = p.id;
-      if (typeof id === 'string') w = this.#sid(id);
-      else if (id === undefined || id === null) w = MISSING;
-      else return FALLBACK;
-      if (w === NO) return FALLBACK;
-      b[k++] = w;
-      const one = p.role;
-      const roles = p.roles;
-      if (one !== undefined) {
-        if (roles !== undefined) return FALLBACK;
-        if (typeof one === 'string') {
-          w = this.#sid(one);
-          if (w === NO) return FALLBACK;
-          b[k++] = 1;
-          b[k++] = w;
-        } else if (one === null) {
-          b[k++] = 0;
-        } else {
-          return FALLBACK;
-        }
-      } else if (roles === undefined || roles === null) {
-        b[k++] = 0;
-      } else {
-        if (!Array.isArray(roles) || roles.length > MAX_ROLES) return FALLBACK;
-        b[k++] = roles.length;
-        for (let i = 0; i < roles.length; i++) {
-          const r = roles[i];
-          if (typeof r !== 'string') return FALLBACK;
-          w = this.#sid(r);
-          if (w === NO) return FALLBACK;
-          b[k++] = w;
-        }
-      }
-      const names = s.principal;
-      for (let i = 0; i < names.length; i++) {
-        w = this.#val(p[names[i]]);
-        if (w === NO) return FALLBACK;
-        b[k++] = w;
-      }
-    }
-    const r = request.resource;
-    if (r !== undefined && r !== null) {
-      if (!isObject(r)) return FALLBACK;
-      flags |= HAS_RESOURCE;
-      const t = r.type;
-      if (typeof t !== 'string') return FALLBACK;
-      w = this.#sid(t);
-      if (w === NO) return FALLBACK;
-      b[k++] = w;
-      const id = r.id;
-      if (typeof id === 'string') w = this.#sid(id);
-      else if (id === undefined || id === null) w = MISSING;
-      else return FALLBACK;
-      if (w === NO) return FALLBACK;
-      b[k++] = w;
-      const names = s.resource;
-      for (let i = 0; i < names.length; i++) {
-        w = this.#val(r[names[i]]);
-        if (w === NO) return FALLBACK;
-        b[k++] = w;
-      }
-    }
-    const c = request.context;
-    if (c !== undefined && c !== null) {
-      if (!isObject(c)) return FALLBACK;
-      flags |= HAS_CONTEXT;
-      const names = s.context;
-      for (let i = 0; i < names.length; i++) {
-        w = this.#val(c[names[i]]);
-        if (w === NO) return FALLBACK;
-        b[k++] = w;
-      }
-    }
+    if (this.#read(request, this.#buf, this.#bytes) === NO) return FALLBACK;
+    // A getter that called authorize again (or reloaded) has overwritten the buffers.
     if (call !== this.#calls) return FALLBACK;
-    b[0] = flags;
     this.#decide();
-    return b[0];
+    return this.#buf[0];
   }
 
   /** The policy's file name, as decisions cite it. */

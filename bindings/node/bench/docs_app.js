@@ -117,4 +117,47 @@ function casbinArgs({ users, posts }, c) {
   return [sub, { kind: 'user', id: t.id, org: t.org, author: '', rank: RANK[t.role] }, c.action];
 }
 
-module.exports = { POLICY, world, request, hand, CASBIN_MODEL, CASBIN_POLICY, casbinArgs };
+// A copy of `s` in a string of its own, as a database driver or a JSON body gives a
+// host: not the generator's string object, so neither its cached hash nor its identity
+// is shared with any other request.
+function own(s) {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
+// `n` distinct requests of the mix (the generator's repeats dropped), each owning its
+// strings, in a shuffled order: `cold_rows` of core/benches/docs_app.rs (same
+// generator, same shuffle), as request objects. The action and the resource type stay
+// the host's literals, as `Row::request` takes them. Returns `{ w, cases, reqs }`.
+function cold(n) {
+  const w = world(n + Math.floor(n / 2));
+  const seen = new Set();
+  const cases = [];
+  for (const c of w.cases) {
+    if (cases.length === n) break;
+    const key = `${c.user} ${c.action} ${c.post !== null ? `p${c.post}` : `u${c.target}`}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    cases.push(c);
+  }
+  if (cases.length !== n) throw new Error('the mix has fewer distinct requests than asked');
+  const rng = new Rng(7);
+  for (let i = cases.length - 1; i >= 1; i--) {
+    const j = rng.below(i + 1);
+    [cases[i], cases[j]] = [cases[j], cases[i]];
+  }
+  const reqs = cases.map((c) => {
+    const u = w.users[c.user];
+    let resource;
+    if (c.post !== null) {
+      const p = w.posts[c.post];
+      resource = { type: 'post', id: own(`p${c.post}`), author: own(p.author), org: own(p.org) };
+    } else {
+      const t = w.users[c.target];
+      resource = { type: 'user', id: own(t.id), org: own(t.org), role: own(t.role) };
+    }
+    return { principal: { id: own(u.id), roles: [own(u.role)], org: own(u.org) }, action: c.action, resource };
+  });
+  return { w, cases, reqs };
+}
+
+module.exports = { POLICY, world, request, hand, cold, CASBIN_MODEL, CASBIN_POLICY, casbinArgs };

@@ -372,9 +372,9 @@ impl NativeEngine {
     }
 
     /// The fast path of `authorize` for the plan in force (see `fast.rs`):
-    /// `[decide, intern, buffer]` with a buffer of `words` words, or null where the host
-    /// refuses external buffers.
-    #[napi(ts_return_type = "[() => void, (s: string) => number, ArrayBuffer] | null")]
+    /// `[decide, words, bytes]`: the function and its word buffer of `words` words and
+    /// byte buffer, or null where the host refuses external buffers.
+    #[napi(ts_return_type = "[() => void, ArrayBuffer, ArrayBuffer] | null")]
     pub fn fast_path<'env>(&self, env: &'env Env, words: u32) -> Option<Unknown<'env>> {
         let raw = env.raw();
         // SAFETY: `raw` is the env of this running call.

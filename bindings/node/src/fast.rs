@@ -1,34 +1,38 @@
 //! The fast path of `authorize`: a request whose values are strings, booleans or
-//! missing reaches the addon as small integers in a buffer shared with `index.js`.
+//! missing reaches the addon through two buffers shared with `index.js`.
 //!
-//! `index.js` keeps a `Map` from each string it has sent to the id the addon gave it
-//! (strings are immutable, so an id always names the same text), writes the request's
-//! ids into the shared buffer, then calls a plain N-API function with no argument: no
-//! string is read, no object is unwrapped, nothing is allocated, and the answer (the
-//! interned decision's index) goes back through the buffer too. Anything else (numbers,
-//! lists, objects, long strings, bad shapes) takes the packed path of `packed.rs`,
-//! which reports errors; so does a request the buffer cannot hold.
+//! `index.js` writes the request's strings as UTF-8 into the byte buffer, one after
+//! the other, and one word per value into the word buffer, then calls a plain N-API
+//! function with no argument: no JS string is read through N-API, no object is
+//! unwrapped, nothing is allocated, and the answer (the interned decision's index) goes
+//! back through the word buffer too. Anything else (numbers, lists, objects, strings
+//! that do not fit the byte buffer, bad shapes) takes the packed path of `packed.rs`,
+//! which reports errors; so does a request the buffers cannot hold.
 //!
-//! Buffer layout, one `u32` per word: `[0]` flags (`packed::HAS_*`) in, the decision's
-//! index or [`FALLBACK`] out; `[1]` the action; with a principal: its id, the number of
-//! roles, the roles, then one value per principal slot; with a resource: its type, its
-//! id, one value per resource slot; with a context: one value per context slot. A
-//! value is a string id, [`MISSING`], [`TRUE`] or [`FALSE`].
+//! Why bytes and not ids: an earlier version sent each string once and named it by an
+//! id from a JS `Map`; the `Map` lookups (about nine per request, each hashing and
+//! comparing strings) took 40% of the call, and a table of every id and owner ever
+//! seen does not fit real traffic. Copying a short ASCII string with `charCodeAt` costs
+//! less than looking it up.
 //!
-//! The table of strings is bounded ([`MAX_STRINGS`], [`MAX_TABLE_BYTES`]): when full it
-//! is emptied and `intern` answers [`FULL`], on which `index.js` empties its map and
-//! takes the packed path for that request.
+//! Word buffer layout, one `u32` per word: `[0]` flags (`packed::HAS_*`) in, the
+//! decision's index or [`FALLBACK`] out; `[1]` the bytes written (checked as UTF-8 in
+//! one pass, not string by string); `[2]` the action; with a principal: its id,
+//! the number of roles, the roles, then one value per principal slot; with a resource:
+//! its type, its id, one value per resource slot; with a context: one value per context
+//! slot. A value is [`MISSING`], [`TRUE`], [`FALSE`] or the byte length of a string,
+//! whose bytes are the next ones of the byte buffer.
 //!
 //! Safety: every N-API value used here belongs to the callback that is running; the
 //! state behind a function's `data` is an `Rc<Fast>` owned by that function (and one by
-//! the buffer), released by their finalizers, which N-API runs on the env's own JS
-//! thread, like every call; the buffer memory is that state's, so it outlives every JS
-//! view of it. JS writes it only between calls.
+//! each buffer), released by their finalizers, which N-API runs on the env's own JS
+//! thread, like every call; the buffers' memory is that state's, so it outlives every
+//! JS view of it. JS writes them only between calls (no JS runs during `decide`).
 
 #![allow(unsafe_code, reason = "raw N-API functions; see the module doc")]
 
 use crate::packed::{HAS_CONTEXT, HAS_PRINCIPAL, HAS_RESOURCE};
-use crate::raw::Js;
+use arc_swap::cache::Cache;
 use arc_swap::ArcSwap;
 use napi::sys;
 use std::cell::{Cell, RefCell};
@@ -36,7 +40,7 @@ use std::ffi::c_void;
 use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
-use warden::{ActionId, Value};
+use warden::Value;
 use warden_host::{set_str, set_value_str, Plan, Scratch};
 
 /// A missing value (`undefined`, `null`); also [`FALLBACK`] in word 0.
@@ -45,122 +49,111 @@ pub(crate) const TRUE: u32 = u32::MAX - 1;
 pub(crate) const FALSE: u32 = u32::MAX - 2;
 /// Word 0 after a call: take the packed path.
 pub(crate) const FALLBACK: u32 = u32::MAX;
-/// `intern`'s answer when the table was full (and has been emptied) or the value is
-/// not a string it holds.
-pub(crate) const FULL: u32 = u32::MAX;
-pub(crate) const MAX_STRINGS: usize = 1 << 16;
-pub(crate) const MAX_TABLE_BYTES: usize = 16 << 20;
-/// Longest string the table takes, in bytes (`index.js` sends at most 1,024 UTF-16
-/// units, so at most 3,072 bytes).
-pub(crate) const MAX_STRING: usize = 4096;
+/// Size of the byte buffer: the most UTF-8 bytes the strings of one fast request take
+/// (a request of longer strings takes the packed path, which allows up to
+/// `warden_host::budget::MAX_STRING_BYTES` per string).
+pub(crate) const BYTES: usize = 16 << 10;
 /// Most roles a fast request carries.
 pub(crate) const MAX_ROLES: usize = 16;
-
-#[derive(Debug, Default)]
-struct Table {
-    strings: Vec<Box<str>>,
-    bytes: usize,
-    /// Resolved actions by string id, for the plan at `plan`.
-    actions: Vec<Option<ActionId>>,
-    plan: usize,
-}
-
-impl Table {
-    fn get(&self, id: u32) -> Option<&str> {
-        self.strings.get(id as usize).map(|s| &**s)
-    }
-
-    fn intern(&mut self, s: String) -> u32 {
-        if s.len() > MAX_STRING {
-            return FULL;
-        }
-        if self.strings.len() >= MAX_STRINGS || self.bytes + s.len() > MAX_TABLE_BYTES {
-            self.strings.clear();
-            self.actions.clear();
-            self.bytes = 0;
-            return FULL;
-        }
-        self.bytes += s.len();
-        self.strings.push(s.into_boxed_str());
-        u32::try_from(self.strings.len() - 1).unwrap_or(FULL)
-    }
-
-    fn action(&mut self, plan: &Plan, id: u32) -> Option<ActionId> {
-        let key = plan as *const Plan as usize;
-        if self.plan != key {
-            // A reload: ids resolved by the old engine would only slow the new one down.
-            self.actions.clear();
-            self.plan = key;
-        }
-        if let Some(Some(a)) = self.actions.get(id as usize) {
-            return Some(*a);
-        }
-        let a = plan.engine().action_id(self.get(id)?);
-        let i = id as usize;
-        if self.actions.len() <= i {
-            self.actions.resize(i + 1, None);
-        }
-        if let Some(slot) = self.actions.get_mut(i) {
-            *slot = Some(a);
-        }
-        Some(a)
-    }
-}
 
 /// The state of one engine's fast path.
 #[derive(Debug)]
 pub(crate) struct Fast {
-    plan: Arc<ArcSwap<Plan>>,
-    buf: Box<[Cell<u32>]>,
-    table: RefCell<Table>,
+    /// The engine's plan in force, through a cache: a load is one pointer comparison
+    /// with the shared plan (an `ArcSwap::load` went through a thread-local debt list,
+    /// 3% of a call). The cache holds the plan it last saw until the next call after a
+    /// reload.
+    plan: RefCell<Cache<Arc<ArcSwap<Plan>>, Arc<Plan>>>,
+    words: Box<[Cell<u32>]>,
+    bytes: Box<[Cell<u8>]>,
+    /// One string per attribute slot (principal's, resource's, context's, in order)
+    /// keeping the buffer of a slot whose value went missing: in the docs-app mix
+    /// `resource.role` and `resource.author` alternate between a string and missing,
+    /// which would otherwise free and allocate a buffer on most calls.
+    spares: RefCell<Vec<String>>,
 }
 
-struct Words<'a> {
-    buf: &'a [Cell<u32>],
+/// The request of the buffers, read in order.
+struct Reader<'a> {
+    words: &'a [Cell<u32>],
     at: usize,
+    text: &'a str,
+    pos: usize,
 }
 
-impl Words<'_> {
-    fn next(&mut self) -> Option<u32> {
-        let w = self.buf.get(self.at)?.get();
+impl<'a> Reader<'a> {
+    fn word(&mut self) -> Option<u32> {
+        let w = self.words.get(self.at)?.get();
         self.at += 1;
         Some(w)
     }
-}
 
-fn value(t: &Table, w: u32, out: &mut Value) -> Option<()> {
-    match w {
-        MISSING => *out = Value::Null,
-        TRUE => *out = Value::Bool(true),
-        FALSE => *out = Value::Bool(false),
-        id => set_value_str(out, t.get(id)?),
+    /// The next `len` bytes as a string (`None` unless they end on a character).
+    fn text(&mut self, len: u32) -> Option<&'a str> {
+        let end = self.pos.checked_add(len as usize)?;
+        let t = self.text.get(self.pos..end)?;
+        self.pos = end;
+        Some(t)
     }
-    Some(())
-}
 
-fn id(t: &Table, w: u32, out: &mut String) -> Option<()> {
-    match w {
-        MISSING => out.clear(),
-        id => set_str(out, t.get(id)?),
+    fn string(&mut self) -> Option<&'a str> {
+        let len = self.word()?;
+        self.text(len)
     }
-    Some(())
+
+    /// The next value into `out`; `spare` keeps a string buffer across missing values.
+    fn value(&mut self, out: &mut Value, spare: &mut String) -> Option<()> {
+        let scalar = match self.word()? {
+            MISSING => Value::Null,
+            TRUE => Value::Bool(true),
+            FALSE => Value::Bool(false),
+            len => {
+                let text = self.text(len)?;
+                if !matches!(out, Value::String(_)) {
+                    *out = Value::String(std::mem::take(spare));
+                }
+                set_value_str(out, text);
+                return Some(());
+            }
+        };
+        if let Value::String(buf) = std::mem::replace(out, scalar) {
+            *spare = buf;
+        }
+        Some(())
+    }
+
+    fn id(&mut self, out: &mut String) -> Option<()> {
+        match self.word()? {
+            MISSING => out.clear(),
+            len => set_str(out, self.text(len)?),
+        }
+        Some(())
+    }
 }
 
-/// The request of the buffer into the reused one; `None` if the buffer is inconsistent
-/// (then the packed path decides, and reports any error).
-fn fill(t: &Table, w: &mut Words<'_>, flags: u32, action: &str, s: &mut Scratch) -> Option<()> {
+/// The request of the buffers into the reused one; `None` if the buffers are
+/// inconsistent (then the packed path decides, and reports any error).
+fn fill(
+    r: &mut Reader<'_>,
+    flags: u32,
+    action: &str,
+    spares: &mut [String],
+    s: &mut Scratch,
+) -> Option<()> {
+    let mut spares = spares.iter_mut();
+    let mut value = |r: &mut Reader<'_>, out: &mut Value| r.value(out, spares.next()?);
     s.set_action(action);
     if flags & HAS_PRINCIPAL == 0 {
         s.anonymous();
     } else {
         let p = s.principal();
-        id(t, w.next()?, &mut p.id)?;
-        let n = w.next()? as usize;
+        r.id(&mut p.id)?;
+        let n = r.word()? as usize;
         if n > MAX_ROLES {
             return None;
         }
         for i in 0..n {
-            let name = t.get(w.next()?)?;
+            let name = r.string()?;
             match p.roles.get_mut(i) {
                 Some(slot) => set_str(slot, name),
                 None => p.roles.push(name.to_owned()),
@@ -168,17 +161,17 @@ fn fill(t: &Table, w: &mut Words<'_>, flags: u32, action: &str, s: &mut Scratch)
         }
         p.roles.truncate(n);
         for slot in p.attrs.0.iter_mut() {
-            value(t, w.next()?, &mut slot.1)?;
+            value(r, &mut slot.1)?;
         }
     }
     if flags & HAS_RESOURCE == 0 {
         s.no_resource();
     } else {
-        let r = s.resource();
-        set_str(&mut r.ty, t.get(w.next()?)?);
-        id(t, w.next()?, &mut r.id)?;
-        for slot in r.attrs.0.iter_mut() {
-            value(t, w.next()?, &mut slot.1)?;
+        let res = s.resource();
+        set_str(&mut res.ty, r.string()?);
+        r.id(&mut res.id)?;
+        for slot in res.attrs.0.iter_mut() {
+            value(r, &mut slot.1)?;
         }
     }
     let ctx = s.context();
@@ -186,7 +179,7 @@ fn fill(t: &Table, w: &mut Words<'_>, flags: u32, action: &str, s: &mut Scratch)
         ctx.0.iter_mut().for_each(|slot| slot.1 = Value::Null);
     } else {
         for slot in ctx.0.iter_mut() {
-            value(t, w.next()?, &mut slot.1)?;
+            value(r, &mut slot.1)?;
         }
     }
     Some(())
@@ -194,33 +187,36 @@ fn fill(t: &Table, w: &mut Words<'_>, flags: u32, action: &str, s: &mut Scratch)
 
 impl Fast {
     fn decide(&self) -> u32 {
-        let Ok(mut t) = self.table.try_borrow_mut() else {
+        let Ok(mut spares) = self.spares.try_borrow_mut() else {
             return FALLBACK;
         };
-        let plan = self.plan.load();
-        let mut w = Words {
-            buf: &self.buf,
-            at: 0,
-        };
-        let (Some(flags), Some(a)) = (w.next(), w.next()) else {
+        let Some(used) = self.words.get(1).map(|w| w.get() as usize) else {
             return FALLBACK;
         };
-        let Some(action) = t.action(&plan, a) else {
+        let Some(cells) = self.bytes.get(..used) else {
             return FALLBACK;
         };
-        let t = &*t;
-        let Some(name) = t.get(a) else {
+        // SAFETY: `Cell<u8>` has the layout of `u8`; nothing writes the bytes while this
+        // borrow lives: JS writes them only between calls, and no JS runs during one.
+        let bytes = unsafe { std::slice::from_raw_parts(cells.as_ptr().cast::<u8>(), used) };
+        let Ok(text) = std::str::from_utf8(bytes) else {
             return FALLBACK;
         };
-        plan.decide_action(action, |s| fill(t, &mut w, flags, name, s).ok_or(()))
+        let mut r = Reader {
+            words: &self.words,
+            at: 2,
+            text,
+            pos: 0,
+        };
+        let (Some(flags), Some(action)) = (self.words.first().map(Cell::get), r.string()) else {
+            return FALLBACK;
+        };
+        let Ok(mut cache) = self.plan.try_borrow_mut() else {
+            return FALLBACK;
+        };
+        let plan = cache.load();
+        plan.decide(|s| fill(&mut r, flags, action, &mut spares, s).ok_or(()))
             .map_or(FALLBACK, |v| v.index)
-    }
-
-    fn intern(&self, s: String) -> u32 {
-        match self.table.try_borrow_mut() {
-            Ok(mut t) => t.intern(s),
-            Err(_) => FULL,
-        }
     }
 }
 
@@ -265,34 +261,11 @@ unsafe extern "C" fn decide_cb(
     if let Some(f) = unsafe { state(env, info, &mut []) } {
         let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.decide()))
             .unwrap_or(FALLBACK);
-        if let Some(w) = f.buf.first() {
+        if let Some(w) = f.words.first() {
             w.set(out);
         }
     }
     ptr::null_mut()
-}
-
-/// `intern(string)`: the string's id, or [`FULL`].
-unsafe extern "C" fn intern_cb(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    let mut argv = [ptr::null_mut(); 1];
-    let mut id = FULL;
-    // SAFETY: called by N-API as the callback of a function made by `new`.
-    if let Some(f) = unsafe { state(env, info, &mut argv) } {
-        let [v] = argv;
-        let mut bytes = Vec::new();
-        let read = Js { env, v }.read_str_reusing(&mut bytes);
-        if let (Ok(()), Ok(s)) = (read, String::from_utf8(bytes)) {
-            id = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.intern(s)))
-                .unwrap_or(FULL);
-        }
-    }
-    let mut out = ptr::null_mut();
-    // SAFETY: `env` is the running callback's.
-    let _ = unsafe { sys::napi_create_uint32(env, id, &mut out) };
-    out
 }
 
 unsafe extern "C" fn release(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
@@ -349,8 +322,35 @@ unsafe fn function(
     Some(f)
 }
 
-/// `[decide, intern, buffer]` for a plan of `words` buffer words, or `None` where the
-/// host refuses external buffers (then `index.js` uses the packed path only).
+/// An external `ArrayBuffer` over `len` bytes at `at`, memory of `fast`, which the
+/// buffer keeps alive (one `Rc` reference, released by its finalizer).
+///
+/// # Safety
+/// `env` is the running callback's; `at..at + len` belongs to `fast`.
+unsafe fn external(
+    env: sys::napi_env,
+    fast: &Rc<Fast>,
+    at: *mut c_void,
+    len: usize,
+) -> Option<sys::napi_value> {
+    let hint = Rc::into_raw(Rc::clone(fast)).cast_mut().cast::<c_void>();
+    let mut buffer = ptr::null_mut();
+    // SAFETY: the memory belongs to `fast`, kept alive by `hint` until the buffer's
+    // finalizer; JS writes it as plain integers, which `Cell` allows.
+    let made = ok(unsafe {
+        sys::napi_create_external_arraybuffer(env, at, len, Some(release_hint), hint, &mut buffer)
+    });
+    if made.is_none() {
+        // SAFETY: nothing owns `hint`.
+        unsafe { release(env, hint, ptr::null_mut()) };
+        return None;
+    }
+    Some(buffer)
+}
+
+/// `[decide, words, bytes]` for a plan of `words` buffer words (and a byte buffer of
+/// [`BYTES`]), or `None` where the host refuses external buffers (then `index.js`
+/// uses the packed path only).
 ///
 /// # Safety
 /// `env` is the running callback's.
@@ -360,40 +360,32 @@ pub(crate) unsafe fn new(
     words: usize,
 ) -> Option<sys::napi_value> {
     let fast = Rc::new(Fast {
-        plan,
-        buf: (0..words).map(|_| Cell::new(0)).collect(),
-        table: RefCell::new(Table::default()),
+        plan: RefCell::new(Cache::new(plan)),
+        words: (0..words).map(|_| Cell::new(0)).collect(),
+        bytes: (0..BYTES).map(|_| Cell::new(0)).collect(),
+        spares: RefCell::new(vec![String::new(); words]),
     });
-    let hint = Rc::into_raw(Rc::clone(&fast)).cast_mut().cast::<c_void>();
-    let mut buffer = ptr::null_mut();
-    // SAFETY: the memory belongs to `fast`, kept alive by `hint` until the buffer's
-    // finalizer; JS writes it as plain `u32`s, which `Cell` allows.
-    let made = ok(unsafe {
-        sys::napi_create_external_arraybuffer(
-            env,
-            fast.buf.as_ptr().cast_mut().cast(),
-            words * std::mem::size_of::<u32>(),
-            Some(release_hint),
-            hint,
-            &mut buffer,
+    // SAFETY: `env` is valid; both ranges are `fast`'s own buffers.
+    let (word_buf, byte_buf) = unsafe {
+        (
+            external(
+                env,
+                &fast,
+                fast.words.as_ptr().cast_mut().cast(),
+                words * std::mem::size_of::<u32>(),
+            )?,
+            external(env, &fast, fast.bytes.as_ptr().cast_mut().cast(), BYTES)?,
         )
-    });
-    if made.is_none() {
-        // SAFETY: nothing owns `hint`.
-        unsafe { release(env, hint, ptr::null_mut()) };
-        return None;
-    }
+    };
     // SAFETY: `env` is valid.
     let decide = unsafe { function(env, "decide", decide_cb, &fast) }?;
-    // SAFETY: as above.
-    let intern = unsafe { function(env, "intern", intern_cb, &fast) }?;
     let mut out = ptr::null_mut();
     // SAFETY: `env` is valid and every value belongs to it.
     unsafe {
         ok(sys::napi_create_array_with_length(env, 3, &mut out))?;
         ok(sys::napi_set_element(env, out, 0, decide))?;
-        ok(sys::napi_set_element(env, out, 1, intern))?;
-        ok(sys::napi_set_element(env, out, 2, buffer))?;
+        ok(sys::napi_set_element(env, out, 1, word_buf))?;
+        ok(sys::napi_set_element(env, out, 2, byte_buf))?;
     }
     Some(out)
 }

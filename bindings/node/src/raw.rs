@@ -2,8 +2,7 @@
 //! the fast path's, `fast.rs`).
 //!
 //! napi-rs's safe string reader allocates per call; `decide` reads its one packed
-//! string into a buffer reused from call to call, and the fast path's `intern` reads
-//! each new string once.
+//! string into a buffer reused from call to call.
 //!
 //! Safety, for every function here: `env` and `v` come from the N-API callback that is
 //! running (its arguments, or values read from them in the same callback), so they are

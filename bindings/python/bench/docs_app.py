@@ -94,6 +94,48 @@ def request(users: list[User], posts: list[Post], c: Case) -> dict:
     return {"principal": {"id": u.id, "roles": [u.role], "org": u.org}, "action": c.action, "resource": resource}
 
 
+def _own(s: str) -> str:
+    """A copy of `s` in a str object of its own, as a database driver or a JSON body gives
+    a host: not the generator's object, so nothing is shared with another request."""
+    return s.encode().decode()
+
+
+def cold(n: int) -> tuple[list[User], list[Post], list[Case], list[dict]]:
+    """`n` distinct requests of the mix (the generator's repeats dropped), each owning its
+    strings, in a shuffled order: `cold_rows` of core/benches/docs_app.rs (same generator,
+    same shuffle), as request dicts. The action and the resource type stay the host's
+    literals, as `Row::request` takes them. Returns the world, the cases and the dicts."""
+    users, posts, all_cases = world(n + n // 2)
+    seen = set()
+    cases: list[Case] = []
+    for c in all_cases:
+        if len(cases) == n:
+            break
+        key = (c.user, c.action, c.post, c.target)
+        if key in seen:
+            continue
+        seen.add(key)
+        cases.append(c)
+    if len(cases) != n:
+        raise ValueError("the mix has fewer distinct requests than asked")
+    rng = Rng(7)
+    for i in range(len(cases) - 1, 0, -1):
+        j = rng.below(i + 1)
+        cases[i], cases[j] = cases[j], cases[i]
+    reqs = []
+    for c in cases:
+        u = users[c.user]
+        if c.post is not None:
+            p = posts[c.post]
+            resource = {"type": "post", "id": _own(f"p{c.post}"), "author": _own(p.author), "org": _own(p.org)}
+        else:
+            t = users[c.target]  # type: ignore[index]
+            resource = {"type": "user", "id": _own(t.id), "org": _own(t.org), "role": _own(t.role)}
+        principal = {"id": _own(u.id), "roles": [_own(u.role)], "org": _own(u.org)}
+        reqs.append({"principal": principal, "action": c.action, "resource": resource})
+    return users, posts, cases, reqs
+
+
 def hand(users: list[User], posts: list[Post], c: Case) -> bool:
     """The same rules written by hand (`World::hand` of the Rust bench)."""
     u = users[c.user]
