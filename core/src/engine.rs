@@ -139,10 +139,6 @@ impl Engine {
             diags.sort_by_key(|d| (d.span.start, d.span.end));
             return Err(err(diags));
         }
-        // `SystemClock`'s first read (once per process) starts the calibration of its
-        // counter in the background: let it start at a load, so that it is usually
-        // done before the first request, which otherwise reads `SystemTime`.
-        let _ = options.clock.now_micros();
         let observer = Observer::new(
             options.decision_log.as_ref(),
             options.metrics.as_ref(),
