@@ -58,6 +58,16 @@ function putVal(b, u8, k, at, v) {
   return at;
 }
 
+// The values of `names` on `o` as words `k`, `k + 1`, ...: the byte offset after
+// them, or NO.
+function putSlots(b, u8, k, at, o, names) {
+  for (const name of names) {
+    at = putVal(b, u8, k++, at, o[name]);
+    if (at === NO) return NO;
+  }
+  return at;
+}
+
 // Writes a request's fast-path form, for `slots` (`NativeEngine#slots`): words from 2
 // on and the strings' bytes, then the flags in word 0 and the bytes written in word 1.
 // Returns the bytes written, or NO when the fast path cannot carry the request (the
@@ -103,10 +113,9 @@ function readGeneric(slots, request, b, u8) {
         if (at === NO) return NO;
       }
     }
-    for (const name of slots.principal) {
-      at = putVal(b, u8, k++, at, p[name]);
-      if (at === NO) return NO;
-    }
+    at = putSlots(b, u8, k, at, p, slots.principal);
+    if (at === NO) return NO;
+    k += slots.principal.length;
   }
   const r = request.resource;
   if (r !== undefined && r !== null) {
@@ -120,19 +129,16 @@ function readGeneric(slots, request, b, u8) {
     if (typeof id !== 'string' && id !== undefined && id !== null) return NO;
     at = putVal(b, u8, k++, at, id);
     if (at === NO) return NO;
-    for (const name of slots.resource) {
-      at = putVal(b, u8, k++, at, r[name]);
-      if (at === NO) return NO;
-    }
+    at = putSlots(b, u8, k, at, r, slots.resource);
+    if (at === NO) return NO;
+    k += slots.resource.length;
   }
   const c = request.context;
   if (c !== undefined && c !== null) {
     if (!isObject(c)) return NO;
     flags |= HAS_CONTEXT;
-    for (const name of slots.context) {
-      at = putVal(b, u8, k++, at, c[name]);
-      if (at === NO) return NO;
-    }
+    at = putSlots(b, u8, k, at, c, slots.context);
+    if (at === NO) return NO;
   }
   b[0] = flags;
   b[1] = at;
@@ -244,4 +250,4 @@ function words(slots) {
   return 7 + MAX_ROLES + slots.principal.length + slots.resource.length + slots.context.length;
 }
 
-module.exports = { compileReader, words, FALLBACK, NO, HAS_PRINCIPAL, HAS_RESOURCE, HAS_CONTEXT };
+module.exports = { compileReader, words, isObject, FALLBACK, NO, HAS_PRINCIPAL, HAS_RESOURCE, HAS_CONTEXT };

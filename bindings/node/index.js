@@ -10,7 +10,7 @@ const native = require('./binding').load();
 // and missing values, written into buffers shared with the addon by a reader compiled
 // per policy; anything else takes the packed path, which also reports errors.
 const fastPath = require('./fast');
-const { FALLBACK, NO, HAS_PRINCIPAL, HAS_RESOURCE, HAS_CONTEXT } = fastPath;
+const { isObject, FALLBACK, NO, HAS_PRINCIPAL, HAS_RESOURCE, HAS_CONTEXT } = fastPath;
 
 /** Base class of every error this package throws. */
 class WardenError extends Error {
@@ -89,10 +89,6 @@ function encRoles(roles) {
   let out = 'a' + roles.length;
   for (let i = 0; i < roles.length; i++) out += '\0' + enc(roles[i]);
   return out;
-}
-
-function isObject(v) {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function nativeOptions(opts, what) {
