@@ -57,10 +57,23 @@ impl Times {
 }
 
 impl TokenRules {
-    /// `exp` is required; expiry is its own failure so that clients know to refresh.
-    /// Every other refusal is `invalid_token`.
+    /// [`TokenRules::check_with`], taking the time claims out of `claims` (tests).
+    #[cfg(test)]
     pub(crate) fn check(&self, claims: &Claims, now_us: u64) -> Result<(), AuthFailure> {
-        self.check_times(&Times::of(claims), now_us)?;
+        self.check_with(claims, &Times::of(claims), now_us)
+    }
+
+    /// Every rule on a verified token's claims; `times` are [`Times::of`] them (the
+    /// cache keeps them, so they are taken out once). `exp` is required; expiry is its
+    /// own failure so that clients know to refresh. Every other refusal is
+    /// `invalid_token`.
+    pub(crate) fn check_with(
+        &self,
+        claims: &Claims,
+        times: &Times,
+        now_us: u64,
+    ) -> Result<(), AuthFailure> {
+        self.check_times(times, now_us)?;
         for (path, want) in &self.required {
             match path.get(claims) {
                 Some(Json::String(s)) if s == &**want => {}

@@ -103,12 +103,13 @@ impl TokenCache {
         now_us: u64,
         key: usize,
     ) -> Result<Principal, AuthFailure> {
-        rules.check(&claims, now_us)?;
+        let times = Times::of(&claims);
+        rules.check_with(&claims, &times, now_us)?;
         let principal = map.principal(&claims).ok_or(AuthFailure::InvalidToken)?;
         self.put(
             token,
             Verified {
-                times: Times::of(&claims),
+                times,
                 principal: principal.clone(),
                 key,
             },
