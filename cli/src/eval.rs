@@ -114,7 +114,10 @@ pub fn run(args: &Args) -> u8 {
     if let Some(log) = &log {
         options = options.decision_log(Arc::clone(log));
     }
-    let metrics = args.metrics.then(|| Arc::new(Metrics::new()));
+    // A one-shot run times every decision: no request path to keep cheap.
+    let metrics = args
+        .metrics
+        .then(|| Arc::new(Metrics::new().time_one_in(1)));
     if let Some(m) = &metrics {
         options = options.metrics(Arc::clone(m));
     }

@@ -127,6 +127,37 @@ fn main() {
         }
         return;
     }
+    // Threads (docs/BENCHMARKS.md, decision log and metrics): `HTTP_THREADS=T` runs
+    // the allowed request on T threads at once, on each engine of the `observe`
+    // group in turn, alternated for five rounds, and prints ns per request per
+    // thread: counters every thread increments are shared cache lines.
+    if let Ok(t) = std::env::var("HTTP_THREADS") {
+        let threads = t.parse::<usize>().unwrap_or(2);
+        let engines = observed(&text);
+        let n = 2_000_000u32;
+        for round in 0..5 {
+            for (name, e) in &engines {
+                let start = std::time::Instant::now();
+                std::thread::scope(|s| {
+                    for i in 0..threads {
+                        // A key of its own per thread: the limit's counter is not shared.
+                        let mut req = allowed.clone();
+                        if let Some(p) = req.principal.as_mut() {
+                            *p = p.clone().attr("api_client", format!("client{i}"));
+                        }
+                        s.spawn(move || {
+                            for _ in 0..n {
+                                black_box(e.check_http(black_box(&req)).status);
+                            }
+                        });
+                    }
+                });
+                let ns = start.elapsed().as_nanos() as f64 / f64::from(n);
+                println!("round {round} {name:12} {threads} threads: {ns:.1} ns/request");
+            }
+        }
+        return;
+    }
     let mut c = Criterion::default().configure_from_args();
     let mut g = c.benchmark_group("http-200-routes");
     g.bench_function("check_http allowed (auth, limit, input, cors)", |b| {

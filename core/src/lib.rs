@@ -33,7 +33,7 @@
 //! | base | `secret`, `error`, `clock` | [`Secret`] (never printed), [`LoadError`], [`Clock`] |
 //! | requests | `request`, `request_ref`, `json`, `json_text`, `time`, `http_request`, `client_ip`, `proxies` | [`Request`], [`Value`], [`Attrs`], [`RequestRef`] (borrowed, also read from JSON text), [`JsonRequest`], [`HttpRequest`]: what hosts pass in; the client address behind trusted proxies |
 //! | limits | `limit/` | [`LimitStore`], GCRA and sliding log, the memory and Redis stores |
-//! | operations | `decision_log/`, `metrics` | the [`decision_log`]'s queue, writer thread and sinks; the [`metrics`] counters and their Prometheus text |
+//! | operations | `decision_log/`, `metrics/` | the [`decision_log`]'s queue, writer thread and sinks; the [`metrics`] counters and their Prometheus text |
 //! | options | `options` | [`Options`]: how an engine is loaded |
 //! | programs | `program`, `value`, `subject`, `script`, `tables` | lowered programs, run-time values, Rhai scripts, the decision tables |
 //! | evaluation | `cx`, `rolesets`, `forms`, `eval` | evaluating programs over a request's facts: values or missing |

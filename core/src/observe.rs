@@ -19,13 +19,12 @@ use crate::decision_log::{
 };
 use crate::http::compile::{HttpTables, ReqTest};
 use crate::http::{HttpDecision, HttpRequest};
-use crate::metrics::{Counter, Metrics};
+use crate::metrics::{Counter, Metrics, Shard};
 use crate::program::{Konst, Node};
 use crate::subject::Subject;
 use crate::tables::Tables;
 use crate::value::V;
 use std::borrow::Cow;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// One text of the engine (a `file:line` or a route pattern), found by its address.
@@ -246,34 +245,33 @@ impl Observer {
         }))
     }
 
-    /// When a decision starts (a raw counter reading).
+    /// When a decision starts (a raw counter reading), if it is timed: every one with
+    /// a decision log (each line carries its latency), else the metrics' sample.
     #[inline]
-    pub fn start(&self) -> u64 {
-        self.tsc.raw()
+    pub fn start(&self) -> Option<u64> {
+        let timed = self.log.is_some() || self.metrics.as_ref().is_some_and(|m| m.times_this_one());
+        timed.then(|| self.tsc.raw())
     }
 
-    /// Nanoseconds since `started`.
+    /// Nanoseconds since `started`, for a timed decision.
     #[inline]
-    pub fn elapsed_ns(&self, started: u64) -> u64 {
-        self.tsc.delta_as_nanos(started, self.tsc.raw())
+    pub fn elapsed_ns(&self, started: Option<u64>) -> Option<u64> {
+        started.map(|s| self.tsc.delta_as_nanos(s, self.tsc.raw()))
     }
 
     /// Counts what the decision reports and a candidate's disagreement.
     fn count_reports<'a>(
         &self,
         m: &Metrics,
+        shard: Shard<'_>,
         reported: impl Iterator<Item = &'a Reported<'a>>,
         candidate: bool,
     ) {
         for r in reported {
-            match self.rules.get(r.rule).map(|s| &s.reported) {
-                Some(Some(c)) => {
-                    c.fetch_add(1, Ordering::Relaxed);
-                }
+            match self.rules.get(r.rule).and_then(|s| s.reported) {
+                Some(c) => Metrics::count(shard, c),
                 // A text the index does not hold (none today): counted by name.
-                _ => {
-                    m.reported_counter(r.rule).fetch_add(1, Ordering::Relaxed);
-                }
+                None => Metrics::count(shard, m.reported_counter(r.rule)),
             }
         }
         if candidate {
@@ -311,17 +309,18 @@ impl Observer {
         &self,
         s: Subject<'_>,
         d: &Decision<'_>,
-        latency_ns: u64,
+        latency_ns: Option<u64>,
         candidate: Option<CandidateRecord>,
     ) {
         let rule = d.rule.map(|r| self.rules.get(r));
         if let Some(m) = &self.metrics {
-            m.decision(Kind::Authorize, d.allowed, d.status, latency_ns);
+            let shard = m.shard();
+            m.decision(shard, Kind::Authorize, d.allowed, d.status, latency_ns);
             if let Some(Some(Slot { count: Some(c), .. })) = rule {
-                c.fetch_add(1, Ordering::Relaxed);
+                Metrics::count(shard, *c);
             }
             if d.reported.is_some() || candidate.is_some() {
-                self.count_reports(m, d.reported.iter(), candidate.is_some());
+                self.count_reports(m, shard, d.reported.iter(), candidate.is_some());
             }
         }
         let Some(log) = &self.log else {
@@ -353,7 +352,8 @@ impl Observer {
             rules: d.rule.map(|r| self.text_of(r)).into_iter().collect(),
             limit: None,
             store_error: false,
-            latency_ns,
+            // Every decision of an engine with a log is timed (`start`).
+            latency_ns: latency_ns.unwrap_or_default(),
             fields: Vec::new(),
             reported: self.reported_records(d.reported.iter()),
             candidate,
@@ -366,7 +366,7 @@ impl Observer {
         &self,
         req: &HttpRequest,
         d: &HttpDecision<'_>,
-        latency_ns: u64,
+        latency_ns: Option<u64>,
         candidate: Option<CandidateRecord>,
     ) {
         let notable = self.count_http(d, latency_ns, candidate.is_some());
@@ -379,7 +379,7 @@ impl Observer {
     // Inlined into `check_http`: the counting is a few loads and increments, and out
     // of line its prologue, epilogue and the call cost as much again.
     #[inline(always)]
-    pub fn http_alone(&self, req: &HttpRequest, d: &HttpDecision<'_>, latency_ns: u64) {
+    pub fn http_alone(&self, req: &HttpRequest, d: &HttpDecision<'_>, latency_ns: Option<u64>) {
         let notable = self.count_http(d, latency_ns, false);
         if let Some(log) = &self.log {
             self.log_http(log, req, d, latency_ns, None, notable);
@@ -389,37 +389,36 @@ impl Observer {
     /// Counts a `check_http` decision; whether it is notable (reports, or a
     /// candidate's disagreement), which the log keeps as it keeps denials.
     #[inline(always)]
-    fn count_http(&self, d: &HttpDecision<'_>, latency_ns: u64, candidate: bool) -> bool {
+    fn count_http(&self, d: &HttpDecision<'_>, latency_ns: Option<u64>, candidate: bool) -> bool {
         let limited = matches!(d.status, 429 | 503);
         let notable = !d.reported.is_empty() || candidate;
         if let Some(m) = &self.metrics {
-            m.decision(Kind::Http, d.allowed, d.status, latency_ns);
+            let shard = m.shard();
+            m.decision(shard, Kind::Http, d.allowed, d.status, latency_ns);
             if d.note.is_some() {
                 m.store_error();
             }
             if let Some(Slot { count: Some(c), .. }) =
                 d.route.and_then(|r| self.routes.get(r.pattern))
             {
-                c.fetch_add(1, Ordering::Relaxed);
+                Metrics::count(shard, *c);
             }
             for r in &d.rules {
                 match self.rules.get(r) {
                     Some(slot) => {
-                        if let Some(c) = &slot.count {
-                            c.fetch_add(1, Ordering::Relaxed);
+                        if let Some(c) = slot.count {
+                            Metrics::count(shard, c);
                         }
                         if let Some((_, Some(c))) = slot.limit.as_ref().filter(|_| limited) {
-                            c.fetch_add(1, Ordering::Relaxed);
+                            Metrics::count(shard, *c);
                         }
                     }
                     // A text the index does not hold (none today): counted by name.
-                    None => {
-                        m.rule_counter(r).fetch_add(1, Ordering::Relaxed);
-                    }
+                    None => Metrics::count(shard, m.rule_counter(r)),
                 }
             }
             if notable {
-                self.count_reports(m, d.reported.iter(), candidate);
+                self.count_reports(m, shard, d.reported.iter(), candidate);
             }
         }
         notable
@@ -432,7 +431,7 @@ impl Observer {
         log: &DecisionLog,
         req: &HttpRequest,
         d: &HttpDecision<'_>,
-        latency_ns: u64,
+        latency_ns: Option<u64>,
         candidate: Option<CandidateRecord>,
         notable: bool,
     ) {
@@ -468,7 +467,8 @@ impl Observer {
             rules: d.rules.iter().map(|r| self.text_of(r)).collect(),
             limit,
             store_error: d.note.is_some(),
-            latency_ns,
+            // Every decision of an engine with a log is timed (`start`).
+            latency_ns: latency_ns.unwrap_or_default(),
             fields: self.fields_of(req),
             reported: self.reported_records(d.reported.iter()),
             candidate,

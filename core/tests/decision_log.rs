@@ -528,7 +528,7 @@ fn credential_headers_cannot_be_allow_listed() {
 
 #[test]
 fn metrics_count_by_outcome_status_route_rule_limit_and_reload() {
-    let metrics = Arc::new(Metrics::new());
+    let metrics = Arc::new(Metrics::new().time_one_in(1));
     let warden = Warden::from_source(
         "vault.warden",
         POLICY,
@@ -573,4 +573,47 @@ fn metrics_count_by_outcome_status_route_rule_limit_and_reload() {
             "missing `{line}` in\n{text}"
         );
     }
+}
+
+/// By default one decision in 16 is timed: counts stay exact, the histogram holds a
+/// sample. With a decision log, every decision is timed (each line has a latency).
+#[test]
+fn the_histogram_times_a_sample_unless_a_log_needs_every_latency() {
+    let n = 4_000u64;
+    let metrics = Arc::new(Metrics::new());
+    assert_eq!(metrics.timing_one_in(), 16);
+    let engine = Engine::from_source(
+        "vault.warden",
+        POLICY,
+        options().metrics(Arc::clone(&metrics)),
+    )
+    .unwrap();
+    for _ in 0..n {
+        assert_eq!(engine.check_http(&get("/reset/y")).status, 200);
+    }
+    let m = metrics.snapshot();
+    assert_eq!(m.decisions["http/allow"], n);
+    let timed: u64 = m.latency_buckets.iter().sum();
+    // 250 expected; the binomial's sd is ~15, so this cannot fail by chance.
+    assert!((150..400).contains(&timed), "{timed} of {n} timed");
+
+    let metrics = Arc::new(Metrics::new());
+    let (log, lines) = collecting(LogConfig::new);
+    let engine = Engine::from_source(
+        "vault.warden",
+        POLICY,
+        options()
+            .metrics(Arc::clone(&metrics))
+            .decision_log(Arc::clone(&log)),
+    )
+    .unwrap();
+    for _ in 0..100 {
+        engine.check_http(&get("/reset/y"));
+    }
+    log.flush();
+    let m = metrics.snapshot();
+    assert_eq!(m.latency_buckets.iter().sum::<u64>(), 100);
+    let lines = parse(&lines);
+    assert_eq!(lines.len(), 100);
+    assert!(lines.iter().all(|l| l["latency_ns"].as_u64() > Some(0)));
 }

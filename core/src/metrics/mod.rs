@@ -1,21 +1,28 @@
 //! [`Metrics`]: counters of decisions and operations and a latency histogram, in the
 //! Prometheus text format or as a [`MetricsSnapshot`].
 //!
-//! Cheap enough to leave on: a decision costs a few relaxed atomic increments. Label
-//! values are policy text only (route patterns, `file:line`, limit names), never
-//! request text, so their number is bounded by the policies loaded. Each engine
-//! resolves its labels to counters once, at load (`observe.rs`): a request finds its
-//! counters by the address of the engine's own strings, without hashing or locking.
-//! One `Metrics` is shared (`Arc`) by every engine that should add up, reloads
-//! included: a reloaded policy's unchanged routes and rules keep counting on the same
-//! series. `docs/BENCHMARKS.md` has the measured cost against `check_http`.
+//! Cheap enough to leave on: a decision costs a few relaxed atomic increments, in
+//! counters striped per thread (`striped.rs`) so that threads deciding at once do
+//! not share their cache lines, and one decision in [`Metrics::time_one_in`] is
+//! timed for the histogram. Label values are policy text only (route patterns,
+//! `file:line`, limit names), never request text, so their number is bounded by the
+//! policies loaded. Each engine resolves its labels to counters once, at load
+//! (`observe.rs`): a request finds its counters by the address of the engine's own
+//! strings, without hashing or locking. One `Metrics` is shared (`Arc`) by every
+//! engine that should add up, reloads included: a reloaded policy's unchanged routes
+//! and rules keep counting on the same series. `docs/BENCHMARKS.md` has the measured
+//! cost against `check_http`.
+
+mod striped;
+mod text;
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::decision_log::{DecisionLog, Kind};
+pub(crate) use striped::Shard;
+use striped::{CounterId, Striped};
 
 /// Upper bounds of the latency buckets, in nanoseconds (0.5 µs to 1 s; the last
 /// bucket, `+Inf`, is implied).
@@ -44,8 +51,12 @@ pub const LATENCY_BUCKETS_NS: [u64; 19] = [
 /// HTTP statuses counted one by one (100 to 599); others count as 0.
 const STATUSES: usize = 600;
 
-/// A counter shared by every engine whose label is the same text.
-pub(crate) type Counter = Arc<AtomicU64>;
+/// One decision in this many is timed unless the host says otherwise: two reads of
+/// the time-stamp counter are ~4% of an allowed `check_http` (docs/BENCHMARKS.md).
+pub const DEFAULT_TIME_ONE_IN: u32 = 16;
+
+/// A counter of one label, the same series for every engine that names the label.
+pub(crate) type Counter = CounterId;
 
 /// Counters keyed by policy text (a route pattern, `file:line`, a limit name). Only
 /// engine loads add entries; requests hold the counters themselves.
@@ -54,31 +65,30 @@ struct Labelled(RwLock<HashMap<Arc<str>, Counter>>);
 
 impl Labelled {
     /// The counter of `label`, made on first use.
-    fn counter(&self, label: &str) -> Counter {
+    fn counter(&self, label: &str, cells: &Striped) -> Counter {
         if let Some(c) = self
             .0
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .get(label)
         {
-            return Arc::clone(c);
+            return *c;
         }
-        Arc::clone(
-            self.0
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .entry(label.into())
-                .or_default(),
-        )
+        *self
+            .0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(label.into())
+            .or_insert_with(|| cells.register(1))
     }
 
     /// Labels with a non-zero count (a label a reload removed stays while it counted).
-    fn snapshot(&self) -> BTreeMap<String, u64> {
+    fn snapshot(&self, cells: &Striped) -> BTreeMap<String, u64> {
         self.0
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .map(|(k, v)| (k.to_string(), v.load(Ordering::Relaxed)))
+            .map(|(k, v)| (k.to_string(), cells.sum(*v, 0)))
             .filter(|(_, n)| *n > 0)
             .collect()
     }
@@ -110,10 +120,17 @@ impl Labelled {
 /// ```
 #[derive(Debug)]
 pub struct Metrics {
-    /// Decisions by [authorize, http] x [allow, deny] x status, one counter each: the
-    /// outcome totals and the per-status totals are sums of these at export, so a
-    /// decision pays one increment for both.
-    statuses: Box<[AtomicU64]>,
+    cells: Striped,
+    /// Decisions by [authorize, http] x [allow, deny] x status, `4 * STATUSES`
+    /// counters from here: the outcome totals and the per-status totals are sums of
+    /// these at export, so a decision pays one increment for both.
+    statuses: CounterId,
+    /// The latency buckets' counters from here, then the sum of nanoseconds.
+    latency: CounterId,
+    /// See [`Metrics::time_one_in`].
+    time_one_in: u32,
+    /// Its [`striped::threshold`].
+    time_threshold: u32,
     routes: Labelled,
     rules: Labelled,
     limits: Labelled,
@@ -123,16 +140,24 @@ pub struct Metrics {
     store_errors: AtomicU64,
     reloads_ok: AtomicU64,
     reloads_failed: AtomicU64,
-    buckets: [AtomicU64; LATENCY_BUCKETS_NS.len() + 1],
-    latency_sum_ns: AtomicU64,
     /// The decision logs of engines counted here: their drop counts are exported too.
     logs: Mutex<Vec<std::sync::Weak<DecisionLog>>>,
 }
 
+/// Counters of the histogram: its buckets and `+Inf`, then the sum.
+const LATENCY_COUNTERS: usize = LATENCY_BUCKETS_NS.len() + 2;
+
 impl Default for Metrics {
     fn default() -> Self {
+        let cells = Striped::for_this_machine();
+        let statuses = cells.register(4 * STATUSES);
+        let latency = cells.register(LATENCY_COUNTERS);
         Metrics {
-            statuses: (0..4 * STATUSES).map(|_| AtomicU64::new(0)).collect(),
+            cells,
+            statuses,
+            latency,
+            time_one_in: DEFAULT_TIME_ONE_IN,
+            time_threshold: striped::threshold(DEFAULT_TIME_ONE_IN),
             routes: Labelled::default(),
             rules: Labelled::default(),
             limits: Labelled::default(),
@@ -141,8 +166,6 @@ impl Default for Metrics {
             store_errors: AtomicU64::new(0),
             reloads_ok: AtomicU64::new(0),
             reloads_failed: AtomicU64::new(0),
-            buckets: Default::default(),
-            latency_sum_ns: AtomicU64::new(0),
             logs: Mutex::new(Vec::new()),
         }
     }
@@ -175,33 +198,93 @@ pub struct MetricsSnapshot {
     pub reload_failures: u64,
     /// Decision log lines dropped because the log's queue was full.
     pub log_dropped: u64,
-    /// Decisions per latency bucket of [`LATENCY_BUCKETS_NS`] (not cumulative); the
-    /// last one is `+Inf`.
+    /// Timed decisions per latency bucket of [`LATENCY_BUCKETS_NS`] (not
+    /// cumulative); the last one is `+Inf`. One decision in
+    /// [`Metrics::time_one_in`] is timed, so these add up to about that fraction
+    /// of [`MetricsSnapshot::decisions`].
     pub latency_buckets: Vec<u64>,
-    /// Sum of the decisions' latencies, in nanoseconds.
+    /// Sum of the timed decisions' latencies, in nanoseconds.
     pub latency_sum_ns: u64,
 }
 
 impl Metrics {
-    /// Zeroed counters.
+    /// Zeroed counters; one decision in [`DEFAULT_TIME_ONE_IN`] timed.
     pub fn new() -> Metrics {
         Metrics::default()
     }
 
-    /// Counts one decision; `latency_ns` goes to the histogram.
+    /// Times one decision in `n` (at random, on each thread) for the latency
+    /// histogram; `1` times every decision. Counts of decisions are exact whatever
+    /// `n` is; the histogram's `_count` is the number timed, so its `_sum / _count`
+    /// (the mean) and its quantiles estimate those of every decision. Timing costs
+    /// two reads of the CPU's time-stamp counter, ~4% of an allowed `check_http`:
+    /// worth paying when decisions are not the host's hot path (the Python and Node
+    /// bindings, whose calls cost more than that, time every one). An engine with a
+    /// decision log times every decision whatever `n` is: each line carries its
+    /// latency.
+    ///
+    /// ```
+    /// use warden::metrics::Metrics;
+    ///
+    /// let metrics = Metrics::new().time_one_in(1);
+    /// assert_eq!(metrics.timing_one_in(), 1);
+    /// ```
+    #[must_use]
+    pub fn time_one_in(mut self, n: u32) -> Metrics {
+        self.time_one_in = n.max(1);
+        self.time_threshold = striped::threshold(n);
+        self
+    }
+
+    /// One decision in how many is timed ([`Metrics::time_one_in`]).
+    pub fn timing_one_in(&self) -> u32 {
+        self.time_one_in
+    }
+
+    /// Whether to time the decision about to be made.
     #[inline]
-    pub(crate) fn decision(&self, kind: Kind, allowed: bool, status: u16, latency_ns: u64) {
+    pub(crate) fn times_this_one(&self) -> bool {
+        striped::sampled(self.time_threshold)
+    }
+
+    /// The calling thread's counters: take it once per decision.
+    #[inline]
+    pub(crate) fn shard(&self) -> Shard<'_> {
+        self.cells.local()
+    }
+
+    /// Counts one decision; a timed one's `latency_ns` goes to the histogram.
+    #[inline]
+    pub(crate) fn decision(
+        &self,
+        shard: Shard<'_>,
+        kind: Kind,
+        allowed: bool,
+        status: u16,
+        latency_ns: Option<u64>,
+    ) {
         let k = usize::from(kind == Kind::Http) * 2 + usize::from(!allowed);
         let s = usize::from(status);
-        self.statuses[k * STATUSES + if s < STATUSES { s } else { 0 }]
-            .fetch_add(1, Ordering::Relaxed);
-        // Most decisions take a few microseconds: a short linear scan.
-        let bucket = LATENCY_BUCKETS_NS
-            .iter()
-            .position(|&b| latency_ns <= b)
-            .unwrap_or(LATENCY_BUCKETS_NS.len());
-        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
-        self.latency_sum_ns.fetch_add(latency_ns, Ordering::Relaxed);
+        shard.add(
+            self.statuses,
+            k * STATUSES + if s < STATUSES { s } else { 0 },
+            1,
+        );
+        if let Some(ns) = latency_ns {
+            // Most decisions take a few microseconds: a short linear scan.
+            let bucket = LATENCY_BUCKETS_NS
+                .iter()
+                .position(|&b| ns <= b)
+                .unwrap_or(LATENCY_BUCKETS_NS.len());
+            shard.add(self.latency, bucket, 1);
+            shard.add(self.latency, LATENCY_COUNTERS - 1, ns);
+        }
+    }
+
+    /// Counts one on `counter`.
+    #[inline]
+    pub(crate) fn count(shard: Shard<'_>, counter: Counter) {
+        shard.add(counter, 0, 1);
     }
 
     /// A rate-limit store failed on a request.
@@ -212,17 +295,17 @@ impl Metrics {
 
     /// The counter of a route pattern (at engine load).
     pub(crate) fn route_counter(&self, pattern: &str) -> Counter {
-        self.routes.counter(pattern)
+        self.routes.counter(pattern, &self.cells)
     }
 
     /// The counter of a rule, requirement or limit line (at engine load).
     pub(crate) fn rule_counter(&self, loc: &str) -> Counter {
-        self.rules.counter(loc)
+        self.rules.counter(loc, &self.cells)
     }
 
     /// The counter of a `report_only` element's line (at engine load).
     pub(crate) fn reported_counter(&self, loc: &str) -> Counter {
-        self.reported.counter(loc)
+        self.reported.counter(loc, &self.cells)
     }
 
     /// A candidate policy disagreed with the live one.
@@ -233,7 +316,7 @@ impl Metrics {
 
     /// The counter of a limit, by name (at engine load).
     pub(crate) fn limit_counter(&self, name: &str) -> Counter {
-        self.limits.counter(name)
+        self.limits.counter(name, &self.cells)
     }
 
     /// Exports the drop count of `log` too (at engine load; once per log).
@@ -261,7 +344,7 @@ impl Metrics {
 
     /// The counters now.
     pub fn snapshot(&self) -> MetricsSnapshot {
-        let count = |k: usize, s: usize| self.statuses[k * STATUSES + s].load(Ordering::Relaxed);
+        let count = |k: usize, s: usize| self.cells.sum(self.statuses, k * STATUSES + s);
         let mut decisions = BTreeMap::new();
         for (k, kind) in ["authorize", "http"].into_iter().enumerate() {
             for (o, outcome) in ["allow", "deny"].into_iter().enumerate() {
@@ -286,177 +369,25 @@ impl Metrics {
         MetricsSnapshot {
             decisions,
             by_status,
-            by_route: self.routes.snapshot(),
-            by_rule: self.rules.snapshot(),
-            by_limit: self.limits.snapshot(),
-            by_reported: self.reported.snapshot(),
+            by_route: self.routes.snapshot(&self.cells),
+            by_rule: self.rules.snapshot(&self.cells),
+            by_limit: self.limits.snapshot(&self.cells),
+            by_reported: self.reported.snapshot(&self.cells),
             candidate_disagreements: self.candidate_disagreements.load(Ordering::Relaxed),
             store_errors: self.store_errors.load(Ordering::Relaxed),
             reloads: self.reloads_ok.load(Ordering::Relaxed),
             reload_failures: self.reloads_failed.load(Ordering::Relaxed),
             log_dropped,
-            latency_buckets: self
-                .buckets
-                .iter()
-                .map(|b| b.load(Ordering::Relaxed))
+            latency_buckets: (0..=LATENCY_BUCKETS_NS.len())
+                .map(|b| self.cells.sum(self.latency, b))
                 .collect(),
-            latency_sum_ns: self.latency_sum_ns.load(Ordering::Relaxed),
+            latency_sum_ns: self.cells.sum(self.latency, LATENCY_COUNTERS - 1),
         }
     }
 
     /// Every metric in the Prometheus text exposition format (version 0.0.4).
     pub fn prometheus(&self) -> String {
         self.snapshot().prometheus()
-    }
-}
-
-/// A label value as the text format needs it: `\`, `"` and line breaks escaped.
-fn label(out: &mut String, v: &str) {
-    for c in v.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-}
-
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-fn labelled<K: std::fmt::Display>(
-    out: &mut String,
-    name: &str,
-    key: &str,
-    values: &BTreeMap<K, u64>,
-) {
-    for (v, n) in values {
-        let _ = write!(out, "{name}{{{key}=\"");
-        label(out, &v.to_string());
-        let _ = writeln!(out, "\"}} {n}");
-    }
-}
-
-/// Nanoseconds as seconds, exactly as the text format reads them.
-fn seconds(ns: u64) -> String {
-    let s = format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-impl MetricsSnapshot {
-    /// The snapshot in the Prometheus text exposition format (version 0.0.4).
-    pub fn prometheus(&self) -> String {
-        let mut out = String::new();
-        family(
-            &mut out,
-            "warden_decisions_total",
-            "counter",
-            "Decisions by kind and outcome.",
-        );
-        for (k, n) in &self.decisions {
-            let (kind, outcome) = k.split_once('/').unwrap_or((k, ""));
-            let _ = writeln!(
-                out,
-                "warden_decisions_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} {n}"
-            );
-        }
-        family(
-            &mut out,
-            "warden_decisions_by_status_total",
-            "counter",
-            "Decisions by status.",
-        );
-        labelled(
-            &mut out,
-            "warden_decisions_by_status_total",
-            "status",
-            &self.by_status,
-        );
-        for (name, key, help, values) in [
-            (
-                "warden_decisions_by_route_total",
-                "route",
-                "HTTP decisions by matched route pattern.",
-                &self.by_route,
-            ),
-            (
-                "warden_decisions_by_rule_total",
-                "rule",
-                "Decisions by deciding rule, requirement or limit (file:line).",
-                &self.by_rule,
-            ),
-            (
-                "warden_limit_refusals_total",
-                "limit",
-                "Requests refused by a limit (429) or failed by its store (503).",
-                &self.by_limit,
-            ),
-            (
-                "warden_report_only_total",
-                "rule",
-                "Allowed requests a report-only rule, requirement, limit or policy (file:line) would have refused.",
-                &self.by_reported,
-            ),
-        ] {
-            family(&mut out, name, "counter", help);
-            labelled(&mut out, name, key, values);
-        }
-        for (name, help, n) in [
-            (
-                "warden_candidate_disagreements_total",
-                "Decisions on which the candidate policy answered differently.",
-                self.candidate_disagreements,
-            ),
-            (
-                "warden_store_errors_total",
-                "Requests on which the rate-limit store failed.",
-                self.store_errors,
-            ),
-            (
-                "warden_reloads_total",
-                "Policy reloads that took effect.",
-                self.reloads,
-            ),
-            (
-                "warden_reload_failures_total",
-                "Reloads refused (the old policy kept serving).",
-                self.reload_failures,
-            ),
-            (
-                "warden_decision_log_dropped_total",
-                "Decision log lines dropped (queue full).",
-                self.log_dropped,
-            ),
-        ] {
-            family(&mut out, name, "counter", help);
-            let _ = writeln!(out, "{name} {n}");
-        }
-        family(
-            &mut out,
-            "warden_decision_seconds",
-            "histogram",
-            "Time spent deciding.",
-        );
-        let mut cumulative = 0;
-        for (i, n) in self.latency_buckets.iter().enumerate() {
-            cumulative += n;
-            let le = LATENCY_BUCKETS_NS
-                .get(i)
-                .map_or_else(|| "+Inf".to_string(), |&b| seconds(b));
-            let _ = writeln!(
-                out,
-                "warden_decision_seconds_bucket{{le=\"{le}\"}} {cumulative}"
-            );
-        }
-        let _ = writeln!(
-            out,
-            "warden_decision_seconds_sum {}",
-            seconds(self.latency_sum_ns)
-        );
-        let _ = writeln!(out, "warden_decision_seconds_count {cumulative}");
-        out
     }
 }
 
@@ -470,21 +401,24 @@ mod tests {
         let route = m.route_counter("/login");
         let rule = m.rule_counter("app.warden:7");
         let limit = m.limit_counter("lo\"gin");
+        let shard = m.shard();
         for (allowed, status, latency) in [
             (true, 200, 800),
             (false, 429, 3_000),
             (false, 429, 2_000_000_000),
         ] {
-            m.decision(Kind::Http, allowed, status, latency);
-            route.fetch_add(1, Ordering::Relaxed);
+            m.decision(shard, Kind::Http, allowed, status, Some(latency));
+            Metrics::count(shard, route);
             if !allowed {
-                rule.fetch_add(1, Ordering::Relaxed);
-                limit.fetch_add(1, Ordering::Relaxed);
+                Metrics::count(shard, rule);
+                Metrics::count(shard, limit);
             }
         }
-        m.decision(Kind::Authorize, true, 200, 100);
+        m.decision(shard, Kind::Authorize, true, 200, Some(100));
+        // Not timed: counted, but not in the histogram.
+        m.decision(shard, Kind::Authorize, false, 403, None);
         // The same label from another engine is the same series.
-        m.route_counter("/login").fetch_add(1, Ordering::Relaxed);
+        Metrics::count(m.shard(), m.route_counter("/login"));
         m.store_error();
         m.reload(true);
         m.reload(false);
@@ -493,8 +427,10 @@ mod tests {
             "warden_decisions_total{kind=\"http\",outcome=\"deny\"} 2",
             "warden_decisions_total{kind=\"http\",outcome=\"allow\"} 1",
             "warden_decisions_total{kind=\"authorize\",outcome=\"allow\"} 1",
+            "warden_decisions_total{kind=\"authorize\",outcome=\"deny\"} 1",
             "warden_decisions_by_status_total{status=\"429\"} 2",
             "warden_decisions_by_status_total{status=\"200\"} 2",
+            "warden_decisions_by_status_total{status=\"403\"} 1",
             "warden_decisions_by_route_total{route=\"/login\"} 4",
             "warden_decisions_by_rule_total{rule=\"app.warden:7\"} 2",
             "warden_limit_refusals_total{limit=\"lo\\\"gin\"} 2",
@@ -522,10 +458,25 @@ mod tests {
     }
 
     #[test]
-    fn seconds_are_exact() {
-        assert_eq!(seconds(500), "0.0000005");
-        assert_eq!(seconds(1_000_000_000), "1");
-        assert_eq!(seconds(2_500_000), "0.0025");
-        assert_eq!(seconds(0), "0");
+    fn threads_count_into_the_same_series() {
+        let m = Metrics::new().time_one_in(1);
+        let route = m.route_counter("/a");
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for _ in 0..5_000 {
+                        let shard = m.shard();
+                        m.decision(shard, Kind::Http, true, 200, Some(10));
+                        Metrics::count(shard, route);
+                    }
+                });
+            }
+        });
+        let snap = m.snapshot();
+        assert_eq!(snap.decisions["http/allow"], 40_000);
+        assert_eq!(snap.by_status[&200], 40_000);
+        assert_eq!(snap.by_route["/a"], 40_000);
+        assert_eq!(snap.latency_buckets.iter().sum::<u64>(), 40_000);
+        assert_eq!(snap.latency_sum_ns, 400_000);
     }
 }

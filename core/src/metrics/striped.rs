@@ -1,0 +1,257 @@
+//! Counters striped over shards, so that threads deciding at once do not increment
+//! the same cache lines.
+//!
+//! One atomic per counter, shared by every thread, made each counted decision pull
+//! the counters' cache lines from the core that last wrote them: with two threads
+//! on two cores, `check_http` with metrics cost +45–60% against +10% on one thread
+//! (docs/BENCHMARKS.md). Here each thread is given a shard at its first count, round
+//! robin, and writes only that shard's counters; an export adds the shards up. The
+//! increments stay atomic (relaxed), so a shard shared by more threads than there
+//! are shards still counts exactly: only its lines are shared again.
+//!
+//! A counter is a [`CounterId`]: the same index in every shard. Counters are made at
+//! engine load ([`Striped::register`]); a request only reads the shard's chunk table
+//! and increments.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+/// Counters per chunk: a chunk is made, in every shard at once, when its first
+/// counter is registered.
+const CHUNK: usize = 256;
+
+/// Chunks per shard: up to 262,144 counters. [`Striped::register`] gives the last
+/// one to every counter past that (a label cardinality no policy set reaches).
+const CHUNKS: usize = 1024;
+
+/// Counters of one stripe; the alignment keeps two shards' chunks off one cache line
+/// (adjacent-line prefetching pairs lines, hence 128).
+#[repr(align(128))]
+struct Chunk([AtomicU64; CHUNK]);
+
+impl Chunk {
+    fn new() -> Box<Chunk> {
+        Box::new(Chunk(std::array::from_fn(|_| AtomicU64::new(0))))
+    }
+}
+
+/// One shard's storage: its chunks, made at registration, never removed.
+struct Stripe {
+    chunks: Box<[OnceLock<Box<Chunk>>]>,
+}
+
+/// A counter: its index in every shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CounterId(u32);
+
+/// The striped counters of one [`super::Metrics`].
+pub(crate) struct Striped {
+    shards: Box<[Stripe]>,
+    /// `shards.len() - 1` (a power of two).
+    mask: usize,
+    /// Counters registered so far.
+    len: Mutex<usize>,
+}
+
+impl std::fmt::Debug for Striped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Striped")
+            .field("shards", &self.shards.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The thread's shard number (assigned on first use, round robin) and its sampling
+/// generator's state.
+struct Local {
+    slot: Cell<usize>,
+    rng: Cell<u32>,
+}
+
+thread_local! {
+    static LOCAL: Local = const {
+        Local { slot: Cell::new(usize::MAX), rng: Cell::new(0) }
+    };
+}
+
+/// Shards handed out so far, process-wide: consecutive threads get consecutive shards.
+static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
+
+/// The calling thread's shard number, in `0..usize::MAX`.
+#[inline]
+fn slot() -> usize {
+    LOCAL.with(|l| {
+        let s = l.slot.get();
+        if s != usize::MAX {
+            return s;
+        }
+        let s = NEXT_SLOT.fetch_add(1, Ordering::Relaxed) & (usize::MAX >> 1);
+        l.slot.set(s);
+        // A distinct seed per thread; odd, so never the generator's fixed point 0.
+        let low = u32::try_from(s & 0x7FFF_FFFF).unwrap_or(0);
+        l.rng.set(low.wrapping_mul(0x9E37_79B9) | 1);
+        s
+    })
+}
+
+/// The [`sampled`] threshold for timing about one call in `one_in`: a comparison
+/// on the request path instead of a division.
+pub(crate) fn threshold(one_in: u32) -> u32 {
+    u32::MAX / one_in.max(1)
+}
+
+/// Whether this decision is one of those timed: true about once in `one_in` calls on
+/// each thread, at random (xorshift32), so that a periodic pattern of requests cannot
+/// line up with the sample; `threshold` is [`threshold`]`(one_in)` (`u32::MAX`:
+/// every call).
+#[inline]
+pub(crate) fn sampled(threshold: u32) -> bool {
+    if threshold == u32::MAX {
+        return true;
+    }
+    LOCAL.with(|l| {
+        let mut x = l.rng.get();
+        if x == 0 {
+            // First use on this thread: seeded with its shard.
+            slot();
+            x = l.rng.get();
+        }
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        l.rng.set(x);
+        x <= threshold
+    })
+}
+
+impl Striped {
+    /// At least `shards` shards (rounded up to a power of two, at most 256).
+    pub(crate) fn new(shards: usize) -> Striped {
+        let n = shards.clamp(1, 256).next_power_of_two();
+        Striped {
+            shards: (0..n)
+                .map(|_| Stripe {
+                    chunks: (0..CHUNKS).map(|_| OnceLock::new()).collect(),
+                })
+                .collect(),
+            mask: n - 1,
+            len: Mutex::new(0),
+        }
+    }
+
+    /// One shard per core the process may run on (at least 4: a host usually has
+    /// more busy threads than cores, and a shard costs a few kilobytes).
+    pub(crate) fn for_this_machine() -> Striped {
+        let cores = std::thread::available_parallelism().map_or(4, usize::from);
+        Striped::new(cores.max(4))
+    }
+
+    /// `n` new counters, consecutive, zeroed.
+    pub(crate) fn register(&self, n: usize) -> CounterId {
+        let mut len = self.len.lock().unwrap_or_else(PoisonError::into_inner);
+        let first = (*len).min(CHUNK * CHUNKS - n.max(1));
+        *len = (first + n).min(CHUNK * CHUNKS);
+        for c in first / CHUNK..=(*len).saturating_sub(1) / CHUNK {
+            for shard in self.shards.iter() {
+                if let Some(chunk) = shard.chunks.get(c) {
+                    chunk.get_or_init(Chunk::new);
+                }
+            }
+        }
+        CounterId(u32::try_from(first).unwrap_or(u32::MAX))
+    }
+
+    /// The counters of the calling thread.
+    #[inline]
+    pub(crate) fn local(&self) -> Shard<'_> {
+        Shard(&self.shards[slot() & self.mask])
+    }
+
+    /// The sum over shards of counter `id + offset`.
+    pub(crate) fn sum(&self, id: CounterId, offset: usize) -> u64 {
+        let i = id.0 as usize + offset;
+        self.shards
+            .iter()
+            .filter_map(|s| s.chunks.get(i / CHUNK)?.get())
+            .map(|c| c.0[i % CHUNK].load(Ordering::Relaxed))
+            .sum()
+    }
+}
+
+/// The shard a thread counts in.
+#[derive(Clone, Copy)]
+pub(crate) struct Shard<'a>(&'a Stripe);
+
+impl Shard<'_> {
+    /// Adds `n` to counter `id + offset` (registered: any other is ignored).
+    #[inline]
+    pub(crate) fn add(self, id: CounterId, offset: usize, n: u64) {
+        let i = id.0 as usize + offset;
+        if let Some(chunk) = self.0.chunks.get(i / CHUNK).and_then(OnceLock::get) {
+            chunk.0[i % CHUNK].fetch_add(n, Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_counting_at_once_add_up_exactly() {
+        let s = Striped::new(4);
+        let a = s.register(3);
+        let b = s.register(1);
+        assert_ne!(a, b);
+        // More threads than shards: some share one, and still count exactly.
+        std::thread::scope(|scope| {
+            for t in 0..9u64 {
+                let s = &s;
+                scope.spawn(move || {
+                    for _ in 0..10_000 {
+                        s.local().add(a, 2, 1);
+                        s.local().add(b, 0, t);
+                    }
+                });
+            }
+        });
+        assert_eq!(s.sum(a, 2), 90_000);
+        assert_eq!(s.sum(a, 0), 0);
+        assert_eq!(s.sum(b, 0), (0..9).sum::<u64>() * 10_000);
+    }
+
+    #[test]
+    fn counters_across_chunk_boundaries_are_distinct() {
+        let s = Striped::new(2);
+        let ids: Vec<CounterId> = (0..3 * CHUNK).map(|_| s.register(1)).collect();
+        for (k, id) in ids.iter().enumerate() {
+            s.local().add(*id, 0, k as u64);
+        }
+        for (k, id) in ids.iter().enumerate() {
+            assert_eq!(s.sum(*id, 0), k as u64);
+        }
+    }
+
+    #[test]
+    fn past_capacity_counters_share_the_last_one_instead_of_failing() {
+        let s = Striped::new(1);
+        let big = s.register(CHUNK * CHUNKS - 1);
+        let last = s.register(1);
+        let over = s.register(1);
+        assert_eq!(big, CounterId(0));
+        assert_eq!(last, over, "no counter past the last");
+        s.local().add(over, 0, 5);
+        assert_eq!(s.sum(last, 0), 5);
+    }
+
+    #[test]
+    fn sampling_times_about_one_in_n() {
+        assert!((0..100).all(|_| sampled(threshold(1))));
+        assert_eq!(threshold(0), u32::MAX);
+        let n = 100_000;
+        let hits = (0..n).filter(|_| sampled(threshold(16))).count();
+        // 6,250 expected; a binomial's sd is ~77, so this cannot fail by chance.
+        assert!((5_500..7_000).contains(&hits), "{hits}");
+    }
+}
