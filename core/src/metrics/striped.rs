@@ -17,13 +17,25 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-/// Counters per chunk: a chunk is made, in every shard at once, when its first
-/// counter is registered.
+/// Counters held inline by every shard, found with one bounds check: the decision
+/// counters (2,400 by status, 21 for the histogram) and the first labels.
+const FIRST: usize = 4096;
+
+/// Counters per chunk past [`FIRST`]: a chunk is made, in every shard at once, when
+/// its first counter is registered.
 const CHUNK: usize = 256;
 
-/// Chunks per shard: up to 262,144 counters. [`Striped::register`] gives the last
-/// one to every counter past that (a label cardinality no policy set reaches).
+/// Chunks per shard: up to 266,240 counters with [`FIRST`]. [`Striped::register`]
+/// gives the last one to every counter past that (a label cardinality no policy set
+/// reaches).
 const CHUNKS: usize = 1024;
+
+/// Counters a shard can hold.
+const CAPACITY: usize = FIRST + CHUNK * CHUNKS;
+
+/// The inline counters; aligned like [`Chunk`].
+#[repr(align(128))]
+struct First([AtomicU64; FIRST]);
 
 /// Counters of one stripe; the alignment keeps two shards' chunks off one cache line
 /// (adjacent-line prefetching pairs lines, hence 128).
@@ -36,9 +48,22 @@ impl Chunk {
     }
 }
 
-/// One shard's storage: its chunks, made at registration, never removed.
+/// One shard's storage: its first counters, then chunks made at registration,
+/// never removed.
 struct Stripe {
+    first: Box<First>,
     chunks: Box<[OnceLock<Box<Chunk>>]>,
+}
+
+impl Stripe {
+    /// Counter `i`, if registered (or inline).
+    #[inline]
+    fn cell(&self, i: usize) -> Option<&AtomicU64> {
+        match i.checked_sub(FIRST) {
+            None => self.first.0.get(i),
+            Some(j) => self.chunks.get(j / CHUNK)?.get()?.0.get(j % CHUNK),
+        }
+    }
 }
 
 /// A counter: its index in every shard.
@@ -132,6 +157,7 @@ impl Striped {
         Striped {
             shards: (0..n)
                 .map(|_| Stripe {
+                    first: Box::new(First(std::array::from_fn(|_| AtomicU64::new(0)))),
                     chunks: (0..CHUNKS).map(|_| OnceLock::new()).collect(),
                 })
                 .collect(),
@@ -150,12 +176,15 @@ impl Striped {
     /// `n` new counters, consecutive, zeroed.
     pub(crate) fn register(&self, n: usize) -> CounterId {
         let mut len = self.len.lock().unwrap_or_else(PoisonError::into_inner);
-        let first = (*len).min(CHUNK * CHUNKS - n.max(1));
-        *len = (first + n).min(CHUNK * CHUNKS);
-        for c in first / CHUNK..=(*len).saturating_sub(1) / CHUNK {
-            for shard in self.shards.iter() {
-                if let Some(chunk) = shard.chunks.get(c) {
-                    chunk.get_or_init(Chunk::new);
+        let first = (*len).min(CAPACITY - n.max(1));
+        *len = (first + n).min(CAPACITY);
+        if *len > FIRST {
+            let from = first.saturating_sub(FIRST) / CHUNK;
+            for c in from..=(*len - FIRST - 1) / CHUNK {
+                for shard in self.shards.iter() {
+                    if let Some(chunk) = shard.chunks.get(c) {
+                        chunk.get_or_init(Chunk::new);
+                    }
                 }
             }
         }
@@ -173,8 +202,8 @@ impl Striped {
         let i = id.0 as usize + offset;
         self.shards
             .iter()
-            .filter_map(|s| s.chunks.get(i / CHUNK)?.get())
-            .map(|c| c.0[i % CHUNK].load(Ordering::Relaxed))
+            .filter_map(|s| s.cell(i))
+            .map(|c| c.load(Ordering::Relaxed))
             .sum()
     }
 }
@@ -188,8 +217,8 @@ impl Shard<'_> {
     #[inline]
     pub(crate) fn add(self, id: CounterId, offset: usize, n: u64) {
         let i = id.0 as usize + offset;
-        if let Some(chunk) = self.0.chunks.get(i / CHUNK).and_then(OnceLock::get) {
-            chunk.0[i % CHUNK].fetch_add(n, Ordering::Relaxed);
+        if let Some(c) = self.0.cell(i) {
+            c.fetch_add(n, Ordering::Relaxed);
         }
     }
 }
@@ -224,7 +253,7 @@ mod tests {
     #[test]
     fn counters_across_chunk_boundaries_are_distinct() {
         let s = Striped::new(2);
-        let ids: Vec<CounterId> = (0..3 * CHUNK).map(|_| s.register(1)).collect();
+        let ids: Vec<CounterId> = (0..FIRST + 3 * CHUNK).map(|_| s.register(1)).collect();
         for (k, id) in ids.iter().enumerate() {
             s.local().add(*id, 0, k as u64);
         }
@@ -236,7 +265,7 @@ mod tests {
     #[test]
     fn past_capacity_counters_share_the_last_one_instead_of_failing() {
         let s = Striped::new(1);
-        let big = s.register(CHUNK * CHUNKS - 1);
+        let big = s.register(CAPACITY - 1);
         let last = s.register(1);
         let over = s.register(1);
         assert_eq!(big, CounterId(0));
