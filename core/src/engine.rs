@@ -125,9 +125,10 @@ impl Engine {
             source: text.to_owned(),
             diagnostics,
         };
-        let tables = compile::compile(name, text, policy, &options).map_err(err)?;
+        let locs = compile::Locs::new(name, text);
+        let tables = compile::compile(&locs, policy, &options).map_err(err)?;
         let http =
-            crate::http::compile::compile(name, text, policy, &tables, &options).map_err(err)?;
+            crate::http::compile::compile(&locs, text, policy, &tables, &options).map_err(err)?;
         // Keys and startup checks are reported together: one run shows every secret
         // that is missing, too short or a placeholder.
         let mut diags = Vec::new();
