@@ -139,3 +139,25 @@ impl LazyRegex {
             .as_ref()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::LazyRegex;
+
+    #[test]
+    fn built_on_first_use_as_the_build_would_be() {
+        let lazy = LazyRegex::new("^[A-Za-z0-9_/-]{1,64}$", 1 << 20);
+        assert!(lazy.built.get().is_none(), "nothing built at construction");
+        let re = lazy.get().map(|r| r.as_str().to_owned());
+        assert_eq!(re.as_deref(), Some("^[A-Za-z0-9_/-]{1,64}$"));
+        assert!(lazy.get().is_some_and(|r| r.is_match("docs/a_b-1")));
+        assert!(lazy.get().is_some_and(|r| !r.is_match("docs/../x")));
+    }
+
+    #[test]
+    fn a_pattern_that_does_not_build_reads_as_none() {
+        // Validation refuses these at load; were one to get here, it must not panic.
+        assert!(LazyRegex::new("(unclosed", 1 << 20).get().is_none());
+        assert!(LazyRegex::new("^[a-z]{1,64}$", 100).get().is_none());
+    }
+}
