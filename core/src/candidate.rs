@@ -103,6 +103,10 @@ impl Engine {
                 return Err(CandidateError::SharedStore);
             }
         }
+        if let Some(c) = &candidate {
+            // Hashed here, not on the first disagreement a decision records.
+            c.revision.get();
+        }
         let on = candidate.is_some();
         self.candidate.store(candidate);
         self.has_candidate.store(on, Ordering::Release);
@@ -212,7 +216,7 @@ fn disagreement<'a>(
     rules: impl Iterator<Item = &'a str>,
 ) -> Option<CandidateRecord> {
     (allowed != c_allowed || status != c_status).then(|| CandidateRecord {
-        revision: Arc::clone(&c.revision),
+        revision: Arc::clone(c.revision.get()),
         outcome: outcome(c_allowed),
         status: c_status,
         rules: rules.map(Into::into).collect(),

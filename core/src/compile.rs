@@ -33,19 +33,42 @@ fn class_matches(pat: &ActionKind, class: &Class<'_>) -> bool {
     }
 }
 
+/// `file:line` of source positions, as decisions and the decision log cite them; one
+/// line index for the whole load.
+pub(crate) struct Locs<'a> {
+    file: &'a str,
+    lines: LineIndex,
+}
+
+impl<'a> Locs<'a> {
+    pub fn new(file: &'a str, source: &str) -> Locs<'a> {
+        Locs {
+            file,
+            lines: LineIndex::new(source),
+        }
+    }
+
+    /// `file:line` of the span's start (built by hand: `format!` was a fiftieth of a
+    /// small policy's load).
+    pub fn at(&self, span: ast::Span) -> Box<str> {
+        let mut line = itoa::Buffer::new();
+        let line = line.format(self.lines.line(span.start as usize));
+        let mut out = String::with_capacity(self.file.len() + 1 + line.len());
+        out.push_str(self.file);
+        out.push(':');
+        out.push_str(line);
+        out.into_boxed_str()
+    }
+}
+
 /// Compile a checked policy. Errors are diagnostics pointing into the source.
 pub(crate) fn compile(
-    file: &str,
-    source: &str,
+    locs: &Locs,
     policy: &ast::Policy,
     options: &Options,
 ) -> Result<Tables, Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    let lines = LineIndex::new(source);
-    let loc = |span: ast::Span| {
-        let (line, _) = lines.line_col(source, span.start as usize);
-        format!("{file}:{line}").into_boxed_str()
-    };
+    let loc = |span: ast::Span| locs.at(span);
 
     // Roles, in declaration order.
     let mut roles: FxMap<u32> = FxMap::default();

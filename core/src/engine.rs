@@ -12,7 +12,7 @@ use crate::http::pipeline::Pipeline;
 use crate::http::{CookieRule, HttpDecision, HttpRequest, HttpTrace};
 use crate::json::JsonRequest;
 use crate::limit::{LimitStore, MemoryStore, OnStoreError};
-use crate::observe::{Observer, Parts};
+use crate::observe::{Observer, Parts, Revision};
 use crate::options::Options;
 use crate::request::{Request, RequestError};
 use crate::request_ref::RequestRef;
@@ -77,8 +77,9 @@ pub struct Engine {
     /// The decision log and metrics (`Options::decision_log`, `Options::metrics`);
     /// `None` when both are off, and then a decision pays one branch for them.
     pub(crate) observer: Option<Box<Observer>>,
-    /// The first 12 hex digits of the source's SHA-256 (as the decision log says it).
-    pub(crate) revision: Arc<str>,
+    /// The first 12 hex digits of the source's SHA-256 (as the decision log says it),
+    /// hashed when first read (see [`Revision`]).
+    pub(crate) revision: Revision,
     /// A candidate policy deciding beside this one (`Engine::set_candidate`); read
     /// only by observed decisions, after one load of `has_candidate`.
     pub(crate) candidate: ArcSwapOption<Engine>,
@@ -124,9 +125,10 @@ impl Engine {
             source: text.to_owned(),
             diagnostics,
         };
-        let tables = compile::compile(name, text, policy, &options).map_err(err)?;
+        let locs = compile::Locs::new(name, text);
+        let tables = compile::compile(&locs, policy, &options).map_err(err)?;
         let http =
-            crate::http::compile::compile(name, text, policy, &tables, &options).map_err(err)?;
+            crate::http::compile::compile(&locs, text, policy, &tables, &options).map_err(err)?;
         // Keys and startup checks are reported together: one run shows every secret
         // that is missing, too short or a placeholder.
         let mut diags = Vec::new();
@@ -169,7 +171,7 @@ impl Engine {
             on_store_error: options.on_store_error,
             ipv6_prefix: options.ipv6_prefix,
             observer,
-            revision: crate::observe::revision(text),
+            revision: Revision::new(text),
             candidate: ArcSwapOption::empty(),
             has_candidate: AtomicBool::new(false),
         })

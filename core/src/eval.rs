@@ -159,8 +159,8 @@ pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
             }
             binary(cx, *op, l, r)
         }
-        Node::Matches(a, re) => match eval(cx, a) {
-            V::Str(s) | V::Secret(s) => V::Bool(re.is_match(&s)),
+        Node::Matches(a, re) => match (eval(cx, a), re.get()) {
+            (V::Str(s) | V::Secret(s), Some(re)) => V::Bool(re.is_match(&s)),
             _ => V::Missing,
         },
         Node::Is(a, role) => {

@@ -4,7 +4,7 @@
 
 use crate::eval;
 use crate::options::Options;
-use crate::program::{AttrPath, Hint, Konst, Node};
+use crate::program::{AttrPath, Hint, Konst, LazyRegex, Node};
 use crate::tables::FxMap;
 use warden_lang::ast::{self, BinOp, ExprKind, Item, Root, ShapeKind, Type};
 use warden_lang::Diagnostic;
@@ -163,9 +163,11 @@ fn lower_expr(
         }
         ExprKind::Matches { expr: e, regex } => {
             let inner = go(e, diags);
-            // The checker built this pattern already: take its build from the cache.
-            match warden_lang::compile_regex(&regex.value, scope.options.limits.max_regex_bytes) {
-                Ok(re) => Node::Matches(inner, Box::new(re)),
+            // Checked, not built: the first match builds it (`LazyRegex`). After the
+            // checker this is a cache hit.
+            let limit = scope.options.limits.max_regex_bytes;
+            match warden_lang::validate_regex(&regex.value, limit) {
+                Ok(()) => Node::Matches(inner, Box::new(LazyRegex::new(&regex.value, limit))),
                 Err(err) => {
                     diags.push(Diagnostic::error(
                         "invalid-regex",

@@ -25,7 +25,7 @@ use crate::subject::Subject;
 use crate::tables::Tables;
 use crate::value::V;
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// One text of the engine (a `file:line` or a route pattern), found by its address.
 #[derive(Debug)]
@@ -135,6 +135,34 @@ pub(crate) struct Observer {
     /// The time-stamp counter: a decision's latency is the difference of two raw
     /// reads, scaled once.
     tsc: quanta::Clock,
+}
+
+/// An engine's revision, hashed when first asked for: only a decision log or metrics
+/// (at load, by the engine's own [`Observer`]) and a candidate's disagreement records
+/// (when it is set as a candidate) read it, so a load that needs neither does not hash
+/// its source. Hashing it at every load was a twentieth of a fresh process's first
+/// compile of the tour (0.15 M instructions, and natively the SHA extensions' CPU
+/// probe, a `cpuid` that traps to the hypervisor on a VM); keeping the text costs a
+/// copy of it.
+#[derive(Debug)]
+pub(crate) struct Revision {
+    source: Box<str>,
+    digest: OnceLock<Arc<str>>,
+}
+
+impl Revision {
+    /// The revision of `source`, not hashed yet.
+    pub fn new(source: &str) -> Revision {
+        Revision {
+            source: source.into(),
+            digest: OnceLock::new(),
+        }
+    }
+
+    /// [`revision`] of the source, hashed on the first call.
+    pub fn get(&self) -> &Arc<str> {
+        self.digest.get_or_init(|| revision(&self.source))
+    }
 }
 
 /// The first 12 hex digits of the SHA-256 of `source`: two instances running the same

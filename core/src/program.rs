@@ -3,6 +3,7 @@
 
 use crate::secret::Secret;
 use regex::Regex;
+use std::sync::OnceLock;
 use warden_lang::ast::{BinOp, Root};
 
 /// A constant of a lowered program.
@@ -52,7 +53,7 @@ pub(crate) enum Node {
     Or(Box<Node>, Box<Node>),
     Coalesce(Box<Node>, Box<Node>),
     Bin(BinOp, Box<Node>, Box<Node>),
-    Matches(Box<Node>, Box<Regex>),
+    Matches(Box<Node>, Box<LazyRegex>),
     Is(Box<Node>, u32),
     Len(Box<Node>),
     /// `name(args)`: a script function, checked to exist at load.
@@ -105,3 +106,58 @@ impl Node {
 
 /// An attribute path as a rule reads it: `resource.owner.id` is `(Resource, [owner, id])`.
 pub(crate) type AttrPath = (Root, Box<[Box<str>]>);
+
+/// A `matches` pattern, built on its first match rather than at load: a fresh
+/// process's load of a small policy spent a sixth of its work building its regexes,
+/// which a host that never checks the requests using them never needs. The load
+/// still refuses a pattern that would not build (`warden_lang::validate_regex`, whose
+/// proof that a pattern builds is held to the build by its tests).
+#[derive(Debug)]
+pub(crate) struct LazyRegex {
+    pattern: Box<str>,
+    size_limit: usize,
+    built: OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    /// `pattern`, shown by `warden_lang::validate_regex` to build at `size_limit`.
+    pub fn new(pattern: &str, size_limit: usize) -> LazyRegex {
+        LazyRegex {
+            pattern: pattern.into(),
+            size_limit,
+            built: OnceLock::new(),
+        }
+    }
+
+    /// The compiled pattern (built by the first caller, from the process's cache
+    /// when another load built it already). `None` only if the build failed after
+    /// validation said it would not, which its tests rule out; a match then reads
+    /// as missing, as on a value that is not a string, never as a panic.
+    pub fn get(&self) -> Option<&Regex> {
+        self.built
+            .get_or_init(|| warden_lang::compile_regex(&self.pattern, self.size_limit).ok())
+            .as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LazyRegex;
+
+    #[test]
+    fn built_on_first_use_as_the_build_would_be() {
+        let lazy = LazyRegex::new("^[A-Za-z0-9_/-]{1,64}$", 1 << 20);
+        assert!(lazy.built.get().is_none(), "nothing built at construction");
+        let re = lazy.get().map(|r| r.as_str().to_owned());
+        assert_eq!(re.as_deref(), Some("^[A-Za-z0-9_/-]{1,64}$"));
+        assert!(lazy.get().is_some_and(|r| r.is_match("docs/a_b-1")));
+        assert!(lazy.get().is_some_and(|r| !r.is_match("docs/../x")));
+    }
+
+    #[test]
+    fn a_pattern_that_does_not_build_reads_as_none() {
+        // Validation refuses these at load; were one to get here, it must not panic.
+        assert!(LazyRegex::new("(unclosed", 1 << 20).get().is_none());
+        assert!(LazyRegex::new("^[a-z]{1,64}$", 100).get().is_none());
+    }
+}

@@ -86,6 +86,12 @@ impl LineIndex {
         Self { line_starts }
     }
 
+    /// 1-based line of a byte offset (clamped to the source): [`LineIndex::line_col`]'s
+    /// line, without counting the column's characters.
+    pub fn line(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&s| s <= offset).max(1)
+    }
+
     /// 1-based line and column of a byte offset (clamped to the source).
     pub fn line_col(&self, source: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(source.len());
@@ -238,4 +244,23 @@ pub fn did_you_mean<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
     suggest(name, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineIndex;
+
+    #[test]
+    fn line_is_line_col_line() {
+        for source in ["", "a", "\n", "ab\ncd\n\n", "é\nü\r\nx", "\n\nlast"] {
+            let index = LineIndex::new(source);
+            for offset in 0..=source.len() + 2 {
+                assert_eq!(
+                    index.line(offset),
+                    index.line_col(source, offset).0,
+                    "{source:?} at {offset}"
+                );
+            }
+        }
+    }
 }

@@ -15,6 +15,7 @@ mod syntax_error;
 pub use check::case::case_sensitive;
 pub use check::patterns::valid_origin;
 pub use check::regexes::compile as compile_regex;
+pub use check::regexes::validate as validate_regex;
 pub use check::script::sandbox as script_sandbox;
 pub use check::{check, load, Checked};
 pub use diag::{Diagnostic, Severity};

@@ -4,6 +4,7 @@
 use super::cors::Cors;
 use super::headers::{HeaderOp, HeaderPlan};
 use super::router::Router;
+use crate::compile::Locs;
 use crate::eval;
 use crate::limit::LimitSpec;
 use crate::lower;
@@ -12,7 +13,6 @@ use crate::program::{Konst, Node};
 use crate::proxies::{ForwardHeader, TrustedProxies};
 use crate::tables::Tables;
 use warden_lang::ast::{self, CorsValue, Item, ReqKind, Root, RouteStmt};
-use warden_lang::diag::LineIndex;
 use warden_lang::Diagnostic;
 
 /// One method bit per method a route may name; other methods only match routes that
@@ -148,18 +148,14 @@ pub(crate) struct HttpTables {
 
 /// Compile the HTTP declarations of a checked policy.
 pub(crate) fn compile(
-    file: &str,
+    locs: &Locs,
     source: &str,
     policy: &ast::Policy,
     tables: &Tables,
     options: &Options,
 ) -> Result<HttpTables, Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    let lines = LineIndex::new(source);
-    let loc = |span: ast::Span| {
-        let (line, _) = lines.line_col(source, span.start as usize);
-        format!("{file}:{line}").into_boxed_str()
-    };
+    let loc = |span: ast::Span| locs.at(span);
     let scope = lower::Scope {
         roles: &tables.roles,
         policy,

@@ -504,8 +504,9 @@ impl Checker<'_> {
 }
 
 fn compile_error(pattern: &str, max_bytes: usize) -> Option<RegexError> {
-    // Through the process's cache: the engine then reuses this very build.
-    let e = super::regexes::compile(pattern, max_bytes).err()?;
+    // Through the process's cache; most patterns are shown to build without building
+    // them (the engine builds a pattern on its first match).
+    let e = super::regexes::validate(pattern, max_bytes).err()?;
     Some(match e {
         regex::Error::CompiledTooBig(n) => RegexError {
             code: "regex-too-large",
