@@ -13,16 +13,13 @@
 //! way here and another way by the next service is the confusion worth refusing),
 //! where `jsonwebtoken` refuses only repeated registered claims.
 
+use super::doc::{Decoded, Doc, Members};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, Header, Validation};
-use serde::de::{Deserializer, MapAccess, Visitor};
-use serde_json::{Map, Value as Json};
 use sha2::{Sha256, Sha384, Sha512};
 use std::fmt;
-
-type Claims = Map<String, Json>;
 
 /// The keyed hash states of one secret, one per HMAC algorithm the policy lists.
 #[derive(Clone)]
@@ -120,24 +117,29 @@ pub(crate) fn split(token: &str) -> Option<Parts<'_>> {
 /// The protected header, and whether it has a `crit` member (RFC 7515 §4.1.11: this
 /// verifier implements no extension, so the token must then be refused).
 pub(crate) fn header(encoded: &str) -> Option<(Header, bool)> {
-    let bytes = URL_SAFE_NO_PAD.decode(encoded).ok()?;
-    let header: Header = serde_json::from_slice(&bytes).ok()?;
+    let mut room = Decoded::new();
+    let bytes = room.b64(encoded)?;
+    let header: Header = serde_json::from_slice(bytes).ok()?;
     // A member named `crit` is spelled `"crit"`, or escaped (`"\u0063rit"`): a header
-    // with neither that text nor a backslash has none. Otherwise it is read as a map to
-    // know (`{"kid":"crit"}` has no such member).
+    // with neither that text nor a backslash has none. Otherwise it is read as an
+    // object to know (`{"kid":"crit"}` has no such member).
     let maybe = bytes.contains(&b'\\') || bytes.windows(6).any(|w| w == b"\"crit\"");
-    let crit =
-        maybe && serde_json::from_slice::<Claims>(&bytes).map_or(true, |h| h.contains_key("crit"));
+    let crit = maybe && Doc::object(bytes).map_or(true, |h| h.get("crit").is_some());
     Some((header, crit))
 }
 
 /// The claims of a token whose signature matched, if they are an object that names
-/// no member twice and passes `v`'s `iss` and `aud` checks.
-pub(crate) fn claims(payload: &str, v: &Validation) -> Option<Claims> {
-    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    let mut de = serde_json::Deserializer::from_slice(&bytes);
-    let claims = de.deserialize_map(Strict).ok()?;
-    de.end().ok()?;
+/// no member twice and passes `v`'s `iss` and `aud` checks. They borrow from `room`,
+/// where the payload is decoded.
+pub(crate) fn claims<'r>(
+    room: &'r mut Decoded,
+    payload: &str,
+    v: &Validation,
+) -> Option<Members<'r>> {
+    let claims = Doc::object(room.b64(payload)?)?;
+    if claims.repeats_a_name() {
+        return None;
+    }
     for name in ["iss", "aud"] {
         if v.required_spec_claims.contains(name) && !string_or_strings(claims.get(name)) {
             return None;
@@ -164,10 +166,10 @@ pub(crate) fn claims(payload: &str, v: &Validation) -> Option<Claims> {
 
 /// A string, or a list of strings: the shapes `jsonwebtoken` reads `iss` and `aud` in
 /// (`null` is absent).
-fn string_or_strings(v: Option<&Json>) -> bool {
+fn string_or_strings(v: Option<&Doc<'_>>) -> bool {
     match v {
-        Some(Json::String(_)) => true,
-        Some(Json::Array(items)) => items.iter().all(Json::is_string),
+        Some(Doc::String(_)) => true,
+        Some(Doc::Array(items)) => items.iter().all(Doc::is_string),
         _ => false,
     }
 }
@@ -175,35 +177,13 @@ fn string_or_strings(v: Option<&Json>) -> bool {
 /// A string in `allowed`, or a list of strings sharing one with it. A claim of any
 /// other shape, or absent, is not checked here: whether it must be there is the
 /// required-claims check's answer.
-fn names_one_of(v: Option<&Json>, allowed: &std::collections::HashSet<String>) -> bool {
+fn names_one_of(v: Option<&Doc<'_>>, allowed: &std::collections::HashSet<String>) -> bool {
     match v {
-        Some(Json::String(s)) => allowed.contains(s),
-        Some(Json::Array(items)) if string_or_strings(v) => items
+        Some(Doc::String(s)) => allowed.contains(&**s),
+        Some(Doc::Array(items)) if string_or_strings(v) => items
             .iter()
-            .filter_map(Json::as_str)
+            .filter_map(Doc::as_str)
             .any(|s| allowed.contains(s)),
         _ => true,
-    }
-}
-
-/// A JSON object read into a map, refusing a member named twice.
-struct Strict;
-
-impl<'de> Visitor<'de> for Strict {
-    type Value = Claims;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object whose members are named once")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Claims, A::Error> {
-        let mut map = Claims::new();
-        while let Some((k, v)) = access.next_entry::<String, Json>()? {
-            if map.contains_key(&k) {
-                return Err(serde::de::Error::custom("a claim named twice"));
-            }
-            map.insert(k, v);
-        }
-        Ok(map)
     }
 }

@@ -4,6 +4,7 @@
 //! name, info = `Auth.js Generated Encryption Key (<salt>)`.
 
 use super::claims::ClaimMap;
+use super::doc::Doc;
 use super::lifetime::TokenRules;
 use super::outcome::AuthFailure;
 use super::token_cache::TokenCache;
@@ -197,11 +198,11 @@ impl Jwe {
             };
             // Authenticated encryption: another key of the rotation may have sealed it.
             let Some(plain) = plain else { continue };
-            let claims: serde_json::Map<String, Json> =
-                serde_json::from_slice(&plain).map_err(|_| AuthFailure::InvalidToken)?;
+            // Read as a `serde_json::Map` reads it: a name given twice keeps its last value.
+            let claims = Doc::object(&plain).ok_or(AuthFailure::InvalidToken)?;
             let principal =
                 self.cache
-                    .admit(&self.rules, &self.claims, token, claims, now_us, i)?;
+                    .admit(&self.rules, &self.claims, token, &claims, now_us, i)?;
             return Ok((principal, &k.label));
         }
         Err(AuthFailure::InvalidToken)

@@ -19,6 +19,7 @@
 //! shard is bypassed, never unwrapped.
 
 use super::claims::ClaimMap;
+use super::doc::Members;
 use super::lifetime::{Times, TokenRules};
 use super::outcome::AuthFailure;
 use crate::request::Principal;
@@ -27,8 +28,6 @@ use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
-
-type Claims = serde_json::Map<String, serde_json::Value>;
 
 /// What verifying a token established, whatever the time it is presented at.
 #[derive(Debug)]
@@ -99,13 +98,13 @@ impl TokenCache {
         rules: &TokenRules,
         map: &ClaimMap,
         token: &str,
-        claims: Claims,
+        claims: &Members<'_>,
         now_us: u64,
         key: usize,
     ) -> Result<Principal, AuthFailure> {
-        let times = Times::of(&claims);
-        rules.check_with(&claims, &times, now_us)?;
-        let principal = map.principal(&claims).ok_or(AuthFailure::InvalidToken)?;
+        let times = Times::of(claims);
+        rules.check_with(claims, &times, now_us)?;
+        let principal = map.principal(claims).ok_or(AuthFailure::InvalidToken)?;
         self.put(
             token,
             Verified {
@@ -234,7 +233,7 @@ mod tests {
 
     fn verified(id: &str) -> Verified {
         Verified {
-            times: Times::of(&Claims::new()),
+            times: Times::of(&Members::default()),
             principal: Principal::new(id),
             key: 0,
         }
@@ -286,12 +285,12 @@ mod tests {
             Err(AuthFailure::InvalidToken),
             "no `exp` claim at all"
         );
-        let mut claims = Claims::new();
+        let mut claims = serde_json::Map::new();
         claims.insert("exp".into(), 100.into());
         c.put(
             "token-b",
             Verified {
-                times: Times::of(&claims),
+                times: Times::of(&Members::of_map(&claims)),
                 principal: Principal::new("b"),
                 key: 0,
             },
