@@ -74,21 +74,27 @@ impl HmacKeys {
 
     /// Whether `parts.signature` is this key's signature of `parts.message` under `alg`.
     pub(crate) fn signs(&self, alg: Algorithm, parts: &Parts<'_>) -> bool {
-        fn b64<M: Mac + Clone>(state: &M, message: &[u8]) -> String {
+        // The signature's text, on the stack: 86 characters for HS512's 64 bytes.
+        fn b64<'o, M: Mac + Clone>(state: &M, message: &[u8], out: &'o mut [u8; 86]) -> &'o [u8] {
             let mut mac = state.clone();
             mac.update(message);
-            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+            let n = URL_SAFE_NO_PAD
+                .encode_slice(mac.finalize().into_bytes(), out)
+                .unwrap_or(0);
+            out.get(..n).unwrap_or_default()
         }
-        let m = parts.message.as_bytes();
+        let (m, mut out) = (parts.message.as_bytes(), [0u8; 86]);
         let ours = match alg {
-            Algorithm::HS256 => self.s256.as_ref().map(|s| b64(s, m)),
-            Algorithm::HS384 => self.s384.as_ref().map(|s| b64(s, m)),
-            Algorithm::HS512 => self.s512.as_ref().map(|s| b64(s, m)),
+            Algorithm::HS256 => self.s256.as_ref().map(|s| b64(s, m, &mut out)),
+            Algorithm::HS384 => self.s384.as_ref().map(|s| b64(s, m, &mut out)),
+            Algorithm::HS512 => self.s512.as_ref().map(|s| b64(s, m, &mut out)),
             _ => None,
         };
         // Compared as text, as `jsonwebtoken` does: a signature spelled with other
-        // trailing bits is not this signature.
-        ours.is_some_and(|s| crate::secret::ct_eq(&s, parts.signature))
+        // trailing bits is not this signature. (An encoding that failed is empty, and
+        // an empty signature is refused.)
+        ours.and_then(|s| std::str::from_utf8(s).ok())
+            .is_some_and(|s| !s.is_empty() && crate::secret::ct_eq(s, parts.signature))
     }
 }
 

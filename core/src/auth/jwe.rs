@@ -119,9 +119,11 @@ fn parts(token: &str) -> Option<Parts<'_>> {
     if it.next().is_some() || !k.is_empty() {
         return None;
     }
-    let header: serde_json::Map<String, Json> = serde_json::from_slice(&b64(h)?).ok()?;
+    let bytes = b64(h)?;
+    // Read as a `serde_json::Map` (the last member of a name wins), without its copies.
+    let header = Doc::object(&bytes)?;
     // Compression and critical extensions are not Auth.js's and are refused unread.
-    if header.contains_key("zip") || header.contains_key("crit") {
+    if header.get("zip").is_some() || header.get("crit").is_some() {
         return None;
     }
     if header.get("alg")?.as_str()? != "dir" {
@@ -361,6 +363,62 @@ mod tests {
             JweKey::derive("nextauth:AUTH_SECRET", SECRET.as_bytes(), SALT)
         )
         .contains("cbc"));
+    }
+
+    /// A256GCM cookies of these exact claims texts under `j`'s first key: the lean
+    /// parse of `doc.rs` against the `serde_json::Map` this module read the claims into
+    /// before (a name given twice keeps its last value here; `hs.rs` refuses it).
+    #[test]
+    fn odd_claims_decrypt_to_what_a_serde_json_map_says() {
+        let j = jwe(&[SECRET], SALT);
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"dir","enc":"A256GCM"}"#);
+        let seal = |claims: &str| {
+            let iv = [7u8; 12];
+            let sealed = j.keys[0]
+                .ready
+                .gcm
+                .encrypt(
+                    Nonce::from_slice(&iv),
+                    Payload {
+                        msg: claims.as_bytes(),
+                        aad: header.as_bytes(),
+                    },
+                )
+                .unwrap_or_default();
+            let (ct, tag) = sealed.split_at(sealed.len() - 16);
+            let b = |x: &[u8]| URL_SAFE_NO_PAD.encode(x);
+            format!("{header}..{}.{}.{}", b(&iv), b(ct), b(tag))
+        };
+        let before = |claims: &str, now: u64| {
+            let map: serde_json::Map<String, Json> =
+                serde_json::from_slice(claims.as_bytes()).map_err(|_| AuthFailure::InvalidToken)?;
+            j.rules.check(&map, now)?;
+            j.claims
+                .principal(&super::super::doc::Members::of_map(&map))
+                .ok_or(AuthFailure::InvalidToken)
+        };
+        let t = format!(r#""iat":{IAT},"exp":{}"#, IAT + 3600);
+        let mut accepted = 0;
+        for c in [
+            format!(r#"{{"sub":"u1",{t},"role":"ADMIN"}}"#),
+            format!(r#"{{"sub":"u1","sub":"u2",{t}}}"#),
+            format!(r#"{{"\u0073ub":"u\u00e9\n",{t},"roles":["a","\ud83d\ude00",1]}}"#),
+            format!(r#"{{"sub":"u1",{t},"role":"x","role":"y","exp":1}}"#),
+            format!(r#"{{"sub":18446744073709551616,{t}}}"#),
+            format!(r#"{{"sub":1.5,{t},"x":{{"a":[{{}},[]],"a":1e300}}}}"#),
+            format!(r#"{{"sub":"u1",{t},"x":"\ud800"}}"#),
+            format!(r#"{{"sub":"u1",{t},"x":1e999}}"#),
+            format!(r#"{{"sub":"",{t}}}"#),
+            format!("{{\"sub\":\"café 😀\",{t}}}"),
+            format!(r#"{{"sub":"u1",{t}}} x"#),
+            format!(r#"["u1",{IAT}]"#),
+        ] {
+            let now = at(IAT + 60);
+            let got = j.verify(&seal(&c), now).map(|(p, _)| p);
+            assert_eq!(got, before(&c, now), "{c}");
+            accepted += usize::from(got.is_ok());
+        }
+        assert!(accepted >= 5, "{accepted}");
     }
 
     const DERIVED_HEX: &str = "3820437f0f69bf680eac20ee25c86422e4f61b5312cca38dd011526105a9c67b90e93d1b42d5287865b1d90b9650cff2df1a0773b799b5df9bb4163f850bd321";
