@@ -13,6 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value as Json};
+use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -24,12 +25,16 @@ pub(crate) enum Doc<'a> {
     Number(Number),
     String(Cow<'a, str>),
     Array(Vec<Doc<'a>>),
-    Object(Members<'a>),
+    /// Boxed: an object holds its first members in place (nested objects are rare in
+    /// claims, and the type would otherwise hold itself).
+    Object(Box<Members<'a>>),
 }
 
-/// An object's members in document order, names possibly repeated (see [`Members::get`]).
+/// An object's members in document order, names possibly repeated (see
+/// [`Members::get`]). The first eight sit in place: a token's claims are read without
+/// allocating for them.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub(crate) struct Members<'a>(pub Vec<(Cow<'a, str>, Doc<'a>)>);
+pub(crate) struct Members<'a>(pub SmallVec<[(Cow<'a, str>, Doc<'a>); 8]>);
 
 impl<'a> Members<'a> {
     /// The value of `name`: the last member of that name, as `serde_json::Map` keeps.
@@ -76,10 +81,7 @@ impl<'a> Doc<'a> {
     /// The payload's top-level object, `None` when it is not one JSON object (or when
     /// `serde_json` refuses it: the same refusals as a parse into a `serde_json::Map`).
     pub(crate) fn object(bytes: &'a [u8]) -> Option<Members<'a>> {
-        match serde_json::from_slice::<Doc<'a>>(bytes).ok()? {
-            Doc::Object(m) => Some(m),
-            _ => None,
-        }
+        serde_json::from_slice::<Members<'a>>(bytes).ok()
     }
 
     /// A `serde_json` value, borrowed.
@@ -90,7 +92,7 @@ impl<'a> Doc<'a> {
             Json::Number(n) => Doc::Number(n.clone()),
             Json::String(s) => Doc::String(Cow::Borrowed(s)),
             Json::Array(a) => Doc::Array(a.iter().map(Doc::of_json).collect()),
-            Json::Object(o) => Doc::Object(Members::of_map(o)),
+            Json::Object(o) => Doc::Object(Box::new(Members::of_map(o))),
         }
     }
 
@@ -126,7 +128,7 @@ impl<'a> Doc<'a> {
 
     pub(crate) fn as_object(&self) -> Option<&Members<'a>> {
         match self {
-            Doc::Object(m) => Some(m),
+            Doc::Object(m) => Some(&**m),
             _ => None,
         }
     }
@@ -211,12 +213,36 @@ impl<'de> Visitor<'de> for DocVisitor {
         Ok(Doc::Array(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc<'de>, A::Error> {
-        let mut members = Vec::with_capacity(8);
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Doc<'de>, A::Error> {
+        MembersVisitor
+            .visit_map(map)
+            .map(|m| Doc::Object(Box::new(m)))
+    }
+}
+
+// A payload's top level: an object (anything else is refused, as by a parse into a
+// `serde_json::Map`), read in place.
+impl<'de> Deserialize<'de> for Members<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Members<'de>, D::Error> {
+        d.deserialize_map(MembersVisitor)
+    }
+}
+
+struct MembersVisitor;
+
+impl<'de> Visitor<'de> for MembersVisitor {
+    type Value = Members<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
+        let mut members = SmallVec::new();
         while let Some(Name(k)) = map.next_key()? {
             members.push((k, map.next_value()?));
         }
-        Ok(Doc::Object(Members(members)))
+        Ok(Members(members))
     }
 }
 

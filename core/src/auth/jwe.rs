@@ -393,8 +393,9 @@ mod tests {
             let map: serde_json::Map<String, Json> =
                 serde_json::from_slice(claims.as_bytes()).map_err(|_| AuthFailure::InvalidToken)?;
             j.rules.check(&map, now)?;
+            let members = super::super::doc::Members::of_map(&map);
             j.claims
-                .principal(&super::super::doc::Members::of_map(&map))
+                .principal(&members)
                 .ok_or(AuthFailure::InvalidToken)
         };
         let t = format!(r#""iat":{IAT},"exp":{}"#, IAT + 3600);

@@ -27,7 +27,7 @@ use lru::LruCache;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// What verifying a token established, whatever the time it is presented at.
 #[derive(Debug)]
@@ -49,10 +49,12 @@ const SHARDS: usize = 8;
 /// (~4% of a fresh token's `check_http` in a profile, issue 23).
 type Shard = Mutex<LruCache<u64, Entry, Slot>>;
 
-/// A remembered token and what it verified to.
+/// A remembered token and what it verified to, held in the map's node itself: no
+/// allocation of its own, and no shared count whose release would touch an evicted
+/// entry's memory once more (a hit clones the principal under the shard's lock).
 struct Entry {
     token: Box<str>,
-    verified: Arc<Verified>,
+    verified: Verified,
 }
 
 /// A bounded map from a token to what verifying it established; empty when off.
@@ -97,13 +99,20 @@ impl TokenCache {
         Some((shard, h))
     }
 
-    /// What `token` verified to, if it did before. An entry of the same hash for
-    /// another token is a miss (and stays: it is that token's).
-    fn get(&self, token: &str) -> Option<Arc<Verified>> {
+    /// `f` of what `token` verified to, if it did before, under its shard's lock. An
+    /// entry of the same hash for another token is a miss (and stays: it is that
+    /// token's).
+    fn read<R>(&self, token: &str, f: impl FnOnce(&Verified) -> R) -> Option<R> {
         let (shard, h) = self.shard(token)?;
         let mut shard = shard.lock().ok()?;
         let e = shard.get(&h)?;
-        (*e.token == *token).then(|| Arc::clone(&e.verified))
+        (*e.token == *token).then(|| f(&e.verified))
+    }
+
+    /// The principal `token` verified to, if it did before (tests).
+    #[cfg(test)]
+    fn get(&self, token: &str) -> Option<Principal> {
+        self.read(token, |v| v.principal.clone())
     }
 
     /// The last steps of every token mechanism once a key verified `token` (its
@@ -139,7 +148,7 @@ impl TokenCache {
         };
         let entry = Entry {
             token: token.into(),
-            verified: Arc::new(verified),
+            verified,
         };
         // The evicted entry, if any, is released after the lock.
         let _evicted = shard.lock().ok().and_then(|mut s| s.push(h, entry));
@@ -154,16 +163,15 @@ impl TokenCache {
         token: &str,
         now_us: u64,
     ) -> Option<Result<(Principal, usize), AuthFailure>> {
-        let hit = self.get(token)?;
-        Some(match rules.check_times(&hit.times, now_us) {
-            Ok(()) => Ok((hit.principal.clone(), hit.key)),
-            Err(e) => {
-                if e == AuthFailure::TokenExpired {
-                    self.remove(token);
-                }
-                Err(e)
-            }
-        })
+        let known = self.read(token, |hit| {
+            rules
+                .check_times(&hit.times, now_us)
+                .map(|()| (hit.principal.clone(), hit.key))
+        })?;
+        if known == Err(AuthFailure::TokenExpired) {
+            self.remove(token);
+        }
+        Some(known)
     }
 
     /// Forget a token (found expired).
@@ -307,15 +315,15 @@ mod tests {
         let c = TokenCache::new(64);
         let tail = ".sig-0123456789abcdef";
         c.put(&format!("aaaa{tail}"), verified("a"));
-        assert_eq!(c.get(&format!("aaaa{tail}")).unwrap().principal.id, "a");
+        assert_eq!(c.get(&format!("aaaa{tail}")).unwrap().id, "a");
         assert!(c.get(&format!("cccc{tail}")).is_none());
         c.put(&format!("bbbb{tail}"), verified("b"));
-        assert_eq!(c.get(&format!("bbbb{tail}")).unwrap().principal.id, "b");
+        assert_eq!(c.get(&format!("bbbb{tail}")).unwrap().id, "b");
         assert!(c.get(&format!("aaaa{tail}")).is_none());
         assert!(c.get(tail).is_none());
         // Forgetting a token leaves another token's entry of the same key.
         c.remove(&format!("aaaa{tail}"));
-        assert_eq!(c.get(&format!("bbbb{tail}")).unwrap().principal.id, "b");
+        assert_eq!(c.get(&format!("bbbb{tail}")).unwrap().id, "b");
         assert_eq!(c.len(), 1);
     }
 
@@ -341,7 +349,7 @@ mod tests {
     fn holds_whole_tokens_bounded() {
         let c = TokenCache::new(16);
         c.put("token-a", verified("a"));
-        assert_eq!(c.get("token-a").unwrap().principal.id, "a");
+        assert_eq!(c.get("token-a").unwrap().id, "a");
         // Only the exact bytes hit.
         assert!(c.get("token-").is_none());
         assert!(c.get("token-ab").is_none());
