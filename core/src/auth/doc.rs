@@ -271,17 +271,18 @@ impl<'de> Deserialize<'de> for Name<'de> {
     }
 }
 
-/// Room for a segment decoded on the stack: a real token's header or claims (a few
-/// hundred bytes) fit, and the heap is only used beyond.
-pub(crate) struct Decoded {
-    stack: [u8; 1024],
+/// Room for a segment of `N` bytes decoded on the stack: a real token's header or
+/// claims (a few hundred bytes) fit, and the heap is only used beyond. (`N` is not
+/// larger than that: the room is zeroed on each use.)
+pub(crate) struct Decoded<const N: usize> {
+    stack: [u8; N],
     heap: Vec<u8>,
 }
 
-impl Decoded {
-    pub(crate) fn new() -> Decoded {
+impl<const N: usize> Decoded<N> {
+    pub(crate) fn new() -> Decoded<N> {
         Decoded {
-            stack: [0; 1024],
+            stack: [0; N],
             heap: Vec::new(),
         }
     }
@@ -404,7 +405,7 @@ mod tests {
             "eyJhIjoxfQ",
             long.as_str(),
         ] {
-            let mut room = Decoded::new();
+            let mut room = Decoded::<1024>::new();
             assert_eq!(
                 room.b64(s).map(<[u8]>::to_vec),
                 URL_SAFE_NO_PAD.decode(s).ok(),
