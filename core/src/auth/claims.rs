@@ -19,9 +19,9 @@ impl ClaimPath {
 
     pub(crate) fn get<'c, 'a>(&self, claims: &'c Members<'a>) -> Option<&'c Doc<'a>> {
         let (first, rest) = self.0.split_first()?;
-        let mut v = claims.get(&**first)?;
+        let mut v = claims.get(first)?;
         for seg in rest {
-            v = v.as_object()?.get(&**seg)?;
+            v = v.as_object()?.get(seg)?;
         }
         (*v != Doc::Null).then_some(v)
     }

@@ -169,7 +169,7 @@ fn parsed_header(encoded: &str) -> Option<(Head, bool)> {
     // with neither that text nor a backslash has none. Otherwise it is read as an
     // object to know (`{"kid":"crit"}` has no such member).
     let maybe = bytes.contains(&b'\\') || bytes.windows(6).any(|w| w == b"\"crit\"");
-    let crit = maybe && Doc::object(bytes).map_or(true, |h| h.get("crit").is_some());
+    let crit = maybe && Doc::object(bytes).is_none_or(|h| h.get("crit").is_some());
     let head = Head {
         alg: header.alg,
         kid: header.kid,

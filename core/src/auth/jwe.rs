@@ -16,7 +16,6 @@ use base64::Engine as _;
 use cbc::cipher::{block_padding::Pkcs7, BlockDecryptMut, InnerIvInit};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
-use serde_json::Value as Json;
 use sha2::{Sha256, Sha512};
 use std::fmt;
 use std::sync::OnceLock;
@@ -413,7 +412,7 @@ mod tests {
             format!("{header}..{}.{}.{}", b(&iv), b(ct), b(tag))
         };
         let before = |claims: &str, now: u64| {
-            let map: serde_json::Map<String, Json> =
+            let map: serde_json::Map<String, serde_json::Value> =
                 serde_json::from_slice(claims.as_bytes()).map_err(|_| AuthFailure::InvalidToken)?;
             j.rules.check(&map, now)?;
             let members = super::super::doc::Members::of_map(&map);
@@ -446,6 +445,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::expect_used, reason = "tests")]
     fn the_authenticated_header_is_remembered_as_its_reading() {
         // Cache off: every verification below decrypts.
         let j = Jwe {
@@ -457,8 +457,8 @@ mod tests {
         assert!(other.known_header.get().is_none(), "not authenticated");
         let first = j.verify(REAL, at(IAT + 60)).map(|(p, _)| p);
         assert!(first.is_ok());
-        let (text, enc) = j.known_header.get().unwrap();
-        assert_eq!(&**text, REAL.split('.').next().unwrap());
+        let (text, enc) = j.known_header.get().expect("remembered");
+        assert_eq!(Some(&**text), REAL.split('.').next());
         assert_eq!(header_enc(text), Some(*enc));
         // Read again through the remembered header: the same answer.
         assert_eq!(j.verify(REAL, at(IAT + 60)).map(|(p, _)| p), first);
