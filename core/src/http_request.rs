@@ -90,13 +90,18 @@ impl HttpRequest {
     /// The first cookie named `name` (case-sensitive) across every `Cookie` header,
     /// without surrounding quotes.
     pub fn cookie_value(&self, name: &str) -> Option<&str> {
+        self.cookies().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// Every cookie across every `Cookie` header, in order: its name and its value
+    /// without surrounding quotes (what [`HttpRequest::cookie_value`] looks through).
+    pub(crate) fn cookies(&self) -> impl Iterator<Item = (&str, &str)> {
         self.headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
             .flat_map(|(_, v)| v.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(n, _)| n.trim() == name)
-            .map(|(_, v)| v.trim().trim_matches('"'))
+            .map(|(n, v)| (n.trim(), v.trim().trim_matches('"')))
     }
 
     /// Build from the HTTP request JSON of docs/JSON.md (`kind` may be omitted or be

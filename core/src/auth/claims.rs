@@ -1,8 +1,8 @@
 //! Token claims -> a [`Principal`]: `principal.ATTR: claim ?? claim` lines, with the
 //! defaults `id` from `sub` and `roles` from `roles` or `role` (a string or a list).
 
-use crate::{Principal, Value};
-use serde_json::Value as Json;
+use super::doc::{Doc, Members};
+use crate::Principal;
 
 /// Where a claim sits: a top-level name, or a path into nested objects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,13 +17,13 @@ impl ClaimPath {
         }
     }
 
-    pub(crate) fn get<'c>(&self, claims: &'c serde_json::Map<String, Json>) -> Option<&'c Json> {
+    pub(crate) fn get<'c, 'a>(&self, claims: &'c Members<'a>) -> Option<&'c Doc<'a>> {
         let (first, rest) = self.0.split_first()?;
-        let mut v = claims.get(&**first)?;
+        let mut v = claims.get(first)?;
         for seg in rest {
-            v = v.as_object()?.get(&**seg)?;
+            v = v.as_object()?.get(seg)?;
         }
-        (!v.is_null()).then_some(v)
+        (*v != Doc::Null).then_some(v)
     }
 }
 
@@ -48,29 +48,29 @@ impl Default for ClaimMap {
     }
 }
 
-fn first<'c>(paths: &[ClaimPath], claims: &'c serde_json::Map<String, Json>) -> Option<&'c Json> {
+fn first<'c, 'a>(paths: &[ClaimPath], claims: &'c Members<'a>) -> Option<&'c Doc<'a>> {
     paths.iter().find_map(|p| p.get(claims))
 }
 
 impl ClaimMap {
     /// `None` when the token names no subject: a principal needs an id.
-    pub(crate) fn principal(&self, claims: &serde_json::Map<String, Json>) -> Option<Principal> {
+    pub(crate) fn principal(&self, claims: &Members<'_>) -> Option<Principal> {
         let id = match first(&self.id, claims)? {
-            Json::String(s) if !s.is_empty() => s.clone(),
-            Json::Number(n) => n.to_string(),
+            Doc::String(s) if !s.is_empty() => s.to_string(),
+            Doc::Number(n) => n.to_string(),
             _ => return None,
         };
         let mut p = Principal::new(id);
         match first(&self.roles, claims) {
-            Some(Json::String(r)) => p.roles.push(r.clone()),
-            Some(Json::Array(rs)) => p
+            Some(Doc::String(r)) => p.roles.push(r.to_string()),
+            Some(Doc::Array(rs)) => p
                 .roles
                 .extend(rs.iter().filter_map(|r| r.as_str().map(str::to_owned))),
             _ => {}
         }
         for (attr, paths) in &self.attrs {
             if let Some(v) = first(paths, claims) {
-                p.attrs.set(&**attr, Value::from_json(v));
+                p.attrs.set(&**attr, v.to_value());
             }
         }
         Some(p)

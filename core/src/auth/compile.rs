@@ -135,6 +135,7 @@ fn nextauth(a: &AuthDecl, options: &Options, diags: &mut Vec<Diagnostic>) -> Vec
                 rules: rules.clone(),
                 claims: claims.clone(),
                 cache: TokenCache::new(options.token_cache_size),
+                known_header: std::sync::OnceLock::new(),
             };
             (cookie, jwe)
         })

@@ -3,6 +3,7 @@
 //! Shared secrets are verified by `hs.rs` in one pass; public keys by `jsonwebtoken`.
 
 use super::claims::ClaimMap;
+use super::doc::{Decoded, Members};
 use super::hs::{self, HmacKeys};
 use super::lifetime::TokenRules;
 use super::outcome::AuthFailure;
@@ -104,23 +105,28 @@ impl Jwt {
                     continue;
                 }
             }
-            let claims = match k.hmac.as_ref().filter(|h| h.handles(header.alg)) {
+            let principal = match k.hmac.as_ref().filter(|h| h.handles(header.alg)) {
                 Some(h) => {
                     // Another key of the rotation may have signed it.
                     if !h.signs(header.alg, &parts) {
                         continue;
                     }
-                    hs::claims(parts.payload, &k.validation).ok_or(AuthFailure::InvalidToken)?
+                    let mut room = Decoded::new();
+                    let claims = hs::claims(&mut room, parts.payload, &k.validation)
+                        .ok_or(AuthFailure::InvalidToken)?;
+                    self.cache
+                        .admit(&self.rules, &self.claims, token, &claims, now_us, i)?
                 }
                 None => match jsonwebtoken::decode::<Claims>(token, &k.key, &k.validation) {
-                    Ok(data) => data.claims,
+                    Ok(data) => {
+                        let claims = Members::of_map(&data.claims);
+                        self.cache
+                            .admit(&self.rules, &self.claims, token, &claims, now_us, i)?
+                    }
                     Err(e) if matches!(e.kind(), ErrorKind::InvalidSignature) => continue,
                     Err(_) => return Err(AuthFailure::InvalidToken),
                 },
             };
-            let principal =
-                self.cache
-                    .admit(&self.rules, &self.claims, token, claims, now_us, i)?;
             return Ok((principal, &k.label));
         }
         // No key for the token's algorithm (e.g. `HS256` where only RS256 is listed:
@@ -136,6 +142,7 @@ mod tests {
     //! forged, malformed and confusing ones, except where `hs.rs` says it is stricter.
     #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
+    use super::super::claims::ClaimPath;
     use super::*;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
@@ -166,7 +173,20 @@ mod tests {
                 key("jwt:JWT_PREVIOUS", PREVIOUS, None),
             ],
             rules: TokenRules::default(),
-            claims: ClaimMap::default(),
+            // Attributes too, so that the corpus's odd claims reach the mapping.
+            claims: ClaimMap {
+                attrs: vec![
+                    ("org".into(), vec![ClaimPath::new("org", false)]),
+                    (
+                        "team".into(),
+                        vec![
+                            ClaimPath::new("ctx.team", false),
+                            ClaimPath::new("team", false),
+                        ],
+                    ),
+                ],
+                ..ClaimMap::default()
+            },
             cache: TokenCache::new(0),
         }
     }
@@ -440,6 +460,133 @@ mod tests {
         ] {
             add(name, hs256(&c));
         }
+        // Odd JSON in the claims, read by the lean parse of `doc.rs`: every one must be
+        // answered as the `serde_json::Map` of `jsonwebtoken` answers it.
+        let ia = r#","iss":"https://id.example","aud":"api""#;
+        for (name, c) in [
+            (
+                "escapes in names and values",
+                format!(
+                    r#"{{"\u0073ub":"u\u00e9\n\"x","exp":{exp}{ia},"rol\u0065":"adm\u0069n"}}"#
+                ),
+            ),
+            (
+                "sub named twice, once escaped",
+                format!(r#"{{"sub":"u1","\u0073ub":"u2","exp":{exp}{ia}}}"#),
+            ),
+            (
+                "iss escaped in its name",
+                format!(
+                    r#"{{"sub":"u1","exp":{exp},"\u0069ss":"https://id.example","aud":"api"}}"#
+                ),
+            ),
+            (
+                "sub escaped digits",
+                claims(&format!(r#"{ia},"sub2":"\u0031""#)),
+            ),
+            ("sub empty", format!(r#"{{"sub":"","exp":{exp}{ia}}}"#)),
+            ("sub a float", format!(r#"{{"sub":1.5e3,"exp":{exp}{ia}}}"#)),
+            (
+                "sub a huge integer",
+                format!(r#"{{"sub":18446744073709551616,"exp":{exp}{ia}}}"#),
+            ),
+            (
+                "sub a negative integer",
+                format!(r#"{{"sub":-7,"exp":{exp}{ia}}}"#),
+            ),
+            (
+                "sub unicode",
+                format!("{{\"sub\":\"Ada 😀 café\",\"exp\":{exp}{ia}}}"),
+            ),
+            (
+                "nested objects and arrays in unread claims",
+                claims(&format!(
+                    r#"{ia},"ctx":{{"a":{{"b":[1,{{"c":"d"}}],"a":2}},"e":[[],{{}}]}}"#
+                )),
+            ),
+            (
+                "a name repeated inside a nested claim",
+                claims(&format!(r#"{ia},"ctx":{{"team":"a","team":"b"}}"#)),
+            ),
+            (
+                "floats and huge numbers",
+                claims(&format!(
+                    r#"{ia},"f":-0.0,"g":1.5e-300,"h":-99999999999999999999,"i":1e-999"#
+                )),
+            ),
+            (
+                "unicode names and values",
+                claims(&format!("{ia},\"😀\":\"é\",\"rôle\":1")),
+            ),
+            ("lone surrogate", claims(&format!(r#"{ia},"x":"\ud800""#))),
+            (
+                "surrogate pair",
+                claims(&format!(r#"{ia},"roles":["adm\u0069n","\ud83d\ude00"]"#)),
+            ),
+            ("bad escape", claims(&format!(r#"{ia},"x":"\q""#))),
+            (
+                "raw control character",
+                claims(&format!("{ia},\"x\":\"a\tb\"")),
+            ),
+            (
+                "exp in exponent form",
+                format!(r#"{{"sub":"u1","exp":{}e0{ia}}}"#, exp),
+            ),
+            (
+                "exp a huge integer",
+                format!(r#"{{"sub":"u1","exp":18446744073709551616{ia}}}"#),
+            ),
+            (
+                "nbf ahead",
+                claims(&format!(r#"{ia},"nbf":{}"#, NOW_S + 60)),
+            ),
+            ("nbf null", claims(&format!(r#"{ia},"nbf":null"#))),
+            ("nbf a string", claims(&format!(r#"{ia},"nbf":"now""#))),
+            ("org a string", claims(&format!(r#"{ia},"org":"o\u0031""#))),
+            (
+                "org an object with a repeated name",
+                claims(&format!(r#"{ia},"org":{{"k":"v","k":"w","a":[1,null]}}"#)),
+            ),
+            (
+                "org a list",
+                claims(&format!(r#"{ia},"org":[1,"a",null,true,1.5]"#)),
+            ),
+            ("org a huge number", claims(&format!(r#"{ia},"org":1e300"#))),
+            (
+                "org null, team nested",
+                claims(&format!(r#"{ia},"org":null,"ctx":{{"team":"t1"}}"#)),
+            ),
+            (
+                "team nested not an object",
+                claims(&format!(r#"{ia},"ctx":["team"],"team":"t2""#)),
+            ),
+            (
+                "roles a list of mixed",
+                claims(&format!(r#"{ia},"roles":["a",1,null,["b"],"c"]"#)),
+            ),
+            (
+                "roles null, role a string",
+                claims(&format!(r#"{ia},"roles":null,"role":"r""#)),
+            ),
+            (
+                "aud escaped",
+                claims(r#","iss":"https://id.example","aud":"\u0061pi""#),
+            ),
+            (
+                "iss and aud lists escaped",
+                claims(r#","iss":["https:\/\/id.example"],"aud":["x","\u0061pi"]"#),
+            ),
+            (
+                "claims deeper than serde_json reads",
+                claims(&format!(
+                    r#"{ia},"x":{}1{}"#,
+                    "[".repeat(200),
+                    "]".repeat(200)
+                )),
+            ),
+        ] {
+            add(name, hs256(&c));
+        }
         add(
             "payload not base64",
             format!("{}.!!!.{}", b64(r#"{"alg":"HS256"}"#), sig),
@@ -489,7 +636,7 @@ mod tests {
                     j.rules.check(&data.claims, NOW_S * 1_000_000)?;
                     let p = j
                         .claims
-                        .principal(&data.claims)
+                        .principal(&Members::of_map(&data.claims))
                         .ok_or(AuthFailure::InvalidToken)?;
                     return Ok((p, k.label.to_string()));
                 }

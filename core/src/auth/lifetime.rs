@@ -3,10 +3,10 @@
 //! `require_claim` equalities. Times come from the request, never the system clock.
 
 use super::claims::ClaimPath;
+use super::doc::{Doc, Members};
 use super::outcome::AuthFailure;
-use serde_json::Value as Json;
 
-type Claims = serde_json::Map<String, Json>;
+type Claims<'a> = Members<'a>;
 
 /// The time and claim rules of one `auth` block.
 #[derive(Debug, Clone, Default)]
@@ -19,8 +19,8 @@ pub(crate) struct TokenRules {
     pub required: Vec<(ClaimPath, Box<str>)>,
 }
 
-fn number(claims: &Claims, name: &str) -> Option<f64> {
-    claims.get(name).and_then(Json::as_f64)
+fn number(claims: &Claims<'_>, name: &str) -> Option<f64> {
+    claims.get(name).and_then(Doc::as_f64)
 }
 
 /// The claims the time rules read, taken out of a token's claims once: all that a
@@ -44,7 +44,7 @@ enum TimeClaim {
 
 impl Times {
     /// The time claims of `claims`.
-    pub(crate) fn of(claims: &Claims) -> Times {
+    pub(crate) fn of(claims: &Claims<'_>) -> Times {
         Times {
             exp: number(claims, "exp"),
             nbf: match claims.get("nbf") {
@@ -57,10 +57,16 @@ impl Times {
 }
 
 impl TokenRules {
-    /// [`TokenRules::check_with`], taking the time claims out of `claims` (tests).
+    /// [`TokenRules::check_with`] on claims as a `serde_json` map, the time claims
+    /// taken out of them (tests: the map is what the code before `doc.rs` held).
     #[cfg(test)]
-    pub(crate) fn check(&self, claims: &Claims, now_us: u64) -> Result<(), AuthFailure> {
-        self.check_with(claims, &Times::of(claims), now_us)
+    pub(crate) fn check(
+        &self,
+        claims: &serde_json::Map<String, serde_json::Value>,
+        now_us: u64,
+    ) -> Result<(), AuthFailure> {
+        let claims = Members::of_map(claims);
+        self.check_with(&claims, &Times::of(&claims), now_us)
     }
 
     /// Every rule on a verified token's claims; `times` are [`Times::of`] them (the
@@ -69,14 +75,14 @@ impl TokenRules {
     /// `invalid_token`.
     pub(crate) fn check_with(
         &self,
-        claims: &Claims,
+        claims: &Claims<'_>,
         times: &Times,
         now_us: u64,
     ) -> Result<(), AuthFailure> {
         self.check_times(times, now_us)?;
         for (path, want) in &self.required {
             match path.get(claims) {
-                Some(Json::String(s)) if s == &**want => {}
+                Some(Doc::String(s)) if **s == **want => {}
                 _ => return Err(AuthFailure::InvalidToken),
             }
         }
@@ -121,7 +127,13 @@ impl TokenRules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value as Json};
+
+    type Claims = serde_json::Map<String, Json>;
+
+    fn number(claims: &Claims, name: &str) -> Option<f64> {
+        claims.get(name).and_then(Json::as_f64)
+    }
 
     const NOW: u64 = 1_800_000_000;
 
@@ -226,7 +238,7 @@ mod tests {
                             c.insert(name.into(), v.clone());
                         }
                     }
-                    let times = Times::of(&c);
+                    let times = Times::of(&Members::of_map(&c));
                     for r in &rules {
                         for now in [NOW - 3600, NOW - 31, NOW, NOW + 30, NOW + 3600, NOW + 9000] {
                             let want = reference_check(r, &c, at(now));

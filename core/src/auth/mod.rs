@@ -6,6 +6,7 @@
 mod api_key;
 mod claims;
 mod compile;
+mod doc;
 mod hs;
 mod jwe;
 mod jwt;

@@ -3,8 +3,8 @@
 //! is most of `check_http`'s cost. A hit skips exactly that work and nothing else.
 //!
 //! Why a hit is always right:
-//! - the key is the whole token, compared in full (a hash only picks the shard), so a
-//!   hit is the same bytes that verified;
+//! - an entry holds the whole token, compared in full on every lookup (a keyed hash
+//!   only picks the shard and the slot), so a hit is the same bytes that verified;
 //! - what verification depends on besides the token (keys, algorithms, issuer,
 //!   audience) is fixed for the compiled policy that owns the cache: key rotation or
 //!   revocation is a reload, and a reloaded policy starts with an empty cache;
@@ -19,18 +19,20 @@
 //! shard is bypassed, never unwrapped.
 
 use super::claims::ClaimMap;
+use super::doc::Members;
 use super::lifetime::{Times, TokenRules};
 use super::outcome::AuthFailure;
-use crate::request::Principal;
+use crate::request::{Attrs, Principal};
 use lru::LruCache;
+use smallvec::SmallVec;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-type Claims = serde_json::Map<String, serde_json::Value>;
-
-/// What verifying a token established, whatever the time it is presented at.
+/// What verifying a token established, whatever the time it is presented at (what
+/// an [`Entry`] holds; tests store it whole).
+#[cfg(test)]
 #[derive(Debug)]
 pub(crate) struct Verified {
     /// The verified time claims, for the time rules on each use (the whole claims
@@ -43,8 +45,78 @@ pub(crate) struct Verified {
 
 const SHARDS: usize = 8;
 
-/// Keyed by the whole token, hashed by its tail ([`TailHash`]).
-type Shard = Mutex<LruCache<Box<str>, Arc<Verified>, TailHash>>;
+/// Keyed by the token's [`TailHash`], each entry holding the whole token it is for.
+/// The map's key is that hash, not the token: evicting the least recently used entry
+/// of a full shard (every fresh token's insertion) then rehashes a number in the map,
+/// where a token key had its bytes read again from memory the cache no longer had
+/// (~4% of a fresh token's `check_http` in a profile, issue 23).
+type Shard = Mutex<LruCache<u64, Entry, Slot>>;
+
+/// A remembered token and what it verified to, held in the map's node itself: no
+/// allocation of its own, and no shared count whose release would touch an evicted
+/// entry's memory once more (a hit builds the principal under the shard's lock).
+///
+/// The token, the principal's id and its roles sit end to end in one allocation:
+/// a fresh token's entry is then one copy (not the token's plus a clone of the
+/// principal's strings), and an eviction one release of memory the cache no longer
+/// has, where each string's release was its own miss (issue 23's profile of fresh
+/// tokens: ~10% in releasing evicted entries).
+struct Entry {
+    /// The token, the id, then each role.
+    text: Box<str>,
+    /// Where each of them ends in `text`.
+    ends: SmallVec<[usize; 6]>,
+    attrs: Attrs,
+    times: Times,
+    key: usize,
+}
+
+impl Entry {
+    fn new(token: &str, times: Times, principal: &Principal, key: usize) -> Entry {
+        let parts = || {
+            [token, principal.id.as_str()]
+                .into_iter()
+                .chain(principal.roles.iter().map(String::as_str))
+        };
+        let mut text = String::with_capacity(parts().map(str::len).sum());
+        let mut ends = SmallVec::new();
+        for part in parts() {
+            text.push_str(part);
+            ends.push(text.len());
+        }
+        Entry {
+            text: text.into_boxed_str(),
+            ends,
+            attrs: principal.attrs.clone(),
+            times,
+            key,
+        }
+    }
+
+    /// The `i`th string of `text`.
+    fn part(&self, i: usize) -> &str {
+        let start = i
+            .checked_sub(1)
+            .map_or(0, |p| self.ends.get(p).copied().unwrap_or(0));
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    fn token(&self) -> &str {
+        self.part(0)
+    }
+
+    /// The principal it verified to, as it was when stored.
+    fn principal(&self) -> Principal {
+        Principal {
+            id: self.part(1).to_owned(),
+            roles: (2..self.ends.len())
+                .map(|i| self.part(i).to_owned())
+                .collect(),
+            attrs: self.attrs.clone(),
+        }
+    }
+}
 
 /// A bounded map from a token to what verifying it established; empty when off.
 pub(crate) struct TokenCache {
@@ -68,7 +140,7 @@ impl TokenCache {
         let shards = match per_shard {
             None => Box::default(),
             Some(n) => (0..SHARDS)
-                .map(|_| Mutex::new(LruCache::with_hasher(n, TailHash::new())))
+                .map(|_| Mutex::new(LruCache::with_hasher(n, Slot)))
                 .collect(),
         };
         TokenCache {
@@ -77,18 +149,31 @@ impl TokenCache {
         }
     }
 
-    fn shard(&self, token: &str) -> Option<&Shard> {
+    /// The shard of `token` and its key there.
+    fn shard(&self, token: &str) -> Option<(&Shard, u64)> {
         if self.shards.is_empty() {
             return None;
         }
-        let h = self.hasher.hash_one(token) as usize;
-        self.shards.get(h % self.shards.len())
+        let h = self.hasher.hash_one(token);
+        // The high half picks the shard; the map's slot is taken from the low bits.
+        let shard = self.shards.get((h >> 32) as usize % self.shards.len())?;
+        Some((shard, h))
     }
 
-    /// What `token` verified to, if it did before.
-    fn get(&self, token: &str) -> Option<Arc<Verified>> {
-        let mut shard = self.shard(token)?.lock().ok()?;
-        shard.get(token).cloned()
+    /// `f` of what `token` verified to, if it did before, under its shard's lock. An
+    /// entry of the same hash for another token is a miss (and stays: it is that
+    /// token's).
+    fn read<R>(&self, token: &str, f: impl FnOnce(&Entry) -> R) -> Option<R> {
+        let (shard, h) = self.shard(token)?;
+        let mut shard = shard.lock().ok()?;
+        let e = shard.get(&h)?;
+        (e.token() == token).then(|| f(e))
+    }
+
+    /// The principal `token` verified to, if it did before (tests).
+    #[cfg(test)]
+    fn get(&self, token: &str) -> Option<Principal> {
+        self.read(token, Entry::principal)
     }
 
     /// The last steps of every token mechanism once a key verified `token` (its
@@ -99,29 +184,31 @@ impl TokenCache {
         rules: &TokenRules,
         map: &ClaimMap,
         token: &str,
-        claims: Claims,
+        claims: &Members<'_>,
         now_us: u64,
         key: usize,
     ) -> Result<Principal, AuthFailure> {
-        let times = Times::of(&claims);
-        rules.check_with(&claims, &times, now_us)?;
-        let principal = map.principal(&claims).ok_or(AuthFailure::InvalidToken)?;
-        self.put(
-            token,
-            Verified {
-                times,
-                principal: principal.clone(),
-                key,
-            },
-        );
+        let times = Times::of(claims);
+        rules.check_with(claims, &times, now_us)?;
+        let principal = map.principal(claims).ok_or(AuthFailure::InvalidToken)?;
+        self.store(token, || Entry::new(token, times, &principal, key));
         Ok(principal)
     }
 
     /// Remember a token that verified and passed its claim rules.
-    pub(crate) fn put(&self, token: &str, verified: Verified) {
-        if let Some(mut shard) = self.shard(token).and_then(|s| s.lock().ok()) {
-            shard.put(token.into(), Arc::new(verified));
-        }
+    #[cfg(test)]
+    pub(crate) fn put(&self, token: &str, v: Verified) {
+        self.store(token, || Entry::new(token, v.times, &v.principal, v.key));
+    }
+
+    /// Store the entry of `token` (built only when the cache is on).
+    fn store(&self, token: &str, entry: impl FnOnce() -> Entry) {
+        let Some((shard, h)) = self.shard(token) else {
+            return;
+        };
+        let entry = entry();
+        // The evicted entry, if any, is released after the lock.
+        let _evicted = shard.lock().ok().and_then(|mut s| s.push(h, entry));
     }
 
     /// A token verified before, presented at `now_us`: `None` when it was not; else
@@ -133,22 +220,26 @@ impl TokenCache {
         token: &str,
         now_us: u64,
     ) -> Option<Result<(Principal, usize), AuthFailure>> {
-        let hit = self.get(token)?;
-        Some(match rules.check_times(&hit.times, now_us) {
-            Ok(()) => Ok((hit.principal.clone(), hit.key)),
-            Err(e) => {
-                if e == AuthFailure::TokenExpired {
-                    self.remove(token);
-                }
-                Err(e)
-            }
-        })
+        let known = self.read(token, |hit| {
+            rules
+                .check_times(&hit.times, now_us)
+                .map(|()| (hit.principal(), hit.key))
+        })?;
+        if known == Err(AuthFailure::TokenExpired) {
+            self.remove(token);
+        }
+        Some(known)
     }
 
     /// Forget a token (found expired).
     fn remove(&self, token: &str) {
-        if let Some(mut shard) = self.shard(token).and_then(|s| s.lock().ok()) {
-            shard.pop(token);
+        let Some((shard, h)) = self.shard(token) else {
+            return;
+        };
+        if let Ok(mut shard) = shard.lock() {
+            if shard.peek(&h).is_some_and(|e| e.token() == token) {
+                shard.pop(&h);
+            }
         }
     }
 
@@ -221,6 +312,39 @@ impl Hasher for TailHasher {
     }
 }
 
+/// The map hasher of a shard: its keys are [`TailHash`] values already, keyed and
+/// mixed, so they are their own hash.
+#[derive(Clone, Copy)]
+struct Slot;
+
+impl BuildHasher for Slot {
+    type Hasher = SlotHasher;
+
+    fn build_hasher(&self) -> SlotHasher {
+        SlotHasher(0)
+    }
+}
+
+/// See [`Slot`].
+struct SlotHasher(u64);
+
+impl Hasher for SlotHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed (`write_u64`); any other input is still mixed in.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Folded 64x64 -> 128-bit multiply (the mixing step of `ahash`'s fallback).
 fn fold(a: u64, b: u64) -> u64 {
     let m = u128::from(a) * u128::from(b);
@@ -234,7 +358,7 @@ mod tests {
 
     fn verified(id: &str) -> Verified {
         Verified {
-            times: Times::of(&Claims::new()),
+            times: Times::of(&Members::default()),
             principal: Principal::new(id),
             key: 0,
         }
@@ -242,25 +366,61 @@ mod tests {
 
     #[test]
     fn tokens_sharing_a_tail_are_told_apart() {
-        // Same last 16 bytes and length: one bucket, two entries, compared whole.
+        // Same last 16 bytes and length: one key. Tokens that verified differ there
+        // (their signatures), so this only happens by construction; the later entry
+        // replaces the earlier, and neither token ever meets the other's entry.
         let c = TokenCache::new(64);
         let tail = ".sig-0123456789abcdef";
         c.put(&format!("aaaa{tail}"), verified("a"));
-        c.put(&format!("bbbb{tail}"), verified("b"));
-        assert_eq!(c.get(&format!("aaaa{tail}")).unwrap().principal.id, "a");
-        assert_eq!(c.get(&format!("bbbb{tail}")).unwrap().principal.id, "b");
+        assert_eq!(c.get(&format!("aaaa{tail}")).unwrap().id, "a");
         assert!(c.get(&format!("cccc{tail}")).is_none());
+        c.put(&format!("bbbb{tail}"), verified("b"));
+        assert_eq!(c.get(&format!("bbbb{tail}")).unwrap().id, "b");
+        assert!(c.get(&format!("aaaa{tail}")).is_none());
         assert!(c.get(tail).is_none());
+        // Forgetting a token leaves another token's entry of the same key.
+        c.remove(&format!("aaaa{tail}"));
+        assert_eq!(c.get(&format!("bbbb{tail}")).unwrap().id, "b");
+        assert_eq!(c.len(), 1);
     }
 
     #[test]
     fn the_tail_hash_spreads_tokens_over_the_shards() {
         let h = TailHash::new();
         let shards: std::collections::HashSet<u64> = (0..64)
-            .map(|i| h.hash_one(format!("header.claims.signature-{i:04}")) % SHARDS as u64)
+            .map(|i| (h.hash_one(format!("header.claims.signature-{i:04}")) >> 32) % SHARDS as u64)
             .collect();
         // 64 tokens over 8 shards: fewer than 6 used is a broken hash, not bad luck.
         assert!(shards.len() >= 6, "{shards:?}");
+    }
+
+    /// An entry packs the token, the id and the roles into one string: each principal
+    /// shape comes back as it went in, and the token as it was.
+    #[test]
+    fn entries_give_back_the_principal_stored() {
+        let mut with_attrs = Principal::new("u\u{e9}1");
+        with_attrs.attrs.set("org", "o1");
+        with_attrs.attrs.set("n", 2.5);
+        let many = Principal {
+            roles: (0..9).map(|i| format!("r{i}")).collect(),
+            ..Principal::new("many")
+        };
+        let odd = Principal {
+            roles: vec![String::new(), "a".into(), String::new(), "\u{1F600}".into()],
+            ..Principal::new("")
+        };
+        for (token, p) in [
+            ("t1", Principal::new("u1")),
+            ("", Principal::new("")),
+            ("t\u{e9}.x.y", with_attrs),
+            ("t.many", many),
+            ("t.odd", odd),
+        ] {
+            let e = Entry::new(token, Times::of(&Members::default()), &p, 3);
+            assert_eq!(e.token(), token);
+            assert_eq!(e.principal(), p, "{token}");
+            assert_eq!(e.key, 3);
+        }
     }
 
     #[test]
@@ -275,7 +435,7 @@ mod tests {
     fn holds_whole_tokens_bounded() {
         let c = TokenCache::new(16);
         c.put("token-a", verified("a"));
-        assert_eq!(c.get("token-a").unwrap().principal.id, "a");
+        assert_eq!(c.get("token-a").unwrap().id, "a");
         // Only the exact bytes hit.
         assert!(c.get("token-").is_none());
         assert!(c.get("token-ab").is_none());
@@ -286,12 +446,12 @@ mod tests {
             Err(AuthFailure::InvalidToken),
             "no `exp` claim at all"
         );
-        let mut claims = Claims::new();
+        let mut claims = serde_json::Map::new();
         claims.insert("exp".into(), 100.into());
         c.put(
             "token-b",
             Verified {
-                times: Times::of(&claims),
+                times: Times::of(&Members::of_map(&claims)),
                 principal: Principal::new("b"),
                 key: 0,
             },
