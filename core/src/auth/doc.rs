@@ -299,6 +299,17 @@ impl<const N: usize> Decoded<N> {
         self.heap = URL_SAFE_NO_PAD.decode(segment).ok()?;
         Some(&self.heap)
     }
+
+    /// `len` bytes of this room to write into (on the heap beyond `N`).
+    pub(crate) fn buffer(&mut self, len: usize) -> &mut [u8] {
+        if len <= N {
+            if let Some(b) = self.stack.get_mut(..len) {
+                return b;
+            }
+        }
+        self.heap = vec![0; len];
+        &mut self.heap
+    }
 }
 
 #[cfg(test)]
