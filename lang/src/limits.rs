@@ -10,7 +10,10 @@ pub struct Limits {
     pub max_source_bytes: usize,
     /// Deepest nesting of `(`, `[`, `{` (`nesting-too-deep`), checked before the
     /// parser recurses; brackets are counted over the whole text, literals included.
-    /// Also bounds a run of consecutive `not`. Default 64.
+    /// Also bounds a run of consecutive `not`. Default 64. The parser and every later
+    /// pass recurse once (or a few times) per level, and this bound is what keeps
+    /// them within the calling thread's stack: at 64 a load needs under 1 MiB of stack
+    /// in a debug build and under 256 KiB optimised; raise it with the stack to match.
     pub max_nesting: usize,
     /// Longest identifier, in bytes (`name-too-long`). Default 256.
     pub max_ident_len: usize,

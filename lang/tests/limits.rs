@@ -133,6 +133,47 @@ fn nesting_just_under_the_limit_loads() {
     assert!(took < QUICK);
 }
 
+/// The nesting bound is what keeps the parser's recursion, and every later pass's,
+/// within a thread's stack (pest's own stack probe is off, `Cargo.toml`: it was ~18%
+/// of a first compile's instructions, and it did not stop this overflow either): the
+/// deepest policy the default limits accept, in each kind of bracket and with a run
+/// of `not` at every level, loads on a thread of 1 MiB, half of Rust's default for
+/// spawned threads. Measured: the list nesting needs 512 KiB–1 MiB in a debug build
+/// (whose frames are the largest), 128–256 KiB optimised.
+#[test]
+fn the_deepest_accepted_nesting_fits_a_small_stack() {
+    let limits = Limits::default();
+    let depth = limits.max_nesting;
+    let nots = "not ".repeat(depth);
+    let sources = [
+        format!(
+            "policy t\ndeny * if {}true{}",
+            format!("({nots}").repeat(depth),
+            ")".repeat(depth)
+        ),
+        format!(
+            "policy t\ndeny * if 1 in {}1{}",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        ),
+        format!(
+            "policy t\ndeny * if {}principal.id{} == \"a\"",
+            format!("{nots}(").repeat(depth / 2),
+            ")".repeat(depth / 2)
+        ),
+    ];
+    for source in sources {
+        let result = std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(move || load(&source, &Limits::default()).map(|_| ()))
+            .map(|t| t.join());
+        assert!(
+            matches!(result, Ok(Ok(_))),
+            "the load failed or overflowed its thread's stack"
+        );
+    }
+}
+
 #[test]
 fn long_operator_chains_do_not_overflow_the_stack() {
     // Prefix and postfix operators are not brackets: the expression-size bound stops them.
