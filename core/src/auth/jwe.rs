@@ -199,7 +199,6 @@ fn cbc_hs512<'o>(
         .ok()?
         .decrypt_padded_b2b_mut::<Pkcs7>(p.ciphertext, out)
         .ok()
-        .map(|plain| &*plain)
 }
 
 fn a256gcm(key: &Ready, p: &Parts<'_, '_>) -> Option<Vec<u8>> {

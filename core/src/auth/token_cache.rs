@@ -440,7 +440,7 @@ mod tests {
         let mut wide = Principal::new("w");
         wide.roles = vec!["r".into()];
         for i in 0..4 {
-            wide.attrs.set(&format!("a{i}"), format!("v\u{e9}{i}"));
+            wide.attrs.set(format!("a{i}"), format!("v\u{e9}{i}"));
         }
         let mut mixed = strings.clone();
         mixed.attrs.0.insert(1, ("null".into(), Value::Null));
