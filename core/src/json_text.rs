@@ -49,14 +49,33 @@ impl<'a> RequestRef<'a> {
 }
 
 /// [`RequestRef::from_json_str`] into an empty request the caller holds (a request is
-/// ~1 KB: the engine's entry points keep it where it is rather than move it).
+/// ~1 KB: the engine's entry points keep it where it is rather than move it). The
+/// request's own scanner (`json_scan`) reads the usual text; whatever it does not read
+/// exactly as serde_json would (an escape, an error, an odd number) goes through serde
+/// visitors below, which define the accepted texts and the errors.
 pub(crate) fn read_str<'a>(text: &'a str, q: &mut RequestRef<'a>) -> Result<(), RequestError> {
-    read(serde_json::Deserializer::from_str(text), q)
+    if crate::json_scan::read_str(text, q).is_some() {
+        return Ok(());
+    }
+    *q = RequestRef::default();
+    read_str_serde(text, q)
 }
 
 /// [`read_str`] for bytes.
 pub(crate) fn read_bytes<'a>(bytes: &'a [u8], q: &mut RequestRef<'a>) -> Result<(), RequestError> {
+    if crate::json_scan::read_bytes(bytes, q).is_some() {
+        return Ok(());
+    }
+    *q = RequestRef::default();
     read(serde_json::Deserializer::from_slice(bytes), q)
+}
+
+/// [`read_str`] by serde visitors only (the reference the scanner is tested against).
+pub(crate) fn read_str_serde<'a>(
+    text: &'a str,
+    q: &mut RequestRef<'a>,
+) -> Result<(), RequestError> {
+    read(serde_json::Deserializer::from_str(text), q)
 }
 
 fn read<'a, R: serde_json::de::Read<'a>>(
