@@ -512,3 +512,212 @@ impl<'a> Scan<'a> {
         }
     }
 }
+
+/// The scanner against the serde path: every text it reads must be read by the serde
+/// path too, into the same request (compared by value and by `Debug`, which tells
+/// `-0.0` from `0.0` and every float apart), from `&str` and from bytes alike.
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, reason = "tests")]
+mod tests {
+    use super::*;
+    use crate::json_text::{read_bytes_serde, read_str_serde};
+
+    /// Whether the scanner read `bytes`; when it did, the serde path agrees.
+    fn check_bytes(bytes: &[u8]) -> bool {
+        let mut fast = RequestRef::default();
+        let read = read_bytes(bytes, &mut fast).is_some();
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            let mut fast_str = RequestRef::default();
+            let read_str = read_str(text, &mut fast_str).is_some();
+            assert_eq!(read, read_str, "{text}");
+            if read {
+                assert_eq!(fast, fast_str, "{text}");
+                let mut slow = RequestRef::default();
+                assert_eq!(read_str_serde(text, &mut slow), Ok(()), "{text}");
+                assert_eq!(fast, slow, "{text}");
+                assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{text}");
+            }
+        }
+        if read {
+            let mut slow = RequestRef::default();
+            let text = String::from_utf8_lossy(bytes);
+            assert_eq!(read_bytes_serde(bytes, &mut slow), Ok(()), "{text}");
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{text}");
+        }
+        read
+    }
+
+    /// Texts the scanner reads: every branch that ends in a request.
+    fn read_here() -> Vec<String> {
+        let mut texts: Vec<String> = [
+            r#"{"action":"doc:read"}"#,
+            r#"{"action":"posts:read","context":{"ip":"10.0.0.1","on":true},"principal":{"id":"u1","org":"o1","roles":["editor","viewer"]},"resource":{"id":"p1","meta":{"org":"o1","tags":["a",1,-2,2.5,true,false,null,[],{}]},"readers":[],"type":"post"}}"#,
+            " \t\r\n{ \"kind\" : \"authorization\" , \"action\" :\n\"a\" , \"principal\" : { } , \"resource\" : { \"type\" : \"t\" } , \"context\" : { } } \n",
+            r#"{"kind":null,"action":"a","principal":null,"resource":null,"context":null}"#,
+            r#"{"action":"x","action":"a"}"#,
+            r#"{"action":"a","principal":null,"principal":{"id":"u2","role":"viewer"}}"#,
+            r#"{"action":"a","principal":{"id":"u2","x":1},"principal":null}"#,
+            r#"{"action":"a","principal":{"id":"u1","a":1},"principal":{"b":2}}"#,
+            r#"{"action":"a","resource":{"type":"t","a":1},"resource":{"type":"u","id":null}}"#,
+            r#"{"action":"a","resource":{"type":"t"},"resource":null}"#,
+            r#"{"action":"a","context":{"a":1},"context":{"b":2}}"#,
+            r#"{"action":"a","context":{"a":1},"context":null}"#,
+            r#"{"action":"a","principal":{"roles":["a"],"roles":["b","c","d","e","f"]}}"#,
+            r#"{"action":"a","principal":{"roles":null,"roles":[]}}"#,
+            r#"{"action":"a","principal":{"role":"a","role":null}}"#,
+            r#"{"action":"a","principal":{"role":null,"role":"b"}}"#,
+            r#"{"action":"a","principal":{"id":"u1","id":null,"a":1,"a":2,"b":3,"c":4,"d":5,"e":6}}"#,
+            r#"{"action":"a","kind":"authorization","kind":null}"#,
+            "{\"action\":\"é\",\"principal\":{\"id\":\"ünï\",\"cödé\":\"日本語\",\"x\":\"\u{7f}\"}}",
+            r#"{"action":"a","context":{"n":[0,1,-1,123456789012345,-123456789012345,0.5,-0.0,0.0,1e22,1E-22,1e+5,1.5e-7,12.34e2,1e007,100e-2]}}"#,
+            r#"{"action":"a","context":{"a":0,"b":-7,"c":123456789012345,"d":0.1,"e":-0.0,"f":1e22,"g":1e-22,"h":2.5E+3,"i":999999999999999}}"#,
+            r#"{"action":"a","context":{"o":{"k":1,"k":[2],"j":{"x":null}},"l":[[[]],[{}]]}}"#,
+            r#"{"action":"a","principal":{"id":"u1","roles":[]},"resource":{"type":"t","id":"r","readers":["u1"],"level":3,"frozen":false}}"#,
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        // Nesting: the request object, `context`, then lists up to the limit.
+        let deep = (MAX_DEPTH - 2) as usize;
+        texts.push(format!(
+            r#"{{"action":"a","context":{{"d":{}1{}}}}}"#,
+            "[".repeat(deep),
+            "]".repeat(deep)
+        ));
+        texts
+    }
+
+    /// Texts the scanner leaves to the serde path: every give-up.
+    fn left_to_serde() -> Vec<String> {
+        let mut texts: Vec<String> = [
+            "",
+            "null",
+            "[]",
+            "\u{feff}{\"action\":\"a\"}",
+            r#"{"action":"a"} x"#,
+            r#"{"action":"a"}{}"#,
+            r#"{"action":"a",}"#,
+            r#"{"action" "a"}"#,
+            r#"{"action":"a" "b":1}"#,
+            r#"{}"#,
+            r#"{"action":3}"#,
+            r#"{"action":3,"action":"a"}"#,
+            r#"{"action":"a","zzz":1}"#,
+            r#"{"action":"a","method":"GET"}"#,
+            r#"{"action":"a","kind":"http"}"#,
+            r#"{"action":"a","kind":1}"#,
+            r#"{"action":"a","principal":3}"#,
+            r#"{"action":"a","principal":nul}"#,
+            r#"{"action":"a","resource":[]}"#,
+            r#"{"action":"a","resource":{"id":"x"}}"#,
+            r#"{"action":"a","resource":{"type":null}}"#,
+            r#"{"action":"a","context":[]}"#,
+            r#"{"action":"a","principal":{"id":1}}"#,
+            r#"{"action":"a","principal":{"id":true}}"#,
+            r#"{"action":"a","principal":{"role":"a","roles":["b"]}}"#,
+            r#"{"action":"a","principal":{"roles":null,"role":null}}"#,
+            r#"{"action":"a","principal":{"roles":"a"}}"#,
+            r#"{"action":"a","principal":{"roles":["a",1]}}"#,
+            r#"{"action":"a","principal":{"role":3}}"#,
+            r#"{"action":"a\u0062"}"#,
+            r#"{"act\"ion":"a"}"#,
+            "{\"action\":\"a\u{1}b\"}",
+            r#"{"action":"a","context":{"n":1234567890123456}}"#,
+            r#"{"action":"a","context":{"n":0.1234567890123456}}"#,
+            r#"{"action":"a","context":{"n":1e23}}"#,
+            r#"{"action":"a","context":{"n":1e-23}}"#,
+            r#"{"action":"a","context":{"n":1e0001}}"#,
+            r#"{"action":"a","context":{"n":-0}}"#,
+            r#"{"action":"a","context":{"n":[-0]}}"#,
+            r#"{"action":"a","context":{"n":01}}"#,
+            r#"{"action":"a","context":{"n":1.}}"#,
+            r#"{"action":"a","context":{"n":.5}}"#,
+            r#"{"action":"a","context":{"n":1e}}"#,
+            r#"{"action":"a","context":{"n":-}}"#,
+            r#"{"action":"a","context":{"n":+1}}"#,
+            r#"{"action":"a","context":{"n":tru}}"#,
+            r#"{"action":"a","context":{"n":[1,]}}"#,
+            r#"{"action":"a","context":{"n":[1 2]}}"#,
+            r#"{"action":"a","context":{"n":{"a":1,}}}"#,
+            r#"{"action":"a","context":{"n":{"a" 1}}}"#,
+            r#"{"action":"a","context":{"n":{1:1}}}"#,
+            r#"{"action":"a","context":{"n":x}}"#,
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let deep = (MAX_DEPTH - 1) as usize;
+        texts.push(format!(
+            r#"{{"action":"a","context":{{"d":{}1{}}}}}"#,
+            "[".repeat(deep),
+            "]".repeat(deep)
+        ));
+        texts
+    }
+
+    #[test]
+    fn the_scanner_reads_what_it_should_and_leaves_the_rest() {
+        for text in read_here() {
+            assert!(check_bytes(text.as_bytes()), "not read: {text}");
+        }
+        for text in left_to_serde() {
+            assert!(!check_bytes(text.as_bytes()), "read: {text}");
+        }
+        for bytes in [
+            &b"{\"action\":\"a\xff\"}"[..],
+            b"{\"action\":\"a\",\"context\":{\"\xc3\":1}}",
+            b"{\"action\":\"a\"}\xff",
+        ] {
+            assert!(!check_bytes(bytes));
+        }
+    }
+
+    /// Every prefix, every byte replaced by each of a few bytes or deleted, and random
+    /// multi-byte mutations of the texts above: whatever the scanner reads, the serde
+    /// path reads alike (both outcomes frequent).
+    #[test]
+    fn truncated_and_mutated_texts_read_alike() {
+        const SWAPS: &[u8] = b"\"\\{}[]:, 0-.eEn1t\x01\x7f\xff\xc3";
+        let (mut read, mut left) = (0u32, 0u32);
+        let mut count = |r: bool| if r { read += 1 } else { left += 1 };
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for text in read_here().into_iter().chain(left_to_serde()) {
+            let b = text.as_bytes();
+            for cut in 0..b.len() {
+                count(check_bytes(&b[..cut]));
+                let mut m = b.to_vec();
+                m.remove(cut);
+                count(check_bytes(&m));
+                for &c in SWAPS {
+                    let mut m = b.to_vec();
+                    m[cut] = c;
+                    count(check_bytes(&m));
+                }
+            }
+            for _ in 0..400 {
+                let mut m = b.to_vec();
+                for _ in 0..1 + next() % 3 {
+                    if m.is_empty() {
+                        break;
+                    }
+                    let at = (next() % m.len() as u64) as usize;
+                    let c = SWAPS[(next() % SWAPS.len() as u64) as usize];
+                    match next() % 3 {
+                        0 => m[at] = c,
+                        1 => m.insert(at, c),
+                        _ => drop(m.remove(at)),
+                    }
+                }
+                count(check_bytes(&m));
+            }
+        }
+        eprintln!("{read} read by the scanner, {left} left to serde");
+        assert!(read > 2_000 && left > 20_000, "{read} read, {left} left");
+    }
+}

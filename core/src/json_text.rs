@@ -58,7 +58,7 @@ pub(crate) fn read_str<'a>(text: &'a str, q: &mut RequestRef<'a>) -> Result<(), 
         return Ok(());
     }
     *q = RequestRef::default();
-    read_str_serde(text, q)
+    read(serde_json::Deserializer::from_str(text), q)
 }
 
 /// [`read_str`] for bytes.
@@ -71,11 +71,21 @@ pub(crate) fn read_bytes<'a>(bytes: &'a [u8], q: &mut RequestRef<'a>) -> Result<
 }
 
 /// [`read_str`] by serde visitors only (the reference the scanner is tested against).
+#[cfg(test)]
 pub(crate) fn read_str_serde<'a>(
     text: &'a str,
     q: &mut RequestRef<'a>,
 ) -> Result<(), RequestError> {
     read(serde_json::Deserializer::from_str(text), q)
+}
+
+/// [`read_bytes`] by serde visitors only.
+#[cfg(test)]
+pub(crate) fn read_bytes_serde<'a>(
+    bytes: &'a [u8],
+    q: &mut RequestRef<'a>,
+) -> Result<(), RequestError> {
+    read(serde_json::Deserializer::from_slice(bytes), q)
 }
 
 fn read<'a, R: serde_json::de::Read<'a>>(
