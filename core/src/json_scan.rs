@@ -36,8 +36,8 @@ const MAX_DEPTH: u32 = 32;
 
 /// Exact powers of ten in an `f64` (10^22 is the last one).
 const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
 /// Read `text` into the empty request `q`; `None`: gave up (`q` then holds a part of
@@ -394,7 +394,11 @@ impl<'a> Scan<'a> {
             return (!neg || m != 0).then_some(Num::Int(m, neg));
         }
         let pow = *POW10.get(exp.unsigned_abs() as usize)?;
-        let f = if exp >= 0 { m as f64 * pow } else { m as f64 / pow };
+        let f = if exp >= 0 {
+            m as f64 * pow
+        } else {
+            m as f64 / pow
+        };
         Some(Num::Float(if neg { -f } else { f }))
     }
 
