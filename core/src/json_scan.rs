@@ -51,6 +51,25 @@ pub(crate) fn read_bytes<'a>(bytes: &'a [u8], q: &mut RequestRef<'a>) -> Option<
     Scan::new(bytes, None).request(q)
 }
 
+/// A byte that ends a string here: its closing quote, an escape, a control character.
+fn is_special(c: u8) -> bool {
+    c == b'"' || c == b'\\' || c < 0x20
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit set in each byte of `x` that [`is_special`], at least for the lowest
+/// such byte and never below it (read as little-endian bytes: the lowest set bit is
+/// the first special byte). `v - 1` per byte sets a zero byte's high bit, and a byte
+/// below `n` gets its high bit from `v - n` while its own high bit is clear; a borrow
+/// only runs upwards from a byte that matched.
+fn special(x: u64) -> u64 {
+    let quote = x ^ (ONES * u64::from(b'"'));
+    let escape = x ^ (ONES * u64::from(b'\\'));
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v;
+    (zero(quote) | zero(escape) | (x.wrapping_sub(ONES * 0x20) & !x)) & (ONES << 7)
+}
+
 /// A number read by [`Scan::number`].
 enum Num {
     /// An integer: its magnitude and whether it is negative (never `-0`).
@@ -101,7 +120,9 @@ impl<'a> Scan<'a> {
                     principal = match s.peek()? {
                         b'{' => {
                             let p = q.principal.get_or_insert_with(Default::default);
-                            *p = PrincipalRef::default();
+                            if principal != Last::Absent {
+                                *p = PrincipalRef::default();
+                            }
                             s.principal(p)?;
                             Last::Object
                         }
@@ -112,7 +133,9 @@ impl<'a> Scan<'a> {
                     resource = match s.peek()? {
                         b'{' => {
                             let r = q.resource.get_or_insert_with(Default::default);
-                            *r = ResourceRef::default();
+                            if resource != Last::Absent {
+                                *r = ResourceRef::default();
+                            }
                             s.resource(r)?;
                             Last::Object
                         }
@@ -122,7 +145,9 @@ impl<'a> Scan<'a> {
                 "context" => {
                     context = match s.peek()? {
                         b'{' => {
-                            q.context = AttrsRef::new();
+                            if context != Last::Absent {
+                                q.context = AttrsRef::new();
+                            }
                             s.open(b'{')?;
                             let c = &mut q.context;
                             s.object(|s, k| {
@@ -420,20 +445,34 @@ impl<'a> Scan<'a> {
     }
 
     /// The rest of a string (its `"` read), borrowed: gives up on an escape or a
-    /// control character (serde_json unescapes the one and refuses the other).
+    /// control character (serde_json unescapes the one and refuses the other). Eight
+    /// bytes at a time while eight remain (most strings of a request end in the first
+    /// eight), then byte by byte.
     fn string(&mut self) -> Option<&'a str> {
-        let start = self.pos;
-        let rest = self.src.get(start..)?;
-        let len = rest
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-        if rest[len] != b'"' {
+        let (src, start) = (self.src, self.pos);
+        let mut i = start;
+        let end = loop {
+            match src.get(i..i + 8) {
+                Some(chunk) => {
+                    let found = special(u64::from_le_bytes(chunk.try_into().ok()?));
+                    if found != 0 {
+                        break i + (found.trailing_zeros() / 8) as usize;
+                    }
+                    i += 8;
+                }
+                None => {
+                    let rest = src.get(i..)?;
+                    break i + rest.iter().position(|&c| is_special(c))?;
+                }
+            }
+        };
+        if src.get(end) != Some(&b'"') {
             return None;
         }
-        self.pos = start + len + 1;
+        self.pos = end + 1;
         match self.text {
-            Some(text) => text.get(start..start + len),
-            None => std::str::from_utf8(&rest[..len]).ok(),
+            Some(text) => text.get(start..end),
+            None => std::str::from_utf8(src.get(start..end)?).ok(),
         }
     }
 
@@ -657,6 +696,33 @@ mod tests {
             "]".repeat(deep)
         ));
         texts
+    }
+
+    /// Eight bytes at a time finds the first special byte wherever it is, whatever
+    /// the bytes around it (above it: anything, special or not).
+    #[test]
+    fn eight_bytes_at_a_time_find_the_first_special_byte() {
+        let mut seed = 0x1234_5678_9abc_def1_u64;
+        for at in 0..8 {
+            for c in 0..=255u8 {
+                for _ in 0..16 {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let mut b = seed.to_le_bytes();
+                    for x in &mut b[..at] {
+                        if is_special(*x) {
+                            *x |= 0x40;
+                        }
+                    }
+                    b[at] = c;
+                    let first = b.iter().position(|&x| is_special(x));
+                    let found = special(u64::from_le_bytes(b));
+                    let got = (found != 0).then(|| (found.trailing_zeros() / 8) as usize);
+                    assert_eq!(got, first, "{b:?}");
+                }
+            }
+        }
     }
 
     #[test]
