@@ -78,6 +78,40 @@ enum Num {
     Float(f64),
 }
 
+/// An object's key: one of the names the request's objects give a meaning to, or
+/// another (an attribute's).
+#[derive(Clone, Copy)]
+enum Key<'a> {
+    Action,
+    Principal,
+    Resource,
+    Context,
+    Kind,
+    Id,
+    Roles,
+    Role,
+    Type,
+    Name(&'a str),
+}
+
+impl<'a> Key<'a> {
+    /// The key as text.
+    fn name(self) -> &'a str {
+        match self {
+            Key::Action => "action",
+            Key::Principal => "principal",
+            Key::Resource => "resource",
+            Key::Context => "context",
+            Key::Kind => "kind",
+            Key::Id => "id",
+            Key::Roles => "roles",
+            Key::Role => "role",
+            Key::Type => "type",
+            Key::Name(name) => name,
+        }
+    }
+}
+
 /// What the last value of a top-level `principal`, `resource` or `context` key was.
 #[derive(Clone, Copy, PartialEq)]
 enum Last {
@@ -112,11 +146,11 @@ impl<'a> Scan<'a> {
         self.open(b'{')?;
         self.object(|s, key| {
             match key {
-                "action" => {
+                Key::Action => {
                     q.action = Cow::Borrowed(s.string_value()?);
                     action = true;
                 }
-                "principal" => {
+                Key::Principal => {
                     principal = match s.peek()? {
                         b'{' => {
                             let p = q.principal.get_or_insert_with(Default::default);
@@ -129,7 +163,7 @@ impl<'a> Scan<'a> {
                         _ => s.null().map(|()| Last::Null)?,
                     }
                 }
-                "resource" => {
+                Key::Resource => {
                     resource = match s.peek()? {
                         b'{' => {
                             let r = q.resource.get_or_insert_with(Default::default);
@@ -142,7 +176,7 @@ impl<'a> Scan<'a> {
                         _ => s.null().map(|()| Last::Null)?,
                     }
                 }
-                "context" => {
+                Key::Context => {
                     context = match s.peek()? {
                         b'{' => {
                             if context != Last::Absent {
@@ -152,7 +186,7 @@ impl<'a> Scan<'a> {
                             let c = &mut q.context;
                             s.object(|s, k| {
                                 let v = s.attr()?;
-                                c.push(Cow::Borrowed(k), v);
+                                c.push(Cow::Borrowed(k.name()), v);
                                 Some(())
                             })?;
                             Last::Object
@@ -160,7 +194,7 @@ impl<'a> Scan<'a> {
                         _ => s.null().map(|()| Last::Null)?,
                     }
                 }
-                "kind" => {
+                Key::Kind => {
                     if s.peek()? == b'"' {
                         (s.string_value()? == "authorization").then_some(())?
                     } else {
@@ -193,8 +227,8 @@ impl<'a> Scan<'a> {
         self.open(b'{')?;
         self.object(|s, key| {
             match key {
-                "id" => p.id = s.id()?,
-                "roles" if !role => {
+                Key::Id => p.id = s.id()?,
+                Key::Roles if !role => {
                     roles = true;
                     p.roles = Inline::default();
                     match s.peek()? {
@@ -202,7 +236,7 @@ impl<'a> Scan<'a> {
                         _ => s.null()?,
                     }
                 }
-                "role" if !roles => {
+                Key::Role if !roles => {
                     role = true;
                     p.roles = match s.peek()? {
                         b'"' => Inline::one(Cow::Borrowed(s.string_value()?)),
@@ -210,10 +244,10 @@ impl<'a> Scan<'a> {
                     }
                 }
                 // `role` beside `roles` is an error.
-                "roles" | "role" => return None,
+                Key::Roles | Key::Role => return None,
                 _ => {
                     let v = s.attr()?;
-                    p.attrs.push(Cow::Borrowed(key), v);
+                    p.attrs.push(Cow::Borrowed(key.name()), v);
                 }
             }
             Some(())
@@ -226,14 +260,14 @@ impl<'a> Scan<'a> {
         self.open(b'{')?;
         self.object(|s, key| {
             match key {
-                "type" => {
+                Key::Type => {
                     r.ty = Cow::Borrowed(s.string_value()?);
                     ty = true;
                 }
-                "id" => r.id = s.id()?,
+                Key::Id => r.id = s.id()?,
                 _ => {
                     let v = s.attr()?;
-                    r.attrs.push(Cow::Borrowed(key), v);
+                    r.attrs.push(Cow::Borrowed(key.name()), v);
                 }
             }
             Some(())
@@ -303,7 +337,7 @@ impl<'a> Scan<'a> {
                 let mut m = Map::new();
                 self.object(|s, k| {
                     let v = s.json()?;
-                    m.insert(k.to_owned(), v);
+                    m.insert(k.name().to_owned(), v);
                     Some(())
                 })?;
                 Json::Object(m)
@@ -428,12 +462,14 @@ impl<'a> Scan<'a> {
     }
 
     /// A string value (the caller may or may not have peeked at it).
+    #[inline(always)]
     fn string_value(&mut self) -> Option<&'a str> {
         self.open_string()?;
         self.string()
     }
 
     /// `"`, after whitespace.
+    #[inline(always)]
     fn open_string(&mut self) -> Option<()> {
         self.ws();
         if self.src.get(self.pos) == Some(&b'"') {
@@ -448,6 +484,7 @@ impl<'a> Scan<'a> {
     /// control character (serde_json unescapes the one and refuses the other). Eight
     /// bytes at a time while eight remain (most strings of a request end in the first
     /// eight), then byte by byte.
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         let (src, start) = (self.src, self.pos);
         let mut i = start;
@@ -476,6 +513,40 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// A key (its `"` read): one of the request's own names, matched with its closing
+    /// quote as bytes (so that neither a longer key nor an escaped one matches), or any
+    /// other name (read as a string).
+    #[inline(always)]
+    fn key(&mut self) -> Option<Key<'a>> {
+        let known = match self.src.get(self.pos)? {
+            b'a' => self.word(b"action\"", Key::Action),
+            b'p' => self.word(b"principal\"", Key::Principal),
+            b'r' => self
+                .word(b"resource\"", Key::Resource)
+                .or_else(|| self.word(b"roles\"", Key::Roles))
+                .or_else(|| self.word(b"role\"", Key::Role)),
+            b'c' => self.word(b"context\"", Key::Context),
+            b'k' => self.word(b"kind\"", Key::Kind),
+            b'i' => self.word(b"id\"", Key::Id),
+            b't' => self.word(b"type\"", Key::Type),
+            _ => None,
+        };
+        match known {
+            Some(k) => Some(k),
+            None => self.string().map(Key::Name),
+        }
+    }
+
+    /// `key` if the next bytes are `word` (read), else nothing read.
+    #[inline(always)]
+    fn word<const N: usize>(&mut self, word: &[u8; N], key: Key<'a>) -> Option<Key<'a>> {
+        let next = self.src.get(self.pos..self.pos + N)?;
+        (next == word).then(|| {
+            self.pos += N;
+            key
+        })
+    }
+
     /// `{` or `[` (the caller peeked at it), one level deeper.
     fn open(&mut self, c: u8) -> Option<()> {
         self.ws();
@@ -489,13 +560,14 @@ impl<'a> Scan<'a> {
 
     /// An object's entries (its `{` read by [`Scan::open`]) through `entry` (key, then
     /// the value next), and its `}`.
-    fn object(&mut self, mut entry: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+    fn object(&mut self, mut entry: impl FnMut(&mut Self, Key<'a>) -> Option<()>) -> Option<()> {
         self.ws();
         if self.src.get(self.pos) == Some(&b'}') {
             self.pos += 1;
         } else {
             loop {
-                let key = self.string_value()?;
+                self.open_string()?;
+                let key = self.key()?;
                 self.ws();
                 if self.src.get(self.pos) != Some(&b':') {
                     return None;
@@ -543,12 +615,14 @@ impl<'a> Scan<'a> {
     }
 
     /// The first byte of the next value, after whitespace (not consumed).
+    #[inline(always)]
     fn peek(&mut self) -> Option<u8> {
         self.ws();
         self.src.get(self.pos).copied()
     }
 
     /// JSON whitespace (what serde_json skips: space, tab, newline, carriage return).
+    #[inline(always)]
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.src.get(self.pos) {
             self.pos += 1;
