@@ -196,7 +196,7 @@ impl<'a> Scan<'a> {
                 }
                 Key::Kind => {
                     if s.peek()? == b'"' {
-                        (s.string_value()? == "authorization").then_some(())?
+                        (s.quoted()? == "authorization").then_some(())?
                     } else {
                         s.null()?
                     }
@@ -239,7 +239,7 @@ impl<'a> Scan<'a> {
                 Key::Role if !roles => {
                     role = true;
                     p.roles = match s.peek()? {
-                        b'"' => Inline::one(Cow::Borrowed(s.string_value()?)),
+                        b'"' => Inline::one(Cow::Borrowed(s.quoted()?)),
                         _ => s.null().map(|()| Inline::default())?,
                     }
                 }
@@ -279,7 +279,7 @@ impl<'a> Scan<'a> {
     /// formats it).
     fn id(&mut self) -> Option<Cow<'a, str>> {
         match self.peek()? {
-            b'"' => self.string_value().map(Cow::Borrowed),
+            b'"' => self.quoted().map(Cow::Borrowed),
             _ => self.null().map(|()| Cow::Borrowed("")),
         }
     }
@@ -302,7 +302,7 @@ impl<'a> Scan<'a> {
     /// an owned JSON value.
     fn attr(&mut self) -> Option<ValueRef<'a>> {
         Some(match self.peek()? {
-            b'"' => ValueRef::Str(Cow::Borrowed(self.string_value()?)),
+            b'"' => ValueRef::Str(Cow::Borrowed(self.quoted()?)),
             b'-' | b'0'..=b'9' => ValueRef::Number(match self.number()? {
                 Num::Int(m, neg) => {
                     let f = m as f64;
@@ -325,7 +325,7 @@ impl<'a> Scan<'a> {
     /// Any value as an owned JSON value, as serde_json builds it.
     fn json(&mut self) -> Option<Json> {
         Some(match self.peek()? {
-            b'"' => Json::String(self.string_value()?.to_owned()),
+            b'"' => Json::String(self.quoted()?.to_owned()),
             b'-' | b'0'..=b'9' => Json::Number(match self.number()? {
                 Num::Int(m, false) => Number::from(m),
                 // Below 10^15: `m as i64` is exact.
@@ -468,6 +468,13 @@ impl<'a> Scan<'a> {
         self.string()
     }
 
+    /// A string whose `"` is next (the caller peeked at it).
+    #[inline(always)]
+    fn quoted(&mut self) -> Option<&'a str> {
+        self.pos += 1;
+        self.string()
+    }
+
     /// `"`, after whitespace.
     #[inline(always)]
     fn open_string(&mut self) -> Option<()> {
@@ -566,7 +573,12 @@ impl<'a> Scan<'a> {
             self.pos += 1;
         } else {
             loop {
-                self.open_string()?;
+                // At the key's `"` (after `{` and whitespace, or after `,` and
+                // whitespace, below).
+                if self.src.get(self.pos) != Some(&b'"') {
+                    return None;
+                }
+                self.pos += 1;
                 let key = self.key()?;
                 self.ws();
                 if self.src.get(self.pos) != Some(&b':') {
@@ -576,7 +588,10 @@ impl<'a> Scan<'a> {
                 entry(self, key)?;
                 self.ws();
                 match self.src.get(self.pos)? {
-                    b',' => self.pos += 1,
+                    b',' => {
+                        self.pos += 1;
+                        self.ws();
+                    }
                     b'}' => {
                         self.pos += 1;
                         break;
