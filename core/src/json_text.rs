@@ -8,6 +8,10 @@
 //! are collected in one pass (a repeated key counts once, the last one, as in a parsed
 //! `Value`) and checked afterwards in the contract's order. Text that is not JSON is an
 //! error naming the position, never a panic.
+//!
+//! The usual request text never reaches the visitors: `json_scan` reads it first, in
+//! one pass of its own, and leaves here only what it cannot read exactly as this path
+//! does (escapes, every error, odd numbers, deep nesting).
 
 use crate::request::RequestError;
 use crate::request_ref::Inline;
