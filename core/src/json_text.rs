@@ -8,6 +8,10 @@
 //! are collected in one pass (a repeated key counts once, the last one, as in a parsed
 //! `Value`) and checked afterwards in the contract's order. Text that is not JSON is an
 //! error naming the position, never a panic.
+//!
+//! The usual request text never reaches the visitors: `json_scan` reads it first, in
+//! one pass of its own, and leaves here only what it cannot read exactly as this path
+//! does (escapes, every error, odd numbers, deep nesting).
 
 use crate::request::RequestError;
 use crate::request_ref::Inline;
@@ -49,13 +53,42 @@ impl<'a> RequestRef<'a> {
 }
 
 /// [`RequestRef::from_json_str`] into an empty request the caller holds (a request is
-/// ~1 KB: the engine's entry points keep it where it is rather than move it).
+/// ~1 KB: the engine's entry points keep it where it is rather than move it). The
+/// request's own scanner (`json_scan`) reads the usual text; whatever it does not read
+/// exactly as serde_json would (an escape, an error, an odd number) goes through serde
+/// visitors below, which define the accepted texts and the errors.
 pub(crate) fn read_str<'a>(text: &'a str, q: &mut RequestRef<'a>) -> Result<(), RequestError> {
+    if crate::json_scan::read_str(text, q).is_some() {
+        return Ok(());
+    }
+    *q = RequestRef::default();
     read(serde_json::Deserializer::from_str(text), q)
 }
 
 /// [`read_str`] for bytes.
 pub(crate) fn read_bytes<'a>(bytes: &'a [u8], q: &mut RequestRef<'a>) -> Result<(), RequestError> {
+    if crate::json_scan::read_bytes(bytes, q).is_some() {
+        return Ok(());
+    }
+    *q = RequestRef::default();
+    read(serde_json::Deserializer::from_slice(bytes), q)
+}
+
+/// [`read_str`] by serde visitors only (the reference the scanner is tested against).
+#[cfg(test)]
+pub(crate) fn read_str_serde<'a>(
+    text: &'a str,
+    q: &mut RequestRef<'a>,
+) -> Result<(), RequestError> {
+    read(serde_json::Deserializer::from_str(text), q)
+}
+
+/// [`read_bytes`] by serde visitors only.
+#[cfg(test)]
+pub(crate) fn read_bytes_serde<'a>(
+    bytes: &'a [u8],
+    q: &mut RequestRef<'a>,
+) -> Result<(), RequestError> {
     read(serde_json::Deserializer::from_slice(bytes), q)
 }
 

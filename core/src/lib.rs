@@ -31,7 +31,7 @@
 //! | layer | modules | owns |
 //! | --- | --- | --- |
 //! | base | `secret`, `error`, `clock` | [`Secret`] (never printed), [`LoadError`], [`Clock`] |
-//! | requests | `request`, `request_ref`, `json`, `json_text`, `time`, `http_request`, `client_ip`, `proxies` | [`Request`], [`Value`], [`Attrs`], [`RequestRef`] (borrowed, also read from JSON text), [`JsonRequest`], [`HttpRequest`]: what hosts pass in; the client address behind trusted proxies |
+//! | requests | `request`, `request_ref`, `json`, `json_scan`, `json_text`, `time`, `http_request`, `client_ip`, `proxies` | [`Request`], [`Value`], [`Attrs`], [`RequestRef`] (borrowed, also read from JSON text), [`JsonRequest`], [`HttpRequest`]: what hosts pass in; the client address behind trusted proxies |
 //! | limits | `limit/` | [`LimitStore`], GCRA and sliding log, the memory and Redis stores |
 //! | operations | `decision_log/`, `metrics/` | the [`decision_log`]'s queue, writer thread and sinks; the [`metrics`] counters and their Prometheus text |
 //! | options | `options` | [`Options`]: how an engine is loaded |
@@ -59,6 +59,7 @@ mod secret;
 mod client_ip;
 mod http_request;
 mod json;
+mod json_scan;
 mod json_text;
 mod proxies;
 mod request;
