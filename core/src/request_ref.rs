@@ -259,7 +259,7 @@ impl<T: Owns> Inline<T> {
     }
 
     /// The fifth item: every item moves to the heap.
-    #[inline(always)]
+    #[cold]
     fn spill(&mut self, item: T) {
         let a: &mut ArrayVec<T, 4> = match self {
             Inline::Borrowed(a) => a,
@@ -273,7 +273,6 @@ impl<T: Owns> Inline<T> {
     }
 
     /// Replace item `i` (an index of [`Inline::as_slice`]).
-    #[inline(always)]
     fn replace(&mut self, i: usize, item: T) {
         if item.owns() {
             if let Inline::Borrowed(a) = self {

@@ -163,7 +163,10 @@ impl NameIndex {
         let s = self
             .slots
             .get(slot_of(b.len(), head, tail, self.seed, self.shift))?;
-        (s.len == b.len() && s.head == head && s.tail == tail && (b.len() <= 16 || *s.name == *name))
+        (s.len == b.len()
+            && s.head == head
+            && s.tail == tail
+            && (b.len() <= 16 || *s.name == *name))
             .then_some(s.id)
     }
 
@@ -319,5 +322,101 @@ impl Tables {
     /// Whether role `a` is or inherits role `b`.
     pub fn inherits(&self, a: u32, b: u32) -> bool {
         self.anc.get(a as usize).is_some_and(|s| s.has(b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    fn map(names: &[String]) -> FxMap<u32> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str().into(), i as u32))
+            .collect()
+    }
+
+    /// Every name, and strings near each (a byte changed at each position, one byte
+    /// more or less, prefixes and suffixes), give what the map gives.
+    fn agrees(names: &[String]) -> NameIndex {
+        let m = map(names);
+        let ix = NameIndex::new(&m);
+        let mut probes: Vec<String> = vec![String::new(), "x".into(), "é".into()];
+        for n in names {
+            probes.push(n.clone());
+            probes.push(format!("{n}a"));
+            probes.push(format!("a{n}"));
+            for i in 0..n.len() {
+                let mut b = n.clone().into_bytes();
+                b[i] = if b[i] == b'z' { b'y' } else { b'z' };
+                probes.extend(String::from_utf8(b).ok());
+                probes.extend(n.get(..i).map(String::from));
+                probes.extend(n.get(i + 1..).map(String::from));
+            }
+        }
+        for p in &probes {
+            assert_eq!(ix.get(p), m.get(p.as_str()).copied(), "{p:?}");
+        }
+        ix
+    }
+
+    #[test]
+    fn the_tour_names_hash_perfectly() {
+        let names: Vec<String> = [
+            "posts:read",
+            "posts:write",
+            "posts:delete",
+            "users:read",
+            "users:write",
+            "users:delete",
+        ]
+        .map(String::from)
+        .into();
+        assert!(!agrees(&names).slots.is_empty());
+        let roles: Vec<String> = ["viewer", "editor", "admin"].map(String::from).into();
+        assert!(!agrees(&roles).slots.is_empty());
+        let types: Vec<String> = ["post", "user"].map(String::from).into();
+        assert!(!agrees(&types).slots.is_empty());
+        let one: Vec<String> = vec!["a".into()];
+        assert!(!agrees(&one).slots.is_empty());
+        assert_eq!(NameIndex::new(&FxMap::default()).get("a"), None);
+    }
+
+    #[test]
+    fn names_of_every_length_alike_at_both_ends() {
+        // Lengths 1 to 16 (below four bytes, windows overlapping), shared prefixes and
+        // suffixes: the key is the whole name.
+        let names = alike(16);
+        assert!(!agrees(&names).slots.is_empty());
+        // Up to 40: past 16 bytes the names differ only outside the windows (the map).
+        agrees(&alike(40));
+        let many: Vec<String> = (0..300).map(|i| format!("app:resource{i}:read")).collect();
+        assert!(!agrees(&many).slots.is_empty());
+    }
+
+    fn alike(max: usize) -> Vec<String> {
+        let mut names = Vec::new();
+        for len in 1..=max {
+            for c in ['a', 'b', 'q'] {
+                let mut s = "n".repeat(len);
+                s.replace_range(len / 2..len / 2 + 1, &c.to_string());
+                names.push(s);
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    #[test]
+    fn names_alike_but_in_the_middle_fall_back_to_the_map() {
+        // Longer than 16 bytes and equal in length, first and last eight bytes: one
+        // key for all, so no seed separates them.
+        let names: Vec<String> = (0..10)
+            .map(|i| format!("aaaaaaaaaa{i}bbbbbbbbbb"))
+            .collect();
+        assert!(agrees(&names).slots.is_empty());
     }
 }
