@@ -7,7 +7,7 @@
 
 use crate::lower;
 use crate::options::Options;
-use crate::tables::{Bits, CRule, Entry, FxMap, Tables, NO_GRANT};
+use crate::tables::{Bits, CRule, Entry, FxMap, NameIndex, Tables, NO_GRANT};
 use warden_lang::ast::{self, ActionKind, Effect, Item};
 use warden_lang::diag::LineIndex;
 use warden_lang::Diagnostic;
@@ -307,15 +307,16 @@ pub(crate) fn compile(
             .collect()
     });
     Ok(Tables {
+        role_ix: NameIndex::new(&roles),
+        action_ix: NameIndex::new(&actions),
+        type_ix: NameIndex::new(&types),
         roles,
         role_names,
         anc,
         anc_mask,
-        actions,
         namespaces,
         other_action,
         n_actions: n_actions as u32,
-        types,
         other_type,
         n_types: n_types as u32,
         grant_of,

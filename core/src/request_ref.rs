@@ -11,6 +11,7 @@ use crate::request::{Attrs, Principal, Request, Resource, Value};
 use arrayvec::ArrayVec;
 use serde_json::Value as Json;
 use std::borrow::Cow;
+use std::mem::ManuallyDrop;
 
 /// An attribute value borrowed from the host. `Null` and an absent attribute are both
 /// *missing*, as with [`Value`].
@@ -107,8 +108,8 @@ impl<'a> AttrsRef<'a> {
     pub fn set(&mut self, name: impl Into<Cow<'a, str>>, value: impl Into<ValueRef<'a>>) {
         let name = name.into();
         let value = value.into();
-        match self.0.as_mut_slice().iter_mut().find(|(k, _)| *k == name) {
-            Some(slot) => slot.1 = value,
+        match self.0.as_slice().iter().position(|(k, _)| *k == name) {
+            Some(i) => self.0.replace(i, (name, value)),
             None => self.0.push((name, value)),
         }
     }
@@ -165,10 +166,48 @@ impl<'a> AttrsRef<'a> {
 /// Up to four items inline, more on the heap. Not `SmallVec`: its item type is reached
 /// through a trait (`Array::Item`), which makes it invariant, and a borrowed request must
 /// shorten its lifetime where evaluation reads it.
+///
+/// Items that own nothing (borrowed strings, numbers) need no drop, and a request a host
+/// builds from its own strings holds only such items: `Borrowed` says so, and dropping
+/// it is then free (the drop glue of four slots per list was ~200 instructions per
+/// request). The first owning item ([`Owns`]) moves the list to `Owned`, whose items
+/// are dropped as usual.
 #[derive(Debug, Clone)]
 pub(crate) enum Inline<T> {
-    Inline(ArrayVec<T, 4>),
+    /// Every item owns nothing: not dropped.
+    Borrowed(ManuallyDrop<ArrayVec<T, 4>>),
+    /// Some item may own a heap block.
+    Owned(ArrayVec<T, 4>),
     Heap(Vec<T>),
+}
+
+/// Whether a value holds a heap block of its own (then its list must drop it).
+pub(crate) trait Owns {
+    fn owns(&self) -> bool;
+}
+
+impl Owns for Cow<'_, str> {
+    #[inline(always)]
+    fn owns(&self) -> bool {
+        matches!(self, Cow::Owned(_))
+    }
+}
+
+impl Owns for ValueRef<'_> {
+    #[inline(always)]
+    fn owns(&self) -> bool {
+        matches!(
+            self,
+            ValueRef::Str(Cow::Owned(_)) | ValueRef::Json(Cow::Owned(_))
+        )
+    }
+}
+
+impl<A: Owns, B: Owns> Owns for (A, B) {
+    #[inline(always)]
+    fn owns(&self) -> bool {
+        self.0.owns() || self.1.owns()
+    }
 }
 
 /// Equal contents, inline or not.
@@ -179,50 +218,90 @@ impl<T: PartialEq> PartialEq for Inline<T> {
 }
 
 impl<T> Default for Inline<T> {
+    #[inline(always)]
     fn default() -> Self {
-        Inline::Inline(ArrayVec::new())
+        Inline::Borrowed(ManuallyDrop::new(ArrayVec::new()))
     }
 }
 
-impl<T> Inline<T> {
+impl<T: Owns> Inline<T> {
     pub(crate) fn one(item: T) -> Self {
-        let mut a = ArrayVec::new();
-        a.push(item);
-        Inline::Inline(a)
+        let mut out = Inline::default();
+        out.push(item);
+        out
     }
 
     #[inline(always)]
     pub(crate) fn push(&mut self, item: T) {
         match self {
-            Inline::Inline(a) => {
+            Inline::Borrowed(a) if !item.owns() => {
                 if let Err(full) = a.try_push(item) {
-                    let mut v = Vec::with_capacity(2 * a.len() + 1);
-                    v.extend(a.drain(..));
-                    v.push(full.element());
-                    *self = Inline::Heap(v);
+                    self.spill(full.element());
+                }
+            }
+            Inline::Borrowed(a) => {
+                let mut a = std::mem::take(&mut **a);
+                match a.try_push(item) {
+                    Ok(()) => *self = Inline::Owned(a),
+                    Err(full) => {
+                        *self = Inline::Owned(a);
+                        self.spill(full.element());
+                    }
+                }
+            }
+            Inline::Owned(a) => {
+                if let Err(full) = a.try_push(item) {
+                    self.spill(full.element());
                 }
             }
             Inline::Heap(v) => v.push(item),
         }
     }
 
+    /// The fifth item: every item moves to the heap.
+    #[cold]
+    fn spill(&mut self, item: T) {
+        let a: &mut ArrayVec<T, 4> = match self {
+            Inline::Borrowed(a) => a,
+            Inline::Owned(a) => a,
+            Inline::Heap(v) => return v.push(item),
+        };
+        let mut v = Vec::with_capacity(2 * a.len() + 1);
+        v.extend(a.drain(..));
+        v.push(item);
+        *self = Inline::Heap(v);
+    }
+
+    /// Replace item `i` (an index of [`Inline::as_slice`]).
+    fn replace(&mut self, i: usize, item: T) {
+        if item.owns() {
+            if let Inline::Borrowed(a) = self {
+                *self = Inline::Owned(std::mem::take(&mut **a));
+            }
+        }
+        let slot = match self {
+            Inline::Borrowed(a) => a.get_mut(i),
+            Inline::Owned(a) => a.get_mut(i),
+            Inline::Heap(v) => v.get_mut(i),
+        };
+        if let Some(slot) = slot {
+            *slot = item;
+        }
+    }
+}
+
+impl<T> Inline<T> {
     #[inline(always)]
     pub(crate) fn as_slice(&self) -> &[T] {
         match self {
-            Inline::Inline(a) => a,
-            Inline::Heap(v) => v,
-        }
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [T] {
-        match self {
-            Inline::Inline(a) => a,
+            Inline::Borrowed(a) => a,
+            Inline::Owned(a) => a,
             Inline::Heap(v) => v,
         }
     }
 }
 
-impl<T> FromIterator<T> for Inline<T> {
+impl<T: Owns> FromIterator<T> for Inline<T> {
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
         let mut out = Inline::default();
         for item in iter {

@@ -121,3 +121,46 @@ fn building_a_borrowed_request_and_deciding_it_allocates_nothing() {
         assert_eq!(from_text[2 * i + 1], Ok(want), "{c:?}");
     }
 }
+
+/// A borrowed request whose lists hold only borrowed items is not dropped item by item;
+/// one that owns a string or a JSON value (the host's `String`, text with escapes) must
+/// still free it. Every shape of list (inline, the first owning item after borrowed
+/// ones, a borrowed value replaced by an owned one, spilled to the heap past four
+/// items): what was allocated is freed.
+#[test]
+fn an_owning_borrowed_request_frees_what_it_owns() {
+    use std::borrow::Cow;
+    use warden::{PrincipalRef, RequestRef, ResourceRef, ValueRef};
+    let _turn = serial();
+    let engine = engine();
+    let owned = |s: &str| Cow::<str>::Owned(s.to_owned());
+    let region = Region::new(GLOBAL);
+    for n in 0..6usize {
+        let mut p = PrincipalRef::new(owned("u1"));
+        for i in 0..n {
+            p = p
+                .role(if i % 2 == 0 {
+                    owned("viewer")
+                } else {
+                    "editor".into()
+                })
+                .attr(format!("a{i}"), "x");
+        }
+        p = p.attr("org", "o1").attr("org", String::from("o1"));
+        let mut r = ResourceRef::new("post", "p1").attr("org", "o1");
+        for i in 0..n {
+            r = r.attr(
+                owned(&format!("k{i}")),
+                ValueRef::Json(Cow::Owned(serde_json::json!([i]))),
+            );
+        }
+        let q = RequestRef::new(owned("posts:read"))
+            .principal(p)
+            .resource(r.attr("author", String::from("u1")))
+            .context("c", String::from("v"));
+        assert_eq!(engine.authorize_ref(&q), engine.authorize(&q.to_request()));
+    }
+    let stats = region.change();
+    assert!(stats.allocations > 0, "{stats:?}");
+    assert_eq!(stats.bytes_allocated, stats.bytes_deallocated, "{stats:?}");
+}

@@ -767,3 +767,56 @@ fn workload_texts_cut_and_mutated_decide_alike() {
         "{decided} decided, {refused} refused"
     );
 }
+
+/// The docs-app workload with the host's strings owned (`String`s moved into the
+/// request) at every position in turn, and with every attribute set twice (borrowed,
+/// then owned): the lists that switch from borrowed to owning items, and from inline to
+/// the heap, decide as the owned request does.
+#[test]
+fn owned_strings_anywhere_decide_like_borrowed_ones() {
+    let world = docs_app::world(2_000);
+    let e = docs_engine(0);
+    fn pick(s: &str, owned: bool) -> Cow<'_, str> {
+        if owned {
+            Cow::Owned(s.to_owned())
+        } else {
+            Cow::Borrowed(s)
+        }
+    }
+    for (k, c) in world.cases.iter().enumerate() {
+        let want = e.authorize(&world.request(c));
+        let q = world.request_ref(c);
+        let p = q.get_principal().unwrap();
+        let r = q.get_resource().unwrap();
+        let own = |i: usize| k % 7 == i;
+        let mut pb = PrincipalRef::new(pick(p.id(), own(0)));
+        for role in p.role_names() {
+            pb = pb.role(pick(role, own(1)));
+        }
+        for (name, v) in p.attrs().iter() {
+            let ValueRef::Str(s) = v else { panic!("{v:?}") };
+            pb = pb
+                .attr(pick(name, own(2)), "stale")
+                .attr(name, ValueRef::Str(pick(s, own(3))));
+        }
+        let mut rb = ResourceRef::new(pick(r.ty(), own(4)), pick(r.id(), own(5)));
+        for (name, v) in r.attrs().iter() {
+            let ValueRef::Str(s) = v else { panic!("{v:?}") };
+            rb = rb
+                .attr(name, "stale")
+                .attr(pick(name, own(6)), ValueRef::Str(pick(s, own(6))));
+        }
+        // Past four attributes: the list moves to the heap.
+        if k % 3 == 0 {
+            for i in 0..4 {
+                let name = ["x0", "x1", "x2", "x3"][i];
+                rb = rb.attr(pick(name, k % 2 == 0), i as i64);
+            }
+        }
+        let built = RequestRef::new(pick(q.action(), k % 5 == 0))
+            .principal(pb)
+            .resource(rb);
+        assert_eq!(e.authorize_ref(&built), want, "{c:?}");
+        assert_eq!(e.authorize(&built.to_request()), want, "{c:?}");
+    }
+}
