@@ -14,6 +14,7 @@
 //! where `jsonwebtoken` refuses only repeated registered claims.
 
 use super::doc::{Decoded, Doc, Members};
+use super::flat;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -169,7 +170,7 @@ fn parsed_header(encoded: &str) -> Option<(Head, bool)> {
     // with neither that text nor a backslash has none. Otherwise it is read as an
     // object to know (`{"kid":"crit"}` has no such member).
     let maybe = bytes.contains(&b'\\') || bytes.windows(6).any(|w| w == b"\"crit\"");
-    let crit = maybe && Doc::object(bytes).is_none_or(|h| h.get("crit").is_some());
+    let crit = maybe && flat::members(bytes).is_none_or(|h| h.get("crit").is_some());
     let head = Head {
         alg: header.alg,
         kid: header.kid,
@@ -185,7 +186,7 @@ pub(crate) fn claims<'r>(
     payload: &str,
     v: &Validation,
 ) -> Option<Members<'r>> {
-    let claims = Doc::object(room.b64(payload)?)?;
+    let claims = flat::members(room.b64(payload)?)?;
     if claims.repeats_a_name() {
         return None;
     }

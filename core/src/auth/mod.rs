@@ -7,11 +7,15 @@ mod api_key;
 mod claims;
 mod compile;
 mod doc;
+mod flat;
 mod hs;
 mod jwe;
 mod jwt;
 mod lifetime;
+#[cfg(test)]
+mod mutate;
 mod outcome;
+mod slab_lru;
 mod source;
 mod token_cache;
 

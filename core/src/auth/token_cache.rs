@@ -22,8 +22,8 @@ use super::claims::ClaimMap;
 use super::doc::Members;
 use super::lifetime::{Times, TokenRules};
 use super::outcome::AuthFailure;
+use super::slab_lru::SlabLru;
 use crate::request::{Attrs, Principal, Value};
-use lru::LruCache;
 use smallvec::SmallVec;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
@@ -49,12 +49,15 @@ const SHARDS: usize = 8;
 /// The map's key is that hash, not the token: evicting the least recently used entry
 /// of a full shard (every fresh token's insertion) then rehashes a number in the map,
 /// where a token key had its bytes read again from memory the cache no longer had
-/// (~4% of a fresh token's `check_http` in a profile, issue 23).
-type Shard = Mutex<LruCache<u64, Entry, Slot>>;
+/// (~4% of a fresh token's `check_http` in a profile, issue 23). A full shard writes
+/// the new entry over the evicted one ([`SlabLru`]).
+type Shard = Mutex<SlabLru<Entry, Slot>>;
 
 /// A remembered token and what it verified to, held in the map's node itself: no
 /// allocation of its own, and no shared count whose release would touch an evicted
-/// entry's memory once more (a hit builds the principal under the shard's lock).
+/// entry's memory once more (a hit builds the principal under the shard's lock). An
+/// evicted entry is refilled in place ([`Entry::fill`]): its text's allocation is
+/// the new token's.
 ///
 /// The token, the principal's id, its roles and its string attributes sit end to end
 /// in one allocation: a fresh token's entry is then one copy (not the token's plus a
@@ -65,7 +68,7 @@ type Shard = Mutex<LruCache<u64, Entry, Slot>>;
 struct Entry {
     /// The token, the id, each role, then each attribute's name and value when every
     /// attribute is a string.
-    text: Box<str>,
+    text: String,
     /// Where each of them ends in `text`.
     ends: SmallVec<[usize; 10]>,
     /// Where the roles end in `ends`.
@@ -78,6 +81,20 @@ struct Entry {
 
 impl Entry {
     fn new(token: &str, times: Times, principal: &Principal, key: usize) -> Entry {
+        let mut e = Entry {
+            text: String::new(),
+            ends: SmallVec::new(),
+            roles_end: 0,
+            attrs: None,
+            times,
+            key,
+        };
+        e.fill(token, times, principal, key);
+        e
+    }
+
+    /// This entry made `token`'s, in the room it has (a shard's evicted entry).
+    fn fill(&mut self, token: &str, times: Times, principal: &Principal, key: usize) {
         let strings: Option<SmallVec<[(&str, &str); 4]>> = principal
             .attrs
             .0
@@ -93,20 +110,17 @@ impl Entry {
                 .chain(principal.roles.iter().map(String::as_str))
                 .chain(strings.iter().flatten().flat_map(|(n, v)| [*n, *v]))
         };
-        let mut text = String::with_capacity(parts().map(str::len).sum());
-        let mut ends = SmallVec::new();
+        self.text.clear();
+        self.text.reserve(parts().map(str::len).sum());
+        self.ends.clear();
         for part in parts() {
-            text.push_str(part);
-            ends.push(text.len());
+            self.text.push_str(part);
+            self.ends.push(self.text.len());
         }
-        Entry {
-            text: text.into_boxed_str(),
-            ends,
-            roles_end: 2 + principal.roles.len(),
-            attrs: strings.is_none().then(|| principal.attrs.clone()),
-            times,
-            key,
-        }
+        self.roles_end = 2 + principal.roles.len();
+        self.attrs = strings.is_none().then(|| principal.attrs.clone());
+        self.times = times;
+        self.key = key;
     }
 
     /// The `i`th string of `text`.
@@ -170,7 +184,7 @@ impl TokenCache {
         let shards = match per_shard {
             None => Box::default(),
             Some(n) => (0..SHARDS)
-                .map(|_| Mutex::new(LruCache::with_hasher(n, Slot)))
+                .map(|_| Mutex::new(SlabLru::new(n.get(), Slot)))
                 .collect(),
         };
         TokenCache {
@@ -196,7 +210,7 @@ impl TokenCache {
     fn read<R>(&self, token: &str, f: impl FnOnce(&Entry) -> R) -> Option<R> {
         let (shard, h) = self.shard(token)?;
         let mut shard = shard.lock().ok()?;
-        let e = shard.get(&h)?;
+        let e = shard.get(h)?;
         (e.token() == token).then(|| f(e))
     }
 
@@ -221,24 +235,29 @@ impl TokenCache {
         let times = Times::of(claims);
         rules.check_with(claims, &times, now_us)?;
         let principal = map.principal(claims).ok_or(AuthFailure::InvalidToken)?;
-        self.store(token, || Entry::new(token, times, &principal, key));
+        self.store(token, times, &principal, key);
         Ok(principal)
     }
 
     /// Remember a token that verified and passed its claim rules.
     #[cfg(test)]
     pub(crate) fn put(&self, token: &str, v: Verified) {
-        self.store(token, || Entry::new(token, v.times, &v.principal, v.key));
+        self.store(token, v.times, &v.principal, v.key);
     }
 
-    /// Store the entry of `token` (built only when the cache is on).
-    fn store(&self, token: &str, entry: impl FnOnce() -> Entry) {
+    /// Store the entry of `token` (built only when the cache is on, under the shard's
+    /// lock: in the room of the entry it evicts).
+    fn store(&self, token: &str, times: Times, principal: &Principal, key: usize) {
         let Some((shard, h)) = self.shard(token) else {
             return;
         };
-        let entry = entry();
-        // The evicted entry, if any, is released after the lock.
-        let _evicted = shard.lock().ok().and_then(|mut s| s.push(h, entry));
+        if let Ok(mut s) = shard.lock() {
+            s.insert_with(
+                h,
+                || Entry::new(token, times, principal, key),
+                |e| e.fill(token, times, principal, key),
+            );
+        }
     }
 
     /// A token verified before, presented at `now_us`: `None` when it was not; else
@@ -267,8 +286,8 @@ impl TokenCache {
             return;
         };
         if let Ok(mut shard) = shard.lock() {
-            if shard.peek(&h).is_some_and(|e| e.token() == token) {
-                shard.pop(&h);
+            if shard.peek(h).is_some_and(|e| e.token() == token) {
+                shard.remove(h);
             }
         }
     }
@@ -452,6 +471,12 @@ mod tests {
             roles: vec![String::new(), "a".into(), String::new(), "\u{1F600}".into()],
             ..Principal::new("")
         };
+        let mut room = Entry::new(
+            "room",
+            Times::of(&Members::default()),
+            &Principal::new("r"),
+            0,
+        );
         for (token, p) in [
             ("t1", Principal::new("u1")),
             ("", Principal::new("")),
@@ -466,6 +491,9 @@ mod tests {
             assert_eq!(e.token(), token);
             assert_eq!(e.principal(), p, "{token}");
             assert_eq!(e.key, 3);
+            // Refilled in the room of the previous shape: the same, nothing left over.
+            room.fill(token, Times::of(&Members::default()), &p, 5);
+            assert_eq!((room.token(), room.principal(), room.key), (token, p, 5));
         }
     }
 
@@ -516,8 +544,20 @@ mod tests {
         );
         assert!(c.get("token-b").is_none());
         for i in 0..1000 {
-            c.put(&format!("t{i}"), verified("x"));
+            c.put(&format!("t{i}"), verified(&format!("x{i}")));
         }
         assert!(c.len() <= 16, "{}", c.len());
+        // Entries refilled in place answer for their own tokens only.
+        let held: Vec<usize> = (0..1000)
+            .filter(|i| match c.get(&format!("t{i}")) {
+                Some(p) => {
+                    assert_eq!(p.id, format!("x{i}"));
+                    true
+                }
+                None => false,
+            })
+            .collect();
+        assert_eq!(held.len(), c.len());
+        assert!(held.iter().all(|&i| i >= 1000 - 16 * 8), "{held:?}");
     }
 }
