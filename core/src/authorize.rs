@@ -4,6 +4,7 @@
 use crate::clock::Clock;
 use crate::cx::{Cx, Read};
 use crate::eval;
+use crate::fast;
 use crate::request::Request;
 use crate::rolesets;
 use crate::subject::{Subject, Who};
@@ -189,7 +190,7 @@ impl<'t> Authz<'t> {
                 .find(|&&i| {
                     t.rules
                         .get(i as usize)
-                        .is_some_and(|r| eval::rule_matches(&cx, r).0)
+                        .is_some_and(|r| fast::rule_matches(&cx, r))
                 })
                 .map(|&i| By::Rule(i))
         };
@@ -203,7 +204,7 @@ impl<'t> Authz<'t> {
         let matches = |&&i: &&u32| {
             t.rules
                 .get(i as usize)
-                .is_some_and(|r| eval::rule_matches(&cx, r).0)
+                .is_some_and(|r| fast::rule_matches(&cx, r))
         };
         match entry.denies.iter().find(matches) {
             Some(&i) => Verdict {

@@ -7,6 +7,7 @@
 
 use crate::lower;
 use crate::options::Options;
+use crate::program::Fast;
 use crate::tables::{Bits, CRule, Entry, FxMap, NameIndex, Tables, NO_GRANT};
 use warden_lang::ast::{self, ActionKind, Effect, Item};
 use warden_lang::diag::LineIndex;
@@ -259,6 +260,7 @@ pub(crate) fn compile(
             reads_now: cond.as_ref().is_some_and(|(_, n)| lower::reads_now(n)),
             reads: reads.into_boxed_slice(),
             effect: r.effect,
+            fast: cond.as_ref().and_then(|(_, n)| Fast::of(n)),
             cond,
             missing: r.missing.unwrap_or_default(),
             loc: l,

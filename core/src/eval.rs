@@ -61,13 +61,19 @@ pub(crate) fn rule_matches(cx: &Cx<'_>, rule: &CRule) -> (bool, Option<Option<bo
         return (true, None);
     };
     let c = truth(&eval(cx, node));
-    let want = *kind == CondKind::If;
-    let matched = match (rule.effect, c) {
+    (matched(rule, *kind, c), Some(c))
+}
+
+/// Whether a rule with condition `kind` matches when its condition's value is `c`
+/// (`None`: missing).
+#[inline]
+pub(crate) fn matched(rule: &CRule, kind: CondKind, c: Option<bool>) -> bool {
+    let want = kind == CondKind::If;
+    match (rule.effect, c) {
         (_, Some(b)) => b == want,
         (Effect::Allow, None) => false,
         (Effect::Deny, None) => rule.missing == OnMissing::Deny,
-    };
-    (matched, Some(c))
+    }
 }
 
 pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
@@ -164,18 +170,8 @@ pub(crate) fn eval<'a>(cx: &Cx<'a>, node: &'a Node) -> V<'a> {
             _ => V::Missing,
         },
         Node::Is(a, role) => {
-            if matches!(**a, Node::Principal) && has_request(cx) && principal(cx).is_none() {
-                // An anonymous caller has no role: `principal is R` is plainly false.
-                return V::Bool(false);
-            }
-            if let (Node::Principal, Some(m), Some(t)) = (&**a, cx.pmask, cx.t) {
-                // Some role of the principal is or inherits `role`: one AND per role held.
-                if let Some(anc) = &t.anc_mask {
-                    let bit = 1u64 << (*role % 64);
-                    return V::Bool(
-                        mask_ids(m).any(|r| anc.get(r as usize).is_some_and(|a| a & bit != 0)),
-                    );
-                }
+            if let (Node::Principal, Some(is)) = (&**a, principal_is(cx, *role)) {
+                return V::Bool(is);
             }
             let v = eval(cx, a);
             match (role_set(cx, &v), cx.t) {
@@ -407,8 +403,23 @@ fn list_any<'a>(cx: &Cx<'a>, l: List<'a>, mut f: impl FnMut(V<'a>) -> bool) -> b
     }
 }
 
+/// `principal is ROLE` from the role masks: false for an anonymous caller of a
+/// request; `None` when the masks are not there (more than 64 roles, or no principal's
+/// mask), and the role set is read instead.
+#[inline]
+pub(crate) fn principal_is(cx: &Cx<'_>, role: u32) -> Option<bool> {
+    if has_request(cx) && principal(cx).is_none() {
+        // An anonymous caller has no role: `principal is R` is plainly false.
+        return Some(false);
+    }
+    let (m, anc) = (cx.pmask?, cx.t?.anc_mask.as_ref()?);
+    // Some role of the principal is or inherits `role`: one AND per role held.
+    let bit = 1u64 << (role % 64);
+    Some(mask_ids(m).any(|r| anc.get(r as usize).is_some_and(|a| a & bit != 0)))
+}
+
 /// Equality; `None` when the kinds cannot be compared (a run-time type mismatch).
-fn equal(cx: &Cx<'_>, a: &V<'_>, b: &V<'_>) -> Option<bool> {
+pub(crate) fn equal(cx: &Cx<'_>, a: &V<'_>, b: &V<'_>) -> Option<bool> {
     match (a, b) {
         (V::Num(x), V::Num(y)) => Some(x == y),
         (V::Bool(x), V::Bool(y)) => Some(x == y),

@@ -81,6 +81,7 @@ mod value;
 
 mod cx;
 mod eval;
+mod fast;
 pub mod filter;
 mod forms;
 mod rolesets;

@@ -161,3 +161,81 @@ mod tests {
         assert!(LazyRegex::new("^[a-z]{1,64}$", 100).get().is_none());
     }
 }
+
+/// A rule condition of the shape most policies write (attributes compared for
+/// equality, `principal is ROLE`, joined by `and`, `or`, `not`), compiled at load to
+/// direct reads: `fast::eval` decides it without the general evaluator's dispatch and
+/// without matching attribute names against `id` and `type` per request. It gives the
+/// value `eval::eval` gives the rule's [`Node`], or says it cannot (a value other than
+/// two strings, roles unresolved to a mask), and the rule is evaluated as before.
+#[derive(Debug)]
+pub(crate) enum Fast {
+    /// `a == b` (`eq`) or `a != b`.
+    Cmp {
+        eq: bool,
+        a: Field,
+        b: Field,
+    },
+    /// `principal is ROLE`.
+    Is(u32),
+    Not(Box<Fast>),
+    And(Box<Fast>, Box<Fast>),
+    Or(Box<Fast>, Box<Fast>),
+}
+
+/// A one-name read of the request, its name resolved at load.
+#[derive(Debug)]
+pub(crate) enum Field {
+    PrincipalId,
+    /// A principal attribute (never `id`, `roles` or `role`, which are not attributes).
+    Principal(Box<str>),
+    ResourceId,
+    ResourceType,
+    /// A resource attribute (never `id` or `type`).
+    Resource(Box<str>),
+    Context(Box<str>),
+}
+
+impl Fast {
+    /// The fast form of a condition, when every part of it has one.
+    pub(crate) fn of(node: &Node) -> Option<Fast> {
+        Some(match node {
+            Node::Bin(op @ (BinOp::Eq | BinOp::Ne), a, b) => Fast::Cmp {
+                eq: *op == BinOp::Eq,
+                a: Field::of(a)?,
+                b: Field::of(b)?,
+            },
+            Node::Is(a, role) if matches!(**a, Node::Principal) => Fast::Is(*role),
+            Node::Not(a) => Fast::Not(Box::new(Fast::of(a)?)),
+            Node::And(a, b) => Fast::And(Box::new(Fast::of(a)?), Box::new(Fast::of(b)?)),
+            Node::Or(a, b) => Fast::Or(Box::new(Fast::of(a)?), Box::new(Fast::of(b)?)),
+            _ => return None,
+        })
+    }
+}
+
+impl Field {
+    /// A plain read of one name under `principal`, `resource` or `context`.
+    fn of(node: &Node) -> Option<Field> {
+        let Node::Load {
+            root,
+            path,
+            hint: Hint::Plain,
+        } = node
+        else {
+            return None;
+        };
+        let [name] = &**path else { return None };
+        Some(match (root, &**name) {
+            (Root::Principal, "id") => Field::PrincipalId,
+            // Roles are a role set, and `role` is the JSON spelling of one: not strings.
+            (Root::Principal, "roles" | "role") => return None,
+            (Root::Principal, n) => Field::Principal(n.into()),
+            (Root::Resource, "id") => Field::ResourceId,
+            (Root::Resource, "type") => Field::ResourceType,
+            (Root::Resource, n) => Field::Resource(n.into()),
+            (Root::Context, n) => Field::Context(n.into()),
+            _ => return None,
+        })
+    }
+}

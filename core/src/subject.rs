@@ -83,6 +83,36 @@ impl<'a> Subject<'a> {
         }
     }
 
+    /// `resource.id`; missing without a resource.
+    #[inline]
+    pub fn resource_id(self) -> V<'a> {
+        let id = match self {
+            Subject::Built(r) => r.resource.as_ref().map(|r| r.id.as_str()),
+            Subject::Json(r) => r.resource.as_ref().map(|r| &*r.id),
+            Subject::Ref(r) => r.resource.as_ref().map(|r| &*r.id),
+        };
+        id.map_or(V::Missing, |s| V::Str(Cow::Borrowed(s)))
+    }
+
+    /// `resource.NAME` for a name that is neither `id` nor `type`: an attribute.
+    #[inline]
+    pub fn resource_attr(self, name: &str) -> V<'a> {
+        match self {
+            Subject::Built(r) => r
+                .resource
+                .as_ref()
+                .map_or(V::Missing, |r| value(r.attrs.get(name))),
+            Subject::Json(r) => r
+                .resource
+                .as_ref()
+                .map_or(V::Missing, |r| json_value(field(r.obj, name))),
+            Subject::Ref(r) => r
+                .resource
+                .as_ref()
+                .map_or(V::Missing, |r| value_ref(r.attrs.get(name))),
+        }
+    }
+
     /// `context.NAME`.
     #[inline]
     pub fn context(self, name: &str) -> V<'a> {
@@ -102,6 +132,27 @@ impl<'a> Who<'a> {
             Who::Built(p) => Roles::Principal(&p.roles),
             Who::Json(p) => Roles::JsonPrincipal(p.roles),
             Who::Ref(p) => Roles::Names(p.roles.as_slice()),
+        }
+    }
+
+    /// `principal.id`.
+    #[inline]
+    pub fn id(self) -> &'a str {
+        match self {
+            Who::Built(p) => p.id.as_str(),
+            Who::Json(p) => &p.id,
+            Who::Ref(p) => &p.id,
+        }
+    }
+
+    /// `principal.NAME` for a name that is none of `id`, `roles` and `role`: an
+    /// attribute ([`Who::get`] for those names).
+    #[inline]
+    pub fn attr(self, name: &str) -> V<'a> {
+        match self {
+            Who::Built(p) => value(p.attrs.get(name)),
+            Who::Json(p) => json_value(field(p.obj, name)),
+            Who::Ref(p) => value_ref(p.attrs.get(name)),
         }
     }
 

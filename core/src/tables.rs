@@ -2,7 +2,7 @@
 //! action grant table closed under inheritance, and rules indexed by (action, type).
 //! Data and run-time lookups only; `compile.rs` builds them at load.
 
-use crate::program::{AttrPath, Node};
+use crate::program::{AttrPath, Fast, Node};
 use crate::script::Scripts;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -208,6 +208,8 @@ impl Bits {
 pub(crate) struct CRule {
     pub effect: Effect,
     pub cond: Option<(CondKind, Node)>,
+    /// The condition's fast form ([`Fast::of`]), when it has one.
+    pub fast: Option<Fast>,
     pub missing: OnMissing,
     /// `file:line`, as decisions report it.
     pub loc: Box<str>,

@@ -496,3 +496,122 @@ fn reference_agrees_on_the_tour() {
 fn no_secret(e: &str) -> String {
     e.replace("secret(KEY)", "\"k\"")
 }
+
+/// The fast form of conditions (`==`, `!=`, `principal is R`, `and`, `or`, `not` over
+/// one-name reads, compiled at load) against the general evaluator, which explain mode
+/// uses: every shape it takes, every field it reads (`resource.type` and `.id`,
+/// `principal.id`, attributes, context) over values of every kind, missing, an
+/// anonymous caller and no resource; on built, JSON and borrowed requests.
+#[test]
+fn fast_conditions_decide_as_the_general_evaluator() {
+    let src = r#"
+policy fast
+role r0
+role r1 > r0
+grant r0: a:*
+deny a:a if resource.owner == principal.id or principal is r1
+deny a:b if resource.org != principal.org and not principal is r1
+deny a:c unless resource.type == context.t and resource.id != principal.org
+deny a:d if principal.level == resource.level
+deny a:e if not (context.flag == principal.flag)
+deny a:f if principal.id != context.t or resource.owner == resource.org
+"#;
+    let policy = warden_lang::parse(src, &Default::default()).unwrap();
+    let engine = Engine::from_policy("fast.warden", src, &policy, Options::default()).unwrap();
+    let values = || {
+        [
+            None,
+            Some(Value::from("u1")),
+            Some(Value::from("o1")),
+            Some(Value::from("doc")),
+            Some(Value::from(1i64)),
+            Some(Value::from(1.0)),
+            Some(Value::from(true)),
+            Some(Value::from(vec!["u1"])),
+            Some(Value::Null),
+        ]
+    };
+    let with = |a: Attrs, name: &str, v: &Option<Value>| match v {
+        Some(v) => a.with(name, v.clone()),
+        None => a,
+    };
+    let mut requests = Vec::new();
+    for action in ["a:a", "a:b", "a:c", "a:d", "a:e", "a:f"] {
+        for (i, v) in values().iter().enumerate() {
+            for (j, w) in values().iter().enumerate() {
+                let mut p = Principal::new("u1").role(if i % 3 == 0 { "r1" } else { "r0" });
+                p.attrs = with(with(Attrs::new(), "org", v), "level", w);
+                p.attrs = with(p.attrs, "flag", v);
+                let mut r = Resource::new(if j % 2 == 0 { "doc" } else { "post" }, "o1");
+                r.attrs = with(with(Attrs::new(), "owner", w), "org", v);
+                r.attrs = with(r.attrs, "level", v);
+                let mut q = Request::new(action)
+                    .principal(p.clone())
+                    .resource(r.clone());
+                q.context = with(with(Attrs::new(), "t", w), "flag", v);
+                requests.push(q.clone());
+                let mut anon = q.clone();
+                anon.principal = None;
+                requests.push(anon);
+                let mut bare = q;
+                bare.resource = None;
+                requests.push(bare);
+            }
+        }
+    }
+    let mut outcomes = std::collections::BTreeMap::<&str, (usize, usize)>::new();
+    for req in &requests {
+        let d = engine.authorize(req);
+        let (explained, _) = engine.explain(req);
+        assert_eq!(d, explained, "{req:?}");
+        let json = engine.authorize_json(&to_json(req)).unwrap();
+        assert_eq!(json, d, "{req:?}");
+        let borrowed = engine.authorize_ref(&warden::RequestRef::from(req));
+        assert_eq!(borrowed, d, "{req:?}");
+        let o = outcomes.entry(d.rule.unwrap_or("none")).or_default();
+        if d.allowed {
+            o.0 += 1;
+        } else {
+            o.1 += 1;
+        }
+    }
+    // Every deny rule denies some request, and the grant allows others.
+    for line in 6..=11 {
+        let rule = format!("fast.warden:{line}");
+        let denied = outcomes.get(rule.as_str()).map_or(0, |o| o.1);
+        assert!(denied > 0, "{rule} never denies: {outcomes:?}");
+    }
+    let allowed: usize = outcomes.values().map(|o| o.0).sum();
+    assert!(allowed > 100, "{outcomes:?}");
+}
+
+/// `principal is R` in its fast form past 64 roles, where the role masks are not built
+/// and the fast form must leave the condition to the general evaluator rather than
+/// read it as missing: the same decisions as `explain`, and the role decides.
+#[test]
+fn fast_role_tests_past_the_masks_decide_as_the_general_evaluator() {
+    let mut src = String::from("policy many\n");
+    for i in 0..70 {
+        src.push_str(&format!("role r{i}\n"));
+    }
+    src.push_str("role top > r69\ngrant r0, r69, top: a:*\ndeny a:a if principal is r69\n");
+    let policy = warden_lang::parse(&src, &Default::default()).unwrap();
+    let engine = Engine::from_policy("many.warden", &src, &policy, Options::default()).unwrap();
+    let mut denied = 0;
+    for role in ["r0", "r69", "top"] {
+        let req = Request::new("a:a")
+            .principal(Principal::new("u1").role(role))
+            .resource(Resource::new("doc", "d1"));
+        let d = engine.authorize(&req);
+        let (explained, _) = engine.explain(&req);
+        assert_eq!(d, explained, "{role}");
+        assert_eq!(
+            engine.authorize_ref(&warden::RequestRef::from(&req)),
+            d,
+            "{role}"
+        );
+        denied += usize::from(!d.allowed);
+        assert_eq!(d.allowed, role == "r0", "{role}: {d:?}");
+    }
+    assert_eq!(denied, 2);
+}

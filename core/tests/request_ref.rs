@@ -820,3 +820,45 @@ fn owned_strings_anywhere_decide_like_borrowed_ones() {
         assert_eq!(e.authorize(&built.to_request()), want, "{c:?}");
     }
 }
+
+/// The inline lists of a borrowed request: owned and borrowed items mixed, replaced
+/// (an owned value by a borrowed one and back), past the four held inline, cloned:
+/// every read matches the owned copy, and the owned request decides alike.
+#[test]
+fn inline_lists_hold_owned_and_borrowed_items_past_four() {
+    let e = engine();
+    let names = ["a", "b", "c", "d", "e", "f"];
+    for spill in 0..=names.len() {
+        let mut attrs = AttrsRef::new();
+        let mut owned = warden::Attrs::new();
+        for (i, n) in names.iter().take(spill).enumerate() {
+            let v = format!("v{i}");
+            owned.set(*n, v.as_str());
+            if i % 2 == 0 {
+                attrs.set(*n, v);
+            } else {
+                attrs.set(String::from(*n), "x");
+                attrs.set(*n, v);
+            }
+        }
+        if spill > 0 {
+            attrs.set("a", "last");
+            owned.set("a", "last");
+        }
+        let copy = attrs.clone();
+        assert_eq!(copy, attrs);
+        assert_eq!(attrs.len(), spill);
+        assert_eq!(attrs.to_attrs(), owned, "{spill} entries");
+        let mut p = PrincipalRef::new("u1");
+        for r in names.iter().take(spill) {
+            p = p.role(String::from(*r));
+        }
+        let p = p.role("editor").attr("org", "o1");
+        assert_eq!(p.role_names().count(), spill + 1);
+        let q = RequestRef::new("doc:write")
+            .principal(p)
+            .resource(ResourceRef::new("doc", "d").attr("owner", "u1"));
+        assert_eq!(e.authorize_ref(&q), e.authorize(&q.to_request()), "{spill}");
+        assert_eq!(q.clone(), q);
+    }
+}
