@@ -8,6 +8,7 @@ use super::headers::HeaderSet;
 use super::pipeline::Pipeline;
 use super::prepare::UNLISTED;
 use super::redirect;
+use super::respond::Refusal;
 use super::shortcuts::input_compare;
 use super::state::{Early, Facts, Prepared, Who};
 use crate::auth::{AuthFailure, Authn};
@@ -129,22 +130,28 @@ impl<'e> Pipeline<'e> {
             }
         }
         if let Some((loc, why)) = failed {
-            let mut d = self.finish(false, 503, hs, p);
             // The client learns only that the service is unavailable: which store
             // failed, and how, is internal (the trace and `note`, for the decision log).
-            d.reason = Some(Cow::Borrowed("service temporarily unavailable"));
-            d.note = Some(Cow::Owned(why));
-            d.rules.push(loc);
-            return d;
+            let why = Refusal {
+                reason: Cow::Borrowed("service temporarily unavailable"),
+                rules: vec![loc],
+                location: None,
+                via: None,
+                note: Some(Cow::Owned(why)),
+            };
+            return self.refusal(503, hs, p, why);
         }
         if !refused.is_empty() {
             let secs = retry_us.div_ceil(1_000_000).max(1);
             hs.set(Cow::Borrowed("retry-after"), Cow::Owned(secs.to_string()));
-            let mut d = self.finish(false, 429, hs, p);
-            d.reason = Some(Cow::Borrowed("rate limit exceeded"));
-            d.rules = refused;
-            d.note = note.map(Cow::Owned);
-            return d;
+            let why = Refusal {
+                reason: Cow::Borrowed("rate limit exceeded"),
+                rules: refused,
+                location: None,
+                via: None,
+                note: note.map(Cow::Owned),
+            };
+            return self.refusal(429, hs, p, why);
         }
         // Requirements: every `require auth`, then every role, then expressions. The
         // first to fail decides; a trace tests them all.
@@ -239,11 +246,9 @@ impl<'e> Pipeline<'e> {
                 settle(&mut d, req, p, via, note, reports);
                 d
             }
-            Some((q, authn)) => {
-                let mut d = self.refuse(req, q, authn, hs, p);
-                settle(&mut d, req, p, via, note, None);
-                d
-            }
+            // What `settle` gives a refusal (how the principal was produced, a
+            // store's note) goes in as it is built, in the return slot.
+            Some((q, authn)) => self.refuse(req, q, authn, hs, p, (via, note)),
         }
     }
 
@@ -415,6 +420,7 @@ impl<'e> Pipeline<'e> {
         authn: Option<Authn>,
         mut hs: HeaderSet<'e>,
         p: &Prepared<'_>,
+        (via, note): (Option<String>, Option<Cow<'e, str>>),
     ) -> HttpDecision<'e> {
         let mut reason: Cow<'e, str> = Cow::Borrowed(&q.reason);
         match &q.otherwise {
@@ -437,10 +443,14 @@ impl<'e> Pipeline<'e> {
                     }
                     _ => {}
                 }
-                let mut d = self.finish(false, status, hs, p);
-                d.reason = Some(reason);
-                d.rules.push(&q.loc);
-                d
+                let why = Refusal {
+                    reason,
+                    rules: vec![&q.loc],
+                    location: None,
+                    via,
+                    note,
+                };
+                self.refusal(status, hs, p, why)
             }
             Otherwise::Redirect { status, location } => {
                 if let Some(Authn::Failed(f)) = &authn {
@@ -456,10 +466,14 @@ impl<'e> Pipeline<'e> {
                 if loc.contains("{host}") {
                     let Some(host) = redirect::listed_host(req, &self.http.hosts) else {
                         // Echoing an unlisted `Host` would let a client pick the target.
-                        let mut d = self.finish(false, 400, hs, p);
-                        d.reason = Some(Cow::Borrowed(redirect::HOST_NOT_ALLOWED));
-                        d.rules.push(&q.loc);
-                        return d;
+                        let why = Refusal {
+                            reason: Cow::Borrowed(redirect::HOST_NOT_ALLOWED),
+                            rules: vec![&q.loc],
+                            location: None,
+                            via,
+                            note,
+                        };
+                        return self.refusal(400, hs, p, why);
                     };
                     loc = loc.replace("{host}", host);
                 }
@@ -467,11 +481,14 @@ impl<'e> Pipeline<'e> {
                     loc = loc.replace("{target}", &redirect::target(&p.norm));
                 }
                 hs.set(Cow::Borrowed("location"), Cow::Owned(loc.clone()));
-                let mut d = self.finish(false, *status, hs, p);
-                d.reason = Some(reason);
-                d.rules.push(&q.loc);
-                d.location = Some(loc);
-                d
+                let why = Refusal {
+                    reason,
+                    rules: vec![&q.loc],
+                    location: Some(loc),
+                    via,
+                    note,
+                };
+                self.refusal(*status, hs, p, why)
             }
         }
     }

@@ -265,7 +265,7 @@ impl<'e> Pipeline<'e> {
         if let Some(c) = &h.cors {
             c.actual(Verdict::Refused, &mut hs);
         }
-        Some(self.refuse(req, q, None, hs, p))
+        Some(self.refuse(req, q, None, hs, p, (None, None)))
     }
 
     /// Evaluate a key: `s:TEXT` or `n:NUMBER`; the client's IPv6 address by its prefix;
