@@ -497,9 +497,26 @@ fn no_secret(e: &str) -> String {
     e.replace("secret(KEY)", "\"k\"")
 }
 
+/// What the general evaluator decided, from an explain trace (the trace's rules are
+/// evaluated by `eval`, never by the fast form that decisions take): allowed when a
+/// grant covers the action and no enforced deny matched; refused by the first deny
+/// that did when a grant covers it (without one, no rule is the reason). For policies
+/// of grants and `deny` rules only.
+fn general_answer(tr: &warden::Trace) -> (bool, Option<String>) {
+    let deny = tr
+        .rules
+        .iter()
+        .find(|r| r.effect == "deny" && r.matched && !r.report_only);
+    match (&tr.grant, deny) {
+        (None, _) => (false, None),
+        (Some(_), None) => (true, None),
+        (Some(_), Some(r)) => (false, Some(r.rule.clone())),
+    }
+}
+
 /// The fast form of conditions (`==`, `!=`, `principal is R`, `and`, `or`, `not` over
-/// one-name reads, compiled at load) against the general evaluator, which explain mode
-/// uses: every shape it takes, every field it reads (`resource.type` and `.id`,
+/// one-name reads, compiled at load) against the general evaluator, whose answer the
+/// explain trace records ([`general_answer`]): every shape it takes, every field it reads (`resource.type` and `.id`,
 /// `principal.id`, attributes, context) over values of every kind, missing, an
 /// anonymous caller and no resource; on built, JSON and borrowed requests.
 #[test]
@@ -562,8 +579,13 @@ deny a:f if principal.id != context.t or resource.owner == resource.org
     let mut outcomes = std::collections::BTreeMap::<&str, (usize, usize)>::new();
     for req in &requests {
         let d = engine.authorize(req);
-        let (explained, _) = engine.explain(req);
+        let (explained, trace) = engine.explain(req);
         assert_eq!(d, explained, "{req:?}");
+        let (allowed, deny) = general_answer(&trace);
+        assert_eq!(d.allowed, allowed, "{req:?}: {d:?} against {trace:?}");
+        if deny.is_some() {
+            assert_eq!(d.rule.map(str::to_owned), deny, "{req:?}");
+        }
         let json = engine.authorize_json(&to_json(req)).unwrap();
         assert_eq!(json, d, "{req:?}");
         let borrowed = engine.authorize_ref(&warden::RequestRef::from(req));
@@ -587,7 +609,7 @@ deny a:f if principal.id != context.t or resource.owner == resource.org
 
 /// `principal is R` in its fast form past 64 roles, where the role masks are not built
 /// and the fast form must leave the condition to the general evaluator rather than
-/// read it as missing: the same decisions as `explain`, and the role decides.
+/// read it as missing: the general evaluator's decisions, and the role decides.
 #[test]
 fn fast_role_tests_past_the_masks_decide_as_the_general_evaluator() {
     let mut src = String::from("policy many\n");
@@ -603,8 +625,9 @@ fn fast_role_tests_past_the_masks_decide_as_the_general_evaluator() {
             .principal(Principal::new("u1").role(role))
             .resource(Resource::new("doc", "d1"));
         let d = engine.authorize(&req);
-        let (explained, _) = engine.explain(&req);
+        let (explained, trace) = engine.explain(&req);
         assert_eq!(d, explained, "{role}");
+        assert_eq!(d.allowed, general_answer(&trace).0, "{role}: {trace:?}");
         assert_eq!(
             engine.authorize_ref(&warden::RequestRef::from(&req)),
             d,
