@@ -26,7 +26,9 @@ pub(crate) trait Prefetch {
     fn prefetch_heap(&self);
 }
 
-/// Ask the CPU for the cache line holding `v`, for writing: a hint, never a read.
+/// Ask the CPU for the cache line holding `v`, to be written: a hint, never a read
+/// (`prefetchw` where the build targets a CPU with it, else `prefetcht0`, which this
+/// crate's default x86-64 target gets).
 #[inline(always)]
 pub(crate) fn prefetch_line<T>(v: &T) {
     #[cfg(target_arch = "x86_64")]
