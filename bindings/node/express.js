@@ -24,7 +24,14 @@ function express(engine, options = {}) {
   if (onDeny !== undefined && typeof onDeny !== 'function') throw new TypeError('`onDeny` must be a function (decision, req, res)');
   const maxBody = options.maxBody ?? 1 << 20;
   return function wardenMiddleware(req, res, next) {
-    const path = req.originalUrl || req.url;
+    const path = routedPath(req.originalUrl || req.url);
+    if (path === null) {
+      // No path Express routes by (`*`, authority-form): refused before any route.
+      res.statusCode = 400;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ error: 'bad request target' }));
+      return;
+    }
     const check = (body) => {
       let pending;
       try {
@@ -62,6 +69,22 @@ function express(engine, options = {}) {
       check(body);
     }, next);
   };
+}
+
+/**
+ * The request target as Express's router sees it. Node passes the target through as the
+ * client sent it, and Express routes an absolute-form target (`GET http://host/admin`,
+ * which a server must accept) by its path: the engine is asked about that same path and
+ * query, cut out unchanged (so `..` and escapes stay for the engine to refuse as in any
+ * path). `null` for a target of any other form (`*`, `host:port`, `http:/x`): the
+ * adapter answers 400 rather than guess what a router would make of it.
+ */
+function routedPath(target) {
+  if (target.startsWith('/')) return target;
+  const origin = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(target);
+  if (origin === null) return null;
+  const rest = target.slice(origin[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
 }
 
 /** The whole body as a Buffer, or null once it exceeds `cap` bytes. */

@@ -6,6 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const expressApp = require('express');
 const warden = require('..');
+const net = require('node:net');
 const { withServer, ADAPTERS, SECRETS, jwt } = require('./support');
 
 const USER = `Bearer ${jwt({ sub: 'u1', role: 'user', email: 'u1@example.com' })}`;
@@ -75,4 +76,43 @@ test('express: onDeny shapes refusals, after the decision\'s status and headers'
     assert.deepEqual(await r.json(), { handled: 'boom' });
   });
   assert.throws(() => warden.express(warden.Engine.fromFile(ADAPTERS, { secrets: SECRETS }), { onDeny: 'x' }), TypeError);
+});
+
+/** One raw HTTP/1.1 request with `target` as sent (fetch would rewrite it): status, body. */
+function rawRequest(base, target, headers = {}) {
+  const { hostname, port } = new URL(base);
+  const lines = [`GET ${target} HTTP/1.1`, `host: ${hostname}:${port}`, 'connection: close'];
+  for (const [n, v] of Object.entries(headers)) lines.push(`${n}: ${v}`);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => socket.write(`${lines.join('\r\n')}\r\n\r\n`));
+    let text = '';
+    socket.on('data', (b) => { text += b; });
+    socket.on('end', () => {
+      const [head, ...body] = text.split('\r\n\r\n');
+      resolve({ status: Number(head.split(' ')[1]), body: body.join('\r\n\r\n') });
+    });
+    socket.on('error', reject);
+  });
+}
+
+test('express: an absolute-form target is decided for the path Express routes it to', async () => {
+  await withServer(makeApp(), async (base) => {
+    // Express routes `GET http://other.example/api/me` to /api/me: the policy's
+    // requirement for /api/me applies (it was a 500, the engine refusing the path).
+    const anon = await rawRequest(base, 'http://other.example/api/me');
+    assert.equal(anon.status, 401);
+    const user = await rawRequest(base, 'http://other.example/api/me?x=1', { authorization: USER });
+    assert.equal(user.status, 200);
+    assert.match(user.body, /"id":"u1"/);
+    // Unnormalised, as Express's router matches it: the engine refuses the dot segment.
+    const dots = await rawRequest(base, 'http://h/public/../api/me');
+    assert.equal(dots.status, 400);
+    assert.doesNotMatch(dots.body, /principal/);
+    // No path to route by: refused here, no handler runs.
+    for (const target of ['*', 'http:/api/me', 'other.example:80']) {
+      const r = await rawRequest(base, target, { authorization: USER });
+      assert.equal(r.status, 400, target);
+      assert.doesNotMatch(r.body, /"id":"u1"/, target);
+    }
+  });
 });
