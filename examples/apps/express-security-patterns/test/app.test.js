@@ -144,6 +144,9 @@ test('seed 003 createUserSchema: 400 before the handler', async () => {
   assert.equal((await post({ email: 'not-an-email', name: 'A', password: 'long-enough-password' })).status, 400);
   assert.equal((await post({ email: 'a@b.co', name: 'A', password: 'short' })).status, 400);
   assert.equal((await post({ email: 'a@b.co', name: 'A', password: 'long-enough-password', age: 12 })).status, 400);
+  // `name: z.string()`: a JSON list or number is no name, whatever its length.
+  assert.equal((await post({ email: 'a@b.co', name: ['A'], password: 'long-enough-password' })).status, 400);
+  assert.equal((await post({ email: 'a@b.co', name: 1, password: 'long-enough-password' })).status, 400);
   const ok = await post({ email: 'a@b.co', name: 'A', password: 'long-enough-password', age: 30 });
   assert.equal(ok.status, 201);
 });
