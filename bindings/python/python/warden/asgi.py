@@ -45,6 +45,7 @@ import inspect
 import ipaddress
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import quote
 
 from ._adapter import UNSET, DenyBody, Refusal, WardenState, deny_parts, detail_body, error_body
 from ._warden import Engine
@@ -84,6 +85,26 @@ def _headers(scope: Scope) -> dict[str, list[str]]:
     return out
 
 
+def route_path(scope: Scope) -> str:
+    """The path the app routes, as the engine reads it: `raw_path` (undecoded, so the
+    engine refuses ambiguous escapes) less the `root_path` the app is mounted under (a
+    Starlette `Mount`, `uvicorn --root-path`), which Starlette strips before matching
+    its routes: a policy names the paths of the app it wraps."""
+    raw: bytes = scope.get("raw_path") or scope.get("path", "/").encode("utf-8")
+    root: str = scope.get("root_path", "")
+    if not root:
+        return raw.decode("latin-1")
+    prefix = root.encode("utf-8")
+    path: str = scope.get("path", "/")
+    if raw.startswith(prefix) and raw[len(prefix) : len(prefix) + 1] in (b"", b"/"):
+        raw = raw[len(prefix) :]
+    elif path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        # The mount point spelled otherwise on the wire (escaped): the decoded path, as
+        # Starlette compares it, less the mount point, encoded again.
+        raw = quote(path[len(root) :].encode("utf-8"), safe="/:@!$&'()*+,;=-._~").encode("latin-1")
+    return (raw if raw.startswith(b"/") else b"/" + raw).decode("latin-1")
+
+
 class WardenMiddleware:
     """ASGI middleware applying a Warden policy to every HTTP request (see the module doc)."""
 
@@ -110,8 +131,7 @@ class WardenMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        raw = scope.get("raw_path") or scope.get("path", "/").encode("utf-8")
-        path = raw.decode("latin-1")
+        path = route_path(scope)
         if scope.get("query_string"):
             path += "?" + scope["query_string"].decode("latin-1")
         method = scope.get("method", "GET")

@@ -21,8 +21,11 @@ it, a request with a body is read first, at most `max_body` bytes). Otherwise th
 routes that verify a signature over it (`Engine.needs_body`), and handed to the app
 unchanged.
 
-The path the engine checks is the one the app routes on: `SCRIPT_NAME + PATH_INFO` as
-the server decoded it, re-encoded, with the query string.
+The path the engine checks is the one the app routes on: `PATH_INFO` as the server
+decoded it, re-encoded, with the query string. `SCRIPT_NAME` (where the app is mounted:
+werkzeug's `DispatcherMiddleware`, gunicorn's `SCRIPT_NAME`, which gunicorn also takes
+from a request header sent from an address it trusts) is left out, as Flask and Django
+route without it: a policy names the paths of the app it wraps.
 """
 
 from __future__ import annotations
@@ -76,8 +79,10 @@ def request_args(environ: Mapping[str, Any]) -> dict[str, Any]:
             headers.setdefault(name, []).append(value)
     # PEP 3333: PATH_INFO is the decoded path as latin-1 text; encode it again so the
     # engine decodes exactly what the app routes on (a `%2F` the server decoded to `/`
-    # is a `/` for both).
-    raw = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) or "/"
+    # is a `/` for both). Without SCRIPT_NAME: with it, a mount point (or a client that
+    # gunicorn lets set it) moved the split and the engine matched another route than
+    # the app's router did.
+    raw = environ.get("PATH_INFO", "") or "/"
     try:
         encoded = raw.encode("latin-1")
     except UnicodeEncodeError:  # a server that broke PEP 3333 by decoding as UTF-8

@@ -1,0 +1,156 @@
+"""An app mounted under a prefix, over real sockets: the engine decides on the path the
+wrapped app routes, without the mount point (WSGI `SCRIPT_NAME`, ASGI `root_path`), as
+Flask, Django and Starlette route. Deciding on the full path let `GET /app/admin/x`
+match the policy's `/**` while the mounted app served `/admin/x`, and under gunicorn a
+client could move the split itself with a `SCRIPT_NAME` header."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from flask import Flask
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import make_server
+
+import warden
+from warden.asgi import WardenMiddleware as AsgiWarden
+from warden.asgi import route_path
+from warden.wsgi import WardenMiddleware as WsgiWarden
+from warden.wsgi import request_args
+
+POLICY = """
+policy m
+role admin
+route /admin/** { require role admin }
+route /** { public }
+"""
+
+USER = {"id": "u1", "roles": []}
+ADMIN = {"id": "a1", "roles": ["admin"]}
+
+
+def engine() -> warden.Engine:
+    return warden.Engine.from_source("m.warden", POLICY)
+
+
+def raw_get(port: int, target: str, extra: bytes = b"") -> tuple[int, str]:
+    """GET `target` as written; the status and the body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET " + target.encode() + b" HTTP/1.1\r\nHost: localhost\r\n" + extra + b"Connection: close\r\n\r\n")
+        buf = b""
+        while chunk := s.recv(65536):
+            buf += chunk
+    head, _, body = buf.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body.decode("latin-1")
+
+
+def flask_app() -> Any:
+    app = Flask("mounted")
+
+    @app.get("/admin/<x>")
+    def admin(x: str) -> str:
+        return "admin handler"
+
+    @app.get("/public")
+    def public() -> str:
+        return "public handler"
+
+    def who(environ: dict[str, Any]) -> dict[str, Any]:
+        return ADMIN if environ.get("HTTP_X_ROLE") == "admin" else USER
+
+    app.wsgi_app = WsgiWarden(app.wsgi_app, engine(), principal=who)  # type: ignore[method-assign]
+    return app
+
+
+@pytest.fixture(scope="module")
+def wsgi_port() -> Iterator[int]:
+    root = Flask("root")
+    server = make_server("127.0.0.1", 0, DispatcherMiddleware(root, {"/app": flask_app()}), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def test_wsgi_mounted_app_is_decided_on_the_path_it_routes(wsgi_port: int) -> None:
+    status, body = raw_get(wsgi_port, "/app/admin/x")
+    assert status == 403 and "admin handler" not in body, (status, body)
+    assert raw_get(wsgi_port, "/app/admin/x", b"X-Role: admin\r\n") == (200, "admin handler")
+    assert raw_get(wsgi_port, "/app/public") == (200, "public handler")
+
+
+def test_wsgi_script_name_moves_no_path_out_of_the_decision() -> None:
+    # What gunicorn builds from a client's `SCRIPT_NAME: /public` header (trusted from
+    # 127.0.0.1 by default) for `GET /public/admin/x`: Flask and Django route PATH_INFO.
+    environ = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "/public", "PATH_INFO": "/admin/x", "QUERY_STRING": "a=1"}
+    assert request_args(environ)["path"] == "/admin/x?a=1"
+    d = engine().check_http(**request_args(environ), principal=USER)
+    assert (d.status, d.to_dict()["route"]["pattern"]) == (403, "/admin/**")
+    assert request_args({"SCRIPT_NAME": "/app", "PATH_INFO": ""})["path"] == "/"
+
+
+def mark(kind: str):  # type: ignore[no-untyped-def]
+    async def handler(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"{kind} handler")
+
+    return handler
+
+
+@pytest.fixture(scope="module")
+def asgi_port() -> Iterator[int]:
+    inner = Starlette(routes=[Route("/admin/{x}", mark("admin")), Route("/{rest:path}", mark("public"))])
+
+    def who(scope: dict[str, Any]) -> dict[str, Any]:
+        return ADMIN if (b"x-role", b"admin") in scope["headers"] else USER
+
+    outer = Starlette(routes=[Mount("/app", app=AsgiWarden(inner, engine(), principal=who))])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    srv = uvicorn.Server(uvicorn.Config(outer, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield port
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_asgi_mounted_app_is_decided_on_the_path_it_routes(asgi_port: int) -> None:
+    status, body = raw_get(asgi_port, "/app/admin/x")
+    assert status == 403 and "admin handler" not in body, (status, body)
+    assert raw_get(asgi_port, "/app/admin/x", b"X-Role: admin\r\n") == (200, "admin handler")
+    assert raw_get(asgi_port, "/app/public") == (200, "public handler")
+    # Escapes stay for the engine to refuse, under the mount point as anywhere.
+    assert raw_get(asgi_port, "/app/%61dmin/x")[0] == 400
+
+
+def test_route_path_strips_the_mount_point_as_starlette_does() -> None:
+    def scope(raw: bytes, path: str, root: str) -> dict[str, Any]:
+        return {"raw_path": raw, "path": path, "root_path": root}
+
+    assert route_path(scope(b"/app/admin/x", "/app/admin/x", "/app")) == "/admin/x"
+    assert route_path(scope(b"/app", "/app", "/app")) == "/"
+    # Not under the mount point (`/application` is not `/app`): unchanged.
+    assert route_path(scope(b"/application/admin", "/application/admin", "/app")) == "/application/admin"
+    # The mount point escaped on the wire: the decoded path less it, encoded again.
+    assert route_path(scope(b"/a%20b/admin/x", "/a b/admin/x", "/a b")) == "/admin/x"
+    assert route_path({"raw_path": b"/%61dmin", "path": "/admin"}) == "/%61dmin"
