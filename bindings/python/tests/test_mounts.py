@@ -1,8 +1,10 @@
-"""An app mounted under a prefix, over real sockets: the engine decides on the path the
+"""Which path the adapters decide on, over real sockets. An app mounted under a prefix: the engine decides on the path the
 wrapped app routes, without the mount point (WSGI `SCRIPT_NAME`, ASGI `root_path`), as
 Flask, Django and Starlette route. Deciding on the full path let `GET /app/admin/x`
 match the policy's `/**` while the mounted app served `/admin/x`, and under gunicorn a
-client could move the split itself with a `SCRIPT_NAME` header."""
+client could move the split itself with a `SCRIPT_NAME` header. And a request target
+that is not a path (`*`, absolute-form left unparsed by the server): cut down to the path
+a router would match, or refused 400 (it was a 500, the engine refusing the path)."""
 
 from __future__ import annotations
 
@@ -154,3 +156,52 @@ def test_route_path_strips_the_mount_point_as_starlette_does() -> None:
     # The mount point escaped on the wire: the decoded path less it, encoded again.
     assert route_path(scope(b"/a%20b/admin/x", "/a b/admin/x", "/a b")) == "/admin/x"
     assert route_path({"raw_path": b"/%61dmin", "path": "/admin"}) == "/%61dmin"
+
+
+def test_asgi_targets_of_other_forms_are_decided_or_refused_never_an_error(asgi_port: int) -> None:
+    # uvicorn parses an absolute-form target (httptools) or leaves it whole in
+    # `raw_path` (h11); either way the app's path is decided.
+    status, body = raw_get(asgi_port, "http://other.example/app/admin/x")
+    assert status in (403, 404) and "admin handler" not in body, (status, body)
+    # `*` ends at the outer router (no mount matches it): no handler either way.
+    status, body = raw_get(asgi_port, "*")
+    assert status in (400, 404) and "handler" not in body, (status, body)
+    scope = {"raw_path": b"http://h/app/admin/x", "path": "http://h/app/admin/x", "root_path": ""}
+    assert route_path(scope) == "/app/admin/x"
+    assert route_path({"raw_path": b"*", "path": "*"}) is None
+
+
+def test_wsgi_targets_of_other_forms_are_decided_or_refused() -> None:
+    # What wsgiref (Django's runserver) puts in PATH_INFO for these targets.
+    absolute = {"REQUEST_METHOD": "GET", "PATH_INFO": "http://h/admin/x"}
+    assert request_args(absolute)["path"] == "/admin/x"
+    assert request_args({"REQUEST_METHOD": "OPTIONS", "PATH_INFO": "*"})["path"] is None
+    assert request_args({"REQUEST_METHOD": "GET", "PATH_INFO": "h:443"})["path"] is None
+
+
+def test_wsgi_middleware_answers_400_for_a_target_no_router_matches() -> None:
+    app = WsgiWarden(lambda environ, start: [b"app ran"], engine())
+    seen: list[str] = []
+    out = app({"REQUEST_METHOD": "OPTIONS", "PATH_INFO": "*", "wsgi.input": None}, lambda status, headers: seen.append(status))
+    assert seen == ["400 Bad Request"] and b"app ran" not in b"".join(out)
+
+
+def test_asgi_middleware_answers_400_for_a_target_no_router_matches() -> None:
+    import asyncio
+
+    ran: list[bool] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        ran.append(True)
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {"type": "http", "method": "OPTIONS", "raw_path": b"*", "path": "*", "headers": [], "query_string": b""}
+    asyncio.run(AsgiWarden(app, engine())(scope, receive, send))
+    assert not ran and sent[0]["status"] == 400, sent

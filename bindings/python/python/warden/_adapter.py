@@ -4,6 +4,8 @@ handlers read, the deny answer (status, headers, body) and the response header m
 
 from __future__ import annotations
 
+import re
+
 import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -124,6 +126,26 @@ def merge_headers(
             value = ", ".join(vary)
         kept.append((name, value))
     return kept
+
+
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+
+
+def origin_form(target: str) -> str | None:
+    """`target` as the path (and query) a router matches: as it is when it starts with
+    `/`; an absolute-form target (`GET http://host/x`, which servers must accept) cut
+    down to its path, unchanged, as the servers that parse it give it to the app; `None`
+    for any other form (`*`, `host:port`), which the adapters answer with 400."""
+    if target.startswith("/"):
+        return target
+    origin = _ABSOLUTE.match(target)
+    if origin is None:
+        return None
+    rest = target[origin.end() :]
+    return rest if rest.startswith("/") else "/" + rest
+
+
+BAD_TARGET = "bad request target"
 
 
 class Refusal:

@@ -47,7 +47,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import quote
 
-from ._adapter import UNSET, DenyBody, Refusal, WardenState, deny_parts, detail_body, error_body
+from ._adapter import BAD_TARGET, UNSET, DenyBody, Refusal, WardenState, deny_parts, detail_body, error_body, origin_form
 from ._warden import Engine
 
 __all__ = ["WardenMiddleware", "WardenState", "detail_body", "error_body"]
@@ -85,13 +85,20 @@ def _headers(scope: Scope) -> dict[str, list[str]]:
     return out
 
 
-def route_path(scope: Scope) -> str:
+def route_path(scope: Scope) -> str | None:
     """The path the app routes, as the engine reads it: `raw_path` (undecoded, so the
     engine refuses ambiguous escapes) less the `root_path` the app is mounted under (a
     Starlette `Mount`, `uvicorn --root-path`), which Starlette strips before matching
-    its routes: a policy names the paths of the app it wraps."""
+    its routes: a policy names the paths of the app it wraps. None for a target no
+    router matches (`*`): the middleware answers 400."""
     raw: bytes = scope.get("raw_path") or scope.get("path", "/").encode("utf-8")
     root: str = scope.get("root_path", "")
+    if not raw.startswith(b"/"):
+        # A server that left another form of target in `raw_path` (h11: absolute-form).
+        target = origin_form(raw.decode("latin-1"))
+        if target is None:
+            return None
+        raw = target.encode("latin-1")
     if not root:
         return raw.decode("latin-1")
     prefix = root.encode("utf-8")
@@ -127,11 +134,22 @@ class WardenMiddleware:
         self.deny_body = deny_body
         self.max_body = max_body
 
+    async def _refuse(self, send: Send, refusal: Refusal) -> None:
+        """Answer a refusal decided before the engine is asked."""
+        parts, out = deny_parts(refusal, self.deny_body)  # type: ignore[arg-type]
+        start = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in parts]
+        await send({"type": "http.response.start", "status": refusal.status, "headers": start})
+        await send({"type": "http.response.body", "body": out})
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = route_path(scope)
+        routed = route_path(scope)
+        if routed is None:
+            await self._refuse(send, Refusal(400, BAD_TARGET))
+            return
+        path = routed
         if scope.get("query_string"):
             path += "?" + scope["query_string"].decode("latin-1")
         method = scope.get("method", "GET")
@@ -141,9 +159,7 @@ class WardenMiddleware:
         if wants_body or self.engine.needs_body(method, path):
             body = await _read_body(receive, self.max_body)
             if body is None:
-                parts, out = deny_parts(Refusal(413, "request body too large"), self.deny_body)  # type: ignore[arg-type]
-                await send({"type": "http.response.start", "status": 413, "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in parts]})
-                await send({"type": "http.response.body", "body": out})
+                await self._refuse(send, Refusal(413, "request body too large"))
                 return
             receive = _replay(body, receive)
         who = await _call(self.principal, scope) if self.principal is not None else UNSET

@@ -34,7 +34,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
-from ._adapter import UNSET, Refusal, WardenState, deny_parts, detail_body, error_body, merge_headers
+from ._adapter import BAD_TARGET, UNSET, Refusal, WardenState, deny_parts, detail_body, error_body, merge_headers
 from ._warden import Decision, Engine
 from .wsgi import request_args
 
@@ -65,6 +65,8 @@ class WardenMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         args = request_args(request.META)
+        if args["path"] is None:
+            return self._deny(Refusal(400, BAD_TARGET))
         engine = self.engine
         body: bytes | None = None
         if engine.needs_body(args["method"], args["path"]):

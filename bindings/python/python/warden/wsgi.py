@@ -37,7 +37,18 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
-from ._adapter import UNSET, DenyBody, Refusal, WardenState, deny_parts, detail_body, error_body, merge_headers
+from ._adapter import (
+    BAD_TARGET,
+    UNSET,
+    DenyBody,
+    Refusal,
+    WardenState,
+    deny_parts,
+    detail_body,
+    error_body,
+    merge_headers,
+    origin_form,
+)
 from ._warden import Engine
 
 __all__ = ["WardenMiddleware", "WardenState", "detail_body", "error_body", "request_args", "state"]
@@ -66,7 +77,9 @@ def status_line(status: int) -> str:
 
 
 def request_args(environ: Mapping[str, Any]) -> dict[str, Any]:
-    """`check_http` keyword arguments (method, path, headers, ip) of a WSGI environ."""
+    """`check_http` keyword arguments (method, path, headers, ip) of a WSGI environ;
+    `path` is None when the server passed no path a router could match (`*`, or a
+    request target of another form left in `PATH_INFO`): refuse it with 400."""
     headers: dict[str, list[str]] = {}
     for key, value in environ.items():
         if key.startswith("HTTP_"):
@@ -87,8 +100,8 @@ def request_args(environ: Mapping[str, Any]) -> dict[str, Any]:
         encoded = raw.encode("latin-1")
     except UnicodeEncodeError:  # a server that broke PEP 3333 by decoding as UTF-8
         encoded = raw.encode("utf-8", "surrogateescape")
-    path = quote(encoded, safe="/:@!$&'()*+,;=-._~")
-    if environ.get("QUERY_STRING"):
+    path: str | None = origin_form(quote(encoded, safe="/:@!$&'()*+,;=-._~"))
+    if path is not None and environ.get("QUERY_STRING"):
         path += "?" + environ["QUERY_STRING"]
     return {
         "method": environ.get("REQUEST_METHOD", "GET"),
@@ -158,6 +171,10 @@ class WardenMiddleware:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         args = request_args(environ)
+        if args["path"] is None:
+            headers, out = deny_parts(Refusal(400, BAD_TARGET), self.deny_body)  # type: ignore[arg-type]
+            start_response(status_line(400), headers)
+            return [out]
         engine = self.engine
         body: bytes | None = None
         wants_body = self.body_input is not None and (
