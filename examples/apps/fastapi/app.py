@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import os
 import secrets
 import time
@@ -108,12 +109,27 @@ with Session(db) as _s:
 REFRESH: dict[str, str] = {}
 
 
+def _finite(text: str) -> float:
+    """A JSON number as the engine reads numbers: finite (`1e400` is no number)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {text[:20]}")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"not JSON: {text}")
+
+
 def body_input(scope: dict[str, Any], body: bytes) -> dict[str, Any] | None:
-    """The `input` facts of `POST /api/users` (the password's length only, never the password)."""
+    """The `input` facts of `POST /api/users` (the password's length only, never the password).
+    Python's `json` reads `NaN`, `Infinity` and numbers past a float's range, which are no
+    JSON a client may send and no number the engine takes: such a body has no facts, so
+    the policy's requirements refuse it (400) instead of the engine's error (500)."""
     if scope["path"] != "/api/users":
         return None
     try:
-        data = json.loads(body or b"{}")
+        data = json.loads(body or b"{}", parse_constant=_no_constant, parse_float=_finite, parse_int=_finite)
     except ValueError:
         return {}
     if not isinstance(data, dict):

@@ -105,10 +105,16 @@ def test_create_user_input_validated_by_the_policy(dev: httpx.Client) -> None:
         {"email": "x@example.com", "name": "X", "password": "short"},
         {"email": "x@example.com", "name": "X", "age": 12, "password": "long enough password"},
         {"email": "x@example.com", "name": "X", "age": 13.5, "password": "long enough password"},
+        {"email": "x@example.com", "name": ["X"], "password": "long enough password"},
     ):
         r = dev.post("/api/users", json=bad, headers=admin)
         assert r.status_code == 400, bad
         assert set(r.json()) == {"detail"}
+    # Not JSON numbers, though Python's json reads them: refused, never an error.
+    for age in ("NaN", "Infinity", "-Infinity", "1e400", "1" + "0" * 400):
+        text = '{"email": "x@example.com", "name": "X", "age": %s, "password": "long enough password"}' % age
+        r = dev.post("/api/users", content=text, headers={**admin, "content-type": "application/json"})
+        assert r.status_code == 400, age
     ok = dev.post("/api/users", json={"email": "y@example.com", "name": "Y", "age": 40, "password": "p" * 128}, headers=admin)
     assert ok.status_code == 201
 
