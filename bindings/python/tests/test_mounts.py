@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
+from _servers import uvicorn_serving
 from flask import Flask
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -119,21 +118,8 @@ def asgi_port() -> Iterator[int]:
         return ADMIN if (b"x-role", b"admin") in scope["headers"] else USER
 
     outer = Starlette(routes=[Mount("/app", app=AsgiWarden(inner, engine(), principal=who))])
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    srv = uvicorn.Server(uvicorn.Config(outer, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
+    with uvicorn_serving(outer) as port:
         yield port
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_asgi_mounted_app_is_decided_on_the_path_it_routes(asgi_port: int) -> None:

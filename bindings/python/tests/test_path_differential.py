@@ -13,12 +13,10 @@ tower/tests/path_differential.rs."""
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
+from _servers import uvicorn_serving
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -80,23 +78,8 @@ def _principal(scope: dict) -> dict:  # type: ignore[type-arg]
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, int]]:
     engine = warden.Engine.from_source("d.warden", POLICY)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    # proxy_headers=False: the peer address is the socket's (see warden.asgi).
-    config = uvicorn.Config(app(engine), host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
+    with uvicorn_serving(app(engine)) as port:
         yield ("127.0.0.1", port)
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
 
 
 def raw_get(addr: tuple[str, int], raw: str, extra: bytes = b"") -> tuple[int, str | None]:

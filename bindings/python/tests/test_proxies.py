@@ -8,15 +8,13 @@ the policy's `proxies` block decides which forwarding headers count."""
 from __future__ import annotations
 
 import http.client
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import uvicorn
+from _servers import uvicorn_serving
 from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -41,12 +39,6 @@ async def login(request: Request) -> JSONResponse:
     return JSONResponse({"client": request.client.host if request.client else None})
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def asgi_app(framework: str, engine: warden.Engine) -> Any:
     """The login app on `framework`, behind the middleware as each framework adds it."""
     if framework == "fastapi":
@@ -61,19 +53,8 @@ def serve_app(policy: str, framework: str = "starlette") -> Iterator[int]:
     """uvicorn on a loopback port with the policy's app; yields the port."""
     engine = warden.Engine.from_source("p.warden", policy)
     app = asgi_app(framework, engine)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
+    with uvicorn_serving(app) as port:
         yield port
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
 
 
 def reverse_proxy(upstream: int, style: str) -> ThreadingHTTPServer:
