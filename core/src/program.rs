@@ -166,8 +166,8 @@ mod tests {
 /// equality, `principal is ROLE`, joined by `and`, `or`, `not`), compiled at load to
 /// direct reads: `fast::eval` decides it without the general evaluator's dispatch and
 /// without matching attribute names against `id` and `type` per request. It gives the
-/// value `eval::eval` gives the rule's [`Node`], or says it cannot (a value other than
-/// two strings, roles unresolved to a mask), and the rule is evaluated as before.
+/// value `eval::eval` gives the rule's [`Node`], or says it cannot (`principal is`
+/// without the role masks), and the rule is evaluated as before.
 #[derive(Debug)]
 pub(crate) enum Fast {
     /// `a == b` (`eq`) or `a != b`.

@@ -55,31 +55,12 @@ impl<'a> Subject<'a> {
     /// `resource.NAME`: `id`, `type` or an attribute; missing without a resource.
     #[inline]
     pub fn resource(self, name: &str) -> V<'a> {
-        match self {
-            Subject::Built(r) => match &r.resource {
-                None => V::Missing,
-                Some(r) => match name {
-                    "id" => V::Str(Cow::Borrowed(&r.id)),
-                    "type" => V::Str(Cow::Borrowed(&r.ty)),
-                    name => value(r.attrs.get(name)),
-                },
-            },
-            Subject::Json(r) => match &r.resource {
-                None => V::Missing,
-                Some(r) => match name {
-                    "id" => V::Str(Cow::Borrowed(&r.id)),
-                    "type" => V::Str(Cow::Borrowed(r.ty)),
-                    name => json_value(field(r.obj, name)),
-                },
-            },
-            Subject::Ref(r) => match &r.resource {
-                None => V::Missing,
-                Some(r) => match name {
-                    "id" => V::Str(Cow::Borrowed(&r.id)),
-                    "type" => V::Str(Cow::Borrowed(&r.ty)),
-                    name => value_ref(r.attrs.get(name)),
-                },
-            },
+        match name {
+            "id" => self.resource_id(),
+            "type" => self
+                .resource_type()
+                .map_or(V::Missing, |t| V::Str(Cow::Borrowed(t))),
+            name => self.resource_attr(name),
         }
     }
 
@@ -160,17 +141,13 @@ impl<'a> Who<'a> {
     #[inline]
     pub fn get(self, name: &str) -> V<'a> {
         match (self, name) {
-            (Who::Built(p), "id") => V::Str(Cow::Borrowed(&p.id)),
-            (Who::Json(p), "id") => V::Str(Cow::Borrowed(&p.id)),
-            (Who::Ref(p), "id") => V::Str(Cow::Borrowed(&p.id)),
+            (w, "id") => V::Str(Cow::Borrowed(w.id())),
             (w, "roles") => V::Roles(w.roles()),
-            (Who::Built(p), name) => value(p.attrs.get(name)),
             // `role` is the JSON's spelling of a one-role `roles`, never an attribute.
+            // (A built or borrowed principal reads every other name as an attribute:
+            // JSON text leaves `role` out of the attributes when it reads it.)
             (Who::Json(_), "role") => V::Missing,
-            (Who::Json(p), name) => json_value(field(p.obj, name)),
-            // As a built principal: every other name is an attribute (JSON text leaves
-            // `role` out of the attributes when it reads it).
-            (Who::Ref(p), name) => value_ref(p.attrs.get(name)),
+            (w, name) => w.attr(name),
         }
     }
 }
