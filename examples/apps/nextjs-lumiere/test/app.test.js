@@ -51,11 +51,11 @@ const get = (p, cookie, headers = {}) => fetch(`${app.base}${p}`, { headers: coo
 
 test('seed 001 "Unauthenticated users → redirect to /login?callbackUrl=..."', async () => {
   const r = await get('/dashboard?tab=earnings');
-  assert.equal(r.status, 302);
+  assert.equal(r.status, 307);
   assert.equal(where(r), '/login?callbackUrl=%2Fdashboard%3Ftab%3Dearnings');
   // A session cookie under another secret is no session.
   const forged = await get('/dashboard', session({ sub: 'u1', role: 'ADMIN' }, 'authjs.session-token', 'another-secret-0123456789abcdef01234'));
-  assert.equal(forged.status, 302);
+  assert.equal(forged.status, 307);
   const ok = await get('/dashboard', ARTIST);
   assert.equal(ok.status, 200);
   assert.deepEqual(await ok.json(), { page: 'dashboard', user: 'u1' });
@@ -63,7 +63,7 @@ test('seed 001 "Unauthenticated users → redirect to /login?callbackUrl=..."', 
 
 test('seed 001 "Admin routes: additional role check (redirects non-admin to /dashboard)"', async () => {
   const artist = await get('/admin', ARTIST);
-  assert.equal(artist.status, 302);
+  assert.equal(artist.status, 307);
   assert.equal(where(artist), '/dashboard');
   const anon = await get('/admin');
   assert.equal(where(anon), '/login?callbackUrl=%2Fadmin');
