@@ -5,6 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+const net = require('node:net');
 const path = require('node:path');
 const { start } = require('../../support/run');
 
@@ -198,4 +199,31 @@ test('seed 001 "Stripe webhooks verified with STRIPE_WEBHOOK_SECRET signature" (
   assert.equal((await post(body, sign('{"type":"other"}'))).status, 400);
   const big = JSON.stringify({ type: 'x', pad: 'x'.repeat(1 << 20) });
   assert.equal((await post(big, sign(big))).status, 413);
+});
+
+/** The status line and body of `target` sent as is over a socket (fetch cannot send `*`). */
+function rawTarget(method, target) {
+  const { port } = new URL(app.base);
+  return new Promise((resolve, reject) => {
+    const s = net.connect(Number(port), '127.0.0.1');
+    const chunks = [];
+    s.on('data', (c) => chunks.push(c));
+    s.on('error', reject);
+    s.on('close', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) });
+    });
+    s.write(`${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+  });
+}
+
+test('a target that is neither a path nor an absolute URL is a 400, not a 500 before proxy.ts', async () => {
+  for (const [method, target] of [['GET', '*'], ['OPTIONS', '*'], ['GET', '*/admin']]) {
+    const r = await rawTarget(method, target);
+    assert.equal(r.status, 400, `${method} ${target}`);
+    assert.deepEqual(JSON.parse(r.body), { error: 'bad request target' });
+  }
+  // The forms Next.js routes itself still reach it (and the policy).
+  assert.equal((await rawTarget('GET', '/admin')).status, 302);
+  assert.equal((await rawTarget('GET', 'http://127.0.0.1/admin')).status, 308);
 });
