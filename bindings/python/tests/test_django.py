@@ -31,7 +31,7 @@ if not settings.configured:
     django.setup()
 
 from django.http import HttpRequest, HttpResponse, JsonResponse  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 import warden.django  # noqa: E402
@@ -53,6 +53,11 @@ class FakeSessionAuth:
 
 def principal_of(request: HttpRequest) -> dict[str, Any] | None:
     return request.user  # type: ignore[return-value]
+
+
+def body_facts(request: HttpRequest) -> dict[str, Any] | None:
+    """An INPUT hook reading the JSON body as a view would (`json.loads` takes `NaN`)."""
+    return json.loads(request.body) if request.body else None
 
 
 def me(request: HttpRequest) -> HttpResponse:
@@ -134,3 +139,18 @@ def test_preflight_answered_by_the_middleware(client: Client) -> None:
     assert r.status_code == 204
     assert r["Access-Control-Allow-Origin"] == "https://myapp.com"
     assert r.content == b""
+
+
+def test_facts_the_engine_cannot_read_are_a_400_not_a_500(client: Client) -> None:
+    # A client's `NaN` or `1e400` through the INPUT hook: the engine refuses a
+    # non-finite number (RequestError), which the middleware answers 400 instead of
+    # raising into Django's 500. A finite body gets the policy's own answer.
+    with override_settings(WARDEN={**settings.WARDEN, "INPUT": "test_django.body_facts"}):
+        hooked = Client()
+        for raw in (b'{"n": NaN}', b'{"n": Infinity}', b'{"n": 1e400}'):
+            r = hooked.post("/api/me", data=raw, content_type="application/json")
+            assert r.status_code == 400, (raw, r.status_code, r.content)
+            assert b"cannot read" in r.content
+        finite = hooked.post("/api/me", data=b'{"n": 1}', content_type="application/json").status_code
+    assert finite == client.post("/api/me", data=b'{"n": 1}', content_type="application/json").status_code
+    assert finite != 400

@@ -147,6 +147,11 @@ def origin_form(target: str) -> str | None:
 
 BAD_TARGET = "bad request target"
 
+#: The reason of the 400 an adapter answers when the engine cannot read the facts it
+#: was given (`RequestError`): a body hook's `NaN` or `Infinity`, which Python's
+#: `json.loads` accepts from a client, is a bad request, not a server error.
+UNREADABLE = "bad request: facts the engine cannot read"
+
 
 class Refusal:
     """A refusal decided before the engine is asked (a body over `max_body`), shaped

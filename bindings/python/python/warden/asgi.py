@@ -47,8 +47,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import quote
 
-from ._adapter import BAD_TARGET, UNSET, DenyBody, Refusal, WardenState, deny_parts, detail_body, error_body, origin_form
-from ._warden import Engine
+from ._adapter import BAD_TARGET, UNREADABLE, UNSET, DenyBody, Refusal, WardenState, deny_parts, detail_body, error_body, origin_form
+from ._warden import Engine, RequestError
 
 __all__ = ["WardenMiddleware", "WardenState", "detail_body", "error_body"]
 
@@ -168,15 +168,19 @@ class WardenMiddleware:
             extra = self.body_input(scope, body)  # type: ignore[misc]
             if extra:
                 facts = {**(facts or {}), **extra}
-        d = await self.engine.check_http_async(
-            method=scope.get("method", "GET"),
-            path=path,
-            headers=headers,
-            ip=_ip(scope),
-            principal=None if who is UNSET else who,
-            input=facts,
-            body=body,
-        )
+        try:
+            d = await self.engine.check_http_async(
+                method=scope.get("method", "GET"),
+                path=path,
+                headers=headers,
+                ip=_ip(scope),
+                principal=None if who is UNSET else who,
+                input=facts,
+                body=body,
+            )
+        except RequestError:
+            await self._refuse(send, Refusal(400, UNREADABLE))
+            return
         add = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in d.headers.items() if k != "vary"]
         vary = d.headers.get("vary")
         if not d.allowed or d.status != 200:

@@ -34,8 +34,8 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
-from ._adapter import BAD_TARGET, UNSET, Refusal, WardenState, deny_parts, detail_body, error_body, merge_headers
-from ._warden import Decision, Engine
+from ._adapter import BAD_TARGET, UNREADABLE, UNSET, Refusal, WardenState, deny_parts, detail_body, error_body, merge_headers
+from ._warden import Decision, Engine, RequestError
 from .wsgi import request_args
 
 __all__ = ["WardenMiddleware", "authorize", "detail_body", "error_body"]
@@ -75,12 +75,15 @@ class WardenMiddleware:
                 return self._deny(Refusal(413, "request body too large"))
             body = request.body  # Django keeps it, so the view reads it again
         who = self.principal(request) if self.principal is not None else UNSET
-        d = engine.check_http(
-            **args,
-            principal=None if who is UNSET else who,
-            input=self.input(request) if self.input is not None else None,
-            body=body,
-        )
+        try:
+            d = engine.check_http(
+                **args,
+                principal=None if who is UNSET else who,
+                input=self.input(request) if self.input is not None else None,
+                body=body,
+            )
+        except RequestError:
+            return self._deny(Refusal(400, UNREADABLE))
         if not d.allowed or d.status != 200:
             return self._deny(d)
         request.warden = WardenState(engine, d, args["headers"], who)  # type: ignore[attr-defined]

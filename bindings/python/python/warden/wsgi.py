@@ -39,6 +39,7 @@ from urllib.parse import quote
 
 from ._adapter import (
     BAD_TARGET,
+    UNREADABLE,
     UNSET,
     DenyBody,
     Refusal,
@@ -49,7 +50,7 @@ from ._adapter import (
     merge_headers,
     origin_form,
 )
-from ._warden import Engine
+from ._warden import Engine, RequestError
 
 __all__ = ["WardenMiddleware", "WardenState", "detail_body", "error_body", "request_args", "state"]
 
@@ -192,12 +193,17 @@ class WardenMiddleware:
             extra = self.body_input(environ, body)  # type: ignore[misc]
             if extra:
                 facts = {**(facts or {}), **extra}
-        d = engine.check_http(
-            **args,
-            principal=None if who is UNSET else who,
-            input=facts,
-            body=body,
-        )
+        try:
+            d = engine.check_http(
+                **args,
+                principal=None if who is UNSET else who,
+                input=facts,
+                body=body,
+            )
+        except RequestError:
+            headers, out = deny_parts(Refusal(400, UNREADABLE), self.deny_body)  # type: ignore[arg-type]
+            start_response(status_line(400), headers)
+            return [out]
         if not d.allowed or d.status != 200:
             headers, out = deny_parts(d, self.deny_body)
             start_response(status_line(d.status), headers)
