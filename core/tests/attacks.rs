@@ -621,3 +621,339 @@ route POST /hook {
         .time_us(NOW * 1_000_000);
     assert_eq!(e.check_http(&nobody).status, 401);
 }
+
+// ---------------------------------------------------------------------------------
+// Auth.js session cookies
+
+/// An Auth.js v5 session cookie sealed by `@auth/core` 0.41.3's own `encode` (the
+/// vector of `auth.rs`: salt `authjs.session-token`, valid at 1767225660).
+const AUTHJS_TOKEN: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIiwia2lkIjoiWGlJTFVmY2x1RjNYVHJYM1BidUhScHhvaGtNYXY2YXkxXzJ2MzJiV1BjcVoxamZhSnlpTVZOUmFTaVYxVUlUWnFfcE4zZXdCQmFjWS00UUhUMzJ0NGcifQ..sbeMIaPVCn-l01TLeL8fUA.VK4SAzoaY_VWr8V6LzoiJVz0GkHrTeGE1g3yiFh9XQzlK6KUivUTqOajD0JWRy06uRTQTAe_yrlcHqz0nvCxqKHwex4Z_qWQsCCL8VE6AfjufRagDxkMnw6fh3eubGy-rjYLahAm2XVhQ4ybX_7qoxRwfyIYYu15hM-tekyIkL-jxeX6sinVAURpwITl9qk1tyKvI8pplGIBZrkT6Bin7A.MUzm0zg4tOdkiXRIcC8HUY7eR8fU0vyPJSfITa_-AnE";
+const AUTHJS_SECRET: &str = "test-auth-secret-0123456789abcdef0123456789";
+
+fn authjs_engine() -> Engine {
+    let src = r#"policy app
+role ADMIN
+principal { id: string, roles: set<role> }
+auth nextauth {
+  keys: secret(AUTH_SECRET)
+  max_age: 30d
+}
+route /app/** { require role ADMIN }
+"#;
+    let mut o = Options::default()
+        .secret("AUTH_SECRET", AUTHJS_SECRET)
+        .clock(Arc::new(ManualClock::new(1_767_225_660 * 1_000_000)));
+    o.secrets_from_env = false;
+    Engine::from_source("app.warden", src, o).unwrap()
+}
+
+/// Tampered, re-labelled, chunked and repeated session cookies.
+#[test]
+fn auth_js_cookies_tampered_chunked_and_repeated() {
+    let e = authjs_engine();
+    let name = "authjs.session-token";
+    let with = |cookies: &[String]| {
+        cookies
+            .iter()
+            .fold(HttpRequest::new("GET", "/app/x"), |r, c| {
+                r.header("cookie", c.as_str())
+            })
+    };
+    let status = |cookies: &[String]| e.check_http(&with(cookies)).status;
+    assert_eq!(status(&[format!("{name}={AUTHJS_TOKEN}")]), 200);
+    // Quoted, and among other cookies: the same cookie.
+    assert_eq!(
+        status(&[format!("a=1; {name}=\"{AUTHJS_TOKEN}\"; b=2")]),
+        200
+    );
+    // Chunks in any header order, joined by index.
+    let t = AUTHJS_TOKEN;
+    let (a, rest) = t.split_at(100);
+    let (b, c) = rest.split_at(150);
+    assert_eq!(
+        status(&[
+            format!("{name}.2={c}; {name}.0={a}"),
+            format!("{name}.1={b}")
+        ]),
+        200
+    );
+    // A gap, or chunks out of their order: not the token (a refused credential, 401;
+    // no `.0` chunk at all is no credential, 403 for the role).
+    for (cookies, want) in [
+        (vec![format!("{name}.0={a}; {name}.2={c}")], 401),
+        (
+            vec![format!("{name}.0={a}; {name}.1={c}; {name}.2={b}")],
+            401,
+        ),
+        // An empty chunk adds nothing: the joined text is the whole genuine token.
+        (
+            vec![format!("{name}.0={a}{b}; {name}.1=; {name}.2={c}")],
+            200,
+        ),
+        (vec![format!("{name}.1={b}; {name}.2={c}")], 403),
+    ] {
+        assert_eq!(status(&cookies), want, "{cookies:?}");
+    }
+    // The first cookie of the name is the credential; a forged first is not rescued.
+    assert_eq!(
+        status(&[format!("{name}=x.y.z; {name}={AUTHJS_TOKEN}")]),
+        401
+    );
+    assert_eq!(
+        status(&[format!("{name}=x"), format!("{name}={AUTHJS_TOKEN}")]),
+        401
+    );
+    assert_eq!(status(&[format!("{name}={AUTHJS_TOKEN}; {name}=x")]), 200);
+    // Other names: case, prefix, suffix, a comma-folded Cookie line.
+    for cookie in [
+        format!("Authjs.session-token={t}"),
+        format!("authjs.session-token2={t}"),
+        format!("x{name}={t}"),
+        format!("__Host-{name}={t}"),
+        format!("a=1, {name}={t}"),
+    ] {
+        let d = e.check_http(&with(&[cookie.clone()]));
+        assert_eq!(
+            (d.status, d.reason.as_deref()),
+            (403, Some("requires role ADMIN")),
+            "{cookie}"
+        );
+        assert_eq!(d.authenticated_by, None, "{cookie}");
+    }
+    // Every part tampered with, one character at a time; the header re-labelled.
+    let parts: Vec<&str> = t.split('.').collect();
+    assert_eq!(parts.len(), 5);
+    let mut forged: Vec<(String, String)> = Vec::new();
+    for (i, p) in parts.iter().enumerate() {
+        for at in [0, p.len() / 2, p.len().saturating_sub(1)] {
+            if p.is_empty() {
+                continue;
+            }
+            let mut bytes = p.as_bytes().to_vec();
+            bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+            let mut q = parts.clone();
+            let changed = String::from_utf8(bytes).unwrap();
+            q[i] = &changed;
+            forged.push((format!("part {i} at {at}"), q.join(".")));
+        }
+    }
+    let header = String::from_utf8(URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    for relabelled in [
+        header.replace("A256CBC-HS512", "A256GCM"),
+        header.replace("A256CBC-HS512", "A128CBC-HS256"),
+        header.replace("\"dir\"", "\"none\""),
+        header.replacen('{', "{\"zip\":\"DEF\",", 1),
+        header.replacen('{', "{\"crit\":[\"x\"],", 1),
+        header.replacen('{', "{\"enc\":\"A256GCM\",", 1),
+    ] {
+        let mut q = parts.clone();
+        let h = b64(&relabelled);
+        q[0] = &h;
+        forged.push((relabelled.clone(), q.join(".")));
+    }
+    let mut q = parts.clone();
+    q[1] = "AAAA";
+    forged.push(("an encrypted key".into(), q.join(".")));
+    forged.push(("six parts".into(), format!("{t}.")));
+    forged.push(("four parts".into(), parts[..4].join(".")));
+    forged.push(("padded".into(), format!("{t}=")));
+    forged.push(("huge".into(), format!("{t}{}", "A".repeat(70_000))));
+    for (what, token) in &forged {
+        let d = e.check_http(&with(&[format!("{name}={token}")]));
+        assert_eq!(
+            (d.status, d.reason.as_deref()),
+            (401, Some("invalid_token")),
+            "{what}"
+        );
+    }
+    // Nothing of the cookie is ever shown.
+    let shown = everything_shown(&e, &with(&[format!("{name}={AUTHJS_TOKEN}")]));
+    assert!(!shown.contains(&AUTHJS_TOKEN[..40]), "{shown}");
+    assert!(!shown.contains(AUTHJS_SECRET));
+}
+
+// ---------------------------------------------------------------------------------
+// Headers read by `require header`
+
+#[test]
+fn header_requirements_read_the_first_line_of_any_case() {
+    let src = r#"policy p
+route POST /cron/** {
+  require header authorization == "Bearer " + secret(CRON) else 401
+}
+route /tenant/** { require header x-tenant in ["acme"] else 403 }
+"#;
+    let cron = "cron-secret-0123456789";
+    let e = Engine::from_source("p.warden", src, Options::default().secret("CRON", cron)).unwrap();
+    let post = |hs: &[(&str, &str)]| {
+        hs.iter()
+            .fold(HttpRequest::new("POST", "/cron/run"), |r, (n, v)| {
+                r.header(*n, *v)
+            })
+    };
+    let good = format!("Bearer {cron}");
+    for (hs, want) in [
+        (vec![("Authorization", good.as_str())], 200),
+        (vec![("AUTHORIZATION", good.as_str())], 200),
+        (
+            vec![("authorization", "x"), ("authorization", good.as_str())],
+            401,
+        ),
+        (
+            vec![("authorization", good.as_str()), ("authorization", "x")],
+            200,
+        ),
+        (vec![("authorization", &format!("bearer {cron}"))], 401),
+        (vec![("authorization", &format!("Bearer {cron} "))], 401),
+        (vec![("authorization", &format!("Bearer  {cron}"))], 401),
+        (
+            vec![(
+                "authorization",
+                &format!("Bearer {}", &cron[..cron.len() - 1]),
+            )],
+            401,
+        ),
+        (vec![("authorization", "")], 401),
+        (vec![("x-authorization", good.as_str())], 401),
+        (vec![], 401),
+    ] {
+        let req = post(&hs);
+        let d = e.check_http(&req);
+        assert_eq!(d.status, want, "{hs:?}");
+        let shown = everything_shown(&e, &req);
+        assert!(!shown.contains(cron), "secret echoed for {hs:?}");
+    }
+    let tenant = |v: &str| HttpRequest::new("GET", "/tenant/x").header("X-Tenant", v);
+    assert_eq!(e.check_http(&tenant("acme")).status, 200);
+    for bad in ["ACME", "acme ", " acme", "acme,acme", "acm", "[\"acme\"]"] {
+        assert_eq!(e.check_http(&tenant(bad)).status, 403, "{bad:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Input facts of odd kinds
+
+#[test]
+fn input_of_another_kind_than_declared_never_passes_a_check() {
+    let src = r#"policy p
+input { size: number, name: string, title: string, tags: set<string> }
+route POST /up {
+  require input.size <= 1MB else 413
+  require input.name matches /^[a-z]{1,8}$/ else 400
+  require input.title.len <= 8 else 400
+  require input.tags.len <= 2 else 400
+}
+"#;
+    let e = Engine::from_source("p.warden", src, Options::default()).unwrap();
+    let req = |size: serde_json::Value,
+               name: serde_json::Value,
+               title: serde_json::Value,
+               tags: serde_json::Value| {
+        HttpRequest::from_json(&serde_json::json!({
+            "method": "POST", "path": "/up",
+            "input": { "size": size, "name": name, "title": title, "tags": tags }
+        }))
+        .unwrap()
+    };
+    use serde_json::json;
+    let ok = || (json!(10), json!("abc"), json!("short"), json!(["a"]));
+    let (s, n, t, g) = ok();
+    assert_eq!(e.check_http(&req(s, n, t, g)).status, 200);
+    let long = "x".repeat(10_000);
+    // One field at a time replaced by a value of another kind (or out of bounds).
+    let sizes = [
+        json!("1"),
+        json!([1]),
+        json!({"n": 1}),
+        json!(true),
+        json!(null),
+        json!(2e6),
+        json!(1e308),
+    ];
+    for size in sizes {
+        let (_, n, t, g) = ok();
+        assert_eq!(
+            e.check_http(&req(size.clone(), n, t, g)).status,
+            413,
+            "size {size}"
+        );
+    }
+    for name in [
+        json!(["abc"]),
+        json!({"a": "abc"}),
+        json!(7),
+        json!("ABC"),
+        json!("abc\n"),
+    ] {
+        let (s, _, t, g) = ok();
+        assert_eq!(
+            e.check_http(&req(s, name.clone(), t, g)).status,
+            400,
+            "name {name}"
+        );
+    }
+    for title in [
+        json!([long.clone()]),
+        json!({ "a": long.clone() }),
+        json!(123_456_789),
+        json!("123456789"),
+        json!("ééééééééé"),
+    ] {
+        let (s, n, _, g) = ok();
+        let shown = format!("{title}");
+        assert_eq!(
+            e.check_http(&req(s, n, title, g)).status,
+            400,
+            "title {}",
+            &shown[..shown.len().min(40)]
+        );
+    }
+    // Unicode lengths are characters: eight accented letters pass.
+    let (s, n, _, g) = ok();
+    assert_eq!(e.check_http(&req(s, n, json!("éééééééé"), g)).status, 200);
+    for tags in [json!("ab"), json!(["a", "b", "c"])] {
+        let (s, n, t, _) = ok();
+        assert_eq!(
+            e.check_http(&req(s, n, t, tags.clone())).status,
+            400,
+            "tags {tags}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Limit keys from headers with fallbacks
+
+#[test]
+fn empty_and_odd_key_values_do_not_open_fresh_budgets() {
+    let src = r#"policy p
+limit l: 2 per 1h by header x-client ?? ip
+route /** { limit l }
+"#;
+    let e = Engine::from_source("p.warden", src, Options::default()).unwrap();
+    let peer: IpAddr = "198.51.100.7".parse().unwrap();
+    // Without a proxies block, forwarding headers do not move the key.
+    let xff = |v: &str| {
+        HttpRequest::new("GET", "/x")
+            .ip(peer)
+            .header("x-forwarded-for", v)
+            .header("forwarded", format!("for={v}"))
+    };
+    let got: Vec<u16> = ["1.1.1.1", "2.2.2.2", "3.3.3.3"]
+        .iter()
+        .map(|v| e.check_http(&xff(v)).status)
+        .collect();
+    assert_eq!(got, [200, 200, 429]);
+    e.reset_limits();
+    // An empty header is a value (one shared key), not a fall-through to a fresh one.
+    let empty = |ip: &str| {
+        HttpRequest::new("GET", "/x")
+            .ip(ip.parse().unwrap())
+            .header("x-client", "")
+    };
+    let got: Vec<u16> = ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
+        .iter()
+        .map(|ip| e.check_http(&empty(ip)).status)
+        .collect();
+    assert_eq!(got, [200, 200, 429]);
+}
