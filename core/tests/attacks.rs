@@ -712,7 +712,7 @@ fn auth_js_cookies_tampered_chunked_and_repeated() {
         format!("__Host-{name}={t}"),
         format!("a=1, {name}={t}"),
     ] {
-        let d = e.check_http(&with(&[cookie.clone()]));
+        let d = e.check_http(&with(std::slice::from_ref(&cookie)));
         assert_eq!(
             (d.status, d.reason.as_deref()),
             (403, Some("requires role ADMIN")),
@@ -956,4 +956,36 @@ route /** { limit l }
         .map(|ip| e.check_http(&empty(ip)).status)
         .collect();
     assert_eq!(got, [200, 200, 429]);
+}
+
+/// A key that spells an address is not that address's budget: a client that writes
+/// another client's address in a header the key reads first (or a principal whose id
+/// is an address) must not spend that client's quota, nor borrow it.
+#[test]
+fn text_keys_never_share_an_address_budget() {
+    for key in [
+        "header x-user ?? ip",
+        "principal.id ?? ip",
+        "input.user ?? ip",
+    ] {
+        let src = format!(
+            "policy p\nprincipal {{ id: string }}\nlimit l: 2 per 1h by {key}\nroute /** {{ limit l }}\n"
+        );
+        let e = Engine::from_source("p.warden", &src, Options::default()).unwrap();
+        for victim in ["203.0.113.7", "2001:db8:1:2::/64", "2001:db8:1:2::9"] {
+            e.reset_limits();
+            let attacker: IpAddr = "198.51.100.66".parse().unwrap();
+            let spelled = |r: HttpRequest| match key {
+                "header x-user ?? ip" => r.header("x-user", victim),
+                "principal.id ?? ip" => r.principal(warden::Principal::new(victim)),
+                _ => r.input("user", victim),
+            };
+            for _ in 0..3 {
+                e.check_http(&spelled(HttpRequest::new("GET", "/x").ip(attacker)));
+            }
+            let ip: IpAddr = victim.trim_end_matches("/64").parse().unwrap();
+            let d = e.check_http(&HttpRequest::new("GET", "/x").ip(ip));
+            assert_eq!(d.status, 200, "by {key}: {victim} was spent by a text key");
+        }
+    }
 }

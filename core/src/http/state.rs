@@ -14,7 +14,7 @@ use crate::request::Principal;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 
-/// Key bytes: inline up to `s:` and an IPv4 address, a short IPv6 prefix or API key.
+/// Key bytes: inline up to `i:` and an IPv4 address, a short IPv6 prefix or API key.
 pub(crate) type KeyBytes = SmallVec<[u8; 32]>;
 
 /// The routes matching one request, most specific first: inline for usual depths.
