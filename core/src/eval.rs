@@ -4,7 +4,7 @@
 //! nothing except a run-time string concatenation.
 
 use crate::cx::{has_request, principal, Cx, Read};
-use crate::program::{Hint, Konst, Node};
+use crate::program::{Hint, InputKind, Konst, Node};
 use crate::request::Value;
 use crate::rolesets::{
     is_roleish, mask_ids, role_ge, role_ids, role_set, set_all, set_any, RoleSet,
@@ -358,6 +358,13 @@ fn load<'a>(cx: &Cx<'a>, root: Root, path: &'a [Box<str>], hint: Hint) -> V<'a> 
     let Some(t) = cx.t else { return v };
     match (hint, v) {
         (Hint::Plain, v) => v,
+        (Hint::Input(k), v) => match (k, v) {
+            (InputKind::Str, v @ V::Str(_))
+            | (InputKind::Num, v @ V::Num(_))
+            | (InputKind::Bool, v @ V::Bool(_))
+            | (InputKind::List, v @ V::List(_)) => v,
+            _ => V::Missing,
+        },
         (_, V::Roles(rs)) => V::Roles(rs),
         (Hint::Role, V::Str(s)) => t.role_id(&s).map_or(V::Missing, V::Role),
         (Hint::RoleSet, V::List(List::Values(vals))) => {

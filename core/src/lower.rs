@@ -4,7 +4,7 @@
 
 use crate::eval;
 use crate::options::Options;
-use crate::program::{AttrPath, Hint, Konst, LazyRegex, Node};
+use crate::program::{AttrPath, Hint, InputKind, Konst, LazyRegex, Node};
 use crate::tables::FxMap;
 use warden_lang::ast::{self, BinOp, ExprKind, Item, Root, ShapeKind, Type};
 use warden_lang::Diagnostic;
@@ -24,9 +24,9 @@ impl Scope<'_> {
         for item in &self.policy.items {
             let Item::Shape(s) = item else { continue };
             let fits = match (&s.kind, root) {
-                (ShapeKind::Principal, Root::Principal) | (ShapeKind::Context, Root::Context) => {
-                    true
-                }
+                (ShapeKind::Principal, Root::Principal)
+                | (ShapeKind::Context, Root::Context)
+                | (ShapeKind::Input, Root::Input) => true,
                 (ShapeKind::Resource(t), Root::Resource) => {
                     on.is_empty() || on.iter().any(|o| o.name == t.name)
                 }
@@ -39,6 +39,12 @@ impl Scope<'_> {
                 match &a.ty {
                     Type::Role => hint = Hint::Role,
                     Type::Set(t) if **t == Type::Role => hint = Hint::RoleSet,
+                    // Only input: principal, resource and context come from the host.
+                    _ if root != Root::Input => {}
+                    Type::String => hint = Hint::Input(InputKind::Str),
+                    Type::Number => hint = Hint::Input(InputKind::Num),
+                    Type::Bool => hint = Hint::Input(InputKind::Bool),
+                    Type::Set(_) => hint = Hint::Input(InputKind::List),
                     _ => {}
                 }
             }

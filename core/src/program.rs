@@ -26,6 +26,20 @@ pub(crate) enum Hint {
     Role,
     /// Declared `set<role>`: a list of declared role names, else missing.
     RoleSet,
+    /// A field of the `input { }` shape declared `string`, `number`, `bool` or
+    /// `set<T>`: a value of another kind is missing. Input is what the client sent
+    /// (a form or query `name[]=...` arrives as a list), so `input.title.len <= 64`
+    /// must not count the elements of a one-element list holding a long string.
+    Input(InputKind),
+}
+
+/// The kind a declared `input` field must hold to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InputKind {
+    Str,
+    Num,
+    Bool,
+    List,
 }
 
 /// A lowered condition. Children are boxed; evaluation recurses on the Rust stack and

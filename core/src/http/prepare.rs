@@ -268,7 +268,10 @@ impl<'e> Pipeline<'e> {
         Some(self.refuse(req, q, None, hs, p, (None, None)))
     }
 
-    /// Evaluate a key: `s:TEXT` or `n:NUMBER`; the client's IPv6 address by its prefix;
+    /// Evaluate a key: `s:TEXT` or `n:NUMBER`; the client's address `i:ADDR` (IPv6 by
+    /// its prefix), a kind of its own so that no text a client writes (a header, an
+    /// input field, a principal id spelling `203.0.113.7`) spends or borrows the
+    /// budget of the client at that address;
     /// a missing key is the one shared key `missing` (see docs/LANGUAGE.md, Limits).
     /// Also the key as a trace shows it: empty unless tracing, so that no request
     /// pays for text only a trace reads.
@@ -300,7 +303,7 @@ impl<'e> Pipeline<'e> {
                     }),
                     _ => s,
                 };
-                (prefixed("s:", &k), shown_if(tracing, || k.to_string()))
+                (prefixed("i:", &k), shown_if(tracing, || k.to_string()))
             }
             V::Str(s) => {
                 let shown = shown_if(tracing, || {

@@ -4,7 +4,7 @@
 use crate::cx::HttpView;
 use crate::eval;
 use crate::http_request::HttpRequest;
-use crate::program::{Hint, Konst, Node};
+use crate::program::{Hint, InputKind, Konst, Node};
 use crate::request::Value;
 use crate::subject::Who;
 use crate::value::V;
@@ -60,7 +60,18 @@ pub(super) fn input_compare(req: &HttpRequest, node: &Node) -> Option<Option<boo
     let Node::Const(Konst::Num(k)) = &**b else {
         return None;
     };
-    let name = plain_attr(a, Root::Input)?;
+    // A field declared `number` reads as here: anything but a number is missing.
+    let name = match &**a {
+        Node::Load {
+            root: Root::Input,
+            path,
+            hint: Hint::Input(InputKind::Num),
+        } => match &**path {
+            [name] => name,
+            _ => return None,
+        },
+        _ => plain_attr(a, Root::Input)?,
+    };
     // Not an ordering (`==`, `in` ...): the evaluator decides.
     eval::num_order(*op, 0.0, 0.0)?;
     Some(match req.input.get(name) {

@@ -14,7 +14,7 @@ use crate::request::Principal;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 
-/// Key bytes: inline up to `s:` and an IPv4 address, a short IPv6 prefix or API key.
+/// Key bytes: inline up to `i:` and an IPv4 address, a short IPv6 prefix or API key.
 pub(crate) type KeyBytes = SmallVec<[u8; 32]>;
 
 /// The routes matching one request, most specific first: inline for usual depths.
@@ -108,10 +108,15 @@ impl<'r> Prepared<'r> {
     #[inline(always)]
     pub(crate) fn new(req: &'r HttpRequest, proxies: Option<&TrustedProxies>) -> Prepared<'r> {
         // The peer, unless the policy's `proxies` block trusts it (docs/LANGUAGE.md).
+        // An IPv4-mapped address (`::ffff:a.b.c.d`, what a dual-stack socket reports
+        // for every IPv4 client) is the IPv4 address: expressions compare `ip` as
+        // text, so `require ip != "203.0.113.66"` must not pass for the mapped
+        // spelling of that client.
         let ip = match proxies {
             Some(p) => p.client(req.ip, &req.headers),
             None => req.ip,
-        };
+        }
+        .map(|ip| ip.to_canonical());
         Prepared {
             norm: NormPath {
                 path: Cow::Borrowed("/"),
