@@ -127,6 +127,55 @@ fn main() {
         }
         return;
     }
+    // The metrics' cost in one process (docs/BENCHMARKS.md, decision log and metrics):
+    // `HTTP_AB=CASE:ROUNDS` times batches of 20,000 calls of the case on the engine
+    // without metrics and on the one with them, alternated (the order swapped each
+    // round), and prints the median and mean of the rounds' ratios. Separate processes
+    // differ by ±3% in their layout and the VM's phase; adjacent batches of one process
+    // do not, so this resolves a one-point difference that process pairs cannot.
+    if let Ok(spec) = std::env::var("HTTP_AB") {
+        let (case, rounds) = spec.split_once(':').unwrap_or((&spec, "200"));
+        let req = if case == "denied" { &denied } else { &allowed };
+        let engines = observed(&text);
+        let batch = |e: &Engine| {
+            let start = std::time::Instant::now();
+            for _ in 0..20_000 {
+                black_box(e.check_http(black_box(req)).status);
+            }
+            start.elapsed().as_nanos() as f64 / 20_000.0
+        };
+        let (off, on) = (&engines[0].1, &engines[1].1);
+        batch(off);
+        batch(on);
+        let mut ratios = Vec::new();
+        let (mut sum_off, mut sum_on) = (0.0, 0.0);
+        for round in 0..rounds.parse::<usize>().unwrap_or(200) {
+            let (a, b) = if round % 2 == 0 {
+                let a = batch(off);
+                (a, batch(on))
+            } else {
+                let b = batch(on);
+                (batch(off), b)
+            };
+            ratios.push(b / a);
+            sum_off += a;
+            sum_on += b;
+        }
+        ratios.sort_by(f64::total_cmp);
+        let q = |f: f64| (ratios[((ratios.len() - 1) as f64 * f) as usize] - 1.0) * 100.0;
+        let n = ratios.len() as f64;
+        println!(
+            "{case}: off {:.1} ns, metrics {:.1} ns; metrics' cost: median {:+.2}% (quartiles {:+.2}% / {:+.2}%), of the means {:+.2}%, {} rounds",
+            sum_off / n,
+            sum_on / n,
+            q(0.5),
+            q(0.25),
+            q(0.75),
+            (sum_on / sum_off - 1.0) * 100.0,
+            ratios.len()
+        );
+        return;
+    }
     // Threads (docs/BENCHMARKS.md, decision log and metrics): `HTTP_THREADS=T` runs
     // the allowed request on T threads at once, on each engine of the `observe`
     // group in turn, alternated for five rounds, and prints ns per request per

@@ -46,22 +46,43 @@ struct Slot {
 /// so a lookup hashes one integer into an open-addressed table (linear probing, at
 /// most half full), with no string hashing or locking. A binary search over the
 /// addresses cost ~50 instructions per lookup on a 200-route policy; a probe costs ~10.
+/// Built by [`Texts`].
 #[derive(Debug, Default)]
+#[repr(C)]
 struct Index {
-    slots: Vec<Slot>,
-    /// Power-of-two table of `slot index + 1` (0: empty), built by `seal`.
-    table: Box<[u32]>,
-    /// `64 - log2(table.len())`: the hash's top bits pick the bucket.
-    shift: u32,
+    /// Power-of-two table (`key` 0: empty). An entry holds the text's counter itself:
+    /// counting a decision reads one line of the table per text, not the table and
+    /// then the text's [`Slot`].
+    table: Box<[Entry]>,
+    slots: Box<[Slot]>,
+}
+
+/// A bucket of [`Index`]: a text's address, its counter and its [`Slot`].
+#[derive(Debug, Default, Clone, Copy)]
+struct Entry {
+    key: usize,
+    count: Option<Counter>,
+    slot: u32,
 }
 
 fn key(s: &str) -> usize {
     s.as_ptr() as usize
 }
 
-impl Index {
+/// Fibonacci hashing into a table of `len` (a power of two) buckets: the addresses
+/// differ in their middle bits, the multiply spreads them to the top ones.
+#[inline]
+fn bucket(k: usize, len: usize) -> usize {
+    ((k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - len.trailing_zeros())) as usize
+}
+
+/// The texts of an [`Index`] as the observer is built.
+#[derive(Debug, Default)]
+struct Texts(Vec<Slot>);
+
+impl Texts {
     fn add(&mut self, s: &str, count: Option<Counter>, limit: Option<(Arc<str>, Option<Counter>)>) {
-        self.slots.push(Slot {
+        self.0.push(Slot {
             key: key(s),
             text: s.into(),
             count,
@@ -72,63 +93,80 @@ impl Index {
 
     /// Gives the text last added a counter of what it would have refused.
     fn reporting(&mut self, counter: Option<Counter>) {
-        if let Some(s) = self.slots.last_mut() {
+        if let Some(s) = self.0.last_mut() {
             s.reported = counter;
         }
     }
 
-    #[inline]
-    fn bucket(&self, k: usize) -> usize {
-        // Fibonacci hashing: the addresses differ in their middle bits, the multiply
-        // spreads them to the top ones.
-        ((k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
-    }
-
     /// Drops repeated texts and builds the table (at load, once).
-    fn seal(&mut self) {
-        self.slots.sort_by_key(|s| s.key);
-        self.slots.dedup_by_key(|s| s.key);
-        let size = (self.slots.len() * 2).max(2).next_power_of_two();
-        self.shift = 64 - size.trailing_zeros();
-        let mut table = vec![0u32; size].into_boxed_slice();
-        for (i, slot) in self.slots.iter().enumerate() {
-            let mut b = self.bucket(slot.key);
-            while table[b] != 0 {
+    fn seal(mut self) -> Index {
+        self.0.sort_by_key(|s| s.key);
+        self.0.dedup_by_key(|s| s.key);
+        let size = (self.0.len() * 2).max(2).next_power_of_two();
+        let mut table = vec![Entry::default(); size].into_boxed_slice();
+        for (i, slot) in self.0.iter().enumerate() {
+            let mut b = bucket(slot.key, size);
+            while table[b].key != 0 {
                 b = (b + 1) & (size - 1);
             }
-            table[b] = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            table[b] = Entry {
+                key: slot.key,
+                count: slot.count,
+                slot: u32::try_from(i).unwrap_or(u32::MAX),
+            };
         }
-        self.table = table;
-    }
-
-    #[inline]
-    fn get(&self, s: &str) -> Option<&Slot> {
-        let k = key(s);
-        let mask = self.table.len().checked_sub(1)?;
-        let mut b = self.bucket(k);
-        loop {
-            let slot = self
-                .slots
-                .get((*self.table.get(b)? as usize).checked_sub(1)?)?;
-            if slot.key == k {
-                return Some(slot);
-            }
-            b = (b + 1) & mask;
+        Index {
+            table,
+            slots: self.0.into_boxed_slice(),
         }
     }
 }
 
-/// The decision log and metrics of one engine.
+impl Index {
+    /// The entry of text `s`, if it is one of the engine's.
+    #[inline]
+    fn entry(&self, s: &str) -> Option<&Entry> {
+        let k = key(s);
+        let mask = self.table.len().checked_sub(1)?;
+        let mut b = bucket(k, self.table.len());
+        loop {
+            let e = self.table.get(b)?;
+            if e.key == k {
+                return Some(e);
+            }
+            if e.key == 0 {
+                return None;
+            }
+            b = (b + 1) & mask;
+        }
+    }
+
+    /// The text's counter, from its entry alone.
+    #[inline]
+    fn counter(&self, s: &str) -> Option<Option<Counter>> {
+        self.entry(s).map(|e| e.count)
+    }
+
+    #[inline]
+    fn get(&self, s: &str) -> Option<&Slot> {
+        self.slots.get(self.entry(s)?.slot as usize)
+    }
+}
+
+/// The decision log and metrics of one engine. What every counted decision reads comes
+/// first, in one cache line (`repr(C)`, aligned to a line): the log and metrics and
+/// both indexes' tables; the rest is read by the log and at export.
 #[derive(Debug)]
+#[repr(C, align(64))]
 pub(crate) struct Observer {
     log: Option<Arc<DecisionLog>>,
     metrics: Option<Arc<Metrics>>,
-    policy: Arc<str>,
-    revision: Arc<str>,
     /// Rule, requirement, grant and limit lines.
     rules: Index,
     /// Route patterns.
     routes: Index,
+    policy: Arc<str>,
+    revision: Arc<str>,
     /// The log's allow-list without the headers this policy reads credentials from.
     fields: Box<[(LogField, Arc<str>)]>,
     clock: Arc<dyn Clock>,
@@ -207,7 +245,7 @@ impl Observer {
                 .filter(|_| report_only)
                 .map(|m| m.reported_counter(s))
         };
-        let mut rules = Index::default();
+        let mut rules = Texts::default();
         for r in &p.tables.rules {
             rules.add(&r.loc, rule(&r.loc), None);
             rules.reporting(reported(&r.loc, r.report_only));
@@ -219,7 +257,7 @@ impl Observer {
         for g in &p.tables.grant_locs {
             rules.add(g, rule(g), None);
         }
-        let mut routes = Index::default();
+        let mut routes = Texts::default();
         let mut credential_headers: Vec<&str> = p.auth.header_sources().collect();
         for r in &p.http.routes {
             rules.add(&r.loc, rule(&r.loc), None);
@@ -243,8 +281,7 @@ impl Observer {
             rules.add(&l.loc, rule(&l.loc), Some((name, refused)));
             rules.reporting(reported(&l.loc, l.report_only));
         }
-        rules.seal();
-        routes.seal();
+        let (rules, routes) = (rules.seal(), routes.seal());
         let fields = log.map_or_else(Vec::new, |log| {
             log.fields()
                 .iter()
@@ -340,12 +377,11 @@ impl Observer {
         latency_ns: Option<u64>,
         candidate: Option<CandidateRecord>,
     ) {
-        let rule = d.rule.map(|r| self.rules.get(r));
         if let Some(m) = &self.metrics {
             let shard = m.shard();
             m.decision(shard, Kind::Authorize, d.allowed, d.status, latency_ns);
-            if let Some(Some(Slot { count: Some(c), .. })) = rule {
-                Metrics::count(shard, *c);
+            if let Some(Some(c)) = d.rule.and_then(|r| self.rules.counter(r)) {
+                Metrics::count(shard, c);
             }
             if d.reported.is_some() || candidate.is_some() {
                 self.count_reports(m, shard, d.reported.iter(), candidate.is_some());
@@ -426,19 +462,22 @@ impl Observer {
             if d.note.is_some() {
                 m.store_error();
             }
-            if let Some(Slot { count: Some(c), .. }) =
-                d.route.and_then(|r| self.routes.get(r.pattern))
-            {
-                Metrics::count(shard, *c);
+            if let Some(Some(c)) = d.route.and_then(|r| self.routes.counter(r.pattern)) {
+                Metrics::count(shard, c);
             }
             for r in &d.rules {
-                match self.rules.get(r) {
-                    Some(slot) => {
-                        if let Some(c) = slot.count {
+                match self.rules.counter(r) {
+                    Some(count) => {
+                        if let Some(c) = count {
                             Metrics::count(shard, c);
                         }
-                        if let Some((_, Some(c))) = slot.limit.as_ref().filter(|_| limited) {
-                            Metrics::count(shard, *c);
+                        // Only a limit's refusal reads the text's slot.
+                        if limited {
+                            if let Some((_, Some(c))) =
+                                self.rules.get(r).and_then(|s| s.limit.as_ref())
+                            {
+                                Metrics::count(shard, *c);
+                            }
                         }
                     }
                     // A text the index does not hold (none today): counted by name.
@@ -572,23 +611,23 @@ fn outcome(allowed: bool) -> Outcome {
 mod tests {
     #![allow(clippy::expect_used, reason = "tests")]
 
-    use super::Index;
+    use super::{Index, Texts};
 
     #[test]
     fn every_text_is_found_by_its_address_and_no_other_is() {
         // Enough texts that buckets collide and probes wrap around the table's end.
         let texts: Vec<String> = (0..1_000).map(|i| format!("app.warden:{i}")).collect();
-        let mut index = Index::default();
         assert!(
-            index.get(&texts[0]).is_none(),
-            "an unsealed index finds nothing"
+            Index::default().get(&texts[0]).is_none(),
+            "an empty index finds nothing"
         );
+        let mut builder = Texts::default();
         for t in &texts {
-            index.add(t, None, None);
+            builder.add(t, None, None);
         }
         // A text added twice (a line that is both a rule and a grant) is kept once.
-        index.add(&texts[7], None, None);
-        index.seal();
+        builder.add(&texts[7], None, None);
+        let index = builder.seal();
         assert_eq!(index.slots.len(), texts.len());
         for t in &texts {
             let slot = index.get(t).expect("an added text is found");

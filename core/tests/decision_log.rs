@@ -575,13 +575,13 @@ fn metrics_count_by_outcome_status_route_rule_limit_and_reload() {
     }
 }
 
-/// By default one decision in 16 is timed: counts stay exact, the histogram holds a
+/// By default one decision in 64 is timed: counts stay exact, the histogram holds a
 /// sample. With a decision log, every decision is timed (each line has a latency).
 #[test]
 fn the_histogram_times_a_sample_unless_a_log_needs_every_latency() {
-    let n = 4_000u64;
+    let n = 16_000u64;
     let metrics = Arc::new(Metrics::new());
-    assert_eq!(metrics.timing_one_in(), 16);
+    assert_eq!(metrics.timing_one_in(), 64);
     let engine = Engine::from_source(
         "vault.warden",
         POLICY,

@@ -1,10 +1,11 @@
 //! [`Metrics`]: counters of decisions and operations and a latency histogram, in the
 //! Prometheus text format or as a [`MetricsSnapshot`].
 //!
-//! Cheap enough to leave on: a decision costs a few relaxed atomic increments, in
-//! counters striped per thread (`striped.rs`) so that threads deciding at once do
-//! not share their cache lines, and one decision in [`Metrics::time_one_in`] is
-//! timed for the histogram. Label values are policy text only (route patterns,
+//! Cheap enough to leave on: a decision costs a few increments, in counters striped
+//! per thread (`striped.rs`) so that threads deciding at once do not share their
+//! cache lines (and a thread that owns its shard adds without a locked
+//! instruction), and one decision in [`Metrics::time_one_in`] is timed for the
+//! histogram. Label values are policy text only (route patterns,
 //! `file:line`, limit names), never request text, so their number is bounded by the
 //! policies loaded. Each engine resolves its labels to counters once, at load
 //! (`observe.rs`): a request finds its counters by the address of the engine's own
@@ -51,9 +52,11 @@ pub const LATENCY_BUCKETS_NS: [u64; 19] = [
 /// HTTP statuses counted one by one (100 to 599); others count as 0.
 const STATUSES: usize = 600;
 
-/// One decision in this many is timed unless the host says otherwise: two reads of
-/// the time-stamp counter are ~4% of an allowed `check_http` (docs/BENCHMARKS.md).
-pub const DEFAULT_TIME_ONE_IN: u32 = 16;
+/// One decision in this many is timed unless the host says otherwise: two clock reads
+/// are ~4% of an allowed `check_http`, and timing one in 16 was still ~0.7% of a
+/// refused one (docs/BENCHMARKS.md); one in 64 is ~1.5 timed decisions a second at
+/// 100 requests a second, plenty for the histogram's quantiles.
+pub const DEFAULT_TIME_ONE_IN: u32 = 64;
 
 /// A counter of one label, the same series for every engine that names the label.
 pub(crate) type Counter = CounterId;
@@ -118,7 +121,10 @@ impl Labelled {
 /// assert!(text.contains(r#"warden_decisions_by_rule_total{rule="app.warden:5"} 1"#));
 /// # Ok::<(), String>(())
 /// ```
+// What every counted decision reads comes first, in one cache line (`repr(C)`,
+// aligned to a line): the shards, the first counters' ids and the sampling threshold.
 #[derive(Debug)]
+#[repr(C, align(64))]
 pub struct Metrics {
     cells: Striped,
     /// Decisions by [authorize, http] x [allow, deny] x status, `4 * STATUSES`

@@ -4,10 +4,18 @@
 //! One atomic per counter, shared by every thread, made each counted decision pull
 //! the counters' cache lines from the core that last wrote them: with two threads
 //! on two cores, `check_http` with metrics cost +45–60% against +10% on one thread
-//! (docs/BENCHMARKS.md). Here each thread is given a shard at its first count, round
-//! robin, and writes only that shard's counters; an export adds the shards up. The
-//! increments stay atomic (relaxed), so a shard shared by more threads than there
-//! are shards still counts exactly: only its lines are shared again.
+//! (docs/BENCHMARKS.md). Here each thread is given a shard at its first count and
+//! writes only that shard's counters; an export adds the shards up.
+//!
+//! The first threads of the process to count (a server's workers, started with it)
+//! each own a shard outright: the only writer of its counters, the thread adds with a
+//! plain load and store (relaxed), where an atomic read-modify-write is a locked
+//! instruction that waits for every store before it to reach the cache, the whole
+//! decision just built included (~half of the metrics' cost on a refused
+//! `check_http`, docs/BENCHMARKS.md). Threads past those share the remaining shards,
+//! round robin, and add atomically, so they count exactly too. A thread keeps its
+//! number for its life and numbers are never reused, so an owned shard never gets a
+//! second writer, even after its owner has exited.
 //!
 //! A counter is a [`CounterId`]: the same index in every shard. Counters are made at
 //! engine load ([`Striped::register`]); a request only reads the shard's chunk table
@@ -70,11 +78,15 @@ impl Stripe {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CounterId(u32);
 
-/// The striped counters of one [`super::Metrics`].
+/// The striped counters of one [`super::Metrics`]; `repr(C)`: what a count reads
+/// first (see `Metrics`).
+#[repr(C)]
 pub(crate) struct Striped {
+    /// The owned shards (`0..owned`: shard `i` is thread number `i`'s alone), then
+    /// the shared ones.
     shards: Box<[Stripe]>,
-    /// `shards.len() - 1` (a power of two).
-    mask: usize,
+    /// How many shards are owned.
+    owned: usize,
     /// Counters registered so far.
     len: Mutex<usize>,
 }
@@ -87,7 +99,7 @@ impl std::fmt::Debug for Striped {
     }
 }
 
-/// The thread's shard number (assigned on first use, round robin) and its sampling
+/// The thread's number (assigned on first use, in order: its shard) and its sampling
 /// generator's state.
 struct Local {
     slot: Cell<usize>,
@@ -103,7 +115,7 @@ thread_local! {
 /// Shards handed out so far, process-wide: consecutive threads get consecutive shards.
 static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
 
-/// The calling thread's shard number, in `0..usize::MAX`.
+/// The calling thread's number, in `0..usize::MAX`: unique to it in the process.
 #[inline]
 fn slot() -> usize {
     LOCAL.with(|l| {
@@ -151,9 +163,12 @@ pub(crate) fn sampled(threshold: u32) -> bool {
 }
 
 impl Striped {
-    /// At least `shards` shards (rounded up to a power of two, at most 256).
-    pub(crate) fn new(shards: usize) -> Striped {
-        let n = shards.clamp(1, 256).next_power_of_two();
+    /// `owned` shards owned by the first threads to count (at most 256), and as many
+    /// (at least one) shared by the threads after them: a pool larger than the cores
+    /// spreads over as many stripes as before there were owners.
+    pub(crate) fn new(owned: usize) -> Striped {
+        let owned = owned.min(256);
+        let n = owned + owned.max(1);
         Striped {
             shards: (0..n)
                 .map(|_| Stripe {
@@ -161,13 +176,13 @@ impl Striped {
                     chunks: (0..CHUNKS).map(|_| OnceLock::new()).collect(),
                 })
                 .collect(),
-            mask: n - 1,
+            owned,
             len: Mutex::new(0),
         }
     }
 
-    /// One shard per core the process may run on (at least 4: a host usually has
-    /// more busy threads than cores; a shard is ~48 KB: its 4,096 inline counters
+    /// One owned shard per core the process may run on, and at least 4: a host usually
+    /// has more busy threads than cores (a shard is ~40 KB: its 4,096 inline counters
     /// and its chunk table).
     pub(crate) fn for_this_machine() -> Striped {
         let cores = std::thread::available_parallelism().map_or(4, usize::from);
@@ -195,7 +210,22 @@ impl Striped {
     /// The counters of the calling thread.
     #[inline]
     pub(crate) fn local(&self) -> Shard<'_> {
-        Shard(&self.shards[slot() & self.mask])
+        self.of(slot())
+    }
+
+    /// The counters of thread number `n`: its own shard, or a shared one.
+    #[inline]
+    fn of(&self, n: usize) -> Shard<'_> {
+        let shared = self.shards.len() - self.owned;
+        let (i, owned) = if n < self.owned {
+            (n, true)
+        } else {
+            (self.owned + (n - self.owned) % shared, false)
+        };
+        Shard {
+            stripe: &self.shards[i],
+            owned,
+        }
     }
 
     /// The sum over shards of counter `id + offset`.
@@ -211,15 +241,24 @@ impl Striped {
 
 /// The shard a thread counts in.
 #[derive(Clone, Copy)]
-pub(crate) struct Shard<'a>(&'a Stripe);
+pub(crate) struct Shard<'a> {
+    stripe: &'a Stripe,
+    /// The calling thread is the shard's only writer, ever.
+    owned: bool,
+}
 
 impl Shard<'_> {
     /// Adds `n` to counter `id + offset` (registered: any other is ignored).
     #[inline]
     pub(crate) fn add(self, id: CounterId, offset: usize, n: u64) {
         let i = id.0 as usize + offset;
-        if let Some(c) = self.0.cell(i) {
-            c.fetch_add(n, Ordering::Relaxed);
+        if let Some(c) = self.stripe.cell(i) {
+            if self.owned {
+                // The only writer: no other increment can fall between the two.
+                c.store(c.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+            } else {
+                c.fetch_add(n, Ordering::Relaxed);
+            }
         }
     }
 }
@@ -249,6 +288,32 @@ mod tests {
         assert_eq!(s.sum(a, 2), 90_000);
         assert_eq!(s.sum(a, 0), 0);
         assert_eq!(s.sum(b, 0), (0..9).sum::<u64>() * 10_000);
+    }
+
+    /// Threads numbered as the process numbers them (each number once): the owners
+    /// of the owned shards adding with plain stores while the others share the rest,
+    /// all at once, and every count exact.
+    #[test]
+    fn owned_and_shared_shards_count_exactly_at_once() {
+        for owned in [0usize, 1, 2, 4] {
+            let s = Striped::new(owned);
+            let c = s.register(2);
+            std::thread::scope(|scope| {
+                for n in 0..11usize {
+                    let s = &s;
+                    scope.spawn(move || {
+                        let shard = s.of(n);
+                        assert_eq!(shard.owned, n < owned);
+                        for _ in 0..20_000 {
+                            shard.add(c, 0, 1);
+                            shard.add(c, 1, n as u64);
+                        }
+                    });
+                }
+            });
+            assert_eq!(s.sum(c, 0), 11 * 20_000, "{owned} owned");
+            assert_eq!(s.sum(c, 1), (0..11).sum::<u64>() * 20_000);
+        }
     }
 
     #[test]
