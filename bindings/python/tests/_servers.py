@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+from werkzeug.serving import make_server
 
 
 def free_port() -> int:
@@ -17,6 +18,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def werkzeug_serving(app: Any) -> Iterator[int]:
+    """werkzeug's threaded development server serving the WSGI `app` on a free
+    loopback port; gives the port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        thread.join()
 
 
 @contextmanager

@@ -9,19 +9,17 @@ a router would match, or refused 400 (it was a 500, the engine refusing the path
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from _servers import uvicorn_serving
+from _servers import uvicorn_serving, werkzeug_serving
 from flask import Flask
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import make_server
 
 import warden
 from warden.asgi import WardenMiddleware as AsgiWarden
@@ -76,14 +74,8 @@ def flask_app() -> Any:
 @pytest.fixture(scope="module")
 def wsgi_port() -> Iterator[int]:
     root = Flask("root")
-    server = make_server("127.0.0.1", 0, DispatcherMiddleware(root, {"/app": flask_app()}), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_port
-    finally:
-        server.shutdown()
-        thread.join()
+    with werkzeug_serving(DispatcherMiddleware(root, {"/app": flask_app()})) as port:
+        yield port
 
 
 def test_wsgi_mounted_app_is_decided_on_the_path_it_routes(wsgi_port: int) -> None:

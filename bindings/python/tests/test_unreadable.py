@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from _servers import uvicorn_serving
+from _servers import uvicorn_serving, werkzeug_serving
 from flask import Flask
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
-from werkzeug.serving import make_server
 
 import warden
 from warden.asgi import WardenMiddleware as AsgiWarden
@@ -83,14 +81,8 @@ def wsgi_port() -> Iterator[int]:
         return "upload handler"
 
     app.wsgi_app = WsgiWarden(app.wsgi_app, engine(), body_input=facts)  # type: ignore[method-assign]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_port
-    finally:
-        server.shutdown()
-        thread.join()
+    with werkzeug_serving(app) as port:
+        yield port
 
 
 def test_asgi_answers_unreadable_facts_400(asgi_port: int) -> None:
