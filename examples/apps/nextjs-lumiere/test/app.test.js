@@ -224,6 +224,6 @@ test('a target that is neither a path nor an absolute URL is a 400, not a 500 be
     assert.deepEqual(JSON.parse(r.body), { error: 'bad request target' });
   }
   // The forms Next.js routes itself still reach it (and the policy).
-  assert.equal((await rawTarget('GET', '/admin')).status, 302);
+  assert.equal((await rawTarget('GET', '/admin')).status, 307);
   assert.equal((await rawTarget('GET', 'http://127.0.0.1/admin')).status, 308);
 });
