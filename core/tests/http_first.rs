@@ -143,6 +143,29 @@ fn unlisted_origins_are_refused_before_limits_and_authentication() {
     assert_eq!(e.check_http(&pre("https://shop.example")).status, 204);
 }
 
+/// `refuse_unlisted: 500`: what an Express app whose `cors` origin callback errors
+/// answers (the error reaches Express's default handler): every request from an
+/// unlisted origin, preflights included, before limits and authentication.
+#[test]
+fn refuse_unlisted_answers_the_status_it_names() {
+    let src = POLICY.replace("  refuse_unlisted: true\n", "  refuse_unlisted: 500\n");
+    let e = Engine::from_source("p.warden", &src, Options::default()).unwrap();
+    let d = e.check_http(&req("GET", "/api/x").header("origin", "https://evil.example"));
+    assert_eq!((d.allowed, d.status), (false, 500));
+    assert_eq!(d.header("access-control-allow-origin"), None);
+    let pre = req("OPTIONS", "/api/x")
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST");
+    assert_eq!(e.check_http(&pre).status, 500);
+    // Listed origins and requests without one are decided as before.
+    let ok = req("GET", "/api/open").header("origin", "https://shop.example");
+    assert_eq!(e.check_http(&ok).status, 200);
+    assert_eq!(e.check_http(&req("GET", "/api/x")).status, 401);
+    // The same with `true`: 403, preflights too.
+    let e = engine("development");
+    assert_eq!(e.check_http(&pre).status, 403);
+}
+
 #[test]
 fn without_refuse_unlisted_an_unlisted_origin_is_served_without_cors_headers() {
     let src = POLICY.replace("  refuse_unlisted: true\n", "");

@@ -558,8 +558,9 @@ pub enum CorsValue {
     Credentials(bool),
     /// `max_age: DURATION` of a preflight answer
     MaxAge(Duration),
-    /// `refuse_unlisted: true`: a request whose `Origin` is not listed is refused (403).
-    RefuseUnlisted(bool),
+    /// `refuse_unlisted: true` (403) or `refuse_unlisted: STATUS`: a request whose
+    /// `Origin` is not listed is refused with that status; `false`: `None`.
+    RefuseUnlisted(Option<u16>),
     /// `origins: split(config(NAME), ",") [?? "https://a", ...]`: the setting's elements,
     /// trimmed and checked at load; the fallback when the setting is absent.
     OriginsFrom {

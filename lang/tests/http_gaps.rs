@@ -247,7 +247,7 @@ fn refuse_unlisted_parses_formats_and_is_set_once() {
     assert!(cors
         .entries
         .iter()
-        .any(|e| e.value == CorsValue::RefuseUnlisted(true)));
+        .any(|e| e.value == CorsValue::RefuseUnlisted(Some(403))));
     formats_to_itself(src);
     let twice = src.replace(
         "  refuse_unlisted: true\n",
@@ -255,6 +255,16 @@ fn refuse_unlisted_parses_formats_and_is_set_once() {
     );
     let diags = load(&twice, &Limits::default()).unwrap_err();
     assert_eq!(diags[0].code, "duplicate");
+    // A status of its own (the `cors` package's erroring callback in Express: 500).
+    let status = src.replace("refuse_unlisted: true", "refuse_unlisted: 500");
+    let c = clean(&status);
+    assert!(c.policy.items.iter().any(|i| matches!(i, Item::Cors(c)
+        if c.entries.iter().any(|e| e.value == CorsValue::RefuseUnlisted(Some(500))))));
+    formats_to_itself(&status);
+    for bad in ["200", "302"] {
+        let diags = load(&src.replace("true", bad), &Limits::default()).unwrap_err();
+        assert_eq!(diags[0].code, "invalid-status", "{bad}");
+    }
 }
 
 #[test]

@@ -447,7 +447,7 @@ fn cors(scope: &lower::Scope<'_>, c: &ast::CorsDecl, diags: &mut Vec<Diagnostic>
             CorsValue::Expose(hs) => extend(&mut out.expose, join(hs)),
             CorsValue::Credentials(b) => out.credentials = *b,
             CorsValue::MaxAge(d) => out.max_age = Some((d.millis() / 1000).to_string().into()),
-            CorsValue::RefuseUnlisted(b) => out.refuse_unlisted = *b,
+            CorsValue::RefuseUnlisted(s) => out.refuse_unlisted = *s,
             CorsValue::OriginsFrom {
                 setting,
                 separator,

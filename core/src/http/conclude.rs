@@ -270,7 +270,12 @@ impl<'e> Pipeline<'e> {
                     .map(|q| self.would_refuse(q, None)),
                 Early::Unlisted => self.tables.report_only.as_deref().map(|policy| Reported {
                     rule: policy,
-                    status: 403,
+                    status: self
+                        .http
+                        .cors
+                        .as_ref()
+                        .and_then(|c| c.refuse_unlisted)
+                        .unwrap_or(403),
                     reason: Some(UNLISTED),
                 }),
             });

@@ -18,9 +18,10 @@ pub(crate) struct Cors {
     pub credentials: bool,
     /// Seconds, as text.
     pub max_age: Option<Box<str>>,
-    /// `refuse_unlisted: true`: a request from an origin not listed is answered 403,
-    /// as the `cors` package's origin callback erroring (`next(err)`) ends it.
-    pub refuse_unlisted: bool,
+    /// `refuse_unlisted: true` (403) or `refuse_unlisted: STATUS`: a request from an
+    /// origin not listed is answered that status, as the `cors` package's origin
+    /// callback erroring (`next(err)`, Express's error handler: 500) ends it.
+    pub refuse_unlisted: Option<u16>,
     /// The headers of an actual response from each listed origin (by index), made by
     /// [`Cors::seal`]: a request from a listed origin appends them in one go.
     actual_for: Vec<Headers>,

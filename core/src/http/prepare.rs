@@ -147,19 +147,22 @@ impl<'e> Pipeline<'e> {
                 }
                 _ => {
                     c.actual(Verdict::Refused, &mut hs);
+                    // With `refuse_unlisted: STATUS` a preflight is refused with it too:
+                    // the `cors` package asks its origin callback before answering one.
+                    let status = c.refuse_unlisted.unwrap_or(403);
                     match &self.tables.report_only {
                         // The application answers the preflight; no CORS grant is added.
                         Some(policy) => {
                             let mut d = self.finish(true, 200, hs, p);
                             d.reported.push(Reported {
                                 rule: policy,
-                                status: 403,
+                                status,
                                 reason: Some(REFUSED),
                             });
                             d
                         }
                         None => {
-                            let mut d = self.finish(false, 403, hs, p);
+                            let mut d = self.finish(false, status, hs, p);
                             d.reason = Some(Cow::Borrowed(REFUSED));
                             d
                         }
@@ -170,12 +173,12 @@ impl<'e> Pipeline<'e> {
         // `refuse_unlisted`: an origin the block does not list ends the request here, as
         // the `cors` package's erroring origin callback does; no quota is spent.
         if let (Some(c), Verdict::Refused) = (&h.cors, p.cors) {
-            if c.refuse_unlisted && self.tables.report_only.is_some() {
+            if c.refuse_unlisted.is_some() && self.tables.report_only.is_some() {
                 p.early.push(Early::Unlisted);
-            } else if c.refuse_unlisted {
+            } else if let Some(status) = c.refuse_unlisted {
                 let mut hs = self.route_headers(&p.chain);
                 c.actual(Verdict::Refused, &mut hs);
-                let mut d = self.finish(false, 403, hs, p);
+                let mut d = self.finish(false, status, hs, p);
                 d.reason = Some(Cow::Borrowed(UNLISTED));
                 return Some(d);
             }

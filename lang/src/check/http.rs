@@ -520,6 +520,16 @@ impl Checker<'_> {
                     }
                 }
                 CorsValue::Credentials(true) => credentials = Some(e.span),
+                CorsValue::RefuseUnlisted(Some(code)) if !(400..=599).contains(code) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "invalid-status",
+                            e.span,
+                            format!("a refused origin is answered an error status, not `{code}`"),
+                        )
+                        .with_help("use a 4xx or 5xx status, or `true` (403)"),
+                    );
+                }
                 _ => {}
             }
             let single = matches!(

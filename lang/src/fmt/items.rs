@@ -311,7 +311,10 @@ pub(super) fn cors_entry(e: &CorsEntry) -> String {
     let values = match &e.value {
         CorsValue::Origins(xs) => join(xs, |s| string(&s.value)),
         CorsValue::Methods(xs) | CorsValue::Headers(xs) | CorsValue::Expose(xs) => idents(xs),
-        CorsValue::Credentials(b) | CorsValue::RefuseUnlisted(b) => b.to_string(),
+        CorsValue::Credentials(b) => b.to_string(),
+        CorsValue::RefuseUnlisted(None) => "false".into(),
+        CorsValue::RefuseUnlisted(Some(403)) => "true".into(),
+        CorsValue::RefuseUnlisted(Some(status)) => status.to_string(),
         CorsValue::MaxAge(d) => duration(d),
         CorsValue::OriginsFrom {
             setting,

@@ -281,9 +281,11 @@ impl<'l> Lower<'l> {
                     CorsValue::Credentials(inner(v).next().is_some_and(|b| b.as_str() == "true"))
                 }
                 Rule::cors_max_age => CorsValue::MaxAge(self.duration(inner(v).next()?)?),
-                Rule::cors_refuse_unlisted => {
-                    CorsValue::RefuseUnlisted(inner(v).next().is_some_and(|b| b.as_str() == "true"))
-                }
+                Rule::cors_refuse_unlisted => CorsValue::RefuseUnlisted(match inner(v).next() {
+                    Some(s) if s.as_rule() == Rule::status => Some(self.status(s)?),
+                    Some(b) if b.as_str() == "true" => Some(403),
+                    _ => None,
+                }),
                 _ => return None,
             };
             let cond = match it.next() {

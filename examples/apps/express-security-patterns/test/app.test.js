@@ -172,6 +172,12 @@ test('seed 003 CORS: a preflight from myapp.com is answered, localhost is refuse
   assert.match(ok.headers.get('vary'), /Origin/);
   const local = await pre('http://localhost:3000');
   assert.equal(local.headers.get('access-control-allow-origin'), null);
+  // `callback(new Error("Not allowed by CORS"))` reaches Express's error handler: 500,
+  // for the preflight and for the request itself, which no route serves.
+  assert.equal(local.status, 500);
+  const post = await call('/api/posts/p1', { method: 'PUT', headers: { origin: 'https://evil.example' }, body: { title: 'x' } });
+  assert.equal(post.status, 500);
+  assert.equal(post.headers.get('access-control-allow-origin'), null);
 });
 
 // Last: it spends the login budget.
