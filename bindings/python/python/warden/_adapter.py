@@ -4,10 +4,10 @@ handlers read, the deny answer (status, headers, body) and the response header m
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
+from http.cookies import _unquote  # type: ignore[attr-defined]
 from typing import Any
 
 from ._warden import Decision, Engine, HttpDecision
@@ -151,6 +151,43 @@ BAD_TARGET = "bad request target"
 #: was given (`RequestError`): a body hook's `NaN` or `Infinity`, which Python's
 #: `json.loads` accepts from a client, is a bad request, not a server error.
 UNREADABLE = "bad request: facts the engine cannot read"
+
+
+#: The reason of the 400 for a `Cookie` header whose cookies the engine cannot be handed
+#: as the app reads them (see `app_cookie_header`).
+BAD_COOKIE = "bad request: cookies the engine cannot read as the app does"
+
+
+def last_wins_cookies(headers: Iterable[str]) -> dict[str, str]:
+    """The cookies of `Cookie` header values as Starlette (`request.cookies`, FastAPI's
+    `Cookie()`) and Django (`request.COOKIES`) hand them to a handler: every header, split
+    at `;`, names and values stripped, values unquoted, and the LAST cookie of a name
+    wins. The engine alone reads the first, so `session=<valid>; session=<forged>`
+    would be verified on one value and acted on with the other."""
+    out: dict[str, str] = {}
+    for header in headers:
+        for chunk in header.split(";"):
+            name, sep, value = chunk.partition("=")
+            if not sep:
+                name, value = "", chunk
+            name, value = name.strip(), value.strip()
+            if name or value:
+                out[name] = _unquote(value)
+    return out
+
+
+def app_cookie_header(cookies: Mapping[str, str]) -> str | None:
+    """One `Cookie` value in which the engine (first cookie of a name, split at `;`,
+    trimmed, surrounding quotes dropped) reads exactly `cookies`, the app's view; None
+    when a value cannot be written so (an unquoted `;`, edge whitespace or quotes that
+    the engine would strip): the adapters answer 400 rather than let the engine decide on
+    another value than the handler acts on."""
+    parts = []
+    for name, value in cookies.items():
+        if ";" in value or value != value.strip() or value.startswith('"') or value.endswith('"'):
+            return None
+        parts.append(f"{name}={value}")
+    return "; ".join(parts)
 
 
 class Refusal:

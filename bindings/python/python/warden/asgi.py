@@ -47,7 +47,21 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import quote
 
-from ._adapter import BAD_TARGET, UNREADABLE, UNSET, DenyBody, Refusal, WardenState, deny_parts, detail_body, error_body, origin_form
+from ._adapter import (
+    BAD_COOKIE,
+    BAD_TARGET,
+    UNREADABLE,
+    UNSET,
+    DenyBody,
+    Refusal,
+    WardenState,
+    app_cookie_header,
+    deny_parts,
+    detail_body,
+    error_body,
+    last_wins_cookies,
+    origin_form,
+)
 from ._warden import Engine, RequestError
 
 __all__ = ["WardenMiddleware", "WardenState", "detail_body", "error_body"]
@@ -155,6 +169,14 @@ class WardenMiddleware:
         method = scope.get("method", "GET")
         body: bytes | None = None
         headers = _headers(scope)
+        if "cookie" in headers:
+            # The engine reads the cookies Starlette hands the handler (the last of a
+            # name, across every `Cookie` header), not its own first-wins reading.
+            cookie = app_cookie_header(last_wins_cookies(headers["cookie"]))
+            if cookie is None:
+                await self._refuse(send, Refusal(400, BAD_COOKIE))
+                return
+            headers["cookie"] = [cookie]
         wants_body = self.body_input is not None and ("content-length" in headers or "transfer-encoding" in headers)
         if wants_body or self.engine.needs_body(method, path):
             body = await _read_body(receive, self.max_body)

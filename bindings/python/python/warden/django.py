@@ -34,7 +34,19 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
-from ._adapter import BAD_TARGET, UNREADABLE, UNSET, Refusal, WardenState, deny_parts, detail_body, error_body, merge_headers
+from ._adapter import (
+    BAD_COOKIE,
+    BAD_TARGET,
+    UNREADABLE,
+    UNSET,
+    Refusal,
+    WardenState,
+    app_cookie_header,
+    deny_parts,
+    detail_body,
+    error_body,
+    merge_headers,
+)
 from ._warden import Decision, Engine, RequestError
 from .wsgi import request_args
 
@@ -67,6 +79,13 @@ class WardenMiddleware:
         args = request_args(request.META)
         if args["path"] is None:
             return self._deny(Refusal(400, BAD_TARGET))
+        if "cookie" in args["headers"]:
+            # The engine reads `request.COOKIES`, what the view reads (the last cookie of
+            # a name), not its own first-wins reading of `HTTP_COOKIE`.
+            cookie = app_cookie_header(request.COOKIES)
+            if cookie is None:
+                return self._deny(Refusal(400, BAD_COOKIE))
+            args["headers"]["cookie"] = [cookie]
         engine = self.engine
         body: bytes | None = None
         if engine.needs_body(args["method"], args["path"]):
