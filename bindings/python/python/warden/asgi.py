@@ -36,7 +36,10 @@ fill with the socket peer; the policy's `proxies` block alone decides which
 `X-Forwarded-For`/`Forwarded` headers count. Run uvicorn with `--no-proxy-headers`
 (`proxy_headers=False`): its default trusts `X-Forwarded-For` from 127.0.0.1 and
 rewrites `client` before any middleware sees it, and the policy then cannot tell a
-client's forged header from its proxy's.
+client's forged header from its proxy's. With `--forwarded-allow-ips='*'` (common in
+containers) uvicorn sets `client` to the leftmost `X-Forwarded-For` entry, which
+the client writes itself: every rate limit and `ip` check would key on an address
+the client chose.
 """
 
 from __future__ import annotations
