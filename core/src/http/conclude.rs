@@ -268,16 +268,13 @@ impl<'e> Pipeline<'e> {
                     .get(route as usize)
                     .and_then(|r| r.first.get(index as usize))
                     .map(|q| self.would_refuse(q, None)),
-                Early::Unlisted => self.tables.report_only.as_deref().map(|policy| Reported {
-                    rule: policy,
-                    status: self
-                        .http
-                        .cors
-                        .as_ref()
-                        .and_then(|c| c.refuse_unlisted)
-                        .unwrap_or(403),
-                    reason: Some(UNLISTED),
-                }),
+                Early::Unlisted(status) => {
+                    self.tables.report_only.as_deref().map(|policy| Reported {
+                        rule: policy,
+                        status,
+                        reason: Some(UNLISTED),
+                    })
+                }
             });
         }
         out.extend(later);

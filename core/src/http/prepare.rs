@@ -173,8 +173,8 @@ impl<'e> Pipeline<'e> {
         // `refuse_unlisted`: an origin the block does not list ends the request here, as
         // the `cors` package's erroring origin callback does; no quota is spent.
         if let (Some(c), Verdict::Refused) = (&h.cors, p.cors) {
-            if c.refuse_unlisted.is_some() && self.tables.report_only.is_some() {
-                p.early.push(Early::Unlisted);
+            if let (Some(status), Some(_)) = (c.refuse_unlisted, &self.tables.report_only) {
+                p.early.push(Early::Unlisted(status));
             } else if let Some(status) = c.refuse_unlisted {
                 let mut hs = self.route_headers(&p.chain);
                 c.actual(Verdict::Refused, &mut hs);

@@ -37,12 +37,17 @@ pub(super) fn quick_key<'a>(view: &HttpView<'a>, node: &'a Node) -> Option<V<'a>
 /// `NAME` when `node` reads `root.NAME`: one name, no declared role hint (the shape
 /// the shortcuts above `eval` handle).
 fn plain_attr(node: &Node, root: Root) -> Option<&str> {
+    one_name(node, root, |h| h == Hint::Plain)
+}
+
+/// `NAME` when `node` reads `root.NAME`, one name, with a hint `fits` accepts.
+fn one_name(node: &Node, root: Root, fits: impl Fn(Hint) -> bool) -> Option<&str> {
     match node {
         Node::Load {
             root: r,
             path,
-            hint: Hint::Plain,
-        } if *r == root => match &**path {
+            hint,
+        } if *r == root && fits(*hint) => match &**path {
             [name] => Some(name),
             _ => None,
         },
@@ -61,17 +66,9 @@ pub(super) fn input_compare(req: &HttpRequest, node: &Node) -> Option<Option<boo
         return None;
     };
     // A field declared `number` reads as here: anything but a number is missing.
-    let name = match &**a {
-        Node::Load {
-            root: Root::Input,
-            path,
-            hint: Hint::Input(InputKind::Num),
-        } => match &**path {
-            [name] => name,
-            _ => return None,
-        },
-        _ => plain_attr(a, Root::Input)?,
-    };
+    let name = one_name(a, Root::Input, |h| {
+        matches!(h, Hint::Plain | Hint::Input(InputKind::Num))
+    })?;
     // Not an ordering (`==`, `in` ...): the evaluator decides.
     eval::num_order(*op, 0.0, 0.0)?;
     Some(match req.input.get(name) {

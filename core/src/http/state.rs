@@ -37,8 +37,8 @@ pub(super) enum Early {
     /// `routes[route].first[index]`, a `report_only` `require first`, failed.
     First { route: u32, index: u32 },
     /// A `report_only` policy's `cors` block would have refused the origin
-    /// (`refuse_unlisted`).
-    Unlisted,
+    /// (`refuse_unlisted`) with this status.
+    Unlisted(u16),
 }
 
 /// The authentication outcome, computed at most once per request.
